@@ -25,3 +25,41 @@ export type EscalationStage = 'none' | 'slow' | 'unusual' | 'contact';
 
 /** Where one request's retrying stands. */
 export type RetryPhase = 'idle' | 'sending' | 'waiting' | 'paused' | 'failed' | 'succeeded';
+
+/** An unresolved incident on Anthropic's status page, as the kit shows it. */
+export interface StatusIncident {
+  name: string;
+  /** Statuspage's incident status: investigating, identified, monitoring, resolved, postmortem… */
+  status: string;
+  /** none, minor, major, critical. */
+  impact: string;
+  url?: string;
+  /** The body of the newest update, plain text. */
+  latestUpdate?: string;
+  /** Epoch ms. */
+  startedAt?: number;
+}
+
+/** One summary of every request of the app, for the banner, the toaster and the app itself. */
+export interface DemandSnapshot {
+  level: DemandLevel;
+  /** Epoch ms of the first failure of the current episode; undefined while normal. */
+  since?: number;
+  /** Epoch ms of the earliest scheduled attempt among the waiting requests. */
+  nextRetryAt?: number;
+  /** Requests waiting for their next attempt (or for the gate, or for the network). */
+  waiting: number;
+  /** Requests whose attempt is on the wire now. */
+  inFlight: number;
+  /** True while an attempt of the current episode is on the wire (the countdown says "Retrying…"). */
+  retrying: boolean;
+  /** The highest attempt number among the requests of the episode. */
+  attempt: number;
+  /** The kind of the most recent failure in the episode. */
+  lastFailureKind?: FailureKind;
+  /** The newest request id Claude gave for a failure, for support. */
+  lastRequestId?: string;
+  escalation: EscalationStage;
+  /** An unresolved incident touching the Claude API, when the status page is watched. */
+  incident?: StatusIncident;
+}
