@@ -1,0 +1,49 @@
+/**
+ * French copy, as a worked example of translating the kit. Pass it to `<ClaudeProvider messages={frenchMessages}>`
+ * or merge single keys over it. Seconds and minutes come from `Intl` ("8 s", "2 min"), plurals from PluralRules.
+ */
+import { formatWait, plural, type ClaudeMessages } from './messages.js';
+
+export const frenchMessages: ClaudeMessages = {
+  locale: 'fr',
+  busy: 'Claude est très sollicité en ce moment.',
+  serverError: 'Un problème est survenu du côté de Claude.',
+  connectionProblem: 'Problème de connexion.',
+  rateLimited: 'Trop de demandes.',
+  offline: 'Vous êtes hors ligne. Nous reprendrons dès votre retour.',
+  unavailable: 'Claude n’est pas disponible pour le moment.',
+  spendLimited: 'Cette application a atteint sa limite d’utilisation.',
+  incidentHeadline: 'Claude connaît une perturbation de service.',
+  retryingIn: (seconds, locale) => `Nouvel essai dans ${formatWait(seconds, locale)}…`,
+  retrying: 'Nouvel essai…',
+  attempt: (attempt, locale) => `Tentative ${new Intl.NumberFormat(locale).format(attempt)}`,
+  waitingRequests: (count, locale) =>
+    plural(locale, count, { one: '# demande en attente', other: '# demandes en attente' }),
+  escalationSlow: 'Cela prend plus de temps que d’habitude.',
+  escalationUnusual:
+    'Cela dure anormalement longtemps — il y a peut-être un incident. Consultez la page d’état de Claude.',
+  escalationContact: 'Nous avons prévenu l’équipe. Vous pouvez patienter ou revenir plus tard.',
+  incident: (name, status) => `Anthropic signale : ${name} — ${status}`,
+  incidentStatus: {
+    investigating: 'Analyse en cours',
+    identified: 'Cause identifiée',
+    monitoring: 'Correctif en observation',
+    resolved: 'Résolu',
+    postmortem: 'Résolu',
+  },
+  retryNow: 'Réessayer',
+  cancel: 'Annuler',
+  dismiss: 'Fermer',
+  details: 'Détails',
+  retryNowAltText: 'Réessayer la demande maintenant',
+  cancelAltText: 'Arrêter les nouvelles tentatives',
+  dismissAltText: 'Fermer cet avis',
+  requestIdLabel: 'Identifiant de la demande',
+  requestIdHint: 'Communiquez cet identifiant au support si le problème persiste.',
+  statusPageLink: 'Page d’état de Claude',
+  opensInNewTab: '(s’ouvre dans un nouvel onglet)',
+  backToNormal: 'Retour à la normale',
+  backToNormalDescription: 'Claude répond de nouveau.',
+  bannerLabel: 'État de Claude',
+  notificationsLabel: 'Notifications ({hotkey})',
+};

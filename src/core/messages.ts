@@ -1,0 +1,222 @@
+/**
+ * Every word the kit's components show, in one object. Framework-free so apps can build their own UI from it.
+ * Strings are plain values; anything that depends on a number is a function taking the locale, so plurals and
+ * digits come from `Intl` rather than from string concatenation. No message ever carries a status code or an
+ * API error type: the person at the screen reads what is happening, not how the API spelled it.
+ */
+import type { DemandLevel, DemandSnapshot, StatusIncident } from './types.js';
+
+export interface ClaudeMessages {
+  /** BCP 47 tag used by every `Intl` formatter below. Defaults to `'en'`. */
+  locale: string;
+
+  // Headlines, one per level; `busy` and `unavailable` are refined by the kind of the last failure.
+  /** Overloaded. Default: "Claude is busy right now." */
+  busy: string;
+  /** 5xx and proxy error pages while retrying. Default: "Something went wrong on Claude's side." */
+  serverError: string;
+  /** Timeouts and failed fetches while retrying. Default: "Connection problem." */
+  connectionProblem: string;
+  /** Default: "Too many requests." */
+  rateLimited: string;
+  /** Default: "You're offline. We'll continue when you're back." */
+  offline: string;
+  /** Given up, nothing scheduled. Default: "Claude isn't available right now." */
+  unavailable: string;
+  /** Spend limit reached; never retried. Default: "This app has reached its usage limit." */
+  spendLimited: string;
+  /** Level `incident` without incident details. Default: "Claude is having a service disruption." */
+  incidentHeadline: string;
+
+  // Countdown
+  /** "Retrying in 8 s…" */
+  retryingIn: (seconds: number, locale: string) => string;
+  /** While an attempt is on the wire. Default: "Retrying…" */
+  retrying: string;
+  /** "Attempt 3" */
+  attempt: (attempt: number, locale: string) => string;
+  /** "2 requests waiting" */
+  waitingRequests: (count: number, locale: string) => string;
+
+  // Escalation of one busy episode
+  /** Default: "This is taking longer than usual." */
+  escalationSlow: string;
+  /** Default: "This has gone on unusually long — there may be an incident. Check Claude's status page." */
+  escalationUnusual: string;
+  /** Default: "We've let the team know. You can keep waiting or come back later." */
+  escalationContact: string;
+
+  // Incident from the status page
+  /**
+   * "Anthropic reports: Elevated errors on Claude — Investigating". `status` arrives already in words (through
+   * `incidentStatus`); use `incidentText()` to call it.
+   */
+  incident: (name: string, status: string, locale: string) => string;
+  /** Statuspage incident statuses in words; unknown statuses are shown capitalised. */
+  incidentStatus: Record<string, string>;
+
+  // Actions
+  /** Default: "Retry now" */
+  retryNow: string;
+  /** Default: "Cancel" */
+  cancel: string;
+  /** Default: "Dismiss" */
+  dismiss: string;
+  /** Disclosure summary. Default: "Details" */
+  details: string;
+  /** Radix toast `altText` for screen readers. Default: "Retry the request now" */
+  retryNowAltText: string;
+  /** Default: "Stop retrying" */
+  cancelAltText: string;
+  /** Default: "Dismiss this notice" */
+  dismissAltText: string;
+
+  // Details and recovery
+  /** Default: "Request ID" */
+  requestIdLabel: string;
+  /** Default: "Give this ID to support if the problem continues." */
+  requestIdHint: string;
+  /** Default: "Claude status page" */
+  statusPageLink: string;
+  /** Appended for screen readers to links that open a new tab. Default: "(opens in a new tab)" */
+  opensInNewTab: string;
+  /** Default: "Back to normal" */
+  backToNormal: string;
+  /** Default: "Claude is responding again." */
+  backToNormalDescription: string;
+  /** Accessible name of the banner. Default: "Claude status" */
+  bannerLabel: string;
+  /** Radix Toast viewport label; `{hotkey}` is replaced. Default: "Notifications ({hotkey})" */
+  notificationsLabel: string;
+}
+
+/** Seconds below this are shown as seconds, above it as minutes. */
+const SECONDS_SHOWN_UP_TO = 90;
+
+/** "8 s", "2 min" — whole units, locale digits. English keeps the spaced "s" the design uses. */
+export function formatWait(seconds: number, locale: string): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole <= SECONDS_SHOWN_UP_TO) {
+    if (locale.toLowerCase().startsWith('en')) return `${new Intl.NumberFormat(locale).format(whole)} s`;
+    return unit(locale, 'second', whole);
+  }
+  return unit(locale, 'minute', Math.round(whole / 60));
+}
+
+function unit(locale: string, name: 'second' | 'minute', value: number): string {
+  return new Intl.NumberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
+}
+
+/** Picks the message for a count through `Intl.PluralRules`, falling back to `other`. */
+export function plural(
+  locale: string,
+  count: number,
+  forms: Partial<Record<Intl.LDMLPluralRule, string>> & { other: string },
+): string {
+  const form = forms[new Intl.PluralRules(locale).select(count)] ?? forms.other;
+  return form.replace('#', new Intl.NumberFormat(locale).format(count));
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The words for a Statuspage incident status, e.g. "monitoring" → "Monitoring a fix". */
+export function describeIncidentStatus(messages: ClaudeMessages, status: string): string {
+  return messages.incidentStatus[status] ?? capitalise(status);
+}
+
+/** "Anthropic reports: {name} — {status in words}". */
+export function incidentText(messages: ClaudeMessages, incident: StatusIncident): string {
+  return messages.incident(incident.name, describeIncidentStatus(messages, incident.status), messages.locale);
+}
+
+export const defaultMessages: ClaudeMessages = {
+  locale: 'en',
+  busy: 'Claude is busy right now.',
+  serverError: "Something went wrong on Claude's side.",
+  connectionProblem: 'Connection problem.',
+  rateLimited: 'Too many requests.',
+  offline: "You're offline. We'll continue when you're back.",
+  unavailable: "Claude isn't available right now.",
+  spendLimited: 'This app has reached its usage limit.',
+  incidentHeadline: 'Claude is having a service disruption.',
+  retryingIn: (seconds, locale) => `Retrying in ${formatWait(seconds, locale)}…`,
+  retrying: 'Retrying…',
+  attempt: (attempt, locale) => `Attempt ${new Intl.NumberFormat(locale).format(attempt)}`,
+  waitingRequests: (count, locale) =>
+    plural(locale, count, { one: '# request waiting', other: '# requests waiting' }),
+  escalationSlow: 'This is taking longer than usual.',
+  escalationUnusual: "This has gone on unusually long — there may be an incident. Check Claude's status page.",
+  escalationContact: "We've let the team know. You can keep waiting or come back later.",
+  incident: (name, status) => `Anthropic reports: ${name} — ${status}`,
+  incidentStatus: {
+    investigating: 'Investigating',
+    identified: 'Cause identified',
+    monitoring: 'Monitoring a fix',
+    resolved: 'Resolved',
+    postmortem: 'Resolved',
+  },
+  retryNow: 'Retry now',
+  cancel: 'Cancel',
+  dismiss: 'Dismiss',
+  details: 'Details',
+  retryNowAltText: 'Retry the request now',
+  cancelAltText: 'Stop retrying',
+  dismissAltText: 'Dismiss this notice',
+  requestIdLabel: 'Request ID',
+  requestIdHint: 'Give this ID to support if the problem continues.',
+  statusPageLink: 'Claude status page',
+  opensInNewTab: '(opens in a new tab)',
+  backToNormal: 'Back to normal',
+  backToNormalDescription: 'Claude is responding again.',
+  bannerLabel: 'Claude status',
+  notificationsLabel: 'Notifications ({hotkey})',
+};
+
+/** Overrides win key by key; `incidentStatus` merges entry by entry. */
+export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMessages>): ClaudeMessages {
+  if (!overrides) return base;
+  return {
+    ...base,
+    ...overrides,
+    incidentStatus: { ...base.incidentStatus, ...overrides.incidentStatus },
+  };
+}
+
+/**
+ * The headline for a snapshot: the level, refined by the last failure kind (a busy episode caused by 5xx pages
+ * reads "Something went wrong on Claude's side", not "busy"). Returns undefined while normal.
+ */
+export function headlineFor(
+  messages: ClaudeMessages,
+  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident'>,
+): string | undefined {
+  const level: DemandLevel = demand.level;
+  switch (level) {
+    case 'normal':
+      return undefined;
+    case 'busy':
+      if (demand.lastFailureKind === 'server_error') return messages.serverError;
+      if (demand.lastFailureKind === 'timeout' || demand.lastFailureKind === 'network') {
+        return messages.connectionProblem;
+      }
+      return messages.busy;
+    case 'rate_limited':
+      return messages.rateLimited;
+    case 'offline':
+      return messages.offline;
+    case 'unavailable':
+      return demand.lastFailureKind === 'spend_limited' ? messages.spendLimited : messages.unavailable;
+    case 'incident':
+      return messages.incidentHeadline;
+  }
+}
+
+/** The escalation sentence for a stage, or undefined at `none`. */
+export function escalationFor(messages: ClaudeMessages, stage: DemandSnapshot['escalation']): string | undefined {
+  if (stage === 'slow') return messages.escalationSlow;
+  if (stage === 'unusual') return messages.escalationUnusual;
+  if (stage === 'contact') return messages.escalationContact;
+  return undefined;
+}
