@@ -1,0 +1,100 @@
+import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
+import { createDemandStore, type DemandStore, type DemandStoreOptions } from './demand.js';
+import { ClaudeError, toClaudeError } from './failure.js';
+import { createGate, type Gate, type GateOptions } from './gate.js';
+import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
+import { createRetryer, type Retryer } from './retryer.js';
+import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
+
+export interface ClaudeClientOptions extends TransportOptions {
+  /** Retry policy options, or a policy of your own. Defaults to the kit's patient policy. */
+  policy?: RetryPolicyOptions | RetryPolicy;
+  /** Options of the app-wide traffic gate, or `false` to let every request go on its own. */
+  gate?: GateOptions | false;
+  escalation?: DemandStoreOptions['escalation'];
+  onEscalate?: DemandStoreOptions['onEscalate'];
+  online?: OnlineSource;
+  clock?: Clock;
+}
+
+export interface StreamOptions extends StreamCallbacks {
+  /**
+   * When the stream breaks after text has arrived: `'restart'` asks again from the start (the text resets and
+   * `onRestart` is called), `'keep'` stops and keeps the partial text. Breaks before the first token are always
+   * retried transparently. Defaults to `'restart'`.
+   */
+  afterFirstToken?: 'restart' | 'keep';
+  /** Called when an attempt starts over after text had already arrived. */
+  onRestart?: (attempt: number) => void;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Everything one app shares: transport, retry policy, traffic gate and demand summary. Framework-free; the React
+ * provider holds one, and apps without React can use it directly.
+ */
+export interface ClaudeClient {
+  readonly gate: Gate | undefined;
+  readonly demand: DemandStore;
+  readonly policy: RetryPolicy;
+  /** Sends one Messages request with the kit's retries; the retryer is tracked by the demand summary. */
+  send(request: MessageRequest, options?: RunOptions): Retryer<Message>;
+  /** Streams one Messages request with the kit's retries, also of a stream that broke after its first token. */
+  stream(request: MessageRequest, callbacks?: StreamOptions, options?: RunOptions): Retryer<Message>;
+  /** Runs any attempt function under the kit's policy, gate and demand summary. */
+  run<T>(attempt: (signal: AbortSignal, attempt: number) => Promise<T>, options?: RunOptions): Retryer<T>;
+  /** Cancels every request and stops every timer. The client stays usable. */
+  dispose(): void;
+}
+
+function isPolicy(policy: ClaudeClientOptions['policy']): policy is RetryPolicy {
+  return typeof (policy as RetryPolicy | undefined)?.nextDelay === 'function';
+}
+
+export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeClient {
+  const clock = options.clock ?? systemClock;
+  const online = options.online ?? alwaysOnline;
+  const transport = createTransport(options);
+  const policy = isPolicy(options.policy) ? options.policy : createRetryPolicy({ random: clock.random, ...options.policy });
+  const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
+  const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
+
+  function run<T>(attempt: (signal: AbortSignal, attempt: number) => Promise<T>, runOptions: RunOptions = {}): Retryer<T> {
+    const retryer = createRetryer({ run: attempt, policy, clock, online, gate, signal: runOptions.signal });
+    demand.track(retryer as Retryer<unknown>);
+    return retryer;
+  }
+
+  return {
+    gate,
+    demand,
+    policy,
+    run,
+    send: (request, runOptions) => run((signal) => transport.send(request, signal), runOptions),
+    stream(request, streamOptions = {}, runOptions) {
+      let shown = false;
+      return run(async (signal, attempt) => {
+        if (shown) streamOptions.onRestart?.(attempt);
+        let textThisAttempt = false;
+        try {
+          return await transport.stream(request, signal, {
+            onText(text, delta) {
+              shown = textThisAttempt = true;
+              streamOptions.onText?.(text, delta);
+            },
+          });
+        } catch (thrown) {
+          const failure = toClaudeError(thrown);
+          if (textThisAttempt && streamOptions.afterFirstToken === 'keep' && failure.retryable) {
+            throw new ClaudeError({ ...failure, message: failure.message, retryable: false, cause: failure });
+          }
+          throw failure;
+        }
+      }, runOptions);
+    },
+    dispose: () => demand.dispose(),
+  };
+}

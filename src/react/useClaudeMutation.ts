@@ -1,0 +1,39 @@
+import { useMutation, type UseMutationOptions, type UseMutationResult } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
+import type { ClaudeError } from '../core/failure.js';
+import type { Retryer } from '../core/retryer.js';
+import type { Message, MessageRequest } from '../core/transport.js';
+import { useClaudeClient } from './context.js';
+import { useRetryState, type RetryState } from './useRetryState.js';
+
+export type ClaudeMutationOptions<TContext = unknown> = Omit<
+  UseMutationOptions<Message, ClaudeError, MessageRequest, TContext>,
+  'mutationFn' | 'retry' | 'retryDelay'
+>;
+
+export type ClaudeMutationResult<TContext = unknown> = UseMutationResult<Message, ClaudeError, MessageRequest, TContext> & {
+  retry: RetryState;
+};
+
+/**
+ * Sends a Messages request with the kit's retries (React Query retries mutations zero times; the kit's retryer owns
+ * the attempts). `retry` tells where the current request stands; unmounting cancels it.
+ */
+export function useClaudeMutation<TContext = unknown>(options: ClaudeMutationOptions<TContext> = {}): ClaudeMutationResult<TContext> {
+  const client = useClaudeClient();
+  const [retryer, setRetryer] = useState<Retryer<Message>>();
+  const current = useRef<Retryer<Message>>(undefined);
+  const mutation = useMutation<Message, ClaudeError, MessageRequest, TContext>({
+    ...options,
+    retry: false,
+    mutationFn: (request) => {
+      current.current?.cancel();
+      const next = client.send(request);
+      current.current = next;
+      setRetryer(next);
+      return next.promise;
+    },
+  });
+  useEffect(() => () => current.current?.cancel(), []);
+  return { ...mutation, retry: useRetryState(retryer) };
+}

@@ -1,0 +1,101 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { StreamOptions } from '../core/client.js';
+import type { ClaudeError } from '../core/failure.js';
+import type { Retryer } from '../core/retryer.js';
+import type { Message, MessageRequest } from '../core/transport.js';
+import { useClaudeClient } from './context.js';
+import { useRetryState, type RetryState } from './useRetryState.js';
+
+export type ClaudeStreamStatus = 'idle' | 'sending' | 'streaming' | 'waiting' | 'paused' | 'done' | 'error' | 'cancelled';
+
+export interface ClaudeStreamOptions extends Pick<StreamOptions, 'afterFirstToken'> {
+  onFinish?: (message: Message) => void;
+  onError?: (error: ClaudeError) => void;
+}
+
+export interface ClaudeStreamResult {
+  /** Starts a new answer (cancelling one under way). A string is sent as one user message. */
+  send(request: MessageRequest | string): void;
+  /** The answer's text as it grows. */
+  text: string;
+  status: ClaudeStreamStatus;
+  /** True once the answer had to start over after a broken stream; the text then grows again from the start. */
+  restarted: boolean;
+  message: Message | undefined;
+  error: ClaudeError | undefined;
+  retry: RetryState;
+  cancel(): void;
+}
+
+interface StreamState {
+  text: string;
+  restarted: boolean;
+  message?: Message;
+  error?: ClaudeError;
+  done: boolean;
+}
+
+const EMPTY: StreamState = { text: '', restarted: false, done: false };
+
+/** Streams an answer with the kit's retries, including a stream that broke after its first token. */
+export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStreamResult {
+  const client = useClaudeClient();
+  const [retryer, setRetryer] = useState<Retryer<Message>>();
+  const [state, setState] = useState<StreamState>(EMPTY);
+  const current = useRef<Retryer<Message>>(undefined);
+  const latestOptions = useRef(options);
+  latestOptions.current = options;
+
+  const send = useCallback(
+    (input: MessageRequest | string) => {
+      current.current?.cancel();
+      const request: MessageRequest = typeof input === 'string' ? { messages: [{ role: 'user', content: input }] } : input;
+      setState(EMPTY);
+      const next = client.stream(request, {
+        afterFirstToken: latestOptions.current.afterFirstToken,
+        onText: (text) => {
+          if (current.current === next) setState((s) => ({ ...s, text }));
+        },
+        onRestart: () => {
+          if (current.current === next) setState((s) => ({ ...s, text: '', restarted: true }));
+        },
+      });
+      current.current = next;
+      setRetryer(next);
+      next.promise.then(
+        (message) => {
+          if (current.current !== next) return;
+          setState((s) => ({ ...s, message, done: true }));
+          latestOptions.current.onFinish?.(message);
+        },
+        (error: ClaudeError) => {
+          if (current.current !== next) return;
+          setState((s) => ({ ...s, error, done: true }));
+          if (error.kind !== 'aborted') latestOptions.current.onError?.(error);
+        },
+      );
+    },
+    [client],
+  );
+
+  const cancel = useCallback(() => current.current?.cancel(), []);
+  useEffect(() => () => current.current?.cancel(), []);
+
+  const retry = useRetryState(retryer);
+  return { send, cancel, text: state.text, restarted: state.restarted, message: state.message, error: state.error, retry, status: statusOf(retry, state) };
+}
+
+function statusOf(retry: RetryState, state: StreamState): ClaudeStreamStatus {
+  if (state.error) return state.error.kind === 'aborted' ? 'cancelled' : 'error';
+  if (state.done) return 'done';
+  switch (retry.phase) {
+    case 'sending':
+      return state.text ? 'streaming' : 'sending';
+    case 'waiting':
+      return 'waiting';
+    case 'paused':
+      return 'paused';
+    default:
+      return 'idle';
+  }
+}
