@@ -30,11 +30,24 @@ export interface HighDemandBannerViewProps {
   className?: string;
 }
 
+/** Inline, so the hint stays hidden for sighted users even without styles.css. */
+const visuallyHidden = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  margin: -1,
+  padding: 0,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+  border: 0,
+} as const;
+
 function ExternalLink({ href, label, messages }: { href: string; label: string; messages: ClaudeMessages }) {
   return (
     <a className="cok-link" href={href} target="_blank" rel="noreferrer">
       {label}
-      <span className="cok-visually-hidden"> {messages.opensInNewTab}</span>
+      <span style={visuallyHidden}> {messages.opensInNewTab}</span>
     </a>
   );
 }

@@ -1,0 +1,95 @@
+// @vitest-environment jsdom
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ClaudeToasterView } from '../../src/components/ClaudeToasterView.js';
+import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID } from './fixtures.js';
+
+beforeAll(() => {
+  // Radix Toast's swipe handling calls these; jsdom lacks them.
+  Element.prototype.hasPointerCapture ??= () => false;
+  Element.prototype.setPointerCapture ??= () => {};
+  Element.prototype.releasePointerCapture ??= () => {};
+});
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const toasts = () => screen.queryAllByRole('listitem');
+
+describe('ClaudeToasterView', () => {
+  it('shows nothing while normal', () => {
+    render(<ClaudeToasterView demand={NORMAL} />);
+    expect(toasts()).toHaveLength(0);
+  });
+
+  it('opens one toast for an episode and updates it in place', async () => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf({ attempt: 2 }, 8)} />);
+    expect(toasts()).toHaveLength(1);
+    expect(screen.getByText('Claude is busy right now.', { selector: '.cok-toast-title' })).toBeTruthy();
+    expect(screen.getByText('Retrying in 8 s…')).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(3000));
+    expect(screen.getByText('Retrying in 5 s…')).toBeTruthy();
+
+    // Another request of the same episode fails: same toast, new attempt and countdown.
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, nextRetryAt: Date.now() + 12_000 })} />);
+    expect(toasts()).toHaveLength(1);
+    expect(screen.getByText('Attempt 3', { selector: '.cok-attempt' })).toBeTruthy();
+    expect(screen.getByText('Retrying in 12 s…')).toBeTruthy();
+  });
+
+  it('keeps the toast open on Retry now and closes it on Cancel', async () => {
+    const onRetryNow = vi.fn();
+    const onCancel = vi.fn();
+    render(<ClaudeToasterView demand={demandOf()} onRetryNow={onRetryNow} onCancel={onCancel} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    expect(onRetryNow).toHaveBeenCalledTimes(1);
+    await act(() => vi.advanceTimersByTimeAsync(500));
+    expect(toasts()).toHaveLength(1);
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    await act(() => vi.advanceTimersByTimeAsync(500));
+    expect(toasts()).toHaveLength(0);
+  });
+
+  it('says "Back to normal" when an episode ends on its own, then lets it go', async () => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf()} />);
+    rerender(<ClaudeToasterView demand={NORMAL} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(5000));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+  });
+
+  it('skips "Back to normal" when the person cancelled, or when switched off', async () => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf()} onCancel={() => {}} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    rerender(<ClaudeToasterView demand={NORMAL} onCancel={() => {}} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+
+    rerender(<ClaudeToasterView demand={demandOf({ since: NOW + 1 })} showBackToNormal={false} />);
+    rerender(<ClaudeToasterView demand={NORMAL} showBackToNormal={false} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+  });
+
+  it('gives every action an altText and never shows raw codes', () => {
+    const { container } = render(
+      <ClaudeToasterView demand={demandOf({ escalation: 'unusual' })} onRetryNow={() => {}} onCancel={() => {}} />,
+    );
+    const altTexts = [...container.ownerDocument.querySelectorAll('[data-radix-toast-announce-exclude]')].map(
+      (node) => node.getAttribute('data-radix-toast-announce-alt'),
+    );
+    expect(altTexts).toEqual(expect.arrayContaining(['Stop retrying', 'Retry the request now']));
+    const text = (container.ownerDocument.body.textContent ?? '').replace(REQUEST_ID, '');
+    for (const raw of RAW_CODES) expect(text).not.toContain(raw);
+  });
+
+  it('keeps the F8 hotkey on the viewport', () => {
+    render(<ClaudeToasterView demand={demandOf()} />);
+    expect(screen.getByRole('region', { name: 'Notifications (F8)' })).toBeTruthy();
+  });
+});

@@ -1,0 +1,162 @@
+// @vitest-environment jsdom
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { Profiler } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultMessages, mergeMessages } from '../../src/core/messages.js';
+import { frenchMessages } from '../../src/core/messages-fr.js';
+import type { DemandLevel, DemandSnapshot, EscalationStage } from '../../src/core/types.js';
+import { HighDemandBannerView, type HighDemandBannerViewProps } from '../../src/components/HighDemandBannerView.js';
+import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const HEADLINES: [DemandLevel, Partial<DemandSnapshot>, string][] = [
+  ['busy', {}, 'Claude is busy right now.'],
+  ['busy', { lastFailureKind: 'server_error' }, "Something went wrong on Claude's side."],
+  ['busy', { lastFailureKind: 'network' }, 'Connection problem.'],
+  ['rate_limited', { lastFailureKind: 'rate_limited' }, 'Too many requests.'],
+  ['offline', { lastFailureKind: 'offline', nextRetryAt: undefined }, "You're offline. We'll continue when you're back."],
+  ['unavailable', { nextRetryAt: undefined }, "Claude isn't available right now."],
+  ['unavailable', { lastFailureKind: 'spend_limited', nextRetryAt: undefined }, 'This app has reached its usage limit.'],
+  ['incident', {}, 'Claude is having a service disruption.'],
+];
+
+describe('HighDemandBannerView', () => {
+  it('renders nothing while normal', () => {
+    const { container } = render(<HighDemandBannerView demand={NORMAL} onRetryNow={() => {}} />);
+    expect(container.innerHTML).toBe('');
+  });
+
+  it.each(HEADLINES)('shows the %s headline (%o)', (level, overrides, headline) => {
+    render(<HighDemandBannerView demand={demandOf({ level, ...overrides })} />);
+    expect(screen.getByRole('status').textContent).toContain(headline);
+  });
+
+  it('counts down to the next attempt once a second, then says it is retrying', async () => {
+    render(<HighDemandBannerView demand={demandOf({}, 3)} />);
+    expect(screen.getByText('Retrying in 3 s…')).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(1000));
+    expect(screen.getByText('Retrying in 2 s…')).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(1000));
+    expect(screen.getByText('Retrying in 1 s…')).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(1000));
+    expect(screen.getByText('Retrying…')).toBeTruthy();
+  });
+
+  it('keeps the countdown out of the live region, so ticks are not announced', () => {
+    render(<HighDemandBannerView demand={demandOf()} />);
+    const status = screen.getByRole('status');
+    expect(status.getAttribute('aria-live')).toBe('polite');
+    expect(status.textContent).not.toContain('Retrying');
+    expect(screen.getByText('Retrying in 8 s…').getAttribute('aria-live')).toBe('off');
+  });
+
+  it('calls retryNow and cancel from its buttons', () => {
+    const onRetryNow = vi.fn();
+    const onCancel = vi.fn();
+    render(<HighDemandBannerView demand={demandOf()} onRetryNow={onRetryNow} onCancel={onCancel} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(onRetryNow).toHaveBeenCalledTimes(1);
+    expect(onCancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers Dismiss instead of Cancel when nothing is waiting', () => {
+    const onDismiss = vi.fn();
+    render(
+      <HighDemandBannerView
+        demand={demandOf({ level: 'unavailable', nextRetryAt: undefined })}
+        onCancel={() => {}}
+        onDismiss={onDismiss}
+      />,
+    );
+    expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(onDismiss).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not offer Retry now while offline or at the usage limit', () => {
+    const props: Partial<HighDemandBannerViewProps> = { onRetryNow: () => {}, onCancel: () => {} };
+    const { rerender } = render(<HighDemandBannerView demand={demandOf({ level: 'offline' })} {...props} />);
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    rerender(<HighDemandBannerView demand={demandOf({ level: 'unavailable', lastFailureKind: 'spend_limited' })} {...props} />);
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+  });
+
+  it('keeps the request id and the status page behind Details', () => {
+    render(<HighDemandBannerView demand={demandOf()} />);
+    const details = screen.getByText('Details').closest('details');
+    expect(details?.open).toBe(false);
+    expect(details?.textContent).toContain(REQUEST_ID);
+    expect(screen.getByRole('status').textContent).not.toContain(REQUEST_ID);
+    const link = screen.getByRole('link', { name: /Claude status page/ });
+    expect(link.getAttribute('href')).toBe('https://status.claude.com');
+  });
+
+  it.each<[EscalationStage, string]>([
+    ['slow', 'This is taking longer than usual.'],
+    ['unusual', 'there may be an incident'],
+    ['contact', "We've let the team know."],
+  ])('announces the %s escalation in the live region', (escalation, text) => {
+    render(<HighDemandBannerView demand={demandOf({ escalation })} />);
+    expect(screen.getByRole('status').textContent).toContain(text);
+  });
+
+  it('shows an incident from the status page in plain words', () => {
+    const incident = { name: 'Elevated errors on Claude', status: 'monitoring', impact: 'major', url: 'https://stspg.io/x' };
+    render(<HighDemandBannerView demand={demandOf({ level: 'incident', incident })} />);
+    const link = screen.getByRole('link', { name: /Anthropic reports: Elevated errors on Claude — Monitoring a fix/ });
+    expect(link.getAttribute('href')).toBe('https://stspg.io/x');
+  });
+
+  it('never shows a raw status code or error type, in any state', () => {
+    const states: DemandSnapshot[] = [
+      ...HEADLINES.map(([level, overrides]) => demandOf({ level, ...overrides })),
+      ...(['slow', 'unusual', 'contact'] as const).map((escalation) => demandOf({ escalation })),
+      demandOf({ retrying: true }),
+      demandOf({ incident: { name: 'Degraded performance', status: 'investigating', impact: 'minor' } }),
+    ];
+    for (const demand of states) {
+      for (const messages of [defaultMessages, frenchMessages]) {
+        const { container, unmount } = render(
+          <HighDemandBannerView demand={demand} messages={messages} onRetryNow={() => {}} onCancel={() => {}} onDismiss={() => {}} />,
+        );
+        const text = (container.textContent ?? '').replace(REQUEST_ID, '');
+        for (const raw of RAW_CODES) expect(text).not.toContain(raw);
+        unmount();
+      }
+    }
+  });
+
+  it('takes its copy from messages, key by key', () => {
+    render(<HighDemandBannerView demand={demandOf()} messages={mergeMessages(defaultMessages, { retryNow: 'Try again' })} onRetryNow={() => {}} />);
+    expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
+    expect(screen.getByText('Claude is busy right now.')).toBeTruthy();
+  });
+
+  it('renders the host zero extra times while the countdown ticks for ten seconds', async () => {
+    let hostRenders = 0;
+    const commits: string[] = [];
+    // Calling the view as a function makes its hooks the host's: a ticking hook in the view would count here.
+    function Host(props: HighDemandBannerViewProps) {
+      hostRenders += 1;
+      return HighDemandBannerView(props);
+    }
+    render(
+      <Profiler id="banner" onRender={(_id, phase) => commits.push(phase)}>
+        <Host demand={demandOf({}, 20)} />
+      </Profiler>,
+    );
+    for (let second = 0; second < 10; second += 1) {
+      await act(() => vi.advanceTimersByTimeAsync(1000));
+    }
+    expect(screen.getByText('Retrying in 10 s…')).toBeTruthy();
+    expect(hostRenders).toBe(1);
+    expect(commits.filter((phase) => phase === 'update')).toHaveLength(10);
+  });
+});

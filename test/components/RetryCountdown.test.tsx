@@ -1,0 +1,73 @@
+// @vitest-environment jsdom
+import { act, render, renderHook, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RetryCountdownView } from '../../src/components/RetryCountdownView.js';
+import { frenchMessages } from '../../src/core/messages-fr.js';
+import { useRetryCountdown } from '../../src/react/useRetryCountdown.js';
+import { NOW } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('useRetryCountdown', () => {
+  it('returns undefined with nothing to wait for or a past instant', () => {
+    expect(renderHook(() => useRetryCountdown(undefined)).result.current).toBeUndefined();
+    expect(renderHook(() => useRetryCountdown(NOW - 1)).result.current).toBeUndefined();
+  });
+
+  it('rounds up and ticks when the whole second changes', async () => {
+    const { result } = renderHook(() => useRetryCountdown(NOW + 2_500));
+    expect(result.current).toBe(3);
+    await act(() => vi.advanceTimersByTimeAsync(499));
+    expect(result.current).toBe(3);
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    expect(result.current).toBe(2);
+    await act(() => vi.advanceTimersByTimeAsync(2000));
+    expect(result.current).toBeUndefined();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('clears its timer on unmount', () => {
+    const { unmount } = renderHook(() => useRetryCountdown(NOW + 60_000));
+    expect(vi.getTimerCount()).toBe(1);
+    unmount();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('uses an injected clock', () => {
+    const clock = { now: () => 1_000, setTimeout: vi.fn(), clearTimeout: vi.fn(), random: () => 0 };
+    const { result } = renderHook(() => useRetryCountdown(5_000, clock));
+    expect(result.current).toBe(4);
+    expect(clock.setTimeout).toHaveBeenCalledWith(expect.any(Function), 1000);
+  });
+});
+
+describe('RetryCountdownView', () => {
+  it('says "Retrying in 5 s…", then "Retrying…" when reached', async () => {
+    render(<RetryCountdownView until={NOW + 5_000} />);
+    expect(screen.getByText('Retrying in 5 s…')).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(5_000));
+    expect(screen.getByText('Retrying…')).toBeTruthy();
+  });
+
+  it('says "Retrying…" while an attempt is on the wire', () => {
+    render(<RetryCountdownView until={NOW + 5_000} retrying />);
+    expect(screen.getByText('Retrying…').dataset.state).toBe('retrying');
+  });
+
+  it('renders nothing with nothing scheduled', () => {
+    const { container } = render(<RetryCountdownView />);
+    expect(container.innerHTML).toBe('');
+  });
+
+  it('formats minutes and other locales with Intl', () => {
+    const { rerender } = render(<RetryCountdownView until={NOW + 150_000} />);
+    expect(screen.getByText('Retrying in 3 min…')).toBeTruthy();
+    rerender(<RetryCountdownView until={NOW + 8_000} messages={frenchMessages} />);
+    expect(screen.getByText(/^Nouvel essai dans 8\s+s…$/)).toBeTruthy();
+  });
+});

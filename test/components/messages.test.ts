@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { defaultMessages, formatWait, headlineFor, mergeMessages, plural } from '../../src/core/messages.js';
+import { frenchMessages } from '../../src/core/messages-fr.js';
+
+describe('messages', () => {
+  it('formats the design headline', () => {
+    expect(`${defaultMessages.busy} ${defaultMessages.retryingIn(8, 'en')}`).toBe(
+      'Claude is busy right now. Retrying in 8 s…',
+    );
+    expect(defaultMessages.retryingIn(20, 'en')).toBe('Retrying in 20 s…');
+  });
+
+  it('switches to minutes for long waits', () => {
+    expect(formatWait(600, 'en')).toBe('10 min');
+  });
+
+  it('picks plural forms through Intl.PluralRules', () => {
+    expect(defaultMessages.waitingRequests(1, 'en')).toBe('1 request waiting');
+    expect(defaultMessages.waitingRequests(3, 'en')).toBe('3 requests waiting');
+    // French treats 0 and 1 as singular.
+    expect(frenchMessages.waitingRequests(0, 'fr')).toBe('0 demande en attente');
+    expect(plural('en', 1200, { one: '# thing', other: '# things' })).toBe('1,200 things');
+  });
+
+  it('merges overrides key by key', () => {
+    const merged = mergeMessages(defaultMessages, { busy: 'Busy.', incidentStatus: { monitoring: 'Watching' } });
+    expect(merged.busy).toBe('Busy.');
+    expect(merged.retryNow).toBe('Retry now');
+    expect(merged.incidentStatus.monitoring).toBe('Watching');
+    expect(merged.incidentStatus.investigating).toBe('Investigating');
+  });
+
+  it('has no headline while normal', () => {
+    expect(headlineFor(defaultMessages, { level: 'normal' })).toBeUndefined();
+  });
+
+  it('translates every key', () => {
+    expect(Object.keys(frenchMessages).sort()).toEqual(Object.keys(defaultMessages).sort());
+  });
+});
