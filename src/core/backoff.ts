@@ -1,0 +1,129 @@
+/**
+ * Delay formulas, as pure functions: the caller passes the random draw `u` in [0, 1), so the same inputs always
+ * give the same delay (tests and the benchmark replay runs exactly). Which failures to retry lives in policy.ts.
+ */
+
+/** How a delay is spread. See https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/ */
+export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none';
+
+export interface BackoffInput {
+  /** Attempts made so far, >= 1: the first retry waits after attempt 1. */
+  attempt: number;
+  baseMs: number;
+  capMs: number;
+  /** Growth per attempt (2 doubles). */
+  factor: number;
+  /** The delay chosen last time; only decorrelated jitter uses it. */
+  previousDelayMs?: number;
+}
+
+/** The largest delay `setTimeout` honours; beyond it the timer fires at once, which would be a hammering retry. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** A retry-after longer than this is taken for a server or proxy bug and ignored (the policy's backoff applies). */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/** Keeps a random draw in [0, 1) even if an injected source misbehaves (NaN, 1, negatives). */
+export function clampUnit(u: number): number {
+  if (!Number.isFinite(u) || u <= 0) return 0;
+  return u >= 1 ? 1 - Number.EPSILON : u;
+}
+
+const nonNegative = (x: number): number => (x > 0 ? x : 0); // NaN and negatives become 0
+
+/** `base × factor^(attempt−1)`, capped; never NaN or Infinity even for huge attempts. */
+export function exponentialDelay(input: BackoffInput): number {
+  const cap = Math.min(nonNegative(input.capMs), MAX_TIMER_DELAY_MS);
+  const base = Math.min(nonNegative(input.baseMs), cap);
+  if (base === 0) return 0;
+  const attempt = Number.isFinite(input.attempt) ? Math.max(1, Math.floor(input.attempt)) : 1;
+  const grown = base * Math.pow(Math.max(1, nonNegative(input.factor)), attempt - 1);
+  return Number.isNaN(grown) ? cap : Math.min(cap, grown);
+}
+
+/** Anywhere in [0, exponential]: spreads a crowd best; the default. */
+export function fullJitter(input: BackoffInput, u: number): number {
+  return clampUnit(u) * exponentialDelay(input);
+}
+
+/** Half fixed, half random: never retries almost at once, still spreads. */
+export function equalJitter(input: BackoffInput, u: number): number {
+  const full = exponentialDelay(input);
+  return Math.min(full, full / 2 + (clampUnit(u) * full) / 2); // min: rounding must not step past the cap
+}
+
+/** AWS "decorrelated jitter": between base and three times the previous delay, capped. */
+export function decorrelatedJitter(input: BackoffInput, u: number): number {
+  const cap = Math.min(nonNegative(input.capMs), MAX_TIMER_DELAY_MS);
+  const base = Math.min(nonNegative(input.baseMs), cap);
+  const previous = input.previousDelayMs;
+  const grown = previous !== undefined && Number.isFinite(previous) ? previous * 3 : base;
+  const high = Math.min(cap, Math.max(base, grown));
+  return Math.min(high, base + clampUnit(u) * (high - base));
+}
+
+/** The delay for a strategy; `none` is plain capped exponential growth (like TanStack Query's 1, 2, 4 s). */
+export function backoffDelay(strategy: JitterStrategy, input: BackoffInput, u: number): number {
+  switch (strategy) {
+    case 'equal':
+      return equalJitter(input, u);
+    case 'decorrelated':
+      return decorrelatedJitter(input, u);
+    case 'none':
+      return exponentialDelay(input);
+    default:
+      return fullJitter(input, u);
+  }
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+// IMF-fixdate, RFC 850 and asctime all start with a day name. Date.parse alone is too lenient ("1" is 2001).
+const HTTP_DATE = /^[A-Za-z]{3,9},?\s/;
+
+function bounded(ms: number): number | undefined {
+  return Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS ? Math.ceil(ms) : undefined;
+}
+
+/**
+ * Reads `retry-after-ms` (float milliseconds, the Anthropic SDK's header) first, then `retry-after` (seconds or an
+ * HTTP date, relative to `nowMs`). Negative, garbage, past dates and values above {@link MAX_RETRY_AFTER_MS} are
+ * ignored, so a broken header falls back to the policy's backoff instead of stalling for days.
+ * @returns whole milliseconds, or undefined when neither header holds a usable value.
+ */
+export function parseRetryAfterValues(
+  retryAfterMs: string | null | undefined,
+  retryAfter: string | null | undefined,
+  nowMs: number,
+): number | undefined {
+  const ms = typeof retryAfterMs === 'string' ? retryAfterMs.trim() : '';
+  if (DECIMAL.test(ms)) {
+    const value = bounded(Number(ms));
+    if (value !== undefined) return value;
+  }
+  const text = typeof retryAfter === 'string' ? retryAfter.trim() : '';
+  if (DECIMAL.test(text)) return bounded(Number(text) * 1000);
+  if (HTTP_DATE.test(text) && Number.isFinite(nowMs)) {
+    const at = Date.parse(text);
+    if (Number.isFinite(at) && at >= nowMs) return bounded(at - nowMs);
+  }
+  return undefined;
+}
+
+/** Reads a header from a `Headers` or a plain object (older SDKs), case-insensitively; never throws. */
+export function readHeader(headers: unknown, name: string): string | undefined {
+  try {
+    if (typeof headers !== 'object' || headers === null) return undefined;
+    const get = (headers as { get?: unknown }).get;
+    const value = typeof get === 'function' ? get.call(headers, name)
+      : Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+    const first: unknown = Array.isArray(value) ? value[0] : value;
+    return typeof first === 'string' && first !== '' ? first : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `retry-after-ms`, then `retry-after`, from response headers, in ms (see {@link parseRetryAfterValues}). */
+export function parseRetryAfter(headers: unknown, now: () => number = Date.now): number | undefined {
+  return parseRetryAfterValues(readHeader(headers, 'retry-after-ms'), readHeader(headers, 'retry-after'), now());
+}

@@ -1,0 +1,244 @@
+import type { FailureKind } from './types.js';
+import { parseRetryAfter, readHeader } from './backoff.js';
+
+export { parseRetryAfter, readHeader };
+
+/** Anthropic `error.type` → kind. `timeout_error` (HTTP 504) is Claude's side giving up, so it is a server error;
+ * kind `timeout` is kept for client-side timeouts, whose remedy (and copy: "Connection problem") differs. */
+const KIND_BY_TYPE: Readonly<Record<string, FailureKind>> = {
+  invalid_request_error: 'invalid_request', authentication_error: 'authentication', billing_error: 'billing',
+  permission_error: 'permission', not_found_error: 'not_found', conflict_error: 'conflict',
+  request_too_large: 'request_too_large', rate_limit_error: 'rate_limited', api_error: 'server_error',
+  timeout_error: 'server_error', overloaded_error: 'overloaded',
+};
+
+const KIND_BY_STATUS: Readonly<Record<number, FailureKind>> = {
+  400: 'invalid_request', 401: 'authentication', 402: 'billing', 403: 'permission', 404: 'not_found',
+  408: 'timeout', 409: 'conflict', 413: 'request_too_large', 429: 'rate_limited', 529: 'overloaded',
+};
+
+const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set<FailureKind>(
+  ['overloaded', 'rate_limited', 'server_error', 'timeout', 'network', 'offline'],
+);
+
+/** Kinds that no header can make retryable: a cancel is the person's wish; a spend limit fails until it resets. */
+const NEVER_RETRYABLE: ReadonlySet<FailureKind> = new Set<FailureKind>(['aborted', 'spend_limited']);
+
+const SPEND_LIMIT_CODE = 'enforced_spend_limit_reached';
+
+const PLAIN_MESSAGE: Readonly<Record<FailureKind, string>> = {
+  overloaded: 'Claude is overloaded', rate_limited: 'Rate limited', spend_limited: 'Spend limit reached',
+  server_error: 'Server error', timeout: 'Request timed out', network: 'Network error', offline: 'Offline',
+  invalid_request: 'Invalid request', authentication: 'Authentication failed', billing: 'Billing problem',
+  permission: 'Permission denied', not_found: 'Not found', conflict: 'Conflict',
+  request_too_large: 'Request too large', aborted: 'Request aborted', unknown: 'Unknown error',
+};
+
+/** `retryable` defaults to the kind's usual answer (overloaded, rate_limited, server_error, timeout, network and
+ * offline are retried); `midStream` to false. */
+export type ClaudeErrorInit = Pick<ClaudeError, 'kind' | 'message'> & { cause?: unknown }
+  & Partial<Pick<ClaudeError, 'status' | 'type' | 'requestId' | 'retryAfterMs' | 'retryable' | 'midStream' | 'errorCode'>>;
+
+/** Everything that can go wrong with a Claude call, in one shape. `message` is for developers, not for the UI. */
+export class ClaudeError extends Error {
+  override name = 'ClaudeError';
+  kind: FailureKind;
+  status?: number;
+  /** Anthropic's `error.type`, e.g. `overloaded_error`. */
+  type?: string;
+  requestId?: string;
+  /** What the server asked us to wait, from `retry-after-ms` / `retry-after`. */
+  retryAfterMs?: number;
+  retryable: boolean;
+  /** The error arrived as an SSE `event: error` after HTTP 200, i.e. part of the answer may already be shown. */
+  midStream: boolean;
+  /** Anthropic's `error.details.error_code`, e.g. `enforced_spend_limit_reached`. */
+  errorCode?: string;
+
+  constructor(init: ClaudeErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.kind = init.kind;
+    this.status = init.status;
+    this.type = init.type;
+    this.requestId = init.requestId;
+    this.retryAfterMs = init.retryAfterMs;
+    this.retryable = init.retryable ?? RETRYABLE_KINDS.has(init.kind);
+    this.midStream = init.midStream ?? false;
+    this.errorCode = init.errorCode;
+  }
+}
+
+type Rec = Record<string, unknown>;
+const isRec = (x: unknown): x is Rec => typeof x === 'object' && x !== null;
+const str = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
+
+const FIELDS = ['status', 'error', 'name', 'message', 'code', 'cause', 'type', 'details', 'apiMessage', 'requestID',
+  'request_id', 'error_code', 'errorCode', 'headers'] as const;
+
+/** True for a ClaudeError, also one made by another copy of the kit (bundlers can duplicate modules). */
+export function isClaudeError(x: unknown): x is ClaudeError {
+  try {
+    return x instanceof ClaudeError || (isRec(x) && x.name === 'ClaudeError' && typeof x.kind === 'string'
+      && typeof x.retryable === 'boolean');
+  } catch {
+    return false;
+  }
+}
+
+/** Copies the fields we read, one guarded read each, so a throwing getter or Proxy trap costs one fact, not all. */
+function snapshot(x: unknown): Rec {
+  const out: Rec = {};
+  if (isRec(x)) for (const key of FIELDS) try { out[key] = x[key]; } catch { /* that fact stays unknown */ }
+  return out;
+}
+
+/** Drops markup and squeezes whitespace so a proxy's page or a stray tag never reaches `message`. */
+function cleanText(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const clean = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500);
+  return clean === '' ? undefined : clean;
+}
+
+type Facts = Partial<Pick<ClaudeError, 'kind' | 'status' | 'type' | 'message' | 'requestId' | 'errorCode' | 'midStream'>>
+  & { headers?: unknown };
+
+/** Reads an Anthropic error body `{type:"error", error:{type,message,details}, request_id}` or its inner error. */
+function fromBody(raw: unknown): Facts {
+  const body = snapshot(raw);
+  const inner = isRec(body.error) ? snapshot(body.error) : str(body.type) !== undefined && body.type !== 'error' ? body : {};
+  const details = snapshot(inner.details);
+  return {
+    type: str(inner.type),
+    message: str(inner.message) ?? str(body.error),
+    requestId: str(body.request_id),
+    errorCode: str(details.error_code),
+  };
+}
+
+const NETWORK_MESSAGE = /failed to fetch|fetch failed|networkerror|network error|load failed|network request failed|terminated/i;
+const NETWORK_CODE = /^(ECONN|ENOTFOUND|EAI_AGAIN|EPIPE|ENET|EHOST|UND_ERR)/;
+
+/** Names and codes of fetch, DOM and SDK errors that say what happened without a status. */
+function kindFromName(name: string | undefined, message: string | undefined, code: string | undefined): FailureKind | undefined {
+  if (name === 'AbortError' || name === 'APIUserAbortError') return 'aborted';
+  if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
+  if (name === 'APIConnectionError' || name === 'NetworkError') return 'network';
+  if (code !== undefined && /TIMEOUT|TIMEDOUT/.test(code)) return 'timeout';
+  if (code !== undefined && NETWORK_CODE.test(code)) return 'network';
+  if (name === 'TypeError' && message !== undefined && NETWORK_MESSAGE.test(message)) return 'network';
+  return undefined;
+}
+
+function fromObject(raw: Rec): Facts {
+  const x = snapshot(raw);
+  const status = typeof x.status === 'number' && Number.isInteger(x.status) && x.status >= 100 && x.status <= 599
+    ? x.status : undefined;
+  const body = fromBody(isRec(x.error) ? x.error : x);
+  const cause = snapshot(x.cause);
+  const name = str(x.name);
+  const ownMessage = str(x.message);
+  const code = str(x.code) ?? str(cause.code);
+  const sdkLike = status !== undefined || x.requestID !== undefined || x.headers !== undefined;
+  return {
+    ...body,
+    kind: kindFromName(name, ownMessage, code) ?? kindFromName(str(cause.name), str(cause.message), undefined),
+    status,
+    type: body.type ?? str(x.type),
+    // The SDK's own message is "529 {json…}"; its body's message, or our plain one, reads better.
+    message: body.message ?? str(x.apiMessage) ?? (sdkLike ? undefined : ownMessage),
+    requestId: body.requestId ?? str(x.requestID) ?? str(x.request_id),
+    errorCode: body.errorCode ?? str(x.errorCode),
+    headers: x.headers,
+    // The SDK throws an APIError without a status when a stream carries `event: error`.
+    midStream: status === undefined && x.headers !== undefined && body.type !== undefined,
+  };
+}
+
+function factsOf(input: unknown): Facts {
+  if (typeof input === 'string') {
+    try {
+      if (input.trim().startsWith('{')) return factsOf(JSON.parse(input));
+    } catch { /* not JSON: a plain message */ }
+    return { message: input };
+  }
+  return isRec(input) ? fromObject(input) : {};
+}
+
+function kindOf(facts: Facts, status: number | undefined): FailureKind {
+  if (facts.errorCode === SPEND_LIMIT_CODE) return 'spend_limited';
+  if (facts.kind !== undefined) return facts.kind;
+  // Own keys only: a type of "valueOf" must not find Object.prototype's function.
+  const byType = facts.type !== undefined && Object.hasOwn(KIND_BY_TYPE, facts.type) ? KIND_BY_TYPE[facts.type] : undefined;
+  if (byType !== undefined) return byType;
+  if (status === undefined) return 'unknown';
+  return (Object.hasOwn(KIND_BY_STATUS, status) ? KIND_BY_STATUS[status] : undefined) ?? (status >= 500 ? 'server_error' : 'unknown');
+}
+
+export interface ClaudeErrorContext {
+  /** The payload arrived as an SSE `event: error` after HTTP 200. */
+  midStream?: boolean;
+  /** The HTTP status, when the input (e.g. a parsed body) does not carry it. */
+  status?: number;
+  /** Response headers: `request-id`, `x-should-retry`, `retry-after-ms`, `retry-after`. */
+  headers?: Headers;
+  /** Clock for HTTP-date `retry-after`. Defaults to Date.now. */
+  now?: () => number;
+}
+
+function build(input: unknown, context: ClaudeErrorContext): ClaudeError {
+  const facts = factsOf(input);
+  const status = facts.status ?? context.status;
+  const headers = context.headers ?? facts.headers;
+  const kind = kindOf(facts, status);
+  const shouldRetry = readHeader(headers, 'x-should-retry')?.trim().toLowerCase();
+  let retryable = RETRYABLE_KINDS.has(kind);
+  // Anthropic's own hint wins, as in its SDK, except where retrying is wrong whatever the server says.
+  if (shouldRetry === 'true' && !NEVER_RETRYABLE.has(kind)) retryable = true;
+  if (shouldRetry === 'false') retryable = false;
+  const plain = PLAIN_MESSAGE[kind] + (status === undefined ? '' : ` (HTTP ${status})`);
+  return new ClaudeError({
+    kind,
+    message: cleanText(facts.message) ?? plain,
+    status,
+    type: facts.type,
+    requestId: readHeader(headers, 'request-id') ?? facts.requestId,
+    retryAfterMs: parseRetryAfter(headers, context.now),
+    retryable,
+    midStream: context.midStream ?? facts.midStream ?? false,
+    errorCode: facts.errorCode,
+    cause: input,
+  });
+}
+
+/**
+ * Classifies anything that can go wrong — thrown values, SDK APIErrors, Anthropic error bodies (also as JSON text),
+ * SSE error payloads — into a ClaudeError. Never throws; returns a ClaudeError input unchanged.
+ */
+export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}): ClaudeError {
+  if (isClaudeError(input)) return input;
+  try {
+    return build(input, context);
+  } catch (cause) {
+    // A hostile input (throwing getters, a Proxy trap) or context: nothing trustworthy is left to read.
+    return new ClaudeError({ kind: 'unknown', message: PLAIN_MESSAGE.unknown, cause });
+  }
+}
+
+/** Reads a failed Response (its body once) into a ClaudeError; HTML and empty bodies fall back to the status. */
+export async function readClaudeError(response: Response, options: { now?: () => number } = {}): Promise<ClaudeError> {
+  let status: number | undefined;
+  let headers: Headers | undefined;
+  try {
+    status = response.status;
+    headers = response.headers;
+    const text = response.bodyUsed ? '' : await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch { /* HTML, plain text or empty: the status decides and the markup is dropped */ }
+    return toClaudeError(isRec(body) ? body : undefined, { status, headers, now: options.now });
+  } catch {
+    // The body could not be read (a cut connection): what the status says is still true.
+    return toClaudeError(undefined, { status, headers, now: options.now });
+  }
+}
