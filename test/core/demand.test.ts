@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDemandStore } from '../../src/core/demand.js';
+import { createRetryer } from '../../src/core/retryer.js';
+import { createRetryPolicy } from '../../src/core/policy.js';
+import { ClaudeError } from '../../src/core/failure.js';
+import { createOnlineSwitch, overloaded, rateLimited, scripted } from './helpers.js';
+
+const policy = createRetryPolicy({ random: () => 0.5 });
+const MINUTE = 60_000;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function start<T>(store: ReturnType<typeof createDemandStore>, outcomes: Array<T | Error>, online?: ReturnType<typeof createOnlineSwitch>) {
+  const script = scripted(outcomes);
+  const retryer = createRetryer({ run: script.run, policy, online: online?.source });
+  store.track(retryer as never);
+  return { retryer, calls: script.calls };
+}
+
+describe('createDemandStore', () => {
+  it('is normal while requests succeed at the first attempt', async () => {
+    const store = createDemandStore();
+    const { retryer } = start(store, ['ok']);
+    await retryer.promise;
+    expect(store.getSnapshot()).toMatchObject({ level: 'normal', escalation: 'none', waiting: 0 });
+  });
+
+  it('says busy during an overload, with the episode start, the next retry time and the request id', async () => {
+    const store = createDemandStore();
+    const { retryer } = start(store, [overloaded({ requestId: 'req_1' }), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    const snapshot = store.getSnapshot();
+    expect(snapshot).toMatchObject({ level: 'busy', since: 0, waiting: 1, lastRequestId: 'req_1', lastFailureKind: 'overloaded' });
+    expect(snapshot.nextRetryAt).toBe(retryer.getSnapshot().nextAttemptAt);
+    await vi.runAllTimersAsync();
+    expect(store.getSnapshot().level).toBe('normal');
+    expect(store.getSnapshot().since).toBeUndefined();
+  });
+
+  it('says rate_limited while a request waits out a 429', async () => {
+    const store = createDemandStore();
+    start(store, [rateLimited(20_000), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('rate_limited');
+  });
+
+  it('says offline while the device is offline, and back to normal after', async () => {
+    const online = createOnlineSwitch(false);
+    const store = createDemandStore({ online: online.source });
+    const { retryer } = start(store, ['ok'], online);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('offline');
+    online.set(true);
+    await retryer.promise;
+    expect(store.getSnapshot().level).toBe('normal');
+  });
+
+  it('says unavailable after giving up, until dismissed', async () => {
+    const store = createDemandStore();
+    const script = scripted([overloaded()]);
+    const retryer = createRetryer({ run: script.run, policy: createRetryPolicy({ random: () => 0.5, maxAttempts: 2 }) });
+    store.track(retryer as never);
+    await vi.runAllTimersAsync();
+    await expect(retryer.promise).rejects.toBeInstanceOf(ClaudeError);
+    expect(store.getSnapshot()).toMatchObject({ level: 'unavailable', lastFailureKind: 'overloaded' });
+    store.dismiss();
+    expect(store.getSnapshot().level).toBe('normal');
+  });
+
+  it('reports a spend limit as unavailable, since no retry will help', async () => {
+    const store = createDemandStore();
+    const spend = new ClaudeError({ kind: 'spend_limited', status: 429, message: 'limit', retryable: false });
+    const { retryer } = start(store, [spend]);
+    await expect(retryer.promise).rejects.toBe(spend);
+    expect(store.getSnapshot()).toMatchObject({ level: 'unavailable', lastFailureKind: 'spend_limited' });
+  });
+
+  it('escalates slow at 30 s, unusual at 30 min and contact at 60 min, firing each stage once with the request ids', async () => {
+    const onEscalate = vi.fn();
+    const store = createDemandStore({ onEscalate });
+    const script = scripted([overloaded({ requestId: 'req_a' }), overloaded({ requestId: 'req_b' })]);
+    const patient = createRetryPolicy({ random: () => 0.5, maxAttempts: 1_000, maxWaitMs: 2 * 60 * MINUTE });
+    store.track(createRetryer({ run: script.run, policy: patient }) as never);
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(store.getSnapshot().escalation).toBe('none');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.getSnapshot().escalation).toBe('slow');
+    expect(onEscalate).toHaveBeenCalledTimes(1);
+    expect(onEscalate).toHaveBeenLastCalledWith('slow', expect.objectContaining({ since: 0, requestIds: ['req_a', 'req_b'] }));
+    await vi.advanceTimersByTimeAsync(30 * MINUTE);
+    expect(store.getSnapshot().escalation).toBe('unusual');
+    await vi.advanceTimersByTimeAsync(30 * MINUTE);
+    expect(store.getSnapshot().escalation).toBe('contact');
+    expect(onEscalate.mock.calls.map(([stage]) => stage)).toEqual(['slow', 'unusual', 'contact']);
+    store.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('starts a fresh episode after a return to normal', async () => {
+    const onEscalate = vi.fn();
+    const store = createDemandStore({ onEscalate, escalation: { slowMs: 5_000 } });
+    const first = start(store, [overloaded(), overloaded(), overloaded(), overloaded(), 'ok']);
+    await vi.runAllTimersAsync();
+    await first.retryer.promise;
+    expect(store.getSnapshot().level).toBe('normal');
+    const startOfSecond = Date.now();
+    start(store, [overloaded(), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().since).toBe(startOfSecond);
+  });
+
+  it('sends every waiting request on retryNow and cancels them on cancel', async () => {
+    const store = createDemandStore();
+    const a = start(store, [overloaded(), 'ok']);
+    const b = start(store, [overloaded(), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().waiting).toBe(2);
+    store.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect([a.calls.length, b.calls.length]).toEqual([2, 2]);
+
+    const c = start(store, [overloaded(), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    store.cancel();
+    await expect(c.retryer.promise).rejects.toMatchObject({ kind: 'aborted' });
+    expect(store.getSnapshot().level).toBe('normal');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('says incident while the status page reports one, and keeps it in the snapshot', () => {
+    const store = createDemandStore();
+    const incident = { name: 'Elevated errors on Claude Sonnet', status: 'identified', impact: 'major' };
+    store.setIncident(incident);
+    expect(store.getSnapshot()).toMatchObject({ level: 'incident', incident });
+    store.setIncident(undefined);
+    expect(store.getSnapshot().level).toBe('normal');
+  });
+
+  it('notifies subscribers only when the summary changes', async () => {
+    const store = createDemandStore();
+    const listener = vi.fn();
+    store.subscribe(listener);
+    const { retryer } = start(store, ['ok']);
+    await retryer.promise;
+    const before = listener.mock.calls.length;
+    store.dismiss();
+    expect(listener.mock.calls.length).toBe(before);
+  });
+});
