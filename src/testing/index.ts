@@ -1,0 +1,15 @@
+export { createOverloadSimulator } from './simulator.js';
+export type {
+  OverloadSimulator,
+  OverloadSimulatorOptions,
+  SimulatorClock,
+  SimulatorFetch,
+  SimulatorSettings,
+} from './simulator.js';
+export { SIMULATOR_OUTCOMES, SimulatedNetworkError } from './outcomes.js';
+export type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
+export type { SimulatorStats } from './capacity.js';
+export { listenSimulator } from './listen.js';
+export type { ListenOptions, ListeningSimulator } from './listen.js';
+export { createSimulatorHandlers } from './msw.js';
+export type { SimulatorHandlersOptions } from './msw.js';

@@ -1,0 +1,145 @@
+/**
+ * What the simulator can answer, and the exact shapes Anthropic uses for each (status, headers, body), as in
+ * test/fixtures/anthropic-responses.json. Success bodies and streams live in reply.ts and sse.ts.
+ */
+
+/** One request's fate. Numeric names answer that status with Anthropic's JSON error for it. */
+export type SimulatorOutcome =
+  | 'ok'
+  | '400' | '401' | '402' | '403' | '404' | '409' | '413' | '429' | '500' | '504' | '529'
+  /** 429 `rate_limit_error` with `details.error_code: enforced_spend_limit_reached` and no `retry-after`. */
+  | 'spend-limit'
+  /** 529 with no headers and an empty body, as some edges send it. */
+  | 'empty-529'
+  /** A proxy's HTML error page. */
+  | '502-html' | '503-html'
+  /** HTTP 200 and a stream that sends part of the answer, then `event: error` overloaded (`ok` when not streaming). */
+  | 'stream-error-midway'
+  /** HTTP 200 and a stream that stops after part of the answer, without `message_stop` (`ok` when not streaming). */
+  | 'stream-cut'
+  /** No answer until the caller aborts. */
+  | 'timeout'
+  /** The connection fails: `fetch` rejects with a TypeError (a socket reset when listening). */
+  | 'network-error';
+
+/** Claude's load, as the playground's control names it. */
+export type SimulatorMode = 'normal' | 'busy' | 'outage' | 'rate-limited' | 'broken-streams';
+
+/** Thrown by `fetch` for a 'network-error' outcome, like a real `fetch` whose connection was reset. */
+export class SimulatedNetworkError extends TypeError {
+  constructor() {
+    super('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+  }
+}
+
+export const SIMULATOR_OUTCOMES: readonly SimulatorOutcome[] = [
+  'ok', '400', '401', '402', '403', '404', '409', '413', '429', '500', '504', '529', 'spend-limit', 'empty-529',
+  '502-html', '503-html', 'stream-error-midway', 'stream-cut', 'timeout', 'network-error',
+];
+
+interface ErrorShape {
+  status: number;
+  type: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+// Messages as Anthropic words them (from the fixtures), so a test that compares messages compares real ones.
+const JSON_ERRORS: Record<string, ErrorShape> = {
+  '400': { status: 400, type: 'invalid_request_error', message: 'messages: at least one message is required' },
+  '401': { status: 401, type: 'authentication_error', message: 'invalid x-api-key' },
+  '402': { status: 402, type: 'billing_error', message: 'Your credit balance is too low to access the Anthropic API.' },
+  '403': { status: 403, type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' },
+  '404': { status: 404, type: 'not_found_error', message: 'model: claude-nonexistent' },
+  '409': { status: 409, type: 'conflict_error', message: 'Conflict' },
+  '413': { status: 413, type: 'request_too_large', message: 'Request exceeds the maximum allowed number of bytes.' },
+  '429': {
+    status: 429,
+    type: 'rate_limit_error',
+    message:
+      'This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.',
+  },
+  'spend-limit': {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'You have reached your specified API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.',
+    details: { error_code: 'enforced_spend_limit_reached' },
+  },
+  '500': { status: 500, type: 'api_error', message: 'Internal server error' },
+  '504': { status: 504, type: 'timeout_error', message: 'Request timed out' },
+  '529': { status: 529, type: 'overloaded_error', message: 'Overloaded' },
+};
+
+const HTML_PAGES: Record<string, { status: number; contentType: string; body: string }> = {
+  '502-html': {
+    status: 502,
+    contentType: 'text/html',
+    body: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+  },
+  '503-html': {
+    status: 503,
+    contentType: 'text/html; charset=UTF-8',
+    body: '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>Service Temporarily Unavailable</h1></body></html>',
+  },
+};
+
+/** Whether the outcome is answered by `errorResponse` (as opposed to a success, a hang or a dropped connection). */
+export function isErrorOutcome(outcome: SimulatorOutcome): boolean {
+  return outcome in JSON_ERRORS || outcome in HTML_PAGES || outcome === 'empty-529';
+}
+
+export interface ErrorContext {
+  requestId: string;
+  now: number;
+  /** Seconds in `retry-after` of a 429. */
+  retryAfterSeconds: number;
+}
+
+/** Anthropic's JSON error body, e.g. for the simulator's own validation failures. */
+export function jsonError(status: number, type: string, message: string, requestId: string, extra: HeadersInit = {}): Response {
+  const body = { type: 'error', error: { type, message }, request_id: requestId };
+  const headers = new Headers(extra);
+  headers.set('content-type', 'application/json');
+  headers.set('request-id', requestId);
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+export function errorResponse(outcome: SimulatorOutcome, context: ErrorContext): Response {
+  if (outcome === 'empty-529') return new Response(null, { status: 529 });
+  const page = HTML_PAGES[outcome];
+  if (page) return new Response(page.body, { status: page.status, headers: { 'content-type': page.contentType } });
+  const shape = JSON_ERRORS[outcome];
+  if (!shape) throw new Error(`Not an error outcome: ${outcome}`);
+  const error = shape.details ? { type: shape.type, message: shape.message, details: shape.details } : { type: shape.type, message: shape.message };
+  const headers = new Headers({ 'content-type': 'application/json', 'request-id': context.requestId });
+  // A real 529 says "retry" but not when; only a rate-limit 429 carries retry-after and the reset times.
+  if (shape.status === 529) headers.set('x-should-retry', 'true');
+  if (outcome === '429') {
+    const reset = new Date(context.now + context.retryAfterSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    headers.set('retry-after', String(context.retryAfterSeconds));
+    headers.set('anthropic-ratelimit-requests-limit', '50');
+    headers.set('anthropic-ratelimit-requests-remaining', '0');
+    headers.set('anthropic-ratelimit-requests-reset', reset);
+    headers.set('anthropic-ratelimit-output-tokens-limit', '8000');
+    headers.set('anthropic-ratelimit-output-tokens-remaining', '0');
+    headers.set('anthropic-ratelimit-output-tokens-reset', reset);
+  }
+  const body = { type: 'error', error, request_id: context.requestId };
+  return new Response(JSON.stringify(body), { status: shape.status, headers });
+}
+
+/** The outcome the mode gives a request that neither the script nor the capacity model has decided. */
+export function modeOutcome(mode: SimulatorMode, random: () => number, busyRate: number): SimulatorOutcome {
+  switch (mode) {
+    case 'normal':
+      return 'ok';
+    case 'busy':
+      return random() < busyRate ? '529' : 'ok';
+    case 'outage':
+      return '529';
+    case 'rate-limited':
+      return '429';
+    case 'broken-streams':
+      return 'stream-error-midway';
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * An Anthropic-compatible fake Messages API: a Fetch handler (and a `fetch` for the SDK's `fetch` option) that answers
+ * like Claude does on a good day, a busy day, or a bad one, deterministically from a seed.
+ */
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { createCapacity, createStats } from './capacity.js';
+import type { SimulatorStats } from './capacity.js';
+import type { ListenOptions, ListeningSimulator } from './listen.js';
+import { listenSimulator } from './listen.js';
+import { SimulatedNetworkError, errorResponse, isErrorOutcome, jsonError, modeOutcome } from './outcomes.js';
+import type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
+import { messageIdFor, mulberry32, requestIdFor } from './prng.js';
+import { parseMessagesRequest, presentedKey } from './parse.js';
+import { cannedReply, messageBody } from './reply.js';
+import type { SimulatedRequest } from './reply.js';
+import { pacedStream, sseEvents } from './sse.js';
+
+export type SimulatorClock = Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
+
+export interface OverloadSimulatorOptions {
+  /** Outcomes of the first requests, in order; when it runs out, the mode and the capacity model decide. Defaults to []. */
+  script?: readonly SimulatorOutcome[];
+  /** Claude's load. Defaults to 'normal'. */
+  mode?: SimulatorMode;
+  /** The share of requests answered 529 in 'busy' mode. Defaults to 0.5. */
+  busyRate?: number;
+  /** Requests served at once; a request arriving when all are taken gets 529 at once. Defaults to Infinity. */
+  capacity?: number;
+  /** How long producing an answer holds its slot; a stream spreads its events over it. Defaults to 0. */
+  serviceTimeMs?: number;
+  /** Delay before any answer (errors included) starts. Defaults to 0. */
+  latencyMs?: number;
+  /** Same seed, same request ids and same 'busy' draws. Defaults to 1. */
+  seed?: number;
+  /** `retry-after` of a 429, in seconds. Defaults to 17 (as in the fixture). */
+  retryAfterSeconds?: number;
+  /** When set, requests must carry this key in `x-api-key` (or `Authorization: Bearer`), else 401. Defaults to any key. */
+  apiKey?: string;
+  /** Defaults to the real clock; pass fake timers' clock in tests. */
+  clock?: SimulatorClock;
+}
+
+/** Settings that can change while the simulator runs (the playground's load control). */
+export type SimulatorSettings = Pick<
+  OverloadSimulatorOptions,
+  'mode' | 'busyRate' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds'
+>;
+
+export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface OverloadSimulator {
+  /** The Fetch handler; also fits the SDK's `fetch` option (`new Anthropic({ fetch: simulator.fetch })`). */
+  fetch: SimulatorFetch;
+  /** The same function as `fetch`, for frameworks that call it a handler. */
+  handle: SimulatorFetch;
+  readonly mode: SimulatorMode;
+  setMode(mode: SimulatorMode): void;
+  configure(settings: SimulatorSettings): void;
+  /** Replaces the outcomes still to come. */
+  setScript(script: readonly SimulatorOutcome[]): void;
+  stats(): SimulatorStats;
+  /** Back to the options: script, mode, settings, seed, request counter and stats (in-flight requests carry on). */
+  reset(): void;
+  /** Serves the simulator on 127.0.0.1 (a free port by default). */
+  listen(options?: ListenOptions): Promise<ListeningSimulator>;
+}
+
+const abortError = () => new DOMException('The operation was aborted.', 'AbortError');
+
+function sleep(ms: number, signal: AbortSignal, clock: SimulatorClock): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError());
+  // No timer at all for zero delays, so zero-latency tests need no fake timers.
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clock.clearTimeout(timer);
+      reject(abortError());
+    };
+    // Infinity would fire at once in setTimeout; a hang only ends by abort.
+    const timer = Number.isFinite(ms) ? clock.setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms) : undefined;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function createOverloadSimulator(options: OverloadSimulatorOptions = {}): OverloadSimulator {
+  const clock = options.clock ?? systemClock;
+  const seed = options.seed ?? 1;
+  const defaults: Required<SimulatorSettings> = {
+    mode: options.mode ?? 'normal',
+    busyRate: options.busyRate ?? 0.5,
+    capacity: options.capacity ?? Infinity,
+    serviceTimeMs: options.serviceTimeMs ?? 0,
+    latencyMs: options.latencyMs ?? 0,
+    retryAfterSeconds: options.retryAfterSeconds ?? 17,
+  };
+  let settings = { ...defaults };
+  let script = [...(options.script ?? [])];
+  let random = mulberry32(seed);
+  let counter = 0;
+  const capacity = createCapacity(() => settings.capacity);
+  const stats = createStats();
+
+  function decide(stream: boolean): { outcome: SimulatorOutcome; slot: boolean } {
+    const scripted = script.shift();
+    let outcome = scripted ?? modeOutcome(settings.mode, random, settings.busyRate);
+    // A non-streaming request cannot break mid-stream; it gets the whole answer.
+    if (!stream && (outcome === 'stream-error-midway' || outcome === 'stream-cut')) outcome = 'ok';
+    if (isErrorOutcome(outcome) || outcome === 'network-error') return { outcome, slot: false };
+    if (scripted !== undefined) {
+      capacity.take();
+      return { outcome, slot: true };
+    }
+    return capacity.tryTake() ? { outcome, slot: true } : { outcome: '529', slot: false };
+  }
+
+  async function answer(request: Request, number: number, finish: (aborted: boolean) => void): Promise<Response> {
+    const requestId = requestIdFor(seed, number);
+    const reject = (status: number, type: string, message: string) => {
+      stats.answered(status);
+      finish(false);
+      return jsonError(status, type, message, requestId);
+    };
+    if (options.apiKey !== undefined) {
+      const key = presentedKey(request);
+      if (key === null) return reject(401, 'authentication_error', 'x-api-key header is required');
+      if (key !== options.apiKey) return reject(401, 'authentication_error', 'invalid x-api-key');
+    }
+    let text: string;
+    try {
+      text = await request.text();
+    } catch (error) {
+      finish(true);
+      throw error;
+    }
+    const parsed = parseMessagesRequest(text);
+    if (!parsed.ok) return reject(400, 'invalid_request_error', parsed.message);
+
+    const { outcome, slot } = decide(parsed.request.stream);
+    const release = (aborted: boolean) => {
+      if (slot) capacity.free();
+      finish(aborted);
+    };
+    try {
+      await sleep(settings.latencyMs, request.signal, clock);
+      if (outcome === 'timeout') await sleep(Infinity, request.signal, clock);
+    } catch (error) {
+      release(true);
+      throw error;
+    }
+    if (outcome === 'network-error') {
+      stats.dropped();
+      release(false);
+      throw new SimulatedNetworkError();
+    }
+    if (isErrorOutcome(outcome)) {
+      const response = errorResponse(outcome, { requestId, now: clock.now(), retryAfterSeconds: settings.retryAfterSeconds });
+      stats.answered(response.status);
+      release(false);
+      return response;
+    }
+    const reply = cannedReply(parsed.request);
+    const messageId = messageIdFor(seed, number);
+    const headers = { 'request-id': requestId };
+    if (parsed.request.stream) {
+      const ending = outcome === 'stream-error-midway' ? 'error-midway' : outcome === 'stream-cut' ? 'cut' : 'complete';
+      const events = sseEvents(messageId, parsed.request, reply, ending);
+      const body = pacedStream(events, {
+        durationMs: settings.serviceTimeMs,
+        clock,
+        signal: request.signal,
+        onEnd: (completed) => release(!completed),
+      });
+      stats.answered(200);
+      return new Response(body, { status: 200, headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
+    }
+    try {
+      await sleep(settings.serviceTimeMs, request.signal, clock);
+    } catch (error) {
+      release(true);
+      throw error;
+    }
+    stats.answered(200);
+    release(false);
+    return new Response(JSON.stringify(messageBody(messageId, parsed.request, reply)), {
+      status: 200,
+      headers: { ...headers, 'content-type': 'application/json' },
+    });
+  }
+
+  const fetch: SimulatorFetch = async (input, init) => {
+    const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+    const number = counter;
+    counter += 1;
+    const { pathname } = new URL(request.url);
+    if (request.method !== 'POST' || !pathname.endsWith('/v1/messages')) {
+      return jsonError(404, 'not_found_error', `Not found: ${request.method} ${pathname}`, requestIdFor(seed, number));
+    }
+    stats.arrived();
+    let finished = false;
+    const finish = (aborted: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (aborted) stats.aborted();
+      stats.left();
+    };
+    return answer(request, number, finish);
+  };
+
+  const simulator: OverloadSimulator = {
+    fetch,
+    handle: fetch,
+    get mode() {
+      return settings.mode;
+    },
+    setMode(mode) {
+      settings.mode = mode;
+    },
+    configure(changes) {
+      const defined = Object.entries(changes).filter(([, value]) => value !== undefined);
+      settings = { ...settings, ...(Object.fromEntries(defined) as SimulatorSettings) };
+    },
+    setScript(next) {
+      script = [...next];
+    },
+    stats: () => stats.snapshot(),
+    reset() {
+      settings = { ...defaults };
+      script = [...(options.script ?? [])];
+      random = mulberry32(seed);
+      counter = 0;
+      stats.reset();
+    },
+    listen: (listenOptions) => listenSimulator(simulator, listenOptions),
+  };
+  return simulator;
+}
