@@ -1,5 +1,24 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
+import { playwright } from '@vitest/browser-playwright';
+
+/** Debian's Chromium, headless; without the networking flags it tries to reach the network and stalls. */
+const chromium = () =>
+  playwright({
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  });
 
 // One run, several projects: `unit` (Node and jsdom: core, hooks, components, server, simulator) and, added by
 // their own files, the browser projects (every Storybook story as a test, the playground end to end).
@@ -16,6 +35,23 @@ export default defineConfig({
           environment: 'node',
           setupFiles: ['test/setup.ts'],
           restoreMocks: true,
+        },
+      },
+      {
+        // Every story in stories/ as a test in Chromium, with its play function and an axe check.
+        extends: true,
+        plugins: [storybookTest({ configDir: '.storybook' })],
+        optimizeDeps: {
+          include: ['msw', 'msw/browser', 'msw-storybook-addon/csf3', 'react', 'react-dom', '@radix-ui/react-toast'],
+        },
+        test: {
+          name: 'storybook',
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: chromium(),
+            instances: [{ browser: 'chromium' }],
+          },
         },
       },
     ],

@@ -1,0 +1,90 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { useEffect, useState } from 'react';
+import { expect, fn, waitFor } from 'storybook/test';
+import { ClaudeToasterView, type ClaudeToasterViewProps } from '../src/components/ClaudeToasterView.js';
+import type { DemandSnapshot } from '../src/core/types.js';
+import { AppFrame, busyDemand, NORMAL, useDemandAt } from './support.js';
+
+type Args = ClaudeToasterViewProps & {
+  retryInSeconds?: number;
+  /** Story only: snapshots applied one after another, `afterMs` from mount. */
+  script?: { afterMs: number; demand: DemandSnapshot; retryInSeconds?: number }[];
+};
+
+/** Plays a short episode: the toaster sees successive snapshots, as it would from useClaudeDemand(). */
+function Toaster({ retryInSeconds, demand, script = [], ...props }: Args) {
+  const initial = useDemandAt(demand, retryInSeconds);
+  const [current, setCurrent] = useState(initial);
+  useEffect(() => {
+    const timers = script.map((step) =>
+      setTimeout(() => {
+        const next = step.retryInSeconds === undefined ? step.demand : { ...step.demand, nextRetryAt: Date.now() + step.retryInSeconds * 1000 };
+        setCurrent(next);
+      }, step.afterMs),
+    );
+    return () => timers.forEach(clearTimeout);
+  }, [script]);
+  return (
+    <AppFrame>
+      <ClaudeToasterView {...props} demand={current} />
+    </AppFrame>
+  );
+}
+
+const meta = {
+  title: 'Components/ClaudeToaster',
+  component: ClaudeToasterView,
+  render: (args) => <Toaster {...args} />,
+  args: { demand: busyDemand({ attempt: 1 }), retryInSeconds: 8, onRetryNow: fn(), onCancel: fn() },
+  argTypes: {
+    retryInSeconds: { control: { type: 'number', min: 0 }, description: 'Story only: next attempt, seconds from mount' },
+    script: { control: false },
+  },
+} satisfies Meta<Args>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+export const EpisodeStart: Story = {
+  play: async ({ args, canvas, userEvent }) => {
+    const toast = await canvas.findByRole('listitem');
+    await expect(toast).toHaveTextContent('Claude is busy right now.');
+    await userEvent.click(canvas.getByRole('button', { name: 'Retry now' }));
+    await expect(args.onRetryNow).toHaveBeenCalledTimes(1);
+    await expect(canvas.getByRole('listitem')).toBeVisible();
+    await userEvent.click(canvas.getByRole('button', { name: 'Cancel' }));
+    await expect(args.onCancel).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(canvas.queryByRole('listitem')).toBeNull());
+  },
+};
+
+export const CountdownUpdate: Story = {
+  args: {
+    retryInSeconds: 3,
+    script: [{ afterMs: 1200, demand: busyDemand({ attempt: 3, waiting: 2 }), retryInSeconds: 12 }],
+  },
+  play: async ({ canvas }) => {
+    await waitFor(() => expect(canvas.getByText('Attempt 3')).toBeVisible(), { timeout: 3000 });
+    await expect(canvas.getByText(/Retrying in 1[12] s…/)).toBeVisible();
+    // The same toast was updated, not a second one added.
+    await expect(canvas.getAllByRole('listitem')).toHaveLength(1);
+  },
+};
+
+export const Escalated: Story = {
+  args: { demand: busyDemand({ escalation: 'unusual', attempt: 14 }), retryInSeconds: 40 },
+};
+
+export const BackToNormal: Story = {
+  args: { script: [{ afterMs: 800, demand: NORMAL }] },
+  play: async ({ canvas }) => {
+    await waitFor(() => expect(canvas.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeVisible(), {
+      timeout: 3000,
+    });
+  },
+};
+
+export const DarkTheme: Story = {
+  parameters: { theme: 'dark' },
+  args: { demand: busyDemand({ attempt: 2, escalation: 'slow' }) },
+};

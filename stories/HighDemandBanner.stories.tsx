@@ -1,0 +1,146 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { expect, fn, waitFor } from 'storybook/test';
+import { HighDemandBannerView, type HighDemandBannerViewProps } from '../src/components/HighDemandBannerView.js';
+import { frenchMessages } from '../src/core/messages-fr.js';
+import { defaultMessages, mergeMessages } from '../src/core/messages.js';
+import { AppFrame, busyDemand, NORMAL, REQUEST_ID, useDemandAt } from './support.js';
+
+type Args = HighDemandBannerViewProps & { retryInSeconds?: number };
+
+function Banner({ retryInSeconds, demand, ...props }: Args) {
+  return (
+    <AppFrame>
+      <HighDemandBannerView {...props} demand={useDemandAt(demand, retryInSeconds)} />
+    </AppFrame>
+  );
+}
+
+const meta = {
+  title: 'Components/HighDemandBanner',
+  component: HighDemandBannerView,
+  render: (args) => <Banner {...args} />,
+  args: {
+    demand: busyDemand(),
+    retryInSeconds: 8,
+    onRetryNow: fn(),
+    onCancel: fn(),
+    onDismiss: fn(),
+  },
+  argTypes: {
+    retryInSeconds: { control: { type: 'number', min: 0 }, description: 'Story only: next attempt, seconds from mount' },
+  },
+} satisfies Meta<Args>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+export const BusyWithCountdown: Story = {
+  play: async ({ args, canvas, userEvent }) => {
+    await expect(canvas.getByRole('status')).toHaveTextContent('Claude is busy right now.');
+    await expect(canvas.getByText(/Retrying in \d s…/)).toBeVisible();
+    await userEvent.click(canvas.getByRole('button', { name: 'Retry now' }));
+    await expect(args.onRetryNow).toHaveBeenCalledTimes(1);
+    await userEvent.click(canvas.getByRole('button', { name: 'Cancel' }));
+    await expect(args.onCancel).toHaveBeenCalledTimes(1);
+  },
+};
+
+export const Ticking: Story = {
+  args: { retryInSeconds: 3 },
+  play: async ({ canvas }) => {
+    await expect(canvas.getByText('Retrying in 3 s…')).toBeVisible();
+    await waitFor(() => expect(canvas.getByText('Retrying in 2 s…')).toBeVisible(), { timeout: 2000 });
+  },
+};
+
+export const Retrying: Story = {
+  args: { demand: busyDemand({ retrying: true, inFlight: 1, waiting: 0 }), retryInSeconds: undefined },
+};
+
+export const RateLimited: Story = {
+  args: { demand: busyDemand({ level: 'rate_limited', lastFailureKind: 'rate_limited' }), retryInSeconds: 20 },
+};
+
+export const ServerError: Story = {
+  args: { demand: busyDemand({ lastFailureKind: 'server_error' }), retryInSeconds: 4 },
+};
+
+export const Offline: Story = {
+  args: { demand: busyDemand({ level: 'offline', lastFailureKind: 'offline', attempt: 1 }), retryInSeconds: undefined },
+  play: async ({ canvas }) => {
+    await expect(canvas.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    await expect(canvas.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  },
+};
+
+export const Unavailable: Story = {
+  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'server_error', attempt: 4 }), retryInSeconds: undefined },
+  play: async ({ args, canvas, userEvent }) => {
+    await userEvent.click(canvas.getByRole('button', { name: 'Dismiss' }));
+    await expect(args.onDismiss).toHaveBeenCalledTimes(1);
+  },
+};
+
+export const SpendLimited: Story = {
+  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'spend_limited' }), retryInSeconds: undefined },
+};
+
+export const EscalationSlow: Story = { args: { demand: busyDemand({ escalation: 'slow', attempt: 4 }) } };
+export const EscalationUnusual: Story = { args: { demand: busyDemand({ escalation: 'unusual', attempt: 19 }), retryInSeconds: 45 } };
+export const EscalationContact: Story = { args: { demand: busyDemand({ escalation: 'contact', attempt: 31 }), retryInSeconds: 60 } };
+
+export const Incident: Story = {
+  args: {
+    demand: busyDemand({
+      level: 'incident',
+      escalation: 'unusual',
+      incident: {
+        name: 'Elevated errors on Claude Opus',
+        status: 'identified',
+        impact: 'major',
+        url: 'https://status.claude.com/incidents/example',
+      },
+    }),
+    retryInSeconds: 30,
+  },
+};
+
+export const DetailsOpen: Story = {
+  play: async ({ canvas, userEvent }) => {
+    await userEvent.click(canvas.getByText('Details'));
+    await expect(canvas.getByText(REQUEST_ID)).toBeVisible();
+    await expect(canvas.getByRole('link', { name: /Claude status page/ })).toHaveAttribute('href', 'https://status.claude.com');
+  },
+};
+
+export const LongCopy: Story = {
+  args: {
+    demand: busyDemand({ escalation: 'contact', lastRequestId: `${REQUEST_ID}${REQUEST_ID}` }),
+    retryInSeconds: 75,
+    messages: mergeMessages(defaultMessages, {
+      busy: 'Claude is handling an unusually large number of requests from people all around the world right now.',
+      escalationContact:
+        "We've let the on-call team know and they are keeping an eye on it. Your draft is safe; you can keep this tab open and we will carry on automatically, or come back later.",
+    }),
+  },
+};
+
+export const DarkTheme: Story = {
+  parameters: { theme: 'dark' },
+  args: { demand: busyDemand({ escalation: 'slow' }) },
+};
+
+export const French: Story = {
+  args: { messages: frenchMessages, retryInSeconds: 12 },
+  play: async ({ canvas }) => {
+    await expect(canvas.getByRole('status')).toHaveTextContent('Claude est très sollicité en ce moment.');
+    await expect(canvas.getByRole('button', { name: 'Réessayer' })).toBeVisible();
+  },
+};
+
+export const Normal: Story = {
+  args: { demand: NORMAL, retryInSeconds: undefined },
+  play: async ({ canvas }) => {
+    await expect(canvas.queryByRole('status')).toBeNull();
+  },
+};
