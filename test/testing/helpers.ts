@@ -70,6 +70,9 @@ export function eventShape(events: SseEvent[]): string[] {
   return events.map((e) => e.event).filter((name, i, all) => !(name === 'content_block_delta' && all[i - 1] === name));
 }
 
+// A current model: the SDK warns on the console about deprecated ones.
+export const MODEL = 'claude-sonnet-5-5';
+
 export const REQUEST_ID = /^req_011CT[1-9A-HJ-NP-Za-km-z]{19}$/;
 
 export function messagesRequest(body: Record<string, unknown> = {}, init: RequestInit = {}): Request {
@@ -77,7 +80,7 @@ export function messagesRequest(body: Record<string, unknown> = {}, init: Reques
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      model: 'claude-sonnet-4-5',
+      model: MODEL,
       max_tokens: 256,
       messages: [{ role: 'user', content: 'Hello there' }],
       ...body,

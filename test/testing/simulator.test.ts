@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createOverloadSimulator } from '../../src/testing/index.js';
 import type { SimulatorOutcome } from '../../src/testing/index.js';
-import { OUTCOME_FOR, REQUEST_ID, anthropic, eventShape, messagesRequest, parseSse, streamOverloadedMidway, streamSuccess } from './helpers.js';
+import { MODEL, OUTCOME_FOR, REQUEST_ID, anthropic, eventShape, messagesRequest, parseSse, streamOverloadedMidway, streamSuccess } from './helpers.js';
 
 const statusesOf = async (simulator: ReturnType<typeof createOverloadSimulator>, count: number, body = {}) => {
   const statuses: number[] = [];
@@ -17,7 +17,7 @@ describe('createOverloadSimulator', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('request-id')).toMatch(REQUEST_ID);
     expect(Object.keys(body).sort()).toEqual(Object.keys(anthropic.success.body as object).sort());
-    expect(body).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', stop_reason: 'end_turn' });
+    expect(body).toMatchObject({ type: 'message', role: 'assistant', model: MODEL, stop_reason: 'end_turn' });
     expect(body.id).toMatch(/^msg_01[1-9A-HJ-NP-Za-km-z]{22}$/);
   });
 
