@@ -1,0 +1,40 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { builtinModules } from 'node:module';
+import pkg from './package.json' with { type: 'json' };
+
+// Storybook and the playground load this file too; only `vite build --mode lib` (npm run build) builds the library.
+const external = [
+  ...Object.keys(pkg.dependencies),
+  ...Object.keys(pkg.peerDependencies),
+  ...builtinModules,
+  ...builtinModules.map((name) => `node:${name}`),
+];
+
+export default defineConfig(({ mode }) =>
+  mode !== 'lib'
+    ? { plugins: [react()] }
+    : {
+        plugins: [react()],
+        build: {
+          outDir: 'dist',
+          emptyOutDir: true,
+          sourcemap: true,
+          minify: false,
+          target: 'es2022',
+          lib: {
+            formats: ['es'],
+            entry: {
+              index: 'src/index.ts',
+              core: 'src/core/index.ts',
+              server: 'src/server/index.ts',
+              testing: 'src/testing/index.ts',
+            },
+          },
+          rolldownOptions: {
+            external: (id: string) => external.some((name) => id === name || id.startsWith(`${name}/`)),
+            output: { chunkFileNames: 'chunks/[name]-[hash].js' },
+          },
+        },
+      },
+);
