@@ -1,0 +1,148 @@
+import { ClaudeError } from '../src/core/failure.js';
+import type { VirtualClock } from './virtual-clock.js';
+
+/** Claude's capacity over time: normal, a long drop to a fraction of the slots, then a linear ramp back. */
+export interface CapacityTimeline {
+  slots: number;
+  /** Share of the slots lost during the drop, in [0, 1). */
+  dropDepth: number;
+  dropStartMs: number;
+  dropMs: number;
+  /** Recovery is not instant: slots come back one by one over this long. */
+  rampMs: number;
+}
+
+export function lowSlots(t: CapacityTimeline): number {
+  return Math.max(1, Math.round(t.slots * (1 - t.dropDepth)));
+}
+
+export function capacityAt(t: CapacityTimeline, ms: number): number {
+  const dropEnd = t.dropStartMs + t.dropMs;
+  const low = lowSlots(t);
+  if (ms < t.dropStartMs || ms >= dropEnd + t.rampMs) return t.slots;
+  if (ms < dropEnd) return low;
+  return low + Math.floor(((t.slots - low) * (ms - dropEnd)) / t.rampMs);
+}
+
+/** Every instant the capacity changes (the ramp adds one slot at a time). */
+export function capacityChanges(t: CapacityTimeline): number[] {
+  const dropEnd = t.dropStartMs + t.dropMs;
+  const low = lowSlots(t);
+  const times = [t.dropStartMs, dropEnd];
+  for (let k = 1; k <= t.slots - low; k++) times.push(dropEnd + Math.ceil((t.rampMs * k) / (t.slots - low)));
+  return times;
+}
+
+export interface ClaudeOptions {
+  timeline: CapacityTimeline;
+  /** Round trip of a refusal: a 529 is decided on arrival and is back this much later. */
+  rttMs: number;
+  /** The retry-after variant: every 529 carries this (ms). */
+  retryAfterMs?: number;
+  /** Width of the chart's buckets. */
+  bucketMs: number;
+}
+
+export interface SimulatedClaude {
+  /** One attempt: answered after `serviceMs` if a slot is free on arrival, otherwise a 529 one round trip later. */
+  send(signal: AbortSignal, serviceMs: number): Promise<void>;
+  /** The ideal scheduler's path: waits in one FIFO queue and is sent only when a slot is free (never refused). */
+  admit(signal: AbortSignal, serviceMs: number): Promise<void>;
+  readonly attempts: number;
+  readonly rejected: number;
+  /** Attempts sent per bucket of `bucketMs`. */
+  readonly perBucket: number[];
+}
+
+const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
+
+export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOptions): SimulatedClaude {
+  const { timeline, rttMs, retryAfterMs, bucketMs } = options;
+  let busy = 0;
+  let attempts = 0;
+  let rejected = 0;
+  const perBucket: number[] = [];
+  const fifo: Array<{ serviceMs: number; start: () => void }> = [];
+
+  for (const at of capacityChanges(timeline)) clock.setTimeout(pump, at - clock.now());
+
+  function count(): void {
+    attempts += 1;
+    const bucket = Math.floor(clock.now() / bucketMs);
+    while (perBucket.length <= bucket) perBucket.push(0);
+    perBucket[bucket] = (perBucket[bucket] ?? 0) + 1;
+  }
+
+  function pump(): void {
+    while (fifo.length > 0 && busy < capacityAt(timeline, clock.now())) fifo.shift()!.start();
+  }
+
+  /** Occupies a slot for `serviceMs`; an abort frees it at once. */
+  function serve(signal: AbortSignal, serviceMs: number, resolve: () => void, reject: (e: unknown) => void): void {
+    busy += 1;
+    const done = (error?: unknown) => {
+      busy -= 1;
+      signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error);
+      pump();
+    };
+    const timer = clock.setTimeout(() => done(), serviceMs);
+    const onAbort = () => {
+      clock.clearTimeout(timer);
+      done(abortError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  function send(signal: AbortSignal, serviceMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(abortError());
+      count();
+      if (busy < capacityAt(timeline, clock.now())) return serve(signal, serviceMs, resolve, reject);
+      rejected += 1;
+      const overloaded = new ClaudeError({
+        kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Overloaded', retryAfterMs,
+      });
+      const onAbort = () => {
+        clock.clearTimeout(timer);
+        reject(abortError());
+      };
+      const timer = clock.setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        reject(overloaded);
+      }, rttMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  function admit(signal: AbortSignal, serviceMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(abortError());
+      const entry = {
+        serviceMs,
+        start: () => {
+          signal.removeEventListener('abort', onAbort);
+          count();
+          serve(signal, serviceMs, resolve, reject);
+        },
+      };
+      const onAbort = () => {
+        const index = fifo.indexOf(entry);
+        if (index >= 0) fifo.splice(index, 1);
+        reject(abortError());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      fifo.push(entry);
+      pump();
+    });
+  }
+
+  return {
+    send,
+    admit,
+    get attempts() { return attempts; },
+    get rejected() { return rejected; },
+    get perBucket() { return perBucket; },
+  };
+}
