@@ -1,0 +1,73 @@
+import { createSimulatedClaude } from './claude.js';
+import type { Scenario, Session } from './scenario.js';
+import type { Strategy } from './strategies.js';
+import { createVirtualClock } from './virtual-clock.js';
+
+export interface RunResult {
+  name: string;
+  requests: number;
+  succeeded: number;
+  attempts: number;
+  rejected: number;
+  /** Time to answer of each successful request, sorted ascending. */
+  answerMs: number[];
+  /** Attempts sent per chart bucket. */
+  perBucket: number[];
+  /** Virtual-clock events processed (for the run-time line). */
+  events: number;
+}
+
+/** Plays the workload against a fresh simulated Claude with one strategy, in virtual time. */
+export async function simulate(scenario: Scenario, workload: readonly Session[], strategy: Strategy): Promise<RunResult> {
+  const clock = createVirtualClock(scenario.seed + 7919);
+  const claude = createSimulatedClaude(clock, {
+    timeline: scenario.timeline,
+    rttMs: scenario.rttMs,
+    retryAfterMs: scenario.retryAfterMs,
+    bucketMs: scenario.bucketMs,
+  });
+  const answer = strategy.setup(clock, claude);
+  const answerMs: number[] = [];
+  let requests = 0;
+
+  const pause = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+
+  async function play(session: Session): Promise<void> {
+    for (const [index, request] of session.requests.entries()) {
+      if (index > 0) await pause(request.thinkMs);
+      requests += 1;
+      const issuedAt = clock.now();
+      const patience = new AbortController();
+      const timer = clock.setTimeout(() => patience.abort(), scenario.patienceMs);
+      try {
+        await answer(session.app, request.serviceMs, patience.signal);
+        answerMs.push(clock.now() - issuedAt);
+      } catch {
+        // Gave up, or the person did: either way a failed request.
+      } finally {
+        clock.clearTimeout(timer);
+      }
+    }
+  }
+
+  for (const session of workload) clock.setTimeout(() => void play(session), session.startMs);
+  await clock.run();
+  answerMs.sort((a, b) => a - b);
+  return {
+    name: strategy.name,
+    requests,
+    succeeded: answerMs.length,
+    attempts: claude.attempts,
+    rejected: claude.rejected,
+    answerMs,
+    perBucket: claude.perBucket,
+    events: clock.events,
+  };
+}
+
+/** Nearest-rank percentile of a sorted list; null when it is empty. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}

@@ -1,0 +1,106 @@
+import { ClaudeError, toClaudeError } from '../src/core/failure.js';
+import { createGate, type GateOptions } from '../src/core/gate.js';
+import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.js';
+import { createRetryer } from '../src/core/retryer.js';
+import type { SimulatedClaude } from './claude.js';
+import type { VirtualClock } from './virtual-clock.js';
+
+/** Answers one request of one app; rejects when it gives up or when `signal` (the person's patience) aborts. */
+export type Answer = (app: number, serviceMs: number, signal: AbortSignal) => Promise<void>;
+
+export interface Strategy {
+  name: string;
+  /** Fresh per-run state (gates, caches) for a run on `clock` against `claude`. */
+  setup(clock: VirtualClock, claude: SimulatedClaude): Answer;
+}
+
+const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
+
+function sleep(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(abortError());
+    const onAbort = () => {
+      clock.clearTimeout(timer);
+      reject(abortError());
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A per-request attempt loop, the way the client libraries do it: no coordination between requests. */
+type PeerDelay = (retry: number, failure: ClaudeError, random: () => number) => number;
+
+function peer(name: string, maxRetries: number, delay: PeerDelay): Strategy {
+  return {
+    name,
+    setup: (clock, claude) => async (_app, serviceMs, signal) => {
+      for (let retry = 0; ; retry++) {
+        try {
+          return await claude.send(signal, serviceMs);
+        } catch (thrown) {
+          const failure = toClaudeError(thrown);
+          if (signal.aborted || !failure.retryable || retry >= maxRetries) throw failure;
+          await sleep(clock, delay(retry, failure, clock.random), signal);
+        }
+      }
+    },
+  };
+}
+
+const SDK_MAX_RETRY_AFTER_MS = 60_000;
+
+/** A tight loop: what a hand-written `while (!ok) retry()` does, capped at 50 attempts. */
+export const immediateRetry = peer('immediate-retry', 49, () => 0);
+
+/** TanStack Query: `retry: 3`, `retryDelay: min(1000 · 2^n, 30 s)`, no jitter. */
+export const tanstackQuery = peer('tanstack-query-default', 3, (retry) => Math.min(1000 * 2 ** retry, 30_000));
+
+/** @anthropic-ai/sdk: 2 retries, min(0.5 · 2^n, 8) s less up to 25 % jitter; retry-after(-ms) wins. */
+export const anthropicSdk = peer('anthropic-sdk-default', 2, (retry, failure, random) => {
+  const header = failure.retryAfterMs;
+  if (header !== undefined && header > 0) return header;
+  return Math.min(0.5 * 2 ** retry, 8) * (1 - random() * 0.25) * 1000;
+});
+
+/** Vercel AI SDK: 2 retries, 2 s then 4 s, no jitter; a retry-after under 60 s wins. */
+export const vercelAiSdk = peer('vercel-ai-sdk-default', 2, (retry, failure) => {
+  const backoff = 2000 * 2 ** retry;
+  const header = failure.retryAfterMs;
+  return header !== undefined && header >= 0 && (header < SDK_MAX_RETRY_AFTER_MS || header < backoff)
+    ? header : backoff;
+});
+
+export interface KitOptions {
+  name?: string;
+  policy?: RetryPolicyOptions;
+  gate?: Omit<GateOptions, 'clock'>;
+}
+
+/** The kit: one gate per app and the real retryer with the real policy, all on the virtual clock. */
+export function claudeOverloadKit(options: KitOptions = {}): Strategy {
+  return {
+    name: options.name ?? 'claude-overload-kit',
+    setup(clock, claude) {
+      const policy = createRetryPolicy({ ...options.policy, random: clock.random });
+      const gates = new Map<number, ReturnType<typeof createGate>>();
+      return (app, serviceMs, signal) => {
+        let gate = gates.get(app);
+        if (!gate) gates.set(app, (gate = createGate({ ...options.gate, clock })));
+        const retryer = createRetryer({ run: (attempt) => claude.send(attempt, serviceMs), policy, clock, gate, signal });
+        return retryer.promise;
+      };
+    },
+  };
+}
+
+/** The physical limit: one FIFO queue in front of Claude that never sends what Claude cannot take. */
+export const ideal: Strategy = {
+  name: 'ideal',
+  setup: (_clock, claude) => (_app, serviceMs, signal) => claude.admit(signal, serviceMs),
+};
+
+export const PEERS: readonly Strategy[] = [immediateRetry, tanstackQuery, anthropicSdk, vercelAiSdk];
