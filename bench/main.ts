@@ -1,0 +1,73 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runBench } from './bench.js';
+import { checkTargets, formatTable } from './report.js';
+import { createScenario, SCENARIOS, type ScenarioName } from './scenario.js';
+import type { KitOptions } from './strategies.js';
+
+const USAGE = `npm run bench -- [options]
+  --scenario NAME       backends | browser-tabs (default: both)
+  --json                one JSON object per scenario instead of the table
+  --capacity N          Claude's concurrent slots (default 100)
+  --apps N              backends or tabs (default 30 / 1000)
+  --rate R              requests per second, all apps together (default 6 / 5)
+  --drop-depth D        share of the slots lost during the drop (default 0.85)
+  --drop-minutes M      length of the drop (default 3)
+  --retry-after MS      the variant where every 529 carries retry-after
+  --seed N              (default 1)
+  --kit JSON            also run the kit with these options, e.g. '{"name":"kit-tuned","gate":{"maxConcurrency":4}}'
+  --no-chart            do not write docs/bench-<scenario>.svg`;
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string' }, json: { type: 'boolean' }, capacity: { type: 'string' }, apps: { type: 'string' },
+    rate: { type: 'string' }, 'drop-depth': { type: 'string' }, 'drop-minutes': { type: 'string' },
+    'retry-after': { type: 'string' }, seed: { type: 'string' }, kit: { type: 'string', multiple: true },
+    'no-chart': { type: 'boolean' }, help: { type: 'boolean' },
+  },
+});
+
+function number(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} wants a number, got "${raw}"`);
+  return value;
+}
+
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const names = values.scenario === undefined ? SCENARIOS : [values.scenario as ScenarioName];
+if (!names.every((n) => SCENARIOS.includes(n))) {
+  console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);
+  process.exit(2);
+}
+const extra = (values.kit ?? []).map((json, i): KitOptions => ({ name: `claude-overload-kit #${i + 1}`, ...JSON.parse(json) }));
+
+const started = performance.now();
+for (const name of names) {
+  const scenario = createScenario(name, {
+    capacity: number('capacity', values.capacity), apps: number('apps', values.apps),
+    ratePerSec: number('rate', values.rate), dropDepth: number('drop-depth', values['drop-depth']),
+    dropMinutes: number('drop-minutes', values['drop-minutes']), seed: number('seed', values.seed),
+    retryAfterMs: number('retry-after', values['retry-after']),
+  });
+  const t0 = performance.now();
+  const result = await runBench(scenario, extra);
+  if (!values['no-chart']) {
+    mkdirSync('docs', { recursive: true });
+    writeFileSync(`docs/bench-${name}.svg`, result.chart);
+  }
+  if (values.json) {
+    console.log(JSON.stringify(result.report));
+    continue;
+  }
+  console.log(formatTable(result.report, scenario, result.ideal));
+  console.log('\nTargets for claude-overload-kit:');
+  for (const t of checkTargets(result.report)) console.log(`  ${t.holds ? 'holds' : 'MISSES'}  ${t.target}: ${t.figures}`);
+  const events = [...result.runs, result.ideal].reduce((n, r) => n + r.events, 0);
+  console.log(`\n(${events.toLocaleString('en')} virtual-time events in ${((performance.now() - t0) / 1000).toFixed(1)} s`
+    + `${values['no-chart'] ? '' : `; chart: docs/bench-${name}.svg`})\n`);
+}
+if (!values.json) console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -1,0 +1,99 @@
+import type { Scenario } from './scenario.js';
+import { percentile, type RunResult } from './simulate.js';
+
+export const KIT = 'claude-overload-kit';
+
+export interface StrategyRow {
+  name: string;
+  successRate: number;
+  amplification: number;
+  rejected: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface BenchReport {
+  scenario: string;
+  ideal: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  strategies: StrategyRow[];
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function toRow(run: RunResult): StrategyRow {
+  return {
+    name: run.name,
+    successRate: round(run.requests === 0 ? 0 : run.succeeded / run.requests, 4),
+    amplification: round(run.requests === 0 ? 0 : run.attempts / run.requests, 3),
+    rejected: run.rejected,
+    p50Ms: percentile(run.answerMs, 50),
+    p95Ms: percentile(run.answerMs, 95),
+    p99Ms: percentile(run.answerMs, 99),
+  };
+}
+
+export function toReport(scenario: Scenario, ideal: RunResult, runs: readonly RunResult[]): BenchReport {
+  const { p50Ms, p95Ms, p99Ms } = toRow(ideal);
+  return { scenario: scenario.name, ideal: { p50Ms, p95Ms, p99Ms }, strategies: runs.map(toRow) };
+}
+
+const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** Where a peer beats ours, and whether it only does by answering fewer requests. */
+function note(row: StrategyRow, kit: StrategyRow | undefined): string {
+  if (!kit || row.name === kit.name) return '';
+  const better: string[] = [];
+  if (row.amplification < kit.amplification) better.push('amplification');
+  if (row.rejected < kit.rejected) better.push('529s');
+  for (const key of ['p50Ms', 'p95Ms', 'p99Ms'] as const) {
+    const mine = row[key];
+    const ours = kit[key];
+    if (mine !== null && ours !== null && mine < ours) better.push(key.slice(0, 3));
+  }
+  if (better.length === 0) return '';
+  const why = row.successRate < kit.successRate ? ' (by giving up early)' : '';
+  return `beats ours on ${better.join(', ')}${why}`;
+}
+
+export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunResult): string {
+  const kit = report.strategies.find((row) => row.name.startsWith(KIT));
+  const header = ['strategy', 'success', 'amplif.', '529s', 'p50', 'p95', 'p99', 'note'];
+  const idealRow = toRow(ideal);
+  const rows = [
+    ...report.strategies.map((r) => [r.name, percent(r.successRate), r.amplification.toFixed(2), String(r.rejected),
+      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), note(r, kit)]),
+    ['ideal (FIFO)', percent(idealRow.successRate), idealRow.amplification.toFixed(2), '0',
+      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), 'the physical limit'],
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0)
+    : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const t = scenario.timeline;
+  const title = `${scenario.name}: ${ideal.requests} requests from ${scenario.apps} apps at ${scenario.ratePerSec}/s; `
+    + `Claude ${t.slots} slots, −${Math.round(t.dropDepth * 100)} % for ${t.dropMs / 60_000} min from `
+    + `minute ${t.dropStartMs / 60_000}; patience ${scenario.patienceMs / 60_000} min; seed ${scenario.seed}`
+    + (scenario.retryAfterMs === undefined ? '' : `; 529s carry retry-after ${scenario.retryAfterMs} ms`);
+  return [title, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The issue's targets for our defaults, each with its figures. */
+export function checkTargets(report: BenchReport): Array<{ target: string; holds: boolean; figures: string }> {
+  const kit = report.strategies.find((row) => row.name === KIT);
+  if (!kit) return [];
+  const out = [{ target: 'success 100 %', holds: kit.successRate === 1, figures: percent(kit.successRate) }];
+  if (report.scenario === 'backends') {
+    const limit = (report.ideal.p95Ms ?? 0) * 1.5;
+    out.push({ target: 'amplification ≤ 1.5', holds: kit.amplification <= 1.5, figures: kit.amplification.toFixed(2) });
+    out.push({ target: 'p95 ≤ 1.5 × ideal p95', holds: kit.p95Ms !== null && kit.p95Ms <= limit,
+      figures: `${seconds(kit.p95Ms)} vs ${seconds(limit)} (ideal ${seconds(report.ideal.p95Ms)})` });
+  } else {
+    const rivals = report.strategies.filter((r) => r.name !== KIT && r.successRate >= kit.successRate);
+    const beaten = rivals.filter((r) => r.rejected <= kit.rejected);
+    out.push({ target: 'fewer 529s than every peer with the same success', holds: beaten.length === 0,
+      figures: rivals.length === 0 ? 'no peer reaches our success rate'
+        : rivals.map((r) => `${r.name} ${r.rejected}`).join(', ') + ` vs ours ${kit.rejected}` });
+  }
+  return out;
+}
