@@ -88,3 +88,12 @@ export function messagesRequest(body: Record<string, unknown> = {}, init: Reques
     ...init,
   });
 }
+
+/** Polls on the event loop (setImmediate, not timers): lets in-process and loopback work settle without sleeping. */
+export async function until(condition: () => boolean, turns = 10_000): Promise<void> {
+  for (let i = 0; i < turns; i += 1) {
+    if (condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition never held');
+}

@@ -4,7 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOverloadSimulator } from '../../src/testing/index.js';
 import type { ListeningSimulator, SimulatorOutcome } from '../../src/testing/index.js';
-import { MODEL, OUTCOME_FOR, REQUEST_ID, anthropic, fixtureFetch } from './helpers.js';
+import { MODEL, OUTCOME_FOR, REQUEST_ID, anthropic, fixtureFetch, until } from './helpers.js';
 import type { FixtureResponse } from './helpers.js';
 
 const params = { model: MODEL, max_tokens: 64, messages: [{ role: 'user' as const, content: 'Hi' }] };
@@ -142,12 +142,3 @@ describe('the official SDK over HTTP to simulator.listen()', () => {
     expect(simulator.stats().inFlight).toBe(0);
   });
 });
-
-/** Polls on the event loop (no timers): the server side of a loopback socket reacts a few turns later. */
-async function until(condition: () => boolean, turns = 10_000): Promise<void> {
-  for (let i = 0; i < turns; i += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error('condition never held');
-}

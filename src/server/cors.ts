@@ -1,0 +1,60 @@
+/**
+ * CORS, only when configured: by default the handler serves its own origin and sends no CORS headers, so no other
+ * site's page can spend the app's Claude budget from a visitor's browser.
+ */
+
+export interface CorsOptions {
+  /** Allowed origins: exact origins ('https://app.example'), '*' for any, or a predicate. Required. */
+  origin: string | readonly string[] | ((origin: string) => boolean);
+  /** Request headers the browser may send besides content-type. Defaults to []. */
+  allowHeaders?: readonly string[];
+  /** Sends `Access-Control-Allow-Credentials: true` (cookies). Defaults to false. */
+  credentials?: boolean;
+  /** How long browsers may cache a preflight, in seconds. Defaults to 600. */
+  maxAge?: number;
+}
+
+// Without these the browser's script cannot read the retry timing or the id to quote to support.
+const EXPOSED_HEADERS = [
+  'request-id', 'retry-after', 'retry-after-ms', 'x-should-retry',
+  'anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset',
+  'anthropic-ratelimit-input-tokens-reset', 'anthropic-ratelimit-output-tokens-reset',
+].join(', ');
+
+function allowedOrigin(origin: string | null, options: CorsOptions): string | null {
+  if (!origin) return null;
+  const rule = options.origin;
+  if (rule === '*') return options.credentials ? origin : '*';
+  if (typeof rule === 'function') return rule(origin) ? origin : null;
+  const list: readonly string[] = typeof rule === 'string' ? [rule] : rule;
+  return list.includes(origin) ? origin : null;
+}
+
+/** The CORS headers for a request, or none (not configured, no Origin, or an origin not allowed). */
+export function corsHeaders(request: Request, options: CorsOptions | undefined): Headers | null {
+  if (!options) return null;
+  const origin = allowedOrigin(request.headers.get('origin'), options);
+  if (!origin) return null;
+  const headers = new Headers({ 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS });
+  if (origin !== '*') headers.set('vary', 'origin');
+  if (options.credentials) headers.set('access-control-allow-credentials', 'true');
+  return headers;
+}
+
+export function preflightResponse(request: Request, options: CorsOptions): Response {
+  const headers = corsHeaders(request, options) ?? new Headers({ vary: 'origin' });
+  if (headers.has('access-control-allow-origin')) {
+    headers.set('access-control-allow-methods', 'POST, OPTIONS');
+    headers.set('access-control-allow-headers', ['content-type', ...(options.allowHeaders ?? [])].join(', '));
+    headers.set('access-control-max-age', String(options.maxAge ?? 600));
+  }
+  return new Response(null, { status: 204, headers });
+}
+
+/** The same response with the CORS headers added (a fresh Response, since fetched headers can be immutable). */
+export function withCors(response: Response, cors: Headers | null): Response {
+  if (!cors) return response;
+  const headers = new Headers(response.headers);
+  cors.forEach((value, name) => headers.set(name, value));
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}

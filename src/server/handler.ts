@@ -1,0 +1,152 @@
+/**
+ * createClaudeHandler: a Fetch-API handler (Next.js route handlers, Hono, Remix, Bun, Deno; Node through
+ * @hono/node-server) that forwards a browser's Messages request to Claude with the official SDK and passes Claude's
+ * answer back as Claude sent it, so the browser can tell a 529 from a 500 and time its own retries.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { corsHeaders, preflightResponse, withCors } from './cors.js';
+import type { CorsOptions } from './cors.js';
+import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
+import { relayMessage, relayStream, upstreamErrorResponse } from './relay.js';
+import { createShedder } from './shed.js';
+import type { Release } from './shed.js';
+import { validateMessagesRequest } from './validate.js';
+import type { MessagesParams } from './validate.js';
+
+export interface ClaudeHandlerOptions {
+  /** An Anthropic client to use as is; `apiKey`, `baseURL`, `fetch` and `maxRetries` are then ignored. */
+  client?: Anthropic;
+  /** Defaults to the SDK's own lookup (`ANTHROPIC_API_KEY`). Never sent to the browser. */
+  apiKey?: string;
+  /** Defaults to the SDK's (`ANTHROPIC_BASE_URL`, else https://api.anthropic.com). Point it at the simulator in tests. */
+  baseURL?: string;
+  /** A `fetch` for the SDK, e.g. `simulator.fetch` for tests without a network. Defaults to the global fetch. */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /** SDK retries per request. Defaults to 0: the browser owns retry timing, and can show it. */
+  maxRetries?: number;
+  /** Used when the request names no model. Defaults to the first of `models`; without either, `model` is required. */
+  defaultModel?: string;
+  /** The only models the browser may ask for. Defaults to any. */
+  models?: readonly string[];
+  /** Used when the request has no max_tokens. Defaults to 1024 (lowered to `maxTokensCap`). */
+  defaultMaxTokens?: number;
+  /** The most max_tokens a request may ask for. Defaults to no cap. */
+  maxTokensCap?: number;
+  /** Above the cap: 'reject' answers 400 (a developer sees why at once); 'clamp' lowers it silently. Defaults to 'reject'. */
+  maxTokensOverCap?: 'reject' | 'clamp';
+  /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
+  maxBodyBytes?: number;
+  /** Upstream calls (streams included, until they end) at once. Defaults to 32. */
+  maxConcurrency?: number;
+  /** Requests waiting for a slot; one more gets 529 overloaded_error with retry-after. Defaults to 64. */
+  maxQueue?: number;
+  /** How long a request may wait in the queue before it gets the same 529. Defaults to 30 000 ms. */
+  queueTimeoutMs?: number;
+  /** `retry-after` (seconds) on the handler's own 529s. Defaults to 2. */
+  shedRetryAfterSeconds?: number;
+  /**
+   * The app's own auth, run before the body is read. Return false to answer 401 authentication_error, or a Response
+   * to answer with it (see `errorResponse`, e.g. a 403 permission_error). Defaults to allowing every request.
+   */
+  authorize?: (request: Request) => boolean | Response | void | Promise<boolean | Response | void>;
+  /** Cross-origin access. Defaults to none: no CORS headers, and OPTIONS is answered 405. */
+  cors?: CorsOptions;
+  /** Timers for the queue timeout. Defaults to the real clock. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+}
+
+export interface ClaudeHandlerStats {
+  /** Upstream calls in progress. */
+  active: number;
+  /** Requests waiting for a slot. */
+  queued: number;
+  /** Requests refused with the handler's own 529 since it was created. */
+  shed: number;
+}
+
+export interface ClaudeHandler {
+  (request: Request): Promise<Response>;
+  stats(): ClaudeHandlerStats;
+}
+
+const MIB = 1024 * 1024;
+
+export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeHandler {
+  const client =
+    options.client ??
+    new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch, maxRetries: options.maxRetries ?? 0 });
+  const apiKey = options.apiKey ?? client.apiKey;
+  const shedder = createShedder({
+    maxConcurrency: options.maxConcurrency ?? 32,
+    maxQueue: options.maxQueue ?? 64,
+    queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+    clock: options.clock ?? systemClock,
+  });
+  const retryAfter = options.shedRetryAfterSeconds ?? 2;
+  const limits = {
+    maxBodyBytes: options.maxBodyBytes ?? MIB,
+    models: options.models,
+    defaultModel: options.defaultModel,
+    defaultMaxTokens: options.defaultMaxTokens ?? 1024,
+    maxTokensCap: options.maxTokensCap,
+    maxTokensOverCap: options.maxTokensOverCap ?? 'reject',
+  } as const;
+  let shed = 0;
+
+  async function callUpstream(params: MessagesParams, signal: AbortSignal, release: Release): Promise<Response> {
+    let upstream: Response;
+    try {
+      // asResponse() hands back Claude's own Response: its SSE bytes are relayed untouched, errors still throw.
+      upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
+    } catch (error) {
+      release();
+      return upstreamErrorResponse(error, apiKey);
+    }
+    if (params.stream) return relayStream(upstream, signal, release);
+    try {
+      return await relayMessage(upstream, apiKey);
+    } catch (error) {
+      return upstreamErrorResponse(error, apiKey);
+    } finally {
+      release();
+    }
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    if (request.method === 'OPTIONS' && options.cors) return preflightResponse(request, options.cors);
+    if (request.method !== 'POST') {
+      const allow = options.cors ? 'POST, OPTIONS' : 'POST';
+      return errorResponse(405, 'invalid_request_error', `Method ${request.method} is not allowed here; send POST.`, { headers: { allow } });
+    }
+    if (options.authorize) {
+      const verdict = await options.authorize(request);
+      if (verdict instanceof Response) return verdict;
+      if (verdict === false) return errorResponse(401, 'authentication_error', 'This request is not authorized to use Claude.');
+    }
+    const checked = await validateMessagesRequest(request, limits);
+    if (!checked.ok) return errorResponse(checked.status, checked.type, checked.message);
+
+    const admission = await shedder.acquire(request.signal);
+    if (admission === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    if (admission === 'full' || admission === 'timeout') {
+      shed += 1;
+      return overloadedResponse(retryAfter, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+    }
+    return callUpstream(checked.params, request.signal, admission);
+  }
+
+  const handler = async (request: Request): Promise<Response> => {
+    const cors = corsHeaders(request, options.cors);
+    try {
+      return withCors(await handle(request), cors);
+    } catch {
+      // A bug or a throwing `authorize`: say so in Anthropic's shape, without details that could leak secrets.
+      return withCors(errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.'), cors);
+    }
+  };
+  return Object.assign(handler, {
+    stats: (): ClaudeHandlerStats => ({ active: shedder.active, queued: shedder.queued, shed }),
+  });
+}
