@@ -25,9 +25,10 @@ function Toaster({ retryInSeconds, demand, script = [], ...props }: Args) {
     return () => timers.forEach(clearTimeout);
   }, [script]);
   return (
-    <AppFrame>
+    <>
+      <AppFrame />
       <ClaudeToasterView {...props} demand={current} />
-    </AppFrame>
+    </>
   );
 }
 

@@ -35,7 +35,7 @@ export function useDemandAt(demand: DemandSnapshot, retryInSeconds: number | und
 }
 
 /** A bit of app around the component, so stories and screenshots show it in context. */
-export function AppFrame({ children }: { children: ReactNode }) {
+export function AppFrame({ children }: { children?: ReactNode }) {
   return (
     <div className="sb-app">
       {children}

@@ -83,6 +83,8 @@ export function ClaudeToasterView({
           }}
           data-level={demand.level}
           data-escalation={demand.escalation}
+          // Radix owns data-state (open/closed); this drives the waiting pulse.
+          data-waiting={demand.retrying || demand.nextRetryAt !== undefined ? '' : undefined}
         >
           <span className="cok-indicator" aria-hidden="true" />
           <div className="cok-body">

@@ -1,0 +1,92 @@
+import type { Meta, ReactRenderer, StoryObj } from '@storybook/react-vite';
+import type { HttpHandler } from 'msw';
+import type { BeforeEach } from 'storybook/internal/types';
+import { useState } from 'react';
+import { expect, waitFor } from 'storybook/test';
+import { ClaudeToaster, HighDemandBanner } from '../src/components/index.js';
+import { ClaudeProvider, useClaudeMutation } from '../src/react/index.js';
+import { createOverloadSimulator, createSimulatorHandlers, type SimulatorOutcome } from '../src/testing/index.js';
+import { AppFrame } from './support.js';
+
+/** A tiny app: a button that asks Claude something, the banner and the toaster, all on the real hooks. */
+function Chat() {
+  const mutation = useClaudeMutation();
+  const answer = mutation.data?.content.find((block) => block.type === 'text')?.text;
+  return (
+    <>
+      <AppFrame>
+        <HighDemandBanner />
+        <div className="sb-card">
+          <button
+            type="button"
+            className="cok-button"
+            data-variant="primary"
+            onClick={() => mutation.mutate({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] })}
+          >
+            Ask Claude
+          </button>
+          {answer !== undefined && <p data-testid="answer">{answer}</p>}
+        </div>
+      </AppFrame>
+      <ClaudeToaster />
+    </>
+  );
+}
+
+function LiveApp() {
+  // A fresh provider per visit, so each story starts from "normal".
+  const [key] = useState(() => Math.random());
+  return (
+    <ClaudeProvider key={key} endpoint="/api/claude">
+      <Chat />
+    </ClaudeProvider>
+  );
+}
+
+/** MSW answers /api/claude with the overload simulator, following `script`. */
+function simulate(script: SimulatorOutcome[]): BeforeEach<ReactRenderer> {
+  return async (context) => {
+    // `context.msw` comes from msw-storybook-addon's loader (see .storybook/preview.tsx).
+    const { msw } = context as unknown as { msw: { use: (...handlers: HttpHandler[]) => void } };
+    msw.use(...createSimulatorHandlers(createOverloadSimulator({ script, latencyMs: 150 }), { url: '/api/claude' }));
+  };
+}
+
+const meta = {
+  title: 'Live/Episode',
+  component: LiveApp,
+  parameters: { docs: { description: { component: 'The real hooks talking to an MSW-simulated backend that answers 529.' } } },
+} satisfies Meta<typeof LiveApp>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+/** Claude answers 529 twice, then succeeds: busy banner and toast, "Retry now" twice, then "Back to normal". */
+export const OverloadedThenRecovers: Story = {
+  beforeEach: simulate(['529', '529', 'ok']),
+  play: async ({ canvas, userEvent }) => {
+    await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
+    const banner = await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
+    await expect(banner).toHaveTextContent('Claude is busy right now.');
+    await expect(banner).not.toHaveTextContent('529');
+    for (let i = 0; i < 2; i += 1) {
+      const retry = await canvas.findAllByRole('button', { name: 'Retry now' }, { timeout: 8000 });
+      if (retry[0]) await userEvent.click(retry[0]);
+    }
+    await waitFor(() => expect(canvas.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeVisible(), {
+      timeout: 15000,
+    });
+  },
+};
+
+/** Claude keeps answering 529; "Cancel" stops the retries and the banner goes away. */
+export const OverloadedThenCancelled: Story = {
+  beforeEach: simulate(['529', '529', '529', '529', '529', '529']),
+  play: async ({ canvas, userEvent }) => {
+    await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
+    await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
+    const [cancel] = canvas.getAllByRole('button', { name: 'Cancel' });
+    if (cancel) await userEvent.click(cancel);
+    await waitFor(() => expect(canvas.queryByRole('region', { name: 'Claude status' })).toBeNull(), { timeout: 8000 });
+  },
+};
