@@ -24,6 +24,8 @@ export function useClaudeMutation<TContext = unknown>(options: ClaudeMutationOpt
   const [retryer, setRetryer] = useState<Retryer<Message>>();
   const current = useRef<Retryer<Message>>(undefined);
   const mutation = useMutation<Message, ClaudeError, MessageRequest, TContext>({
+    // The kit's retryer pauses while offline and says so (phase `paused`); React Query pausing first would hide it.
+    networkMode: 'always',
     ...options,
     retry: false,
     mutationFn: (request) => {

@@ -56,6 +56,8 @@ export function useClaudeQuery(request: MessageRequest | null | undefined, optio
   );
   const query = useQuery<Message, ClaudeError>({
     staleTime: Infinity,
+    // The kit's retryer pauses while offline and says so (phase `paused`); React Query pausing first would hide it.
+    networkMode: 'always',
     ...options,
     enabled: Boolean(request) && options.enabled !== false,
     queryKey: key,
