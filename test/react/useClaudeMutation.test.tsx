@@ -1,0 +1,294 @@
+// @vitest-environment jsdom
+import { onlineManager } from '@tanstack/react-query';
+import { HttpResponse } from 'msw';
+import { describe, expect, it, vi } from 'vitest';
+import type { EscalationInfo } from '../../src/core/demand.js';
+import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
+import { useClaudeMutation } from '../../src/react/useClaudeMutation.js';
+import { advance, answer, ask, endpoint, NOW, renderKit, reply, settle, useKitTestEnvironment } from './helpers.js';
+
+useKitTestEnvironment();
+
+const useApp = () => ({ mutation: useClaudeMutation(), demand: useClaudeDemand() });
+const MARKUP = /<\/?[a-z!][^>]*>/i;
+
+describe('useClaudeMutation', () => {
+  it('retries 529, 529, then succeeds, showing each step in the retry state and the demand level', async () => {
+    const api = endpoint((n) => (n <= 2 ? reply('overloaded', `req_${n}`) : answer('Finally.')));
+    const { result } = renderKit(useApp);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'idle', attempt: 0 });
+    expect(result.current.demand.level).toBe('normal');
+
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    // Full jitter with a draw of 0.5 waits 500 ms; the gate keeps its window closed for at least 1 s.
+    expect(api.count).toBe(1);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'waiting', attempt: 1, nextAttemptAt: NOW + 500 });
+    expect(result.current.mutation.retry.failure).toMatchObject({ kind: 'overloaded', status: 529, requestId: 'req_1' });
+    expect(result.current.demand).toMatchObject({ level: 'busy', since: NOW, nextRetryAt: NOW + 500, waiting: 1, lastRequestId: 'req_1' });
+
+    await advance(500);
+    expect(api.count).toBe(1);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'waiting', attempt: 1, nextAttemptAt: NOW + 1000 });
+
+    await advance(500);
+    expect(api.calls.map((c) => c.at - NOW)).toEqual([0, 1000]);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'waiting', attempt: 2, nextAttemptAt: NOW + 2000 });
+    expect(result.current.mutation.retry.failure?.requestId).toBe('req_2');
+    expect(result.current.demand).toMatchObject({ level: 'busy', since: NOW, nextRetryAt: NOW + 2000, attempt: 2, lastRequestId: 'req_2' });
+
+    await advance(999);
+    expect(api.count).toBe(2);
+    await advance(1);
+    await settle();
+    expect(api.calls.map((c) => c.at - NOW)).toEqual([0, 1000, 2000]);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'succeeded', attempt: 3, failure: undefined });
+    expect(result.current.mutation.data?.content[0]?.text).toBe('Finally.');
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('waits out a 429 retry-after of 17 s to the second, then sends once', async () => {
+    const api = endpoint((n) => (n === 1 ? reply('rate_limited') : answer()));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    expect(result.current.mutation.retry.phase).toBe('waiting');
+    expect(result.current.mutation.retry.failure).toMatchObject({ kind: 'rate_limited', retryAfterMs: 17_000 });
+    const at = result.current.mutation.retry.nextAttemptAt!;
+    expect(at).toBeGreaterThanOrEqual(NOW + 17_000);
+    expect(at).toBeLessThan(NOW + 18_000);
+    expect(result.current.demand).toMatchObject({ level: 'rate_limited', nextRetryAt: at, lastRequestId: 'req_011CTrate00000000000000001' });
+
+    await advance(16_999);
+    expect(api.count).toBe(1);
+    await advance(1_001);
+    await settle();
+    expect(api.count).toBe(2);
+    expect(api.calls[1]!.at).toBe(at);
+    expect(result.current.mutation.retry.phase).toBe('succeeded');
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('never retries the spend-limit 429 and says the app is unavailable', async () => {
+    const api = endpoint(() => reply('spend_limited'));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    await advance(10 * 60_000);
+    expect(api.count).toBe(1);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'failed', attempt: 1 });
+    expect(result.current.mutation.error).toMatchObject({ kind: 'spend_limited', retryable: false });
+    expect(result.current.demand).toMatchObject({ level: 'unavailable', lastFailureKind: 'spend_limited', lastRequestId: 'req_011CTspend0000000000000001' });
+
+    result.current.demand.dismiss();
+    await settle();
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('never retries a 400 and keeps it out of the demand summary: it is an app error, not busyness', async () => {
+    const api = endpoint(() => reply('invalid_request'));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask(''));
+    await settle();
+    await advance(60_000);
+    expect(api.count).toBe(1);
+    expect(result.current.mutation.retry.phase).toBe('failed');
+    expect(result.current.mutation.error).toMatchObject({ kind: 'invalid_request', status: 400, message: 'messages: at least one message is required' });
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('retries an HTML 503 from a proxy without ever putting its markup in the message', async () => {
+    const api = endpoint((n) => (n === 1 ? reply('service_unavailable_html') : answer('Back.')));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    const failure = result.current.mutation.retry.failure!;
+    expect(failure).toMatchObject({ kind: 'server_error', status: 503 });
+    expect(failure.message).not.toMatch(MARKUP);
+    expect(result.current.demand).toMatchObject({ level: 'busy', lastFailureKind: 'server_error' });
+    await advance(1_000);
+    await settle();
+    expect(api.count).toBe(2);
+    expect(result.current.mutation.data?.content[0]?.text).toBe('Back.');
+  });
+
+  it('gives up on a proxy that keeps answering with HTML, with a plain message and the unavailable level', async () => {
+    const api = endpoint(() => reply('bad_gateway_html'));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await advance(60_000);
+    await settle();
+    expect(api.count).toBe(5); // server_error: 5 attempts in all
+    expect(result.current.mutation.retry.phase).toBe('failed');
+    expect(result.current.mutation.error?.message).not.toMatch(MARKUP);
+    expect(result.current.demand).toMatchObject({ level: 'unavailable', lastFailureKind: 'server_error' });
+  });
+
+  it('retries a network error and succeeds', async () => {
+    const api = endpoint((n) => (n === 1 ? HttpResponse.error() : answer()));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'waiting', attempt: 1 });
+    expect(result.current.mutation.retry.failure?.kind).toBe('network');
+    expect(result.current.demand).toMatchObject({ level: 'busy', lastFailureKind: 'network' });
+    await advance(1_000);
+    await settle();
+    expect(api.count).toBe(2);
+    expect(result.current.mutation.retry.phase).toBe('succeeded');
+  });
+
+  it('cancels during the wait: no further request, failed as aborted, demand back to normal', async () => {
+    const api = endpoint(() => reply('overloaded'));
+    const { result } = renderKit(useApp, { gate: false });
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    expect(result.current.demand.level).toBe('busy');
+    result.current.mutation.retry.cancel();
+    await settle();
+    expect(result.current.mutation.retry.phase).toBe('failed');
+    expect(result.current.mutation.retry.failure?.kind).toBe('aborted');
+    expect(result.current.mutation.error?.kind).toBe('aborted');
+    expect(result.current.demand.level).toBe('normal');
+    await advance(60_000);
+    expect(api.count).toBe(1);
+  });
+
+  it('never sends a request cancelled during the wait, even when the gate reopens', async () => {
+    const api = endpoint(() => reply('rate_limited'));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    result.current.mutation.retry.cancel();
+    await advance(60_000);
+    expect(api.count).toBe(1);
+    expect(result.current.mutation.retry.failure?.kind).toBe('aborted');
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  // BUG in src/core/retryer.ts (not mine to edit): cancel() wakes the pause, then the loop asks the gate for a permit
+  // with a fresh signal that the (already aborted) cancel never reaches, so the request stays "waiting" — and the
+  // banner stays busy — until the gate's window ends (here 17.5 s). Flip to it() once waitForPermit checks
+  // `cancelled.signal.aborted` before acquiring.
+  it('cancels during a wait behind the closed gate at once, not when the window ends', async () => {
+    endpoint(() => reply('rate_limited'));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    result.current.mutation.retry.cancel();
+    await settle();
+    expect(result.current.mutation.retry.phase).toBe('failed');
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('cancels during an attempt: the request is aborted on the wire and never sent again', async () => {
+    let aborted = false;
+    const api = endpoint(
+      (_n, request) =>
+        new Promise<Response>((resolve) => {
+          request.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve(reply('overloaded'));
+          });
+        }),
+    );
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'sending', attempt: 1 });
+    result.current.mutation.retry.cancel();
+    await settle();
+    expect(aborted).toBe(true);
+    expect(result.current.mutation.retry.phase).toBe('failed');
+    expect(result.current.mutation.retry.failure?.kind).toBe('aborted');
+    expect(result.current.demand.level).toBe('normal');
+    await advance(60_000);
+    expect(api.count).toBe(1);
+  });
+
+  it('sends at once on "Retry now", skipping both its own wait and the gate window', async () => {
+    const api = endpoint((n) => (n === 1 ? reply('rate_limited') : answer()));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    expect(result.current.mutation.retry.phase).toBe('waiting');
+    result.current.mutation.retry.retryNow();
+    await settle();
+    expect(api.calls.map((c) => c.at - NOW)).toEqual([0, 0]);
+    expect(result.current.mutation.retry).toMatchObject({ phase: 'succeeded', attempt: 2 });
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('"Retry now" on the demand summary sends every waiting request', async () => {
+    const api = endpoint((n) => (n === 1 ? reply('overloaded') : answer()));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    result.current.demand.retryNow();
+    await settle();
+    expect(api.count).toBe(2);
+    expect(result.current.mutation.retry.phase).toBe('succeeded');
+  });
+
+  it('pauses while offline, says so in the demand level, and sends when back online', async () => {
+    const api = endpoint(() => answer());
+    const { result } = renderKit(useApp);
+    onlineManager.setOnline(false);
+    await settle();
+    expect(result.current.demand.level).toBe('offline');
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    await advance(60_000);
+    expect(api.count).toBe(0);
+    expect(result.current.mutation.retry.phase).toBe('paused');
+    expect(result.current.demand.level).toBe('offline');
+
+    onlineManager.setOnline(true);
+    await settle();
+    expect(api.count).toBe(1);
+    expect(result.current.mutation.retry.phase).toBe('succeeded');
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('escalates to "slow" after 30 s of overload, with the request ids of the episode', async () => {
+    endpoint((n) => reply('overloaded', `req_${n}`));
+    const onEscalate = vi.fn<(stage: EscalationInfo['stage'], info: EscalationInfo) => void>();
+    const { result } = renderKit(useApp, { onEscalate });
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    await advance(29_999);
+    expect(onEscalate).not.toHaveBeenCalled();
+    expect(result.current.demand.escalation).toBe('none');
+    await advance(1);
+    expect(onEscalate).toHaveBeenCalledTimes(1);
+    const [stage, info] = onEscalate.mock.calls[0]!;
+    expect(stage).toBe('slow');
+    expect(info).toMatchObject({ stage: 'slow', level: 'busy', since: NOW });
+    expect(info.requestIds).toEqual(Array.from({ length: info.failures }, (_, i) => `req_${i + 1}`));
+    expect(result.current.demand.escalation).toBe('slow');
+  });
+
+  // BUG in src/core/demand.ts (not mine to edit): fireEscalations() skips stages already fired with `continue`, so
+  // the recompute after "slow" fires "unusual" and "contact" at once (30 s into the episode, not 30 and 60 min):
+  // operators get paged after 30 s. Flip to it() once the loop stops at the stage reached.
+  it('fires each escalation stage once, and not before its threshold', async () => {
+    endpoint((n) => reply('overloaded', `req_${n}`));
+    const onEscalate = vi.fn();
+    const { result } = renderKit(useApp, { onEscalate });
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    await advance(90_000);
+    expect(onEscalate.mock.calls.map(([stage]) => stage)).toEqual(['slow']);
+    expect(result.current.demand.escalation).toBe('slow');
+  });
+
+  it('cancels the request when the component unmounts', async () => {
+    const api = endpoint(() => reply('overloaded'));
+    const { result, unmount } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    unmount();
+    await advance(60_000);
+    expect(api.count).toBe(1);
+  });
+});
