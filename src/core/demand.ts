@@ -142,7 +142,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
 
   function fireEscalations(level: DemandLevel, reached: EscalationStage): void {
     if (!episode || reached === 'none') return;
-    for (const stage of STAGES) {
+    for (const stage of STAGES.slice(0, STAGES.indexOf(reached) + 1)) {
       if (episode.fired.has(stage)) continue;
       episode.fired.add(stage);
       options.onEscalate?.(stage, {
@@ -152,7 +152,6 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
         requestIds: [...episode.requestIds],
         failures: episode.failures,
       });
-      if (stage === reached) break;
     }
   }
 

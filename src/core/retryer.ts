@@ -125,6 +125,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     let previousDelayMs: number | undefined;
     update({ startedAt });
     for (;;) {
+      if (cancelled.signal.aborted) throw abortedError();
       if (!online.isOnline()) {
         update({ phase: 'paused', nextAttemptAt: undefined });
         await pause(undefined);

@@ -92,7 +92,10 @@ describe('createDemandStore', () => {
     expect(store.getSnapshot().escalation).toBe('slow');
     expect(onEscalate).toHaveBeenCalledTimes(1);
     expect(onEscalate).toHaveBeenLastCalledWith('slow', expect.objectContaining({ since: 0, requestIds: ['req_a', 'req_b'] }));
-    await vi.advanceTimersByTimeAsync(30 * MINUTE);
+    // Retries keep coming in the meantime; none of them may fire a later stage early.
+    await vi.advanceTimersByTimeAsync(10 * MINUTE);
+    expect(onEscalate.mock.calls.map(([stage]) => stage)).toEqual(['slow']);
+    await vi.advanceTimersByTimeAsync(20 * MINUTE - 30_000);
     expect(store.getSnapshot().escalation).toBe('unusual');
     await vi.advanceTimersByTimeAsync(30 * MINUTE);
     expect(store.getSnapshot().escalation).toBe('contact');

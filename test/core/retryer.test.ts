@@ -166,4 +166,31 @@ describe('createRetryer', () => {
     expect(second.calls).toHaveLength(1);
     await expect(b.promise).resolves.toBe('ok');
   });
+
+  it('settles at once when cancelled while waiting behind a closed gate', async () => {
+    const gate = createGate();
+    const first = scripted([overloaded(), 'ok']);
+    createRetryer({ run: first.run, policy, gate });
+    await vi.advanceTimersByTimeAsync(0);
+    const second = scripted(['ok']);
+    const b = createRetryer({ run: second.run, policy, gate });
+    await vi.advanceTimersByTimeAsync(0);
+    b.cancel();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.getSnapshot().phase).toBe('failed');
+    await expect(b.promise).rejects.toMatchObject({ kind: 'aborted' });
+    expect(gate.getSnapshot().queued).toBe(0);
+  });
+
+  it('settles at once when cancelled during its own backoff, even with a gate', async () => {
+    const gate = createGate();
+    const { run, calls } = scripted([overloaded(), 'ok']);
+    const retryer = createRetryer({ run, policy, gate });
+    await vi.advanceTimersByTimeAsync(0);
+    retryer.cancel();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(retryer.getSnapshot().phase).toBe('failed');
+    await vi.runAllTimersAsync();
+    expect(calls).toHaveLength(1);
+  });
 });
