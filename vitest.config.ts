@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import { playwright } from '@vitest/browser-playwright';
+import { fileURLToPath } from 'node:url';
+
+/** React 18.3 and the React libraries, installed apart in test/react18 (scripts/pretest.js) so they load React 18. */
+const react18 = (name: string) => fileURLToPath(new URL(`./test/react18/node_modules/${name}`, import.meta.url));
 
 /** Debian's Chromium, headless; without the networking flags it tries to reach the network and stalls. */
 const chromium = () =>
@@ -35,6 +39,26 @@ export default defineConfig({
           environment: 'node',
           setupFiles: ['test/setup.ts'],
           restoreMocks: true,
+        },
+      },
+      {
+        // The hook, component and SSR tests again, against React 18.3: the kit supports react >= 18.
+        extends: true,
+        resolve: {
+          alias: ['react', 'react-dom', '@tanstack/react-query', '@testing-library/react', '@radix-ui/react-toast'].flatMap(
+            (name) => [
+              { find: new RegExp(`^${name}$`), replacement: react18(name) },
+              { find: new RegExp(`^${name}/(.*)$`), replacement: `${react18(name)}/$1` },
+            ],
+          ),
+        },
+        test: {
+          name: 'react18',
+          include: ['test/react/**/*.test.tsx', 'test/components/**/*.test.tsx', 'test/ssr/**/*.test.tsx'],
+          environment: 'node',
+          setupFiles: ['test/setup.ts'],
+          restoreMocks: true,
+          env: { EXPECTED_REACT_MAJOR: '18' },
         },
       },
       {
