@@ -128,7 +128,12 @@ export async function readMessageStream(
   const parser = createParser({ onEvent });
   const reader = body.getReader();
   const decoder = new TextDecoder();
+  // Not every fetch errors the body when its signal aborts (mocks, polyfills, custom fetches): stop reading ourselves,
+  // or a cancelled stream would wait for the server's next byte.
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (signal?.aborted) onAbort();
     while (!failure && !stopped) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -138,8 +143,10 @@ export async function readMessageStream(
     if (signal?.aborted) throw toClaudeError(signal.reason);
     throw toClaudeError(error, { midStream: true });
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     reader.cancel().catch(() => {});
   }
+  if (signal?.aborted) throw toClaudeError(signal.reason);
   if (failure) throw failure;
   if (!stopped || !message) {
     throw new ClaudeError({ kind: 'server_error', message: 'The stream ended before the answer was complete.', midStream: true });
