@@ -120,7 +120,8 @@ export function relayStream(upstream: Response, signal: AbortSignal, onEnd: () =
         controller.enqueue(value);
       } catch (error) {
         finish();
-        if (signal.aborted) return controller.error(error);
+        // The browser left (and the SDK aborted upstream): nobody reads on, and servers log an errored body as a crash.
+        if (signal.aborted) return controller.close();
         if (!sawEnd) controller.enqueue(sseError('api_error', "The connection to Claude's API broke mid-stream."));
         controller.close();
       }

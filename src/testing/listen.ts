@@ -22,6 +22,26 @@ export interface ListeningSimulator {
   close(): Promise<void>;
 }
 
+/** A body that just ends once the client has gone, since Node servers log an errored body as a crash. */
+function quietOnAbort(response: Response, signal: AbortSignal): Response {
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (signal.aborted) controller.close();
+        else controller.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
 export async function listenSimulator(
   simulator: { fetch: SimulatorFetch },
   options: ListenOptions = {},
@@ -34,7 +54,7 @@ export async function listenSimulator(
     overrideGlobalObjects: false,
     fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
       try {
-        return await simulator.fetch(request);
+        return quietOnAbort(await simulator.fetch(request), request.signal);
       } catch (error) {
         // A dropped connection, as the client sees a reset: no status line at all.
         if (error instanceof SimulatedNetworkError) env.incoming.socket.destroy();

@@ -74,7 +74,8 @@ export function pacedStream(events: readonly string[], options: PacedStreamOptio
       let index = 0;
       onAbort = () => {
         end(false);
-        controller.error(options.signal.reason);
+        // As a real fetch body does when its request is aborted.
+        controller.error(new DOMException('The operation was aborted.', 'AbortError'));
       };
       if (options.signal.aborted) return onAbort();
       options.signal.addEventListener('abort', onAbort, { once: true });
