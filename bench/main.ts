@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
-import { checkTargets, formatTable } from './report.js';
+import { checkTargets, formatTable, KIT } from './report.js';
 import { createScenario, SCENARIOS, type ScenarioName } from './scenario.js';
 import type { KitOptions } from './strategies.js';
 
@@ -15,7 +15,8 @@ const USAGE = `npm run bench -- [options]
   --drop-minutes M      length of the drop (default 3)
   --retry-after MS      the variant where every 529 carries retry-after
   --seed N              (default 1)
-  --kit JSON            also run the kit with these options, e.g. '{"name":"kit-tuned","gate":{"maxConcurrency":4}}'
+  --kit JSON            also run the kit with these options (repeatable), e.g.
+                        '{"name":"gate 5 s","gate":{"minClosedMs":5000},"policy":{"kinds":{"overloaded":{"baseMs":2000}}}}'
   --no-chart            do not write docs/bench-<scenario>.svg`;
 
 const { values } = parseArgs({
@@ -43,7 +44,11 @@ if (!names.every((n) => SCENARIOS.includes(n))) {
   console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);
   process.exit(2);
 }
-const extra = (values.kit ?? []).map((json, i): KitOptions => ({ name: `claude-overload-kit #${i + 1}`, ...JSON.parse(json) }));
+// Variants keep our name as a prefix so the targets and notes treat them as ours, never as a peer.
+const extra = (values.kit ?? []).map((json, i): KitOptions => {
+  const options = JSON.parse(json) as KitOptions;
+  return { ...options, name: `${KIT} (${options.name ?? `#${i + 1}`})` };
+});
 
 const started = performance.now();
 for (const name of names) {
