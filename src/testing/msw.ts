@@ -16,8 +16,11 @@ export function createSimulatorHandlers(
   simulator: { fetch: SimulatorFetch },
   options: SimulatorHandlersOptions = {},
 ): HttpHandler[] {
+  const url = options.url ?? '*/v1/messages';
+  // MSW resolves a relative path against the page in a browser; Node has no page, so there it matches any origin.
+  const pattern = typeof url === 'string' && url.startsWith('/') && typeof location === 'undefined' ? `*${url}` : url;
   return [
-    http.post(options.url ?? '*/v1/messages', async ({ request }) => {
+    http.post(pattern, async ({ request }) => {
       // The simulator only answers on a Messages path; an app endpoint such as /api/claude is mapped onto it.
       const { pathname } = new URL(request.url);
       const target = pathname.endsWith('/v1/messages') ? request : new Request(new URL('/v1/messages', request.url), request);

@@ -8,6 +8,7 @@ const simulator = createOverloadSimulator();
 const server = setupServer(
   ...createSimulatorHandlers(simulator, { url: 'https://api.anthropic.com/v1/messages' }),
   ...createSimulatorHandlers(simulator, { url: 'http://app.test/api/claude' }),
+  ...createSimulatorHandlers(simulator, { url: '/relative/claude' }),
 );
 
 describe('createSimulatorHandlers', () => {
@@ -30,6 +31,11 @@ describe('createSimulatorHandlers', () => {
     expect(plain.status).toBe(200);
     const stream = await fetch('http://app.test/api/claude', messagesRequest({ stream: true }));
     expect(parseSse(await stream.text()).at(-1)?.event).toBe('error');
+  });
+
+  it('matches a relative endpoint on any origin in Node', async () => {
+    const response = await fetch('http://localhost:5173/relative/claude', messagesRequest());
+    expect(response.status).toBe(200);
   });
 
   it('turns a network-error outcome into a failed fetch', async () => {
