@@ -19,6 +19,8 @@ export interface BenchReport {
   strategies: StrategyRow[];
 }
 
+// Users arrive at fractional virtual milliseconds; nobody needs the fraction in a report.
+const wholeMs = (ms: number | null) => (ms === null ? null : Math.round(ms));
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function toRow(run: RunResult): StrategyRow {
@@ -27,9 +29,9 @@ export function toRow(run: RunResult): StrategyRow {
     successRate: round(run.requests === 0 ? 0 : run.succeeded / run.requests, 4),
     amplification: round(run.requests === 0 ? 0 : run.attempts / run.requests, 3),
     rejected: run.rejected,
-    p50Ms: percentile(run.answerMs, 50),
-    p95Ms: percentile(run.answerMs, 95),
-    p99Ms: percentile(run.answerMs, 99),
+    p50Ms: wholeMs(percentile(run.answerMs, 50)),
+    p95Ms: wholeMs(percentile(run.answerMs, 95)),
+    p99Ms: wholeMs(percentile(run.answerMs, 99)),
   };
 }
 
