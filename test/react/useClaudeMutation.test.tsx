@@ -47,6 +47,19 @@ describe('useClaudeMutation', () => {
     expect(result.current.demand.level).toBe('normal');
   });
 
+  // BUG in src/core/retryer.ts with gate.ts (not mine to edit): after a 529 the retryer shows the policy's delay
+  // (500 ms here) while the gate it will wait behind stays closed for at least minClosedMs (1 s), so the first
+  // countdown is short and then jumps. Flip to it() once the retryer waits for max(its delay, the gate's reopenAt).
+  it.fails('shows from the first wait the moment the next request really goes', async () => {
+    const api = endpoint((n) => (n === 1 ? reply('overloaded') : answer()));
+    const { result } = renderKit(useApp);
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    const promised = result.current.mutation.retry.nextAttemptAt;
+    await advance(2_000);
+    expect(api.calls[1]!.at).toBe(promised);
+  });
+
   it('waits out a 429 retry-after of 17 s to the second, then sends once', async () => {
     const api = endpoint((n) => (n === 1 ? reply('rate_limited') : answer()));
     const { result } = renderKit(useApp);
