@@ -76,12 +76,13 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     send: (request, runOptions) => run((signal) => transport.send(request, signal), runOptions),
     stream(request, streamOptions = {}, runOptions) {
       let shown = false;
-      return run(async (signal, attempt) => {
+      const retryer: Retryer<Message> = run(async (signal, attempt) => {
         if (shown) streamOptions.onRestart?.(attempt);
         let textThisAttempt = false;
         try {
           return await transport.stream(request, signal, {
             onText(text, delta) {
+              if (!textThisAttempt) retryer.markResponding();
               shown = textThisAttempt = true;
               streamOptions.onText?.(text, delta);
             },
@@ -94,6 +95,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
           throw failure;
         }
       }, runOptions);
+      return retryer;
     },
     dispose: () => demand.dispose(),
   };

@@ -227,9 +227,12 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   };
 }
 
-/** A request that is part of a busy episode: waiting to retry, paused offline, or on a second or later try. */
+/**
+ * A request that is part of a busy episode: waiting to retry, paused offline, or on a second or later try that is
+ * not yet answering (once a retried stream's text flows, Claude is answering again).
+ */
 function isTroubled(s: RetrySnapshot): boolean {
-  return s.phase === 'waiting' || s.phase === 'paused' || (s.phase === 'sending' && s.attempt > 1);
+  return s.phase === 'waiting' || s.phase === 'paused' || (s.phase === 'sending' && s.attempt > 1 && !s.responding);
 }
 
 function shallowEqual(a: DemandSnapshot, b: DemandSnapshot): boolean {

@@ -15,6 +15,8 @@ export interface RetrySnapshot {
   nextAttemptAt?: number;
   /** Epoch ms when the first attempt started. */
   startedAt?: number;
+  /** The attempt on the wire is receiving its answer (a stream's first text arrived): Claude is answering. */
+  responding?: boolean;
 }
 
 export interface RetryerOptions<T> {
@@ -37,6 +39,8 @@ export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   retryNow(): void;
   /** Abort the attempt in flight, stop waiting, and settle with an `aborted` ClaudeError. */
   cancel(): void;
+  /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first text). */
+  markResponding(): void;
 }
 
 const EXPEDITE = Symbol('retry now');
@@ -140,11 +144,11 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       attemptController = new AbortController();
       const onCancel = () => attemptController?.abort(cancelled.signal.reason);
       cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      update({ phase: 'sending', attempt, nextAttemptAt: undefined });
+      update({ phase: 'sending', attempt, nextAttemptAt: undefined, responding: false });
       try {
         const value = await options.run(attemptController.signal, attempt);
         permit?.release({ ok: true });
-        update({ phase: 'succeeded', failure: undefined });
+        update({ phase: 'succeeded', failure: undefined, responding: false });
         return value;
       } catch (thrown) {
         if (cancelled.signal.aborted) {
@@ -159,11 +163,11 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const retryAt = delay === null ? undefined : clock.now() + delay;
         permit?.release({ ok: false, failure, retryAt });
         if (delay === null) {
-          update({ phase: 'failed', failure, nextAttemptAt: undefined });
+          update({ phase: 'failed', failure, nextAttemptAt: undefined, responding: false });
           throw failure;
         }
         previousDelayMs = delay;
-        update({ phase: 'waiting', failure, nextAttemptAt: retryAt });
+        update({ phase: 'waiting', failure, nextAttemptAt: retryAt, responding: false });
         await pause(delay);
       } finally {
         cancelled.signal.removeEventListener('abort', onCancel);
@@ -205,5 +209,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       else if (expedite) expedite();
     },
     cancel,
+    markResponding() {
+      if (snapshot.phase === 'sending' && !snapshot.responding) update({ responding: true });
+    },
   };
 }

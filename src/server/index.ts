@@ -3,3 +3,5 @@ export type { ClaudeHandler, ClaudeHandlerOptions, ClaudeHandlerStats } from './
 export type { CorsOptions } from './cors.js';
 export { errorResponse } from './errors.js';
 export type { ErrorResponseInit } from './errors.js';
+export { createStatusHandler, DEFAULT_STATUS_URL } from './status-handler.js';
+export type { StatusHandler, StatusHandlerOptions } from './status-handler.js';

@@ -13,3 +13,5 @@ export { listenSimulator } from './listen.js';
 export type { ListenOptions, ListeningSimulator } from './listen.js';
 export { createSimulatorHandlers } from './msw.js';
 export type { SimulatorHandlersOptions } from './msw.js';
+export { createStatusPageSimulator } from './status-page.js';
+export type { StatusPageSimulator, SimulatedIncidentOptions } from './status-page.js';

@@ -154,4 +154,21 @@ describe('createDemandStore', () => {
     store.dismiss();
     expect(listener.mock.calls.length).toBe(before);
   });
+
+  it('leaves the busy state as soon as a retried stream starts answering', async () => {
+    const store = createDemandStore();
+    let finish: (value: string) => void = () => {};
+    const run = (_signal: AbortSignal, attempt: number) =>
+      attempt === 1 ? Promise.reject(overloaded()) : new Promise<string>((resolve) => (finish = resolve));
+    const retryer = createRetryer({ run, policy });
+    store.track(retryer as never);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('busy');
+    await vi.advanceTimersByTimeAsync(retryer.getSnapshot().nextAttemptAt! - Date.now());
+    expect(store.getSnapshot()).toMatchObject({ level: 'busy', retrying: true });
+    retryer.markResponding();
+    expect(store.getSnapshot().level).toBe('normal');
+    finish('done');
+    await expect(retryer.promise).resolves.toBe('done');
+  });
 });
