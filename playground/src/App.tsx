@@ -1,0 +1,40 @@
+import { ClaudeProvider, ClaudeToaster, HighDemandBanner, useAnthropicStatus } from 'claude-overload-kit';
+import { Chat } from './Chat.js';
+import { DemandPanel } from './DemandPanel.js';
+import { LoadControl } from './LoadControl.js';
+import { Summary } from './Summary.js';
+
+/** What a user's app looks like with the kit: one provider, the banner at the top, the toaster, and the hooks. */
+export function App() {
+  return (
+    <ClaudeProvider
+      endpoint="/api/claude"
+      onEscalate={(stage, info) => console.info(`[claude-overload-kit] escalation: ${stage}`, info.requestIds)}
+    >
+      <StatusWatch />
+      <div className="pg-shell">
+        <HighDemandBanner />
+        <header className="pg-header">
+          <h1>claude-overload-kit playground</h1>
+          <p>
+            Set Claude's load below, then ask something. The banner and the toast tell the person what is happening;
+            the kit retries on its own.
+          </p>
+        </header>
+        <main className="pg-grid">
+          <LoadControl />
+          <Chat />
+          <Summary />
+          <DemandPanel />
+        </main>
+      </div>
+      <ClaudeToaster />
+    </ClaudeProvider>
+  );
+}
+
+/** Reads the app's status route so an incident on Anthropic's status page shows in the banner. */
+function StatusWatch() {
+  useAnthropicStatus({ endpoint: '/api/status', intervalMs: 10_000, busyIntervalMs: 5_000 });
+  return null;
+}

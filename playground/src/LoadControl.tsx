@@ -1,0 +1,70 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+
+const MODES = [
+  { value: 'normal', label: 'Normal', hint: 'Every request is answered.' },
+  { value: 'busy', label: 'Busy', hint: 'Half the requests get 529 overloaded.' },
+  { value: 'outage', label: 'Outage', hint: 'Every request gets 529 overloaded.' },
+  { value: 'rate-limited', label: 'Rate-limited', hint: '429 with retry-after.' },
+  { value: 'broken-streams', label: 'Broken streams', hint: 'Streams break after their first words.' },
+] as const;
+
+type Mode = (typeof MODES)[number]['value'];
+
+/** The simulator's load, set through the dev server's /api/simulator route. Absent when a real API key is used. */
+export function LoadControl() {
+  const [mode, setMode] = useState<Mode>();
+  const [upstream, setUpstream] = useState<'simulator' | 'anthropic'>();
+  const [incident, setIncident] = useState(false);
+  const queryClient = useQueryClient();
+
+  useEffect(() => {
+    fetch('/api/simulator')
+      .then((r) => r.json())
+      .then((body: { mode?: Mode; incident?: boolean; upstream: 'simulator' | 'anthropic' }) => {
+        setUpstream(body.upstream);
+        setMode(body.mode);
+        setIncident(Boolean(body.incident));
+      })
+      .catch(() => setUpstream('anthropic'));
+  }, []);
+
+  const choose = async (next: Mode) => {
+    setMode(next);
+    await fetch('/api/simulator', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: next }) });
+  };
+
+  const toggleIncident = async (open: boolean) => {
+    setIncident(open);
+    await fetch('/api/simulator', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ incident: open }) });
+    await queryClient.invalidateQueries({ queryKey: ['claude-overload-kit', 'status'] });
+  };
+
+  if (upstream === 'anthropic') {
+    return (
+      <section className="pg-card" aria-labelledby="load-title">
+        <h2 id="load-title">Claude's load</h2>
+        <p>Talking to the real Claude API (ANTHROPIC_API_KEY is set). Unset it to use the simulator.</p>
+      </section>
+    );
+  }
+
+  return (
+    <section className="pg-card" aria-labelledby="load-title">
+      <h2 id="load-title">Claude's load (simulated)</h2>
+      <div role="radiogroup" aria-labelledby="load-title" className="pg-modes">
+        {MODES.map((m) => (
+          <label key={m.value} className="pg-mode" data-checked={mode === m.value}>
+            <input type="radio" name="load" value={m.value} checked={mode === m.value} onChange={() => choose(m.value)} />
+            <span className="pg-mode-label">{m.label}</span>
+            <span className="pg-mode-hint">{m.hint}</span>
+          </label>
+        ))}
+      </div>
+      <label className="pg-toggle">
+        <input type="checkbox" checked={incident} onChange={(e) => toggleIncident(e.target.checked)} />
+        An incident on the status page
+      </label>
+    </section>
+  );
+}

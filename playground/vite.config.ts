@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+import { claudeKitBackend } from './backend.js';
+
+const src = (path: string) => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
+
+// The playground imports the kit by its published name, resolved to the sources, so its code reads like an app's.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  plugins: [react(), claudeKitBackend()],
+  resolve: {
+    alias: [
+      { find: /^claude-overload-kit\/styles\.css$/, replacement: src('components/styles.css') },
+      { find: /^claude-overload-kit$/, replacement: src('index.ts') },
+    ],
+  },
+  server: { host: '127.0.0.1', port: 5173 },
+  clearScreen: false,
+});
