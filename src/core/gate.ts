@@ -111,6 +111,12 @@ export function createGate(options: GateOptions = {}): Gate {
     }, Math.max(0, at - clock.now()));
   }
 
+  function unschedule(): void {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+    timerAt = undefined;
+  }
+
   function issue(probe: boolean): GatePermit {
     inFlight += 1;
     if (probe) probeInFlight = true;
@@ -178,7 +184,10 @@ export function createGate(options: GateOptions = {}): Gate {
       queue.splice(i, 1);
       waiter.grant(issue(state === 'probing' && !waiter.force));
     }
-    if (state === 'closed' && reopenAt !== undefined) schedule(reopenAt);
+    // A timer only while someone waits: an idle gate reopens lazily on the next acquire, and never keeps a
+    // process (or a test) alive after its app has gone.
+    if (queue.length === 0) unschedule();
+    else if (state === 'closed' && reopenAt !== undefined) schedule(reopenAt);
     else if (earliest !== Infinity && inFlight < limit) schedule(earliest);
     changed();
   }

@@ -167,8 +167,12 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
           throw failure;
         }
         previousDelayMs = delay;
-        update({ phase: 'waiting', failure, nextAttemptAt: retryAt, responding: false });
-        await pause(delay);
+        // The gate may hold everyone longer than our own delay (its shortest window, or a wave's retry-after):
+        // count down to the moment this request can really go.
+        const gate = options.gate?.getSnapshot();
+        const goAt = Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
+        update({ phase: 'waiting', failure, nextAttemptAt: goAt, responding: false });
+        await pause(goAt - clock.now());
       } finally {
         cancelled.signal.removeEventListener('abort', onCancel);
         attemptController = undefined;
