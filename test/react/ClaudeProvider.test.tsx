@@ -45,9 +45,8 @@ describe('ClaudeProvider', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  // BUG in src/core/gate.ts (not mine to edit): the gate has no dispose(), so its reopen timer outlives the provider
-  // (up to a retry-after: an hour at most), which also keeps a Node process alive after client.dispose(). Flip to
-  // it() once the gate can drop its timer and client.dispose() calls it.
+  // Regression (fixed in gate.ts, e7af0b8): the gate's reopen timer outlived the provider by up to a retry-after,
+  // which also kept a Node process alive after client.dispose().
   it('leaves no timer at all behind when unmounted mid-wait, the gate included', async () => {
     const { unmount } = await everyHookWaiting();
     unmount();

@@ -46,9 +46,8 @@ describe('useClaudeMutation', () => {
     expect(result.current.demand.level).toBe('normal');
   });
 
-  // BUG in src/core/retryer.ts with gate.ts (not mine to edit): after a 529 the retryer shows the policy's delay
-  // (500 ms here) while the gate it will wait behind stays closed for at least minClosedMs (1 s), so the first
-  // countdown is short and then jumps. Flip to it() once the retryer waits for max(its delay, the gate's reopenAt).
+  // Regression (fixed in retryer.ts, e7af0b8): the first countdown showed the policy's delay (500 ms) although the
+  // gate stayed closed for minClosedMs (1 s), so it was short and then jumped.
   it('shows from the first wait the moment the next request really goes', async () => {
     const api = endpoint((n) => (n === 1 ? reply('overloaded') : answer()));
     const { result } = renderKit(useApp);
