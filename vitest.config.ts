@@ -42,6 +42,17 @@ export default defineConfig({
         },
       },
       {
+        // The playground end to end in Debian's Chromium, driven by playwright-core from Node.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // The hook, component and SSR tests again, against React 18.3: the kit supports react >= 18.
         extends: true,
         resolve: {

@@ -3,9 +3,9 @@ import { useEffect, useState } from 'react';
 
 const MODES = [
   { value: 'normal', label: 'Normal', hint: 'Every request is answered.' },
-  { value: 'busy', label: 'Busy', hint: 'Half the requests get 529 overloaded.' },
-  { value: 'outage', label: 'Outage', hint: 'Every request gets 529 overloaded.' },
-  { value: 'rate-limited', label: 'Rate-limited', hint: '429 with retry-after.' },
+  { value: 'busy', label: 'Busy', hint: 'Claude turns away more than half the requests.' },
+  { value: 'outage', label: 'Outage', hint: 'Claude turns away every request.' },
+  { value: 'rate-limited', label: 'Rate-limited', hint: 'Too many requests: Claude asks the app to wait.' },
   { value: 'broken-streams', label: 'Broken streams', hint: 'Streams break after their first words.' },
 ] as const;
 

@@ -1,0 +1,64 @@
+// The playground end to end, as a person uses it: Debian's Chromium (playwright-core) against `npm start`'s server
+// on 127.0.0.1, on the built-in simulator. Real time passes here (a browser and a server), bounded by timeouts.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let server: ViteDevServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let url: string;
+
+beforeAll(async () => {
+  const previousKey = process.env.ANTHROPIC_API_KEY;
+  delete process.env.ANTHROPIC_API_KEY; // always the simulator here, whatever the developer's shell has
+  server = await createServer({
+    configFile: 'playground/vite.config.ts',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    logLevel: 'warn',
+  });
+  await server.listen();
+  if (previousKey !== undefined) process.env.ANTHROPIC_API_KEY = previousKey;
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('the playground did not start');
+  url = `http://127.0.0.1:${address.port}/`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  page = await browser.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  await server?.close().catch(() => {});
+});
+
+const banner = () => page.getByRole('region', { name: 'Claude status' });
+
+describe('the playground', () => {
+  it('shows a busy episode in plain words with a countdown, then the answer once Claude is back', async () => {
+    await page.goto(url);
+    await page.getByLabel('Outage').check();
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    await banner().waitFor({ state: 'visible', timeout: 15_000 });
+    await expect.poll(() => banner().textContent(), { timeout: 15_000 }).toMatch(/Claude is busy right now\./);
+    await expect.poll(() => banner().textContent(), { timeout: 15_000 }).toMatch(/Retrying in \d+ s/);
+    const visible = await page.locator('body').innerText();
+    expect(visible).not.toMatch(/\b529\b|overloaded_error|\[object Object\]/);
+
+    await page.getByLabel('Normal').check();
+    await banner().getByRole('button', { name: 'Retry now' }).click();
+    await expect.poll(() => page.getByTestId('answer').textContent(), { timeout: 20_000 }).toMatch(/You said: "Explain exponential backoff/);
+    await banner().waitFor({ state: 'detached', timeout: 20_000 });
+  }, 60_000);
+});
