@@ -118,6 +118,22 @@ describe('useClaudeQuery', () => {
     expect(api.count).toBe(2);
   });
 
+  it('stops retrying when its last reader unmounts, and starts over when one mounts again', async () => {
+    const api = endpoint((n) => (n === 1 ? reply('overloaded') : answer('Again.')));
+    const queryClient = new QueryClient();
+    const first = renderKit(() => useClaudeQuery(ask('leave')).retry.phase, { queryClient });
+    await settle();
+    expect(first.result.current).toBe('waiting');
+    first.unmount();
+    await advance(60_000);
+    expect(api.count).toBe(1);
+
+    const second = renderKit(() => useClaudeQuery(ask('leave')).text, { queryClient });
+    await settle();
+    expect(second.result.current).toBe('Again.');
+    expect(api.count).toBe(2);
+  });
+
   it('fails without retrying a 400, and shows the error', async () => {
     const api = endpoint(() => reply('invalid_request'));
     // React Query re-renders for the fields read during render (tracked results), as a component would read them.

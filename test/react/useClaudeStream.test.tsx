@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { useEffect } from 'react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeStream, type ClaudeStreamOptions } from '../../src/react/useClaudeStream.js';
 import {
@@ -147,6 +147,28 @@ describe('useClaudeStream', () => {
     await settle();
     expect(api.count).toBe(2);
     expect(result.current.stream).toMatchObject({ status: 'done', text: FULL, restarted: false });
+  });
+
+  it('calls onFinish with the message and onError with a real failure, never for a cancel', async () => {
+    endpoint((n) => (n === 1 ? sse(SUCCESS_SSE) : reply('invalid_request')));
+    const onFinish = vi.fn();
+    const onError = vi.fn();
+    const { result } = renderKit(() => useApp({ onFinish, onError }));
+    result.current.stream.send('one');
+    await settle();
+    expect(onFinish).toHaveBeenCalledWith(expect.objectContaining({ id: 'msg_01StreamOK000000000000001' }));
+    result.current.stream.send('two');
+    await settle();
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ kind: 'invalid_request' }));
+    expect(result.current.stream.status).toBe('error');
+
+    endpoint(() => reply('overloaded'));
+    result.current.stream.send('three');
+    await settle();
+    result.current.stream.cancel();
+    await settle();
+    expect(result.current.stream.status).toBe('cancelled');
+    expect(onError).toHaveBeenCalledTimes(1);
   });
 
   it('never double-sends a stream started from an effect under StrictMode', async () => {
