@@ -9,8 +9,13 @@ export interface GateOptions {
   minConcurrency?: number;
   /** After a successful probe, the waiting requests are let through spread over this window. Defaults to 1 s. */
   drainJitterMs?: number;
-  /** The shortest time the gate stays closed after an overload, when no retry time is given. Defaults to 1 s. */
+  /**
+   * The shortest time the gate stays closed after an overload. It doubles with each overload in a row (a failed
+   * probe says the overload goes on) up to `maxClosedMs`, and falls back after a success. Defaults to 5 s.
+   */
   minClosedMs?: number;
+  /** The ceiling of that doubling. A longer retry-after still wins. Defaults to 15 s. */
+  maxClosedMs?: number;
   clock?: Clock;
 }
 
@@ -67,7 +72,8 @@ export function createGate(options: GateOptions = {}): Gate {
   const ceiling = Math.max(1, options.maxConcurrency ?? 8);
   const floor = Math.min(ceiling, Math.max(1, options.minConcurrency ?? 1));
   const drainJitterMs = options.drainJitterMs ?? 1_000;
-  const minClosedMs = options.minClosedMs ?? 1_000;
+  const minClosedMs = options.minClosedMs ?? 5_000;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
   const listeners = createListeners();
 
   let state: GateState = 'open';
@@ -77,6 +83,8 @@ export function createGate(options: GateOptions = {}): Gate {
   let probeInFlight = false;
   // Attempts sent before the gate closed fail in a wave; only the first of the wave should move the window.
   let closures = 0;
+  // Overloads in a row since the last success: each one doubles the shortest window.
+  let streak = 0;
   let timer: unknown;
   let timerAt: number | undefined;
   const queue: Waiter[] = [];
@@ -136,6 +144,7 @@ export function createGate(options: GateOptions = {}): Gate {
 
   function settle(outcome: GateOutcome, probe: boolean, closuresAtStart: number): void {
     if (outcome.ok) {
+      streak = 0;
       limit = Math.min(ceiling, limit + 1);
       if (state !== 'open') open(); // any answer, probe or "Retry now", shows Claude has room again
       return;
@@ -148,7 +157,9 @@ export function createGate(options: GateOptions = {}): Gate {
     if (staleWave) return;
     limit = Math.max(floor, Math.floor(limit / 2));
     const now = clock.now();
-    const until = Math.max(outcome.retryAt ?? 0, now + (outcome.failure.retryAfterMs ?? 0), now + minClosedMs);
+    const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** streak);
+    streak += 1;
+    const until = Math.max(outcome.retryAt ?? 0, now + (outcome.failure.retryAfterMs ?? 0), now + shortest);
     closures += 1;
     state = 'closed';
     reopenAt = until;

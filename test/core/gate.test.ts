@@ -9,6 +9,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A steady 1 s shortest window, for tests about something else than that window. */
+const steady = { minClosedMs: 1_000, maxClosedMs: 1_000 };
+
 /** Acquire and record when the permit arrives. */
 function ask(gate: ReturnType<typeof createGate>, options?: Parameters<ReturnType<typeof createGate>['acquire']>[0]) {
   const entry: { permit?: GatePermit; at?: number; error?: unknown } = {};
@@ -48,7 +51,7 @@ describe('createGate', () => {
   it('drains the waiting requests with jitter once the probe succeeds', async () => {
     let draw = 0;
     const randoms = [0.1, 0.9, 0.5, 0.3];
-    const gate = createGate({ drainJitterMs: 1_000, clock: { ...systemLike(), random: () => randoms[draw++ % randoms.length]! } });
+    const gate = createGate({ ...steady, drainJitterMs: 1_000, clock: { ...systemLike(), random: () => randoms[draw++ % randoms.length]! } });
     const first = ask(gate);
     await vi.advanceTimersByTimeAsync(0);
     first.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
@@ -66,7 +69,7 @@ describe('createGate', () => {
   });
 
   it('closes again from the probe’s own retry time when the probe fails', async () => {
-    const gate = createGate();
+    const gate = createGate(steady);
     const first = ask(gate);
     await vi.advanceTimersByTimeAsync(0);
     first.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
@@ -77,7 +80,7 @@ describe('createGate', () => {
   });
 
   it('ignores the failures of attempts sent before it closed, so one wave does not stretch the window', async () => {
-    const gate = createGate();
+    const gate = createGate(steady);
     const wave = [ask(gate), ask(gate), ask(gate)];
     await vi.advanceTimersByTimeAsync(0);
     wave[0]!.permit!.release({ ok: false, failure: overloaded(), retryAt: 2_000 });
@@ -95,7 +98,7 @@ describe('createGate', () => {
   });
 
   it('halves the concurrency limit on overload and grows it by one per success', async () => {
-    const gate = createGate({ maxConcurrency: 8 });
+    const gate = createGate({ ...steady, maxConcurrency: 8 });
     const first = ask(gate);
     await vi.advanceTimersByTimeAsync(0);
     first.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
@@ -141,6 +144,26 @@ describe('createGate', () => {
     expect(gate.getSnapshot().queued).toBe(0);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stays closed at least 5 s after an overload, doubling with each failed probe up to 15 s, back to 5 s after a success', async () => {
+    const gate = createGate();
+    const windows: number[] = [];
+    const failNext = async () => {
+      const entry = ask(gate);
+      await vi.advanceTimersByTimeAsync(Math.max(0, (gate.getSnapshot().reopenAt ?? Date.now()) - Date.now()));
+      const start = Date.now();
+      entry.permit!.release({ ok: false, failure: overloaded(), retryAt: start + 100 });
+      windows.push(gate.getSnapshot().reopenAt! - start);
+    };
+    for (let i = 0; i < 4; i++) await failNext();
+    expect(windows).toEqual([5_000, 10_000, 15_000, 15_000]);
+
+    const probe = ask(gate);
+    await vi.advanceTimersByTimeAsync(15_000);
+    probe.permit!.release({ ok: true });
+    await failNext();
+    expect(windows.at(-1)).toBe(5_000);
   });
 });
 

@@ -128,6 +128,12 @@ export const testClock: Clock = {
   random: () => 0.5,
 };
 
+/**
+ * A gate whose shortest window is a steady 1 s: these tests are about the hooks, and read easier in whole seconds
+ * than with the default 5 s doubling to 15 s (test/core/gate.test.ts covers that).
+ */
+export const TEST_GATE = { minClosedMs: 1_000, maxClosedMs: 1_000 } as const;
+
 /** Moves fake time on (0 lets pending fetches, MSW and React settle) inside act. */
 export async function advance(ms = 0): Promise<void> {
   await act(() => vi.advanceTimersByTimeAsync(ms));
@@ -149,7 +155,7 @@ export function renderKit<T>(
   const queryClient = props.queryClient ?? new QueryClient();
   const wrapper = ({ children }: { children: ReactNode }) => {
     const tree = (
-      <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={queryClient} {...props}>
+      <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={queryClient} gate={TEST_GATE} {...props}>
         {children}
       </ClaudeProvider>
     );

@@ -7,7 +7,8 @@ import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeQuery } from '../../src/react/useClaudeQuery.js';
 import { ClaudeProvider } from '../../src/react/context.js';
 import {
-  advance, answer, ask, endpoint, ENDPOINT, NOW, renderKit, reply, settle, testClock, useKitTestEnvironment, type KitProps,
+  advance, answer, ask, endpoint, ENDPOINT, NOW, renderKit, reply, settle, TEST_GATE, testClock, useKitTestEnvironment,
+  type KitProps,
 } from './helpers.js';
 
 useKitTestEnvironment();
@@ -34,7 +35,7 @@ describe('useClaudeQuery', () => {
     const api = endpoint(() => answer('Cached.'));
     const queryClient = new QueryClient();
     const app = (
-      <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={queryClient}>
+      <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={queryClient} gate={TEST_GATE}>
         <Answer request={ask('same')} />
         <Answer request={{ messages: [{ content: 'same', role: 'user' }], max_tokens: 64, model: 'claude-sonnet-4-5' }} />
       </ClaudeProvider>
