@@ -20,10 +20,10 @@ export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin
   const client = apiKey
     ? new Anthropic({ apiKey, maxRetries: 0 })
     : new Anthropic({ apiKey: 'simulator', baseURL: 'http://simulator.invalid', maxRetries: 0, fetch: simulator!.fetch });
-  const claude = createClaudeHandler({ client, defaultModel: 'claude-sonnet-4-5', maxTokensCap: 1_024 });
+  const claude = createClaudeHandler({ client, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024 });
   // The status route reads the real status page with a key, and a simulated one (with an incident switch) without.
   const statusPage = apiKey ? undefined : createStatusPageSimulator();
-  const status = createStatusHandler(statusPage ? { fetch: () => statusPage.fetch(), ttlMs: 1_000 } : {});
+  const status = createStatusHandler(statusPage ? { fetch: () => statusPage.fetch(), ttlMs: 0 } : {});
 
   const simulatorControl = async (request: Request): Promise<Response> => {
     if (!simulator) return Response.json({ upstream: 'anthropic' });

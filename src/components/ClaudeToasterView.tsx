@@ -67,7 +67,9 @@ export function ClaudeToasterView({
   };
 
   const escalation = escalationFor(messages, demand.escalation);
-  const canRetry = onRetryNow !== undefined && demand.level !== 'offline' && demand.lastFailureKind !== 'spend_limited';
+  const somethingToRetry = demand.retrying || demand.nextRetryAt !== undefined || demand.level === 'unavailable';
+  const canRetry =
+    onRetryNow !== undefined && demand.level !== 'offline' && demand.lastFailureKind !== 'spend_limited' && somethingToRetry;
 
   return (
     <Toast.Provider swipeDirection="right" label={messages.bannerLabel}>

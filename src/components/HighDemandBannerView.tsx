@@ -71,7 +71,9 @@ export function HighDemandBannerView({
 
   const waiting = demand.retrying || demand.nextRetryAt !== undefined;
   const spendLimited = demand.lastFailureKind === 'spend_limited';
-  const showRetry = onRetryNow !== undefined && demand.level !== 'offline' && !spendLimited;
+  // "Retry now" only where there is something to retry: a wait, or requests given up on.
+  const showRetry =
+    onRetryNow !== undefined && demand.level !== 'offline' && !spendLimited && (waiting || demand.level === 'unavailable');
   const showCancel = onCancel !== undefined && (waiting || demand.level === 'offline');
   const showDismiss = onDismiss !== undefined && !showCancel;
   const escalation = escalationFor(messages, demand.escalation);
@@ -93,6 +95,8 @@ export function HighDemandBannerView({
           <span className="cok-announce" role="status" aria-live="polite" aria-atomic="true">
             <strong className="cok-headline">{headline}</strong>
             {escalation !== undefined && <span className="cok-escalation"> {escalation}</span>}
+            {/* The incident's own words are announced with the level; sighted users read them in the link below. */}
+            {demand.level === 'incident' && incident && <span style={visuallyHidden}> {incidentText(messages, incident)}</span>}
           </span>{' '}
           <RetryCountdownView
             until={demand.nextRetryAt}

@@ -14,6 +14,7 @@ export const frenchMessages: ClaudeMessages = {
   unavailable: 'Claude n’est pas disponible pour le moment.',
   spendLimited: 'Cette application a atteint sa limite d’utilisation.',
   incidentHeadline: 'Claude connaît une perturbation de service.',
+  incidentResolvedHeadline: 'Anthropic annonce la fin de la perturbation.',
   retryingIn: (seconds, locale) => `Nouvel essai dans ${formatWait(seconds, locale)}…`,
   retrying: 'Nouvel essai…',
   attempt: (attempt, locale) => `Tentative ${new Intl.NumberFormat(locale).format(attempt)}`,

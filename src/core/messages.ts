@@ -27,6 +27,8 @@ export interface ClaudeMessages {
   spendLimited: string;
   /** Level `incident` without incident details. Default: "Claude is having a service disruption." */
   incidentHeadline: string;
+  /** The incident has just been resolved on the status page. Default: "Anthropic reports the disruption is over." */
+  incidentResolvedHeadline: string;
 
   // Countdown
   /** "Retrying in 8 s…" */
@@ -141,6 +143,7 @@ export const defaultMessages: ClaudeMessages = {
   unavailable: "Claude isn't available right now.",
   spendLimited: 'This app has reached its usage limit.',
   incidentHeadline: 'Claude is having a service disruption.',
+  incidentResolvedHeadline: 'Anthropic reports the disruption is over.',
   retryingIn: (seconds, locale) => `Retrying in ${formatWait(seconds, locale)}…`,
   retrying: 'Retrying…',
   attempt: (attempt, locale) => `Attempt ${new Intl.NumberFormat(locale).format(attempt)}`,
@@ -209,7 +212,7 @@ export function headlineFor(
     case 'unavailable':
       return demand.lastFailureKind === 'spend_limited' ? messages.spendLimited : messages.unavailable;
     case 'incident':
-      return messages.incidentHeadline;
+      return demand.incident?.status === 'resolved' ? messages.incidentResolvedHeadline : messages.incidentHeadline;
   }
 }
 

@@ -74,6 +74,10 @@ describe('useAnthropicStatus', () => {
     expect(banner.textContent).toMatch(/identified/i);
     expect(banner.textContent).not.toMatch(/\b(529|major_outage|partial_outage)\b/);
     expect(onIncident).toHaveBeenCalledWith(expect.objectContaining({ name: 'Elevated errors on Claude Sonnet', url: 'https://stspg.io/x1yq3k5m7n9p' }));
+    // Announced with the level, not only shown in the link.
+    expect(screen.getByRole('status').textContent).toContain('Elevated errors on Claude Sonnet');
+    // Nothing waits, so there is nothing to retry.
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
   });
 
   it('polls every minute while all is well', async () => {
@@ -100,6 +104,7 @@ describe('useAnthropicStatus', () => {
     // While the level is not normal the page is read every 15 s.
     await act(() => vi.advanceTimersByTimeAsync(15_100));
     expect(screen.getByRole('region', { name: 'Claude status' }).textContent).toMatch(/resolved/i);
+    expect(screen.getByRole('status').textContent).toContain('Anthropic reports the disruption is over.');
     expect(onIncident).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'resolved' }));
 
     await act(() => vi.advanceTimersByTimeAsync(60_000));

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // The README's recipe, with TanStack's own persister: an answer survives a reload and is served without a request.
 import { createSyncStoragePersister } from '@tanstack/query-sync-storage-persister';
-import { QueryClient, type Query } from '@tanstack/react-query';
+import { QueryClient } from '@tanstack/react-query';
 import { PersistQueryClientProvider } from '@tanstack/react-query-persist-client';
 import { renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
@@ -14,7 +14,8 @@ useKitTestEnvironment();
 afterEach(() => localStorage.clear());
 
 const DAY = 24 * 60 * 60 * 1000;
-const isKitAnswer = (q: Query) => q.queryKey[0] === 'claude-overload-kit' && q.state.status === 'success';
+// Typed by shape: the persister ships its own copy of query-core, whose Query class is a different type.
+const isKitAnswer = (q: { queryKey: readonly unknown[]; state: { status: string } }) => q.queryKey[0] === 'claude-overload-kit' && q.state.status === 'success';
 
 /** One page load, exactly as the recipe wires it. */
 function openPage() {
