@@ -21,7 +21,7 @@ function Chat() {
             type="button"
             className="cok-button"
             data-variant="primary"
-            onClick={() => mutation.mutate({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] })}
+            onClick={() => mutation.mutate({ model: 'claude-sonnet-5-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] })}
           >
             Ask Claude
           </button>
