@@ -10,8 +10,11 @@ import { corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
 import { relayMessage, relayStream, upstreamErrorResponse } from './relay.js';
-import { createShedder } from './shed.js';
-import type { Release } from './shed.js';
+import { cacheKeyOf, isCacheable } from './store/cache-key.js';
+import { createMemoryStore } from './store/memory.js';
+import { fromStored, resultOf, toStored } from './store/answers.js';
+import { consoleLogger, isRefusal } from './store/types.js';
+import type { ClaudeStore, Permit, Refusal, StoreLogger } from './store/types.js';
 import { validateMessagesRequest } from './validate.js';
 import type { MessagesParams } from './validate.js';
 
@@ -55,6 +58,13 @@ export interface ClaudeHandlerOptions {
   cors?: CorsOptions;
   /** Timers for the queue timeout. Defaults to the real clock. */
   clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /**
+   * Where the gate, the slots, the queue and the cache live. Defaults to `createMemoryStore()` (this process only);
+   * `createRedisStore({ url })` shares them with every instance of the backend. A store serves one handler.
+   */
+  store?: ClaudeStore;
+  /** Where the store reports Redis going away and coming back. Defaults to the console. */
+  logger?: StoreLogger;
 }
 
 export interface ClaudeHandlerStats {
@@ -78,12 +88,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     options.client ??
     new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch, maxRetries: options.maxRetries ?? 0 });
   const apiKey = options.apiKey ?? client.apiKey;
-  const shedder = createShedder({
-    maxConcurrency: options.maxConcurrency ?? 32,
-    maxQueue: options.maxQueue ?? 64,
-    queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
-    clock: options.clock ?? systemClock,
-  });
+  const store = options.store ?? createMemoryStore();
   const retryAfter = options.shedRetryAfterSeconds ?? 2;
   const limits = {
     maxBodyBytes: options.maxBodyBytes ?? MIB,
@@ -95,23 +100,74 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   } as const;
   let shed = 0;
 
-  async function callUpstream(params: MessagesParams, signal: AbortSignal, release: Release): Promise<Response> {
+  /** A stream's slot is held until its last byte is relayed; its outcome is Claude's first status. */
+  async function callUpstream(params: MessagesParams, signal: AbortSignal, permit: Permit): Promise<Response> {
+    if (!params.stream) {
+      const response = await answerOnce(params, signal);
+      permit.release(resultOf(response));
+      return response;
+    }
     let upstream: Response;
     try {
-      // asResponse() hands back Claude's own Response: its SSE bytes are relayed untouched, errors still throw.
       upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
     } catch (error) {
-      release();
-      return upstreamErrorResponse(error, apiKey);
+      const response = upstreamErrorResponse(error, apiKey);
+      permit.release(resultOf(response));
+      return response;
     }
-    if (params.stream) return relayStream(upstream, signal, release);
+    return relayStream(upstream, signal, () => permit.release({ status: upstream.status }));
+  }
+
+  /** One non-streamed call, answered whatever happens (errors become Anthropic-shaped responses). */
+  async function answerOnce(params: MessagesParams, signal: AbortSignal): Promise<Response> {
     try {
+      const upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
       return await relayMessage(upstream, apiKey);
     } catch (error) {
       return upstreamErrorResponse(error, apiKey);
-    } finally {
-      release();
     }
+  }
+
+  store.attach({
+    maxConcurrency: options.maxConcurrency ?? 32,
+    maxQueue: options.maxQueue ?? 64,
+    queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? consoleLogger,
+    run: async (params, signal) => toStored(await answerOnce(params as MessagesParams, signal)),
+  });
+
+  function refused(refusal: Refusal): Response {
+    if (refusal.refused === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    shed += 1;
+    const seconds = refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+    return overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+  }
+
+  /** Cache, queue or direct call, in that order; streams only ever take the direct call. */
+  async function answer(params: MessagesParams, signal: AbortSignal): Promise<{ response: Response; via?: string }> {
+    const cacheKey = !params.stream && store.cache ? cacheKeyOf(params) : undefined;
+    if (cacheKey !== undefined) {
+      const hit = await store.cache?.get(cacheKey);
+      if (hit) return { response: fromStored(hit, { 'x-claude-kit-cache': 'hit' }), via: store.name };
+    }
+    let response: Response;
+    let via: string | undefined;
+    if (!params.stream && store.enqueue) {
+      const done = await store.enqueue(params, signal);
+      if ('refused' in done) return { response: refused(done), via: done.via };
+      response = fromStored(done.answer);
+      via = done.via;
+    } else {
+      const admission = await store.admit(signal);
+      if (isRefusal(admission)) return { response: refused(admission), via: admission.via };
+      response = await callUpstream(params, signal, admission);
+      via = admission.via;
+    }
+    if (cacheKey !== undefined && isCacheable(response.status)) {
+      await store.cache?.set(cacheKey, await toStored(response.clone()));
+    }
+    return { response, via };
   }
 
   async function handle(request: Request): Promise<Response> {
@@ -128,13 +184,12 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const checked = await validateMessagesRequest(request, limits);
     if (!checked.ok) return errorResponse(checked.status, checked.type, checked.message);
 
-    const admission = await shedder.acquire(request.signal);
-    if (admission === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-    if (admission === 'full' || admission === 'timeout') {
-      shed += 1;
-      return overloadedResponse(retryAfter, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+    const { response, via } = await answer(checked.params, request.signal);
+    // The default store says nothing; a shared store says which one answered, so a fallback is visible.
+    if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {
+      response.headers.set('x-claude-kit-store', via);
     }
-    return callUpstream(checked.params, request.signal, admission);
+    return response;
   }
 
   const handler = async (request: Request): Promise<Response> => {
@@ -147,6 +202,6 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     }
   };
   return Object.assign(handler, {
-    stats: (): ClaudeHandlerStats => ({ active: shedder.active, queued: shedder.queued, shed }),
+    stats: (): ClaudeHandlerStats => ({ ...store.stats(), shed }),
   });
 }

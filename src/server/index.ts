@@ -5,3 +5,8 @@ export { errorResponse } from './errors.js';
 export type { ErrorResponseInit } from './errors.js';
 export { createStatusHandler, DEFAULT_STATUS_URL } from './status-handler.js';
 export type { StatusHandler, StatusHandlerOptions } from './status-handler.js';
+export { createMemoryStore } from './store/memory.js';
+export type { MemoryStoreOptions } from './store/memory.js';
+export type {
+  AnswerCache, ClaudeStore, ClaudeStoreStats, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger, UpstreamResult,
+} from './store/types.js';

@@ -1,0 +1,93 @@
+/**
+ * The store behind the handler: where its gate, its concurrency slots, its queue and its cache live. In memory
+ * (one process sees only its own load) or in Redis (every instance of the backend shares one view of Claude's load).
+ */
+import type { Clock } from '../../core/clock.js';
+
+/** What Claude said to one upstream call, told to the store when its slot is given back. */
+export interface UpstreamResult {
+  status: number;
+  /** From `retry-after-ms` / `retry-after`, when Claude sent one. */
+  retryAfterMs?: number;
+}
+
+/** A slot toward Claude. `release` is idempotent; pass what Claude answered so a shared gate can close or open. */
+export interface Permit {
+  release(result?: UpstreamResult): void;
+  /** Which store admitted the request (`memory`, `redis`, `memory-fallback`); sent as `x-claude-kit-store`. */
+  readonly via: string;
+}
+
+export interface Refusal {
+  /** `full`: no room to wait; `timeout`: waited `queueTimeoutMs`; `closed`: the shared gate stays shut longer than that. */
+  refused: 'full' | 'timeout' | 'closed' | 'aborted';
+  /** When to come back, when the store knows better than the handler's default. */
+  retryAfterMs?: number;
+  via?: string;
+}
+
+export type StoreAdmission = Permit | Refusal;
+
+export const isRefusal = (admission: StoreAdmission): admission is Refusal => 'refused' in admission;
+
+/** Where the store reports what it cannot tell the browser (Redis going away and coming back). */
+export interface StoreLogger {
+  warn(message: string, error?: unknown): void;
+  info?(message: string): void;
+}
+
+/** A non-streamed answer in a form that can be cached or carried through a job queue. */
+export interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface AnswerCache {
+  get(key: string): Promise<StoredAnswer | undefined>;
+  /** Only successful answers are offered; a store never keeps an error. */
+  set(key: string, answer: StoredAnswer): Promise<void>;
+}
+
+/** What the handler gives its store when it is created. */
+export interface StoreContext {
+  /** The handler's own limits; they bound this process whatever the store shares. */
+  maxConcurrency: number;
+  maxQueue: number;
+  queueTimeoutMs: number;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  logger: StoreLogger;
+  /** One non-streamed upstream call, for a job queue's worker. Never throws: errors come back as answers. */
+  run(params: Record<string, unknown>, signal: AbortSignal): Promise<StoredAnswer>;
+}
+
+export interface ClaudeStoreStats {
+  /** Upstream calls in progress in this process. */
+  active: number;
+  /** Requests of this process waiting for a slot. */
+  queued: number;
+}
+
+export interface ClaudeStore {
+  readonly name: string;
+  /** Called once by `createClaudeHandler`; a store serves one handler. */
+  attach(context: StoreContext): void;
+  /** Waits for a slot toward Claude (and, when shared, for the fleet's gate), or says why not. */
+  admit(signal: AbortSignal): Promise<StoreAdmission>;
+  /** Present when the cache was asked for (`cache: { ttlMs }`). */
+  readonly cache?: AnswerCache;
+  /**
+   * Present when non-streamed requests go through a job queue: resolves with the job's answer, or a refusal (full
+   * queue, waited too long). Streams always take `admit`.
+   */
+  readonly enqueue?: (params: Record<string, unknown>, signal: AbortSignal) => Promise<{ answer: StoredAnswer; via: string } | Refusal>;
+  stats(): ClaudeStoreStats;
+  /** Stops timers and connections the store opened itself. */
+  close(): Promise<void>;
+}
+
+/** Errors go to the console once per event unless the app gives a logger. */
+export const consoleLogger: StoreLogger = {
+  warn: (message, error) => console.warn(`[claude-overload-kit] ${message}`, error instanceof Error ? error.message : (error ?? '')),
+  info: (message) => console.info(`[claude-overload-kit] ${message}`),
+};
