@@ -19,14 +19,7 @@ export function busyDemand(overrides: Partial<DemandSnapshot> = {}): DemandSnaps
   };
 }
 
-export const NORMAL: DemandSnapshot = {
-  level: 'normal',
-  waiting: 0,
-  inFlight: 0,
-  retrying: false,
-  attempt: 0,
-  escalation: 'none',
-};
+export { NORMAL_DEMAND as NORMAL } from '../src/core/demand.js';
 
 /** Pins `nextRetryAt` to `retryInSeconds` after the story mounts, so every visit starts the same countdown. */
 export function useDemandAt(demand: DemandSnapshot, retryInSeconds: number | undefined): DemandSnapshot {

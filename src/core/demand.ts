@@ -46,7 +46,8 @@ export interface DemandStore extends Subscribable<DemandSnapshot> {
   dispose(): void;
 }
 
-const NORMAL: DemandSnapshot = Object.freeze({
+/** The summary while all is well: also what the server renders, and a starting point for stories and tests. */
+export const NORMAL_DEMAND: DemandSnapshot = Object.freeze({
   level: 'normal',
   waiting: 0,
   inFlight: 0,
@@ -70,7 +71,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   const listeners = createListeners();
   const tracked = new Map<Retryer<unknown>, () => void>();
 
-  let snapshot: DemandSnapshot = NORMAL;
+  let snapshot: DemandSnapshot = NORMAL_DEMAND;
   let incident: StatusIncident | undefined;
   let gaveUp: ClaudeError | undefined;
   let episode: { since: number; requestIds: string[]; failures: number; fired: Set<string>; seen: WeakSet<ClaudeError> } | undefined;
@@ -120,7 +121,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     const latest = failures.at(-1);
     const next: DemandSnapshot =
       level === 'normal'
-        ? NORMAL
+        ? NORMAL_DEMAND
         : {
             level,
             since: episode?.since,

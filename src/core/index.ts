@@ -3,7 +3,7 @@ export { ClaudeError, toClaudeError, readClaudeError, isClaudeError, type Claude
 export { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions, type RetryContext } from './policy.js';
 export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot } from './retryer.js';
 export { createGate, type Gate, type GateOptions, type GateSnapshot, type GateOutcome, type GatePermit } from './gate.js';
-export { createDemandStore, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
+export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
 export {
   createTransport,
   readMessageStream,

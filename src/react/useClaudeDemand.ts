@@ -1,4 +1,5 @@
 import { useMemo, useSyncExternalStore } from 'react';
+import { NORMAL_DEMAND } from '../core/demand.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { useClaudeClient } from './context.js';
 
@@ -11,12 +12,11 @@ export interface ClaudeDemand extends DemandSnapshot {
   dismiss(): void;
 }
 
-const SERVER_SNAPSHOT: DemandSnapshot = Object.freeze({ level: 'normal', waiting: 0, inFlight: 0, retrying: false, attempt: 0, escalation: 'none' });
 
 /** How Claude is doing for the whole app: one summary of every request, for banners, toasts and alerting. */
 export function useClaudeDemand(): ClaudeDemand {
   const { demand } = useClaudeClient();
-  const snapshot = useSyncExternalStore(demand.subscribe, demand.getSnapshot, () => SERVER_SNAPSHOT);
+  const snapshot = useSyncExternalStore(demand.subscribe, demand.getSnapshot, () => NORMAL_DEMAND);
   return useMemo(
     () => ({ ...snapshot, retryNow: demand.retryNow, cancel: demand.cancel, dismiss: demand.dismiss }),
     [snapshot, demand],

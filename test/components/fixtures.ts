@@ -20,14 +20,7 @@ export function demandOf(overrides: Partial<DemandSnapshot> = {}, seconds = 8): 
   };
 }
 
-export const NORMAL: DemandSnapshot = {
-  level: 'normal',
-  waiting: 0,
-  inFlight: 0,
-  retrying: false,
-  attempt: 0,
-  escalation: 'none',
-};
+export { NORMAL_DEMAND as NORMAL } from '../../src/core/demand.js';
 
 /** What must never reach the screen: status codes and API error types. */
 export const RAW_CODES = ['529', '429', '500', '503', 'overloaded_error', 'rate_limit_error', 'api_error'];
