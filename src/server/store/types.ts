@@ -11,9 +11,12 @@ export interface UpstreamResult {
   retryAfterMs?: number;
 }
 
-/** A slot toward Claude. `release` is idempotent; pass what Claude answered so a shared gate can close or open. */
+/**
+ * A slot toward Claude. `release` is idempotent; pass what Claude answered so a shared gate can close or open. It
+ * never rejects; awaiting it means the next request, on any instance, already sees what this one learnt.
+ */
 export interface Permit {
-  release(result?: UpstreamResult): void;
+  release(result?: UpstreamResult): void | Promise<void>;
   /** Which store admitted the request (`memory`, `redis`, `memory-fallback`); sent as `x-claude-kit-store`. */
   readonly via: string;
 }

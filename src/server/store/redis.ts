@@ -1,0 +1,231 @@
+/**
+ * createRedisStore: the handler's gate, slots, queue and cache shared through Redis by every instance of a backend.
+ * ioredis is loaded only here, on first use, so apps that never call this need not install it. Redis is a help,
+ * never a dependency of an answer: when it is unreachable or slow, each instance falls back to its memory store.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createMemoryCache, createMemoryStore } from './memory.js';
+import { createFleet, isPressure } from './redis-fleet.js';
+import type { Fleet } from './redis-fleet.js';
+import { createRedisQueue } from './redis-queue.js';
+import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
+import { isRefusal } from './types.js';
+import type { AnswerCache, ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
+
+export interface RedisStoreOptions {
+  /** e.g. `redis://127.0.0.1:6379`. Ignored when `client` is given. */
+  url?: string;
+  /** An ioredis client to use as is (the store never closes it). Give it short timeouts and `enableOfflineQueue: false`. */
+  client?: Redis;
+  /** Prefix of every key; instances that share it share one gate. Defaults to 'claude-kit:'. */
+  prefix?: string;
+  /** Calls to Claude at once across the whole fleet. Defaults to 32. Each handler's own `maxConcurrency` also applies. */
+  maxConcurrency?: number;
+  /** A lease's life: a dead instance's slot is free again after this long. Live calls renew every third of it. Defaults to 15 000 ms. */
+  leaseMs?: number;
+  /** Shortest shared closed window after a 529/429 (doubles per overload in a row up to `maxClosedMs`). Defaults to 5 000 ms. */
+  minClosedMs?: number;
+  /** Defaults to 15 000 ms. A longer retry-after still wins. */
+  maxClosedMs?: number;
+  /** How often a waiting request asks Redis again (plus up to as much jitter). Defaults to 25 ms. */
+  pollMs?: number;
+  /** The longest any Redis command may take before the request goes on without Redis. Defaults to 500 ms. */
+  commandTimeoutMs?: number;
+  /** Defaults to 1 000 ms. */
+  connectTimeoutMs?: number;
+  /** Share successful non-streamed answers of identical requests across the fleet for `ttlMs`. Defaults to no cache. */
+  cache?: { ttlMs: number };
+  /** Send non-streamed requests through a BullMQ queue shared by the fleet. Defaults to false. */
+  queue?: boolean | RedisQueueOptions;
+  /** Defaults to the handler's logger. */
+  logger?: StoreLogger;
+}
+
+export interface RedisStore extends ClaudeStore {
+  /** Resolves true once connected, false if not within `timeoutMs` (the store works meanwhile, in memory). */
+  ready(timeoutMs?: number): Promise<boolean>;
+}
+
+const FALLBACK = 'memory-fallback';
+
+export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
+  const prefix = options.prefix ?? 'claude-kit:';
+  const leaseMs = options.leaseMs ?? 15_000;
+  const local = createMemoryStore({ via: FALLBACK });
+  let context: StoreContext | undefined;
+  let logger: StoreLogger | undefined = options.logger;
+  let fleet: Fleet | undefined;
+  let queue: RedisQueue | undefined;
+  let down = false;
+  let closed = false;
+  const pending = new Set<Promise<unknown>>();
+  const owned = options.client === undefined;
+
+  const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
+  let client: Redis | undefined = options.client;
+  void connecting.then((c) => (client = c), (error: unknown) => degrade(error));
+
+  async function connect(): Promise<Redis> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      // Fail fast while disconnected instead of queueing commands behind a dead socket.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: options.connectTimeoutMs ?? 1_000,
+      commandTimeout: options.commandTimeoutMs ?? 500,
+      retryStrategy: (times) => Math.min(times * 200, 2_000),
+    });
+    redis.on('error', (error: unknown) => degrade(error));
+    if (closed) redis.disconnect();
+    return redis;
+  }
+
+  function degrade(error?: unknown): void {
+    if (down || closed) return;
+    down = true;
+    logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+  }
+
+  function recovered(): void {
+    if (!down) return;
+    down = false;
+    logger?.info?.('Redis is back: the fleet shares one gate again.');
+  }
+
+  const usable = (): Redis | undefined => (client?.status === 'ready' && !closed ? client : undefined);
+
+  /** Fire and forget, but known to close(), and a failure only marks Redis as down. */
+  function background(work: Promise<unknown>): Promise<void> {
+    const tracked = work.then(() => {}, (error: unknown) => degrade(error)).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+    return tracked;
+  }
+
+  async function admit(signal: AbortSignal): Promise<StoreAdmission> {
+    if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
+    const slot = await local.admit(signal);
+    if (isRefusal(slot)) return slot;
+    const redis = usable();
+    if (!redis || !fleet) {
+      degrade();
+      return slot;
+    }
+    const id = randomUUID();
+    const deadline = Date.now() + context.queueTimeoutMs;
+    try {
+      const turn = await fleet.waitGate(id, signal, deadline);
+      if (turn !== 'go' && turn !== 'probe') {
+        slot.release();
+        return { ...turn, via: 'redis' };
+      }
+      const lease = await fleet.acquireLease(id, signal, deadline);
+      if (lease !== true) {
+        slot.release();
+        if (turn === 'probe') background(fleet.settle(id, undefined));
+        return { ...lease, via: 'redis' };
+      }
+    } catch (error) {
+      // Redis failed mid-wait: the request goes on as if this instance were alone.
+      degrade(error);
+      return slot;
+    }
+    recovered();
+    return leasePermit(fleet, id, slot.release, context);
+  }
+
+  function leasePermit(shared: Fleet, id: string, releaseLocal: () => void, ctx: StoreContext) {
+    let released = false;
+    let timer: unknown;
+    const renew = () => {
+      timer = ctx.clock.setTimeout(() => {
+        background(shared.renew(id));
+        renew();
+      }, leaseMs / 3);
+    };
+    renew();
+    return {
+      via: 'redis',
+      release(result?: Parameters<Fleet['settle']>[1]) {
+        if (released) return Promise.resolve();
+        released = true;
+        ctx.clock.clearTimeout(timer);
+        releaseLocal();
+        return background(shared.settle(id, result));
+      },
+    };
+  }
+
+  const fallbackCache = options.cache ? createMemoryCache(options.cache.ttlMs, 1000, Date.now) : undefined;
+  const cache: AnswerCache | undefined = options.cache && fallbackCache && {
+    async get(key) {
+      const redis = usable();
+      if (!redis) return fallbackCache.get(key);
+      try {
+        const text = await redis.get(`${prefix}cache:${key}`);
+        return text === null ? undefined : (JSON.parse(text) as Awaited<ReturnType<AnswerCache['get']>>);
+      } catch (error) {
+        degrade(error);
+        return fallbackCache.get(key);
+      }
+    },
+    async set(key, answer) {
+      const redis = usable();
+      if (!redis) return fallbackCache.set(key, answer);
+      try {
+        await redis.set(`${prefix}cache:${key}`, JSON.stringify(answer), 'PX', options.cache?.ttlMs ?? 0);
+      } catch (error) {
+        degrade(error);
+        await fallbackCache.set(key, answer);
+      }
+    },
+  };
+
+  const store: RedisStore = {
+    name: 'redis',
+    cache,
+    attach(ctx) {
+      context = ctx;
+      logger ??= ctx.logger;
+      local.attach(ctx);
+      fleet = createFleet(
+        () => usable() ?? failNow(),
+        {
+          prefix, leaseMs, maxConcurrency: options.maxConcurrency ?? 32, minClosedMs: options.minClosedMs ?? 5_000,
+          maxClosedMs: options.maxClosedMs ?? 15_000, pollMs: options.pollMs ?? 25, clock: ctx.clock,
+        },
+      );
+      if (options.queue) {
+        queue = createRedisQueue({
+          ...(options.queue === true ? {} : options.queue), url: options.url, client: options.client, prefix, context: ctx,
+          admit, usable: () => usable() !== undefined, degrade,
+        });
+      }
+    },
+    admit,
+    enqueue: options.queue ? (params, signal) => (queue ?? failNow()).enqueue(params, signal) : undefined,
+    stats: () => local.stats(),
+    async ready(timeoutMs = 2_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (usable() && (!queue || (await queue.ready(deadline - Date.now())))) return true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return false;
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...pending]);
+      await queue?.close();
+      if (owned) (await connecting.catch(() => undefined))?.disconnect();
+    },
+  };
+  return store;
+}
+
+/** The fleet's commands go through the client of the moment; without one they fail like a lost connection. */
+function failNow(): never {
+  throw new Error('Redis is not connected');
+}
+
+export { isPressure };

@@ -1,0 +1,43 @@
+// Several handler instances, each with its own Redis client, in front of ONE simulator: a backend fleet in a process.
+import { randomUUID } from 'node:crypto';
+import { createClaudeHandler, createRedisStore } from '../../../src/server/index.js';
+import type { ClaudeHandler, RedisStore, RedisStoreOptions, StoreLogger } from '../../../src/server/index.js';
+import type { OverloadSimulator } from '../../../src/testing/index.js';
+import { API_KEY } from '../helpers.js';
+
+export interface Instance {
+  handler: ClaudeHandler;
+  store: RedisStore;
+  logs: string[];
+}
+
+export interface FleetOptions extends RedisStoreOptions {
+  instances: number;
+  maxConcurrency?: number;
+  queueTimeoutMs?: number;
+  /** Passed to each handler (its own per-process limit). */
+  localConcurrency?: number;
+}
+
+export async function createFleet(url: string, simulator: OverloadSimulator, options: FleetOptions): Promise<Instance[]> {
+  // A fresh prefix per fleet: tests in one file never see each other's gate or leases.
+  const prefix = `test-${randomUUID().slice(0, 8)}:`;
+  const instances: Instance[] = [];
+  for (let i = 0; i < options.instances; i++) {
+    const logs: string[] = [];
+    const logger: StoreLogger = { warn: (message) => logs.push(`warn ${message}`), info: (message) => logs.push(`info ${message}`) };
+    const store = createRedisStore({ url, prefix, logger, ...options });
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, baseURL: 'http://simulator.test', fetch: simulator.fetch, store,
+      maxConcurrency: options.localConcurrency ?? 32, queueTimeoutMs: options.queueTimeoutMs ?? 3_000,
+    });
+    instances.push({ handler, store, logs });
+  }
+  const ready = await Promise.all(instances.map((instance) => instance.store.ready(3_000)));
+  if (!ready.every(Boolean)) throw new Error('a store did not connect to the test Redis');
+  return instances;
+}
+
+export async function closeFleet(instances: readonly Instance[]): Promise<void> {
+  await Promise.all(instances.map((instance) => instance.store.close()));
+}

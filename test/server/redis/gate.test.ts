@@ -1,0 +1,77 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createOverloadSimulator } from '../../../src/testing/index.js';
+import { API_KEY, post } from '../helpers.js';
+import { closeFleet, createFleet } from './fleet.js';
+import type { Instance } from './fleet.js';
+import { eventually, startRedis } from './redis-server.js';
+import type { RedisServer } from './redis-server.js';
+
+let redis: RedisServer;
+let fleet: Instance[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  await closeFleet(fleet);
+  fleet = [];
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const CLOSED_MS = 400;
+
+describe('the shared gate on Redis', () => {
+  it('holds every instance after one meets a 529, then lets one probe go first', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['529'], serviceTimeMs: 30 });
+    fleet = await createFleet(redis.url, simulator, { instances: 3, minClosedMs: CLOSED_MS, maxClosedMs: CLOSED_MS, leaseMs: 300 });
+    const [a, b, c] = fleet as [Instance, Instance, Instance];
+
+    const first = await a.handler(post());
+    expect(first.status).toBe(529);
+    const closedAt = Date.now();
+    expect(simulator.stats().requests).toBe(1);
+
+    // The other instances never saw a 529 themselves, yet they wait behind the fleet's gate.
+    const held = [b, c, b, c, a, b].map((instance) => instance.handler(post()));
+    let sentWhileClosed = 0;
+    while (Date.now() - closedAt < CLOSED_MS - 50) {
+      sentWhileClosed = Math.max(sentWhileClosed, simulator.stats().requests - 1);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(sentWhileClosed).toBe(0);
+
+    // The window ends: a single probe goes first, alone in flight, and the rest follow its success.
+    await eventually(() => simulator.stats().requests >= 2, 'the probe reaches Claude');
+    expect(simulator.stats().requests).toBe(2);
+    const responses = await Promise.all(held);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(responses.every((r) => r.headers.get('x-claude-kit-store') === 'redis')).toBe(true);
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(CLOSED_MS - 20);
+    expect(simulator.stats().requests).toBe(7);
+  });
+
+  it('answers 529 with the real reopen time when the gate stays shut longer than a request may wait', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['529'] });
+    fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000, queueTimeoutMs: 200 });
+    const [a, b] = fleet as [Instance, Instance];
+    expect((await a.handler(post())).status).toBe(529);
+    const started = Date.now();
+    const refused = await b.handler(post());
+    expect(Date.now() - started).toBeLessThan(150);
+    expect(refused.status).toBe(529);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(4);
+    expect(simulator.stats().requests).toBe(1);
+  });
+
+  it('closes the gate for a 429 for as long as its retry-after says', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['429'], retryAfterSeconds: 1 });
+    fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 100, maxClosedMs: 100 });
+    const [a, b] = fleet as [Instance, Instance];
+    expect((await a.handler(post())).status).toBe(429);
+    const started = Date.now();
+    expect((await b.handler(post())).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(simulator.stats().requests).toBe(2);
+  });
+});
