@@ -83,7 +83,7 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   return {
     waitGate,
     acquireLease,
-    renew: (id) => redis().eval(RENEW_LEASE, 2, leases, probe, id, options.leaseMs, id),
+    renew: async (id) => redis().eval(RENEW_LEASE, 2, leases, probe, id, options.leaseMs, id),
     async settle(id, result) {
       await redis().zrem(leases, id);
       if (isPressure(result)) {

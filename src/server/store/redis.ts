@@ -60,6 +60,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   let down = false;
   let closed = false;
   const pending = new Set<Promise<unknown>>();
+  // Renewal timers of the leases this instance holds, so close() leaves no timer behind.
+  const renewals = new Set<() => void>();
   const owned = options.client === undefined;
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
@@ -144,12 +146,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       }, leaseMs / 3);
     };
     renew();
+    const stop = () => ctx.clock.clearTimeout(timer);
+    renewals.add(stop);
     return {
       via: 'redis',
       release(result?: Parameters<Fleet['settle']>[1]) {
         if (released) return Promise.resolve();
         released = true;
-        ctx.clock.clearTimeout(timer);
+        stop();
+        renewals.delete(stop);
         releaseLocal();
         return background(shared.settle(id, result));
       },
@@ -215,6 +220,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     async close() {
       closed = true;
+      // Leases still held are not given back here: like a crashed instance's, they expire after leaseMs.
+      for (const stop of renewals) stop();
+      renewals.clear();
       await Promise.allSettled([...pending]);
       await queue?.close();
       if (owned) (await connecting.catch(() => undefined))?.disconnect();
