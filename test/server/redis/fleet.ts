@@ -9,6 +9,8 @@ export interface Instance {
   handler: ClaudeHandler;
   store: RedisStore;
   logs: string[];
+  /** The fleet's key prefix, to look at its keys from a test. */
+  prefix: string;
 }
 
 export interface FleetOptions extends RedisStoreOptions {
@@ -31,7 +33,7 @@ export async function createFleet(url: string, simulator: OverloadSimulator, opt
       apiKey: API_KEY, baseURL: 'http://simulator.test', fetch: simulator.fetch, store,
       maxConcurrency: options.localConcurrency ?? 32, queueTimeoutMs: options.queueTimeoutMs ?? 3_000,
     });
-    instances.push({ handler, store, logs });
+    instances.push({ handler, store, logs, prefix });
   }
   const ready = await Promise.all(instances.map((instance) => instance.store.ready(3_000)));
   if (!ready.every(Boolean)) throw new Error('a store did not connect to the test Redis');
