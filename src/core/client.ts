@@ -57,7 +57,7 @@ function isPolicy(policy: ClaudeClientOptions['policy']): policy is RetryPolicy 
 export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeClient {
   const clock = options.clock ?? systemClock;
   const online = options.online ?? alwaysOnline;
-  const transport = createTransport(options);
+  const transport = createTransport({ ...options, clock });
   const policy = isPolicy(options.policy) ? options.policy : createRetryPolicy({ random: clock.random, ...options.policy });
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
   const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
@@ -81,6 +81,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
         let textThisAttempt = false;
         try {
           return await transport.stream(request, signal, {
+            onChunk: streamOptions.onChunk,
             onText(text, delta) {
               if (!textThisAttempt) retryer.markResponding();
               shown = textThisAttempt = true;

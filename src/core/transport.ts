@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { systemClock, type Clock } from './clock.js';
 import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
 
 /** A Messages API request body, as the app's endpoint forwards it to Claude. */
@@ -29,11 +30,21 @@ export interface TransportOptions {
   headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
   /** A custom fetch. Defaults to the global fetch, read at call time. */
   fetch?: typeof fetch;
+  /**
+   * The longest a non-streamed answer (or a stream's first byte) may take before the attempt fails as a retryable
+   * `timeout`. Claude can take minutes on long answers. Defaults to 10 min.
+   */
+  timeoutMs?: number;
+  /** The longest a stream may go without a byte (Claude sends pings while it thinks). Defaults to 60 s. */
+  streamIdleTimeoutMs?: number;
+  clock?: Clock;
 }
 
 export interface StreamCallbacks {
   /** The whole text so far, each time it grows. */
   onText?: (text: string, delta: string) => void;
+  /** Every chunk of bytes received, pings included (the transport uses it to watch for a stalled stream). */
+  onChunk?: () => void;
 }
 
 export interface Transport {
@@ -47,8 +58,36 @@ export function messageText(message: Pick<Message, 'content'>): string {
   return message.content.map((block) => (block.type === 'text' && typeof block.text === 'string' ? block.text : '')).join('');
 }
 
+/**
+ * A signal that aborts with a `TimeoutError` when `ms` pass without a `touch()`, or with the caller's reason when the
+ * caller's signal aborts. `done()` drops the timer.
+ */
+function deadline(outer: AbortSignal | undefined, ms: number, clock: Clock) {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  outer?.addEventListener('abort', onAbort, { once: true });
+  let timer: unknown;
+  const arm = (after: number) => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')), after);
+  };
+  arm(ms);
+  return {
+    signal: controller.signal,
+    touch: arm,
+    done() {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 export function createTransport(options: TransportOptions = {}): Transport {
   const endpoint = options.endpoint ?? '/api/claude';
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = options.timeoutMs ?? 10 * 60_000;
+  const idleMs = options.streamIdleTimeoutMs ?? 60_000;
 
   async function post(body: MessageRequest, signal: AbortSignal | undefined, accept: string): Promise<Response> {
     const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
@@ -67,24 +106,41 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   return {
     async send(request, signal) {
-      const response = await post({ ...request, stream: false }, signal, 'application/json');
-      let body: unknown;
+      const limit = deadline(signal, timeoutMs, clock);
       try {
-        body = await response.json();
-      } catch (error) {
-        if (signal?.aborted) throw toClaudeError(signal.reason);
-        throw new ClaudeError({ kind: 'server_error', status: response.status, message: 'The answer was not valid JSON.', cause: error });
+        const response = await post({ ...request, stream: false }, limit.signal, 'application/json');
+        let body: unknown;
+        try {
+          body = await response.json();
+        } catch (error) {
+          if (limit.signal.aborted) throw toClaudeError(limit.signal.reason);
+          throw new ClaudeError({ kind: 'server_error', status: response.status, message: 'The answer was not valid JSON.', cause: error });
+        }
+        if (!isMessage(body)) {
+          throw new ClaudeError({ kind: 'server_error', status: response.status, message: 'The answer was not a Claude message.' });
+        }
+        return body;
+      } finally {
+        limit.done();
       }
-      if (!isMessage(body)) {
-        throw new ClaudeError({ kind: 'server_error', status: response.status, message: 'The answer was not a Claude message.' });
-      }
-      return body;
     },
 
     async stream(request, signal, callbacks = {}) {
-      const response = await post({ ...request, stream: true }, signal, 'text/event-stream');
-      if (!response.body) throw new ClaudeError({ kind: 'server_error', message: 'The stream had no body.', midStream: true });
-      return readMessageStream(response.body, signal, callbacks);
+      const limit = deadline(signal, timeoutMs, clock);
+      try {
+        const response = await post({ ...request, stream: true }, limit.signal, 'text/event-stream');
+        if (!response.body) throw new ClaudeError({ kind: 'server_error', message: 'The stream had no body.', midStream: true });
+        limit.touch(idleMs);
+        return await readMessageStream(response.body, limit.signal, {
+          ...callbacks,
+          onChunk() {
+            limit.touch(idleMs);
+            callbacks.onChunk?.();
+          },
+        });
+      } finally {
+        limit.done();
+      }
     },
   };
 }
@@ -137,6 +193,7 @@ export async function readMessageStream(
     while (!failure && !stopped) {
       const { done, value } = await reader.read();
       if (done) break;
+      callbacks.onChunk?.();
       parser.feed(decoder.decode(value, { stream: true }));
     }
   } catch (error) {

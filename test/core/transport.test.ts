@@ -209,11 +209,81 @@ describe('createTransport', () => {
 
   it('passes fixed headers and the abort signal through', async () => {
     const fetch = fakeFetch(() => Response.json(responses.success.body));
-    const signal = new AbortController().signal;
-    await createTransport({ fetch, headers: [['x-csrf', 'token']] }).send(REQUEST, signal);
+    await createTransport({ fetch, headers: [['x-csrf', 'token']] }).send(REQUEST);
     const [, init] = fetch.mock.calls[0]!;
     expect(new Headers(init?.headers).get('x-csrf')).toBe('token');
-    expect(init?.signal).toBe(signal);
+
+    // The fetch gets a signal of its own (it also carries the timeout) that follows the caller's.
+    let seen: AbortSignal | undefined;
+    const waiting = vi.fn<typeof globalThis.fetch>(
+      (_url, options) => new Promise((_resolve, reject) => {
+        seen = options?.signal ?? undefined;
+        seen?.addEventListener('abort', () => reject(seen!.reason));
+      }),
+    );
+    const caller = new AbortController();
+    const sent = createTransport({ fetch: waiting }).send(REQUEST, caller.signal);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(seen?.aborted).toBe(false);
+    caller.abort(new DOMException('gone', 'AbortError'));
+    expect(seen?.aborted).toBe(true);
+    await expect(sent).rejects.toMatchObject({ kind: 'aborted' });
+  });
+
+  describe('timeouts', () => {
+    /** A fetch that never answers, and fails with the abort reason when its signal aborts, as fetch does. */
+    const hangingFetch = () =>
+      vi.fn<typeof fetch>((_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason))));
+
+    /** An SSE response that sends `first`, then stalls until its signal aborts. */
+    const stallingStream = (first: string) =>
+      vi.fn<typeof fetch>(async (_url, init) => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(first));
+            init?.signal?.addEventListener('abort', () => controller.error(init.signal!.reason));
+          },
+        });
+        return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+      });
+
+    it('fails a request that takes longer than timeoutMs as a retryable timeout, leaving no timer', async () => {
+      vi.useFakeTimers();
+      try {
+        const sent = createTransport({ fetch: hangingFetch(), timeoutMs: 30_000 }).send(REQUEST);
+        const outcome = expect(sent).rejects.toMatchObject({ kind: 'timeout', retryable: true });
+        await vi.advanceTimersByTimeAsync(30_000);
+        await outcome;
+        expect(vi.getTimerCount()).toBe(0);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('fails a stream that goes silent for streamIdleTimeoutMs, however long it has run', async () => {
+      vi.useFakeTimers();
+      try {
+        const onText = vi.fn();
+        const streamed = createTransport({ fetch: stallingStream(SUCCESS.slice(0, SUCCESS.indexOf('event: content_block_stop'))), streamIdleTimeoutMs: 20_000 })
+          .stream(REQUEST, undefined, { onText });
+        const outcome = expect(streamed).rejects.toMatchObject({ kind: 'timeout', retryable: true });
+        await vi.advanceTimersByTimeAsync(19_999);
+        expect(onText).toHaveBeenCalled();
+        await vi.advanceTimersByTimeAsync(1);
+        await outcome;
+        expect(vi.getTimerCount()).toBe(0);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('says aborted, not timeout, when the caller cancels', async () => {
+      const caller = new AbortController();
+      const sent = createTransport({ fetch: hangingFetch() }).send(REQUEST, caller.signal);
+      caller.abort();
+      await expect(sent).rejects.toMatchObject({ kind: 'aborted' });
+    });
   });
 
   it('streams with stream: true and accept text/event-stream', async () => {
