@@ -2,7 +2,7 @@ import { renderChart } from './chart.js';
 import { toReport, type BenchReport } from './report.js';
 import { createWorkload, type Scenario } from './scenario.js';
 import { simulate, type RunResult } from './simulate.js';
-import { claudeOverloadKit, ideal, PEERS, type KitOptions, type Strategy } from './strategies.js';
+import { claudeOverloadKit, ideal, PEERS, sharedGateKit, type KitOptions, type Strategy } from './strategies.js';
 
 export interface BenchResult {
   report: BenchReport;
@@ -18,7 +18,9 @@ export interface BenchResult {
  */
 export async function runBench(scenario: Scenario, extra: readonly KitOptions[] = []): Promise<BenchResult> {
   const workload = createWorkload(scenario);
-  const strategies: Strategy[] = [...PEERS, claudeOverloadKit(), ...extra.map(claudeOverloadKit)];
+  // fleet: the kit with a gate per instance (the memory store) against one gate for all (the Redis store).
+  const fleet = scenario.name === 'fleet' ? [sharedGateKit(scenario.apps)] : [];
+  const strategies: Strategy[] = [...PEERS, claudeOverloadKit(), ...fleet, ...extra.map(claudeOverloadKit)];
   const runs: RunResult[] = [];
   for (const strategy of strategies) runs.push(await simulate(scenario, workload, strategy));
   const idealRun = await simulate(scenario, workload, ideal);

@@ -2,14 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
 import { checkTargets, formatTable, KIT } from './report.js';
-import { createScenario, SCENARIOS, type ScenarioName } from './scenario.js';
+import { ALL_SCENARIOS, createScenario, SCENARIOS, type ScenarioName } from './scenario.js';
 import type { KitOptions } from './strategies.js';
 
 const USAGE = `npm run bench -- [options]
-  --scenario NAME       backends | browser-tabs (default: both)
+  --scenario NAME       backends | browser-tabs | fleet (default: backends and browser-tabs)
   --json                one JSON object per scenario instead of the table
   --capacity N          Claude's concurrent slots (default 100)
-  --apps N              backends or tabs (default 30 / 1000)
+  --apps N              backends, tabs or fleet instances (default 30 / 1000 / 8)
   --rate R              requests per second, all apps together (default 6 / 5)
   --drop-depth D        share of the slots lost during the drop (default 0.85)
   --drop-minutes M      length of the drop (default 3)
@@ -40,7 +40,7 @@ if (values.help) {
   process.exit(0);
 }
 const names = values.scenario === undefined ? SCENARIOS : [values.scenario as ScenarioName];
-if (!names.every((n) => SCENARIOS.includes(n))) {
+if (!names.every((n) => ALL_SCENARIOS.includes(n))) {
   console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);
   process.exit(2);
 }

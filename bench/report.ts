@@ -85,7 +85,7 @@ export function checkTargets(report: BenchReport): Array<{ target: string; holds
   const kit = report.strategies.find((row) => row.name === KIT);
   if (!kit) return [];
   const out = [{ target: 'success 100 %', holds: kit.successRate === 1, figures: percent(kit.successRate) }];
-  if (report.scenario === 'backends') {
+  if (report.scenario === 'backends' || report.scenario === 'fleet') {
     const limit = (report.ideal.p95Ms ?? 0) * 1.5;
     out.push({ target: 'amplification ≤ 1.5', holds: kit.amplification <= 1.5, figures: kit.amplification.toFixed(2) });
     out.push({ target: 'p95 ≤ 1.5 × ideal p95', holds: kit.p95Ms !== null && kit.p95Ms <= limit,

@@ -1,8 +1,11 @@
 import type { CapacityTimeline } from './claude.js';
 import { createRandom } from './virtual-clock.js';
 
-export type ScenarioName = 'backends' | 'browser-tabs';
+export type ScenarioName = 'backends' | 'browser-tabs' | 'fleet';
+/** The scenarios a plain `npm run bench` plays. */
 export const SCENARIOS: readonly ScenarioName[] = ['backends', 'browser-tabs'];
+/** Every scenario `--scenario` accepts: `fleet` compares the Redis store's shared gate with per-instance gates. */
+export const ALL_SCENARIOS: readonly ScenarioName[] = [...SCENARIOS, 'fleet'];
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -47,6 +50,8 @@ export type ScenarioOverrides = Partial<Pick<Scenario, 'seed' | 'apps' | 'ratePe
  */
 export function createScenario(name: ScenarioName, overrides: ScenarioOverrides = {}): Scenario {
   const tabs = name === 'browser-tabs';
+  // fleet: the backends' load spread over a few instances of one backend, as behind a load balancer.
+  const fleet = name === 'fleet';
   return {
     name,
     seed: overrides.seed ?? 1,
@@ -57,7 +62,7 @@ export function createScenario(name: ScenarioName, overrides: ScenarioOverrides 
       dropMs: (overrides.dropMinutes ?? 3) * MINUTE,
       rampMs: 1 * MINUTE,
     },
-    apps: overrides.apps ?? (tabs ? 1000 : 30),
+    apps: overrides.apps ?? (tabs ? 1000 : fleet ? 8 : 30),
     ratePerSec: overrides.ratePerSec ?? (tabs ? 5 : 6),
     arrivalsMs: (overrides.arrivalMinutes ?? 10) * MINUTE,
     patienceMs: 10 * MINUTE,
@@ -86,7 +91,7 @@ export function createWorkload(s: Scenario): Session[] {
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const service = () => Math.min(s.serviceMaxMs, Math.round(s.serviceMedianMs * Math.exp(s.serviceSigma * normal())));
   const sessions: Session[] = [];
-  if (s.name === 'backends') {
+  if (s.name !== 'browser-tabs') {
     for (let t = exponential(1000 / s.ratePerSec); t < s.arrivalsMs; t += exponential(1000 / s.ratePerSec)) {
       sessions.push({ app: Math.floor(random() * s.apps), startMs: t, requests: [{ serviceMs: service(), thinkMs: 0 }] });
     }

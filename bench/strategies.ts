@@ -104,3 +104,20 @@ export const ideal: Strategy = {
 };
 
 export const PEERS: readonly Strategy[] = [immediateRetry, tanstackQuery, anthropicSdk, vercelAiSdk];
+
+/**
+ * The kit behind the Redis store: every backend instance shares one gate (one window, one probe, one adaptive
+ * limit across the fleet), as `createRedisStore` shares them through Redis. Its limit is the sum of the instances'.
+ */
+export function sharedGateKit(instances: number, options: KitOptions = {}): Strategy {
+  return {
+    name: options.name ?? 'claude-overload-kit (shared gate)',
+    setup(clock, claude) {
+      const policy = createRetryPolicy({ ...options.policy, random: clock.random });
+      const perInstance = options.gate?.maxConcurrency ?? 8;
+      const gate = createGate({ ...options.gate, maxConcurrency: perInstance * instances, clock });
+      return (_app, serviceMs, signal) =>
+        createRetryer({ run: (attempt) => claude.send(attempt, serviceMs), policy, clock, gate, signal }).promise;
+    },
+  };
+}
