@@ -1,16 +1,9 @@
 import type { Clock } from '../src/core/clock.js';
 
-/** A seeded PRNG (mulberry32): the same seed always gives the same stream, on every machine. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/testing/prng.js';
+
+/** A seeded PRNG: the simulator's mulberry32, so the same seed gives the same stream on every machine. */
+export const createRandom = mulberry32;
 
 interface TimerEvent {
   at: number;
