@@ -104,7 +104,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   async function callUpstream(params: MessagesParams, signal: AbortSignal, permit: Permit): Promise<Response> {
     if (!params.stream) {
       const response = await answerOnce(params, signal);
-      await permit.release(resultOf(response));
+      await permit.release(await resultOf(response));
       return response;
     }
     let upstream: Response;
@@ -112,7 +112,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
     } catch (error) {
       const response = upstreamErrorResponse(error, apiKey);
-      await permit.release(resultOf(response));
+      await permit.release(await resultOf(response));
       return response;
     }
     return relayStream(upstream, signal, () => permit.release({ status: upstream.status }));

@@ -15,8 +15,21 @@ export function fromStored(answer: StoredAnswer, extra: Record<string, string> =
   return new Response(answer.body || null, { status: answer.status, headers: { ...answer.headers, ...extra } });
 }
 
-/** What the gate needs from an answer: its status and how long Claude asked to wait. */
-export function resultOf(response: Response): UpstreamResult {
-  const retryAfterMs = parseRetryAfter(response.headers);
-  return retryAfterMs === undefined ? { status: response.status } : { status: response.status, retryAfterMs };
+const SPEND_LIMIT = 'enforced_spend_limit_reached';
+
+/** What the gate needs from an answer: its status, how long Claude asked to wait, and whether Claude is out of room. */
+function resultFrom(status: number, headers: Headers | Record<string, string>, body: string): UpstreamResult {
+  const retryAfterMs = parseRetryAfter(headers);
+  const pressure = status === 529 || (status === 429 && !body.includes(SPEND_LIMIT));
+  return retryAfterMs === undefined ? { status, pressure } : { status, retryAfterMs, pressure };
+}
+
+/** Reads a 429's body (a clone) to tell a rate limit from the spend limit; other answers by status alone. */
+export async function resultOf(response: Response): Promise<UpstreamResult> {
+  const body = response.status === 429 ? await response.clone().text().catch(() => '') : '';
+  return resultFrom(response.status, response.headers, body);
+}
+
+export function resultOfStored(answer: StoredAnswer): UpstreamResult {
+  return resultFrom(answer.status, answer.headers, answer.body);
 }

@@ -29,7 +29,8 @@ export interface Fleet {
 }
 
 /** 529 and 429 mean Claude has too much to do: they close the gate for everyone. */
-export const isPressure = (result: UpstreamResult | undefined) => result?.status === 529 || result?.status === 429;
+export const isPressure = (result: UpstreamResult | undefined) =>
+  result?.pressure ?? (result?.status === 529 || result?.status === 429);
 
 const abort = (): Refusal => ({ refused: 'aborted' });
 

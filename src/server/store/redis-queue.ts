@@ -6,6 +6,7 @@
  */
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { resultOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
 import { isRefusal } from './types.js';
 import type { Refusal, StoreAdmission, StoreContext, StoredAnswer } from './types.js';
@@ -96,8 +97,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       admission.release();
       throw error;
     }
-    const retryAfter = Number(answer.headers['retry-after'] ?? NaN) * 1000;
-    const result = { status: answer.status, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter } : {}) };
+    const result = resultOfStored(answer);
     await admission.release(result);
     if (isPressure(result) && Date.now() <= job.data.startBy) {
       await worker.rateLimit(result.retryAfterMs ?? deps.pauseMs ?? 5_000);

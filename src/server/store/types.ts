@@ -9,6 +9,11 @@ export interface UpstreamResult {
   status: number;
   /** From `retry-after-ms` / `retry-after`, when Claude sent one. */
   retryAfterMs?: number;
+  /**
+   * Claude is out of room: a 529, or a 429 rate limit — but not the spend-limit 429, which no wait will cure and
+   * which must not hold the fleet or be retried. Derived from the status alone when absent.
+   */
+  pressure?: boolean;
 }
 
 /**

@@ -54,6 +54,16 @@ describe('the shared gate on Redis', () => {
     expect(simulator.stats().requests).toBe(7);
   });
 
+  it('does not hold the fleet for the spend-limit 429, which no wait will cure', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['spend-limit', 'ok'] });
+    fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000 });
+    const [a, b] = fleet as [Instance, Instance];
+    expect((await a.handler(post())).status).toBe(429);
+    const started = Date.now();
+    expect((await b.handler(post())).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('answers 529 with the real reopen time when the gate stays shut longer than a request may wait', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['529'] });
     fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000, queueTimeoutMs: 200 });

@@ -44,6 +44,20 @@ describe('the BullMQ job queue of the Redis store', () => {
     expect(simulator.stats().requests).toBe(2);
   });
 
+  it('never retries the spend-limit 429: the job is answered with it at once, and the queue is not paused', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['spend-limit', 'ok'] });
+    fleet = await createFleet(redis.url, simulator, { instances: 2, queue: { pauseMs: 5_000 }, minClosedMs: 5_000, maxClosedMs: 5_000 });
+    const [a, b] = fleet as [Instance, Instance];
+    const started = Date.now();
+    const spent = await a.handler(post());
+    expect(spent.status).toBe(429);
+    expect(((await spent.json()) as { error: { details?: { error_code?: string } } }).error.details?.error_code).toBe('enforced_spend_limit_reached');
+    expect(simulator.stats().requests).toBe(1);
+    // Not a load signal: the next request goes straight through, not after a 5 s pause.
+    expect((await b.handler(post())).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('answers 529 with retry-after when the fleet queue is full', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 300 });
     fleet = await createFleet(redis.url, simulator, { instances: 1, queue: { maxWaiting: 1, concurrency: 1 }, leaseMs: 1_000 });
