@@ -35,8 +35,13 @@ export interface DemandStoreOptions {
 export interface DemandStore extends Subscribable<DemandSnapshot> {
   /** Follow a request until it settles. Returns a function that stops following it early. */
   track(retryer: Retryer<unknown>): () => void;
-  /** "Retry now" for every waiting request. */
+  /** "Retry now" for every waiting request, and a new try for every request given up on (see `onRevive`). */
   retryNow(): void;
+  /**
+   * Registers how to try a given-up request again (its owner re-sends it: a hook's last request, a query's refetch),
+   * so "Retry now" on an `unavailable` notice really tries again. Returns a function that unregisters it.
+   */
+  onRevive(revive: () => void): () => void;
   /** Cancel every request that is waiting or paused. */
   cancel(): void;
   /** Clear an `unavailable` state after the person has read it. */
@@ -70,6 +75,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   };
   const listeners = createListeners();
   const tracked = new Map<Retryer<unknown>, () => void>();
+  const revivers = new Set<() => void>();
 
   let snapshot: DemandSnapshot = NORMAL_DEMAND;
   let incident: StatusIncident | undefined;
@@ -200,7 +206,14 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     retryNow() {
       gaveUp = undefined;
       for (const retryer of [...tracked.keys()]) retryer.retryNow();
+      for (const revive of [...revivers]) revive();
       recompute();
+    },
+    onRevive(revive) {
+      revivers.add(revive);
+      return () => {
+        revivers.delete(revive);
+      };
     },
     cancel() {
       for (const retryer of [...tracked.keys()]) if (isTroubled(retryer.getSnapshot())) retryer.cancel();

@@ -4,7 +4,7 @@ import type { ClaudeError } from '../core/failure.js';
 import type { Retryer } from '../core/retryer.js';
 import type { Message, MessageRequest } from '../core/transport.js';
 import { useClaudeClient } from './context.js';
-import { useRetryState, type RetryState } from './useRetryState.js';
+import { useRetryState, useRevivable, type RetryState } from './useRetryState.js';
 
 export type ClaudeMutationOptions<TContext = unknown> = Omit<
   UseMutationOptions<Message, ClaudeError, MessageRequest, TContext>,
@@ -37,5 +37,9 @@ export function useClaudeMutation<TContext = unknown>(options: ClaudeMutationOpt
     },
   });
   useEffect(() => () => current.current?.cancel(), []);
-  return { ...mutation, retry: useRetryState(retryer) };
+  const { mutate, variables } = mutation;
+  const retry = useRevivable(useRetryState(retryer), client, () => {
+    if (variables !== undefined) mutate(variables);
+  });
+  return { ...mutation, retry };
 }

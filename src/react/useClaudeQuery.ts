@@ -6,7 +6,7 @@ import { hashRequest } from '../core/hash.js';
 import type { Retryer } from '../core/retryer.js';
 import { messageText, type Message, type MessageRequest } from '../core/transport.js';
 import { useClaudeClient } from './context.js';
-import { useRetryState, type RetryState } from './useRetryState.js';
+import { useRetryState, useRevivable, type RetryState } from './useRetryState.js';
 
 export type ClaudeQueryOptions = Omit<UseQueryOptions<Message, ClaudeError>, 'queryKey' | 'queryFn' | 'retry' | 'retryDelay'>;
 
@@ -65,14 +65,14 @@ export function useClaudeQuery(request: MessageRequest | null | undefined, optio
     queryFn: async ({ signal }) => {
       const retryer = client.send(request!, { signal });
       setInFlight(registry, id, retryer);
-      try {
-        return await retryer.promise;
-      } finally {
-        if (registry.retryers.get(id) === retryer) setInFlight(registry, id, undefined);
-      }
+      const answer = await retryer.promise;
+      // A failed retryer stays, so `retry` says `failed` (and can revive) until the next fetch replaces it.
+      if (registry.retryers.get(id) === retryer) setInFlight(registry, id, undefined);
+      return answer;
     },
   });
   const retryer = useSyncExternalStore(subscribe, () => registry.retryers.get(id), () => undefined);
-  const retry = useRetryState(retryer);
+  const { refetch } = query;
+  const retry = useRevivable(useRetryState(retryer), client, () => void refetch({ cancelRefetch: false }));
   return Object.assign(query, { text: query.data ? messageText(query.data) : undefined, retry });
 }

@@ -4,7 +4,7 @@ import type { ClaudeError } from '../core/failure.js';
 import type { Retryer } from '../core/retryer.js';
 import type { Message, MessageRequest } from '../core/transport.js';
 import { useClaudeClient } from './context.js';
-import { useRetryState, type RetryState } from './useRetryState.js';
+import { useRetryState, useRevivable, type RetryState } from './useRetryState.js';
 
 export type ClaudeStreamStatus = 'idle' | 'sending' | 'streaming' | 'waiting' | 'paused' | 'done' | 'error' | 'cancelled';
 
@@ -43,6 +43,7 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
   const [retryer, setRetryer] = useState<Retryer<Message>>();
   const [state, setState] = useState<StreamState>(EMPTY);
   const current = useRef<Retryer<Message>>(undefined);
+  const lastRequest = useRef<MessageRequest>(undefined);
   const latestOptions = useRef(options);
   latestOptions.current = options;
 
@@ -50,6 +51,7 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
     (input: MessageRequest | string) => {
       current.current?.cancel();
       const request: MessageRequest = typeof input === 'string' ? { messages: [{ role: 'user', content: input }] } : input;
+      lastRequest.current = request;
       setState(EMPTY);
       const next = client.stream(request, {
         afterFirstToken: latestOptions.current.afterFirstToken,
@@ -81,7 +83,9 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
   const cancel = useCallback(() => current.current?.cancel(), []);
   useEffect(() => () => current.current?.cancel(), []);
 
-  const retry = useRetryState(retryer);
+  const retry = useRevivable(useRetryState(retryer), client, () => {
+    if (lastRequest.current) send(lastRequest.current);
+  });
   return { send, cancel, text: state.text, restarted: state.restarted, message: state.message, error: state.error, retry, status: statusOf(retry, state) };
 }
 

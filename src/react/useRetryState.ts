@@ -1,4 +1,5 @@
-import { useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import type { ClaudeClient } from '../core/client.js';
 import type { ClaudeError } from '../core/failure.js';
 import type { Retryer, RetrySnapshot } from '../core/retryer.js';
 import type { RetryPhase } from '../core/types.js';
@@ -38,4 +39,16 @@ function toRetryState(retryer: Retryer<unknown>, snapshot: RetrySnapshot): Retry
 export function useRetryState(retryer: Retryer<unknown> | undefined): RetryState {
   const read = () => (retryer ? toRetryState(retryer, retryer.getSnapshot()) : IDLE_RETRY_STATE);
   return useSyncExternalStore(retryer ? retryer.subscribe : noSubscription, read, read);
+}
+
+/**
+ * After a request was given up on, "Retry now" — the hook's own `retry.retryNow()` and the banner's — tries it again
+ * through `revive` (re-send the last request, refetch the query). Returns the state with that `retryNow`.
+ */
+export function useRevivable(state: RetryState, client: ClaudeClient, revive: () => void): RetryState {
+  const latest = useRef(revive);
+  latest.current = revive;
+  const gaveUp = state.phase === 'failed' && state.failure?.retryable === true;
+  useEffect(() => (gaveUp ? client.demand.onRevive(() => latest.current()) : undefined), [gaveUp, client]);
+  return useMemo(() => (gaveUp ? { ...state, retryNow: () => latest.current() } : state), [gaveUp, state]);
 }

@@ -297,4 +297,30 @@ describe('useClaudeMutation', () => {
     await advance(60_000);
     expect(api.count).toBe(1);
   });
+
+  it('sends the request again when "Retry now" is pressed after the kit gave up, from the hook or the banner', async () => {
+    let busy = true;
+    const api = endpoint(() => (busy ? reply('overloaded') : answer('Made it.')));
+    const { result } = renderKit(useApp, { policy: { maxAttempts: 2 } });
+    result.current.mutation.mutate(ask('hi'));
+    await settle();
+    await advance(60_000);
+    expect(result.current.mutation.retry.phase).toBe('failed');
+    expect(result.current.demand.level).toBe('unavailable');
+    const sent = api.count;
+
+    // The hook's own "Retry now" tries again, and so would the banner's (demand.retryNow): once, not twice.
+    result.current.mutation.retry.retryNow();
+    await settle();
+    await advance(60_000);
+    expect(api.count).toBe(sent + 2);
+    expect(result.current.mutation.retry.phase).toBe('failed');
+
+    busy = false;
+    result.current.demand.retryNow();
+    await settle();
+    expect(api.count).toBe(sent + 3);
+    expect(result.current.mutation.data?.content[0]?.text).toBe('Made it.');
+    expect(result.current.demand.level).toBe('normal');
+  });
 });

@@ -147,6 +147,32 @@ describe('useClaudeQuery', () => {
     expect(api.count).toBe(1);
     expect(result.current.status).toBe('error');
     expect(result.current.error?.kind).toBe('invalid_request');
-    expect(result.current.retry.phase).toBe('idle');
+    // The state says it failed, and why; nothing to revive, since a 400 is not Claude's load.
+    expect(result.current.retry.phase).toBe('failed');
+    expect(result.current.retry.failure?.kind).toBe('invalid_request');
+  });
+
+  it('asks again when "Retry now" is pressed after the kit gave up on a query', async () => {
+    let busy = true;
+    const api = endpoint(() => (busy ? reply('overloaded') : answer('Back.')));
+    const { result } = renderKit(
+      () => {
+        const { text, retry } = useClaudeQuery(ask('summarise'));
+        return { text, retry, demand: useClaudeDemand() };
+      },
+      { policy: { maxAttempts: 2 } },
+    );
+    await settle();
+    await advance(60_000);
+    expect(result.current.retry.phase).toBe('failed');
+    expect(result.current.demand.level).toBe('unavailable');
+    const sent = api.count;
+
+    busy = false;
+    result.current.demand.retryNow();
+    await settle();
+    expect(api.count).toBe(sent + 1);
+    expect(result.current.text).toBe('Back.');
+    expect(result.current.demand.level).toBe('normal');
   });
 });

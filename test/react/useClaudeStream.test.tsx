@@ -187,4 +187,23 @@ describe('useClaudeStream', () => {
     expect(api.count).toBe(1);
     expect(result.current).toMatchObject({ status: 'done', text: FULL });
   });
+
+  it('streams the answer again when "Retry now" is pressed after the kit gave up', async () => {
+    let busy = true;
+    const api = endpoint(() => (busy ? reply('overloaded') : sse(SUCCESS_SSE)));
+    const { result } = renderKit(() => useApp(), { policy: { maxAttempts: 2 } });
+    result.current.stream.send(ask('hi'));
+    await settle();
+    await advance(60_000);
+    expect(result.current.stream.status).toBe('error');
+    expect(result.current.demand.level).toBe('unavailable');
+    const sent = api.count;
+
+    busy = false;
+    result.current.stream.retry.retryNow();
+    await settle();
+    expect(api.count).toBe(sent + 1);
+    expect(result.current.stream).toMatchObject({ status: 'done', text: FULL });
+    expect(result.current.demand.level).toBe('normal');
+  });
 });
