@@ -77,7 +77,7 @@ export const Escalated: Story = {
 };
 
 export const BackToNormal: Story = {
-  args: { script: [{ afterMs: 800, demand: NORMAL }] },
+  args: { script: [{ afterMs: 800, demand: { ...NORMAL, recovered: true } }] },
   play: async ({ canvas }) => {
     await waitFor(() => expect(canvas.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeVisible(), {
       timeout: 3000,

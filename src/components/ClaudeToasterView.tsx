@@ -57,8 +57,9 @@ export function ClaudeToasterView({
     }
     const ended = lastEpisode.current;
     lastEpisode.current = undefined;
-    if (ended && !ended.closedByUser && showBackToNormal) setRecovered(ended.since);
-  }, [episode, showBackToNormal]);
+    // Only when Claude answered again: an episode the person cancelled did not end "back to normal".
+    if (ended && !ended.closedByUser && showBackToNormal && demand.recovered) setRecovered(ended.since);
+  }, [episode, showBackToNormal, demand.recovered]);
 
   const closeEpisode = (): void => {
     if (episode === undefined) return;

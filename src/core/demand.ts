@@ -61,6 +61,9 @@ export const NORMAL_DEMAND: DemandSnapshot = Object.freeze({
   escalation: 'none',
 }) as DemandSnapshot;
 
+/** Normal again, after an episode that ended with Claude answering: the cue for "Back to normal". */
+const RECOVERED_DEMAND: DemandSnapshot = Object.freeze({ ...NORMAL_DEMAND, recovered: true });
+
 const ESCALATING = new Set<DemandLevel>(['busy', 'rate_limited', 'unavailable', 'incident']);
 const STAGES = ['slow', 'unusual', 'contact'] as const;
 
@@ -82,6 +85,8 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   let gaveUp: ClaudeError | undefined;
   let episode: { since: number; requestIds: string[]; failures: number; fired: Set<string>; seen: WeakSet<ClaudeError> } | undefined;
   let timer: unknown;
+  // How the episode's last troubled request ended: Claude answered it, or the person stopped it.
+  let ending: 'answered' | 'stopped' | undefined;
 
   // Subscribed lazily so a store that was disposed (StrictMode's rehearsal unmount) comes back to life on use.
   let stopOnline: (() => void) | undefined;
@@ -110,6 +115,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     else if (troubled.length > 0) level = 'busy';
 
     const inEpisode = level !== 'normal' && (troubled.length > 0 || gaveUp !== undefined);
+    if (inEpisode && !episode) ending = undefined;
     if (!inEpisode) episode = undefined;
     else episode ??= { since: now, requestIds: [], failures: 0, fired: new Set(), seen: new WeakSet() };
     for (const s of troubled) observe(s.failure);
@@ -125,9 +131,10 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     const waitingTimes = troubled.map((s) => s.nextAttemptAt).filter((t): t is number => t !== undefined);
     const failures = [...troubled.map((s) => s.failure), gaveUp].filter((f): f is ClaudeError => f !== undefined);
     const latest = failures.at(-1);
+    const calmAgain = snapshot.level === 'normal' ? snapshot : ending === 'answered' ? RECOVERED_DEMAND : NORMAL_DEMAND;
     const next: DemandSnapshot =
       level === 'normal'
-        ? NORMAL_DEMAND
+        ? calmAgain
         : {
             level,
             since: episode?.since,
@@ -188,8 +195,12 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     track(retryer) {
       watchOnline();
       const unsubscribe = retryer.subscribe(() => {
-        const { phase, failure } = retryer.getSnapshot();
+        const { phase, failure, waited, attempt, responding } = retryer.getSnapshot();
         if (phase === 'succeeded') gaveUp = undefined;
+        if (episode && (waited || attempt > 1)) {
+          if (phase === 'succeeded' || responding) ending = 'answered';
+          else if (phase === 'failed') ending = 'stopped';
+        }
         if (phase === 'failed' && failure && failure.kind !== 'aborted' && (failure.retryable || failure.kind === 'spend_limited')) {
           gaveUp = failure;
         }
@@ -216,11 +227,13 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
       };
     },
     cancel() {
+      ending = 'stopped';
       for (const retryer of [...tracked.keys()]) if (isTroubled(retryer.getSnapshot())) retryer.cancel();
       gaveUp = undefined;
       recompute();
     },
     dismiss() {
+      ending = 'stopped';
       gaveUp = undefined;
       recompute();
     },
@@ -242,11 +255,12 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
 }
 
 /**
- * A request that is part of a busy episode: waiting to retry, paused offline, or on a second or later try that is
- * not yet answering (once a retried stream's text flows, Claude is answering again).
+ * A request that is part of a busy episode: waiting to retry, paused offline, or sending after a wait (a retry, or the
+ * gate's probe) and not yet answering (once a retried stream's text flows, Claude is answering again).
  */
 function isTroubled(s: RetrySnapshot): boolean {
-  return s.phase === 'waiting' || s.phase === 'paused' || (s.phase === 'sending' && s.attempt > 1 && !s.responding);
+  const retried = s.attempt > 1 || s.waited === true;
+  return s.phase === 'waiting' || s.phase === 'paused' || (s.phase === 'sending' && retried && !s.responding);
 }
 
 function shallowEqual(a: DemandSnapshot, b: DemandSnapshot): boolean {

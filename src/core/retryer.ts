@@ -17,6 +17,8 @@ export interface RetrySnapshot {
   startedAt?: number;
   /** The attempt on the wire is receiving its answer (a stream's first text arrived): Claude is answering. */
   responding?: boolean;
+  /** This request has had to wait (a backoff, the gate's window, the network): it belongs to a busy episode. */
+  waited?: boolean;
 }
 
 export interface RetryerOptions<T> {
@@ -65,6 +67,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
 
   function update(next: Partial<RetrySnapshot>): void {
     snapshot = { ...snapshot, ...next };
+    if (snapshot.phase === 'waiting' || snapshot.phase === 'paused') snapshot.waited = true;
     listeners.notify();
   }
 

@@ -62,4 +62,6 @@ export interface DemandSnapshot {
   escalation: EscalationStage;
   /** An unresolved incident touching the Claude API, when the status page is watched. */
   incident?: StatusIncident;
+  /** While normal: the last busy episode ended with Claude answering again (not with a cancel or a dismissal). */
+  recovered?: boolean;
 }

@@ -54,12 +54,19 @@ describe('ClaudeToasterView', () => {
     expect(toasts()).toHaveLength(0);
   });
 
-  it('says "Back to normal" when an episode ends on its own, then lets it go', async () => {
+  it('says "Back to normal" when an episode ends with Claude answering, then lets it go', async () => {
     const { rerender } = render(<ClaudeToasterView demand={demandOf()} />);
-    rerender(<ClaudeToasterView demand={NORMAL} />);
+    rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} />);
     await act(() => vi.advanceTimersByTimeAsync(0));
     expect(screen.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeTruthy();
     await act(() => vi.advanceTimersByTimeAsync(5000));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+  });
+
+  it('skips "Back to normal" when the episode ended without an answer (a request stopped elsewhere)', async () => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf()} />);
+    rerender(<ClaudeToasterView demand={NORMAL} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
   });
 

@@ -171,4 +171,39 @@ describe('createDemandStore', () => {
     finish('done');
     await expect(retryer.promise).resolves.toBe('done');
   });
+
+  it('marks a return to normal as recovered only when Claude answered, not after a cancel', async () => {
+    const store = createDemandStore();
+    const answered = start(store, [overloaded(), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('busy');
+    await vi.runAllTimersAsync();
+    await answered.retryer.promise;
+    expect(store.getSnapshot()).toMatchObject({ level: 'normal', recovered: true });
+
+    const stopped = start(store, [overloaded(), 'ok']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('busy');
+    stopped.retryer.cancel();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('normal');
+    expect(store.getSnapshot().recovered).toBeUndefined();
+  });
+
+  it('keeps a request that waited behind the gate in the episode while it goes out as the probe', async () => {
+    const store = createDemandStore();
+    let answer: (value: string) => void = () => {};
+    const retryer = createRetryer({
+      run: (_signal, attempt) => (attempt === 1 ? Promise.reject(overloaded()) : new Promise<string>((resolve) => (answer = resolve))),
+      policy,
+    });
+    store.track(retryer as never);
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(retryer.getSnapshot().nextAttemptAt! - Date.now());
+    expect(retryer.getSnapshot()).toMatchObject({ phase: 'sending', waited: true });
+    expect(store.getSnapshot()).toMatchObject({ level: 'busy', retrying: true });
+    answer('ok');
+    await retryer.promise;
+    expect(store.getSnapshot()).toMatchObject({ level: 'normal', recovered: true });
+  });
 });
