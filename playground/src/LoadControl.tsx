@@ -55,7 +55,7 @@ export function LoadControl() {
       <div role="radiogroup" aria-labelledby="load-title" className="pg-modes">
         {MODES.map((m) => (
           <label key={m.value} className="pg-mode" data-checked={mode === m.value}>
-            <input type="radio" name="load" value={m.value} checked={mode === m.value} onChange={() => choose(m.value)} />
+            <input type="radio" name="load" value={m.value} checked={mode === m.value} disabled={mode === undefined} onChange={() => choose(m.value)} />
             <span className="pg-mode-label">{m.label}</span>
             <span className="pg-mode-hint">{m.hint}</span>
           </label>
