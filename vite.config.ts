@@ -29,6 +29,7 @@ export default defineConfig(({ mode }) =>
               core: 'src/core/index.ts',
               server: 'src/server/index.ts',
               testing: 'src/testing/index.ts',
+              'testing-msw': 'src/testing/msw-entry.ts',
             },
           },
           rolldownOptions: {

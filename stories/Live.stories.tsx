@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { expect, waitFor } from 'storybook/test';
 import { ClaudeToaster, HighDemandBanner } from '../src/components/index.js';
 import { ClaudeProvider, useClaudeMutation } from '../src/react/index.js';
-import { createOverloadSimulator, createSimulatorHandlers, type SimulatorOutcome } from '../src/testing/index.js';
+import { createOverloadSimulator, type SimulatorOutcome } from '../src/testing/index.js';
+import { createSimulatorHandlers } from '../src/testing/msw-entry.js';
 import { AppFrame } from './support.js';
 
 /** A tiny app: a button that asks Claude something, the banner and the toaster, all on the real hooks. */

@@ -11,7 +11,5 @@ export type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
 export type { SimulatorStats } from './capacity.js';
 export { listenSimulator } from './listen.js';
 export type { ListenOptions, ListeningSimulator } from './listen.js';
-export { createSimulatorHandlers } from './msw.js';
-export type { SimulatorHandlersOptions } from './msw.js';
 export { createStatusPageSimulator } from './status-page.js';
 export type { StatusPageSimulator, SimulatedIncidentOptions } from './status-page.js';

@@ -1,7 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOverloadSimulator, createSimulatorHandlers } from '../../src/testing/index.js';
+import { createOverloadSimulator } from '../../src/testing/index.js';
+import { createSimulatorHandlers } from '../../src/testing/msw-entry.js';
 import { MODEL, REQUEST_ID, messagesRequest, parseSse } from './helpers.js';
 
 const simulator = createOverloadSimulator();
