@@ -17,7 +17,9 @@ export type ClaudeMutationResult<TContext = unknown> = UseMutationResult<Message
 
 /**
  * Sends a Messages request with the kit's retries (React Query retries mutations zero times; the kit's retryer owns
- * the attempts). `retry` tells where the current request stands; unmounting cancels it.
+ * the attempts). `retry` tells where the current request stands; unmounting cancels it. The latest call wins: a new
+ * `mutate()` cancels the one still under way, so a double click or StrictMode's doubled effect never sends twice (for
+ * requests in parallel, use a hook each, or `useClaudeClient().send`).
  */
 export function useClaudeMutation<TContext = unknown>(options: ClaudeMutationOptions<TContext> = {}): ClaudeMutationResult<TContext> {
   const client = useClaudeClient();

@@ -323,4 +323,15 @@ describe('useClaudeMutation', () => {
     expect(result.current.mutation.data?.content[0]?.text).toBe('Made it.');
     expect(result.current.demand.level).toBe('normal');
   });
+
+  it('lets the latest mutate() win: the one still under way is cancelled, never sent twice', async () => {
+    const api = endpoint((_n, _request, body) => answer(`Re: ${String(body.messages[0]?.content)}`));
+    const { result } = renderKit(useApp);
+    const first = expect(result.current.mutation.mutateAsync(ask('one'))).rejects.toMatchObject({ kind: 'aborted' });
+    const second = expect(result.current.mutation.mutateAsync(ask('two'))).resolves.toMatchObject({ content: [{ text: 'Re: two' }] });
+    await settle();
+    await first;
+    await second;
+    expect(api.calls.map((c) => c.body.messages[0]?.content)).toEqual(['two']);
+  });
 });
