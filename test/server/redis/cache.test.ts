@@ -1,31 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import { MODEL } from '../../testing/helpers.js';
 import { API_KEY, post } from '../helpers.js';
-import { closeFleet, createFleet } from './fleet.js';
+import { createFleet, useRedisTestbed } from './fleet.js';
 import type { Instance } from './fleet.js';
-import { startRedis } from './redis-server.js';
-import type { RedisServer } from './redis-server.js';
 
-let redis: RedisServer;
-let fleet: Instance[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await closeFleet(fleet);
-  fleet = [];
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const testbed = useRedisTestbed();
 
 const prompt = { messages: [{ role: 'user', content: 'Summarise the moon landing' }] };
 
 describe('the shared answer cache on Redis', () => {
   it('answers a repeat from another instance without calling Claude, whatever the key order', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 } });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 } });
     const [a, b] = fleet as [Instance, Instance];
     const first = await a.handler(post(prompt));
     expect(first.status).toBe(200);
@@ -42,7 +29,7 @@ describe('the shared answer cache on Redis', () => {
 
   it('never caches an error: the repeat goes to Claude and gets the answer', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['500', '529'] });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 }, minClosedMs: 50, maxClosedMs: 50 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 }, minClosedMs: 50, maxClosedMs: 50 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post(prompt))).status).toBe(500);
     expect((await b.handler(post(prompt))).status).toBe(529);
@@ -54,7 +41,7 @@ describe('the shared answer cache on Redis', () => {
 
   it('never caches a stream, and keeps different prompts apart', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 } });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 } });
     const [a, b] = fleet as [Instance, Instance];
     await (await a.handler(post({ ...prompt, stream: true }))).text();
     await (await b.handler(post({ ...prompt, stream: true }))).text();

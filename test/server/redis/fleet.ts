@@ -1,9 +1,11 @@
 // Several handler instances, each with its own Redis client, in front of ONE simulator: a backend fleet in a process.
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createClaudeHandler, createRedisStore } from '../../../src/server/index.js';
 import type { ClaudeHandler, RedisStore, RedisStoreOptions, StoreLogger } from '../../../src/server/index.js';
 import type { OverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY } from '../helpers.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 export interface Instance {
   handler: ClaudeHandler;
@@ -35,6 +37,7 @@ export async function createFleet(url: string, simulator: OverloadSimulator, opt
     });
     instances.push({ handler, store, logs, prefix });
   }
+  open.push(...instances);
   const ready = await Promise.all(instances.map((instance) => instance.store.ready(3_000)));
   if (!ready.every(Boolean)) throw new Error('a store did not connect to the test Redis');
   return instances;
@@ -42,4 +45,27 @@ export async function createFleet(url: string, simulator: OverloadSimulator, opt
 
 export async function closeFleet(instances: readonly Instance[]): Promise<void> {
   await Promise.all(instances.map((instance) => instance.store.close()));
+}
+
+// Every instance made by createFleet, closed by the testbed after each test.
+const open: Instance[] = [];
+
+/** One redis-server on a free loopback port for the test file, and every fleet of a test closed after it. */
+export function useRedisTestbed(): { readonly redis: RedisServer } {
+  let redis: RedisServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    await closeFleet(open.splice(0));
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      if (!redis) throw new Error('the test Redis is not running');
+      return redis;
+    },
+  };
 }

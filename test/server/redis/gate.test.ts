@@ -1,23 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';
-import { closeFleet, createFleet } from './fleet.js';
+import { createFleet, useRedisTestbed } from './fleet.js';
 import type { Instance } from './fleet.js';
-import { eventually, startRedis } from './redis-server.js';
-import type { RedisServer } from './redis-server.js';
+import { eventually } from './redis-server.js';
 
-let redis: RedisServer;
-let fleet: Instance[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await closeFleet(fleet);
-  fleet = [];
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const testbed = useRedisTestbed();
 
 const CLOSED_MS = 400;
 
@@ -31,7 +19,7 @@ describe('the shared gate on Redis', () => {
       arrivals.push(Date.now());
       return upstream(input, init);
     };
-    fleet = await createFleet(redis.url, simulator, { instances: 3, minClosedMs: CLOSED_MS, maxClosedMs: CLOSED_MS, leaseMs: 300 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 3, minClosedMs: CLOSED_MS, maxClosedMs: CLOSED_MS, leaseMs: 300 });
     const [a, b, c] = fleet as [Instance, Instance, Instance];
 
     const first = await a.handler(post());
@@ -56,7 +44,7 @@ describe('the shared gate on Redis', () => {
 
   it('does not hold the fleet for the spend-limit 429, which no wait will cure', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['spend-limit', 'ok'] });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post())).status).toBe(429);
     const started = Date.now();
@@ -66,7 +54,7 @@ describe('the shared gate on Redis', () => {
 
   it('answers 529 with the real reopen time when the gate stays shut longer than a request may wait', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['529'] });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000, queueTimeoutMs: 200 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000, queueTimeoutMs: 200 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post())).status).toBe(529);
     const started = Date.now();
@@ -79,7 +67,7 @@ describe('the shared gate on Redis', () => {
 
   it('closes the gate for a 429 for as long as its retry-after says', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['429'], retryAfterSeconds: 1 });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, minClosedMs: 100, maxClosedMs: 100 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, minClosedMs: 100, maxClosedMs: 100 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post())).status).toBe(429);
     const started = Date.now();

@@ -1,29 +1,17 @@
 import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';
-import { closeFleet, createFleet } from './fleet.js';
+import { createFleet, useRedisTestbed } from './fleet.js';
 import type { Instance } from './fleet.js';
-import { eventually, startRedis } from './redis-server.js';
-import type { RedisServer } from './redis-server.js';
+import { eventually } from './redis-server.js';
 
-let redis: RedisServer;
-let fleet: Instance[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await closeFleet(fleet);
-  fleet = [];
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const testbed = useRedisTestbed();
 
 describe('the BullMQ job queue of the Redis store', () => {
   it('answers every non-streamed request once, through jobs shared by the fleet, within the fleet limit', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 10 });
-    fleet = await createFleet(redis.url, simulator, { instances: 3, queue: true, maxConcurrency: 2, leaseMs: 300 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 3, queue: true, maxConcurrency: 2, leaseMs: 300 });
     const responses = await Promise.all(fleet.flatMap((instance) => [1, 2, 3, 4].map(() => instance.handler(post()))));
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
     expect(responses.every((r) => r.headers.get('x-claude-kit-store') === 'redis')).toBe(true);
@@ -35,7 +23,7 @@ describe('the BullMQ job queue of the Redis store', () => {
 
   it('pauses the queue on a 529 and answers the job after the pause instead of the 529', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['529'] });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, queue: { pauseMs: 300 }, minClosedMs: 300, maxClosedMs: 300 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, queue: { pauseMs: 300 }, minClosedMs: 300, maxClosedMs: 300 });
     const [a] = fleet as [Instance];
     const started = Date.now();
     const response = await a.handler(post());
@@ -46,7 +34,7 @@ describe('the BullMQ job queue of the Redis store', () => {
 
   it('never retries the spend-limit 429: the job is answered with it at once, and the queue is not paused', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['spend-limit', 'ok'] });
-    fleet = await createFleet(redis.url, simulator, { instances: 2, queue: { pauseMs: 5_000 }, minClosedMs: 5_000, maxClosedMs: 5_000 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, queue: { pauseMs: 5_000 }, minClosedMs: 5_000, maxClosedMs: 5_000 });
     const [a, b] = fleet as [Instance, Instance];
     const started = Date.now();
     const spent = await a.handler(post());
@@ -60,9 +48,9 @@ describe('the BullMQ job queue of the Redis store', () => {
 
   it('answers 529 with retry-after when the fleet queue is full', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 300 });
-    fleet = await createFleet(redis.url, simulator, { instances: 1, queue: { maxWaiting: 1, concurrency: 1 }, leaseMs: 1_000 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 1, queue: { maxWaiting: 1, concurrency: 1 }, leaseMs: 1_000 });
     const [a] = fleet as [Instance];
-    const observer = new Queue('claude-messages', { connection: { host: '127.0.0.1', port: redis.port }, prefix: `${a.prefix}bull` });
+    const observer = new Queue('claude-messages', { connection: { host: '127.0.0.1', port: testbed.redis.port }, prefix: `${a.prefix}bull` });
     try {
       const first = a.handler(post());
       await eventually(() => simulator.stats().inFlight === 1, 'the first job is at Claude');
