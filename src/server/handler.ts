@@ -37,8 +37,8 @@ export interface ClaudeHandlerOptions {
   /** The `fetch` for upstream calls, e.g. `simulator.fetch` for tests without a network. Defaults to the global fetch. */
   fetch?: FetchLike;
   /**
-   * @deprecated The handler no longer uses the SDK; pass `apiKey` and `baseURL` (and `fetch`). Only the client's
-   * `apiKey` and `baseURL` are still read from it.
+   * @deprecated The handler no longer uses the SDK; pass `apiKey`, `baseURL` and `fetch`. Only the client's
+   * `apiKey`, `baseURL` and custom `fetch` are still read from it.
    */
   client?: { apiKey?: string | null; baseURL?: string };
   /** @deprecated Ignored: the handler never retries; the browser owns retry timing, and can show it. */
@@ -133,7 +133,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   const upstream = createUpstream({
     apiKey: options.apiKey ?? options.client?.apiKey ?? undefined,
     baseURL: options.baseURL ?? options.client?.baseURL,
-    fetch: options.fetch,
+    // The SDK keeps a custom fetch on the instance (private in its types); a client built for the simulator needs it.
+    fetch: options.fetch ?? (options.client as { fetch?: FetchLike } | undefined)?.fetch,
   });
   const store = options.store ?? createMemoryStore();
   const logger = options.logger ?? consoleLogger;
