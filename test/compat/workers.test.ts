@@ -2,15 +2,21 @@
 // import in the handler path fails the build, then run with Web Crypto, Web Streams and no `process` at all.
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const KEY = ['sk', 'ant', 'api03', 'workerKEY0123456789abcdefghij', 'AA'].join('-');
 const MOUNT = 'http://worker.test/api/claude';
 
-async function bundle(): Promise<string> {
+const serverEntry = fileURLToPath(new URL('../../src/server/index.ts', import.meta.url));
+// createRedisStore (node:crypto, ioredis) is moving to its own entry; until then the whole server entry cannot bundle
+// for a neutral platform. Remove this guard with that move.
+const redisStillInServerEntry = readFileSync(serverEntry, 'utf8').includes('./store/redis.js');
+
+async function bundle(entry = fileURLToPath(new URL('./worker-entry.ts', import.meta.url))): Promise<string> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('./worker-entry.ts', import.meta.url))],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -45,6 +51,10 @@ describe('createClaudeHandler in workerd (miniflare)', { timeout: 20_000 }, () =
 
   it('bundles for a neutral platform: the handler path has no node: import', async () => {
     await expect(bundle()).resolves.not.toMatch(/from\s*["']node:/);
+  });
+
+  it.skipIf(redisStillInServerEntry)("bundles the whole 'claude-overload-kit/server' entry for a neutral platform (waits for createRedisStore's own entry)", async () => {
+    await expect(bundle(serverEntry)).resolves.toContain('createClaudeHandler');
   });
 
   it('answers a message, and serves it again from the cache keyed with Web Crypto', async () => {
