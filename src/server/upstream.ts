@@ -50,7 +50,8 @@ export interface Upstream {
   send(forwarded: Forwarded, body: string, signal: AbortSignal): Promise<Response | SetupProblem>;
 }
 
-const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ERR_INVALID_URL', 'ERR_INVALID_PROTOCOL']);
+/** Failures that mean the configured address goes nowhere (not a passing network fault, which EAI_AGAIN would be). */
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED']);
 
 function errorCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth += 1) {
@@ -72,6 +73,12 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         return new SetupProblem('no API key', 'Set ANTHROPIC_API_KEY in the server\'s environment, or pass `apiKey` to createClaudeHandler.');
       }
       const baseURL = base();
+      if (!/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
+        return new SetupProblem(
+          'its Claude API address is not an http(s) URL',
+          `baseURL is ${JSON.stringify(baseURL)}; give a full URL such as https://api.anthropic.com or http://127.0.0.1:8787.`,
+        );
+      }
       if (/\/v1(\/messages)?$/.test(baseURL)) {
         return new SetupProblem(
           'its Claude API address ends in /v1',
@@ -91,7 +98,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         return await (options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
       } catch (error) {
         const code = errorCode(error);
-        if (!signal.aborted && ((code && UNREACHABLE_CODES.has(code)) || error instanceof TypeError && /invalid url/i.test(String(error.message)))) {
+        if (!signal.aborted && code && UNREACHABLE_CODES.has(code)) {
           return new SetupProblem(
             "its Claude API address cannot be reached",
             `Fetching ${baseURL} failed with ${code ?? String(error)}; check baseURL / ANTHROPIC_BASE_URL, or pass the simulator's fetch.`,

@@ -62,6 +62,12 @@ describe('createClaudeHandler says when the server is not set up', () => {
     expect(warnings[0]).toMatch(/ENOTFOUND.*pass the simulator's fetch/);
   });
 
+  it('with a base URL that is not a URL (no scheme)', async () => {
+    const { handler, warnings } = withLog({ apiKey: API_KEY, baseURL: 'localhost:8080' });
+    await expectNotConfigured(await handler(post()), /not an http\(s\) URL/);
+    expect(warnings[0]).toContain('"localhost:8080"');
+  });
+
   it('with a base URL that ends in /v1', async () => {
     const upstream = recordingUpstream();
     const { handler } = withLog({ apiKey: API_KEY, baseURL: 'https://api.anthropic.com/v1', fetch: upstream.fetch });
