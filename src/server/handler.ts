@@ -6,6 +6,8 @@
  */
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
+import { authorized, checked } from './app-checks.js';
+import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
@@ -26,8 +28,7 @@ import type { MessagesParams } from './validate.js';
 
 export type { MessagesParams } from './validate.js';
 
-/** What `check` may answer: allow (`true` or nothing), refuse with a 400 saying why (a string, or `false`), or answer itself. */
-export type CheckVerdict = boolean | string | Response | void;
+export type { CheckVerdict } from './app-checks.js';
 
 export interface ClaudeHandlerOptions {
   /** The Anthropic API key, sent upstream as `x-api-key` and never to the browser. Defaults to `ANTHROPIC_API_KEY`. */
@@ -92,7 +93,7 @@ export interface ClaudeHandlerOptions {
    * with it (see `errorResponse`, e.g. a 403 permission_error); anything else (`false`, null, a string…) answers 401
    * authentication_error, and a throw answers 500. Defaults to allowing every request.
    */
-  authorize?: (request: Request) => boolean | Response | void | Promise<boolean | Response | void>;
+  authorize?: (request: Request) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
   /** Cross-origin access. Defaults to none: no CORS headers, and OPTIONS is answered 405. */
   cors?: CorsOptions;
   /** Timers for the queue timeout and the upload deadline. Defaults to the real clock. */
@@ -245,34 +246,6 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     return { response, via };
   }
 
-  async function authorized(request: Request): Promise<Response | undefined> {
-    if (!options.authorize) return undefined;
-    let verdict: unknown;
-    try {
-      verdict = await options.authorize(request);
-    } catch (error) {
-      logger.warn('authorize threw; the request was refused.', error);
-      return errorResponse(500, 'api_error', "This app's server could not check whether this request is allowed.");
-    }
-    if (verdict === true || verdict === undefined) return undefined;
-    if (verdict instanceof Response) return verdict;
-    return errorResponse(401, 'authentication_error', 'This request is not authorized to use Claude.');
-  }
-
-  async function checked(params: MessagesParams, request: Request): Promise<Response | undefined> {
-    if (!options.check) return undefined;
-    let verdict: CheckVerdict;
-    try {
-      verdict = await options.check(params, request);
-    } catch (error) {
-      logger.warn('check threw; the request was refused.', error);
-      return errorResponse(500, 'api_error', "This app's server could not check this request.");
-    }
-    if (verdict === true || verdict === undefined) return undefined;
-    if (verdict instanceof Response) return verdict;
-    return errorResponse(400, 'invalid_request_error', typeof verdict === 'string' ? verdict : 'This request is not allowed by this app.');
-  }
-
   async function handle(request: Request): Promise<Response> {
     if (request.method === 'OPTIONS' && options.cors) return preflightResponse(request, options.cors);
     const route: Route | 'not_found' = routeOf(request.url);
@@ -284,11 +257,11 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       const allow = options.cors ? 'POST, OPTIONS' : 'POST';
       return errorResponse(405, 'invalid_request_error', `Method ${request.method} is not allowed here; send POST.`, { headers: { allow } });
     }
-    const refusal = await authorized(request);
+    const refusal = await authorized(options.authorize, request, logger);
     if (refusal) return refusal;
     const valid = await validateMessagesRequest(request, route, limits);
     if (!valid.ok) return errorResponse(valid.status, valid.type, valid.message);
-    const own = await checked(valid.params, request);
+    const own = await checked(options.check, valid.params, request, logger);
     if (own) return own;
 
     const forwarded = forwardedOf(request, route);
