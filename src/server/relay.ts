@@ -79,11 +79,13 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
   const text = redact(read.text, secret);
   const json = parseJson(text);
   if (upstream.status === 401) {
-    return new SetupProblem(
-      'its API key was refused',
-      "Claude's API answered 401 authentication_error: check ANTHROPIC_API_KEY / apiKey (and that baseURL is Claude's API).",
-      requestId,
-    );
+    return secret
+      ? new SetupProblem(
+          'its API key was refused',
+          "Claude's API answered 401 authentication_error: check ANTHROPIC_API_KEY / apiKey (and that baseURL is Claude's API).",
+          requestId,
+        )
+      : new SetupProblem('no API key', "Claude's API answered 401 to a request sent without a key: set ANTHROPIC_API_KEY or pass `apiKey`.", requestId);
   }
   if (typeof json === 'object' && json !== null) {
     headers.set('content-type', 'application/json');

@@ -69,7 +69,9 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     key,
     async send(forwarded, body, signal) {
       const apiKey = key();
-      if (!apiKey) {
+      // With a fetch of its own (the simulator, a gateway that adds credentials) a key may not be needed; should the
+      // upstream want one after all, its 401 is reported as "no API key".
+      if (!apiKey && !options.fetch) {
         return new SetupProblem('no API key', 'Set ANTHROPIC_API_KEY in the server\'s environment, or pass `apiKey` to createClaudeHandler.');
       }
       const baseURL = base();
@@ -89,8 +91,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         'content-type': 'application/json',
         accept: forwarded.route === 'messages' ? 'application/json, text/event-stream' : 'application/json',
         'anthropic-version': forwarded.version,
-        'x-api-key': apiKey,
       };
+      if (apiKey) headers['x-api-key'] = apiKey;
       if (forwarded.beta) headers['anthropic-beta'] = forwarded.beta;
       const url = `${baseURL}${UPSTREAM_PATH[forwarded.route]}${forwarded.query}`;
       try {

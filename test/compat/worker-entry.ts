@@ -18,6 +18,9 @@ function fakeClaude(key: string) {
     const request = new Request(input, init);
     const path = new URL(request.url).pathname;
     const headers = { 'request-id': `req_worker_${request.headers.get('anthropic-beta') ?? 'nobeta'}` };
+    if (request.headers.get('x-api-key') !== key) {
+      return Response.json({ type: 'error', error: { type: 'authentication_error', message: 'x-api-key header is required' } }, { status: 401, headers });
+    }
     if (path === '/v1/messages/count_tokens') return Response.json({ input_tokens: 7 }, { headers });
     const body = (await request.json()) as { stream?: boolean };
     const message = { id: 'msg_worker', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'Hi from the worker' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 4 } };
@@ -44,7 +47,7 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
     if (!state) {
-      const fake = fakeClaude(env.ANTHROPIC_API_KEY ?? 'no-key-configured');
+      const fake = fakeClaude(env.ANTHROPIC_API_KEY ?? 'the-key-this-worker-lacks');
       const handler = createClaudeHandler({ apiKey: env.ANTHROPIC_API_KEY, fetch: fake.fetch, store: createMemoryStore({ cache: { ttlMs: 60_000 } }), logger: { warn: () => {} } });
       state = { handler, fake };
     }

@@ -85,6 +85,7 @@ describe('createClaudeHandler in workerd (miniflare)', { timeout: 20_000 }, () =
     const response = await unconfigured.dispatchFetch(MOUNT, post('', { max_tokens: 16 }));
     expect(response.status).toBe(500);
     expect(response.headers.get('x-claude-kit-error')).toBe('not_configured');
+    expect(await response.json()).toMatchObject({ error: { message: "This app's server is not set up to reach Claude (no API key)." } });
   });
 
   it('bounds the status page it reads', async () => {

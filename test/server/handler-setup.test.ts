@@ -34,13 +34,30 @@ async function expectNotConfigured(response: Response, missing: RegExp) {
 describe('createClaudeHandler says when the server is not set up', () => {
   it('with no key (no option, no ANTHROPIC_API_KEY): not_configured, logged once, Claude never called', async () => {
     delete process.env.ANTHROPIC_API_KEY;
-    const upstream = recordingUpstream();
-    const { handler, warnings } = withLog({ fetch: upstream.fetch });
-    await expectNotConfigured(await handler(post()), /no API key/);
-    await expectNotConfigured(await handler(post({ stream: true })), /no API key/);
-    expect(upstream.calls).toEqual([]);
+    const calls: unknown[] = [];
+    const original = globalThis.fetch;
+    globalThis.fetch = async (...args: Parameters<typeof fetch>) => (calls.push(args), new Response(null, { status: 599 }));
+    const { handler, warnings } = withLog({});
+    try {
+      await expectNotConfigured(await handler(post()), /no API key/);
+      await expectNotConfigured(await handler(post({ stream: true })), /no API key/);
+    } finally {
+      globalThis.fetch = original;
+    }
+    expect(calls).toEqual([]);
     expect(warnings).toEqual([expect.stringMatching(/no API key\. Set ANTHROPIC_API_KEY/)]);
     expect(handler.stats().active).toBe(0);
+  });
+
+  it('needs no key in front of the simulator (a fetch of its own), and says "no API key" if the upstream wants one', async () => {
+    delete process.env.ANTHROPIC_API_KEY;
+    const open = handlerOnSimulator({ apiKey: undefined });
+    const { handler: keyless } = withLog({ fetch: open.simulator.fetch });
+    expect((await keyless(post())).status).toBe(200);
+    const guarded = handlerOnSimulator({ apiKey: 'the-simulators-own-key' });
+    const { handler, warnings } = withLog({ fetch: guarded.simulator.fetch });
+    await expectNotConfigured(await handler(post()), /no API key/);
+    expect(warnings).toEqual([expect.stringMatching(/401 to a request sent without a key/)]);
   });
 
   it('with a base URL where nothing listens (connection refused)', async () => {
@@ -92,8 +109,7 @@ describe('createClaudeHandler says when the server is not set up', () => {
   });
 
   it('keeps telling the gate nothing: a setup mistake is not an overload', async () => {
-    delete process.env.ANTHROPIC_API_KEY;
-    const { handler } = withLog({ fetch: recordingUpstream().fetch, maxConcurrency: 1, maxQueue: 0 });
+    const { handler } = withLog({ apiKey: API_KEY, baseURL: 'https://api.anthropic.com/v1', maxConcurrency: 1, maxQueue: 0 });
     for (let i = 0; i < 3; i += 1) expect((await handler(post())).status).toBe(500);
     expect(handler.stats()).toEqual({ active: 0, queued: 0, shed: 0 });
   });
