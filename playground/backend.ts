@@ -16,8 +16,8 @@ export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin
   const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
   // Streams spread over a second and a half, so a person can watch text grow and a broken stream break.
   const simulator = apiKey ? undefined : createOverloadSimulator({ latencyMs: 250, serviceTimeMs: 1_500, busyRate: 0.6 });
-  // The simulator takes any key; 'simulator' stands in for one (and is redacted from relayed text like a real key).
-  const upstream = apiKey ? { apiKey } : { apiKey: 'simulator', fetch: simulator!.fetch };
+  // The simulator needs no key, and the handler asks for none when given a fetch of its own.
+  const upstream = apiKey ? { apiKey } : { fetch: simulator!.fetch };
   const claude = createClaudeHandler({ ...upstream, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024 });
   // The status route reads the real status page with a key, and a simulated one (with an incident switch) without.
   const statusPage = apiKey ? undefined : createStatusPageSimulator();
