@@ -12,6 +12,3 @@ export type { MemoryStoreOptions } from './store/memory.js';
 export type {
   AnswerCache, ClaudeStore, ClaudeStoreStats, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger, UpstreamResult,
 } from './store/types.js';
-export { createRedisStore } from './store/redis.js';
-export type { RedisStore, RedisStoreOptions } from './store/redis.js';
-export type { RedisQueueOptions } from './store/redis-queue.js';
