@@ -2,7 +2,6 @@
 // import in the handler path fails the build, then run with Web Crypto, Web Streams and no `process` at all.
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,9 +9,6 @@ const KEY = ['sk', 'ant', 'api03', 'workerKEY0123456789abcdefghij', 'AA'].join('
 const MOUNT = 'http://worker.test/api/claude';
 
 const serverEntry = fileURLToPath(new URL('../../src/server/index.ts', import.meta.url));
-// createRedisStore (node:crypto, ioredis) is moving to its own entry; until then the whole server entry cannot bundle
-// for a neutral platform. Remove this guard with that move.
-const redisStillInServerEntry = readFileSync(serverEntry, 'utf8').includes('./store/redis.js');
 
 async function bundle(entry = fileURLToPath(new URL('./worker-entry.ts', import.meta.url))): Promise<string> {
   const result = await build({
@@ -53,7 +49,7 @@ describe('createClaudeHandler in workerd (miniflare)', { timeout: 20_000 }, () =
     await expect(bundle()).resolves.not.toMatch(/from\s*["']node:/);
   });
 
-  it.skipIf(redisStillInServerEntry)("bundles the whole 'claude-overload-kit/server' entry for a neutral platform (waits for createRedisStore's own entry)", async () => {
+  it("bundles the whole 'claude-overload-kit/server' entry for a neutral platform", async () => {
     await expect(bundle(serverEntry)).resolves.toContain('createClaudeHandler');
   });
 
