@@ -6,7 +6,7 @@ import { claudeSimulator, simulated } from '../../../../lib/simulator';
 const handler = createClaudeHandler({
   models: ['claude-sonnet-5-5'],
   maxTokensCap: 1024,
-  ...(simulated && { apiKey: 'simulator', fetch: claudeSimulator().fetch }),
+  ...(simulated && { fetch: claudeSimulator().fetch }),
 });
 
 export const POST = (request: Request) => handler(request);
