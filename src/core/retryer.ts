@@ -65,7 +65,16 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   let attemptController: AbortController | undefined;
   let expedite: (() => void) | undefined;
 
+  /** Applies a change and notifies, only when something really changed (a crowd of subscribers pays per change). */
   function update(next: Partial<RetrySnapshot>): void {
+    let same = true;
+    for (const key in next) {
+      if (snapshot[key as keyof RetrySnapshot] !== next[key as keyof RetrySnapshot]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return;
     snapshot = { ...snapshot, ...next };
     if (snapshot.phase === 'waiting' || snapshot.phase === 'paused') snapshot.waited = true;
     listeners.notify();
@@ -94,7 +103,10 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     });
   }
 
-  /** Takes a permit from the gate, showing the gate's window as our next attempt time while it is closed. */
+  /**
+   * Takes a permit from the gate, showing the gate's window as our next attempt time while it holds us. The gate
+   * tells us only when that window moves, not of every admission of the crowd.
+   */
   async function waitForPermit(): Promise<GatePermit | undefined> {
     const gate = options.gate;
     if (!gate) return undefined;
@@ -104,24 +116,20 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       const acquiring = new AbortController();
       const onCancel = () => acquiring.abort(cancelled.signal.reason);
       cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      const showGate = () => {
-        const { state, reopenAt } = gate.getSnapshot();
-        if (state !== 'open') update({ phase: 'waiting', nextAttemptAt: reopenAt });
-      };
-      const unsubscribe = gate.subscribe(showGate);
       expedite = () => {
         forceNext = true;
         acquiring.abort(EXPEDITE);
       };
       try {
-        const permit = gate.acquire({ signal: acquiring.signal, force });
-        showGate();
-        return await permit;
+        return await gate.acquire({
+          signal: acquiring.signal,
+          force,
+          onHold: (reopenAt) => update({ phase: 'waiting', nextAttemptAt: reopenAt }),
+        });
       } catch (reason) {
         if (reason !== EXPEDITE) throw reason;
       } finally {
         expedite = undefined;
-        unsubscribe();
         cancelled.signal.removeEventListener('abort', onCancel);
       }
     }

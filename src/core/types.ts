@@ -14,6 +14,8 @@ export type FailureKind =
   | 'not_found'
   | 'conflict'
   | 'request_too_large'
+  /** A setup mistake on the app's own server (the kit's handler says `x-claude-kit-error: not_configured`). */
+  | 'not_configured'
   | 'aborted'
   | 'unknown';
 
