@@ -2,7 +2,7 @@ import { systemClock, type Clock } from './clock.js';
 import { createListeners, type Subscribable } from './store.js';
 import type { ClaudeError } from './failure.js';
 import { createLine, type LineEntry } from './line.js';
-import { isPressure } from './rules.js';
+import { gateHoldFor, isPressure } from './rules.js';
 
 export interface GateOptions {
   /** The most attempts the app may have on the wire at once. Defaults to 8. */
@@ -182,7 +182,7 @@ export function createGate(options: GateOptions = {}): Gate {
     const now = clock.now();
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** streak);
     streak += 1;
-    const until = Math.max(outcome.retryAt ?? 0, now + (outcome.failure.retryAfterMs ?? 0), now + shortest);
+    const until = Math.max(outcome.retryAt ?? 0, now + gateHoldFor(outcome.failure.retryAfterMs), now + shortest);
     closures += 1;
     state = 'closed';
     reopenAt = until;

@@ -13,6 +13,7 @@ export const frenchMessages: ClaudeMessages = {
   offline: 'Vous êtes hors ligne. Nous reprendrons dès votre retour.',
   unavailable: 'Claude n’est pas disponible pour le moment.',
   spendLimited: 'Cette application a atteint sa limite d’utilisation.',
+  notConfigured: 'Cette application ne peut pas joindre Claude pour le moment — son serveur n’est pas configuré.',
   incidentHeadline: 'Claude connaît une perturbation de service.',
   incidentResolvedHeadline: 'Anthropic annonce la fin de la perturbation.',
   retryingIn: (seconds, locale) => `Nouvel essai dans ${formatWait(seconds, locale)}…`,

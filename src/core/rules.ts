@@ -75,3 +75,15 @@ export const isPressure = (kind: FailureKind): boolean => kind === 'overloaded' 
 export function isPressureAnswer(status: number, body = ''): boolean {
   return status === 529 || (status === 429 && !body.includes(SPEND_LIMIT_CODE));
 }
+
+/**
+ * The longest `retry-after` a gate holds everyone for: the default wait budget of overloaded and rate_limited. A
+ * longer one ends the request that met it (its policy gives up at once, `retryAfterMs` kept so the app can say when
+ * to come back) and holds the others only for the gate's usual window: each in turn meets the same answer, one probe
+ * at a time, and gives up too. Without this cap a proxy's "retry-after: 86400" would freeze every request for a day.
+ */
+export const LONGEST_GATE_HOLD_MS = 10 * 60_000;
+
+/** The part of a `retry-after` (ms) a gate honours: all of it up to {@link LONGEST_GATE_HOLD_MS}, else none. */
+export const gateHoldFor = (retryAfterMs: number | undefined): number =>
+  retryAfterMs !== undefined && retryAfterMs <= LONGEST_GATE_HOLD_MS ? retryAfterMs : 0;
