@@ -3,6 +3,7 @@ import { createDemandStore, type DemandStore, type DemandStoreOptions } from './
 import { ClaudeError, toClaudeError } from './failure.js';
 import { createGate, type Gate, type GateOptions } from './gate.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
+import { createQueryRegistry, type QueryRegistry } from './query-registry.js';
 import { createRetryer, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
 
@@ -28,6 +29,9 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
+/** One attempt of a request: must honour `signal`; `attempt` counts from 1. */
+export type AttemptFunction<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
+
 export interface RunOptions {
   signal?: AbortSignal;
 }
@@ -40,12 +44,14 @@ export interface ClaudeClient {
   readonly gate: Gate | undefined;
   readonly demand: DemandStore;
   readonly policy: RetryPolicy;
+  /** The retryer of each cached query in flight, by query id (what `useClaudeQuery` reads). */
+  readonly queries: QueryRegistry;
   /** Sends one Messages request with the kit's retries; the retryer is tracked by the demand summary. */
   send(request: MessageRequest, options?: RunOptions): Retryer<Message>;
   /** Streams one Messages request with the kit's retries, also of a stream that broke after its first token. */
   stream(request: MessageRequest, callbacks?: StreamOptions, options?: RunOptions): Retryer<Message>;
   /** Runs any attempt function under the kit's policy, gate and demand summary. */
-  run<T>(attempt: (signal: AbortSignal, attempt: number) => Promise<T>, options?: RunOptions): Retryer<T>;
+  run<T>(attemptFn: AttemptFunction<T>, options?: RunOptions): Retryer<T>;
   /** Cancels every request and stops every timer. The client stays usable. */
   dispose(): void;
 }
@@ -62,8 +68,8 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
   const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
 
-  function run<T>(attempt: (signal: AbortSignal, attempt: number) => Promise<T>, runOptions: RunOptions = {}): Retryer<T> {
-    const retryer = createRetryer({ run: attempt, policy, clock, online, gate, signal: runOptions.signal });
+  function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
+    const retryer = createRetryer({ run: attemptFn, policy, clock, online, gate, signal: runOptions.signal });
     demand.track(retryer as Retryer<unknown>);
     return retryer;
   }
@@ -72,6 +78,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     gate,
     demand,
     policy,
+    queries: createQueryRegistry(),
     run,
     send: (request, runOptions) => run((signal) => transport.send(request, signal), runOptions),
     stream(request, streamOptions = {}, runOptions) {

@@ -1,5 +1,6 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
+import type { AttemptFunction } from './client.js';
 import type { Gate, GatePermit } from './gate.js';
 import type { RetryPolicy } from './policy.js';
 import { createListeners, type Subscribable } from './store.js';
@@ -23,7 +24,7 @@ export interface RetrySnapshot {
 
 export interface RetryerOptions<T> {
   /** One attempt. Must honour the signal. `attempt` counts from 1. */
-  run: (signal: AbortSignal, attempt: number) => Promise<T>;
+  run: AttemptFunction<T>;
   policy: RetryPolicy;
   clock?: Clock;
   /** Attempts pause while offline and resume when back. Defaults to always online. */
