@@ -30,6 +30,7 @@ export default defineConfig(({ mode }) =>
               server: 'src/server/index.ts',
               testing: 'src/testing/index.ts',
               'testing-msw': 'src/testing/msw-entry.ts',
+              'messages-fr': 'src/core/messages-fr.ts',
             },
           },
           rolldownOptions: {

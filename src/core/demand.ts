@@ -232,6 +232,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     scheduleEscalation(level);
 
     const latest = gaveUp ?? episode?.latest;
+    const nextAt = level === 'normal' ? undefined : earliestNext();
     const calmAgain = snapshot.level === 'normal' ? snapshot : ending === 'answered' ? RECOVERED_DEMAND : NORMAL_DEMAND;
     const next: DemandSnapshot =
       level === 'normal'
@@ -239,7 +240,8 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
         : {
             level,
             since: episode?.since,
-            nextRetryAt: earliestNext(),
+            nextAttemptAt: nextAt,
+            nextRetryAt: nextAt,
             waiting: totals.troubled - totals.troubledSending,
             inFlight: totals.sending,
             retrying: totals.troubledSending > 0,

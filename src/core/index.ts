@@ -38,6 +38,8 @@ export {
 } from './transport.js';
 export { createClaudeClient, type ClaudeClient, type ClaudeClientOptions, type StreamOptions, type RunOptions, type AttemptFunction } from './client.js';
 export { createQueryRegistry, type QueryRegistry } from './query-registry.js';
+export { retryStateOf, IDLE_RETRY_STATE, type RetryState } from './retry-state.js';
+export { canRevive, offerRevive } from './revive.js';
 export { createIncidentWatch, type IncidentWatch, type IncidentWatchOptions } from './incident-watch.js';
 export { systemClock, alwaysOnline, type Clock, type OnlineSource } from './clock.js';
 export type { Subscribable } from './store.js';

@@ -27,7 +27,10 @@ export interface AnthropicStatusOptions {
  * trouble, not while the tab is hidden (React Query's default). An incident touching the Claude API puts the demand
  * summary at level `incident`, so the banner names it and links it; when it clears, it shows as resolved for a minute.
  */
-export function useAnthropicStatus(options: AnthropicStatusOptions = {}): UseQueryResult<StatusReport> & { incident?: StatusIncident } {
+/** React Query's result for the status report, and the incident the kit shows from it. */
+export type AnthropicStatusResult = UseQueryResult<StatusReport> & { incident?: StatusIncident };
+
+export function useAnthropicStatus(options: AnthropicStatusOptions = {}): AnthropicStatusResult {
   const { endpoint = '/api/status', intervalMs = 60_000, busyIntervalMs = 15_000, resolvedNoticeMs = 60_000, enabled = true } = options;
   const client = useClaudeClient();
   const { level } = useClaudeDemand();
