@@ -3,7 +3,6 @@ import { createDemandStore, type DemandStore, type DemandStoreOptions } from './
 import { ClaudeError, toClaudeError } from './failure.js';
 import { createGate, type Gate, type GateOptions } from './gate.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
-import { createQueryRegistry, type QueryRegistry } from './query-registry.js';
 import { createRetryer, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
 
@@ -44,8 +43,6 @@ export interface ClaudeClient {
   readonly gate: Gate | undefined;
   readonly demand: DemandStore;
   readonly policy: RetryPolicy;
-  /** The retryer of each cached query in flight, by query id (what `useClaudeQuery` reads). */
-  readonly queries: QueryRegistry;
   /** Sends one Messages request with the kit's retries; the retryer is tracked by the demand summary. */
   send(request: MessageRequest, options?: RunOptions): Retryer<Message>;
   /** Streams one Messages request with the kit's retries, also of a stream that broke after its first token. */
@@ -78,7 +75,6 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     gate,
     demand,
     policy,
-    queries: createQueryRegistry(),
     run,
     send: (request, runOptions) => run((signal) => transport.send(request, signal), runOptions),
     stream(request, streamOptions = {}, runOptions) {

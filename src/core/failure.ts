@@ -5,14 +5,8 @@ import { isRecord as isRec } from './util.js';
 
 export { parseRetryAfter, readHeader };
 
-const PLAIN_MESSAGE: Readonly<Record<FailureKind, string>> = {
-  overloaded: 'Claude is overloaded', rate_limited: 'Rate limited', spend_limited: 'Spend limit reached',
-  server_error: 'Server error', timeout: 'Request timed out', network: 'Network error', offline: 'Offline',
-  invalid_request: 'Invalid request', authentication: 'Authentication failed', billing: 'Billing problem',
-  permission: 'Permission denied', not_found: 'Not found', conflict: 'Conflict',
-  request_too_large: 'Request too large', aborted: 'Request aborted', unknown: 'Unknown error',
-  not_configured: "The app's server is not set up to reach Claude",
-};
+/** A developer's message when the input has none: the kind in words, e.g. "rate limited (HTTP 429)". */
+const plainMessage = (kind: FailureKind): string => kind.replace(/_/g, ' ');
 
 /** `retryable` defaults to the kind's usual answer (overloaded, rate_limited, server_error, timeout, network and
  * offline are retried); `midStream` to false. */
@@ -174,7 +168,7 @@ function build(input: unknown, context: ClaudeErrorContext): ClaudeError {
   // 401 fails the same way again; see rules.ts).
   if (shouldRetry === 'true' && !isNeverRetried(kind)) retryable = true;
   if (shouldRetry === 'false') retryable = false;
-  const plain = PLAIN_MESSAGE[kind] + (status === undefined ? '' : ` (HTTP ${status})`);
+  const plain = plainMessage(kind) + (status === undefined ? '' : ` (HTTP ${status})`);
   return new ClaudeError({
     kind,
     message: cleanText(facts.message) ?? plain,
@@ -199,7 +193,7 @@ export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}):
     return build(input, context);
   } catch (cause) {
     // A hostile input (throwing getters, a Proxy trap) or context: nothing trustworthy is left to read.
-    return new ClaudeError({ kind: 'unknown', message: PLAIN_MESSAGE.unknown, cause });
+    return new ClaudeError({ kind: 'unknown', message: plainMessage('unknown'), cause });
   }
 }
 

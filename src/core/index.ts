@@ -37,7 +37,7 @@ export {
   type StreamCallbacks,
 } from './transport.js';
 export { createClaudeClient, type ClaudeClient, type ClaudeClientOptions, type StreamOptions, type RunOptions, type AttemptFunction } from './client.js';
-export { createQueryRegistry, type QueryRegistry } from './query-registry.js';
+export { createQueryRegistry, queryRegistryOf, type QueryRegistry } from './query-registry.js';
 export { retryStateOf, IDLE_RETRY_STATE, type RetryState } from './retry-state.js';
 export { canRevive, offerRevive } from './revive.js';
 export { createIncidentWatch, type IncidentWatch, type IncidentWatchOptions } from './incident-watch.js';

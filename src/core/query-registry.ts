@@ -1,3 +1,4 @@
+import type { ClaudeClient } from './client.js';
 import type { Retryer } from './retryer.js';
 
 /**
@@ -43,4 +44,13 @@ export function createQueryRegistry(): QueryRegistry {
       };
     },
   };
+}
+
+const registries = new WeakMap<ClaudeClient, QueryRegistry>();
+
+/** The registry of one client, made on first use (so apps that never cache a query never ship or build one). */
+export function queryRegistryOf(client: ClaudeClient): QueryRegistry {
+  let registry = registries.get(client);
+  if (!registry) registries.set(client, (registry = createQueryRegistry()));
+  return registry;
 }

@@ -2,6 +2,7 @@ import { useQuery, type UseQueryOptions, type UseQueryResult } from '@tanstack/r
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import type { ClaudeError } from '../core/failure.js';
 import { hashRequest } from '../core/hash.js';
+import { queryRegistryOf } from '../core/query-registry.js';
 import { messageText, type Message, type MessageRequest } from '../core/transport.js';
 import { useClaudeClient } from './context.js';
 import { useRetryState, useRevivable, type RetryState } from './useRetryState.js';
@@ -27,7 +28,7 @@ export function useClaudeQuery(request: MessageRequest | null | undefined, optio
   const client = useClaudeClient();
   const key = useMemo(() => (request ? claudeQueryKey(request) : (['claude-overload-kit', 'message', null] as const)), [request]);
   const id = key[2] ?? '';
-  const { queries } = client;
+  const queries = queryRegistryOf(client);
   const subscribe = useCallback((listener: () => void) => queries.subscribe(id, listener), [queries, id]);
   const query = useQuery<Message, ClaudeError>({
     staleTime: Infinity,

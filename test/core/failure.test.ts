@@ -57,7 +57,7 @@ describe('readClaudeError', () => {
 
   it('gives a bare 529 a clean developer message', async () => {
     const error = await readClaudeError(new Response(null, { status: 529 }));
-    expect(error.message).toBe('Claude is overloaded (HTTP 529)');
+    expect(error.message).toBe('overloaded (HTTP 529)');
   });
 
   it('falls back to the status for JSON that is not an Anthropic error', async () => {
