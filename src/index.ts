@@ -6,6 +6,10 @@ import type { ClaudeMessages } from './core/messages.js';
 export * from './core/index.js';
 export * from './react/index.js';
 export * from './components/index.js';
+
+export * from './core/index.js';
+export * from './react/index.js';
+export * from './components/index.js';
 // The words, and what a translator needs to write them in another language from outside the package.
 export {
   defaultMessages,

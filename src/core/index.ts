@@ -42,6 +42,18 @@ export { retryStateOf, IDLE_RETRY_STATE, type RetryState } from './retry-state.j
 export { canRevive, offerRevive } from './revive.js';
 export { createIncidentWatch, type IncidentWatch, type IncidentWatchOptions } from './incident-watch.js';
 export { systemClock, alwaysOnline, type Clock, type OnlineSource } from './clock.js';
+// The words, framework-free, and what a translator needs to write them in another language from outside the package.
+export {
+  defaultMessages,
+  mergeMessages,
+  formatWait,
+  plural,
+  headlineFor,
+  escalationFor,
+  incidentText,
+  describeIncidentStatus,
+  type ClaudeMessages,
+} from './messages.js';
 export type { Subscribable } from './store.js';
 export type { FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident } from './types.js';
 export type { StatusReport, StatusSummary, StatusPageIncident, StatusIndicator } from './status-page.js';
