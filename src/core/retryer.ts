@@ -46,7 +46,6 @@ export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   markResponding(): void;
 }
 
-const EXPEDITE = Symbol('retry now');
 const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'The request was cancelled.', retryable: false });
 
 /**
@@ -111,28 +110,19 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   async function waitForPermit(): Promise<GatePermit | undefined> {
     const gate = options.gate;
     if (!gate) return undefined;
-    for (;;) {
-      const force = forceNext;
-      forceNext = false;
-      const acquiring = new AbortController();
-      const onCancel = () => acquiring.abort(cancelled.signal.reason);
-      cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      expedite = () => {
-        forceNext = true;
-        acquiring.abort(EXPEDITE);
-      };
-      try {
-        return await gate.acquire({
-          signal: acquiring.signal,
-          force,
-          onHold: (reopenAt) => update({ phase: 'waiting', nextAttemptAt: reopenAt }),
-        });
-      } catch (reason) {
-        if (reason !== EXPEDITE) throw reason;
-      } finally {
-        expedite = undefined;
-        cancelled.signal.removeEventListener('abort', onCancel);
-      }
+    const force = forceNext;
+    forceNext = false;
+    const ticket: { expedite?: () => void } = {};
+    expedite = () => ticket.expedite?.();
+    try {
+      return await gate.acquire({
+        signal: cancelled.signal,
+        force,
+        onHold: (reopenAt) => update({ phase: 'waiting', nextAttemptAt: reopenAt }),
+        ticket,
+      });
+    } finally {
+      expedite = undefined;
     }
   }
 
