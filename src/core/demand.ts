@@ -3,6 +3,7 @@ import type { ClaudeError } from './failure.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import { createListeners, type Subscribable } from './store.js';
 import { createMinHeap } from './min-heap.js';
+import { leavesUnavailable } from './rules.js';
 import type { DemandLevel, DemandSnapshot, EscalationStage, StatusIncident } from './types.js';
 
 export interface EscalationOptions {
@@ -325,7 +326,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
           if (phase === 'succeeded' || s.responding) ending = 'answered';
           else if (phase === 'failed') ending = 'stopped';
         }
-        if (phase === 'failed' && failure && revealsGivingUp(failure)) gaveUp = failure;
+        if (phase === 'failed' && failure && leavesUnavailable(failure.kind, failure.retryable)) gaveUp = failure;
         if (phase === 'succeeded' || phase === 'failed') untrack(retryer);
         else refresh(share, s);
         invalidate();
@@ -373,16 +374,6 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
       stopOnline = undefined;
     },
   };
-}
-
-/**
- * A failure the summary keeps showing after its request stopped: one that waiting might have cured (the kit gave
- * up on it), the spend limit, and a setup mistake on the app's server — all things the person should be told of,
- * unlike a cancel or an app error.
- */
-function revealsGivingUp(failure: ClaudeError): boolean {
-  return failure.kind !== 'aborted'
-    && (failure.retryable || failure.kind === 'spend_limited' || failure.kind === 'not_configured');
 }
 
 /**

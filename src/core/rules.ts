@@ -63,6 +63,16 @@ const NEVER: readonly FailureKind[] = [
 ];
 
 export const isRetryableByDefault = (kind: FailureKind): boolean => RETRYABLE.includes(kind);
+
+/**
+ * Kinds the demand summary keeps showing (level `unavailable`) after their request stopped although it was not
+ * retryable: the person should be told of them, unlike a cancel or an app error the app handles itself.
+ */
+const SHOWN_AFTER_STOPPING: readonly FailureKind[] = ['spend_limited', 'not_configured'];
+
+/** Whether a failure that ended its request leaves the app `unavailable`: one the kit gave up on, or one above. */
+export const leavesUnavailable = (kind: FailureKind, retryable: boolean): boolean =>
+  kind !== 'aborted' && (retryable || SHOWN_AFTER_STOPPING.includes(kind));
 export const isNeverRetried = (kind: FailureKind): boolean => NEVER.includes(kind);
 
 /**
