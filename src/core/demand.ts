@@ -165,9 +165,15 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     if (share.rateLimited) totals.rateLimited += sign;
   }
 
+  /** A request that leaves the episode takes its failure out of the headline (another waiting one's is no older). */
+  function forget(share: Share): void {
+    if (episode && share.troubled && share.failure === episode.latest) episode.latest = undefined;
+  }
+
   function refresh(share: Share, s: RetrySnapshot): void {
-    add(share, -1);
     const troubled = isTroubled(s);
+    if (!troubled) forget(share);
+    add(share, -1);
     share.troubled = troubled;
     share.paused = s.phase === 'paused';
     share.sending = s.phase === 'sending';
@@ -299,6 +305,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   function untrack(retryer: Retryer<unknown>): void {
     const share = tracked.get(retryer);
     if (!share) return;
+    forget(share);
     share.unsubscribe();
     add(share, -1);
     share.troubled = false;

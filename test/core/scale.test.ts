@@ -110,3 +110,29 @@ describe('createLine', () => {
     expect(line.size).toBe(0);
   });
 });
+
+describe('the demand summary’s headline cause', () => {
+  it('names the failure of a request still waiting, not of one that was answered since', async () => {
+    const { createDemandStore } = await import('../../src/core/demand.js');
+    const { createRetryer } = await import('../../src/core/retryer.js');
+    const { createRetryPolicy } = await import('../../src/core/policy.js');
+    const { ClaudeError } = await import('../../src/core/failure.js');
+    const policy = createRetryPolicy({ random: () => 0.5 });
+    const store = createDemandStore();
+    const waiting = createRetryer({ run: () => Promise.reject(overloaded()), policy });
+    store.track(waiting as never);
+    await vi.advanceTimersByTimeAsync(0);
+    const flaky = createRetryer({
+      run: (_s, attempt) => (attempt === 1 ? Promise.reject(new ClaudeError({ kind: 'server_error', status: 502, message: 'x' })) : Promise.resolve('ok')),
+      policy,
+    });
+    store.track(flaky as never);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().lastFailureKind).toBe('server_error');
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(flaky.getSnapshot().phase).toBe('succeeded');
+    expect(store.getSnapshot().level).toBe('busy');
+    expect(store.getSnapshot().lastFailureKind).not.toBe('server_error');
+    waiting.cancel();
+  });
+});
