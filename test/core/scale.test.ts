@@ -119,7 +119,7 @@ describe('the demand summary’s headline cause', () => {
     const { ClaudeError } = await import('../../src/core/failure.js');
     const policy = createRetryPolicy({ random: () => 0.5 });
     const store = createDemandStore();
-    const waiting = createRetryer({ run: () => Promise.reject(overloaded()), policy });
+    const waiting = createRetryer({ run: () => Promise.reject(overloaded({ retryAfterMs: 60_000 })), policy });
     store.track(waiting as never);
     await vi.advanceTimersByTimeAsync(0);
     const flaky = createRetryer({
