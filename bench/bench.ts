@@ -2,19 +2,18 @@ import { renderChart } from './chart.js';
 import { KIT, toReport, type BenchReport } from './report.js';
 import { createWorkload, type Scenario } from './scenario.js';
 import { simulate, type RunResult } from './simulate.js';
-import { kitThroughHandler, oneStore, oneStorePerApp, type KitOptions, type Layout } from './kit.js';
-import { ideal, PEERS, sharedGateKit, type Strategy } from './strategies.js';
+import { kitThroughHandler, oneStore, oneStorePerApp, sharedStore, storePerInstance, type KitOptions } from './kit.js';
+import { ideal, PEERS, type Strategy } from './strategies.js';
 
 /** The kit's rows for a scenario: always the shipped path, browser → handler store → Claude. */
 function kitRows(scenario: Scenario, options: KitOptions = {}): Strategy[] {
   if (scenario.name === 'browser-tabs') return [kitThroughHandler(oneStore, options)];
   if (scenario.name !== 'fleet') return [kitThroughHandler(oneStorePerApp, options)];
   // fleet: `apps` instances of one backend behind a load balancer; users land on any of them.
-  const perInstance = (apps: number): Layout => ({ stores: apps, storeOf: (app) => app });
   const name = options.name ?? KIT;
   return [
-    sharedGateKit(scenario.apps, { ...options, name: `${name} (shared gate, stand-in)` }),
-    kitThroughHandler(perInstance, { ...options, name: `${name} (store per instance)` }),
+    kitThroughHandler(sharedStore, { ...options, name: `${name} (shared store)` }),
+    kitThroughHandler(storePerInstance, { ...options, name: `${name} (store per instance)` }),
   ];
 }
 

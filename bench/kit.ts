@@ -2,8 +2,10 @@ import { ClaudeError } from '../src/core/failure.js';
 import { createGate, type GateOptions } from '../src/core/gate.js';
 import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.js';
 import { createRetryer } from '../src/core/retryer.js';
-import { createMemoryStore } from '../src/server/store/memory.js';
-import { isRefusal, type ClaudeStore } from '../src/server/store/types.js';
+import { createMemoryStore, type MemoryStoreOptions } from '../src/server/store/memory.js';
+import { holdForClaude } from '../src/server/admission/hold.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
+import type { ClaudeStore, UpstreamResult } from '../src/server/store/types.js';
 import type { SimulatedClaude } from './claude.js';
 import type { Strategy } from './strategies.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -13,6 +15,10 @@ export interface KitOptions {
   policy?: RetryPolicyOptions;
   /** The browser's gate, one per tab. */
   gate?: Omit<GateOptions, 'clock'>;
+  /** The handler's line (the memory store's `line` option). */
+  line?: MemoryStoreOptions['line'];
+  /** The handler's hold budget. Defaults to the handler's. */
+  holdMs?: number;
 }
 
 /** Which backend instance (store) serves a session of `app`: several instances may share one store. */
@@ -20,28 +26,39 @@ export type Layout = { stores: number; storeOf(app: number): number };
 
 const handlerShedRetryAfterMs = 2_000;
 const noop = () => {};
+const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
+
+/** What the browser's transport keeps between attempts of one request: the ticket the handler gave it. */
+interface Place {
+  ticket?: string;
+}
 
 /**
- * One call from a browser to the app's backend: the shipped store admits it (or refuses it, which the handler turns
- * into a 529 with retry-after), then the backend calls Claude once and passes Claude's answer through.
+ * One call from a browser to the app's backend, as the handler makes it: the request waits in the store's line and
+ * calls Claude; Claude's refusals send it back to its place until its hold budget is spent; then it is answered 529
+ * with retry-after and a ticket, which the browser's next attempt echoes.
  */
-async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceMs: number, signal: AbortSignal): Promise<void> {
-  const admission = await store.admit(signal);
-  if (isRefusal(admission)) {
-    if (admission.refused === 'aborted') throw new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
+async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceMs: number, signal: AbortSignal,
+  clock: VirtualClock, place: Place, holdMs: number): Promise<void> {
+  const held = await holdForClaude(store, signal, async () => {
+    try {
+      await claude.send(signal, serviceMs);
+      return { response: undefined as unknown, result: { status: 200, pressure: false } satisfies UpstreamResult };
+    } catch (error) {
+      const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
+      return { response: error, result: { status, pressure: status === 529 || status === 429 } };
+    }
+  }, { deadlineAt: clock.now() + holdMs, requeue: holdMs > 0, ticket: place.ticket });
+  if ('refused' in held) {
+    if (held.refused === 'aborted') throw aborted();
+    place.ticket = held.ticket;
     throw new ClaudeError({
-      kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Shed by the handler',
-      retryAfterMs: admission.retryAfterMs ?? handlerShedRetryAfterMs,
+      kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Waiting in line',
+      retryAfterMs: held.retryAfterMs ?? handlerShedRetryAfterMs,
     });
   }
-  try {
-    await claude.send(signal, serviceMs);
-    await admission.release({ status: 200 });
-  } catch (error) {
-    const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
-    await admission.release({ status, pressure: status === 529 || status === 429 });
-    throw error;
-  }
+  await held.permit.release(held.result);
+  if (held.response !== undefined) throw held.response;
 }
 
 /**
@@ -55,9 +72,9 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
     setup(clock: VirtualClock, claude, run) {
       const { stores: count, storeOf } = layout(run.scenario.apps);
       const stores = Array.from({ length: count }, () => {
-        const store = createMemoryStore();
+        const store = createMemoryStore({ line: options.line });
         store.attach({
-          maxConcurrency: 32, maxQueue: 64, queueTimeoutMs: 30_000, clock,
+          maxConcurrency: DEFAULT_INITIAL_LIMIT, maxQueue: DEFAULT_MAX_QUEUE, queueTimeoutMs: DEFAULT_HOLD_MS, clock,
           logger: { warn: noop }, run: () => Promise.reject(new Error('no job queue in the bench')),
         });
         return store;
@@ -71,10 +88,11 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
         let gate = tabs.get(key);
         if (!gate) tabs.set(key, (gate = createGate({ ...options.gate, clock })));
         const store = stores[storeOf(app)]!;
+        const place: Place = {};
         const retryer = createRetryer({
           run: (attempt) => {
             run.browserRequests += 1;
-            return callBackend(store, claude, serviceMs, attempt);
+            return callBackend(store, claude, serviceMs, attempt, clock, place, options.holdMs ?? DEFAULT_HOLD_MS);
           },
           policy, clock, gate, signal,
         });
@@ -87,3 +105,7 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
 /** Each app is its own backend (backends, exogenous), all of them one backend (tabs), or a fleet sharing one store. */
 export const oneStorePerApp = (apps: number): Layout => ({ stores: apps, storeOf: (app) => app });
 export const oneStore = (): Layout => ({ stores: 1, storeOf: () => 0 });
+/** A fleet sharing one store (what the Redis store's port of the same line does). */
+export const sharedStore = oneStore;
+/** A fleet where each instance keeps its own memory store. */
+export const storePerInstance = oneStorePerApp;

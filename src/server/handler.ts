@@ -10,11 +10,14 @@ import { corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
 import { relayMessage, relayStream, upstreamErrorResponse } from './relay.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
+import { lineHintHeaders, lineRequestOf } from './admission/hints.js';
+import { holdForClaude, type Attempt } from './admission/hold.js';
 import { cacheKeyOf, isCacheable } from './store/cache-key.js';
 import { createMemoryStore } from './store/memory.js';
 import { fromStored, resultOf, toStored } from './store/answers.js';
 import { consoleLogger, isRefusal } from './store/types.js';
-import type { ClaudeStore, Permit, Refusal, StoreLogger } from './store/types.js';
+import type { ClaudeStore, Refusal, StoreLogger } from './store/types.js';
 import { validateMessagesRequest } from './validate.js';
 import type { MessagesParams } from './validate.js';
 
@@ -41,13 +44,22 @@ export interface ClaudeHandlerOptions {
   maxTokensOverCap?: 'reject' | 'clamp';
   /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
   maxBodyBytes?: number;
-  /** Upstream calls (streams included, until they end) at once. Defaults to 32. */
+  /**
+   * Upstream calls (streams included, until they end) at once, to start with: the default store's line adapts it to
+   * what Claude takes, without a ceiling (set `createMemoryStore({ line: { limit: { max } } })` for one). Defaults to 32.
+   */
   maxConcurrency?: number;
-  /** Requests waiting for a slot; one more gets 529 overloaded_error with retry-after. Defaults to 64. */
+  /** Requests waiting in line; one more gets 529 overloaded_error with retry-after and a ticket. Defaults to 1000. */
   maxQueue?: number;
-  /** How long a request may wait in the queue before it gets the same 529. Defaults to 30 000 ms. */
+  /**
+   * How long a request may wait in line, Claude's own 529s and rate-limit 429s included (the request goes back to
+   * its place instead of back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
+   * Keep it under the platform's request time limit. 0 passes Claude's refusals through at once. Defaults to 25 000 ms.
+   */
+  holdMs?: number;
+  /** How long a request may wait for its first turn in line. Defaults to `holdMs` (25 000 ms when that is 0). */
   queueTimeoutMs?: number;
-  /** `retry-after` (seconds) on the handler's own 529s. Defaults to 2. */
+  /** `retry-after` (seconds) on the handler's own 529s when the store has no estimate. Defaults to 2. */
   shedRetryAfterSeconds?: number;
   /**
    * The app's own auth, run before the body is read. Return false to answer 401 authentication_error, or a Response
@@ -56,8 +68,8 @@ export interface ClaudeHandlerOptions {
   authorize?: (request: Request) => boolean | Response | void | Promise<boolean | Response | void>;
   /** Cross-origin access. Defaults to none: no CORS headers, and OPTIONS is answered 405. */
   cors?: CorsOptions;
-  /** Timers for the queue timeout. Defaults to the real clock. */
-  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /** Timers and time for the line (waits, closed windows, tickets). Defaults to the real clock; `now` to Date.now. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
   /**
    * Where the gate, the slots, the queue and the cache live. Defaults to `createMemoryStore()` (this process only);
    * `createRedisStore({ url })` shares them with every instance of the backend. A store serves one handler.
@@ -99,23 +111,26 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     maxTokensOverCap: options.maxTokensOverCap ?? 'reject',
   } as const;
   let shed = 0;
+  const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
+  const waitMs = options.queueTimeoutMs ?? (holdMs > 0 ? holdMs : DEFAULT_HOLD_MS);
+  const now = () => options.clock?.now?.() ?? Date.now();
 
-  /** A stream's slot is held until its last byte is relayed; its outcome is Claude's first status. */
-  async function callUpstream(params: MessagesParams, signal: AbortSignal, permit: Permit): Promise<Response> {
+  /**
+   * One upstream call through a permit, not yet released: a non-streamed answer whole, or a stream's headers (its
+   * body not read yet, so a 529 before the first byte can still wait in line again).
+   */
+  async function attemptUpstream(params: MessagesParams, signal: AbortSignal): Promise<Attempt<{ response: Response; stream?: Response }>> {
     if (!params.stream) {
       const response = await answerOnce(params, signal);
-      await permit.release(await resultOf(response));
-      return response;
+      return { response: { response }, result: await resultOf(response) };
     }
-    let upstream: Response;
     try {
-      upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
+      const upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
+      return { response: { response: upstream, stream: upstream }, result: { status: upstream.status, pressure: false } };
     } catch (error) {
       const response = upstreamErrorResponse(error, apiKey);
-      await permit.release(await resultOf(response));
-      return response;
+      return { response: { response }, result: await resultOf(response) };
     }
-    return relayStream(upstream, signal, () => permit.release({ status: upstream.status }));
   }
 
   /** One non-streamed call, answered whatever happens (errors become Anthropic-shaped responses). */
@@ -129,23 +144,25 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   }
 
   store.attach({
-    maxConcurrency: options.maxConcurrency ?? 32,
-    maxQueue: options.maxQueue ?? 64,
-    queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+    maxConcurrency: options.maxConcurrency ?? DEFAULT_INITIAL_LIMIT,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    queueTimeoutMs: waitMs,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? consoleLogger,
     run: async (params, signal) => toStored(await answerOnce(params as MessagesParams, signal)),
   });
 
-  function refused(refusal: Refusal): Response {
+  function refused(refusal: Refusal, hints = false): Response {
     if (refusal.refused === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     shed += 1;
     const seconds = refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
-    return overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+    const response = overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+    for (const [name, value] of Object.entries(lineHintHeaders(refusal, hints))) response.headers.set(name, value);
+    return response;
   }
 
   /** Cache, queue or direct call, in that order; streams only ever take the direct call. */
-  async function answer(params: MessagesParams, signal: AbortSignal): Promise<{ response: Response; via?: string }> {
+  async function answer(params: MessagesParams, signal: AbortSignal, line: { hints: boolean; ticket?: string } = { hints: false }): Promise<{ response: Response; via?: string }> {
     const cacheKey = !params.stream && store.cache ? cacheKeyOf(params) : undefined;
     if (cacheKey !== undefined) {
       const hit = await store.cache?.get(cacheKey);
@@ -159,10 +176,18 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       response = fromStored(done.answer);
       via = done.via;
     } else {
-      const admission = await store.admit(signal);
-      if (isRefusal(admission)) return { response: refused(admission), via: admission.via };
-      response = await callUpstream(params, signal, admission);
-      via = admission.via;
+      // Claude's 529s before the first byte send the request back to its place in line, up to `holdMs`.
+      const deadlineAt = now() + Math.max(holdMs, waitMs);
+      const held = await holdForClaude(store, signal, () => attemptUpstream(params, signal),
+        { deadlineAt, requeue: holdMs > 0, ticket: line.ticket });
+      if (isRefusal(held)) return { response: refused(held, line.hints), via: held.via };
+      const { permit, result, response: { response: answered, stream } } = held;
+      if (stream) response = relayStream(stream, signal, () => permit.release({ status: stream.status }));
+      else {
+        await permit.release(result);
+        response = answered;
+      }
+      via = permit.via;
     }
     if (cacheKey !== undefined && isCacheable(response.status)) {
       await store.cache?.set(cacheKey, await toStored(response.clone()));
@@ -184,7 +209,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const checked = await validateMessagesRequest(request, limits);
     if (!checked.ok) return errorResponse(checked.status, checked.type, checked.message);
 
-    const { response, via } = await answer(checked.params, request.signal);
+    const { response, via } = await answer(checked.params, request.signal, lineRequestOf(request));
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {
       response.headers.set('x-claude-kit-store', via);
