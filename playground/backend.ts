@@ -20,7 +20,8 @@ export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin
   const client = apiKey
     ? new Anthropic({ apiKey, maxRetries: 0 })
     : new Anthropic({ apiKey: 'simulator', baseURL: 'http://simulator.invalid', maxRetries: 0, fetch: simulator!.fetch });
-  const claude = createClaudeHandler({ client, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024 });
+  // A short hold: the playground shows the browser's side of an overload within seconds, not after the default 25 s.
+  const claude = createClaudeHandler({ client, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024, holdMs: 5_000 });
   // The status route reads the real status page with a key, and a simulated one (with an incident switch) without.
   const statusPage = apiKey ? undefined : createStatusPageSimulator();
   const status = createStatusHandler(statusPage ? { fetch: () => statusPage.fetch(), ttlMs: 0 } : {});

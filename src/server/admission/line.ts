@@ -7,7 +7,8 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
-import { createAdaptiveLimit, type AdaptiveLimitOptions, type SentCall } from './limit.js';
+import { createLineControl, type LineState } from './control.js';
+import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
 import { createTickets } from './tickets.js';
 
@@ -60,7 +61,7 @@ export interface JoinOptions {
   deadlineAt?: number;
 }
 
-export type LineState = 'open' | 'closed' | 'probing';
+export type { LineState } from './control.js';
 
 export interface LineStats {
   active: number;
@@ -86,20 +87,14 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLine {
   const { clock } = options;
-  const limit = createAdaptiveLimit(options.limit);
+  const control = createLineControl(options);
   const maxQueue = options.maxQueue ?? 1000;
-  const minClosedMs = options.minClosedMs ?? 1000;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
+  const maxClosedMs = Math.max(options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000);
   const acceptAfterMs = options.acceptAfterMs ?? 1500;
   const tickets = createTickets(maxQueue * 4, options.newTicket);
   const line = createOrderHeap<Waiter>();
   let nextOrder = 0;
-  let inFlight = 0;
-  let state: LineState = 'open';
-  let probeOut = false;
-  let streak = 0;
   let windowTimer: unknown;
-  let reopenAt = 0;
   // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
   let rate = 0;
   let rateAt = clock.now();
@@ -112,7 +107,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   function expectedWaitMs(ahead: number): number {
     const now = clock.now();
     const current = rate * Math.exp(-(now - rateAt) / RATE_WINDOW_MS);
-    const closed = state === 'closed' ? Math.max(0, reopenAt - now) : 0;
+    const closed = control.state === 'closed' ? Math.max(0, control.reopenAt - now) : 0;
     const flowing = current > 0 ? (ahead + 1) / current : maxClosedMs;
     return Math.round(closed + flowing);
   }
@@ -125,23 +120,17 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     return { refused, retryAfterMs, expectedWaitMs: expected, ahead, ticket };
   }
 
-  function close(retryAfterMs: number | undefined): void {
-    const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
-    streak += 1;
-    state = 'closed';
-    reopenAt = clock.now() + ms;
-    clock.clearTimeout(windowTimer);
+  /** Wakes the line when the closed window ends, so the probe goes without waiting for another event. */
+  function wakeAtReopen(): void {
+    if (windowTimer !== undefined) return;
     windowTimer = clock.setTimeout(() => {
       windowTimer = undefined;
-      state = 'probing';
       pump();
-    }, ms);
+    }, Math.max(0, control.reopenAt - clock.now()));
   }
 
   function grant(waiter: Waiter, probe: boolean): void {
-    inFlight += 1;
-    if (probe) probeOut = true;
-    const sent: SentCall = limit.sent(inFlight);
+    const call = control.send(probe);
     let accepted = false;
     let released = false;
     const accept = () => {
@@ -149,11 +138,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       accepted = true;
       const now = clock.now();
       tookOne(now);
-      limit.accepted(sent, line.size > 0, now);
-      if (probe && state === 'probing') {
-        state = 'open';
-        streak = 0;
-      }
+      control.accepted(call, line.size > 0, now);
       pump();
     };
     const graceTimer = clock.setTimeout(accept, acceptAfterMs);
@@ -162,15 +147,18 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       release(result) {
         if (released) return;
         released = true;
-        inFlight -= 1;
         clock.clearTimeout(graceTimer);
-        if (probe) probeOut = false;
+        control.finish(call);
         const status = result?.status ?? 200;
         const pressure = result?.pressure ?? (status === 529 || status === 429);
         if (pressure) {
-          const verdict = limit.refused(sent, clock.now());
-          if (verdict === 'cut') close(result?.retryAfterMs);
-          else if (verdict === 'not-ours' && probe && state === 'probing') state = 'open';
+          const before = control.reopenAt;
+          control.refused(call, clock.now(), result?.retryAfterMs);
+          // A new window: the old wake-up time is wrong now.
+          if (control.reopenAt !== before) {
+            clock.clearTimeout(windowTimer);
+            windowTimer = undefined;
+          }
         } else if (status >= 200 && status < 300) {
           accept();
         }
@@ -180,11 +168,16 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   function pump(): void {
-    while (state !== 'closed' && inFlight < limit.value && !(state === 'probing' && probeOut)) {
+    for (;;) {
+      const turn = control.turn(clock.now());
+      if (turn === 'wait') {
+        if (control.state === 'closed' && line.size > 0) wakeAtReopen();
+        return;
+      }
       const next = line.shift();
       if (!next) return;
       next.gone = true;
-      grant(next, state === 'probing');
+      grant(next, turn === 'probe');
     }
   }
 
@@ -238,7 +231,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   return {
     join,
-    stats: () => ({ active: inFlight, queued: line.size, limit: limit.value, state }),
+    stats: () => ({ active: control.inFlight, queued: line.size, limit: control.limit, state: control.state }),
     dispose() {
       clock.clearTimeout(windowTimer);
       windowTimer = undefined;
