@@ -19,6 +19,8 @@ export type LineState = 'open' | 'closed' | 'probing';
 /** A call on the wire: what the limit needs, and whether it is the probe. */
 export interface ControlCall extends SentCall {
   readonly probe: boolean;
+  /** Which probe it is: an old probe still on the wire (a long answer) must not stand for a later window's. */
+  readonly probeId: number;
 }
 
 export interface LineControl {
@@ -46,43 +48,52 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
   let state: LineState = 'open';
   let reopenAt = 0;
   let streak = 0;
-  let probeOut = false;
+  // The current window's probe: 0 when none is out. A probe stops being "out" once Claude has answered it either way.
+  let probeOut = 0;
+  let probes = 0;
   let inFlight = 0;
+  const isCurrentProbe = (call: ControlCall) => call.probe && call.probeId === probeOut;
 
   return {
     turn(now) {
       if (state === 'closed' && now >= reopenAt) state = 'probing';
       if (state === 'closed' || inFlight >= limit.value) return 'wait';
-      if (state === 'probing') return probeOut ? 'wait' : 'probe';
+      if (state === 'probing') return probeOut !== 0 ? 'wait' : 'probe';
       return 'go';
     },
     send(probe) {
       inFlight += 1;
-      if (probe) probeOut = true;
-      return { ...limit.sent(inFlight), probe };
+      const probeId = probe ? ++probes : 0;
+      if (probe) probeOut = probeId;
+      return { ...limit.sent(inFlight), probe, probeId };
     },
     accepted(call, binding, now) {
       limit.accepted(call, binding, now);
-      if (call.probe && state === 'probing') {
-        state = 'open';
-        streak = 0;
+      if (isCurrentProbe(call)) {
+        probeOut = 0;
+        if (state === 'probing') {
+          state = 'open';
+          streak = 0;
+        }
       }
     },
     refused(call, now, retryAfterMs) {
       const verdict = limit.refused(call, now);
+      const wasProbe = isCurrentProbe(call);
+      if (wasProbe) probeOut = 0;
       if (verdict === 'cut') {
         const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
         streak += 1;
         state = 'closed';
         reopenAt = now + ms;
-      } else if (verdict === 'not-ours' && call.probe && state === 'probing') {
+      } else if (verdict === 'not-ours' && wasProbe && state === 'probing') {
         state = 'open';
       }
       return verdict;
     },
     finish(call) {
       inFlight -= 1;
-      if (call.probe) probeOut = false;
+      if (isCurrentProbe(call)) probeOut = 0;
     },
     get state() {
       return state;

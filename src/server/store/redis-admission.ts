@@ -16,8 +16,9 @@ import type { RefusalVerdict } from '../admission/limit.js';
 /**
  * KEYS: state hash, evidence list, recent list.
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
- * then per op — send: probe; accepted: level, epoch, probe, binding; refused: level, epoch, probe, retryAfterMs (-1 =
- * none); finish: probe. → turn: 'go' | 'probe' | 'wait'; send: {level, epoch}; refused: verdict; others: 'ok'.
+ * then per op — send: probe; accepted: level, epoch, probeId, binding; refused: level, epoch, probeId, retryAfterMs
+ * (-1 = none); finish: probeId (0 = not a probe). → turn: 'go' | 'probe' | 'wait'; send: {level, epoch, probeId};
+ * refused: verdict; others: 'ok'.
  */
 export const LINE_CONTROL = `
 local op = ARGV[1]
@@ -52,6 +53,7 @@ local state = num('state', 0) -- 0 open, 1 closed, 2 probing
 local reopenAt = num('reopenAt', 0)
 local streak = num('streak', 0)
 local probeOut = num('probeOut', 0)
+local probes = num('probes', 0)
 local inFlight = num('inFlight', 0)
 local since = num('since', 0)
 local inARow = num('inARow', 0)
@@ -61,7 +63,7 @@ local value = math.max(1, math.floor(limit))
 
 local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
-  put('probeOut', probeOut) put('inFlight', inFlight) put('since', since) put('inARow', inARow)
+  put('probeOut', probeOut) put('probes', probes) put('inFlight', inFlight) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs)
   for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ttl) end
 end
@@ -83,14 +85,15 @@ local result = 'ok'
 if op == 'turn' then
   if state == 1 and now >= reopenAt then state = 2 end
   if state == 1 or inFlight >= value then result = 'wait'
-  elseif state == 2 then if probeOut == 1 then result = 'wait' else result = 'probe' end
+  elseif state == 2 then if probeOut ~= 0 then result = 'wait' else result = 'probe' end
   else result = 'go' end
 elseif op == 'send' then
   inFlight = inFlight + 1
-  if ARGV[11] == '1' then probeOut = 1 end
-  result = {inFlight, epoch}
+  local probeId = 0
+  if ARGV[11] == '1' then probes = probes + 1; probeId = probes; probeOut = probeId end
+  result = {inFlight, epoch, probeId}
 elseif op == 'accepted' then
-  local level, probe, binding = tonumber(ARGV[11]), ARGV[13] == '1', ARGV[14] == '1'
+  local level, probeId, binding = tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[14] == '1'
   remember(false)
   while true do
     local back = redis.call('LINDEX', EV, -1)
@@ -106,9 +109,14 @@ elseif op == 'accepted' then
     if since > limit then step = 1 else step = 1 / limit end
     limit = math.min(maxL, limit + step)
   end
-  if probe and state == 2 then state = 0; streak = 0 end
+  if probeId ~= 0 and probeId == probeOut then
+    probeOut = 0
+    if state == 2 then state = 0; streak = 0 end
+  end
 elseif op == 'refused' then
-  local level, callEpoch, probe, retryAfter = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13] == '1', tonumber(ARGV[14])
+  local level, callEpoch, probeId, retryAfter = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
+  local wasProbe = probeId ~= 0 and probeId == probeOut
+  if wasProbe then probeOut = 0 end
   remember(true)
   local n = redis.call('LLEN', RC)
   local flooded = inARow >= 4 or (n >= 8 and refusedN / n >= 0.9)
@@ -138,12 +146,13 @@ elseif op == 'refused' then
     streak = streak + 1
     state = 1
     reopenAt = now + ms
-  elseif result == 'not-ours' and probe and state == 2 then
+  elseif result == 'not-ours' and wasProbe and state == 2 then
     state = 0
   end
 elseif op == 'finish' then
   inFlight = inFlight - 1
-  if ARGV[11] == '1' then probeOut = 0 end
+  local probeId = tonumber(ARGV[11])
+  if probeId ~= 0 and probeId == probeOut then probeOut = 0 end
 elseif op == 'snapshot' then
   local names = {'open', 'closed', 'probing'}
   return {names[state + 1], string.format('%.17g', reopenAt), math.max(1, math.floor(limit)), inFlight}
@@ -156,6 +165,7 @@ export interface RedisLineCall {
   level: number;
   epoch: number;
   probe: boolean;
+  probeId: number;
 }
 
 export interface RedisLineControl {
@@ -185,16 +195,16 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Li
   return {
     turn: async (now) => (await run('turn', now)) as 'go' | 'probe' | 'wait',
     async send(probe) {
-      const [level, epoch] = (await run('send', undefined, flag(probe))) as [number, number];
-      return { level, epoch, probe };
+      const [level, epoch, probeId] = (await run('send', undefined, flag(probe))) as [number, number, number];
+      return { level, epoch, probe, probeId };
     },
     async accepted(call, binding, now) {
-      await run('accepted', now, call.level, call.epoch, flag(call.probe), flag(binding));
+      await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding));
     },
     refused: async (call, now, retryAfterMs) =>
-      (await run('refused', now, call.level, call.epoch, flag(call.probe), retryAfterMs ?? -1)) as RefusalVerdict,
+      (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1)) as RefusalVerdict,
     async finish(call) {
-      await run('finish', undefined, flag(call.probe));
+      await run('finish', undefined, call.probeId);
     },
     async snapshot() {
       const [state, reopenAt, value, inFlight] = (await run('snapshot', undefined)) as [string, string, number, number];

@@ -74,8 +74,8 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
         const probe = tsOut === 'probe';
         const call = { ts: ts.send(probe), lua: await lua.send(probe), accepted: false };
         open.push(call);
-        tsOut = `${tsOut} ${call.ts.level}/${call.ts.epoch}`;
-        luaOut = `${luaOut} ${call.lua.level}/${call.lua.epoch}`;
+        tsOut = `${tsOut} ${call.ts.level}/${call.ts.epoch}/${call.ts.probeId}`;
+        luaOut = `${luaOut} ${call.lua.level}/${call.lua.epoch}/${call.lua.probeId}`;
       }
     }
     const snap = await lua.snapshot();
