@@ -133,18 +133,21 @@ describe('the admission line', () => {
     expect(line.stats().active).toBe(4);
   });
 
-  it('cuts anyway after four refusals in a row, whatever it accepted a moment ago', async () => {
+  it('cuts anyway after six refusals in a row, whatever it accepted a moment ago', async () => {
     const { clock, line, granted, join } = setup({ limit: { initial: 4 } });
     for (let i = 0; i < 20; i++) void join(`r${i}`);
     await Promise.resolve();
     await clock.advance(1500);
     for (const grant of granted.splice(0, 4)) grant.release(OK);
     await Promise.resolve();
-    for (let i = 0; i < 4 && line.stats().state === 'open'; i++) {
+    await Promise.resolve();
+    const states: string[] = [];
+    for (let i = 0; i < 6; i++) {
       granted.shift()!.release(OVERLOADED);
       await Promise.resolve();
+      states.push(line.stats().state);
     }
-    expect(line.stats().state).toBe('closed');
+    expect(states).toEqual(['open', 'open', 'open', 'open', 'open', 'closed']);
   });
 
   it('sends a request that waited its budget away with its expected wait and a ticket that keeps its place', async () => {

@@ -48,8 +48,8 @@ const RECENT = 16;
 const FLOODED = 0.9;
 /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours. */
 const SPARSE = 0.5;
-/** So many refusals in a row also mean Claude has no room (at a 35 % refusal rate at random, 1.5 % of runs). */
-const IN_A_ROW = 4;
+/** So many refusals in a row also mean Claude has no room (at a 35 % refusal rate at random, 0.2 % of runs). */
+const IN_A_ROW = 6;
 
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
   const min = Math.max(1, options.min ?? 1);

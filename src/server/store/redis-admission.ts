@@ -119,7 +119,7 @@ elseif op == 'refused' then
   if wasProbe then probeOut = 0 end
   remember(true)
   local n = redis.call('LLEN', RC)
-  local flooded = inARow >= 4 or (n >= 8 and refusedN / n >= 0.9)
+  local flooded = inARow >= 6 or (n >= 8 and refusedN / n >= 0.9)
   local loose = level < math.floor(limit * decrease) and refusedN / n < 0.5
   local highest = 0
   while true do
