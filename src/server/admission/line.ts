@@ -41,7 +41,7 @@ export interface LineGrant {
 export interface LineRefusal {
   /** `full`: no room in line; `timeout`: waited until `deadlineAt`; `aborted`: the client left. */
   refused: 'full' | 'timeout' | 'aborted';
-  /** When to come back: a little before the expected turn, at least 1 s. */
+  /** When to come back: well before the expected turn (0.6 of it), at least 1 s, at most 60 s. */
   retryAfterMs: number;
   /** Expected wait for this request's turn from now, from the recent rate of calls Claude took. */
   expectedWaitMs: number;
@@ -114,8 +114,9 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   function refusal(refused: 'full' | 'timeout', order: number, ahead: number): LineRefusal {
     const expected = expectedWaitMs(ahead);
-    // A little early: coming back before one's turn costs a request to the backend, coming back late costs time.
-    const retryAfterMs = Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, expected * 0.8)));
+    // Early: coming back before its turn costs a request to the backend (the line holds it again), coming back late
+    // costs the person time; the browser adds its own jitter and gate on top (0.6 measured best on the bench).
+    const retryAfterMs = Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, expected * 0.6)));
     const ticket = tickets.issue(order, clock.now() + retryAfterMs + MAX_RETRY_AFTER_MS * 2, clock.now());
     return { refused, retryAfterMs, expectedWaitMs: expected, ahead, ticket };
   }
