@@ -101,6 +101,19 @@ describe('the admission line', () => {
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 
+  it('opens the line as soon as the probe is answered, before acceptAfterMs', async () => {
+    const { clock, line, granted, order, join } = setup({ limit: { initial: 2 }, minClosedMs: 1000 });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) void join(name);
+    await Promise.resolve();
+    for (const grant of granted.splice(0).reverse()) grant.release(OVERLOADED);
+    await clock.advance(1000);
+    expect(order).toEqual(['a', 'b', 'c']);
+    granted.shift()!.release(OK);
+    await Promise.resolve();
+    expect(line.stats().state).toBe('open');
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('doubles the closed window each time the probe is refused', async () => {
     // Windows of 1 s, then 2 s: each probe goes when the window ends, and only then.
     const { clock: c2, granted: g2, join: j2 } = setup({ limit: { initial: 1 }, minClosedMs: 1000 });

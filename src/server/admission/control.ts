@@ -48,29 +48,34 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
   let state: LineState = 'open';
   let reopenAt = 0;
   let streak = 0;
-  // The current window's probe: 0 when none is out. A probe stops being "out" once Claude has answered it either way.
-  let probeOut = 0;
+  // The latest probe sent, and whether it is still out: it stops being out once Claude has answered it either way,
+  // but stays the current probe, so its answer still opens the window after its slot was freed.
+  let currentProbe = 0;
+  let probeOut = false;
   let probes = 0;
   let inFlight = 0;
-  const isCurrentProbe = (call: ControlCall) => call.probe && call.probeId === probeOut;
+  const isCurrentProbe = (call: ControlCall) => call.probe && call.probeId === currentProbe;
 
   return {
     turn(now) {
       if (state === 'closed' && now >= reopenAt) state = 'probing';
       if (state === 'closed' || inFlight >= limit.value) return 'wait';
-      if (state === 'probing') return probeOut !== 0 ? 'wait' : 'probe';
+      if (state === 'probing') return probeOut ? 'wait' : 'probe';
       return 'go';
     },
     send(probe) {
       inFlight += 1;
       const probeId = probe ? ++probes : 0;
-      if (probe) probeOut = probeId;
+      if (probe) {
+        currentProbe = probeId;
+        probeOut = true;
+      }
       return { ...limit.sent(inFlight), probe, probeId };
     },
     accepted(call, binding, now) {
       limit.accepted(call, binding, now);
       if (isCurrentProbe(call)) {
-        probeOut = 0;
+        probeOut = false;
         if (state === 'probing') {
           state = 'open';
           streak = 0;
@@ -80,7 +85,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
     refused(call, now, retryAfterMs) {
       const verdict = limit.refused(call, now);
       const wasProbe = isCurrentProbe(call);
-      if (wasProbe) probeOut = 0;
+      if (wasProbe) probeOut = false;
       if (verdict === 'cut') {
         const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
         streak += 1;
@@ -93,7 +98,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
     },
     finish(call) {
       inFlight -= 1;
-      if (isCurrentProbe(call)) probeOut = 0;
+      if (isCurrentProbe(call)) probeOut = false;
     },
     get state() {
       return state;

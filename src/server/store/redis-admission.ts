@@ -53,6 +53,7 @@ local state = num('state', 0) -- 0 open, 1 closed, 2 probing
 local reopenAt = num('reopenAt', 0)
 local streak = num('streak', 0)
 local probeOut = num('probeOut', 0)
+local currentProbe = num('currentProbe', 0)
 local probes = num('probes', 0)
 local inFlight = num('inFlight', 0)
 local since = num('since', 0)
@@ -63,7 +64,7 @@ local value = math.max(1, math.floor(limit))
 
 local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
-  put('probeOut', probeOut) put('probes', probes) put('inFlight', inFlight) put('since', since) put('inARow', inARow)
+  put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('inFlight', inFlight) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs)
   for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ttl) end
 end
@@ -90,7 +91,7 @@ if op == 'turn' then
 elseif op == 'send' then
   inFlight = inFlight + 1
   local probeId = 0
-  if ARGV[11] == '1' then probes = probes + 1; probeId = probes; probeOut = probeId end
+  if ARGV[11] == '1' then probes = probes + 1; probeId = probes; currentProbe = probeId; probeOut = 1 end
   result = {inFlight, epoch, probeId}
 elseif op == 'accepted' then
   local level, probeId, binding = tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[14] == '1'
@@ -109,13 +110,13 @@ elseif op == 'accepted' then
     if since > limit then step = 1 else step = 1 / limit end
     limit = math.min(maxL, limit + step)
   end
-  if probeId ~= 0 and probeId == probeOut then
+  if probeId ~= 0 and probeId == currentProbe then
     probeOut = 0
     if state == 2 then state = 0; streak = 0 end
   end
 elseif op == 'refused' then
   local level, callEpoch, probeId, retryAfter = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-  local wasProbe = probeId ~= 0 and probeId == probeOut
+  local wasProbe = probeId ~= 0 and probeId == currentProbe
   if wasProbe then probeOut = 0 end
   remember(true)
   local n = redis.call('LLEN', RC)
@@ -152,7 +153,7 @@ elseif op == 'refused' then
 elseif op == 'finish' then
   inFlight = inFlight - 1
   local probeId = tonumber(ARGV[11])
-  if probeId ~= 0 and probeId == probeOut then probeOut = 0 end
+  if probeId ~= 0 and probeId == currentProbe then probeOut = 0 end
 elseif op == 'snapshot' then
   local names = {'open', 'closed', 'probing'}
   return {names[state + 1], string.format('%.17g', reopenAt), math.max(1, math.floor(limit)), inFlight}
