@@ -84,7 +84,7 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
   });
 
   it('serves a request that comes back with its ticket before those that arrived after it', async () => {
-    const { handler } = handlerOnSimulator({ serviceTimeMs: 1000 }, { maxConcurrency: 1, maxQueue: 1, holdMs: 500 });
+    const { handler } = handlerOnSimulator({ serviceTimeMs: 1000 }, { maxConcurrency: 1, maxQueue: 2, holdMs: 500 });
     const order: string[] = [];
     const track = (name: string, response: Promise<Response>) => response.then((r) => (order.push(`${name} ${r.status}`), r));
     const first = track('first', handler(post()));
@@ -95,12 +95,26 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
     expect((await early).status).toBe(529);
     const later = track('later', handler(post()));
     await until(() => handler.stats().queued === 1);
-    // The line is full for newcomers, but the ticket's owner is owed its place, ahead of the later one.
+    // The ticket's owner arrived before the later one: it goes first, though it joined the line after it.
     const back = track('back', handler(kitPost(ticket)));
     await until(() => handler.stats().queued === 2);
     await vi.advanceTimersByTimeAsync(3000);
     await Promise.all([first, back, later]);
     expect(order).toEqual(['first 200', 'back 200', 'later 200']);
+  });
+
+  it('keeps the line within maxQueue, and gives a request refused for that a ticket for the same place', async () => {
+    const { handler } = handlerOnSimulator({ serviceTimeMs: 1000 }, { maxConcurrency: 1, maxQueue: 1 });
+    const first = handler(post());
+    const second = handler(post());
+    await until(() => handler.stats().queued === 1);
+    const refused = await handler(kitPost());
+    const again = await handler(kitPost(refused.headers.get('x-claude-kit-ticket')!));
+    expect([refused.status, again.status]).toEqual([529, 529]);
+    expect(again.headers.get('x-claude-kit-ticket')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(handler.stats().queued).toBe(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    await Promise.all([first, second]);
   });
 
   it('frees the place of a queued request whose browser goes away', async () => {

@@ -16,8 +16,8 @@ export interface AdmissionLineOptions {
   /** The adaptive limit on calls in flight (starting value, floor, optional ceiling, cut factor). */
   limit?: AdaptiveLimitOptions;
   /**
-   * Requests waiting in line; one more is refused at once (with a ticket). Requests coming back to their place
-   * (a ticket, or Claude refused them) may still wait while the line is under twice this. Defaults to 1000.
+   * Requests waiting in line, a hard bound on memory; one more is refused at once with a ticket (a request coming
+   * back to its place included: its new ticket keeps the same place). Defaults to 1000.
    */
   maxQueue?: number;
   /** The shortest closed window after a wave of refusals; it doubles while probes are refused. Defaults to 1000 ms. */
@@ -187,10 +187,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
     if (signal?.aborted) return Promise.resolve(refusedAborted);
     const now = clock.now();
-    const kept = joinOptions.order ?? tickets.take(joinOptions.ticket, now);
-    const order = kept ?? nextOrder++;
-    // A request coming back to its place may wait in a line up to twice as long: it is owed that place.
-    const room = kept === undefined ? maxQueue : 2 * maxQueue;
+    const order = joinOptions.order ?? tickets.take(joinOptions.ticket, now) ?? nextOrder++;
     return new Promise((resolve) => {
       let timer: unknown;
       const cleanup = () => {
@@ -216,7 +213,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       if (waiter.gone) return;
       // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
       // moment); then it gets a ticket instead of one more wait.
-      if (line.size > room) {
+      if (line.size > maxQueue) {
         line.remove(waiter);
         waiter.resolve(refusal('full', order, line.ahead(order)));
         return;
