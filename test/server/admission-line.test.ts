@@ -84,12 +84,12 @@ describe('the admission line', () => {
     const { clock, line, granted, order, join } = setup({ limit: { initial: 4 }, minClosedMs: 1000 });
     for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void join(name);
     await Promise.resolve();
-    // The last one sent comes back first: Claude refused a fourth call of ours at once, so the limit becomes 3 × 0.9.
-    const wave = granted.splice(0).reverse();
-    for (const grant of wave) grant.release(OVERLOADED);
+    // The third one sent comes back first: Claude refused even a third call of ours, so the limit becomes 2 × 0.9.
+    const [a, b, c, d] = granted.splice(0);
+    for (const grant of [c!, d!, b!, a!]) grant.release(OVERLOADED);
     await Promise.resolve();
     // Four refusals of calls sent together: one cut, and nothing goes while the window is closed.
-    expect(line.stats()).toMatchObject({ limit: 2, state: 'closed', active: 0 });
+    expect(line.stats()).toMatchObject({ limit: 1, state: 'closed', active: 0 });
     await clock.advance(999);
     expect(order).toHaveLength(4);
     await clock.advance(1);
@@ -98,6 +98,20 @@ describe('the admission line', () => {
     // The probe is taken once Claude has not refused it for acceptAfterMs; then the line flows again.
     await clock.advance(1500);
     expect(line.stats().state).toBe('open');
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('only cuts the limit, without closing the window, when a lone refusal comes at the top of the limit', async () => {
+    const { line, granted, order, join } = setup({ limit: { initial: 4 } });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void join(name);
+    await Promise.resolve();
+    granted[3]!.release(OVERLOADED);
+    await Promise.resolve();
+    // The limit was growing into Claude's edge: 3 × 0.9 now, and the line keeps flowing under it.
+    expect(line.stats()).toMatchObject({ limit: 2, state: 'open', active: 3 });
+    granted[0]!.release(OK);
+    granted[1]!.release(OK);
+    await Promise.resolve();
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 

@@ -83,10 +83,16 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       }
     },
     refused(call, now, retryAfterMs) {
+      const before = limit.value;
       const verdict = limit.refused(call, now);
       const wasProbe = isCurrentProbe(call);
       if (wasProbe) probeOut = false;
-      if (verdict === 'cut') {
+      // A lone refusal at the very top of the limit, with no retry-after, is the limit finding Claude's edge as it
+      // grows: the cut alone holds back, and a closed window would only leave slots idle (short answers most of all).
+      // A flood, a refusal below the top, or a limit already at its floor closes the window.
+      const atTheEdge = state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
+        && limit.value < before;
+      if (verdict === 'cut' && !atTheEdge) {
         const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
         streak += 1;
         state = 'closed';

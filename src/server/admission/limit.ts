@@ -36,6 +36,8 @@ export interface AdaptiveLimit {
   readonly value: number;
   /** Refusals judged not ours (exogenous) so far. */
   readonly notOurs: number;
+  /** The latest refusal came in a flood (many in a row): Claude is full, not merely at the edge of our limit. */
+  readonly flooded: boolean;
   sent(level: number): SentCall;
   /** Claude took the call. `binding`: someone was waiting for the limit, so it may grow. */
   accepted(call: SentCall, binding: boolean, now: number): void;
@@ -60,6 +62,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   let epoch = 0;
   let acceptedSinceCut = 0;
   let notOurs = 0;
+  let lastFlooded = false;
   // Accepted calls of this epoch as (time, level), decreasing in level: the front is the highest still recent.
   const evidence: Array<{ at: number; level: number }> = [];
   const recent: boolean[] = [];
@@ -85,6 +88,9 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     get notOurs() {
       return notOurs;
     },
+    get flooded() {
+      return lastFlooded;
+    },
     sent: (level) => ({ level, epoch }),
     accepted(call, binding, now) {
       remember(false);
@@ -105,6 +111,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
         || (recent.length >= RECENT / 2 && recentRefused / recent.length >= FLOODED);
       // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass.
       const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
+      lastFlooded = flooded;
       if (flooded) evidence.length = 0;
       else if (loose || highestAccepted(now) >= call.level) {
         notOurs += 1;

@@ -142,7 +142,9 @@ elseif op == 'refused' then
     since = 0
     result = 'cut'
   end
-  if result == 'cut' then
+  local atTheEdge = state == 0 and level >= value and retryAfter < 0 and not flooded
+    and math.max(1, math.floor(limit)) < value
+  if result == 'cut' and not atTheEdge then
     local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * 2 ^ streak))
     streak = streak + 1
     state = 1
