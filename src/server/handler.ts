@@ -45,8 +45,8 @@ export interface ClaudeHandlerOptions {
   /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
   maxBodyBytes?: number;
   /**
-   * Upstream calls (streams included, until they end) at once, to start with: the default store's line adapts it to
-   * what Claude takes, without a ceiling (set `createMemoryStore({ line: { limit: { max } } })` for one). Defaults to 32.
+   * Upstream calls (streams included, until they end) at once. Set, it is a ceiling the line never passes. Unset,
+   * the default store's line starts at 32 and adapts to what Claude takes, without a ceiling.
    */
   maxConcurrency?: number;
   /** Requests waiting in line; one more gets 529 overloaded_error with retry-after and a ticket. Defaults to 1000. */
@@ -145,6 +145,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
 
   store.attach({
     maxConcurrency: options.maxConcurrency ?? DEFAULT_INITIAL_LIMIT,
+    concurrencyCeiling: options.maxConcurrency,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
     queueTimeoutMs: waitMs,
     clock: options.clock ?? systemClock,

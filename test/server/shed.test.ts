@@ -2,6 +2,7 @@
 // back to its place instead of to the browser, and a request that cannot be served within its hold budget gets a 529
 // that says when to come back, with a ticket for its place when the kit's transport asks for one.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryStore } from '../../src/server/index.js';
 import { until } from '../testing/helpers.js';
 import { errorOf, handlerOnSimulator, post } from './helpers.js';
 
@@ -84,7 +85,9 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
   });
 
   it('serves a request that comes back with its ticket before those that arrived after it', async () => {
-    const { handler } = handlerOnSimulator({ serviceTimeMs: 1000 }, { maxConcurrency: 1, maxQueue: 2, holdMs: 500 });
+    // A limit that starts at one call and may grow once Claude answers.
+    const store = createMemoryStore({ line: { limit: { initial: 1 }, maxQueue: 2 } });
+    const { handler } = handlerOnSimulator({ serviceTimeMs: 1000 }, { store, holdMs: 500 });
     const order: string[] = [];
     const track = (name: string, response: Promise<Response>) => response.then((r) => (order.push(`${name} ${r.status}`), r));
     const first = track('first', handler(post()));
@@ -130,6 +133,14 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
     await vi.advanceTimersByTimeAsync(2000);
     expect([(await first).status, (await third).status]).toEqual([200, 200]);
     expect(simulator.stats().requests).toBe(2);
+  });
+
+  it('never lets more calls reach Claude at once than a maxConcurrency the app set', async () => {
+    const { handler, simulator } = handlerOnSimulator({ serviceTimeMs: 1000 }, { maxConcurrency: 2 });
+    const answers = Array.from({ length: 6 }, () => handler(post()));
+    for (let i = 0; i < 4; i++) await vi.advanceTimersByTimeAsync(1000);
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(simulator.stats().maxInFlight).toBe(2);
   });
 
   it('holds a slot for a stream until it has been relayed to the end', async () => {

@@ -16,8 +16,8 @@ export interface MemoryStoreOptions {
   /** Marks admissions with this name (`x-claude-kit-store`). Defaults to 'memory'. */
   via?: string;
   /**
-   * Tuning of the line toward Claude. Its limit starts at the handler's `maxConcurrency` and adapts with no ceiling
-   * unless `line.limit.max` sets one; its length defaults to the handler's `maxQueue`.
+   * Tuning of the line toward Claude. Its limit starts at the handler's `maxConcurrency` and adapts, with no ceiling
+   * unless the app set `maxConcurrency` itself or `line.limit.max`; its length defaults to the handler's `maxQueue`.
    */
   line?: Partial<Omit<AdmissionLineOptions, 'clock'>>;
 }
@@ -52,12 +52,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
     : undefined;
   const now = () => context.clock.now?.() ?? Date.now();
 
-  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'maxQueue' | 'queueTimeoutMs' | 'clock'>): AdmissionLine {
+  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'queueTimeoutMs' | 'clock'>): AdmissionLine {
     context = attached;
     return createAdmissionLine({
       ...options.line,
       maxQueue: options.line?.maxQueue ?? attached.maxQueue,
-      limit: { initial: attached.maxConcurrency, ...options.line?.limit },
+      limit: { initial: attached.maxConcurrency, max: attached.concurrencyCeiling, ...options.line?.limit },
       clock: { now, setTimeout: attached.clock.setTimeout, clearTimeout: attached.clock.clearTimeout },
     });
   }

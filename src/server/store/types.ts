@@ -82,6 +82,8 @@ export interface AnswerCache {
 export interface StoreContext {
   /** The handler's own limits; they bound this process whatever the store shares. */
   maxConcurrency: number;
+  /** Set when the app chose `maxConcurrency` itself: then it is a ceiling, not only a starting point. */
+  concurrencyCeiling?: number;
   maxQueue: number;
   queueTimeoutMs: number;
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
