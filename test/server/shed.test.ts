@@ -2,8 +2,9 @@
 // back to its place instead of to the browser, and a request that cannot be served within its hold budget gets a 529
 // that says when to come back, with a ticket for its place when the kit's transport asks for one.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Anthropic from '@anthropic-ai/sdk';
 import { createMemoryStore } from '../../src/server/index.js';
-import { until } from '../testing/helpers.js';
+import { MODEL, until } from '../testing/helpers.js';
 import { errorOf, handlerOnSimulator, post } from './helpers.js';
 
 // setImmediate stays real so `until` can let the in-process request pipeline settle; timeouts are fake.
@@ -82,6 +83,19 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
     expect(response.headers.get('x-claude-kit-ticket')).toBeTruthy();
     // One call, then one probe per closed window (1 s, then 2 s): three calls in five seconds, not fifty.
     expect(simulator.stats().requests).toBe(3);
+  });
+
+  it("lets the official SDK read the handler's own 529 as Anthropic's overloaded_error, with retry-after and no kit header", async () => {
+    const { handler } = handlerOnSimulator({ script: Array(50).fill('529') }, { holdMs: 5000 });
+    const sdk = new Anthropic({ apiKey: 'unused', baseURL: 'http://app.test', maxRetries: 0, fetch: async (url, init) => handler(new Request(url, init)) });
+    const failing = sdk.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(5000);
+    const error = await failing;
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    const apiError = error as InstanceType<typeof Anthropic.APIError>;
+    expect([apiError.status, apiError.type]).toEqual([529, 'overloaded_error']);
+    expect(Number(apiError.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect([...(apiError.headers?.keys() ?? [])].filter((name) => name.startsWith('x-claude-kit'))).toEqual([]);
   });
 
   it('serves a request that comes back with its ticket before those that arrived after it', async () => {
