@@ -2,6 +2,7 @@ import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './cloc
 import { createDemandStore, type DemandStore, type DemandStoreOptions } from './demand.js';
 import { ClaudeError, toClaudeError } from './failure.js';
 import { createGate, type Gate, type GateOptions } from './gate.js';
+import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
 import { createRetryer, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
@@ -76,9 +77,13 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     demand,
     policy,
     run,
-    send: (request, runOptions) => run((signal) => transport.send(request, signal), runOptions),
+    send(request, runOptions) {
+      const ticket = newLineTicket();
+      return run((signal) => transport.send(request, signal, ticket), runOptions);
+    },
     stream(request, streamOptions = {}, runOptions) {
       let shown = false;
+      const ticket = newLineTicket();
       const retryer: Retryer<Message> = run(async (signal, attempt) => {
         if (shown) streamOptions.onRestart?.(attempt);
         let textThisAttempt = false;
@@ -90,7 +95,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
               shown = textThisAttempt = true;
               streamOptions.onText?.(text, delta);
             },
-          });
+          }, ticket);
         } catch (thrown) {
           const failure = toClaudeError(thrown);
           if (textThisAttempt && streamOptions.afterFirstToken === 'keep' && failure.retryable) {

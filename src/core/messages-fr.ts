@@ -9,6 +9,7 @@ import { formatWait, plural, type ClaudeMessages } from './messages.js';
 export const frenchMessages: ClaudeMessages = {
   locale: 'fr',
   busy: 'Claude est très sollicité en ce moment.',
+  inLine: (seconds, locale) => `Vous êtes dans la file — environ ${formatWait(seconds, locale)}.`,
   serverError: 'Un problème est survenu du côté de Claude.',
   connectionProblem: 'Problème de connexion.',
   rateLimited: 'Trop de demandes.',

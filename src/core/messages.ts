@@ -13,6 +13,11 @@ export interface ClaudeMessages {
   // Headlines, one per level; `busy` and `unavailable` are refined by the kind of the last failure.
   /** Overloaded. Default: "Claude is busy right now." */
   busy: string;
+  /**
+   * Overloaded, and the kit's handler named this request's expected turn in its line. Optional so that translations
+   * written before it still type-check; falls back to `busy`. Default: "You're in line — about 40 s."
+   */
+  inLine?: (seconds: number, locale: string) => string;
   /** 5xx and proxy error pages while retrying. Default: "Something went wrong on Claude's side." */
   serverError: string;
   /** Timeouts and failed fetches while retrying. Default: "Connection problem." */
@@ -142,6 +147,7 @@ export function incidentText(messages: ClaudeMessages, incident: StatusIncident)
 export const defaultMessages: ClaudeMessages = {
   locale: 'en',
   busy: 'Claude is busy right now.',
+  inLine: (seconds, locale) => `You're in line — about ${formatWait(seconds, locale)}.`,
   serverError: "Something went wrong on Claude's side.",
   connectionProblem: 'Connection problem.',
   rateLimited: 'Too many requests.',
@@ -200,7 +206,7 @@ export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMe
  */
 export function headlineFor(
   messages: ClaudeMessages,
-  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident'>,
+  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident' | 'line'>,
 ): string | undefined {
   const level: DemandLevel = demand.level;
   switch (level) {
@@ -210,6 +216,9 @@ export function headlineFor(
       if (demand.lastFailureKind === 'server_error') return messages.serverError;
       if (demand.lastFailureKind === 'timeout' || demand.lastFailureKind === 'network') {
         return messages.connectionProblem;
+      }
+      if (demand.line?.expectedWaitMs !== undefined && messages.inLine) {
+        return messages.inLine(demand.line.expectedWaitMs / 1000, messages.locale);
       }
       return messages.busy;
     case 'rate_limited':

@@ -3,14 +3,13 @@
  * and the expected turn, and a ticket to keep the place. Only a request that asks (it sends `x-claude-kit-ticket`,
  * `new` the first time) gets them; an official SDK or any other client sees a plain Anthropic 529 with retry-after.
  */
+import { AHEAD_HEADER, EXPECTED_WAIT_HEADER, TICKET_HEADER } from '../../core/line-ticket.js';
+
 import type { Refusal } from '../store/types.js';
 
-/** Request: `new`, or the ticket from the previous 529. Response: the ticket to send on the next try. */
-export const TICKET_HEADER = 'x-claude-kit-ticket';
-/** Response: requests ahead of this one in line (an integer ≥ 0). */
-export const AHEAD_HEADER = 'x-claude-kit-line-ahead';
-/** Response: the expected wait for this request's turn from now, in ms (an integer ≥ 0). */
-export const EXPECTED_WAIT_HEADER = 'x-claude-kit-expected-wait-ms';
+// The names live in core, where the browser's transport reads them too.
+export { AHEAD_HEADER, EXPECTED_WAIT_HEADER, TICKET_HEADER };
+
 /** Every response header above, for CORS `access-control-expose-headers`. */
 export const LINE_HEADERS: readonly string[] = [TICKET_HEADER, AHEAD_HEADER, EXPECTED_WAIT_HEADER];
 
