@@ -80,14 +80,20 @@ export const OverloadedThenRecovers: Story = {
   },
 };
 
-/** Claude keeps answering 529; "Cancel" stops the retries and the banner goes away. */
+/**
+ * Claude keeps answering 529; "Cancel" stops the retries and the banner goes away. Asked again at once, the request
+ * waits out the app-wide window that the overload opened: the banner says "Sending in", since nothing was sent yet.
+ */
 export const OverloadedThenCancelled: Story = {
   beforeEach: simulate(['529', '529', '529', '529', '529', '529']),
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
     await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
-    const [cancel] = canvas.getAllByRole('button', { name: 'Cancel' });
-    if (cancel) await userEvent.click(cancel);
+    await userEvent.click(await canvas.findByRole('button', { name: 'Cancel' }, { timeout: 8000 }));
     await waitFor(() => expect(canvas.queryByRole('region', { name: 'Claude status' })).toBeNull(), { timeout: 8000 });
+    await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
+    const banner = await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
+    await waitFor(() => expect(banner).toHaveTextContent(/Sending in \d+ s…/), { timeout: 8000 });
+    await expect(banner).not.toHaveTextContent('Retrying');
   },
 };
