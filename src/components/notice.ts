@@ -48,8 +48,11 @@ export function noticeFor(
     (scheduled || (demand.level === 'unavailable' && demand.inFlight === 0));
   const cancel = available.cancel === true && (demand.waiting > 0 || demand.retrying);
   const incidentNamed = demand.incident !== undefined;
-  const escalation =
-    incidentNamed && demand.escalation !== 'contact' ? undefined : escalationFor(messages, demand.escalation);
+  // "Taking longer than usual" beside a named incident guesses at what is known, and beside "not available" (nothing
+  // is in progress any more) it says something false; "we've let the team know" stays true everywhere.
+  const unsaid =
+    (incidentNamed && demand.escalation !== 'contact') || (demand.level === 'unavailable' && demand.escalation === 'slow');
+  const escalation = unsaid ? undefined : escalationFor(messages, demand.escalation);
   const firstAttempt = demand.attempt === 0;
   return {
     headline,

@@ -3,7 +3,7 @@ import 'claude-overload-kit/styles.css';
 import { Chat } from './Chat';
 import './app.css';
 
-export function App() {
+export default function App() {
   return (
     <ClaudeProvider endpoint="/api/claude">
       <main className="app">
