@@ -11,7 +11,7 @@ export type ClaudeToasterProps = Omit<ClaudeToasterViewProps, 'demand' | 'messag
  * wired to the kit and a "Back to normal" toast when the episode ends. With a `<HighDemandBanner>` mounted it leaves
  * the episode to the banner and only marks its end (override with `alongsideBanner={false}`).
  */
-export const ClaudeToaster = forwardRef<ElementRef<typeof Toast.Viewport>, ClaudeToasterProps>(function ClaudeToaster(
+export const ClaudeToaster = /* @__PURE__ */ forwardRef<ElementRef<typeof Toast.Viewport>, ClaudeToasterProps>(function ClaudeToaster(
   props,
   ref,
 ) {

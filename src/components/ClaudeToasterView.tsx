@@ -59,7 +59,7 @@ interface Run {
  * are kept. The busy toast never times out; it closes when the episode is over, on Cancel, or when dismissed.
  * `className` is added to `cok-toast-viewport`; other props and the ref go to the Radix viewport.
  */
-export const ClaudeToasterView = forwardRef<ElementRef<typeof Toast.Viewport>, ClaudeToasterViewProps>(function ClaudeToasterView(
+export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof Toast.Viewport>, ClaudeToasterViewProps>(function ClaudeToasterView(
   {
     demand,
     messages = defaultMessages,

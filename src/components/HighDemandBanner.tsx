@@ -14,7 +14,7 @@ export interface HighDemandBannerProps
  * "Retry now" and "Cancel" to the kit. A dismissed banner comes back when the state changes. While it is mounted,
  * `<ClaudeToaster>` leaves the state to it and only marks the end of an episode, so nothing is said twice.
  */
-export const HighDemandBanner = forwardRef<HTMLElement, HighDemandBannerProps>(function HighDemandBanner(
+export const HighDemandBanner = /* @__PURE__ */ forwardRef<HTMLElement, HighDemandBannerProps>(function HighDemandBanner(
   { dismissible = true, ...props },
   ref,
 ) {

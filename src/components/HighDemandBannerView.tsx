@@ -36,7 +36,7 @@ export interface HighDemandBannerViewProps extends Omit<HTMLAttributes<HTMLEleme
  * `data-escalation` and `data-state`; class names are `cok-*` and only take effect with `styles.css`.
  * `className` is added to `cok-banner`; other props and the ref go to the `<section>`.
  */
-export const HighDemandBannerView = forwardRef<HTMLElement, HighDemandBannerViewProps>(function HighDemandBannerView(
+export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, HighDemandBannerViewProps>(function HighDemandBannerView(
   { demand, messages = defaultMessages, onRetryNow, onCancel, onDismiss, statusPageUrl = DEFAULT_STATUS_PAGE_URL, clock, className, ...rest },
   ref,
 ) {

@@ -8,7 +8,7 @@ export type RetryCountdownProps = RetryCountdownViewProps;
  * `<RetryCountdown until={epochMs} />`: "Retrying in 5 s…", then "Retrying…". Copy comes from the nearest
  * `ClaudeProvider` unless `messages` is given. Only this component re-renders each second.
  */
-export const RetryCountdown = forwardRef<HTMLSpanElement, RetryCountdownProps>(function RetryCountdown(props, ref) {
+export const RetryCountdown = /* @__PURE__ */ forwardRef<HTMLSpanElement, RetryCountdownProps>(function RetryCountdown(props, ref) {
   const messages = useClaudeMessages();
   return <RetryCountdownView {...props} ref={ref} messages={props.messages ?? messages} />;
 });

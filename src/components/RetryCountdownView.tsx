@@ -25,7 +25,7 @@ export interface RetryCountdownViewProps extends Omit<HTMLAttributes<HTMLSpanEle
  * (`aria-live="off"`): screen readers hear the state changes from the banner, not a number every second.
  * `className` is added to `cok-countdown`; other props and the ref go to the `<span>`.
  */
-export const RetryCountdownView = forwardRef<HTMLSpanElement, RetryCountdownViewProps>(function RetryCountdownView(
+export const RetryCountdownView = /* @__PURE__ */ forwardRef<HTMLSpanElement, RetryCountdownViewProps>(function RetryCountdownView(
   { until, retrying = false, firstAttempt = false, messages = defaultMessages, clock, className, ...rest },
   ref,
 ) {
