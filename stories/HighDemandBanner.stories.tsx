@@ -46,6 +46,8 @@ export const BusyWithCountdown: Story = {
 };
 
 export const Ticking: Story = {
+  // Its play watches the clock move, so the screenshot run leaves the clock running (test/production).
+  tags: ['real-time'],
   args: { retryInSeconds: 3 },
   play: async ({ canvas }) => {
     await expect(canvas.getByText('Retrying in 3 s…')).toBeVisible();

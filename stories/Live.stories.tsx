@@ -56,6 +56,8 @@ function simulate(script: SimulatorOutcome[]): BeforeEach<ReactRenderer> {
 const meta = {
   title: 'Live/Episode',
   component: LiveApp,
+  // Real retries over real time: the screenshot run leaves the clock running (test/production).
+  tags: ['real-time'],
   parameters: { docs: { description: { component: 'The real hooks talking to an MSW-simulated backend that answers 529.' } } },
 } satisfies Meta<typeof LiveApp>;
 

@@ -26,7 +26,9 @@ let out: string;
 let server: Server;
 let base: string;
 let browser: Browser;
-let stories: { id: string; title: string; name: string }[] = [];
+let stories: { id: string; title: string; name: string; tags?: string[] }[] = [];
+/** Every story sees this instant, frozen, so its countdowns read the same on every run (but `real-time` stories). */
+const FROZEN_AT = new Date('2026-01-15T12:00:00Z');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
@@ -44,7 +46,7 @@ beforeAll(async () => {
     env: { ...process.env, STORYBOOK_DISABLE_TELEMETRY: '1' },
   });
   const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as {
-    entries: Record<string, { id: string; type: string; title: string; name: string }>;
+    entries: Record<string, { id: string; type: string; title: string; name: string; tags?: string[] }>;
   };
   stories = Object.values(index.entries).filter((entry) => entry.type === 'story');
   server = createServer((request, response) => {
@@ -70,9 +72,11 @@ afterAll(async () => {
 });
 
 /** Opens a story in its own iframe page and waits until its play function has finished. */
-async function openStory(id: string, theme: 'light' | 'dark'): Promise<{ page: Page; phase: string }> {
+async function openStory(story: (typeof stories)[number], theme: 'light' | 'dark'): Promise<{ page: Page; phase: string }> {
   const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: theme, reducedMotion: 'reduce' });
-  await page.goto(`${base}/iframe.html?id=${id}&viewMode=story&globals=theme:${theme}`);
+  // Date.now() stands still, timers still run: "Retrying in 4 s…" stays 4 s however slow the machine is.
+  if (!story.tags?.includes('real-time')) await page.clock.setFixedTime(FROZEN_AT);
+  await page.goto(`${base}/iframe.html?id=${story.id}&viewMode=story&globals=theme:${theme}`);
   const handle = await page.waitForFunction(
     () => {
       const phase = (window as unknown as { __STORYBOOK_PREVIEW__?: { currentRender?: { phase?: string } } }).__STORYBOOK_PREVIEW__
@@ -99,7 +103,7 @@ describe('the built Storybook', () => {
       let kitElements = 0;
       const actualDir = mkdtempSync(join(tmpdir(), `cok-shots-${theme}-`));
       for (const story of stories) {
-        const { page, phase } = await openStory(story.id, theme);
+        const { page, phase } = await openStory(story, theme);
         if (phase !== 'finished' && phase !== 'completed') failures.push(`${story.id}: play ${phase}`);
         const colours = await page.$$eval('.cok-banner, .cok-toast', (nodes) =>
           nodes.map((node) => ({ className: node.className, background: getComputedStyle(node).backgroundColor })),
