@@ -20,8 +20,7 @@ function Chat() {
         <div className="sb-card">
           <button
             type="button"
-            className="cok-button"
-            data-variant="primary"
+            className="sb-button"
             onClick={() => mutation.mutate({ model: 'claude-sonnet-5-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] })}
           >
             Ask Claude
