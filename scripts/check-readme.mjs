@@ -1,23 +1,24 @@
-// The README's code, checked: every TypeScript block is type-checked against the kit's sources, and every block
-// that names a file of the example app (`// src/App.tsx`) must be that file, word for word, since CI builds and runs
-// examples/vite-hono. A snippet that drifts or stops compiling fails here, with its README line.
+// The README's code, checked. A block that names a file of an example app (a first line `// src/App.tsx`, or
+// ```tsx title="app/page.tsx"`) must be that file, word for word: CI builds and runs the examples, which type-checks
+// them. Every other TypeScript block is type-checked here against the kit's sources. A snippet that drifts or stops
+// compiling fails with its README line.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const EXAMPLE = 'examples/vite-hono';
+const EXAMPLES = readdirSync('examples').map((name) => join('examples', name));
 const OUT = 'node_modules/.cache/readme-snippets';
 const readme = readFileSync('README.md', 'utf8').split('\n');
 
 /** Fenced blocks: language, first line number (1-based) of the code, and the code. */
 const blocks = [];
 for (let i = 0; i < readme.length; i += 1) {
-  const open = /^```(\w+)\s*$/.exec(readme[i]);
+  const open = /^```(\w+)(?:\s+title="([^"]+)")?\s*$/.exec(readme[i]);
   if (!open) continue;
   const start = i + 1;
   let end = start;
   while (end < readme.length && readme[end] !== '```') end += 1;
-  blocks.push({ lang: open[1], line: start + 1, code: readme.slice(start, end).join('\n') });
+  blocks.push({ lang: open[1], title: open[2], line: start + 1, code: readme.slice(start, end).join('\n') });
   i = end;
 }
 
@@ -26,22 +27,30 @@ rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 const checked = [];
 for (const block of blocks) {
-  const named = /^\/\/ ([\w./-]+\.(?:tsx?|jsx?|css))\s*$/.exec(block.code.split('\n')[0]);
-  if (named && existsSync(join(EXAMPLE, named[1]))) {
-    const body = block.code.split('\n').slice(1).join('\n').trimEnd();
-    const file = readFileSync(join(EXAMPLE, named[1]), 'utf8').trimEnd();
-    if (body !== file) problems.push(`README.md:${block.line}: differs from ${EXAMPLE}/${named[1]}`);
+  const lines = block.code.split('\n');
+  const comment = /^\/\/ ([\w./\[\]-]+\.(?:tsx?|jsx?|css|mjs))\s*$/.exec(lines[0])?.[1];
+  const path = block.title ?? comment;
+  const example = path && EXAMPLES.find((dir) => existsSync(join(dir, path)));
+  if (example) {
+    const body = (comment ? lines.slice(1) : lines).join('\n').trimEnd();
+    if (body !== readFileSync(join(example, path), 'utf8').trimEnd()) {
+      problems.push(`README.md:${block.line}: differs from ${example}/${path}`);
+    }
+    continue;
   }
+  if (path && block.title) problems.push(`README.md:${block.line}: title="${path}" names no file of ${EXAMPLES.join(', ')}`);
   if (!['ts', 'tsx', 'typescript'].includes(block.lang)) continue;
-  // Config files are the example's; they are type-checked where they live (its `npm run build`).
-  if (named && /(^|\/)vite\.config\.ts$/.test(named[1])) continue;
   const name = `readme-line-${block.line}.${block.lang === 'tsx' ? 'tsx' : 'ts'}`;
   // Each block is a module of its own, so two blocks may both declare `function Chat`.
   writeFileSync(join(OUT, name), `${block.code}\nexport {};\n`);
   checked.push({ name, line: block.line });
 }
 
-const src = (path) => [`../../../src/${path}`];
+// The kit's entries as the root tsconfig maps them (its paths are relative to the root; OUT is three levels down).
+const rootPaths = JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions.paths;
+const paths = Object.fromEntries(
+  Object.entries(rootPaths).map(([name, targets]) => [name, targets.map((target) => join('../../..', target))]),
+);
 writeFileSync(
   join(OUT, 'tsconfig.json'),
   JSON.stringify(
@@ -56,13 +65,7 @@ writeFileSync(
         noEmit: true,
         skipLibCheck: true,
         types: ['node', 'vite/client'],
-        paths: {
-          'claude-overload-kit': src('index.ts'),
-          'claude-overload-kit/core': src('core/index.ts'),
-          'claude-overload-kit/server': src('server/index.ts'),
-          'claude-overload-kit/testing': src('testing/index.ts'),
-          'claude-overload-kit/testing/msw': src('testing/msw-entry.ts'),
-        },
+        paths,
       },
       include: ['*.ts', '*.tsx'],
     },
@@ -70,8 +73,6 @@ writeFileSync(
     2,
   ),
 );
-// The example's own module that the README's App.tsx imports (`./Chat`), beside it as in the app.
-writeFileSync(join(OUT, 'Chat.tsx'), readFileSync(join(EXAMPLE, 'src/Chat.tsx'), 'utf8'));
 
 try {
   execFileSync('npx', ['tsc', '-p', join(OUT, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' });
@@ -88,4 +89,4 @@ if (problems.length > 0) {
   console.error(`README code check: ${problems.length} problem(s)\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`README code check: ${checked.length} TypeScript blocks compile; the example's files match the README.`);
+console.log(`README code check: ${checked.length} TypeScript blocks compile; the examples' files match the README's copies.`);

@@ -10,10 +10,8 @@ import { Hono } from 'hono';
 const script = process.env.SIMULATOR_SCRIPT?.split(',');
 const simulator = createOverloadSimulator(script ? { script, latencyMs: 150 } : { busyRate: 0.5, latencyMs: 300 });
 
-// With a real key, drop apiKey/baseURL/fetch: the handler reads ANTHROPIC_API_KEY.
+// The simulator needs no key. With a real one, drop `fetch`: the handler then calls Anthropic with ANTHROPIC_API_KEY.
 const claude = createClaudeHandler({
-  apiKey: 'simulator',
-  baseURL: 'http://simulator.invalid',
   fetch: simulator.fetch,
   defaultModel: 'claude-sonnet-5-5',
   maxTokensCap: 1024,
