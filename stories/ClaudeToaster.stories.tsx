@@ -55,6 +55,9 @@ export const EpisodeStart: Story = {
     await expect(args.onRetryNow).toHaveBeenCalledTimes(1);
     await expect(canvas.getByRole('listitem')).toBeVisible();
     await expect(canvas.getByRole('button', { name: 'Cancel' })).toBeVisible();
+    // F8 takes the keyboard to the toasts (Radix's hotkey), from anywhere on the page.
+    await userEvent.keyboard('{F8}');
+    await waitFor(() => expect(canvas.getByRole('region', { name: 'Notifications (F8)' }).contains(document.activeElement)).toBe(true));
   },
 };
 

@@ -92,8 +92,11 @@ export const Offline: Story = {
 export const Unavailable: Story = {
   args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'server_error', attempt: 4, waiting: 0 }), retryInSeconds: undefined },
   play: async ({ args, canvas, userEvent }) => {
-    await userEvent.click(canvas.getByRole('button', { name: 'Dismiss' }));
+    // By keyboard: the actions are native buttons, reached with Tab and pressed with Enter.
+    canvas.getByRole('button', { name: 'Dismiss' }).focus();
+    await userEvent.keyboard('{Enter}');
     await expect(args.onDismiss).toHaveBeenCalledTimes(1);
+    await expect(canvas.queryByRole('button', { name: 'Cancel' })).toBeNull();
   },
 };
 

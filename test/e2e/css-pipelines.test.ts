@@ -32,6 +32,7 @@ const PIPELINES: Record<string, () => Promise<string>> = {
 const demand = (level: DemandSnapshot['level']): DemandSnapshot => ({
   level,
   since: 1,
+  nextRetryAt: level === 'busy' ? Date.now() + 60_000 : undefined,
   waiting: 1,
   inFlight: 0,
   retrying: false,
@@ -79,6 +80,18 @@ describe('styles.css through build pipelines', () => {
         await page.close();
         expect(colours, `${pipeline}, ${mode.name}`).toEqual(mode.palette);
       }
+      // Motion off for people who ask for less of it: the banner's entrance and the waiting ring.
+      const motion: Record<string, string[]> = {};
+      for (const reducedMotion of ['no-preference', 'reduce'] as const) {
+        const page = await browser.newPage({ reducedMotion });
+        await page.setContent(`<!doctype html><html><head><style>${css}</style></head><body>${MARKUP}</body></html>`);
+        motion[reducedMotion] = await page.evaluate(() => [
+          getComputedStyle(document.querySelector('#busy')!).animationName,
+          getComputedStyle(document.querySelector('#busy .cok-indicator')!, '::after').animationName,
+        ]);
+        await page.close();
+      }
+      expect(motion, pipeline).toEqual({ 'no-preference': [expect.stringMatching(/cok-enter/), expect.stringMatching(/cok-pulse/)], reduce: ['none', 'none'] });
     });
   }
 });
