@@ -40,6 +40,7 @@ export default defineConfig(({ mode }) =>
               'server-redis': 'src/server/redis-entry.ts',
               testing: 'src/testing/index.ts',
               'testing-msw': 'src/testing/msw-entry.ts',
+              'messages-fr': 'src/core/messages-fr.ts',
             },
           },
           rolldownOptions: {

@@ -18,7 +18,7 @@ function Toaster({ retryInSeconds, demand, script = [], ...props }: Args) {
   useEffect(() => {
     const timers = script.map((step) =>
       setTimeout(() => {
-        const next = step.retryInSeconds === undefined ? step.demand : { ...step.demand, nextRetryAt: Date.now() + step.retryInSeconds * 1000 };
+        const next = step.retryInSeconds === undefined ? step.demand : { ...step.demand, nextAttemptAt: Date.now() + step.retryInSeconds * 1000 };
         setCurrent(next);
       }, step.afterMs),
     );

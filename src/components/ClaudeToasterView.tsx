@@ -7,7 +7,7 @@ import { cx } from './cx.js';
 import { DEFAULT_STATUS_PAGE_URL } from './HighDemandBannerView.js';
 import { StateIcon } from './icons.js';
 import { ExternalLink } from './links.js';
-import { noticeFor } from './notice.js';
+import { nextAttemptOf, noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 
 /** How long "Back to normal" stays up; Radix pauses it on hover and focus. */
@@ -103,7 +103,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
   }, [calm, demand.recovered, run, clock, settleMs, showBackToNormal]);
 
   // While settling, the toast keeps its words but offers nothing: there is no wait left to skip or stop.
-  const shown = calm && run ? { ...run.last, nextRetryAt: undefined, retrying: false, waiting: 0, inFlight: 0 } : demand;
+  const shown = calm && run ? { ...run.last, nextAttemptAt: undefined, nextRetryAt: undefined, retrying: false, waiting: 0, inFlight: 0 } : demand;
   const notice = noticeFor(shown, messages, { retryNow: onRetryNow !== undefined, cancel: onCancel !== undefined });
 
   const closeRun = (): void => setRun((current) => current && { ...current, closedByUser: true });
@@ -130,7 +130,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
             <Toast.Title className="cok-toast-title">{notice.headline}</Toast.Title>
             <Toast.Description className="cok-toast-description">
               <RetryCountdownView
-                until={shown.nextRetryAt}
+                until={nextAttemptOf(shown)}
                 retrying={shown.retrying}
                 firstAttempt={notice.firstAttempt}
                 messages={messages}

@@ -4,7 +4,7 @@ import { defaultMessages, incidentText, type ClaudeMessages } from '../core/mess
 import type { DemandSnapshot } from '../core/types.js';
 import { cx } from './cx.js';
 import { StateIcon } from './icons.js';
-import { noticeFor } from './notice.js';
+import { nextAttemptOf, noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 import { ExternalLink, visuallyHidden } from './links.js';
 
@@ -69,7 +69,7 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
             {demand.level === 'incident' && incident && <span style={visuallyHidden}> {incidentText(messages, incident)}</span>}
           </span>{' '}
           <RetryCountdownView
-            until={demand.nextRetryAt}
+            until={nextAttemptOf(demand)}
             retrying={demand.retrying}
             firstAttempt={notice.firstAttempt}
             messages={messages}

@@ -30,6 +30,11 @@ export interface Notice {
   dismiss: boolean;
 }
 
+/** The next attempt; apps' own snapshots may still carry it under its deprecated name `nextRetryAt`. */
+export function nextAttemptOf(demand: DemandSnapshot): number | undefined {
+  return demand.nextAttemptAt ?? demand.nextRetryAt;
+}
+
 /** The rules, state by state (the README's table of states and sentences is read off these). */
 export function noticeFor(
   demand: DemandSnapshot,
@@ -39,12 +44,13 @@ export function noticeFor(
   const headline = headlineFor(messages, demand);
   if (headline === undefined) return undefined;
   const offline = demand.level === 'offline';
-  const spendLimited = demand.lastFailureKind === 'spend_limited';
-  const scheduled = demand.waiting > 0 && demand.nextRetryAt !== undefined;
+  // Failures that another try cannot fix: the usage limit, and an app server that is not set up.
+  const hopeless = demand.lastFailureKind === 'spend_limited' || demand.lastFailureKind === 'not_configured';
+  const scheduled = demand.waiting > 0 && nextAttemptOf(demand) !== undefined;
   const retryNow =
     available.retryNow === true &&
     !offline &&
-    !spendLimited &&
+    !hopeless &&
     (scheduled || (demand.level === 'unavailable' && demand.inFlight === 0));
   const cancel = available.cancel === true && (demand.waiting > 0 || demand.retrying);
   const incidentNamed = demand.incident !== undefined;

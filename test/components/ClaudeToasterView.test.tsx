@@ -34,7 +34,7 @@ describe('ClaudeToasterView', () => {
     expect(screen.getByText('Retrying in 5 s…')).toBeTruthy();
 
     // Another request of the same episode fails: same toast, new attempt and countdown.
-    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, nextRetryAt: Date.now() + 12_000 })} />);
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, nextAttemptAt: Date.now() + 12_000 })} />);
     expect(toasts()).toHaveLength(1);
     expect(screen.getByText('Attempt 3', { selector: '.cok-attempt' })).toBeTruthy();
     expect(screen.getByText('Retrying in 12 s…')).toBeTruthy();
@@ -118,12 +118,12 @@ describe('ClaudeToasterView', () => {
   it('offers Retry now only when pressing it sends something, and Cancel only when something waits', () => {
     const actions = { onRetryNow: () => {}, onCancel: () => {} };
     const { rerender } = render(
-      <ClaudeToasterView demand={demandOf({ retrying: true, inFlight: 1, waiting: 0, nextRetryAt: undefined })} {...actions} />,
+      <ClaudeToasterView demand={demandOf({ retrying: true, inFlight: 1, waiting: 0, nextAttemptAt: undefined })} {...actions} />,
     );
     // An attempt is on the wire and nothing else waits: Retry now would send nothing.
     expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
-    rerender(<ClaudeToasterView demand={demandOf({ level: 'unavailable', waiting: 0, nextRetryAt: undefined })} {...actions} />);
+    rerender(<ClaudeToasterView demand={demandOf({ level: 'unavailable', waiting: 0, nextAttemptAt: undefined })} {...actions} />);
     expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
   });

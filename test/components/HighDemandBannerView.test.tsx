@@ -20,9 +20,9 @@ const HEADLINES: [DemandLevel, Partial<DemandSnapshot>, string][] = [
   ['busy', { lastFailureKind: 'server_error' }, "Something went wrong on Claude's side."],
   ['busy', { lastFailureKind: 'network' }, 'Connection problem.'],
   ['rate_limited', { lastFailureKind: 'rate_limited' }, 'Too many requests.'],
-  ['offline', { lastFailureKind: 'offline', nextRetryAt: undefined }, "You're offline. We'll continue when you're back."],
-  ['unavailable', { nextRetryAt: undefined }, "Claude isn't available right now."],
-  ['unavailable', { lastFailureKind: 'spend_limited', nextRetryAt: undefined }, 'This app has reached its usage limit.'],
+  ['offline', { lastFailureKind: 'offline', nextAttemptAt: undefined }, "You're offline. We'll continue when you're back."],
+  ['unavailable', { nextAttemptAt: undefined }, "Claude isn't available right now."],
+  ['unavailable', { lastFailureKind: 'spend_limited', nextAttemptAt: undefined }, 'This app has reached its usage limit.'],
   ['incident', {}, 'Claude is having a service disruption.'],
 ];
 
@@ -70,7 +70,7 @@ describe('HighDemandBannerView', () => {
     const onDismiss = vi.fn();
     render(
       <HighDemandBannerView
-        demand={demandOf({ level: 'unavailable', nextRetryAt: undefined, waiting: 0 })}
+        demand={demandOf({ level: 'unavailable', nextAttemptAt: undefined, waiting: 0 })}
         onCancel={() => {}}
         onDismiss={onDismiss}
       />,
@@ -88,10 +88,30 @@ describe('HighDemandBannerView', () => {
     expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
   });
 
+  it('does not offer Retry now when another try cannot help: the app server is not set up', () => {
+    render(
+      <HighDemandBannerView
+        demand={demandOf({ level: 'unavailable', lastFailureKind: 'not_configured', waiting: 0, nextAttemptAt: undefined })}
+        onRetryNow={() => {}}
+        onDismiss={() => {}}
+      />,
+    );
+    expect(screen.getByRole('status').textContent).toContain("its server isn't set up");
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Dismiss' })).toBeTruthy();
+  });
+
+  it('still counts down to a snapshot that carries the deprecated nextRetryAt only (an app store of the last release)', () => {
+    const { nextAttemptAt, ...older } = demandOf({}, 6);
+    render(<HighDemandBannerView demand={{ ...older, nextRetryAt: nextAttemptAt }} onRetryNow={() => {}} />);
+    expect(screen.getByText('Retrying in 6 s…')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+  });
+
   it('hides Retry now while the only attempt is in flight, since pressing it would send nothing', () => {
     render(
       <HighDemandBannerView
-        demand={demandOf({ retrying: true, inFlight: 1, waiting: 0, nextRetryAt: undefined })}
+        demand={demandOf({ retrying: true, inFlight: 1, waiting: 0, nextAttemptAt: undefined })}
         onRetryNow={() => {}}
         onCancel={() => {}}
       />,

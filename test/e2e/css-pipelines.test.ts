@@ -32,7 +32,7 @@ const PIPELINES: Record<string, () => Promise<string>> = {
 const demand = (level: DemandSnapshot['level']): DemandSnapshot => ({
   level,
   since: 1,
-  nextRetryAt: level === 'busy' ? Date.now() + 60_000 : undefined,
+  nextAttemptAt: level === 'busy' ? Date.now() + 60_000 : undefined,
   waiting: 1,
   inFlight: 0,
   retrying: false,
