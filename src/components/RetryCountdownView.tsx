@@ -35,9 +35,7 @@ export const RetryCountdownView = /* @__PURE__ */ forwardRef<HTMLSpanElement, Re
   const text =
     seconds === undefined
       ? messages.retrying
-      : firstAttempt
-        ? messages.sendingIn(seconds, messages.locale)
-        : messages.retryingIn(seconds, messages.locale);
+      : (firstAttempt ? (messages.sendingIn ?? messages.retryingIn) : messages.retryingIn)(seconds, messages.locale);
   return (
     <span
       aria-live="off"

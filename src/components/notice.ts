@@ -68,7 +68,7 @@ export function noticeFor(
     state: demand.retrying ? 'retrying' : scheduled ? 'waiting' : 'idle',
     firstAttempt,
     retryNow,
-    retryLabel: firstAttempt && demand.level !== 'unavailable' ? messages.sendNow : messages.retryNow,
+    retryLabel: firstAttempt && demand.level !== 'unavailable' ? (messages.sendNow ?? messages.retryNow) : messages.retryNow,
     cancel,
     dismiss: available.dismiss === true && !cancel,
   };

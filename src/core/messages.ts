@@ -98,10 +98,13 @@ export interface ClaudeMessages {
   notificationsLabel: string;
 
   // Added for the app-wide wait: a request not yet sent, held because Claude was overloaded a moment ago.
-  /** The countdown before a first attempt (nothing sent yet, so not a retry). "Sending in 8 s…" */
-  sendingIn: (seconds: number, locale: string) => string;
-  /** "Retry now" for a request not yet sent. Default: "Send now" */
-  sendNow: string;
+  /**
+   * The countdown before a first attempt (nothing sent yet, so not a retry). Optional so that translations written
+   * before it still type-check; falls back to `retryingIn`. Default: "Sending in 8 s…"
+   */
+  sendingIn?: (seconds: number, locale: string) => string;
+  /** "Retry now" for a request not yet sent. Optional, falls back to `retryNow`. Default: "Send now" */
+  sendNow?: string;
 }
 
 /** Seconds below this are shown as seconds, above it as minutes. */

@@ -50,6 +50,15 @@ describe('useRetryCountdown', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('says "Sending in" before a first attempt, and a translation without those words falls back to its retry words', () => {
+    const { unmount } = render(<RetryCountdownView until={NOW + 8_000} firstAttempt />);
+    expect(screen.getByText('Sending in 8 s…')).toBeTruthy();
+    unmount();
+    const { sendingIn: _sendingIn, sendNow: _sendNow, ...older } = frenchMessages;
+    render(<RetryCountdownView until={NOW + 8_000} firstAttempt messages={older} />);
+    expect(screen.getByText('Nouvel essai dans 8 s…')).toBeTruthy();
+  });
+
   it('clears its timer on unmount', () => {
     const { unmount } = renderHook(() => useRetryCountdown(NOW + 60_000));
     expect(vi.getTimerCount()).toBe(1);
