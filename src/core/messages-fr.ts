@@ -51,4 +51,6 @@ export const frenchMessages: ClaudeMessages = {
   backToNormalDescription: 'Claude répond de nouveau.',
   bannerLabel: 'État de Claude',
   notificationsLabel: 'Notifications ({hotkey})',
+  sendingIn: (seconds, locale) => `Envoi dans ${formatWait(seconds, locale)}…`,
+  sendNow: 'Envoyer',
 };

@@ -101,6 +101,15 @@ export interface ClaudeMessages {
   bannerLabel: string;
   /** Radix Toast viewport label; `{hotkey}` is replaced. Default: "Notifications ({hotkey})" */
   notificationsLabel: string;
+
+  // Added for the app-wide wait: a request not yet sent, held because Claude was overloaded a moment ago.
+  /**
+   * The countdown before a first attempt (nothing sent yet, so not a retry). Optional so that translations written
+   * before it still type-check; falls back to `retryingIn`. Default: "Sending in 8 s…"
+   */
+  sendingIn?: (seconds: number, locale: string) => string;
+  /** "Retry now" for a request not yet sent. Optional, falls back to `retryNow`. Default: "Send now" */
+  sendNow?: string;
 }
 
 /** Seconds below this are shown as seconds, above it as minutes. */
@@ -188,6 +197,8 @@ export const defaultMessages: ClaudeMessages = {
   backToNormalDescription: 'Claude is responding again.',
   bannerLabel: 'Claude status',
   notificationsLabel: 'Notifications ({hotkey})',
+  sendingIn: (seconds, locale) => `Sending in ${formatWait(seconds, locale)}…`,
+  sendNow: 'Send now',
 };
 
 /** Overrides win key by key; `incidentStatus` merges entry by entry. */
