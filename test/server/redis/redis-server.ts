@@ -10,7 +10,12 @@ const BINARY = '/usr/bin/redis-server';
 export interface RedisServer {
   url: string;
   port: number;
+  /** SIGKILL: the process and everything it held are gone at once, as after a crash. */
   stop(): Promise<void>;
+  /** SIGSTOP: connections stay open but nothing is answered, as in a long fork, a swap storm or a VM pause. */
+  pause(): void;
+  /** SIGCONT: the commands that waited on open sockets all run now. */
+  resume(): void;
 }
 
 /** Installs Debian's redis-server when it is missing and we may; otherwise says so, rather than skipping. */
@@ -67,6 +72,8 @@ export async function startRedis(port?: number): Promise<RedisServer> {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }
 
