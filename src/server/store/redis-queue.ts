@@ -43,6 +43,8 @@ interface QueueDeps extends RedisQueueOptions {
    */
   connection: Promise<Redis>;
   admit(signal: AbortSignal): Promise<StoreAdmission>;
+  /** This instance's memory store alone: for a request that already waited out the command timeout once. */
+  admitLocally(signal: AbortSignal): Promise<StoreAdmission>;
   usable(): Redis | undefined;
   degrade(error?: unknown): void;
   recovered(): void;
@@ -155,9 +157,12 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     void bounded(queue.remove(jobId)).catch(() => {});
   }
 
-  /** Without a queue (Redis gone): the request is answered directly, as the memory store would. */
-  async function direct(params: Record<string, unknown>, signal: AbortSignal) {
-    const admission = await deps.admit(signal);
+  /**
+   * Without a queue: the request is answered directly, behind the fleet's gate when Redis is merely not there for
+   * the queue, in memory alone when Redis already failed this request once (no second wait on a silent Redis).
+   */
+  async function direct(params: Record<string, unknown>, signal: AbortSignal, redisFailed = false) {
+    const admission = await (redisFailed ? deps.admitLocally(signal) : deps.admit(signal));
     if (isRefusal(admission)) return admission;
     const answer = await context.run(params, signal);
     await admission.release(resultOfStored(answer));
@@ -180,7 +185,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       // The add may still land when Redis wakes up: it must not run for nobody.
       deps.degrade(error);
       abandon(running.queue, jobId, data.startBy);
-      return direct(params, signal);
+      return direct(params, signal, true);
     }
     const outcome = await watch.wait(jobId, running.queue.toKey(jobId), data.token, signal, answerTimeoutMs);
     switch (outcome.kind) {
@@ -194,7 +199,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       case 'unreachable':
         deps.degrade(outcome.error);
         abandon(running.queue, jobId, data.startBy);
-        return direct(params, signal);
+        return direct(params, signal, true);
       case 'timeout':
       case 'aborted':
         // Take the job out if it has not started, so it never reaches Claude for nobody.

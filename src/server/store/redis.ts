@@ -238,7 +238,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       if (options.queue) {
         queue = createRedisQueue({
           ...(options.queue === true ? {} : options.queue), url: options.url, prefix, commandTimeoutMs, context: ctx,
-          connection: connecting, admit, usable, degrade, recovered,
+          connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, degrade, recovered,
         });
       }
     },

@@ -6,7 +6,7 @@ import { closeFleet, createFleet } from './fleet.js';
 import type { FleetOptions, Instance } from './fleet.js';
 import { eventually, startRedis } from './redis-server.js';
 import type { RedisServer } from './redis-server.js';
-import { answerText, ask, echoUpstream } from './senders.js';
+import { answerText, ask, askAsAClient, echoUpstream, emptyTally } from './senders.js';
 import type { EchoUpstream } from './senders.js';
 
 let redis: RedisServer | undefined;
@@ -70,4 +70,103 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     // The waiting jobs were sent again, not answered twice: only the one already at Claude may have gone twice.
     expect([...upstream.calls.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
   });
+
+  it('answers every request of a running fleet with its own answer, none lost, none twice, across a kill -9 and restart', async () => {
+    redis = await startRedis();
+    const upstream = echoUpstream({ serviceTimeMs: 100 });
+    const fleet = await fleetOn(redis, upstream, { instances: 2, queue: true, maxConcurrency: 4, leaseMs: 2_000, queueTimeoutMs: 5_000 });
+    const tally = emptyTally();
+    const seen = new Set<string>();
+    const sent: Array<Promise<void>> = [];
+    for (let i = 0; i < 40; i++) {
+      if (i === 15) redis = await restart(redis, fleet).catch((error: unknown) => { throw error; });
+      sent.push(askAsAClient((fleet[i % 2] as Instance).handler, `sender ${i}: question ${i}`, tally, seen));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await Promise.all(sent);
+    expect(tally).toMatchObject({ wrong: [], lost: [], double: [] });
+    // Back on Redis after the restart: the last requests went through the fleet's queue again.
+    expect(tally.via.redis).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('the Redis store when Redis hangs (SIGSTOP) and resumes', () => {
+  it('is back at full pace within a second of Redis resuming: no slot is held for requests that went ahead without it', async () => {
+    redis = await startRedis();
+    const upstream = echoUpstream({ serviceTimeMs: 200 });
+    // One slot for the whole fleet and the default 15 s lease: a slot taken late for nobody would stall it for 15 s.
+    const fleet = await fleetOn(redis, upstream, { instances: 2, maxConcurrency: 1, queueTimeoutMs: 10_000 });
+    const [a, b] = fleet as [Instance, Instance];
+    let started = Date.now();
+    expect((await a.handler(ask('before'))).status).toBe(200);
+    const normalMs = Date.now() - started;
+
+    // Six requests: one at Claude, five polling for the fleet's single slot when Redis stops answering.
+    const waiting = [a, b, a, b, a, b].map((instance, i) => instance.handler(ask(`waiting ${i}`)));
+    await eventually(() => upstream.simulator.stats().inFlight === 1 && upstream.simulator.stats().requests === 2, 'one request at Claude, five waiting');
+    redis.pause();
+    // They go on without Redis once a command has waited commandTimeoutMs (300 ms), and are all answered.
+    const during = await Promise.all(waiting);
+    expect(during.map((r) => r.status)).toEqual(Array(6).fill(200));
+    await new Promise((resolve) => setTimeout(resolve, 1_000 - Math.min(1_000, normalMs)));
+    redis.resume();
+
+    started = Date.now();
+    const after = await Promise.all([a.handler(ask('after a')), b.handler(ask('after b'))]);
+    const afterMs = Date.now() - started;
+    expect(after.map((r) => [r.status, r.headers.get('x-claude-kit-store')])).toEqual([[200, 'redis'], [200, 'redis']]);
+    // Two calls through one slot take two service times; anything more than a second beyond is a stalled fleet.
+    expect(afterMs).toBeLessThan(2 * normalMs + 1_000);
+  }, 30_000);
+
+  it('answers a queued request sent during a hang within the command timeout, and its job never reaches Claude later', async () => {
+    redis = await startRedis();
+    const upstream = echoUpstream({ serviceTimeMs: 100 });
+    const fleet = await fleetOn(redis, upstream, { instances: 2, queue: true, leaseMs: 2_000 });
+    const [a] = fleet as [Instance];
+    expect((await a.handler(ask('warm up'))).status).toBe(200);
+    redis.pause();
+    const started = Date.now();
+    const response = await a.handler(ask('sent during the hang'));
+    const tookMs = Date.now() - started;
+    expect([response.status, response.headers.get('x-claude-kit-store')]).toEqual([200, 'memory-fallback']);
+    expect(await answerText(response)).toBe('answer to: sent during the hang');
+    // commandTimeoutMs (300) + the call (100), with room for a loaded machine: not the length of the hang.
+    expect(tookMs).toBeLessThan(900);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    redis.resume();
+    // Once Redis runs the add it got during the hang, workers see the job abandoned and skip it.
+    await eventually(async () => (await a.handler(ask('after'))).headers.get('x-claude-kit-store') === 'redis', 'the fleet is back on Redis', 5_000);
+    const admin = new Redis(redis.url);
+    try {
+      await eventually(async () => (await admin.keys('*:wait')).length === 0 || (await admin.llen((await admin.keys('*:wait'))[0] as string)) === 0, 'the queue is drained', 5_000);
+    } finally {
+      admin.disconnect();
+    }
+    expect(upstream.calls.get('sent during the hang')).toBe(1);
+  }, 30_000);
+});
+
+describe('two fleets with different prefixes on one Redis', () => {
+  it('keep their jobs, answers and limits apart', async () => {
+    redis = await startRedis();
+    const first = echoUpstream({ serviceTimeMs: 300 });
+    const second = echoUpstream({ serviceTimeMs: 20 });
+    const one = await fleetOn(redis, first, { instances: 2, queue: true, maxConcurrency: 1, queueTimeoutMs: 10_000 });
+    const two = await fleetOn(redis, second, { instances: 2, queue: true, maxConcurrency: 4 });
+    expect(one[0]?.prefix).not.toBe(two[0]?.prefix);
+    const tally = emptyTally();
+    // Message ids are unique per simulator, and each fleet has its own.
+    const [seenOne, seenTwo] = [new Set<string>(), new Set<string>()];
+    const slow = [0, 1, 2, 3].map((i) => askAsAClient((one[i % 2] as Instance).handler, `fleet one ${i}`, tally, seenOne));
+    const started = Date.now();
+    // The second fleet is not held behind the first one's single slot, nor does it take the first one's jobs.
+    await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => askAsAClient((two[i % 2] as Instance).handler, `fleet two ${i}`, tally, seenTwo)));
+    expect(Date.now() - started).toBeLessThan(900);
+    await Promise.all(slow);
+    expect(tally).toMatchObject({ wrong: [], lost: [], double: [] });
+    expect([...first.calls.keys()].every((prompt) => prompt.startsWith('fleet one'))).toBe(true);
+    expect([...second.calls.keys()].every((prompt) => prompt.startsWith('fleet two'))).toBe(true);
+    expect(first.simulator.stats().maxInFlight).toBe(1);
+  }, 30_000);
 });

@@ -42,3 +42,42 @@ export async function answerText(response: Response): Promise<string | undefined
   const body = (await response.json()) as { content?: Array<{ text?: string }> };
   return body.content?.[0]?.text;
 }
+
+export interface Tally {
+  /** Answered with someone else's prompt. */
+  wrong: string[];
+  /** Never answered 200, even after the retries a client makes on a 529 or 503. */
+  lost: string[];
+  /** One upstream message delivered to more than one request. */
+  double: string[];
+  /** Answers per `x-claude-kit-store` value. */
+  via: Record<string, number>;
+}
+
+export const emptyTally = (): Tally => ({ wrong: [], lost: [], double: [], via: {} });
+
+/**
+ * Sends `prompt` as a browser using the kit would: a 529 or 503 is retried (here after a short pause, at most
+ * `tries` times). Records in `tally` whether the answer, if any, was this prompt's and whether it was seen before.
+ */
+export async function askAsAClient(
+  handler: (request: Request) => Promise<Response>, prompt: string, tally: Tally, seen: Set<string>, tries = 4,
+): Promise<void> {
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    const response = await handler(ask(prompt));
+    if (response.status === 529 || response.status === 503) {
+      await response.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    const via = response.headers.get('x-claude-kit-store') ?? 'none';
+    const body = (await response.json().catch(() => ({}))) as { id?: string; content?: Array<{ text?: string }> };
+    if (response.status !== 200) break;
+    tally.via[via] = (tally.via[via] ?? 0) + 1;
+    if (body.content?.[0]?.text !== `answer to: ${prompt}`) tally.wrong.push(`${prompt} <- ${body.content?.[0]?.text}`);
+    if (body.id !== undefined && seen.has(body.id)) tally.double.push(prompt);
+    if (body.id !== undefined) seen.add(body.id);
+    return;
+  }
+  tally.lost.push(prompt);
+}
