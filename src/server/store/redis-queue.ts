@@ -213,12 +213,11 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   return {
     enqueue: (params, signal) => enqueue(params, signal),
     async ready(timeoutMs) {
-      let timer: unknown;
-      const late = new Promise<undefined>((resolve) => (timer = context.clock.setTimeout(() => resolve(undefined), Math.max(0, timeoutMs))));
-      const running = await Promise.race([starting.catch(() => undefined), late]).finally(() => context.clock.clearTimeout(timer));
-      if (!running) return false;
-      await Promise.all([running.worker.waitUntilReady(), running.events.waitUntilReady(), running.queue.waitUntilReady()]);
-      return true;
+      const connected = starting.then(async (running) => {
+        await Promise.all([running.worker.waitUntilReady(), running.events.waitUntilReady(), running.queue.waitUntilReady()]);
+        return true;
+      });
+      return within(Math.max(0, timeoutMs), context.clock, connected).catch(() => false);
     },
     async close() {
       watch.close();
