@@ -45,9 +45,11 @@ interface QueueDeps extends RedisQueueOptions {
   admit(signal: AbortSignal): Promise<StoreAdmission>;
   /** This instance's memory store alone: for a request that already waited out the command timeout once. */
   admitLocally(signal: AbortSignal): Promise<StoreAdmission>;
+  /** The client for new jobs, unless Redis is known to be failing. */
   usable(): Redis | undefined;
+  /** The client, connected, whatever the store thinks of Redis: for jobs already queued. */
+  connected(): Redis | undefined;
   degrade(error?: unknown): void;
-  recovered(): void;
 }
 
 interface JobData {
@@ -78,7 +80,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   const answerTimeoutMs = deps.answerTimeoutMs ?? context.queueTimeoutMs + 600_000;
   const bounded = <T>(work: Promise<T>) => within(deps.commandTimeoutMs, context.clock, work);
   const mark = (jobId: string) => `${deps.prefix}abandoned:${jobId}`;
-  const watch = createJobWatch({ client: deps.usable, commandTimeoutMs: deps.commandTimeoutMs, checkMs: CHECK_MS, clock: context.clock });
+  const watch = createJobWatch({ client: deps.connected, commandTimeoutMs: deps.commandTimeoutMs, checkMs: CHECK_MS, clock: context.clock });
   let parts: { queue: Queue; worker: Worker; events: QueueEvents; connections: Redis[] } | undefined;
   const starting = start().then((p) => (parts = p));
   starting.catch((error: unknown) => deps.degrade(error));
@@ -143,7 +145,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
 
   /** A job runs only if Redis says, in time, that it still holds the job and its request did not go on without it. */
   async function wanted(job: Job<JobData, JobResult>): Promise<boolean> {
-    const redis = deps.usable();
+    const redis = deps.connected();
     if (!redis || job.id === undefined || !parts) return false;
     const checks = [redis.exists(parts.queue.toKey(job.id)), redis.exists(mark(job.id))];
     return bounded(Promise.all(checks)).then(([held, left]) => held === 1 && left === 0, () => false);
@@ -151,7 +153,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
 
   /** The request goes on without this job: mark it so no worker runs it late, and take it out of the queue. */
   function abandon(queue: Queue, jobId: string, startBy: number): void {
-    const redis = deps.usable();
+    const redis = deps.connected();
     if (!redis) return;
     void bounded(redis.set(mark(jobId), '1', 'PX', Math.max(startBy - Date.now(), 0) + 60_000)).catch(() => {});
     void bounded(queue.remove(jobId)).catch(() => {});
@@ -190,7 +192,6 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     const outcome = await watch.wait(jobId, running.queue.toKey(jobId), data.token, signal, answerTimeoutMs);
     switch (outcome.kind) {
       case 'answer':
-        deps.recovered();
         void bounded(running.queue.remove(jobId)).catch(() => {});
         return { answer: outcome.answer, via: 'redis' };
       case 'vanished':

@@ -55,6 +55,8 @@ export interface RedisStore extends ClaudeStore {
 }
 
 const FALLBACK = 'memory-fallback';
+/** How often an instance off Redis asks whether it is back. */
+const HEAL_MS = 200;
 
 export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = options.prefix ?? 'claude-kit:';
@@ -71,6 +73,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Renewal timers of the leases this instance holds, so close() leaves no timer behind.
   const renewals = new Set<() => void>();
   const owned = options.client === undefined;
+  const clock = () => context?.clock ?? systemClock;
   // Lease ids whose give-back never reached Redis (the connection was down): sent again when it is back, until
   // their lease would have expired anyway.
   const owed = new Map<string, number>();
@@ -99,10 +102,33 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return redis;
   }
 
+  /**
+   * A failed or timed-out command takes this instance off Redis until a PING answers again, so during a hang only
+   * the requests already talking to Redis wait out the command timeout; the next ones go straight to memory.
+   */
   function degrade(error?: unknown): void {
-    if (down || closed) return;
-    down = true;
-    logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+    if (closed) return;
+    if (!down) {
+      down = true;
+      logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+    }
+    heal();
+  }
+
+  let healTimer: unknown;
+  function heal(): void {
+    if (healTimer !== undefined || closed) return;
+    healTimer = clock().setTimeout(() => {
+      const redis = connected();
+      const ping = redis ? within(commandTimeoutMs, clock(), redis.ping()) : Promise.reject(new Error('not connected'));
+      void ping.then(() => true, () => false).then((ok) => {
+        healTimer = undefined;
+        if (closed) return;
+        if (!ok) return heal();
+        payDebts();
+        recovered();
+      });
+    }, HEAL_MS);
   }
 
   function recovered(): void {
@@ -111,7 +137,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     logger?.info?.('Redis is back: the fleet shares one gate again.');
   }
 
-  const usable = (): Redis | undefined => (client?.status === 'ready' && !closed ? client : undefined);
+  /** The connection, whatever the breaker says: for giving back what was taken, and checking jobs already queued. */
+  const connected = (): Redis | undefined => (client?.status === 'ready' && !closed ? client : undefined);
+  /** For new work: not while Redis is known to be failing. */
+  const usable = (): Redis | undefined => (down ? undefined : connected());
 
   /** Fire and forget, but known to close(), and a failure only marks Redis as down. */
   function background(work: Promise<unknown>): Promise<void> {
@@ -150,7 +179,6 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       giveBack(fleet, id, fleet.abandon(id));
       return slot;
     }
-    recovered();
     return leasePermit(fleet, id, slot.release, context);
   }
 
@@ -195,7 +223,6 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     }
   }
 
-  const clock = () => context?.clock ?? systemClock;
   const fallbackCache = options.cache ? createMemoryCache(options.cache.ttlMs, 1000, Date.now) : undefined;
   const cache: AnswerCache | undefined = options.cache && fallbackCache && {
     async get(key) {
@@ -229,7 +256,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       logger ??= ctx.logger;
       local.attach(ctx);
       fleet = createFleet(
-        () => usable() ?? failNow(),
+        () => connected() ?? failNow(),
         {
           prefix, leaseMs, maxConcurrency: options.maxConcurrency ?? 32, minClosedMs: options.minClosedMs ?? 5_000,
           maxClosedMs: options.maxClosedMs ?? 15_000, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
@@ -238,7 +265,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       if (options.queue) {
         queue = createRedisQueue({
           ...(options.queue === true ? {} : options.queue), url: options.url, prefix, commandTimeoutMs, context: ctx,
-          connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, degrade, recovered,
+          connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, connected, degrade,
         });
       }
     },
@@ -255,6 +282,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     async close() {
       closed = true;
+      if (healTimer !== undefined) clock().clearTimeout(healTimer);
+      healTimer = undefined;
       // Leases still held are not given back here: like a crashed instance's, they expire after leaseMs.
       for (const stop of renewals) stop();
       renewals.clear();

@@ -172,6 +172,33 @@ describe('the Redis store when Redis hangs (SIGSTOP) and resumes', () => {
   }, 30_000);
 });
 
+describe('the Redis store on an app client without a command timeout', () => {
+  it('bounds the cache, the queue and the gate by commandTimeoutMs, and sends later requests of a hang straight to memory', async () => {
+    redis = await startRedis();
+    const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    clients.push(client);
+    const upstream = echoUpstream({ serviceTimeMs: 100 });
+    const [a] = (await fleetOn(redis, upstream, { instances: 1, client, queue: true, cache: { ttlMs: 5_000 }, leaseMs: 2_000 })) as [Instance];
+    expect((await a.handler(ask('warm up'))).headers.get('x-claude-kit-store')).toBe('redis');
+    redis.pause();
+    const timed = async (prompt: string) => {
+      const started = Date.now();
+      const response = await a.handler(ask(prompt));
+      return { ms: Date.now() - started, via: response.headers.get('x-claude-kit-store'), text: await answerText(response) };
+    };
+    // The first waits out one command timeout (300 ms, the cache read) and goes on in memory...
+    const first = await timed('first in the hang');
+    expect(first).toMatchObject({ via: 'memory-fallback', text: 'answer to: first in the hang' });
+    expect(first.ms).toBeLessThan(900);
+    // ...and the next do not wait on Redis at all: the call's own 100 ms, well under the command timeout.
+    const second = await timed('second in the hang');
+    expect(second).toMatchObject({ via: 'memory-fallback', text: 'answer to: second in the hang' });
+    expect(second.ms).toBeLessThan(300);
+    redis.resume();
+    await eventually(async () => (await a.handler(ask('after'))).headers.get('x-claude-kit-store') === 'redis', 'back on Redis', 3_000);
+  }, 30_000);
+});
+
 describe('two fleets with different prefixes on one Redis', () => {
   it('keep their jobs, answers and limits apart', async () => {
     redis = await startRedis();
