@@ -56,6 +56,9 @@ export interface Tally {
 
 export const emptyTally = (): Tally => ({ wrong: [], lost: [], double: [], via: {} });
 
+/** A user gives up on an answer after this long: counted as lost. */
+const GIVE_UP_MS = 15_000;
+
 /**
  * Sends `prompt` as a browser using the kit would: a 529 or 503 is retried (here after a short pause, at most
  * `tries` times). Records in `tally` whether the answer, if any, was this prompt's and whether it was seen before.
@@ -63,8 +66,23 @@ export const emptyTally = (): Tally => ({ wrong: [], lost: [], double: [], via: 
 export async function askAsAClient(
   handler: (request: Request) => Promise<Response>, prompt: string, tally: Tally, seen: Set<string>, tries = 4,
 ): Promise<void> {
-  for (let attempt = 1; attempt <= tries; attempt++) {
-    const response = await handler(ask(prompt));
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), GIVE_UP_MS);
+  const gaveUp = new Promise<undefined>((resolve) => controller.signal.addEventListener('abort', () => resolve(undefined)));
+  try {
+    await askUntil(handler, prompt, tally, seen, tries, controller.signal, gaveUp);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function askUntil(
+  handler: (request: Request) => Promise<Response>, prompt: string, tally: Tally, seen: Set<string>, tries: number,
+  signal: AbortSignal, gaveUp: Promise<undefined>,
+): Promise<void> {
+  for (let attempt = 1; attempt <= tries && !signal.aborted; attempt++) {
+    const response = await Promise.race([handler(new Request(ask(prompt), { signal })), gaveUp]);
+    if (response === undefined) break;
     if (response.status === 529 || response.status === 503) {
       await response.body?.cancel();
       await new Promise((resolve) => setTimeout(resolve, 200));
