@@ -4,7 +4,8 @@
  * never a dependency of an answer: when it is unreachable or slow, each instance falls back to its memory store.
  */
 import type { Redis } from 'ioredis';
-import { createMemoryCache, createMemoryStore } from './memory.js';
+import { createMemoryStore } from './memory.js';
+import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet } from './redis-fleet.js';
 import { createRedisQueue } from './redis-queue.js';
@@ -12,7 +13,7 @@ import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
 import { systemClock } from '../../core/clock.js';
 import { isRefusal } from './types.js';
-import type { AnswerCache, ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
+import type { ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
 
 export interface RedisStoreOptions {
   /** e.g. `redis://127.0.0.1:6379`. Ignored when `client` is given. */
@@ -223,30 +224,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     }
   }
 
-  const fallbackCache = options.cache ? createMemoryCache(options.cache.ttlMs, 1000, Date.now) : undefined;
-  const cache: AnswerCache | undefined = options.cache && fallbackCache && {
-    async get(key) {
-      const redis = usable();
-      if (!redis) return fallbackCache.get(key);
-      try {
-        const text = await within(commandTimeoutMs, clock(), redis.get(`${prefix}cache:${key}`));
-        return text === null ? undefined : (JSON.parse(text) as Awaited<ReturnType<AnswerCache['get']>>);
-      } catch (error) {
-        degrade(error);
-        return fallbackCache.get(key);
-      }
-    },
-    async set(key, answer) {
-      const redis = usable();
-      if (!redis) return fallbackCache.set(key, answer);
-      try {
-        await within(commandTimeoutMs, clock(), redis.set(`${prefix}cache:${key}`, JSON.stringify(answer), 'PX', options.cache?.ttlMs ?? 0));
-      } catch (error) {
-        degrade(error);
-        await fallbackCache.set(key, answer);
-      }
-    },
-  };
+  const cache = options.cache && createRedisCache({
+    ttlMs: options.cache.ttlMs, prefix, commandTimeoutMs, clock, usable, degrade,
+  });
 
   const store: RedisStore = {
     name: 'redis',
