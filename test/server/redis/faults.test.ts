@@ -52,7 +52,7 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     // Her own answer, or a 529 to retry; never anyone else's.
     if (answered.status === 200) expect(await answerText(answered)).toBe('answer to: Alice: my private question');
     else expect(answered.status).toBe(529);
-  });
+  }, 15_000);
 
   it('sends a job again when Redis is flushed under it, and answers every waiting request with its own answer', async () => {
     redis = await startRedis();
@@ -72,7 +72,7 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     expect(texts).toEqual(prompts.map((prompt) => `answer to: ${prompt}`));
     // The waiting jobs were sent again, not answered twice: only the one already at Claude may have gone twice.
     expect([...upstream.calls.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
-  });
+  }, 15_000);
 
   it('answers every request of a running fleet with its own answer, none lost, none twice, across a kill -9 and restart', async () => {
     redis = await startRedis();
@@ -82,7 +82,7 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     const seen = new Set<string>();
     const sent: Array<Promise<void>> = [];
     for (let i = 0; i < 40; i++) {
-      if (i === 15) redis = await restart(redis, fleet).catch((error: unknown) => { throw error; });
+      if (i === 15) redis = await restart(redis, fleet);
       sent.push(askAsAClient((fleet[i % 2] as Instance).handler, `sender ${i}: question ${i}`, tally, seen));
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
