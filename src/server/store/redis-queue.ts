@@ -81,7 +81,9 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   const bounded = <T>(work: Promise<T>) => within(deps.commandTimeoutMs, context.clock, work);
   const mark = (jobId: string) => `${deps.prefix}abandoned:${jobId}`;
   const watch = createJobWatch({ client: deps.connected, commandTimeoutMs: deps.commandTimeoutMs, checkMs: CHECK_MS, clock: context.clock });
-  let parts: { queue: Queue; worker: Worker; events: QueueEvents; connections: Redis[] } | undefined;
+  let parts: { queue: Queue; worker: Worker; events: QueueEvents; connections: Redis[]; client: Redis } | undefined;
+  // Jobs abandoned while the connection was down (jobId → its startBy).
+  const owedJobs = new Map<string, number>();
   const starting = start().then((p) => (parts = p));
   starting.catch((error: unknown) => deps.degrade(error));
 
@@ -108,7 +110,8 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     worker.on('error', onError);
     events.on('completed', ({ jobId, returnvalue }) => watch.completed(jobId, returnvalue));
     events.on('failed', ({ jobId }) => watch.failed(jobId));
-    return { queue, worker, events, connections };
+    client.on('ready', payJobDebts);
+    return { queue, worker, events, connections, client };
   }
 
   async function process(job: Job<JobData, JobResult>, worker: Worker<JobData, JobResult>): Promise<JobResult> {
@@ -116,15 +119,19 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     if (Date.now() > startBy) return { token, expired: true };
     const controller = new AbortController();
     const admission = await deps.admit(controller.signal);
-    // Asked after the wait for a slot, right before Claude: the request may have left, or Redis lost the job (and
-    // its request sent it again) while this worker held it.
-    if (!isRefusal(admission) && !(await wanted(job))) {
-      admission.release();
-      return { token, expired: true };
-    }
     if (isRefusal(admission)) {
       // The shared gate is closed (or the fleet is full): pause the queue for everyone, and try this job again after.
       await worker.rateLimit(admission.retryAfterMs ?? deps.pauseMs ?? 5_000);
+      throw (await import('bullmq')).Worker.RateLimitError();
+    }
+    // Asked after the wait for a slot, right before Claude: the request may have left, or Redis lost the job (and
+    // its request sent it again) while this worker held it.
+    const verdict = await wanted(job);
+    if (verdict !== 'yes') {
+      admission.release();
+      if (verdict === 'no') return { token, expired: true };
+      // Redis did not say: neither run the job blind nor drop it; it goes back to wait, and its request decides.
+      await Promise.resolve(worker.rateLimit(CHECK_MS)).catch(() => {});
       throw (await import('bullmq')).Worker.RateLimitError();
     }
     let answer: StoredAnswer;
@@ -144,19 +151,36 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   }
 
   /** A job runs only if Redis says, in time, that it still holds the job and its request did not go on without it. */
-  async function wanted(job: Job<JobData, JobResult>): Promise<boolean> {
+  async function wanted(job: Job<JobData, JobResult>): Promise<'yes' | 'no' | 'unknown'> {
     const redis = deps.connected();
-    if (!redis || job.id === undefined || !parts) return false;
+    if (!redis || job.id === undefined || !parts) return 'unknown';
     const checks = [redis.exists(parts.queue.toKey(job.id)), redis.exists(mark(job.id))];
-    return bounded(Promise.all(checks)).then(([held, left]) => held === 1 && left === 0, () => false);
+    return bounded(Promise.all(checks)).then(([held, left]) => (held === 1 && left === 0 ? 'yes' : 'no'), () => 'unknown');
   }
 
-  /** The request goes on without this job: mark it so no worker runs it late, and take it out of the queue. */
+  /**
+   * The request goes on without this job: mark it so no worker runs it late, and take it out of the queue. Without
+   * a connection (a drop Redis may survive), the job is owed: marked when the connection is back, until its startBy.
+   */
   function abandon(queue: Queue, jobId: string, startBy: number): void {
     const redis = deps.connected();
-    if (!redis) return;
-    void bounded(redis.set(mark(jobId), '1', 'PX', Math.max(startBy - Date.now(), 0) + 60_000)).catch(() => {});
+    if (!redis) {
+      if (owedJobs.size < 10_000) owedJobs.set(jobId, startBy);
+      return;
+    }
+    void bounded(redis.set(mark(jobId), '1', 'PX', Math.max(startBy - Date.now(), 0) + 60_000)).catch(() => {
+      if (owedJobs.size < 10_000) owedJobs.set(jobId, startBy);
+    });
     void bounded(queue.remove(jobId)).catch(() => {});
+  }
+
+  function payJobDebts(): void {
+    const queue = parts?.queue;
+    if (!queue) return;
+    for (const [jobId, startBy] of owedJobs) {
+      owedJobs.delete(jobId);
+      if (startBy > Date.now()) abandon(queue, jobId, startBy);
+    }
   }
 
   /**
@@ -224,6 +248,8 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       watch.close();
       const running = await starting.catch(() => undefined);
       if (!running) return;
+      running.client.off('ready', payJobDebts);
+      owedJobs.clear();
       await Promise.allSettled([running.worker.close(true), running.events.close(), running.queue.close()]);
       for (const c of running.connections) c.disconnect();
     },

@@ -74,6 +74,26 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     expect([...upstream.calls.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
   }, 15_000);
 
+  it('runs no waiting job a second time when the connections drop but Redis keeps its data (CLIENT KILL)', async () => {
+    redis = await startRedis();
+    const upstream = echoUpstream({ serviceTimeMs: 300 });
+    const fleet = await fleetOn(redis, upstream, { instances: 2, queue: true, maxConcurrency: 1, leaseMs: 2_000, queueTimeoutMs: 10_000 });
+    const prompts = Array.from({ length: 6 }, (_, i) => `user ${i}: question ${i}`);
+    const pending = prompts.map((prompt, i) => (fleet[i % 2] as Instance).handler(ask(prompt)));
+    await eventually(() => upstream.simulator.stats().inFlight === 1, 'the first job is at Claude');
+    const admin = new Redis(redis.url);
+    try {
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
+    } finally {
+      admin.disconnect();
+    }
+    const texts = await Promise.all(pending.map(async (response) => answerText(await response)));
+    expect(texts).toEqual(prompts.map((prompt) => `answer to: ${prompt}`));
+    // A request that went on without its queued job (answered in memory) marks the job once it can, so no worker
+    // runs it after the reconnect; only the job already at Claude may have gone twice.
+    expect([...upstream.calls.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
+  }, 15_000);
+
   it('answers every request of a running fleet with its own answer, none lost, none twice, across a kill -9 and restart', async () => {
     redis = await startRedis();
     const upstream = echoUpstream({ serviceTimeMs: 100 });
