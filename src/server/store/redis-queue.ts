@@ -72,6 +72,8 @@ const CHECK_MS = 250;
 const MAX_RESENDS = 2;
 /** Finished jobs stay this long (seconds) so a waiter whose event was lost still finds the answer; waiters remove theirs. */
 const KEEP_FINISHED_S = 60;
+/** The longest close() waits for BullMQ to wind down before cutting its connections. */
+const CLOSE_MS = 2_000;
 
 export function createRedisQueue(deps: QueueDeps): RedisQueue {
   const { context } = deps;
@@ -84,6 +86,9 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   let parts: { queue: Queue; worker: Worker; events: QueueEvents; connections: Redis[]; client: Redis } | undefined;
   // Jobs abandoned while the connection was down (jobId → its startBy).
   const owedJobs = new Map<string, number>();
+  // Jobs this instance's worker has sent to Claude: a request of this instance whose job it is takes the answer here
+  // when Redis fails under it, instead of calling Claude a second time.
+  const runningHere = new Map<string, { token: string; call: Promise<StoredAnswer> }>();
   const starting = start().then((p) => (parts = p));
   starting.catch((error: unknown) => deps.degrade(error));
 
@@ -135,11 +140,15 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       throw (await import('bullmq')).Worker.RateLimitError();
     }
     let answer: StoredAnswer;
+    const call = context.run(params, controller.signal);
+    if (job.id !== undefined) runningHere.set(job.id, { token, call });
     try {
-      answer = await context.run(params, controller.signal);
+      answer = await call;
     } catch (error) {
       admission.release();
       throw error;
+    } finally {
+      if (job.id !== undefined) runningHere.delete(job.id);
     }
     const result = resultOfStored(answer);
     await admission.release(result);
@@ -218,13 +227,19 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       case 'answer':
         void bounded(running.queue.remove(jobId)).catch(() => {});
         return { answer: outcome.answer, via: 'redis' };
-      case 'vanished':
+      case 'vanished': {
+        const here = runningHere.get(jobId);
+        if (here?.token === data.token) return { answer: await here.call, via: 'redis' };
         if (resends < MAX_RESENDS) return enqueue(params, signal, resends + 1);
         return { refused: 'timeout', retryAfterMs: 1_000, via: 'redis' } satisfies Refusal;
-      case 'unreachable':
+      }
+      case 'unreachable': {
         deps.degrade(outcome.error);
+        const here = runningHere.get(jobId);
+        if (here?.token === data.token) return { answer: await here.call, via: 'redis' };
         abandon(running.queue, jobId, data.startBy);
         return direct(params, signal, true);
+      }
       case 'timeout':
       case 'aborted':
         // Take the job out if it has not started, so it never reaches Claude for nobody.
@@ -250,7 +265,9 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       if (!running) return;
       running.client.off('ready', payJobDebts);
       owedJobs.clear();
-      await Promise.allSettled([running.worker.close(true), running.events.close(), running.queue.close()]);
+      // BullMQ's close waits for its connections, which may be reconnecting to a Redis that is gone: bounded, then cut.
+      const closing = Promise.allSettled([running.worker.close(true), running.events.close(), running.queue.close()]);
+      await within(CLOSE_MS, context.clock, closing).catch(() => {});
       for (const c of running.connections) c.disconnect();
     },
   };

@@ -54,6 +54,19 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     else expect(answered.status).toBe(529);
   }, 15_000);
 
+  it('takes the answer from its own worker when Redis dies under a job this instance is running: Claude is called once', async () => {
+    redis = await startRedis();
+    const upstream = echoUpstream({ serviceTimeMs: 600 });
+    const [a] = (await fleetOn(redis, upstream, { instances: 1, queue: true, leaseMs: 2_000 })) as [Instance];
+    const pending = a.handler(ask('mine'));
+    await eventually(() => upstream.simulator.stats().inFlight === 1, 'the job is at Claude');
+    await redis.stop();
+    const response = await pending;
+    expect(await answerText(response)).toBe('answer to: mine');
+    expect(upstream.calls.get('mine')).toBe(1);
+    redis = await startRedis(redis.port);
+  }, 15_000);
+
   it('sends a job again when Redis is flushed under it, and answers every waiting request with its own answer', async () => {
     redis = await startRedis();
     // One slot for the fleet: most jobs are still waiting in Redis when it is flushed.
