@@ -57,6 +57,10 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     stdio: 'ignore',
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If a test times out before its cleanup, the server still goes with the test process.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  void exited.then(() => process.off('exit', orphaned));
   const deadline = Date.now() + 5_000;
   while (!(await answersPing(chosen))) {
     if (Date.now() > deadline || child.exitCode !== null) {
