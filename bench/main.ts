@@ -6,7 +6,7 @@ import { ALL_SCENARIOS, createScenario, SCENARIOS, type ScenarioName } from './s
 import type { KitOptions } from './strategies.js';
 
 const USAGE = `npm run bench -- [options]
-  --scenario NAME       backends | browser-tabs | fleet (default: backends and browser-tabs)
+  --scenario NAME       backends | browser-tabs | fleet | scale (default: backends and browser-tabs)
   --json                one JSON object per scenario instead of the table
   --capacity N          Claude's concurrent slots (default 100)
   --apps N              backends, tabs or fleet instances (default 30 / 1000 / 8)
@@ -39,6 +39,8 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
+// The core's own scale benchmark (bench/scale.ts): CPU per request of the shipped client at 1k to 64k requests.
+if (values.scenario === 'scale') process.exit((await (await import('./scale.js')).main()) ? 0 : 1);
 const names = values.scenario === undefined ? SCENARIOS : [values.scenario as ScenarioName];
 if (!names.every((n) => ALL_SCENARIOS.includes(n))) {
   console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);

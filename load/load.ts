@@ -8,7 +8,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import Anthropic from '@anthropic-ai/sdk';
 import { Worker } from 'node:worker_threads';
 import { createClaudeHandler } from '../src/server/index.js';
 import type { ClaudeHandler } from '../src/server/index.js';
@@ -125,14 +124,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   });
   let upstream: ListeningSimulator | null = null;
   if (options.upstreamOverHttp) upstream = await simulator.listen({ host: '127.0.0.1' });
-  const client = new Anthropic({
-    apiKey: 'load',
-    baseURL: upstream ? upstream.url : 'http://sim.invalid',
-    maxRetries: 0,
-    ...(upstream ? {} : { fetch: simulator.fetch }),
-  });
   const handler = createClaudeHandler({
-    client,
+    apiKey: 'load',
+    ...(upstream ? { baseURL: upstream.url } : { fetch: simulator.fetch }),
     maxConcurrency: options.maxConcurrency,
     maxQueue: options.maxQueue,
   });

@@ -1,4 +1,3 @@
-import Anthropic from '@anthropic-ai/sdk';
 import { getRequestListener } from '@hono/node-server';
 import type { Plugin } from 'vite';
 import { createClaudeHandler, createStatusHandler } from '../src/server/index.js';
@@ -17,10 +16,9 @@ export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin
   const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
   // Streams spread over a second and a half, so a person can watch text grow and a broken stream break.
   const simulator = apiKey ? undefined : createOverloadSimulator({ latencyMs: 250, serviceTimeMs: 1_500, busyRate: 0.6 });
-  const client = apiKey
-    ? new Anthropic({ apiKey, maxRetries: 0 })
-    : new Anthropic({ apiKey: 'simulator', baseURL: 'http://simulator.invalid', maxRetries: 0, fetch: simulator!.fetch });
-  const claude = createClaudeHandler({ client, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024 });
+  // The simulator needs no key, and the handler asks for none when given a fetch of its own.
+  const upstream = apiKey ? { apiKey } : { fetch: simulator!.fetch };
+  const claude = createClaudeHandler({ ...upstream, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024 });
   // The status route reads the real status page with a key, and a simulated one (with an incident switch) without.
   const statusPage = apiKey ? undefined : createStatusPageSimulator();
   const status = createStatusHandler(statusPage ? { fetch: () => statusPage.fetch(), ttlMs: 0 } : {});

@@ -1,6 +1,31 @@
 // claude-overload-kit — the React layer, the components and the framework-free core.
+// Every name here is deliberate API; test/api/exports.test.ts snapshots the list.
+import { frenchMessages as frenchMessagesMoved } from './core/messages-fr.js';
+import type { ClaudeMessages } from './core/messages.js';
+
 export * from './core/index.js';
 export * from './react/index.js';
 export * from './components/index.js';
-export { defaultMessages, mergeMessages, type ClaudeMessages } from './core/messages.js';
-export { frenchMessages } from './core/messages-fr.js';
+
+export * from './core/index.js';
+export * from './react/index.js';
+export * from './components/index.js';
+// The words, and what a translator needs to write them in another language from outside the package.
+export {
+  defaultMessages,
+  mergeMessages,
+  formatWait,
+  plural,
+  headlineFor,
+  escalationFor,
+  incidentText,
+  describeIncidentStatus,
+  type ClaudeMessages,
+} from './core/messages.js';
+
+/**
+ * French copy.
+ * @deprecated Moved to its own entry so that apps which do not use it do not ship it:
+ * `import { frenchMessages } from 'claude-overload-kit/messages/fr'`. This alias goes in the next minor release.
+ */
+export const frenchMessages: ClaudeMessages = frenchMessagesMoved;

@@ -20,8 +20,11 @@ export interface BackoffInput {
 /** The largest delay `setTimeout` honours; beyond it the timer fires at once, which would be a hammering retry. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
-/** A retry-after longer than this is taken for a server or proxy bug and ignored (the policy's backoff applies). */
-export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+/**
+ * The longest retry-after read: what a timer can wait. Longer waits are not ignored any more (that turned "come back
+ * tomorrow" into a retry in 5 s): the policy gives up on a wait beyond its budget; see rules.ts.
+ */
+export const MAX_RETRY_AFTER_MS = MAX_TIMER_DELAY_MS;
 
 /** Keeps a random draw in [0, 1) even if an injected source misbehaves (NaN, 1, negatives). */
 export function clampUnit(u: number): number {
@@ -86,8 +89,8 @@ function bounded(ms: number): number | undefined {
 
 /**
  * Reads `retry-after-ms` (float milliseconds, the Anthropic SDK's header) first, then `retry-after` (seconds or an
- * HTTP date, relative to `nowMs`). Negative, garbage, past dates and values above {@link MAX_RETRY_AFTER_MS} are
- * ignored, so a broken header falls back to the policy's backoff instead of stalling for days.
+ * HTTP date, relative to `nowMs`). Negative values, garbage, past dates and values above {@link MAX_RETRY_AFTER_MS}
+ * (24 days) are ignored. A long value is kept: the policy decides (a wait beyond the budget ends the request at once).
  * @returns whole milliseconds, or undefined when neither header holds a usable value.
  */
 export function parseRetryAfterValues(

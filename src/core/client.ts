@@ -28,6 +28,9 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
+/** One attempt of a request: must honour `signal`; `attempt` counts from 1. */
+export type AttemptFunction<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
+
 export interface RunOptions {
   signal?: AbortSignal;
 }
@@ -45,7 +48,7 @@ export interface ClaudeClient {
   /** Streams one Messages request with the kit's retries, also of a stream that broke after its first token. */
   stream(request: MessageRequest, callbacks?: StreamOptions, options?: RunOptions): Retryer<Message>;
   /** Runs any attempt function under the kit's policy, gate and demand summary. */
-  run<T>(attempt: (signal: AbortSignal, attempt: number) => Promise<T>, options?: RunOptions): Retryer<T>;
+  run<T>(attemptFn: AttemptFunction<T>, options?: RunOptions): Retryer<T>;
   /** Cancels every request and stops every timer. The client stays usable. */
   dispose(): void;
 }
@@ -62,8 +65,8 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
   const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
 
-  function run<T>(attempt: (signal: AbortSignal, attempt: number) => Promise<T>, runOptions: RunOptions = {}): Retryer<T> {
-    const retryer = createRetryer({ run: attempt, policy, clock, online, gate, signal: runOptions.signal });
+  function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
+    const retryer = createRetryer({ run: attemptFn, policy, clock, online, gate, signal: runOptions.signal });
     demand.track(retryer as Retryer<unknown>);
     return retryer;
   }

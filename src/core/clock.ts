@@ -8,6 +8,11 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
   /** A number in [0, 1), like Math.random. */
   random(): number;
+  /**
+   * Runs a callback once the current task is done: how stores coalesce a burst of changes into one notification.
+   * Defaults to the global `queueMicrotask`.
+   */
+  queueMicrotask?(callback: () => void): void;
 }
 
 /** The real clock. Reads the globals on every call so fake timers installed later still apply. */
@@ -16,6 +21,7 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
   random: () => Math.random(),
+  queueMicrotask: (callback) => globalThis.queueMicrotask(callback),
 };
 
 /** Something that can tell whether the device is online and announce changes (e.g. React Query's onlineManager). */

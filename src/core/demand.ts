@@ -2,6 +2,8 @@ import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './cloc
 import type { ClaudeError } from './failure.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import { createListeners, type Subscribable } from './store.js';
+import { createMinHeap } from './min-heap.js';
+import { leavesUnavailable } from './rules.js';
 import type { DemandLevel, DemandSnapshot, EscalationStage, StatusIncident } from './types.js';
 
 export interface EscalationOptions {
@@ -67,70 +69,177 @@ const RECOVERED_DEMAND: DemandSnapshot = Object.freeze({ ...NORMAL_DEMAND, recov
 const ESCALATING = new Set<DemandLevel>(['busy', 'rate_limited', 'unavailable', 'incident']);
 const STAGES = ['slow', 'unusual', 'contact'] as const;
 
-/** One summary of every request of the app, for the banner, the toaster and the app's own alerting. */
+/** What one tracked request adds to the summary; kept so a change costs a subtraction and an addition. */
+interface Share {
+  unsubscribe: () => void;
+  troubled: boolean;
+  paused: boolean;
+  sending: boolean;
+  rateLimited: boolean;
+  /** The next attempt time while troubled (what `nextRetryAt` is the earliest of). */
+  nextAt?: number;
+  failure?: ClaudeError;
+}
+
+interface Episode {
+  since: number;
+  requestIds: string[];
+  ids: Set<string>;
+  failures: number;
+  fired: Set<string>;
+  seen: WeakSet<ClaudeError>;
+  /** The newest failure seen in the episode and the highest attempt number. */
+  latest?: ClaudeError;
+  latestRequestId?: string;
+  attempt: number;
+}
+
+/**
+ * One summary of every request of the app, for the banner, the toaster and the app's own alerting.
+ *
+ * Costs: a request's change updates running totals in O(1) (the earliest next retry in O(log n)); the summary is
+ * computed at most once per read or per tick, and subscribers are told once per tick, and only of a real change —
+ * so a thousand requests waking in the same millisecond make one render, not a thousand.
+ */
 export function createDemandStore(options: DemandStoreOptions = {}): DemandStore {
   const clock = options.clock ?? systemClock;
   const online = options.online ?? alwaysOnline;
+  const defer = clock.queueMicrotask?.bind(clock) ?? ((callback: () => void) => queueMicrotask(callback));
   const thresholds = {
     slow: options.escalation?.slowMs ?? 30_000,
     unusual: options.escalation?.unusualMs ?? 30 * 60_000,
     contact: options.escalation?.contactMs ?? 60 * 60_000,
   };
   const listeners = createListeners();
-  const tracked = new Map<Retryer<unknown>, () => void>();
+  const tracked = new Map<Retryer<unknown>, Share>();
   const revivers = new Set<() => void>();
+  const nextTimes = createMinHeap<{ at: number; share: Share }>((a, b) => a.at - b.at);
+  const totals = { troubled: 0, paused: 0, sending: 0, troubledSending: 0, rateLimited: 0 };
+  // Failures of troubled requests since the last computation: counted into the episode once it is known.
+  let fresh: Array<{ failure?: ClaudeError; attempt: number }> = [];
 
   let snapshot: DemandSnapshot = NORMAL_DEMAND;
+  let notified: DemandSnapshot = NORMAL_DEMAND;
+  let dirty = false;
+  let flushQueued = false;
   let incident: StatusIncident | undefined;
   let gaveUp: ClaudeError | undefined;
-  let episode: { since: number; requestIds: string[]; failures: number; fired: Set<string>; seen: WeakSet<ClaudeError> } | undefined;
+  let episode: Episode | undefined;
+  let toFire: { level: DemandLevel; stage: EscalationStage } | undefined;
   let timer: unknown;
+  let timerAt: number | undefined;
   // How the episode's last troubled request ended: Claude answered it, or the person stopped it.
   let ending: 'answered' | 'stopped' | undefined;
 
   // Subscribed lazily so a store that was disposed (StrictMode's rehearsal unmount) comes back to life on use.
   let stopOnline: (() => void) | undefined;
   const watchOnline = () => {
-    stopOnline ??= online.subscribe(() => recompute());
+    stopOnline ??= online.subscribe(invalidate);
   };
 
-  function observe(failure: ClaudeError | undefined): void {
-    if (!failure || !episode || episode.seen.has(failure)) return;
-    episode.seen.add(failure);
-    episode.failures += 1;
-    if (failure.requestId && !episode.requestIds.includes(failure.requestId)) episode.requestIds.push(failure.requestId);
+  function invalidate(): void {
+    dirty = true;
+    if (flushQueued) return;
+    flushQueued = true;
+    defer(flush);
   }
 
-  function recompute(): void {
-    const now = clock.now();
-    const states: RetrySnapshot[] = [...tracked.keys()].map((r) => r.getSnapshot());
-    const troubled = states.filter(isTroubled);
-    const offline = !online.isOnline() || states.some((s) => s.phase === 'paused');
+  /** Once per tick: bring the summary up to date, fire escalations, tell subscribers if it changed. */
+  function flush(): void {
+    flushQueued = false;
+    if (dirty) compute();
+    const fire = toFire;
+    toFire = undefined;
+    if (fire) fireEscalations(fire.level, fire.stage);
+    if (snapshot !== notified) {
+      notified = snapshot;
+      listeners.notify();
+    }
+  }
 
+  function add(share: Share, sign: 1 | -1): void {
+    if (share.troubled) totals.troubled += sign;
+    if (share.paused) totals.paused += sign;
+    if (share.sending) totals.sending += sign;
+    if (share.troubled && share.sending) totals.troubledSending += sign;
+    if (share.rateLimited) totals.rateLimited += sign;
+  }
+
+  /** A request that leaves the episode takes its failure out of the headline (another waiting one's is no older). */
+  function forget(share: Share): void {
+    if (episode && share.troubled && share.failure === episode.latest) episode.latest = undefined;
+  }
+
+  function refresh(share: Share, s: RetrySnapshot): void {
+    const troubled = isTroubled(s);
+    if (!troubled) forget(share);
+    add(share, -1);
+    share.troubled = troubled;
+    share.paused = s.phase === 'paused';
+    share.sending = s.phase === 'sending';
+    share.rateLimited = troubled && s.phase === 'waiting' && s.failure?.kind === 'rate_limited';
+    const nextAt = troubled ? s.nextAttemptAt : undefined;
+    if (nextAt !== undefined && nextAt !== share.nextAt) nextTimes.push({ at: nextAt, share });
+    share.nextAt = nextAt;
+    if (troubled) fresh.push({ failure: s.failure !== share.failure ? s.failure : undefined, attempt: s.attempt });
+    share.failure = s.failure;
+    add(share, 1);
+    invalidate();
+  }
+
+  /** The earliest next attempt among troubled requests; stale heap entries are dropped as they surface. */
+  function earliestNext(): number | undefined {
+    for (let top = nextTimes.peek(); top; top = nextTimes.peek()) {
+      if (top.share.nextAt === top.at && top.share.troubled) return top.at;
+      nextTimes.pop();
+    }
+    return undefined;
+  }
+
+  function observe(failure: ClaudeError | undefined, attempt: number): void {
+    if (!episode) return;
+    episode.attempt = Math.max(episode.attempt, attempt);
+    if (!failure || episode.seen.has(failure)) return;
+    episode.seen.add(failure);
+    episode.failures += 1;
+    episode.latest = failure;
+    if (failure.requestId) {
+      episode.latestRequestId = failure.requestId;
+      if (!episode.ids.has(failure.requestId)) {
+        episode.ids.add(failure.requestId);
+        episode.requestIds.push(failure.requestId);
+      }
+    }
+  }
+
+  function compute(): void {
+    dirty = false;
+    const now = clock.now();
     let level: DemandLevel = 'normal';
-    if (offline) level = 'offline';
+    if (!online.isOnline() || totals.paused > 0) level = 'offline';
     else if (gaveUp) level = 'unavailable';
     else if (incident) level = 'incident';
-    else if (troubled.some((s) => s.phase === 'waiting' && s.failure?.kind === 'rate_limited')) level = 'rate_limited';
-    else if (troubled.length > 0) level = 'busy';
+    else if (totals.rateLimited > 0) level = 'rate_limited';
+    else if (totals.troubled > 0) level = 'busy';
 
-    const inEpisode = level !== 'normal' && (troubled.length > 0 || gaveUp !== undefined);
+    const inEpisode = level !== 'normal' && (totals.troubled > 0 || gaveUp !== undefined);
     if (inEpisode && !episode) ending = undefined;
     if (!inEpisode) episode = undefined;
-    else episode ??= { since: now, requestIds: [], failures: 0, fired: new Set(), seen: new WeakSet() };
-    for (const s of troubled) observe(s.failure);
-    observe(gaveUp);
+    if (totals.troubled === 0) nextTimes.clear(); // every entry is stale: none may pile up between episodes
+    else episode ??= { since: now, requestIds: [], ids: new Set(), failures: 0, fired: new Set(), seen: new WeakSet(), attempt: 0 };
+    for (const { failure, attempt } of fresh) observe(failure, attempt);
+    fresh = [];
+    observe(gaveUp, 1);
 
     let escalation: EscalationStage = 'none';
     if (episode && ESCALATING.has(level)) {
       for (const stage of STAGES) if (now - episode.since >= thresholds[stage]) escalation = stage;
-      fireEscalations(level, escalation);
+      if (escalation !== 'none') toFire = { level, stage: escalation };
     }
     scheduleEscalation(level);
 
-    const waitingTimes = troubled.map((s) => s.nextAttemptAt).filter((t): t is number => t !== undefined);
-    const failures = [...troubled.map((s) => s.failure), gaveUp].filter((f): f is ClaudeError => f !== undefined);
-    const latest = failures.at(-1);
+    const latest = gaveUp ?? episode?.latest;
+    const nextAt = level === 'normal' ? undefined : earliestNext();
     const calmAgain = snapshot.level === 'normal' ? snapshot : ending === 'answered' ? RECOVERED_DEMAND : NORMAL_DEMAND;
     const next: DemandSnapshot =
       level === 'normal'
@@ -138,20 +247,18 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
         : {
             level,
             since: episode?.since,
-            nextRetryAt: waitingTimes.length > 0 ? Math.min(...waitingTimes) : undefined,
-            waiting: troubled.filter((s) => s.phase !== 'sending').length,
-            inFlight: states.filter((s) => s.phase === 'sending').length,
-            retrying: troubled.some((s) => s.phase === 'sending'),
-            attempt: Math.max(0, ...troubled.map((s) => s.attempt), gaveUp ? 1 : 0),
+            nextAttemptAt: nextAt,
+            nextRetryAt: nextAt,
+            waiting: totals.troubled - totals.troubledSending,
+            inFlight: totals.sending,
+            retrying: totals.troubledSending > 0,
+            attempt: Math.max(episode?.attempt ?? 0, gaveUp ? 1 : 0),
             lastFailureKind: latest?.kind,
-            lastRequestId: [...failures].reverse().find((f) => f.requestId)?.requestId ?? episode?.requestIds.at(-1),
+            lastRequestId: gaveUp?.requestId ?? episode?.latestRequestId,
             escalation,
             incident,
           };
-    if (!shallowEqual(next, snapshot)) {
-      snapshot = next;
-      listeners.notify();
-    }
+    if (!shallowEqual(next, snapshot)) snapshot = next;
   }
 
   function fireEscalations(level: DemandLevel, reached: EscalationStage): void {
@@ -169,21 +276,41 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     }
   }
 
+  /** One timer for the next escalation stage, re-armed only when that moment changes. */
   function scheduleEscalation(level: DemandLevel): void {
+    let at: number | undefined;
+    if (episode && ESCALATING.has(level)) {
+      const now = clock.now();
+      for (const stage of STAGES) {
+        const stageAt = episode.since + thresholds[stage];
+        if (stageAt > now) {
+          at = stageAt;
+          break;
+        }
+      }
+    }
+    if (at === timerAt) return;
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
-    if (!episode || !ESCALATING.has(level)) return;
-    const pending = STAGES.map((stage) => episode!.since + thresholds[stage]).filter((at) => at > clock.now());
-    if (pending.length === 0) return;
+    timerAt = at;
+    if (at === undefined) return;
     timer = clock.setTimeout(() => {
       timer = undefined;
-      recompute();
-    }, Math.min(...pending) - clock.now());
+      timerAt = undefined;
+      dirty = true;
+      flush();
+    }, at - clock.now());
   }
 
   function untrack(retryer: Retryer<unknown>): void {
-    tracked.get(retryer)?.();
+    const share = tracked.get(retryer);
+    if (!share) return;
+    forget(share);
+    share.unsubscribe();
+    add(share, -1);
+    share.troubled = false;
     tracked.delete(retryer);
+    invalidate();
   }
 
   return {
@@ -191,34 +318,35 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
       watchOnline();
       return listeners.subscribe(listener);
     },
-    getSnapshot: () => snapshot,
+    getSnapshot() {
+      if (dirty) compute();
+      return snapshot;
+    },
     track(retryer) {
       watchOnline();
-      const unsubscribe = retryer.subscribe(() => {
-        const { phase, failure, waited, attempt, responding } = retryer.getSnapshot();
+      const share: Share = { unsubscribe: () => {}, troubled: false, paused: false, sending: false, rateLimited: false };
+      share.unsubscribe = retryer.subscribe(() => {
+        const s = retryer.getSnapshot();
+        const { phase, failure } = s;
         if (phase === 'succeeded') gaveUp = undefined;
-        if (episode && (waited || attempt > 1)) {
-          if (phase === 'succeeded' || responding) ending = 'answered';
+        if (episode && (s.waited || s.attempt > 1)) {
+          if (phase === 'succeeded' || s.responding) ending = 'answered';
           else if (phase === 'failed') ending = 'stopped';
         }
-        if (phase === 'failed' && failure && failure.kind !== 'aborted' && (failure.retryable || failure.kind === 'spend_limited')) {
-          gaveUp = failure;
-        }
+        if (phase === 'failed' && failure && leavesUnavailable(failure.kind, failure.retryable)) gaveUp = failure;
         if (phase === 'succeeded' || phase === 'failed') untrack(retryer);
-        recompute();
+        else refresh(share, s);
+        invalidate();
       });
-      tracked.set(retryer, unsubscribe);
-      recompute();
-      return () => {
-        untrack(retryer);
-        recompute();
-      };
+      tracked.set(retryer, share);
+      refresh(share, retryer.getSnapshot());
+      return () => untrack(retryer);
     },
     retryNow() {
       gaveUp = undefined;
       for (const retryer of [...tracked.keys()]) retryer.retryNow();
       for (const revive of [...revivers]) revive();
-      recompute();
+      invalidate();
     },
     onRevive(revive) {
       revivers.add(revive);
@@ -228,18 +356,18 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     },
     cancel() {
       ending = 'stopped';
-      for (const retryer of [...tracked.keys()]) if (isTroubled(retryer.getSnapshot())) retryer.cancel();
+      for (const [retryer, share] of [...tracked]) if (share.troubled) retryer.cancel();
       gaveUp = undefined;
-      recompute();
+      invalidate();
     },
     dismiss() {
       ending = 'stopped';
       gaveUp = undefined;
-      recompute();
+      invalidate();
     },
     setIncident(next) {
       incident = next;
-      recompute();
+      invalidate();
     },
     dispose() {
       for (const retryer of [...tracked.keys()]) {
@@ -248,6 +376,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
       }
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
+      timerAt = undefined;
       stopOnline?.();
       stopOnline = undefined;
     },
@@ -264,7 +393,7 @@ function isTroubled(s: RetrySnapshot): boolean {
 }
 
 function shallowEqual(a: DemandSnapshot, b: DemandSnapshot): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof DemandSnapshot>;
-  for (const key of keys) if (a[key] !== b[key]) return false;
+  for (const key in a) if (a[key as keyof DemandSnapshot] !== b[key as keyof DemandSnapshot]) return false;
+  for (const key in b) if (!(key in a)) return false;
   return true;
 }

@@ -1,38 +1,12 @@
 import type { FailureKind } from './types.js';
 import { parseRetryAfter, readHeader } from './backoff.js';
+import { isNeverRetried, isRetryableByDefault, KIT_ERROR_HEADER, kindForStatus, kindForType, SPEND_LIMIT_CODE } from './rules.js';
+import { isRecord as isRec } from './util.js';
 
 export { parseRetryAfter, readHeader };
 
-/** Anthropic `error.type` → kind. `timeout_error` (HTTP 504) is Claude's side giving up, so it is a server error;
- * kind `timeout` is kept for client-side timeouts, whose remedy (and copy: "Connection problem") differs. */
-const KIND_BY_TYPE: Readonly<Record<string, FailureKind>> = {
-  invalid_request_error: 'invalid_request', authentication_error: 'authentication', billing_error: 'billing',
-  permission_error: 'permission', not_found_error: 'not_found', conflict_error: 'conflict',
-  request_too_large: 'request_too_large', rate_limit_error: 'rate_limited', api_error: 'server_error',
-  timeout_error: 'server_error', overloaded_error: 'overloaded',
-};
-
-const KIND_BY_STATUS: Readonly<Record<number, FailureKind>> = {
-  400: 'invalid_request', 401: 'authentication', 402: 'billing', 403: 'permission', 404: 'not_found',
-  408: 'timeout', 409: 'conflict', 413: 'request_too_large', 429: 'rate_limited', 529: 'overloaded',
-};
-
-const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set<FailureKind>(
-  ['overloaded', 'rate_limited', 'server_error', 'timeout', 'network', 'offline'],
-);
-
-/** Kinds that no header can make retryable: a cancel is the person's wish; a spend limit fails until it resets. */
-const NEVER_RETRYABLE: ReadonlySet<FailureKind> = new Set<FailureKind>(['aborted', 'spend_limited']);
-
-const SPEND_LIMIT_CODE = 'enforced_spend_limit_reached';
-
-const PLAIN_MESSAGE: Readonly<Record<FailureKind, string>> = {
-  overloaded: 'Claude is overloaded', rate_limited: 'Rate limited', spend_limited: 'Spend limit reached',
-  server_error: 'Server error', timeout: 'Request timed out', network: 'Network error', offline: 'Offline',
-  invalid_request: 'Invalid request', authentication: 'Authentication failed', billing: 'Billing problem',
-  permission: 'Permission denied', not_found: 'Not found', conflict: 'Conflict',
-  request_too_large: 'Request too large', aborted: 'Request aborted', unknown: 'Unknown error',
-};
+/** A developer's message when the input has none: the kind in words, e.g. "rate limited (HTTP 429)". */
+const plainMessage = (kind: FailureKind): string => kind.replace(/_/g, ' ');
 
 /** `retryable` defaults to the kind's usual answer (overloaded, rate_limited, server_error, timeout, network and
  * offline are retried); `midStream` to false. */
@@ -62,14 +36,13 @@ export class ClaudeError extends Error {
     this.type = init.type;
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs;
-    this.retryable = init.retryable ?? RETRYABLE_KINDS.has(init.kind);
+    this.retryable = init.retryable ?? isRetryableByDefault(init.kind);
     this.midStream = init.midStream ?? false;
     this.errorCode = init.errorCode;
   }
 }
 
 type Rec = Record<string, unknown>;
-const isRec = (x: unknown): x is Rec => typeof x === 'object' && x !== null;
 const str = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
 
 const FIELDS = ['status', 'error', 'name', 'message', 'code', 'cause', 'type', 'details', 'apiMessage', 'requestID',
@@ -167,11 +140,9 @@ function factsOf(input: unknown): Facts {
 function kindOf(facts: Facts, status: number | undefined): FailureKind {
   if (facts.errorCode === SPEND_LIMIT_CODE) return 'spend_limited';
   if (facts.kind !== undefined) return facts.kind;
-  // Own keys only: a type of "valueOf" must not find Object.prototype's function.
-  const byType = facts.type !== undefined && Object.hasOwn(KIND_BY_TYPE, facts.type) ? KIND_BY_TYPE[facts.type] : undefined;
+  const byType = facts.type === undefined ? undefined : kindForType(facts.type);
   if (byType !== undefined) return byType;
-  if (status === undefined) return 'unknown';
-  return (Object.hasOwn(KIND_BY_STATUS, status) ? KIND_BY_STATUS[status] : undefined) ?? (status >= 500 ? 'server_error' : 'unknown');
+  return status === undefined ? 'unknown' : kindForStatus(status);
 }
 
 export interface ClaudeErrorContext {
@@ -189,13 +160,15 @@ function build(input: unknown, context: ClaudeErrorContext): ClaudeError {
   const facts = factsOf(input);
   const status = facts.status ?? context.status;
   const headers = context.headers ?? facts.headers;
-  const kind = kindOf(facts, status);
+  // The kit's own handler names its setup mistakes: the app's server, not Claude, is at fault.
+  const kind = readHeader(headers, KIT_ERROR_HEADER)?.trim() === 'not_configured' ? 'not_configured' : kindOf(facts, status);
   const shouldRetry = readHeader(headers, 'x-should-retry')?.trim().toLowerCase();
-  let retryable = RETRYABLE_KINDS.has(kind);
-  // Anthropic's own hint wins, as in its SDK, except where retrying is wrong whatever the server says.
-  if (shouldRetry === 'true' && !NEVER_RETRYABLE.has(kind)) retryable = true;
+  let retryable = isRetryableByDefault(kind);
+  // Anthropic's own hint wins, as in its SDK, except where retrying is wrong whatever the server says (a 400 or a
+  // 401 fails the same way again; see rules.ts).
+  if (shouldRetry === 'true' && !isNeverRetried(kind)) retryable = true;
   if (shouldRetry === 'false') retryable = false;
-  const plain = PLAIN_MESSAGE[kind] + (status === undefined ? '' : ` (HTTP ${status})`);
+  const plain = plainMessage(kind) + (status === undefined ? '' : ` (HTTP ${status})`);
   return new ClaudeError({
     kind,
     message: cleanText(facts.message) ?? plain,
@@ -220,7 +193,7 @@ export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}):
     return build(input, context);
   } catch (cause) {
     // A hostile input (throwing getters, a Proxy trap) or context: nothing trustworthy is left to read.
-    return new ClaudeError({ kind: 'unknown', message: PLAIN_MESSAGE.unknown, cause });
+    return new ClaudeError({ kind: 'unknown', message: plainMessage('unknown'), cause });
   }
 }
 

@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from './clock.js';
 import { createListeners, type Subscribable } from './store.js';
 import type { ClaudeError } from './failure.js';
+import { createLine, type LineEntry } from './line.js';
+import { gateHoldFor, isPressure } from './rules.js';
 
 export interface GateOptions {
   /** The most attempts the app may have on the wire at once. Defaults to 8. */
@@ -29,6 +31,8 @@ export interface GateSnapshot {
   limit: number;
   inFlight: number;
   /** Requests waiting for a permit. */
+  waiting: number;
+  /** @deprecated Renamed `waiting` (one word for it across the kit); removed in the next minor release. */
   queued: number;
 }
 
@@ -46,6 +50,17 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** "Retry now": skip a closed window (the concurrency limit still applies). */
   force?: boolean;
+  /**
+   * Told, while this request waits, each time the window holding it moves: when the gate may reopen (epoch ms), or
+   * undefined while a probe decides. Only waiters hear it, and only when the window changes, so a crowd waiting
+   * costs nothing per admission.
+   */
+  onHold?: (reopenAt: number | undefined) => void;
+  /**
+   * Filled in by the gate with `expedite()`: "Retry now" for this waiter, which then skips the window like `force`
+   * (no second acquire, no AbortController per wait: a crowd of waiters stays cheap).
+   */
+  ticket?: { expedite?: () => void };
 }
 
 export interface Gate extends Subscribable<GateSnapshot> {
@@ -55,17 +70,26 @@ export interface Gate extends Subscribable<GateSnapshot> {
 
 interface Waiter {
   grant(permit: GatePermit): void;
-  notBefore: number;
-  force: boolean;
+  onHold?: (reopenAt: number | undefined) => void;
 }
 
-/** Kinds of failure that mean "Claude has too much to do": these close the gate and shrink the limit. */
-const PRESSURE_KINDS = new Set(['overloaded', 'rate_limited']);
+/** After a closed window, the requests that waited through it go spread over `drainJitterMs`, in their order. */
+interface Drain {
+  start: number;
+  /** Waiters in line when the gate reopened: each gets one slot of `drainJitterMs / count`. */
+  count: number;
+  granted: number;
+  nextAt: number;
+}
 
 /**
  * The app-wide traffic gate. When any request meets an overload, the gate closes until that request's retry time
  * and every other request waits behind it instead of each sending; when the window ends one probe goes first; on
- * its success the rest drain with jitter. Concurrency adapts AIMD-style: halve on overload, +1 per success.
+ * its success the rest drain, first come first served, each at a random moment of its own slot of the drain window.
+ * Concurrency adapts AIMD-style: halve on overload, +1 per success.
+ *
+ * Costs: joining, leaving and being admitted are O(1); only a moved window (once per overload wave) visits every
+ * waiter, to tell it the new time.
  */
 export function createGate(options: GateOptions = {}): Gate {
   const clock = options.clock ?? systemClock;
@@ -87,25 +111,29 @@ export function createGate(options: GateOptions = {}): Gate {
   let streak = 0;
   let timer: unknown;
   let timerAt: number | undefined;
-  const queue: Waiter[] = [];
+  let drain: Drain | undefined;
+  // "Retry now" requests skip the window and go before the line.
+  const forced = createLine<Waiter>();
+  const line = createLine<Waiter>();
   let snapshot = takeSnapshot();
 
   function takeSnapshot(): GateSnapshot {
-    return { state, reopenAt, limit, inFlight, queued: queue.length };
+    const waiting = line.size + forced.size;
+    return { state, reopenAt, limit, inFlight, waiting, queued: waiting };
   }
 
   function changed(): void {
-    const next = takeSnapshot();
-    const same =
-      next.state === snapshot.state &&
-      next.reopenAt === snapshot.reopenAt &&
-      next.limit === snapshot.limit &&
-      next.inFlight === snapshot.inFlight &&
-      next.queued === snapshot.queued;
-    if (!same) {
-      snapshot = next;
+    const s = snapshot;
+    if (s.state !== state || s.reopenAt !== reopenAt || s.limit !== limit || s.inFlight !== inFlight
+      || s.waiting !== line.size + forced.size) {
+      snapshot = takeSnapshot();
       listeners.notify();
     }
+  }
+
+  /** The window moved: tell each waiter of the line its new time (forced waiters are not held by it). */
+  function windowMoved(): void {
+    line.forEach((waiter) => waiter.onHold?.(reopenAt));
   }
 
   function schedule(at: number): void {
@@ -149,7 +177,7 @@ export function createGate(options: GateOptions = {}): Gate {
       if (state !== 'open') open(); // any answer, probe or "Retry now", shows Claude has room again
       return;
     }
-    if (!('failure' in outcome) || !PRESSURE_KINDS.has(outcome.failure.kind)) {
+    if (!('failure' in outcome) || !isPressure(outcome.failure.kind)) {
       if (probe && state === 'probing') open(); // an unrelated failure says nothing about load: let others try
       return;
     }
@@ -159,18 +187,25 @@ export function createGate(options: GateOptions = {}): Gate {
     const now = clock.now();
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** streak);
     streak += 1;
-    const until = Math.max(outcome.retryAt ?? 0, now + (outcome.failure.retryAfterMs ?? 0), now + shortest);
+    const until = Math.max(outcome.retryAt ?? 0, now + gateHoldFor(outcome.failure.retryAfterMs), now + shortest);
     closures += 1;
     state = 'closed';
     reopenAt = until;
+    drain = undefined;
+    windowMoved();
+  }
+
+  function slotAt(d: Drain): number {
+    return d.start + ((d.granted + clock.random()) * drainJitterMs) / d.count;
   }
 
   function open(): void {
     state = 'open';
     reopenAt = undefined;
-    const now = clock.now();
-    for (const waiter of queue) {
-      if (!waiter.force) waiter.notBefore = now + clock.random() * drainJitterMs;
+    drain = undefined;
+    if (line.size > 0 && drainJitterMs > 0) {
+      drain = { start: clock.now(), count: line.size, granted: 0, nextAt: 0 };
+      drain.nextAt = slotAt(drain);
     }
   }
 
@@ -179,55 +214,70 @@ export function createGate(options: GateOptions = {}): Gate {
     if (state === 'closed' && reopenAt !== undefined && now >= reopenAt) {
       state = 'probing';
       reopenAt = undefined;
+      windowMoved();
     }
-    let earliest = Infinity;
-    for (let i = 0; i < queue.length && inFlight < limit; ) {
-      const waiter = queue[i]!;
-      const mayGo =
-        waiter.force ||
-        (state === 'open' && waiter.notBefore <= now) ||
-        (state === 'probing' && !probeInFlight);
-      if (!mayGo) {
-        if (state === 'open') earliest = Math.min(earliest, waiter.notBefore);
-        i += 1;
+    while (inFlight < limit && forced.size > 0) forced.shift()!.grant(issue(false));
+    let wakeAt: number | undefined;
+    while (inFlight < limit && line.size > 0 && state !== 'closed') {
+      if (state === 'probing') {
+        if (probeInFlight) break;
+        line.shift()!.grant(issue(true));
         continue;
       }
-      queue.splice(i, 1);
-      waiter.grant(issue(state === 'probing' && !waiter.force));
+      if (drain) {
+        if (now < drain.nextAt) {
+          wakeAt = drain.nextAt;
+          break;
+        }
+        drain.granted += 1;
+        if (drain.granted >= drain.count) drain = undefined;
+        else drain.nextAt = slotAt(drain);
+      }
+      line.shift()!.grant(issue(false));
     }
     // A timer only while someone waits: an idle gate reopens lazily on the next acquire, and never keeps a
     // process (or a test) alive after its app has gone.
-    if (queue.length === 0) unschedule();
+    if (line.size + forced.size === 0) unschedule();
     else if (state === 'closed' && reopenAt !== undefined) schedule(reopenAt);
-    else if (earliest !== Infinity && inFlight < limit) schedule(earliest);
+    else if (wakeAt !== undefined) schedule(wakeAt);
     changed();
   }
 
   return {
     subscribe: listeners.subscribe,
     getSnapshot: () => snapshot,
-    acquire({ signal, force = false } = {}) {
+    acquire({ signal, force = false, onHold, ticket } = {}) {
       return new Promise<GatePermit>((resolve, reject) => {
         if (signal?.aborted) {
           reject(signal.reason);
           return;
         }
+        let isForced = force;
         const onAbort = () => {
-          const index = queue.indexOf(waiter);
-          if (index >= 0) queue.splice(index, 1);
+          (isForced ? forced : line).remove(entry);
           reject(signal?.reason);
           pump();
         };
         const waiter: Waiter = {
-          notBefore: 0,
-          force,
+          onHold,
           grant(permit) {
             signal?.removeEventListener('abort', onAbort);
+            if (ticket) ticket.expedite = undefined;
             resolve(permit);
           },
         };
+        let entry: LineEntry<Waiter> = (force ? forced : line).push(waiter);
+        if (ticket) {
+          ticket.expedite = () => {
+            if (isForced || !entry.inLine) return;
+            line.remove(entry);
+            isForced = true;
+            entry = forced.push(waiter);
+            pump();
+          };
+        }
         signal?.addEventListener('abort', onAbort, { once: true });
-        queue.push(waiter);
+        if (!force && state !== 'open') onHold?.(reopenAt);
         pump();
       });
     },

@@ -1,6 +1,8 @@
 /**
- * French copy, as a worked example of translating the kit. Pass it to `<ClaudeProvider messages={frenchMessages}>`
- * or merge single keys over it. Seconds and minutes come from `Intl` ("8 s", "2 min"), plurals from PluralRules.
+ * French copy, as a worked example of translating the kit, on its own entry so other apps do not ship it:
+ * `import { frenchMessages } from 'claude-overload-kit/messages/fr'`, then `<ClaudeProvider messages={frenchMessages}>`
+ * (or merge single keys over it). Seconds and minutes come from `Intl` ("8 s", "2 min"), plurals from PluralRules —
+ * the same `formatWait` and `plural` the root entry exports for translations written outside the package.
  */
 import { formatWait, plural, type ClaudeMessages } from './messages.js';
 
@@ -13,6 +15,7 @@ export const frenchMessages: ClaudeMessages = {
   offline: 'Vous êtes hors ligne. Nous reprendrons dès votre retour.',
   unavailable: 'Claude n’est pas disponible pour le moment.',
   spendLimited: 'Cette application a atteint sa limite d’utilisation.',
+  notConfigured: 'Cette application ne peut pas joindre Claude pour le moment — son serveur n’est pas configuré.',
   incidentHeadline: 'Claude connaît une perturbation de service.',
   incidentResolvedHeadline: 'Anthropic annonce la fin de la perturbation.',
   retryingIn: (seconds, locale) => `Nouvel essai dans ${formatWait(seconds, locale)}…`,

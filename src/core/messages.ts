@@ -25,6 +25,12 @@ export interface ClaudeMessages {
   unavailable: string;
   /** Spend limit reached; never retried. Default: "This app has reached its usage limit." */
   spendLimited: string;
+  /**
+   * The app's own server is not set up to reach Claude (kind `not_configured`); not retried. Optional so that
+   * translations written before it still type-check; falls back to `unavailable`. Default: "This app can't reach
+   * Claude right now — its server isn't set up."
+   */
+  notConfigured?: string;
   /** Level `incident` without incident details. Default: "Claude is having a service disruption." */
   incidentHeadline: string;
   /** The incident has just been resolved on the status page. Default: "Anthropic reports the disruption is over." */
@@ -142,6 +148,7 @@ export const defaultMessages: ClaudeMessages = {
   offline: "You're offline. We'll continue when you're back.",
   unavailable: "Claude isn't available right now.",
   spendLimited: 'This app has reached its usage limit.',
+  notConfigured: "This app can't reach Claude right now — its server isn't set up.",
   incidentHeadline: 'Claude is having a service disruption.',
   incidentResolvedHeadline: 'Anthropic reports the disruption is over.',
   retryingIn: (seconds, locale) => `Retrying in ${formatWait(seconds, locale)}…`,
@@ -210,7 +217,9 @@ export function headlineFor(
     case 'offline':
       return messages.offline;
     case 'unavailable':
-      return demand.lastFailureKind === 'spend_limited' ? messages.spendLimited : messages.unavailable;
+      if (demand.lastFailureKind === 'spend_limited') return messages.spendLimited;
+      if (demand.lastFailureKind === 'not_configured') return messages.notConfigured ?? messages.unavailable;
+      return messages.unavailable;
     case 'incident':
       return demand.incident?.status === 'resolved' ? messages.incidentResolvedHeadline : messages.incidentHeadline;
   }

@@ -1,5 +1,6 @@
 import type { FailureKind } from './types.js';
 import type { ClaudeError } from './failure.js';
+import { isNeverRetried } from './rules.js';
 import { backoffDelay, clampUnit, MAX_TIMER_DELAY_MS, type JitterStrategy } from './backoff.js';
 
 /** How one kind of failure is retried. Every field falls back to the global option, then to the kind's default. */
@@ -80,8 +81,6 @@ export const DEFAULT_RETRY_POLICY = {
   },
 } as const satisfies Required<RetryPolicyOptions>;
 
-/** Kinds never retried, whatever `failure.retryable` says: a cancel is the person's wish; a spend limit stays. */
-const NEVER: ReadonlySet<FailureKind> = new Set<FailureKind>(['aborted', 'spend_limited']);
 
 const NUMERIC = ['baseMs', 'capMs', 'factor', 'maxAttempts', 'maxWaitMs', 'retryAfterJitterRatio',
   'retryAfterJitterMaxMs'] as const;
@@ -128,7 +127,7 @@ export function createRetryPolicy(
   }
 
   function nextDelay(failure: ClaudeError, context: RetryContext): number | null {
-    if (!failure || failure.retryable !== true || NEVER.has(failure.kind)) return null;
+    if (!failure || failure.retryable !== true || isNeverRetried(failure.kind)) return null;
     const s = settingsFor(failure.kind);
     const attempt = Math.max(1, Math.floor(finite(context?.attempt) ?? 1));
     if (attempt >= s.maxAttempts) return null;

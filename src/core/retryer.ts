@@ -1,5 +1,6 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
+import type { AttemptFunction } from './client.js';
 import type { Gate, GatePermit } from './gate.js';
 import type { RetryPolicy } from './policy.js';
 import { createListeners, type Subscribable } from './store.js';
@@ -23,7 +24,7 @@ export interface RetrySnapshot {
 
 export interface RetryerOptions<T> {
   /** One attempt. Must honour the signal. `attempt` counts from 1. */
-  run: (signal: AbortSignal, attempt: number) => Promise<T>;
+  run: AttemptFunction<T>;
   policy: RetryPolicy;
   clock?: Clock;
   /** Attempts pause while offline and resume when back. Defaults to always online. */
@@ -45,7 +46,6 @@ export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   markResponding(): void;
 }
 
-const EXPEDITE = Symbol('retry now');
 const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'The request was cancelled.', retryable: false });
 
 /**
@@ -65,7 +65,16 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   let attemptController: AbortController | undefined;
   let expedite: (() => void) | undefined;
 
+  /** Applies a change and notifies, only when something really changed (a crowd of subscribers pays per change). */
   function update(next: Partial<RetrySnapshot>): void {
+    let same = true;
+    for (const key in next) {
+      if (snapshot[key as keyof RetrySnapshot] !== next[key as keyof RetrySnapshot]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return;
     snapshot = { ...snapshot, ...next };
     if (snapshot.phase === 'waiting' || snapshot.phase === 'paused') snapshot.waited = true;
     listeners.notify();
@@ -94,36 +103,26 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     });
   }
 
-  /** Takes a permit from the gate, showing the gate's window as our next attempt time while it is closed. */
+  /**
+   * Takes a permit from the gate, showing the gate's window as our next attempt time while it holds us. The gate
+   * tells us only when that window moves, not of every admission of the crowd.
+   */
   async function waitForPermit(): Promise<GatePermit | undefined> {
     const gate = options.gate;
     if (!gate) return undefined;
-    for (;;) {
-      const force = forceNext;
-      forceNext = false;
-      const acquiring = new AbortController();
-      const onCancel = () => acquiring.abort(cancelled.signal.reason);
-      cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      const showGate = () => {
-        const { state, reopenAt } = gate.getSnapshot();
-        if (state !== 'open') update({ phase: 'waiting', nextAttemptAt: reopenAt });
-      };
-      const unsubscribe = gate.subscribe(showGate);
-      expedite = () => {
-        forceNext = true;
-        acquiring.abort(EXPEDITE);
-      };
-      try {
-        const permit = gate.acquire({ signal: acquiring.signal, force });
-        showGate();
-        return await permit;
-      } catch (reason) {
-        if (reason !== EXPEDITE) throw reason;
-      } finally {
-        expedite = undefined;
-        unsubscribe();
-        cancelled.signal.removeEventListener('abort', onCancel);
-      }
+    const force = forceNext;
+    forceNext = false;
+    const ticket: { expedite?: () => void } = {};
+    expedite = () => ticket.expedite?.();
+    try {
+      return await gate.acquire({
+        signal: cancelled.signal,
+        force,
+        onHold: (reopenAt) => update({ phase: 'waiting', nextAttemptAt: reopenAt }),
+        ticket,
+      });
+    } finally {
+      expedite = undefined;
     }
   }
 

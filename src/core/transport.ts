@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { systemClock, type Clock } from './clock.js';
 import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
+import { isRecord } from './util.js';
 
 /** A Messages API request body, as the app's endpoint forwards it to Claude. */
 export interface MessageRequest {
@@ -35,7 +36,10 @@ export interface TransportOptions {
    * `timeout`. Claude can take minutes on long answers. Defaults to 10 min.
    */
   timeoutMs?: number;
-  /** The longest a stream may go without a byte (Claude sends pings while it thinks). Defaults to 60 s. */
+  /**
+   * The longest a stream may go without a byte (Claude sends pings while it thinks). Defaults to 60 s. Pings keep a
+   * stream alive only so long: one that sends nothing but pings for `timeoutMs` fails as a `timeout` too.
+   */
   streamIdleTimeoutMs?: number;
   clock?: Clock;
 }
@@ -53,9 +57,13 @@ export interface Transport {
   stream(request: MessageRequest, signal?: AbortSignal, callbacks?: StreamCallbacks): Promise<Message>;
 }
 
-/** The text of an answer: its text blocks, joined. */
+/** The text of an answer: its text blocks, joined. Tolerates a missing or sparse `content`. */
 export function messageText(message: Pick<Message, 'content'>): string {
-  return message.content.map((block) => (block.type === 'text' && typeof block.text === 'string' ? block.text : '')).join('');
+  let text = '';
+  const content: unknown = message?.content;
+  if (!Array.isArray(content)) return text;
+  for (const block of content) if (isRecord(block) && block.type === 'text' && typeof block.text === 'string') text += block.text;
+  return text;
 }
 
 /**
@@ -127,29 +135,51 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
     async stream(request, signal, callbacks = {}) {
       const limit = deadline(signal, timeoutMs, clock);
+      // Bytes (pings included) keep `limit` alive; only events that carry the answer keep `progress` alive.
+      const progress = deadline(limit.signal, timeoutMs, clock);
       try {
         const response = await post({ ...request, stream: true }, limit.signal, 'text/event-stream');
         if (!response.body) throw new ClaudeError({ kind: 'server_error', message: 'The stream had no body.', midStream: true });
         limit.touch(idleMs);
-        return await readMessageStream(response.body, limit.signal, {
+        progress.touch(timeoutMs);
+        return await readStream(response.body, progress.signal, {
           ...callbacks,
           onChunk() {
             limit.touch(idleMs);
             callbacks.onChunk?.();
           },
-        });
+        }, () => progress.touch(timeoutMs));
       } finally {
+        progress.done();
         limit.done();
       }
     },
   };
 }
 
-/** Reads an Anthropic SSE stream into a Message, calling back as the text grows. */
-export async function readMessageStream(
+/**
+ * Reads an Anthropic SSE stream into a Message, calling back as the text grows.
+ * @deprecated An internal of the transport, exported by mistake; removed from the public entries in the next minor
+ * release. Use `createTransport().stream` or `createClaudeClient().stream`.
+ */
+export function readMessageStream(
   body: ReadableStream<Uint8Array>,
   signal: AbortSignal | undefined,
   callbacks: StreamCallbacks = {},
+): Promise<Message> {
+  return readStream(body, signal, callbacks);
+}
+
+/** A block index as sent, trusted only where blocks can be: the next one or one already open (never `__proto__`). */
+function blockIndex(raw: unknown, length: number): number | undefined {
+  return typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw <= length ? raw : undefined;
+}
+
+async function readStream(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+  callbacks: StreamCallbacks,
+  onProgress?: () => void,
 ): Promise<Message> {
   let message: Message | undefined;
   let text = '';
@@ -165,23 +195,40 @@ export async function readMessageStream(
       failure = new ClaudeError({ kind: 'server_error', message: 'The stream sent an unreadable event.', midStream: true });
       return;
     }
+    if (typeof data !== 'object' || data === null) return; // `null` or `1` is valid JSON, not an event
     const type = event.event ?? data.type;
+    if (type !== 'ping') onProgress?.();
     if (type === 'error') failure = toClaudeError(data, { midStream: true });
     else if (type === 'message_start' && isRecord(data.message)) message = { ...(data.message as Message), content: [] };
     else if (type === 'content_block_start' && message && isRecord(data.content_block)) {
-      message.content[data.index ?? message.content.length] = { ...(data.content_block as Message['content'][number]) };
+      const index = blockIndex(data.index, message.content.length) ?? message.content.length;
+      message.content[index] = { ...(data.content_block as Message['content'][number]) };
     } else if (type === 'content_block_delta' && data.delta?.type === 'text_delta' && typeof data.delta.text === 'string') {
-      const block = message?.content[data.index ?? 0];
+      // An index that cannot be a block's goes to the block opened last, so the text still lands somewhere sane.
+      const blocks = message?.content ?? [];
+      const block = blocks[blockIndex(data.index ?? 0, blocks.length - 1) ?? blocks.length - 1];
       if (block) block.text = (block.text ?? '') + data.delta.text;
       text += data.delta.text;
       callbacks.onText?.(text, data.delta.text);
     } else if (type === 'message_delta' && message) {
       message.stop_reason = data.delta?.stop_reason ?? message.stop_reason;
-      message.usage = { ...message.usage, ...data.usage };
+      message.usage = { ...message.usage, ...(isRecord(data.usage) ? data.usage : {}) };
     } else if (type === 'message_stop') stopped = true;
   };
 
   const parser = createParser({ onEvent });
+  // SSE allows CR, LF and CRLF line endings; the parser waits after a lone CR for a possible LF, so a stream that
+  // ends in CRs would lose its last event. Normalise to LF, holding a trailing CR until the next chunk says which.
+  let carry = '';
+  const feed = (chunk: string, last = false) => {
+    let data = carry + chunk;
+    carry = '';
+    if (!last && data.endsWith('\r')) {
+      carry = '\r';
+      data = data.slice(0, -1);
+    }
+    parser.feed(data.replace(/\r\n?/g, '\n') + (last ? '\n\n' : ''));
+  };
   const reader = body.getReader();
   const decoder = new TextDecoder();
   // Not every fetch errors the body when its signal aborts (mocks, polyfills, custom fetches): stop reading ourselves,
@@ -192,9 +239,12 @@ export async function readMessageStream(
     if (signal?.aborted) onAbort();
     while (!failure && !stopped) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        feed(decoder.decode(), true);
+        break;
+      }
       callbacks.onChunk?.();
-      parser.feed(decoder.decode(value, { stream: true }));
+      feed(decoder.decode(value, { stream: true }));
     }
   } catch (error) {
     if (signal?.aborted) throw toClaudeError(signal.reason);
@@ -211,9 +261,6 @@ export async function readMessageStream(
   return message;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 function isMessage(value: unknown): value is Message {
   return isRecord(value) && value.type === 'message' && Array.isArray(value.content);

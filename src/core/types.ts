@@ -14,6 +14,8 @@ export type FailureKind =
   | 'not_found'
   | 'conflict'
   | 'request_too_large'
+  /** A setup mistake on the app's own server (the kit's handler says `x-claude-kit-error: not_configured`). */
+  | 'not_configured'
   | 'aborted'
   | 'unknown';
 
@@ -45,7 +47,9 @@ export interface DemandSnapshot {
   level: DemandLevel;
   /** Epoch ms of the first failure of the current episode; undefined while normal. */
   since?: number;
-  /** Epoch ms of the earliest scheduled attempt among the waiting requests. */
+  /** Epoch ms of the earliest scheduled attempt among the waiting requests (the name `RetryState` uses too). */
+  nextAttemptAt?: number;
+  /** @deprecated Renamed `nextAttemptAt` (one name for it across the kit); same value; removed in the next minor release. */
   nextRetryAt?: number;
   /** Requests waiting for their next attempt (or for the gate, or for the network). */
   waiting: number;

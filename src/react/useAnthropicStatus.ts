@@ -1,6 +1,7 @@
 import { useQuery, type UseQueryResult } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
-import { affectsClaudeApi, isApiComponentDegraded, readStatusReport, type StatusReport } from '../core/status-page.js';
+import { useEffect, useState } from 'react';
+import { createIncidentWatch, incidentOf, type IncidentWatchOptions } from '../core/incident-watch.js';
+import { readStatusReport, type StatusReport } from '../core/status-page.js';
 import type { StatusIncident } from '../core/types.js';
 import { useClaudeClient } from './context.js';
 import { useClaudeDemand } from './useClaudeDemand.js';
@@ -21,25 +22,15 @@ export interface AnthropicStatusOptions {
   fetch?: typeof fetch;
 }
 
-/** The incident the kit shows: one touching the API, or, when only the API component is degraded, that fact. */
-function incidentOf(report: StatusReport): StatusIncident | undefined {
-  const incident = affectsClaudeApi(report);
-  if (incident) {
-    const { components: _components, ...shown } = incident;
-    return shown;
-  }
-  if (report.api && isApiComponentDegraded(report)) {
-    return { name: report.api.name, status: report.api.status, impact: 'minor', url: report.pageUrl };
-  }
-  return undefined;
-}
-
 /**
  * Watches Anthropic's status page through the app's status route: every 60 s, every 15 s while requests are in
  * trouble, not while the tab is hidden (React Query's default). An incident touching the Claude API puts the demand
  * summary at level `incident`, so the banner names it and links it; when it clears, it shows as resolved for a minute.
  */
-export function useAnthropicStatus(options: AnthropicStatusOptions = {}): UseQueryResult<StatusReport> & { incident?: StatusIncident } {
+/** React Query's result for the status report, and the incident the kit shows from it. */
+export type AnthropicStatusResult = UseQueryResult<StatusReport> & { incident?: StatusIncident };
+
+export function useAnthropicStatus(options: AnthropicStatusOptions = {}): AnthropicStatusResult {
   const { endpoint = '/api/status', intervalMs = 60_000, busyIntervalMs = 15_000, resolvedNoticeMs = 60_000, enabled = true } = options;
   const client = useClaudeClient();
   const { level } = useClaudeDemand();
@@ -52,33 +43,16 @@ export function useAnthropicStatus(options: AnthropicStatusOptions = {}): UseQue
     enabled,
   });
 
-  const incident = query.data ? incidentOf(query.data) : undefined;
-  const identity = incident ? `${incident.name}|${incident.status}` : '';
-  const shown = useRef<StatusIncident | undefined>(undefined);
-  const onIncident = useRef(options.onIncident);
-  onIncident.current = options.onIncident;
-
+  // The rule (show, then "Resolved" for a minute, tell onIncident once per change) lives in core; this feeds it.
+  const [watchOptions] = useState<IncidentWatchOptions>({});
+  watchOptions.onIncident = options.onIncident;
+  watchOptions.resolvedNoticeMs = resolvedNoticeMs;
+  const [watch] = useState(() => createIncidentWatch(client.demand, watchOptions));
   useEffect(() => {
-    if (!query.isSuccess) return undefined;
-    const previous = shown.current;
-    if (incident) {
-      shown.current = incident;
-      client.demand.setIncident(incident);
-      onIncident.current?.(incident);
-      return undefined;
-    }
-    if (!previous) return undefined;
-    const resolved = { ...previous, status: 'resolved' };
-    shown.current = undefined;
-    client.demand.setIncident(resolved);
-    onIncident.current?.(resolved);
-    const timer = setTimeout(() => client.demand.setIncident(undefined), resolvedNoticeMs);
-    return () => clearTimeout(timer);
-    // `identity` stands for `incident`: refire only when the incident or its status changes.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [identity, query.isSuccess, client, resolvedNoticeMs]);
+    if (query.isSuccess) watch.report(query.data);
+  }, [query.data, query.isSuccess, watch]);
+  useEffect(() => () => watch.dispose(), [watch]);
 
-  useEffect(() => () => client.demand.setIncident(undefined), [client]);
-
+  const incident = query.data ? incidentOf(query.data) : undefined;
   return Object.assign(query, { incident });
 }

@@ -4,7 +4,11 @@
  */
 
 export interface CorsOptions {
-  /** Allowed origins: exact origins ('https://app.example'), '*' for any, or a predicate. Required. */
+  /**
+   * Allowed origins: exact origins ('https://app.example'), '*' for any, or a predicate. Required. With
+   * `credentials`, '*' is refused when the handler is created and the origin `null` (sandboxed frames, files) is
+   * never granted: either would let any page spend the app's budget with a visitor's cookies.
+   */
   origin: string | readonly string[] | ((origin: string) => boolean);
   /** Request headers the browser may send besides content-type. Defaults to []. */
   allowHeaders?: readonly string[];
@@ -19,12 +23,25 @@ const EXPOSED_HEADERS = [
   'request-id', 'retry-after', 'retry-after-ms', 'x-should-retry',
   'anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset',
   'anthropic-ratelimit-input-tokens-reset', 'anthropic-ratelimit-output-tokens-reset',
+  // Tells a setup mistake on the app's server from Claude's own errors.
+  'x-claude-kit-error',
 ].join(', ');
+
+/** Refuses a CORS setup that would grant credentials to every origin. */
+export function assertCorsOptions(options: CorsOptions): void {
+  if (options.credentials && (options.origin === '*' || (Array.isArray(options.origin) && options.origin.includes('*')))) {
+    throw new TypeError(
+      "cors: origin '*' cannot be combined with credentials: true (any site could send requests with your visitors' cookies); list the allowed origins instead.",
+    );
+  }
+}
 
 function allowedOrigin(origin: string | null, options: CorsOptions): string | null {
   if (!origin) return null;
+  // An opaque origin is shared by every sandboxed page and local file: never one to trust with credentials.
+  if (origin === 'null' && options.credentials) return null;
   const rule = options.origin;
-  if (rule === '*') return options.credentials ? origin : '*';
+  if (rule === '*') return options.credentials ? null : '*';
   if (typeof rule === 'function') return rule(origin) ? origin : null;
   const list: readonly string[] = typeof rule === 'string' ? [rule] : rule;
   return list.includes(origin) ? origin : null;

@@ -1,33 +1,48 @@
 /**
- * createClaudeHandler: a Fetch-API handler (Next.js route handlers, Hono, Remix, Bun, Deno; Node through
- * @hono/node-server) that forwards a browser's Messages request to Claude with the official SDK and passes Claude's
- * answer back as Claude sent it, so the browser can tell a 529 from a 500 and time its own retries.
+ * createClaudeHandler: a Fetch-API handler (Next.js route handlers, Hono, Remix, Bun, Deno, Cloudflare Workers; Node
+ * through an adapter) that applies the app's policy to a browser's Messages request, forwards it to Claude as the
+ * client sent it, and passes Claude's answer back as Claude sent it, so the browser (or any Claude SDK pointed at the
+ * mount) can tell a 529 from a 500 and time its own retries.
  */
-import Anthropic from '@anthropic-ai/sdk';
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
-import { corsHeaders, preflightResponse, withCors } from './cors.js';
+import { authorized, checked } from './app-checks.js';
+import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
+import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
-import { relayMessage, relayStream, upstreamErrorResponse } from './relay.js';
+import type { ServerToolName } from './fields.js';
+import { isStreamAnswer, relayAnswer, relayStream, upstreamErrorResponse } from './relay.js';
+import { routeOf } from './routes.js';
+import type { Route } from './routes.js';
+import { SetupProblem, createSetupLog, notConfiguredResponse } from './setup.js';
 import { cacheKeyOf, isCacheable } from './store/cache-key.js';
 import { createMemoryStore } from './store/memory.js';
 import { fromStored, resultOf, toStored } from './store/answers.js';
 import { consoleLogger, isRefusal } from './store/types.js';
 import type { ClaudeStore, Permit, Refusal, StoreLogger } from './store/types.js';
+import { createUpstream, forwardedOf } from './upstream.js';
+import type { FetchLike, Forwarded } from './upstream.js';
 import { validateMessagesRequest } from './validate.js';
 import type { MessagesParams } from './validate.js';
 
+export type { MessagesParams } from './validate.js';
+
+export type { CheckVerdict } from './app-checks.js';
+
 export interface ClaudeHandlerOptions {
-  /** An Anthropic client to use as is; `apiKey`, `baseURL`, `fetch` and `maxRetries` are then ignored. */
-  client?: Anthropic;
-  /** Defaults to the SDK's own lookup (`ANTHROPIC_API_KEY`). Never sent to the browser. */
+  /** The Anthropic API key, sent upstream as `x-api-key` and never to the browser. Defaults to `ANTHROPIC_API_KEY`. */
   apiKey?: string;
-  /** Defaults to the SDK's (`ANTHROPIC_BASE_URL`, else https://api.anthropic.com). Point it at the simulator in tests. */
+  /** Claude's API, without `/v1`. Defaults to `ANTHROPIC_BASE_URL`, else https://api.anthropic.com. */
   baseURL?: string;
-  /** A `fetch` for the SDK, e.g. `simulator.fetch` for tests without a network. Defaults to the global fetch. */
-  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-  /** SDK retries per request. Defaults to 0: the browser owns retry timing, and can show it. */
+  /** The `fetch` for upstream calls, e.g. `simulator.fetch` for tests without a network. Defaults to the global fetch. */
+  fetch?: FetchLike;
+  /**
+   * @deprecated The handler no longer uses the SDK; pass `apiKey`, `baseURL` and `fetch`. Only the client's
+   * `apiKey`, `baseURL` and custom `fetch` are still read from it.
+   */
+  client?: { apiKey?: string | null; baseURL?: string };
+  /** @deprecated Ignored: the handler never retries; the browser owns retry timing, and can show it. */
   maxRetries?: number;
   /** Used when the request names no model. Defaults to the first of `models`; without either, `model` is required. */
   defaultModel?: string;
@@ -39,8 +54,32 @@ export interface ClaudeHandlerOptions {
   maxTokensCap?: number;
   /** Above the cap: 'reject' answers 400 (a developer sees why at once); 'clamp' lowers it silently. Defaults to 'reject'. */
   maxTokensOverCap?: 'reject' | 'clamp';
+  /**
+   * Server tools Claude may run for this app, by family (`'web_search'`, `'web_fetch'`, `'code_execution'`,
+   * `'advisor'`, `'mcp_toolset'`), or `true` for all. They fetch the web, run code or call other models, at the app's
+   * expense. Client tools (custom, bash, text_editor, computer, memory) and tool search always pass. Defaults to none.
+   */
+  allowServerTools?: readonly (ServerToolName | (string & {}))[] | boolean;
+  /** Lets requests name MCP servers (`mcp_servers`) for Claude to connect to. Defaults to false. */
+  allowMcpServers?: boolean;
+  /** Lets requests choose a code-execution container (`container`). Defaults to false. */
+  allowContainer?: boolean;
+  /** Top-level fields to forward although the handler does not know them (newer than this version). Defaults to []. */
+  allowFields?: readonly string[];
+  /**
+   * The app's own check of a request that passed the policy, e.g. per-user quotas. Return `true` or nothing to
+   * allow, a string (or `false`) to answer 400 invalid_request_error with it, or a Response to answer with it. A
+   * throw answers 500. Defaults to none.
+   */
+  check?: (params: MessagesParams, request: Request) => CheckVerdict | Promise<CheckVerdict>;
   /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
   maxBodyBytes?: number;
+  /** How long the request body may take to arrive; a slower upload gets 408. Defaults to 30 000 ms. */
+  bodyTimeoutMs?: number;
+  /** How deeply the request's JSON may nest; deeper gets 400. Defaults to 100. */
+  maxJsonDepth?: number;
+  /** The largest non-streamed answer held in memory; a larger one gets 502. Streams are never held. Defaults to 16 MiB. */
+  maxAnswerBytes?: number;
   /** Upstream calls (streams included, until they end) at once. Defaults to 32. */
   maxConcurrency?: number;
   /** Requests waiting for a slot; one more gets 529 overloaded_error with retry-after. Defaults to 64. */
@@ -50,20 +89,21 @@ export interface ClaudeHandlerOptions {
   /** `retry-after` (seconds) on the handler's own 529s. Defaults to 2. */
   shedRetryAfterSeconds?: number;
   /**
-   * The app's own auth, run before the body is read. Return false to answer 401 authentication_error, or a Response
-   * to answer with it (see `errorResponse`, e.g. a 403 permission_error). Defaults to allowing every request.
+   * The app's own auth, run before the body is read. Only `true` or no return value allows; a Response answers
+   * with it (see `errorResponse`, e.g. a 403 permission_error); anything else (`false`, null, a string…) answers 401
+   * authentication_error, and a throw answers 500. Defaults to allowing every request.
    */
-  authorize?: (request: Request) => boolean | Response | void | Promise<boolean | Response | void>;
+  authorize?: (request: Request) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
   /** Cross-origin access. Defaults to none: no CORS headers, and OPTIONS is answered 405. */
   cors?: CorsOptions;
-  /** Timers for the queue timeout. Defaults to the real clock. */
+  /** Timers for the queue timeout and the upload deadline. Defaults to the real clock. */
   clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /**
    * Where the gate, the slots, the queue and the cache live. Defaults to `createMemoryStore()` (this process only);
    * `createRedisStore({ url })` shares them with every instance of the backend. A store serves one handler.
    */
   store?: ClaudeStore;
-  /** Where the store reports Redis going away and coming back. Defaults to the console. */
+  /** Where setup mistakes, a throwing `authorize`, and the store's news are reported. Defaults to the console. */
   logger?: StoreLogger;
 }
 
@@ -83,58 +123,92 @@ export interface ClaudeHandler {
 
 const MIB = 1024 * 1024;
 
+/**
+ * Where the forwarded headers ride along with a queued request's params (a job queue carries only JSON); taken off
+ * again before the body is sent.
+ */
+const FORWARD = 'claude_kit_forward';
+
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeHandler {
-  const client =
-    options.client ??
-    new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch, maxRetries: options.maxRetries ?? 0 });
-  const apiKey = options.apiKey ?? client.apiKey;
+  if (options.cors) assertCorsOptions(options.cors);
+  const upstream = createUpstream({
+    apiKey: options.apiKey ?? options.client?.apiKey ?? undefined,
+    baseURL: options.baseURL ?? options.client?.baseURL,
+    // The SDK keeps a custom fetch on the instance (private in its types); a client built for the simulator needs it.
+    fetch: options.fetch ?? (options.client as { fetch?: FetchLike } | undefined)?.fetch,
+  });
   const store = options.store ?? createMemoryStore();
+  const logger = options.logger ?? consoleLogger;
+  const logSetup = createSetupLog(logger);
+  const clock = options.clock ?? systemClock;
   const retryAfter = options.shedRetryAfterSeconds ?? 2;
+  const maxAnswerBytes = options.maxAnswerBytes ?? 16 * MIB;
   const limits = {
     maxBodyBytes: options.maxBodyBytes ?? MIB,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
+    maxJsonDepth: options.maxJsonDepth ?? 100,
+    clock,
     models: options.models,
     defaultModel: options.defaultModel,
     defaultMaxTokens: options.defaultMaxTokens ?? 1024,
     maxTokensCap: options.maxTokensCap,
     maxTokensOverCap: options.maxTokensOverCap ?? 'reject',
+    allowServerTools: options.allowServerTools ?? false,
+    allowMcpServers: options.allowMcpServers ?? false,
+    allowContainer: options.allowContainer ?? false,
+    allowFields: options.allowFields ?? [],
   } as const;
   let shed = 0;
 
-  /** A stream's slot is held until its last byte is relayed; its outcome is Claude's first status. */
-  async function callUpstream(params: MessagesParams, signal: AbortSignal, permit: Permit): Promise<Response> {
-    if (!params.stream) {
-      const response = await answerOnce(params, signal);
-      await permit.release(await resultOf(response));
-      return response;
-    }
-    let upstream: Response;
+  const notConfigured = (problem: SetupProblem): Response => {
+    logSetup(problem);
+    return notConfiguredResponse(problem);
+  };
+
+  /**
+   * One upstream call answered whatever happens: a stream relayed as it comes (`streamed`, and `onStreamEnd` runs
+   * when it ends), anything else read whole.
+   */
+  async function send(
+    forwarded: Forwarded,
+    body: string,
+    signal: AbortSignal,
+    onStreamEnd?: (status: number) => void,
+  ): Promise<{ response: Response; streamed: boolean; reachedClaude: boolean }> {
+    let sent: Response | SetupProblem;
     try {
-      upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
+      sent = await upstream.send(forwarded, body, signal);
     } catch (error) {
-      const response = upstreamErrorResponse(error, apiKey);
-      await permit.release(await resultOf(response));
-      return response;
+      return { response: upstreamErrorResponse(error, signal), streamed: false, reachedClaude: true };
     }
-    return relayStream(upstream, signal, () => permit.release({ status: upstream.status }));
+    if (sent instanceof SetupProblem) return { response: notConfigured(sent), streamed: false, reachedClaude: false };
+    if (onStreamEnd && isStreamAnswer(sent)) {
+      const status = sent.status;
+      return { response: relayStream(sent, signal, upstream.key(), () => onStreamEnd(status)), streamed: true, reachedClaude: true };
+    }
+    const answer = await relayAnswer(sent, { secret: upstream.key(), maxAnswerBytes, signal });
+    if (answer instanceof SetupProblem) return { response: notConfigured(answer), streamed: false, reachedClaude: false };
+    return { response: answer, streamed: false, reachedClaude: true };
   }
 
-  /** One non-streamed call, answered whatever happens (errors become Anthropic-shaped responses). */
-  async function answerOnce(params: MessagesParams, signal: AbortSignal): Promise<Response> {
-    try {
-      const upstream = await client.messages.create(params as Anthropic.MessageCreateParams, { signal }).asResponse();
-      return await relayMessage(upstream, apiKey);
-    } catch (error) {
-      return upstreamErrorResponse(error, apiKey);
-    }
+  /** A stream's slot is held until its last byte is relayed; its outcome is Claude's first status. */
+  async function callUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit): Promise<Response> {
+    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (status) => permit.release({ status }));
+    // A setup mistake tells the gate nothing about Claude.
+    if (!streamed) await permit.release(reachedClaude ? await resultOf(response) : undefined);
+    return response;
   }
 
   store.attach({
     maxConcurrency: options.maxConcurrency ?? 32,
     maxQueue: options.maxQueue ?? 64,
     queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? consoleLogger,
-    run: async (params, signal) => toStored(await answerOnce(params as MessagesParams, signal)),
+    clock,
+    logger,
+    run: async (queued, signal) => {
+      const { [FORWARD]: forwarded, ...params } = queued;
+      return toStored((await send(forwarded as Forwarded, JSON.stringify(params), signal)).response);
+    },
   });
 
   function refused(refusal: Refusal): Response {
@@ -145,8 +219,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   }
 
   /** Cache, queue or direct call, in that order; streams only ever take the direct call. */
-  async function answer(params: MessagesParams, signal: AbortSignal): Promise<{ response: Response; via?: string }> {
-    const cacheKey = !params.stream && store.cache ? cacheKeyOf(params) : undefined;
+  async function answer(params: MessagesParams, body: string, forwarded: Forwarded, signal: AbortSignal): Promise<{ response: Response; via?: string }> {
+    const queued = { ...params, [FORWARD]: forwarded };
+    const cacheKey = !params.stream && store.cache ? await cacheKeyOf(queued) : undefined;
     if (cacheKey !== undefined) {
       const hit = await store.cache?.get(cacheKey);
       if (hit) return { response: fromStored(hit, { 'x-claude-kit-cache': 'hit' }), via: store.name };
@@ -154,37 +229,45 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     let response: Response;
     let via: string | undefined;
     if (!params.stream && store.enqueue) {
-      const done = await store.enqueue(params, signal);
+      const done = await store.enqueue(queued, signal);
       if ('refused' in done) return { response: refused(done), via: done.via };
       response = fromStored(done.answer);
       via = done.via;
     } else {
       const admission = await store.admit(signal);
       if (isRefusal(admission)) return { response: refused(admission), via: admission.via };
-      response = await callUpstream(params, signal, admission);
+      response = await callUpstream(forwarded, body, signal, admission);
       via = admission.via;
     }
-    if (cacheKey !== undefined && isCacheable(response.status)) {
-      await store.cache?.set(cacheKey, await toStored(response.clone()));
+    if (cacheKey !== undefined && !isStreamAnswer(response)) {
+      const stored = await toStored(response.clone());
+      if (isCacheable(stored)) await store.cache?.set(cacheKey, stored);
     }
     return { response, via };
   }
 
   async function handle(request: Request): Promise<Response> {
     if (request.method === 'OPTIONS' && options.cors) return preflightResponse(request, options.cors);
+    const route: Route | 'not_found' = routeOf(request.url);
+    if (route === 'not_found') {
+      const path = new URL(request.url).pathname;
+      return errorResponse(404, 'not_found_error', `Not found: ${path}. This server forwards …/v1/messages and …/v1/messages/count_tokens only.`);
+    }
     if (request.method !== 'POST') {
       const allow = options.cors ? 'POST, OPTIONS' : 'POST';
       return errorResponse(405, 'invalid_request_error', `Method ${request.method} is not allowed here; send POST.`, { headers: { allow } });
     }
-    if (options.authorize) {
-      const verdict = await options.authorize(request);
-      if (verdict instanceof Response) return verdict;
-      if (verdict === false) return errorResponse(401, 'authentication_error', 'This request is not authorized to use Claude.');
-    }
-    const checked = await validateMessagesRequest(request, limits);
-    if (!checked.ok) return errorResponse(checked.status, checked.type, checked.message);
+    const refusal = await authorized(options.authorize, request, logger);
+    if (refusal) return refusal;
+    const valid = await validateMessagesRequest(request, route, limits);
+    if (!valid.ok) return errorResponse(valid.status, valid.type, valid.message);
+    const own = await checked(options.check, valid.params, request, logger);
+    if (own) return own;
 
-    const { response, via } = await answer(checked.params, request.signal);
+    const forwarded = forwardedOf(request, route);
+    // Counting tokens is free and bills nothing: it skips the gate, the queue and the cache.
+    if (route === 'count_tokens') return (await send(forwarded, valid.body, request.signal)).response;
+    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal);
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {
       response.headers.set('x-claude-kit-store', via);
@@ -196,8 +279,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const cors = corsHeaders(request, options.cors);
     try {
       return withCors(await handle(request), cors);
-    } catch {
-      // A bug or a throwing `authorize`: say so in Anthropic's shape, without details that could leak secrets.
+    } catch (error) {
+      // A bug: say so in Anthropic's shape, without details that could leak secrets; the server log has them.
+      logger.warn('Unexpected error in the Claude handler.', error);
       return withCors(errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.'), cors);
     }
   };

@@ -1,5 +1,7 @@
 export { createClaudeHandler } from './handler.js';
-export type { ClaudeHandler, ClaudeHandlerOptions, ClaudeHandlerStats } from './handler.js';
+export type { CheckVerdict, ClaudeHandler, ClaudeHandlerOptions, ClaudeHandlerStats, MessagesParams } from './handler.js';
+export type { ServerToolName } from './fields.js';
+export { DEFAULT_ANTHROPIC_VERSION } from './upstream.js';
 export type { CorsOptions } from './cors.js';
 export { errorResponse } from './errors.js';
 export type { ErrorResponseInit } from './errors.js';
@@ -10,6 +12,3 @@ export type { MemoryStoreOptions } from './store/memory.js';
 export type {
   AnswerCache, ClaudeStore, ClaudeStoreStats, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger, UpstreamResult,
 } from './store/types.js';
-export { createRedisStore } from './store/redis.js';
-export type { RedisStore, RedisStoreOptions } from './store/redis.js';
-export type { RedisQueueOptions } from './store/redis-queue.js';

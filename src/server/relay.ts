@@ -1,75 +1,103 @@
 /**
  * Passing Claude's answers and errors to the browser as Claude sent them: the same status (529 stays 529), the same
- * JSON, the retry headers and the request id. The SDK's error classes carry all of that; only what must never reach
- * a browser (the API key, a proxy's HTML) is left out.
+ * JSON, the retry headers and the request id. Only what must never reach a browser (the API key, a proxy's HTML, an
+ * answer too large to hold) is left out, and an answer that breaks off says so instead of ending quietly.
  */
-import Anthropic from '@anthropic-ai/sdk';
 import { createParser } from 'eventsource-parser';
+import { isRecord } from '../core/util.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, errorTypeFor, localRequestId } from './errors.js';
+import { readBody } from './read-body.js';
+import { createStreamRedactor, redact } from './redact.js';
+import { SetupProblem } from './setup.js';
 
 /** Headers the browser needs to time its retries and to quote to support. Everything else stays server-side. */
 const RELAYED_HEADERS = ['request-id', 'retry-after', 'retry-after-ms', 'x-should-retry'];
 
-export function relayedHeaders(from: Headers | undefined, into = new Headers()): Headers {
+export function relayedHeaders(from: Headers | undefined, secret?: string, into = new Headers()): Headers {
   from?.forEach((value, name) => {
-    if (RELAYED_HEADERS.includes(name) || name.startsWith('anthropic-ratelimit-')) into.set(name, value);
+    if (RELAYED_HEADERS.includes(name) || name.startsWith('anthropic-ratelimit-')) into.set(name, redact(value, secret));
   });
   return into;
-}
-
-/** Replaces the key wherever it appears, in case an upstream (or a proxy) ever echoes what it was sent. */
-export function redact(text: string, secret: string | null | undefined): string {
-  return secret && secret.length >= 8 ? text.split(secret).join('[redacted]') : text;
 }
 
 function hasName(error: unknown, name: string): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 }
 
-function isStatusError(error: unknown): error is InstanceType<typeof Anthropic.APIError> & { status: number } {
-  return error instanceof Anthropic.APIError && typeof error.status === 'number';
+/** The browser's answer for anything the upstream `fetch` threw (setup problems are found before this). */
+export function upstreamErrorResponse(error: unknown, signal: AbortSignal): Response {
+  if (signal.aborted || hasName(error, 'AbortError')) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+  // 502: this server is a gateway that could not reach its upstream. Retrying is safe (failed requests are not billed).
+  return errorResponse(502, 'api_error', "Could not connect to Claude's API.", { headers: { 'x-should-retry': 'true' } });
 }
 
-/** The browser's answer for anything the upstream call threw. */
-export function upstreamErrorResponse(error: unknown, apiKey: string | null | undefined): Response {
-  if (isStatusError(error)) {
-    const headers = relayedHeaders(error.headers);
-    headers.set('content-type', 'application/json');
-    const body = error.error;
-    if (typeof body === 'object' && body !== null) {
-      return new Response(redact(JSON.stringify(body), apiKey), { status: error.status, headers });
+export interface RelayOptions {
+  secret?: string;
+  /** The most bytes of a non-streamed answer (or error) held in memory. */
+  maxAnswerBytes: number;
+  signal: AbortSignal;
+}
+
+const isEventStream = (response: Response) => (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
+
+export const isStreamAnswer = (response: Response) => response.status === 200 && isEventStream(response);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A non-streamed answer (success or error), read whole within `maxAnswerBytes`; or the setup problem it reveals
+ * (a key Claude refuses).
+ */
+export async function relayAnswer(upstream: Response, options: RelayOptions): Promise<Response | SetupProblem> {
+  const { secret } = options;
+  const headers = relayedHeaders(upstream.headers, secret);
+  const requestId = headers.get('request-id') ?? undefined;
+  if (upstream.type === 'opaqueredirect' || (upstream.status >= 300 && upstream.status < 400)) {
+    await upstream.body?.cancel().catch(() => {});
+    // Following would send the key wherever the redirect points; a redirect here means a wrong base URL.
+    return errorResponse(502, 'api_error', "Claude's API answered with a redirect, which this server does not follow.", {
+      headers: { 'x-should-retry': 'false' },
+    });
+  }
+  const read = await readBody(upstream.body, { limit: options.maxAnswerBytes });
+  if (!read.ok) {
+    if (read.reason === 'too_large') {
+      return errorResponse(502, 'api_error', `Claude's answer was larger than this server holds (${options.maxAnswerBytes} bytes).`, {
+        headers: { 'x-should-retry': 'false' },
+      });
     }
-    // No JSON: an HTML page from a proxy, or an empty body. The status stays; the markup never reaches the browser.
-    const requestId = headers.get('request-id') ?? localRequestId();
-    if (error.status >= 500 && !headers.has('x-should-retry')) headers.set('x-should-retry', 'true');
-    const message = `Claude's API answered ${error.status} without a JSON error body (often a proxy's error page).`;
-    return errorResponse(error.status, errorTypeFor(error.status), message, { requestId, headers });
+    if (options.signal.aborted) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    return errorResponse(502, 'api_error', "The connection to Claude's API broke before the answer was complete.", {
+      headers: { 'x-should-retry': 'true' },
+    });
   }
-  if (error instanceof Anthropic.APIUserAbortError || hasName(error, 'AbortError')) {
-    return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+  const text = redact(read.text, secret);
+  const json = parseJson(text);
+  if (upstream.status === 401) {
+    return secret
+      ? new SetupProblem(
+          'its API key was refused',
+          "Claude's API answered 401 authentication_error: check ANTHROPIC_API_KEY / apiKey (and that baseURL is Claude's API).",
+          requestId,
+        )
+      : new SetupProblem('no API key', "Claude's API answered 401 to a request sent without a key: set ANTHROPIC_API_KEY or pass `apiKey`.", requestId);
   }
-  if (error instanceof Anthropic.APIConnectionTimeoutError) {
-    return errorResponse(504, 'timeout_error', "The request to Claude's API timed out.", { headers: { 'x-should-retry': 'true' } });
+  if (isRecord(json)) {
+    headers.set('content-type', 'application/json');
+    return new Response(text, { status: upstream.status, headers });
   }
-  if (error instanceof Anthropic.APIConnectionError) {
-    // 502: this server is a gateway that could not reach its upstream. Retrying is safe (failed requests are not billed).
-    return errorResponse(502, 'api_error', "Could not connect to Claude's API.", { headers: { 'x-should-retry': 'true' } });
-  }
-  if (error instanceof Anthropic.AnthropicError) {
-    // Raised by the SDK before sending: a request it refuses ("Streaming is required for operations that may take
-    // longer than 10 minutes") is the browser's to fix; anything else (no key configured) is this server's.
-    const message = redact(error.message, apiKey);
-    if (/streaming is required/i.test(message)) return errorResponse(400, 'invalid_request_error', message);
-    return errorResponse(500, 'api_error', `The Claude handler could not call Claude's API: ${message}`);
-  }
-  return errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.');
-}
-
-/** A non-streamed success, body as received. */
-export async function relayMessage(upstream: Response, apiKey: string | null | undefined): Promise<Response> {
-  const headers = relayedHeaders(upstream.headers);
-  headers.set('content-type', upstream.headers.get('content-type') ?? 'application/json');
-  return new Response(redact(await upstream.text(), apiKey), { status: upstream.status, headers });
+  // No JSON: an HTML page from a proxy or a captive portal, or an empty body. The status stays; the markup never
+  // reaches the browser. A 200 that is not JSON is no answer at all: a gateway error, worth retrying.
+  const status = upstream.status < 400 ? 502 : upstream.status;
+  if (status >= 500 && !headers.has('x-should-retry')) headers.set('x-should-retry', 'true');
+  const message = `Claude's API answered ${upstream.status} without a JSON body (often a proxy's page).`;
+  return errorResponse(status, errorTypeFor(status), message, { requestId: requestId ?? localRequestId(), headers });
 }
 
 const encoder = new TextEncoder();
@@ -77,13 +105,14 @@ const sseError = (type: string, message: string) =>
   encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
 
 /**
- * Relays the upstream SSE bytes untouched (a mid-stream `event: error` included) while watching the events go by.
- * A stream that breaks or ends without `message_stop` would leave the browser with half an answer and no reason, so
- * one `event: error` is added then, in Anthropic's shape. `onEnd` runs once, however the stream ends.
+ * Relays the upstream SSE bytes as they come (a mid-stream `event: error` included), with the key redacted even
+ * when it is split across chunks, while watching the events go by. A stream that breaks or ends without
+ * `message_stop` would leave the browser with half an answer and no reason, so one `event: error` is added then, in
+ * Anthropic's shape. `onEnd` runs once, however the stream ends.
  */
-export function relayStream(upstream: Response, signal: AbortSignal, onEnd: () => void): Response {
-  const headers = relayedHeaders(upstream.headers);
-  headers.set('content-type', 'text/event-stream; charset=utf-8');
+export function relayStream(upstream: Response, signal: AbortSignal, secret: string | undefined, onEnd: () => void): Response {
+  const headers = relayedHeaders(upstream.headers, secret);
+  headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
   headers.set('cache-control', 'no-cache');
   // Proxies such as nginx buffer responses by default, which would hold tokens back.
   headers.set('x-accel-buffering', 'no');
@@ -93,7 +122,9 @@ export function relayStream(upstream: Response, signal: AbortSignal, onEnd: () =
     return new Response(sseError('api_error', "Claude's API sent an empty stream."), { status: 200, headers });
   }
   const reader = source.getReader();
-  const decoder = new TextDecoder();
+  // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const redactor = createStreamRedactor(secret);
   let finished = false;
   let sawEnd = false;
   const parser = createParser({
@@ -106,22 +137,28 @@ export function relayStream(upstream: Response, signal: AbortSignal, onEnd: () =
     finished = true;
     onEnd();
   };
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+    if (!text) return;
+    parser.feed(text);
+    controller.enqueue(encoder.encode(text));
+  };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const { done, value } = await reader.read();
         if (done) {
+          send(controller, redactor.push(decoder.decode()) + redactor.flush());
           if (!sawEnd) controller.enqueue(sseError('api_error', "Claude's stream ended before the answer was complete."));
           controller.close();
           finish();
           return;
         }
-        parser.feed(decoder.decode(value, { stream: true }));
-        controller.enqueue(value);
-      } catch (error) {
+        send(controller, redactor.push(decoder.decode(value, { stream: true })));
+      } catch {
         finish();
-        // The browser left (and the SDK aborted upstream): nobody reads on, and servers log an errored body as a crash.
+        // The browser left (and the upstream fetch was aborted): nobody reads on, and servers log an errored body as a crash.
         if (signal.aborted) return controller.close();
+        send(controller, redactor.flush());
         if (!sawEnd) controller.enqueue(sseError('api_error', "The connection to Claude's API broke mid-stream."));
         controller.close();
       }

@@ -1,6 +1,7 @@
 import { systemClock } from '../core/clock.js';
 import { StatusPageError, readStatusSummary } from '../core/status-page.js';
 import type { StatusReport, StatusSummary } from '../core/status-page.js';
+import { readBody } from './read-body.js';
 
 /**
  * A same-origin proxy for Anthropic's status page. Browsers cannot read status.claude.com themselves (CORS, bot
@@ -21,6 +22,11 @@ export interface StatusHandlerOptions {
    * or the failure is served. Keeps a struggling status page from being hit on every request. Defaults to 15 s.
    */
   retryAfterFailureMs?: number;
+  /**
+   * The most bytes of the status page read; a larger page is treated as malformed, and reading stops there.
+   * Statuspage's summary is tens of kilobytes. Defaults to 1 MiB.
+   */
+  maxBytes?: number;
   /** The fetch used for the upstream. Defaults to `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
   /** The clock, in epoch ms. Defaults to `Date.now`. */
@@ -55,6 +61,7 @@ export function createStatusHandler(options: StatusHandlerOptions = {}): StatusH
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const retryAfterFailureMs = options.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS;
   const now = options.now ?? systemClock.now;
+  const maxBytes = options.maxBytes ?? 1024 * 1024;
 
   let good: GoodCopy | undefined;
   let failure: Failure | undefined;
@@ -75,7 +82,12 @@ export function createStatusHandler(options: StatusHandlerOptions = {}): StatusH
         signal: controller.signal,
         redirect: 'follow',
       });
-      return await readStatusSummary(response);
+      const read = await readBody(response.body, { limit: maxBytes });
+      if (!read.ok && read.reason === 'too_large') {
+        throw new StatusPageError('malformed', `The status page answered more than ${maxBytes} bytes`, { status: response.status });
+      }
+      if (!read.ok) throw read.error;
+      return await readStatusSummary(new Response(read.text, { status: response.status, statusText: response.statusText, headers: response.headers }));
     } catch (error) {
       if (timedOut) {
         throw new StatusPageError('timeout', `The status page did not answer within ${timeoutMs} ms`, { cause: error });

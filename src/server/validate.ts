@@ -1,112 +1,105 @@
 /**
- * Reading and checking a Messages request from the browser before it costs anything upstream: JSON only, a size
- * limit, the messages shape, the model allowlist and the max_tokens cap. Failures carry Anthropic's wording style
- * ("messages.0.role: …") so they read like Claude's own 400s.
+ * Reading a Messages (or count_tokens) request from the browser and applying the app's policy before it costs
+ * anything upstream: JSON only, a size limit and a deadline for the upload, a nesting limit, the model allowlist, the
+ * max_tokens cap, and opt-ins for what makes Claude act beyond the app's intent. Everything else is Anthropic's to
+ * validate: its 400s are relayed as they are, so the handler never refuses a documented request Anthropic accepts.
  */
-import { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import { CLIENT_TOOLS, HARMLESS_SERVER_TOOLS, HEADER_PARAMS, OPT_IN_FIELDS, PASSING_FIELDS, toolFamily } from './fields.js';
+import { jsonDepthExceeds } from './json-depth.js';
+import { readBody } from './read-body.js';
+import type { Route } from './routes.js';
 
 export interface ValidationOptions {
   maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  maxJsonDepth: number;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   models?: readonly string[];
   defaultModel?: string;
   defaultMaxTokens: number;
   maxTokensCap?: number;
   maxTokensOverCap: 'reject' | 'clamp';
+  allowServerTools: readonly string[] | boolean;
+  allowMcpServers: boolean;
+  allowContainer: boolean;
+  allowFields: readonly string[];
 }
 
-export type MessagesParams = z.infer<typeof MessagesBody> & { model: string; max_tokens: number };
+/** The request body as JSON: what the handler reads of it is typed, the rest is passed on untouched. */
+export interface MessagesParams extends Record<string, unknown> {
+  model: string;
+  max_tokens?: number;
+  stream?: boolean;
+}
 
 export type ValidationResult =
-  | { ok: true; params: MessagesParams }
-  | { ok: false; status: 400 | 413; type: 'invalid_request_error' | 'request_too_large'; message: string };
-
-// Blocks are checked for a type only: their many kinds (text, image, document, tool_use, tool_result…) are
-// Anthropic's to validate, and it answers a bad one with a 400 the handler relays as is.
-const Block = z.looseObject({ type: z.string().min(1) });
-
-const Message = z.strictObject({
-  role: z.enum(['user', 'assistant']),
-  content: z.union([z.string(), z.array(Block).min(1)]),
-});
-
-// Strict, like Anthropic ("Extra inputs are not permitted"): a browser may only send the fields listed here.
-const MessagesBody = z.strictObject({
-  model: z.string().min(1).optional(),
-  messages: z.array(Message).min(1, 'at least one message is required'),
-  max_tokens: z.number().int().positive().optional(),
-  system: z.union([z.string(), z.array(Block)]).optional(),
-  stream: z.boolean().optional(),
-  temperature: z.number().min(0).max(1).optional(),
-  top_p: z.number().min(0).max(1).optional(),
-  top_k: z.number().int().nonnegative().optional(),
-  stop_sequences: z.array(z.string()).optional(),
-  metadata: z.looseObject({ user_id: z.string().max(256).nullable().optional() }).optional(),
-  tools: z.array(z.looseObject({})).optional(),
-  tool_choice: Block.optional(),
-  thinking: Block.optional(),
-  service_tier: z.enum(['auto', 'standard_only']).optional(),
-});
+  /** `body`: the bytes to forward, the browser's own unless the handler filled in or clamped something. */
+  | { ok: true; params: MessagesParams; body: string }
+  | { ok: false; status: 400 | 408 | 413; type: string; message: string };
 
 const bad = (message: string): ValidationResult => ({ ok: false, status: 400, type: 'invalid_request_error', message });
-const tooLarge = (limit: number): ValidationResult => ({
-  ok: false,
-  status: 413,
-  type: 'request_too_large',
-  message: `Request exceeds the maximum allowed number of bytes (${limit}).`,
-});
 
 function isJsonMediaType(contentType: string | null): boolean {
   const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
 }
 
-/** The body as text, or null once it passes the limit (then stops reading: a huge body costs no more memory). */
-async function readLimited(request: Request, limit: number): Promise<string | null> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > limit) return null;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
+const KNOWN = new Set<string>([...PASSING_FIELDS, ...HEADER_PARAMS]);
+
+/** The first field or tool the app's policy does not allow, as a 400 message naming the option that would. */
+function policyRefusal(body: Record<string, unknown>, options: ValidationOptions): string | undefined {
+  for (const [field, option] of Object.entries(OPT_IN_FIELDS)) {
+    const allowed = field === 'mcp_servers' ? options.allowMcpServers : options.allowContainer;
+    if (body[field] !== undefined && body[field] !== null && !allowed) {
+      return `${field}: this server does not forward ${field}; the app can allow it with the handler option \`${option}: true\`.`;
     }
-    chunks.push(value);
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  for (const field of Object.keys(body)) {
+    if (!KNOWN.has(field) && !(field in OPT_IN_FIELDS) && !options.allowFields.includes(field)) {
+      return `${field}: this server does not forward fields it does not know; the app can allow it with the handler option \`allowFields: ['${field}']\`.`;
+    }
   }
-  return new TextDecoder().decode(bytes);
+  if (body.fallbacks !== undefined && body.fallbacks !== null && options.models && !options.allowFields.includes('fallbacks')) {
+    return "fallbacks: fallback models could run a model outside this server's allowed list; the app can allow it with the handler option `allowFields: ['fallbacks']`.";
+  }
+  if (body.tools === undefined || body.tools === null) return undefined;
+  if (!Array.isArray(body.tools)) return 'tools: Input should be a valid list';
+  for (const [index, tool] of body.tools.entries()) {
+    if (typeof tool !== 'object' || tool === null) return `tools.${index}: Input should be a valid dictionary`;
+    const family = toolFamily((tool as { type?: unknown }).type);
+    if ((CLIENT_TOOLS as readonly string[]).includes(family) || (HARMLESS_SERVER_TOOLS as readonly string[]).includes(family)) continue;
+    const allow = options.allowServerTools;
+    if (allow === true || (Array.isArray(allow) && allow.includes(family))) continue;
+    return `tools.${index}.type: ${String((tool as { type?: unknown }).type)} is a server tool this server does not run; the app can allow it with the handler option \`allowServerTools: ['${family}']\`.`;
+  }
+  return undefined;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => {
-      const path = issue.path.join('.');
-      const message = issue.code === 'unrecognized_keys' ? `${issue.keys.join(', ')}: Extra inputs are not permitted` : issue.message;
-      return path ? `${path}: ${message}` : message;
-    })
-    .join('; ');
-}
-
-export async function validateMessagesRequest(request: Request, options: ValidationOptions): Promise<ValidationResult> {
+export async function validateMessagesRequest(request: Request, route: Route, options: ValidationOptions): Promise<ValidationResult> {
   const contentType = request.headers.get('content-type');
   if (!isJsonMediaType(contentType)) {
     return bad(`Content-Type must be application/json${contentType ? ` (got ${contentType})` : ''}.`);
   }
-  const text = await readLimited(request, options.maxBodyBytes);
-  if (text === null) return tooLarge(options.maxBodyBytes);
+  const tooLarge: ValidationResult = {
+    ok: false,
+    status: 413,
+    type: 'request_too_large',
+    message: `Request exceeds the maximum allowed number of bytes (${options.maxBodyBytes}).`,
+  };
+  if (Number(request.headers.get('content-length') ?? NaN) > options.maxBodyBytes) return tooLarge;
+  const read = await readBody(request.body, { limit: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs, clock: options.clock });
+  if (!read.ok) {
+    if (read.reason === 'too_large') return tooLarge;
+    if (read.reason === 'timeout') {
+      return { ok: false, status: 408, type: 'timeout_error', message: `The request body did not arrive within ${options.bodyTimeoutMs} ms.` };
+    }
+    return bad('The request body could not be read (the upload broke off).');
+  }
+  const text = read.text;
   if (!text.trim()) return bad('The request body is empty; send a JSON object with "messages".');
   if (text.trimStart().startsWith('<')) return bad('The request body is HTML, not JSON; send a JSON object with "messages".');
+  if (jsonDepthExceeds(text, options.maxJsonDepth)) return bad(`The request body nests deeper than ${options.maxJsonDepth} levels.`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -114,23 +107,32 @@ export async function validateMessagesRequest(request: Request, options: Validat
     return bad(`The request body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return bad('The request body must be a JSON object.');
+  const body = json as Record<string, unknown>;
 
-  const parsed = MessagesBody.safeParse(json, {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Field required' : undefined),
-  });
-  if (!parsed.success) return bad(describeIssues(parsed.error));
-  const body = parsed.data;
-
-  const model = body.model ?? options.defaultModel ?? options.models?.[0];
+  const refusal = policyRefusal(body, options);
+  if (refusal) return bad(refusal);
+  if (body.model !== undefined && (typeof body.model !== 'string' || body.model === '')) return bad('model: Input should be a valid string');
+  const model = (body.model as string | undefined) ?? options.defaultModel ?? options.models?.[0];
   if (!model) return bad('model: Field required');
   if (options.models && !options.models.includes(model)) {
     return bad(`model: ${model} is not allowed here; use one of: ${options.models.join(', ')}.`);
   }
-  const cap = options.maxTokensCap ?? Infinity;
-  let maxTokens = body.max_tokens ?? Math.min(options.defaultMaxTokens, cap);
-  if (maxTokens > cap) {
-    if (options.maxTokensOverCap === 'reject') return bad(`max_tokens: ${maxTokens} is above this server's limit of ${cap}.`);
-    maxTokens = cap;
+  let changed = model !== body.model;
+  const params: MessagesParams = { ...body, model };
+  if (route === 'messages') {
+    if (body.stream !== undefined && typeof body.stream !== 'boolean') return bad('stream: Input should be a valid boolean');
+    const asked = body.max_tokens;
+    if (asked !== undefined && (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 0)) {
+      return bad('max_tokens: Input should be a non-negative integer');
+    }
+    const cap = options.maxTokensCap ?? Infinity;
+    let maxTokens = asked ?? Math.min(options.defaultMaxTokens, cap);
+    if (maxTokens > cap) {
+      if (options.maxTokensOverCap === 'reject') return bad(`max_tokens: ${maxTokens} is above this server's limit of ${cap}.`);
+      maxTokens = cap;
+    }
+    changed ||= maxTokens !== asked;
+    params.max_tokens = maxTokens;
   }
-  return { ok: true, params: { ...body, model, max_tokens: maxTokens } };
+  return { ok: true, params, body: changed ? JSON.stringify(params) : text };
 }

@@ -1,9 +1,11 @@
 /**
- * Serving the simulator over real HTTP on loopback, for the SDK, the playground and load checks. @hono/node-server is
- * imported lazily so that browser bundles (Storybook with MSW) that import this package never load Node's http.
+ * Serving a Fetch handler (the simulator) over real HTTP on loopback, for the SDK, the playground and load checks,
+ * with Node's own http module: testing is Node-only, and no adapter package is needed. `node:http` is imported
+ * lazily so that browser bundles (Storybook with MSW) that import this package never load it.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Http2Bindings, HttpBindings } from '@hono/node-server';
+import type { Readable } from 'node:stream';
 import { SimulatedNetworkError } from './outcomes.js';
 import type { SimulatorFetch } from './simulator.js';
 
@@ -22,45 +24,68 @@ export interface ListeningSimulator {
   close(): Promise<void>;
 }
 
-/** A body that just ends once the client has gone, since Node servers log an errored body as a crash. */
-function quietOnAbort(response: Response, signal: AbortSignal): Response {
-  if (!response.body) return response;
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        if (signal.aborted) controller.close();
-        else controller.error(error);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
+/** The Fetch Request for a Node request; its signal fires when the client goes away before the answer is done. */
+function toRequest(req: IncomingMessage, res: ServerResponse, origin: string, readable: typeof Readable): Request {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
   });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  return new Request(new URL(req.url ?? '/', origin), {
+    method: req.method,
+    headers,
+    signal: controller.signal,
+    ...(hasBody ? { body: readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
+/** Writes a Fetch Response, streaming its body chunk by chunk; a client that left ends it quietly. */
+async function send(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) return void res.end();
+  const reader = response.body.getReader();
+  res.once('close', () => void reader.cancel().catch(() => {}));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  }
 }
 
 export async function listenSimulator(
   simulator: { fetch: SimulatorFetch },
   options: ListenOptions = {},
 ): Promise<ListeningSimulator> {
-  const { createAdaptorServer } = await import('@hono/node-server');
+  const { createServer } = await import('node:http');
+  const { Readable: readable } = await import('node:stream');
   const host = options.host ?? '127.0.0.1';
-  const server = createAdaptorServer({
-    hostname: host,
-    // Hono would otherwise replace the process's global Request and Response.
-    overrideGlobalObjects: false,
-    fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
-      try {
-        return quietOnAbort(await simulator.fetch(request), request.signal);
-      } catch (error) {
+  const server = createServer((req, res) => {
+    const request = toRequest(req, res, `http://${host}`, readable);
+    simulator.fetch(request).then(
+      (response) => send(response, res),
+      (error: unknown) => {
         // A dropped connection, as the client sees a reset: no status line at all.
-        if (error instanceof SimulatedNetworkError) env.incoming.socket.destroy();
-        throw error;
-      }
-    },
+        if (error instanceof SimulatedNetworkError) return void req.socket.destroy();
+        if (request.signal.aborted) return void res.destroy();
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error in the simulator');
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -73,7 +98,7 @@ export async function listenSimulator(
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
-        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.closeAllConnections();
       }),
   };
 }

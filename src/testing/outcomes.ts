@@ -1,7 +1,10 @@
 /**
  * What the simulator can answer, and the exact shapes Anthropic uses for each (status, headers, body), as in
- * test/fixtures/anthropic-responses.json. Success bodies and streams live in reply.ts and sse.ts.
+ * test/fixtures/anthropic-responses.json. Success bodies and streams live in reply.ts and sse.ts. The status ↔ type
+ * table, the spend-limit code and the body shape come from core, like everywhere else in the kit.
  */
+import { anthropicErrorBody, anthropicErrorResponse } from '../core/error-body.js';
+import { errorTypeFor, SPEND_LIMIT_CODE } from '../core/rules.js';
 
 /** One request's fate. Numeric names answer that status with Anthropic's JSON error for it. */
 export type SimulatorOutcome =
@@ -39,35 +42,32 @@ export const SIMULATOR_OUTCOMES: readonly SimulatorOutcome[] = [
 
 interface ErrorShape {
   status: number;
-  type: string;
   message: string;
   details?: Record<string, unknown>;
 }
 
 // Messages as Anthropic words them (from the fixtures), so a test that compares messages compares real ones.
 const JSON_ERRORS: Record<string, ErrorShape> = {
-  '400': { status: 400, type: 'invalid_request_error', message: 'messages: at least one message is required' },
-  '401': { status: 401, type: 'authentication_error', message: 'invalid x-api-key' },
-  '402': { status: 402, type: 'billing_error', message: 'Your credit balance is too low to access the Anthropic API.' },
-  '403': { status: 403, type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' },
-  '404': { status: 404, type: 'not_found_error', message: 'model: claude-nonexistent' },
-  '409': { status: 409, type: 'conflict_error', message: 'Conflict' },
-  '413': { status: 413, type: 'request_too_large', message: 'Request exceeds the maximum allowed number of bytes.' },
+  '400': { status: 400, message: 'messages: at least one message is required' },
+  '401': { status: 401, message: 'invalid x-api-key' },
+  '402': { status: 402, message: 'Your credit balance is too low to access the Anthropic API.' },
+  '403': { status: 403, message: 'Your API key does not have permission to use the specified resource.' },
+  '404': { status: 404, message: 'model: claude-nonexistent' },
+  '409': { status: 409, message: 'Conflict' },
+  '413': { status: 413, message: 'Request exceeds the maximum allowed number of bytes.' },
   '429': {
     status: 429,
-    type: 'rate_limit_error',
     message:
       'This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.',
   },
   'spend-limit': {
     status: 429,
-    type: 'rate_limit_error',
     message: 'You have reached your specified API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.',
-    details: { error_code: 'enforced_spend_limit_reached' },
+    details: { error_code: SPEND_LIMIT_CODE },
   },
-  '500': { status: 500, type: 'api_error', message: 'Internal server error' },
-  '504': { status: 504, type: 'timeout_error', message: 'Request timed out' },
-  '529': { status: 529, type: 'overloaded_error', message: 'Overloaded' },
+  '500': { status: 500, message: 'Internal server error' },
+  '504': { status: 504, message: 'Request timed out' },
+  '529': { status: 529, message: 'Overloaded' },
 };
 
 const HTML_PAGES: Record<string, { status: number; contentType: string; body: string }> = {
@@ -97,11 +97,7 @@ export interface ErrorContext {
 
 /** Anthropic's JSON error body, e.g. for the simulator's own validation failures. */
 export function jsonError(status: number, type: string, message: string, requestId: string, extra: HeadersInit = {}): Response {
-  const body = { type: 'error', error: { type, message }, request_id: requestId };
-  const headers = new Headers(extra);
-  headers.set('content-type', 'application/json');
-  headers.set('request-id', requestId);
-  return new Response(JSON.stringify(body), { status, headers });
+  return anthropicErrorResponse(status, anthropicErrorBody(type, message, requestId), extra);
 }
 
 export function errorResponse(outcome: SimulatorOutcome, context: ErrorContext): Response {
@@ -110,8 +106,7 @@ export function errorResponse(outcome: SimulatorOutcome, context: ErrorContext):
   if (page) return new Response(page.body, { status: page.status, headers: { 'content-type': page.contentType } });
   const shape = JSON_ERRORS[outcome];
   if (!shape) throw new Error(`Not an error outcome: ${outcome}`);
-  const error = shape.details ? { type: shape.type, message: shape.message, details: shape.details } : { type: shape.type, message: shape.message };
-  const headers = new Headers({ 'content-type': 'application/json', 'request-id': context.requestId });
+  const headers = new Headers();
   // A real 529 says "retry" but not when; only a rate-limit 429 carries retry-after and the reset times.
   if (shape.status === 529) headers.set('x-should-retry', 'true');
   if (outcome === '429') {
@@ -124,8 +119,8 @@ export function errorResponse(outcome: SimulatorOutcome, context: ErrorContext):
     headers.set('anthropic-ratelimit-output-tokens-remaining', '0');
     headers.set('anthropic-ratelimit-output-tokens-reset', reset);
   }
-  const body = { type: 'error', error, request_id: context.requestId };
-  return new Response(JSON.stringify(body), { status: shape.status, headers });
+  const body = anthropicErrorBody(errorTypeFor(shape.status), shape.message, context.requestId, shape.details);
+  return anthropicErrorResponse(shape.status, body, headers);
 }
 
 /** The outcome the mode gives a request that neither the script nor the capacity model has decided. */

@@ -1,6 +1,7 @@
 /** Reading a Messages request the way the simulator needs it, with Anthropic's wording for what is missing. */
 import { lastUserText } from './reply.js';
 import type { SimulatedRequest } from './reply.js';
+import { isRecord } from '../core/util.js';
 
 export type Parsed = { ok: true; request: SimulatedRequest } | { ok: false; message: string };
 
@@ -12,8 +13,8 @@ export function parseMessagesRequest(text: string): Parsed {
   } catch {
     return { ok: false, message: 'There was an issue with the request body: it is not valid JSON.' };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, message: 'The request body must be a JSON object.' };
-  const { model, max_tokens: maxTokens, messages, stream } = body as Record<string, unknown>;
+  if (!isRecord(body) || Array.isArray(body)) return { ok: false, message: 'The request body must be a JSON object.' };
+  const { model, max_tokens: maxTokens, messages, stream } = body;
   if (typeof model !== 'string' || !model) return { ok: false, message: 'model: Field required' };
   if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) return { ok: false, message: 'max_tokens: Field required' };
   if (!Array.isArray(messages)) return { ok: false, message: 'messages: Field required' };

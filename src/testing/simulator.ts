@@ -35,7 +35,10 @@ export interface OverloadSimulatorOptions {
   seed?: number;
   /** `retry-after` of a 429, in seconds. Defaults to 17 (as in the fixture). */
   retryAfterSeconds?: number;
-  /** When set, requests must carry this key in `x-api-key` (or `Authorization: Bearer`), else 401. Defaults to any key. */
+  /**
+   * When set, requests must carry this key in `x-api-key` (or `Authorization: Bearer`), else 401. Defaults to none:
+   * any key, or no key at all, is accepted, so a handler in front of the simulator needs no key either.
+   */
   apiKey?: string;
   /** Defaults to the real clock; pass fake timers' clock in tests. */
   clock?: SimulatorClock;

@@ -57,7 +57,7 @@ describe('readClaudeError', () => {
 
   it('gives a bare 529 a clean developer message', async () => {
     const error = await readClaudeError(new Response(null, { status: 529 }));
-    expect(error.message).toBe('Claude is overloaded (HTTP 529)');
+    expect(error.message).toBe('overloaded (HTTP 529)');
   });
 
   it('falls back to the status for JSON that is not an Anthropic error', async () => {
@@ -107,8 +107,9 @@ describe('parseRetryAfter', () => {
     ['garbage as nothing', { 'retry-after': 'tomorrow-ish' }, undefined],
     ['a bare number-like date as nothing', { 'retry-after': '1e3' }, undefined],
     ['a past date as nothing', { 'retry-after': 'Fri, 27 Nov 2026 20:40:00 GMT' }, undefined],
-    ['more than an hour as nothing', { 'retry-after': '86400' }, undefined],
+    ['a day as a day (the policy, not the parser, decides what is too long)', { 'retry-after': '86400' }, 86_400_000],
     ['an hour exactly as an hour', { 'retry-after-ms': '3600000' }, 3_600_000],
+    ['more than a timer can wait (24.8 days) as nothing', { 'retry-after': '2147484' }, undefined],
   ] as const)('reads %s', (_, headers, ms) => {
     expect(parseRetryAfter(new Headers(headers), now)).toBe(ms);
     expect(parseRetryAfter(headers, now)).toBe(ms); // plain-object headers, as older SDKs give

@@ -3,7 +3,7 @@ import { createClaudeHandler } from '../../src/server/index.js';
 import type { ClaudeHandlerOptions } from '../../src/server/index.js';
 import { createOverloadSimulator } from '../../src/testing/index.js';
 import type { OverloadSimulatorOptions } from '../../src/testing/index.js';
-import { MODEL } from '../testing/helpers.js';
+import { MODEL, anthropic } from '../testing/helpers.js';
 
 /** Shaped like a real key, so a leak would be found wherever it went. */
 // Shaped like a real key, but assembled at run time so secret scanners do not flag this file.
@@ -33,4 +33,22 @@ export async function errorOf(response: Response): Promise<{ type: string; messa
   const body = (await response.json()) as { type: string; error: { type: string; message: string } };
   if (body.type !== 'error') throw new Error(`not an error body: ${JSON.stringify(body)}`);
   return body.error;
+}
+
+export interface RecordedCall {
+  url: string;
+  headers: Headers;
+  body: string;
+  redirect: RequestRedirect;
+}
+
+/** A fake upstream that records what the handler sent it and answers with `answer` (Claude's success by default). */
+export function recordingUpstream(answer: (request: Request) => Response | Promise<Response> = () => Response.json(anthropic.success.body, { headers: anthropic.success.headers })) {
+  const calls: RecordedCall[] = [];
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    calls.push({ url: request.url, headers: request.headers, body: await request.clone().text(), redirect: init?.redirect ?? request.redirect });
+    return answer(request);
+  };
+  return { calls, fetch };
 }

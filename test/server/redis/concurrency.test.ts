@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../../src/server/index.js';
-import type { RedisStore } from '../../../src/server/index.js';
+import { createRedisStore } from '../../../src/server/redis-entry.js';
+import type { RedisStore } from '../../../src/server/redis-entry.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';

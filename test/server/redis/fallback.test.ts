@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClaudeHandler, createRedisStore } from '../../../src/server/index.js';
-import type { RedisStore } from '../../../src/server/index.js';
+import { createClaudeHandler } from '../../../src/server/index.js';
+import { createRedisStore } from '../../../src/server/redis-entry.js';
+import type { RedisStore } from '../../../src/server/redis-entry.js';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';
 import { closeFleet, createFleet } from './fleet.js';

@@ -1,8 +1,10 @@
 // Several handler instances, each with its own Redis client, in front of ONE simulator: a backend fleet in a process.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createClaudeHandler, createRedisStore } from '../../../src/server/index.js';
-import type { ClaudeHandler, RedisStore, RedisStoreOptions, StoreLogger } from '../../../src/server/index.js';
+import { createClaudeHandler } from '../../../src/server/index.js';
+import { createRedisStore } from '../../../src/server/redis-entry.js';
+import type { ClaudeHandler, StoreLogger } from '../../../src/server/index.js';
+import type { RedisStore, RedisStoreOptions } from '../../../src/server/redis-entry.js';
 import type { OverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY } from '../helpers.js';
 import { startRedis, type RedisServer } from './redis-server.js';

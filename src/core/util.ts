@@ -1,0 +1,31 @@
+/** Small helpers every layer needs, written once. */
+import type { Clock } from './clock.js';
+
+/** A non-null object (arrays included): safe to read properties from. */
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+const abortReason = (signal: AbortSignal): unknown =>
+  signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+
+/**
+ * Waits `ms` on the clock; rejects with the signal's reason as soon as it aborts, leaving no timer behind. A zero or
+ * negative delay resolves without a timer; `Infinity` never resolves by itself (a hang that only an abort ends),
+ * since `setTimeout(…, Infinity)` would fire at once.
+ */
+export function sleep(ms: number, clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  if (!(ms > 0)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = Number.isFinite(ms)
+      ? clock.setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms)
+      : undefined;
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The app's own hooks, `authorize` and `check`, read strictly: only an explicit yes lets a request through, and a
+ * hook that throws refuses (logged on the server, never detailed to the browser).
+ */
+import { errorResponse } from './errors.js';
+import type { StoreLogger } from './store/types.js';
+import type { MessagesParams } from './validate.js';
+
+export type AuthorizeVerdict = boolean | Response | void;
+
+/** What `check` may answer: allow (`true` or nothing), refuse with a 400 saying why (a string, or `false`), or answer itself. */
+export type CheckVerdict = boolean | string | Response | void;
+
+/** The refusal to answer with, or undefined when the request may go on. */
+export async function authorized(
+  authorize: ((request: Request) => AuthorizeVerdict | Promise<AuthorizeVerdict>) | undefined,
+  request: Request,
+  logger: StoreLogger,
+): Promise<Response | undefined> {
+  if (!authorize) return undefined;
+  let verdict: unknown;
+  try {
+    verdict = await authorize(request);
+  } catch (error) {
+    logger.warn('authorize threw; the request was refused.', error);
+    return errorResponse(500, 'api_error', "This app's server could not check whether this request is allowed.");
+  }
+  // Only an explicit allow: a stray null, 0 or 'yes' from a half-written hook must not open the door.
+  if (verdict === true || verdict === undefined) return undefined;
+  if (verdict instanceof Response) return verdict;
+  return errorResponse(401, 'authentication_error', 'This request is not authorized to use Claude.');
+}
+
+export async function checked(
+  check: ((params: MessagesParams, request: Request) => CheckVerdict | Promise<CheckVerdict>) | undefined,
+  params: MessagesParams,
+  request: Request,
+  logger: StoreLogger,
+): Promise<Response | undefined> {
+  if (!check) return undefined;
+  let verdict: CheckVerdict;
+  try {
+    verdict = await check(params, request);
+  } catch (error) {
+    logger.warn('check threw; the request was refused.', error);
+    return errorResponse(500, 'api_error', "This app's server could not check this request.");
+  }
+  if (verdict === true || verdict === undefined) return undefined;
+  if (verdict instanceof Response) return verdict;
+  return errorResponse(400, 'invalid_request_error', typeof verdict === 'string' ? verdict : 'This request is not allowed by this app.');
+}

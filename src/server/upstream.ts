@@ -1,0 +1,113 @@
+/**
+ * The one call to Claude's API, over plain `fetch`: the browser's body and its `anthropic-version` and
+ * `anthropic-beta` headers as they came, the server's key as `x-api-key`, redirects not followed. No SDK sits in the
+ * request path, so no SDK limit (non-streamed max_tokens) or header rewrite changes what the client asked for.
+ */
+import type { Route } from './routes.js';
+import { UPSTREAM_PATH } from './routes.js';
+import { SetupProblem } from './setup.js';
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** The version sent when the client names none; the one every SDK has sent since 2023. */
+export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+
+/** What is forwarded besides the body: the two headers that change what Claude does, and the query (`?beta=true`). */
+export interface Forwarded {
+  route: Route;
+  version: string;
+  beta?: string;
+  query: string;
+}
+
+export function forwardedOf(request: Request, route: Route): Forwarded {
+  const beta = request.headers.get('anthropic-beta');
+  return {
+    route,
+    version: request.headers.get('anthropic-version') ?? DEFAULT_ANTHROPIC_VERSION,
+    ...(beta ? { beta } : {}),
+    query: new URL(request.url).search,
+  };
+}
+
+export interface UpstreamOptions {
+  apiKey?: string;
+  baseURL?: string;
+  fetch?: FetchLike;
+}
+
+/** `process.env` where there is one (Node, Bun, Next.js); Workers and browsers have none, and that is fine. */
+function env(name: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.[name] || undefined;
+}
+
+export interface Upstream {
+  /** The key in use, read on each call so a key set after startup (tests, secrets loaded late) applies. */
+  key(): string | undefined;
+  /** The upstream Response as it came (any status), or the setup problem that kept it from being sent. */
+  send(forwarded: Forwarded, body: string, signal: AbortSignal): Promise<Response | SetupProblem>;
+}
+
+/** Failures that mean the configured address goes nowhere (not a passing network fault, which EAI_AGAIN would be). */
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED']);
+
+function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+export function createUpstream(options: UpstreamOptions): Upstream {
+  const key = () => options.apiKey ?? env('ANTHROPIC_API_KEY');
+  const base = () => (options.baseURL ?? env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+
+  return {
+    key,
+    async send(forwarded, body, signal) {
+      const apiKey = key();
+      // With a fetch of its own (the simulator, a gateway that adds credentials) a key may not be needed; should the
+      // upstream want one after all, its 401 is reported as "no API key".
+      if (!apiKey && !options.fetch) {
+        return new SetupProblem('no API key', 'Set ANTHROPIC_API_KEY in the server\'s environment, or pass `apiKey` to createClaudeHandler.');
+      }
+      const baseURL = base();
+      if (!/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
+        return new SetupProblem(
+          'its Claude API address is not an http(s) URL',
+          `baseURL is ${JSON.stringify(baseURL)}; give a full URL such as https://api.anthropic.com or http://127.0.0.1:8787.`,
+        );
+      }
+      if (/\/v1(\/messages)?$/.test(baseURL)) {
+        return new SetupProblem(
+          'its Claude API address ends in /v1',
+          `baseURL is ${baseURL}; give the address without /v1 (e.g. https://api.anthropic.com): the handler adds /v1/messages itself.`,
+        );
+      }
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: forwarded.route === 'messages' ? 'application/json, text/event-stream' : 'application/json',
+        'anthropic-version': forwarded.version,
+      };
+      if (apiKey) headers['x-api-key'] = apiKey;
+      if (forwarded.beta) headers['anthropic-beta'] = forwarded.beta;
+      const url = `${baseURL}${UPSTREAM_PATH[forwarded.route]}${forwarded.query}`;
+      try {
+        // Read per call, so a fetch mocked after the handler was created still applies.
+        return await (options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+      } catch (error) {
+        const code = errorCode(error);
+        if (!signal.aborted && code && UNREACHABLE_CODES.has(code)) {
+          return new SetupProblem(
+            "its Claude API address cannot be reached",
+            `Fetching ${baseURL} failed with ${code ?? String(error)}; check baseURL / ANTHROPIC_BASE_URL, or pass the simulator's fetch.`,
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// Type tests: `npx tsc --noEmit -p .` checks them (vitest runs the file too, where they are no-ops). They pin the
+// shape of every hook's result and that each type used in a public signature can be named by an app.
+import type { UseMutationResult, UseQueryResult } from '@tanstack/react-query';
+import { describe, expectTypeOf, it } from 'vitest';
+import type {
+  AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
+  ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
+  FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
+  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport,
+} from '../../src/index.js';
+import {
+  createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
+  useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState,
+} from '../../src/index.js';
+import type { frenchMessages } from '../../src/core/messages-fr.js';
+
+describe('the types of the public API', () => {
+  it('gives every hook the result shape the README documents', () => {
+    expectTypeOf(useClaudeStream).returns.toEqualTypeOf<ClaudeStreamResult>();
+    expectTypeOf<ClaudeStreamResult>().toMatchTypeOf<{
+      send(request: MessageRequest | string): void;
+      text: string;
+      status: ClaudeStreamStatus;
+      restarted: boolean;
+      message: Message | undefined;
+      error: ClaudeError | undefined;
+      retry: RetryState;
+      cancel(): void;
+    }>();
+    expectTypeOf<ClaudeStreamStatus>().toEqualTypeOf<
+      'idle' | 'sending' | 'streaming' | 'waiting' | 'paused' | 'done' | 'error' | 'cancelled'
+    >();
+
+    expectTypeOf(useClaudeMutation).returns.toEqualTypeOf<ClaudeMutationResult>();
+    expectTypeOf<ClaudeMutationResult>().toMatchTypeOf<UseMutationResult<Message, ClaudeError, MessageRequest, unknown>>();
+    expectTypeOf<ClaudeMutationResult['retry']>().toEqualTypeOf<RetryState>();
+
+    expectTypeOf(useClaudeQuery).returns.toEqualTypeOf<ClaudeQueryResult>();
+    expectTypeOf<ClaudeQueryResult>().toMatchTypeOf<UseQueryResult<Message, ClaudeError>>();
+    expectTypeOf<ClaudeQueryResult["text"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ClaudeQueryResult['retry']>().toEqualTypeOf<RetryState>();
+
+    expectTypeOf(useClaudeDemand).returns.toEqualTypeOf<ClaudeDemand>();
+    expectTypeOf<ClaudeDemand>().toMatchTypeOf<DemandSnapshot & { retryNow(): void; cancel(): void; dismiss(): void }>();
+    expectTypeOf<DemandSnapshot['nextAttemptAt']>().toEqualTypeOf<number | undefined>();
+
+    expectTypeOf(useRetryState).returns.toEqualTypeOf<RetryState>();
+    expectTypeOf<RetryState>().toEqualTypeOf<{
+      phase: RetryPhase;
+      attempt: number;
+      failure?: ClaudeError;
+      nextAttemptAt?: number;
+      retryNow(): void;
+      cancel(): void;
+    }>();
+    expectTypeOf(useRetryCountdown).returns.toEqualTypeOf<number | undefined>();
+    expectTypeOf(useAnthropicStatus).returns.toEqualTypeOf<AnthropicStatusResult>();
+    expectTypeOf<AnthropicStatusResult>().toMatchTypeOf<UseQueryResult<StatusReport> & { incident?: StatusIncident }>();
+  });
+
+  it('names the types used in core signatures', () => {
+    expectTypeOf(createRetryPolicy).returns.toEqualTypeOf<ConfiguredRetryPolicy>();
+    expectTypeOf<ConfiguredRetryPolicy['settingsFor']>().returns.toEqualTypeOf<ResolvedKindPolicy>();
+    expectTypeOf<KindPolicy['jitter']>().toEqualTypeOf<JitterStrategy | undefined>();
+    expectTypeOf(toClaudeError).parameter(1).toEqualTypeOf<ClaudeErrorContext | undefined>();
+    expectTypeOf(readClaudeError).returns.resolves.toEqualTypeOf<ClaudeError>();
+    expectTypeOf<GateSnapshot['state']>().toEqualTypeOf<GateState>();
+    expectTypeOf<AcquireOptions['onHold']>().toEqualTypeOf<((reopenAt: number | undefined) => void) | undefined>();
+    expectTypeOf<AttemptFunction<string>>().toEqualTypeOf<(signal: AbortSignal, attempt: number) => Promise<string>>();
+    expectTypeOf<QueryRegistry['get']>().returns.not.toBeAny();
+    expectTypeOf<IncidentWatch['report']>().parameter(0).toEqualTypeOf<StatusReport>();
+    expectTypeOf<ClaudeError['kind']>().toEqualTypeOf<FailureKind>();
+    expectTypeOf<'not_configured'>().toMatchTypeOf<FailureKind>();
+  });
+
+  it('lets a translation be written outside the package with the same helpers', () => {
+    expectTypeOf(formatWait).toEqualTypeOf<(seconds: number, locale: string) => string>();
+    expectTypeOf(plural).parameter(2).toMatchTypeOf<{ other: string }>();
+    expectTypeOf<typeof frenchMessages>().toEqualTypeOf<ClaudeMessages>();
+  });
+});
