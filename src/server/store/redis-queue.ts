@@ -33,7 +33,6 @@ export interface RedisQueueOptions {
 }
 
 interface QueueDeps extends RedisQueueOptions {
-  url?: string;
   prefix: string;
   commandTimeoutMs: number;
   context: StoreContext;

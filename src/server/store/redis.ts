@@ -244,7 +244,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       );
       if (options.queue) {
         queue = createRedisQueue({
-          ...(options.queue === true ? {} : options.queue), url: options.url, prefix, commandTimeoutMs, context: ctx,
+          ...(options.queue === true ? {} : options.queue), prefix, commandTimeoutMs, context: ctx,
           connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, connected, degrade,
         });
       }
