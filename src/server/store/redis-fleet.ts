@@ -4,6 +4,7 @@
  * with a little jitter (Redis has no cheap "wake me when this key changes" that survives a lost connection).
  */
 import type { Redis } from 'ioredis';
+import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
 import { ABANDON, ACQUIRE_LEASE, CHECK_GATE, CLOSE_GATE, RENEW_LEASE, SETTLE_GATE } from './redis-scripts.js';
 import { within } from './redis-timeout.js';
@@ -36,9 +37,12 @@ export interface Fleet {
   abandon(id: string): Promise<unknown>;
 }
 
-/** 529 and 429 mean Claude has too much to do: they close the gate for everyone. */
+/**
+ * Claude has too much to do: it closes the gate for everyone. The answer's own verdict when it has one, else core's
+ * rule for a bare status (a 429 without its body cannot be told from the spend limit, and counts as pressure).
+ */
 export const isPressure = (result: UpstreamResult | undefined) =>
-  result?.pressure ?? (result?.status === 529 || result?.status === 429);
+  result?.pressure ?? (result !== undefined && isPressureAnswer(result.status));
 
 const abort = (): Refusal => ({ refused: 'aborted' });
 
