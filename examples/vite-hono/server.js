@@ -15,6 +15,9 @@ const claude = createClaudeHandler({
   fetch: simulator.fetch,
   defaultModel: 'claude-sonnet-5-5',
   maxTokensCap: 1024,
+  // Claude's 529s wait in the handler's line this long before the browser hears (25 s by default): short here, so
+  // the banner shows within seconds. HOLD_MS=0 passes every 529 straight through.
+  holdMs: Number(process.env.HOLD_MS ?? 5_000),
 });
 
 const app = new Hono();

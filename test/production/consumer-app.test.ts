@@ -41,7 +41,7 @@ afterAll(async () => {
 
 /** A fresh server (its simulator plays `script` from the start) and a page on it. */
 async function open(script: string, options: { colorScheme: 'light' | 'dark'; theme?: 'light' | 'dark' }): Promise<Page> {
-  const started = await startServer(app, ['server.js'], { SIMULATOR_SCRIPT: script });
+  const started = await startServer(app, ['server.js'], { SIMULATOR_SCRIPT: script, HOLD_MS: '0' });
   server = started.child;
   const page = await browser.newPage({ colorScheme: options.colorScheme, reducedMotion: 'reduce', viewport: { width: 900, height: 640 } });
   await page.goto(started.url);

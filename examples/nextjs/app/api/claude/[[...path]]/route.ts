@@ -6,7 +6,8 @@ import { claudeSimulator, simulated } from '../../../../lib/simulator';
 const handler = createClaudeHandler({
   models: ['claude-sonnet-5-5'],
   maxTokensCap: 1024,
-  ...(simulated && { fetch: claudeSimulator().fetch }),
+  // On the simulator, Claude's 529s wait in the handler's line 5 s (not the default 25 s) before the browser hears.
+  ...(simulated && { fetch: claudeSimulator().fetch, holdMs: 5_000 }),
 });
 
 export const POST = (request: Request) => handler(request);
