@@ -43,6 +43,8 @@ export interface ModelGateSnapshot {
   troubledSince?: number;
   /** While background requests of this model are held back after one of them met an overload: until when. */
   backgroundReopenAt?: number;
+  /** While probing: the probe is on the wire (the others wait for its answer). */
+  probeInFlight?: boolean;
 }
 
 export interface GateSnapshot {
@@ -182,10 +184,12 @@ export function createGate(options: GateOptions = {}): Gate {
     const s = lane.snapshot;
     const waiting = waitingIn(lane);
     if (s.state === lane.state && s.reopenAt === lane.reopenAt && s.limit === lane.limit && s.inFlight === lane.inFlight
-      && s.waiting === waiting && s.troubledSince === lane.troubledSince && s.backgroundReopenAt === lane.backgroundReopenAt) return s;
+      && s.waiting === waiting && s.troubledSince === lane.troubledSince && s.backgroundReopenAt === lane.backgroundReopenAt
+      && Boolean(s.probeInFlight) === lane.probeInFlight) return s;
     lane.snapshot = {
       state: lane.state, reopenAt: lane.reopenAt, limit: lane.limit, inFlight: lane.inFlight, waiting,
       troubledSince: lane.troubledSince, backgroundReopenAt: lane.backgroundReopenAt,
+      ...(lane.probeInFlight ? { probeInFlight: true } : {}),
     };
     return lane.snapshot;
   }

@@ -66,7 +66,7 @@ describe('the types of the public API', () => {
     expectTypeOf(readClaudeError).returns.resolves.toEqualTypeOf<ClaudeError>();
     expectTypeOf<GateSnapshot['state']>().toEqualTypeOf<GateState>();
     expectTypeOf<AcquireOptions['onHold']>().toEqualTypeOf<((reopenAt: number | undefined) => void) | undefined>();
-    expectTypeOf<AttemptFunction<string>>().toEqualTypeOf<(signal: AbortSignal, attempt: number) => Promise<string>>();
+    expectTypeOf<AttemptFunction<string>>().toEqualTypeOf<(signal: AbortSignal, attempt: number, model?: string) => Promise<string>>();
     expectTypeOf<QueryRegistry['get']>().returns.not.toBeAny();
     expectTypeOf<IncidentWatch['report']>().parameter(0).toEqualTypeOf<StatusReport>();
     expectTypeOf<ClaudeError['kind']>().toEqualTypeOf<FailureKind>();
