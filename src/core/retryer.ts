@@ -26,6 +26,8 @@ export interface RetrySnapshot {
   model?: string;
   /** In fallback mode `'offer'`: the person may have this request answered by another model now. */
   offer?: FallbackOffer;
+  /** Once answered by a fallback model: the model the request was for (`model` is the one that answered). */
+  fallbackFrom?: string;
 }
 
 export interface RetryerOptions<T> {
@@ -250,7 +252,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const value = await options.run(attemptController.signal, attempt, model || undefined);
         permit?.release({ ok: true });
         options.episodes?.skipped.delete(model);
-        update({ phase: 'succeeded', failure: undefined, responding: false });
+        update({ phase: 'succeeded', failure: undefined, responding: false, ...(index > 0 ? { fallbackFrom: chain[0] } : {}) });
         return value;
       } catch (thrown) {
         if (cancelled.signal.aborted) {

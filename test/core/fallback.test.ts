@@ -127,3 +127,53 @@ describe('fallback chains', () => {
     expect(chainFor(undefined, undefined)).toEqual(['']);
   });
 });
+
+describe('fallback through the client and the demand summary', () => {
+  it('sends the next attempt’s body to the fallback model and says so in the answer’s RetryState', async () => {
+    const { createClaudeClient } = await import('../../src/core/client.js');
+    const { retryStateOf } = await import('../../src/core/retry-state.js');
+    const bodies: string[] = [];
+    const fetch = async (_url: RequestInfo | URL, init?: RequestInit) => {
+      const body = JSON.parse(String(init!.body)) as { model: string };
+      bodies.push(body.model);
+      if (body.model === 'big') {
+        return new Response(JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }), { status: 529 });
+      }
+      return Response.json({ id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'hi' }], model: body.model });
+    };
+    const client = createClaudeClient({ fetch, fallback, policy: { random: () => 0.5 }, gate: { drainJitterMs: 0 } });
+    const retryer = client.send({ model: 'big', messages: [{ role: 'user', content: 'hello' }] });
+    await vi.advanceTimersByTimeAsync(15_000);
+    await expect(retryer.promise).resolves.toMatchObject({ model: 'small' });
+    expect(bodies.at(-1)).toBe('small');
+    expect(retryStateOf(retryer)).toMatchObject({ phase: 'succeeded', model: 'small', fallbackFrom: 'big' });
+    client.dispose();
+  });
+
+  it('shows an offer in the demand summary, and accepting it there moves every request that has one', async () => {
+    const { createClaudeClient } = await import('../../src/core/client.js');
+    const { run, calls } = models({ big: overloaded() });
+    const client = createClaudeClient({ fallback: { ...fallback, mode: 'offer' }, policy: { random: () => 0.5 }, gate: { drainJitterMs: 0 } });
+    const a = client.run(run, { model: 'big' });
+    const b = client.run(run, { model: 'big' });
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(client.demand.getSnapshot()).toMatchObject({ level: 'busy', offer: { model: 'small', from: 'big' } });
+    client.demand.acceptOffer();
+    await expect(Promise.all([a.promise, b.promise])).resolves.toEqual(['answered by small', 'answered by small']);
+    expect(calls.filter((c) => c.model === 'small').map((c) => c.at)).toEqual([15_000, 15_000]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot().offer).toBeUndefined();
+    client.dispose();
+  });
+
+  it('lets a request opt out of the client’s chain', async () => {
+    const { createClaudeClient } = await import('../../src/core/client.js');
+    const { run, calls } = models({ big: overloaded() });
+    const client = createClaudeClient({ fallback: { ...fallback, afterMs: 0 }, policy: { random: () => 0.5 } });
+    const retryer = client.run(run, { model: 'big', fallback: false });
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(calls.every((c) => c.model === 'big')).toBe(true);
+    retryer.cancel();
+    client.dispose();
+  });
+});
