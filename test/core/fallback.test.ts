@@ -141,7 +141,7 @@ describe('fallback through the client and the demand summary', () => {
       }
       return Response.json({ id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'hi' }], model: body.model });
     };
-    const client = createClaudeClient({ fetch, fallback, policy: { random: () => 0.5 }, gate: { drainJitterMs: 0 } });
+    const client = createClaudeClient({ fetch, fallback, policy, gate: { drainJitterMs: 0 } });
     const retryer = client.send({ model: 'big', messages: [{ role: 'user', content: 'hello' }] });
     await vi.advanceTimersByTimeAsync(15_000);
     await expect(retryer.promise).resolves.toMatchObject({ model: 'small' });
@@ -153,7 +153,7 @@ describe('fallback through the client and the demand summary', () => {
   it('shows an offer in the demand summary, and accepting it there moves every request that has one', async () => {
     const { createClaudeClient } = await import('../../src/core/client.js');
     const { run, calls } = models({ big: overloaded() });
-    const client = createClaudeClient({ fallback: { ...fallback, mode: 'offer' }, policy: { random: () => 0.5 }, gate: { drainJitterMs: 0 } });
+    const client = createClaudeClient({ fallback: { ...fallback, mode: 'offer' }, policy, gate: { drainJitterMs: 0 } });
     const a = client.run(run, { model: 'big' });
     const b = client.run(run, { model: 'big' });
     await vi.advanceTimersByTimeAsync(15_000);
@@ -169,7 +169,7 @@ describe('fallback through the client and the demand summary', () => {
   it('lets a request opt out of the client’s chain', async () => {
     const { createClaudeClient } = await import('../../src/core/client.js');
     const { run, calls } = models({ big: overloaded() });
-    const client = createClaudeClient({ fallback: { ...fallback, afterMs: 0 }, policy: { random: () => 0.5 } });
+    const client = createClaudeClient({ fallback: { ...fallback, afterMs: 0 }, policy });
     const retryer = client.run(run, { model: 'big', fallback: false });
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls.every((c) => c.model === 'big')).toBe(true);
