@@ -61,17 +61,15 @@ export interface FallbackEpisodes {
 export const createFallbackEpisodes = (): FallbackEpisodes => ({ skipped: new Set() });
 
 /**
- * How long a model has been overloaded (undefined: it is not, or its window is open for a probe): a request passes
- * it over once that reaches `afterMs`.
- * When the window has reopened and nobody probes, the model is tried again (that request is its probe), so new
- * requests go back to the first model once it has room.
+ * How long a model has been overloaded, as far as one request can tell: since its window first closed (the gate's
+ * per-model record), or since this request first met its overload, whichever is older. Undefined while the window is
+ * open; a window that reopened for a probe counts only the request's own wait, so new requests go back to the first
+ * model (one of them is its probe) while a request bounced for `afterMs` already moves on.
  */
 export function overloadedFor(lane: ModelGateSnapshot | undefined, ownSince: number | undefined, now: number): number | undefined {
-  const since = lane?.troubledSince ?? ownSince;
-  if (since === undefined) return undefined;
-  if (lane && lane.troubledSince !== undefined) {
-    const reopened = lane.state === 'probing' ? !lane.probeInFlight : lane.state === 'closed' && (lane.reopenAt ?? Infinity) <= now;
-    if (reopened || lane.state === 'open') return undefined;
-  }
-  return now - since;
+  if (lane?.state === 'open') return undefined;
+  const reopened = lane !== undefined && (lane.state === 'probing' ? !lane.probeInFlight : (lane.reopenAt ?? Infinity) <= now);
+  const laneSince = reopened ? undefined : lane?.troubledSince;
+  const since = laneSince === undefined ? ownSince : ownSince === undefined ? laneSince : Math.min(laneSince, ownSince);
+  return since === undefined ? undefined : now - since;
 }

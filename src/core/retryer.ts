@@ -123,9 +123,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     if (index >= chain.length - 1) return;
     const model = chain[index]!;
     const now = clock.now();
-    const lane = options.gate?.snapshotOf(model);
-    const since = lane?.troubledSince ?? ownSince.get(model);
-    if (since === undefined) return;
+    const over = overFor(model, now);
+    if (over === undefined) return;
+    const since = now - over;
     const fire = () => {
       switchTimer = undefined;
       // A window that reopened in the meantime makes this request its probe: no move, no offer.
