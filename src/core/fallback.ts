@@ -61,15 +61,16 @@ export interface FallbackEpisodes {
 export const createFallbackEpisodes = (): FallbackEpisodes => ({ skipped: new Set() });
 
 /**
- * How long a model has been overloaded, as far as one request can tell: since its window first closed (the gate's
- * per-model record), or since this request first met its overload, whichever is older. Undefined while the window is
- * open; a window that reopened for a probe counts only the request's own wait, so new requests go back to the first
- * model (one of them is its probe) while a request bounced for `afterMs` already moves on.
+ * How long a request has been held up by its model's overload: since the model's window closed (while it is closed,
+ * or a probe decides), else since the request began waiting for it (while the model's busy episode lasts: its window
+ * may be open while the gate paces its line below full speed). Undefined while the model is not overloaded. A window
+ * that reopened for a probe counts only the request's own wait, so new requests go back to the first model (one of
+ * them is its probe) while a request held up for `afterMs` already moves on.
  */
 export function overloadedFor(lane: ModelGateSnapshot | undefined, ownSince: number | undefined, now: number): number | undefined {
-  if (lane?.state === 'open') return undefined;
-  const reopened = lane !== undefined && (lane.state === 'probing' ? !lane.probeInFlight : (lane.reopenAt ?? Infinity) <= now);
-  const laneSince = reopened ? undefined : lane?.troubledSince;
+  if (lane && lane.troubledSince === undefined) return undefined;
+  const shut = lane !== undefined && (lane.state === 'probing' ? lane.probeInFlight === true : lane.state === 'closed' && (lane.reopenAt ?? Infinity) > now);
+  const laneSince = shut ? lane.troubledSince : undefined;
   const since = laneSince === undefined ? ownSince : ownSince === undefined ? laneSince : Math.min(laneSince, ownSince);
   return since === undefined ? undefined : now - since;
 }

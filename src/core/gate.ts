@@ -39,7 +39,10 @@ export interface ModelGateSnapshot {
   limit: number;
   inFlight: number;
   waiting: number;
-  /** Epoch ms of the first overload of the current run of overloads (undefined once an answer came back). */
+  /**
+   * Epoch ms of the first overload of the model's current busy episode, which lasts until its adaptive limit has
+   * grown back to `maxConcurrency` (its line may stay long after the window reopened).
+   */
   troubledSince?: number;
   /** While background requests of this model are held back after one of them met an overload: until when. */
   backgroundReopenAt?: number;
@@ -247,9 +250,10 @@ export function createGate(options: GateOptions = {}): Gate {
   function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number): void {
     if (outcome.ok) {
       lane.streak = 0;
-      lane.troubledSince = undefined;
       lane.backgroundReopenAt = undefined;
       lane.limit = Math.min(ceiling, lane.limit + 1);
+      // The episode lasts while the model is paced below full speed: its line may still be long.
+      if (lane.limit >= ceiling) lane.troubledSince = undefined;
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
       return;
     }

@@ -200,6 +200,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     if (mover) {
       cancelled.signal.addEventListener('abort', onCancel, { once: true });
       interrupt = () => mover.abort(MOVE);
+      // A wait in the line counts toward `afterMs` while the model's busy episode lasts, window open or not.
+      if (!ownSince.has(chain[index]!)) ownSince.set(chain[index]!, clock.now());
+      watchForFallback(index);
     }
     try {
       return await gate.acquire({
