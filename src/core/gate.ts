@@ -125,6 +125,7 @@ interface Lane {
   reopenAt?: number;
   limit: number;
   inFlight: number;
+  backgroundInFlight: number;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -173,7 +174,7 @@ export function createGate(options: GateOptions = {}): Gate {
     let lane = lanes.get(model);
     if (!lane) {
       lane = {
-        state: 'open', limit: ceiling, inFlight: 0, probeInFlight: false, closures: 0, streak: 0,
+        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, probeInFlight: false, closures: 0, streak: 0,
         forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
       };
       lanes.set(model, lane);
@@ -231,6 +232,7 @@ export function createGate(options: GateOptions = {}): Gate {
   function issue(lane: Lane, probe: boolean, background: boolean): GatePermit {
     inFlight += 1;
     lane.inFlight += 1;
+    if (background) lane.backgroundInFlight += 1;
     if (probe) lane.probeInFlight = true;
     const closuresAtStart = lane.closures;
     let released = false;
@@ -240,6 +242,7 @@ export function createGate(options: GateOptions = {}): Gate {
         released = true;
         inFlight -= 1;
         lane.inFlight -= 1;
+        if (background) lane.backgroundInFlight -= 1;
         if (probe) lane.probeInFlight = false;
         settle(lane, outcome, probe, background, closuresAtStart);
         pump();
@@ -270,8 +273,9 @@ export function createGate(options: GateOptions = {}): Gate {
     lane.streak += 1;
     const until = Math.max(outcome.retryAt ?? 0, now + gateHoldFor(outcome.failure.retryAfterMs), now + shortest);
     lane.closures += 1;
-    if (background && lane.state === 'open') {
-      // Held back first: a background request's overload holds the background line; the people go on.
+    // Held back first: while background work of this model is on the wire, an overload is blamed on it. The
+    // background line is held (it drains as its attempts end) and the people go on, their window left open.
+    if ((background || lane.backgroundInFlight > 0) && lane.state === 'open') {
       lane.backgroundReopenAt = until;
     } else {
       lane.state = 'closed';

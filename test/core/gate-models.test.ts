@@ -135,3 +135,21 @@ describe('priority lanes', () => {
     expect(bg.at).toBe(5_000);
   });
 });
+
+describe('priority lanes under overload', () => {
+  it('blames an overload met while background work is on the wire on that work: the people’s window stays open', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const bg = ask(gate, { priority: 'background' });
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    person.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    expect(gate.snapshotOf()).toMatchObject({ state: 'open', backgroundReopenAt: 5_000 });
+    const again = ask(gate);
+    const moreBackground = ask(gate, { priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(again.at).toBe(0);
+    expect(moreBackground.permit).toBeUndefined();
+    bg.permit!.release({ ok: true });
+  });
+});
