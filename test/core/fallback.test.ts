@@ -4,7 +4,7 @@ import { createRetryPolicy } from '../../src/core/policy.js';
 import { createGate } from '../../src/core/gate.js';
 import { chainFor, createFallbackEpisodes } from '../../src/core/fallback.js';
 import { ClaudeError } from '../../src/core/failure.js';
-import { badRequest, overloaded } from './helpers.js';
+import { badRequest, overloaded, rateLimited } from './helpers.js';
 
 const policy = createRetryPolicy({ random: () => 0.5 });
 const T0 = 1_000_000;
@@ -42,6 +42,7 @@ describe('fallback chains', () => {
     await expect(retryer.promise).resolves.toBe('answered by small');
     expect(calls.at(-1)).toEqual({ model: 'small', at: 15_000 });
     expect(retryer.getSnapshot().model).toBe('small');
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('moves requests that only waited in the closed window too, at the same moment', async () => {
@@ -67,6 +68,15 @@ describe('fallback chains', () => {
     const later = createRetryer({ run, policy, gate, model: 'big', fallback });
     await expect(later.promise).resolves.toBe('answered by big');
     expect(calls.at(-1)!.model).toBe('big');
+  });
+
+  it('moves a rate-limited request too, without waiting out a retry-after longer than afterMs', async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    const { run, calls } = models({ big: rateLimited(60_000) });
+    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback });
+    await vi.advanceTimersByTimeAsync(15_000);
+    await expect(retryer.promise).resolves.toBe('answered by small');
+    expect(calls.map((c) => [c.model, c.at])).toEqual([['big', 0], ['small', 15_000]]);
   });
 
   it('never moves a request for a failure other than overload or rate limit', async () => {
@@ -104,6 +114,8 @@ describe('fallback chains', () => {
     expect(calls.every((c) => c.model === 'big')).toBe(true);
     retryer.cancel();
     await expect(retryer.promise).rejects.toMatchObject({ kind: 'aborted' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('accepting for the episode sends the other requests waiting on that model to the fallback as well', async () => {
