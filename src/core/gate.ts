@@ -126,6 +126,12 @@ interface Lane {
   limit: number;
   inFlight: number;
   backgroundInFlight: number;
+  /**
+   * Background's own adaptive limit: halved to half of what it had on the wire when an overload is blamed on it, and
+   * grown back slowly (one slot per `backgroundLimit` answers, TCP's congestion avoidance) so it settles below the
+   * model's room instead of filling it again within seconds.
+   */
+  backgroundLimit: number;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -174,7 +180,7 @@ export function createGate(options: GateOptions = {}): Gate {
     let lane = lanes.get(model);
     if (!lane) {
       lane = {
-        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, probeInFlight: false, closures: 0, streak: 0,
+        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, backgroundLimit: ceiling, probeInFlight: false, closures: 0, streak: 0,
         forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
       };
       lanes.set(model, lane);
@@ -255,6 +261,7 @@ export function createGate(options: GateOptions = {}): Gate {
       lane.streak = 0;
       lane.backgroundReopenAt = undefined;
       lane.limit = Math.min(ceiling, lane.limit + 1);
+      if (background) lane.backgroundLimit = Math.min(ceiling, lane.backgroundLimit + 1 / lane.backgroundLimit);
       // The episode lasts while the model is paced below full speed: its line may still be long.
       if (lane.limit >= ceiling) lane.troubledSince = undefined;
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
@@ -266,7 +273,9 @@ export function createGate(options: GateOptions = {}): Gate {
     }
     const staleWave = closuresAtStart !== lane.closures && !probe;
     if (staleWave) return;
-    lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
+    const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
+    if (blameBackground) lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
+    else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
     const now = clock.now();
     lane.troubledSince ??= now;
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** lane.streak);
@@ -275,7 +284,7 @@ export function createGate(options: GateOptions = {}): Gate {
     lane.closures += 1;
     // Held back first: while background work of this model is on the wire, an overload is blamed on it. The
     // background line is held (it drains as its attempts end) and the people go on, their window left open.
-    if ((background || lane.backgroundInFlight > 0) && lane.state === 'open') {
+    if (blameBackground) {
       lane.backgroundReopenAt = until;
     } else {
       lane.state = 'closed';
@@ -303,7 +312,7 @@ export function createGate(options: GateOptions = {}): Gate {
   const room = (lane: Lane, background: boolean) => {
     const reserve = background ? 1 : 0;
     return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, lane.limit - reserve)
-      && (!background || ceiling === 1 || inFlight < ceiling - 1);
+      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < Math.floor(lane.backgroundLimit)));
   };
 
   /** Lets at most one waiter of this lane through; says when to look again if it is waiting for a moment. */

@@ -153,3 +153,28 @@ describe('priority lanes under overload', () => {
     bg.permit!.release({ ok: true });
   });
 });
+
+describe('background’s own limit', () => {
+  it('halves what background had on the wire when an overload is blamed on it, and leaves the people’s limit whole', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const gate = createGate({ maxConcurrency: 8, drainJitterMs: 0 });
+    const running = Array.from({ length: 4 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(0);
+    running[0]!.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    expect(gate.snapshotOf()).toMatchObject({ limit: 8, backgroundReopenAt: 5_000 });
+    const more = Array.from({ length: 3 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(5_000);
+    // Three of the first wave still on the wire: the new limit (4 / 2 = 2) lets none go until only one is left.
+    expect(more.filter((m) => m.permit)).toHaveLength(0);
+    running[1]!.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(more.filter((m) => m.permit)).toHaveLength(0);
+    running[2]!.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(more.filter((m) => m.permit)).toHaveLength(1);
+    // People are not held by background's limit.
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.at).toBe(5_000);
+  });
+});
