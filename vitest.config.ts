@@ -7,11 +7,14 @@ import { fileURLToPath } from 'node:url';
 /** React 18.3 and the React libraries, installed apart in test/react18 (scripts/pretest.js) so they load React 18. */
 const react18 = (name: string) => fileURLToPath(new URL(`./test/react18/node_modules/${name}`, import.meta.url));
 
+/** Where Chromium is: CHROMIUM_PATH, as scripts/pretest.js tells people to set, else Debian's. */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 /** Debian's Chromium, headless; without the networking flags it tries to reach the network and stalls. */
 const chromium = () =>
   playwright({
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       args: [
         '--no-sandbox',
         '--headless',
@@ -35,7 +38,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.{ts,tsx}'],
-          exclude: ['test/e2e/**'],
+          exclude: ['test/e2e/**', 'test/production/**'],
           environment: 'node',
           setupFiles: ['test/setup.ts'],
           restoreMocks: true,
@@ -74,6 +77,23 @@ export default defineConfig({
           env: { EXPECTED_REACT_MAJOR: '18' },
         },
       },
+      // What users get, built: the example app from the packed tarball, the built Storybook and its screenshots.
+      // Minutes, not seconds (npm install, two builds), so `npm run test:production` runs it, after `npm run build`.
+      ...(process.env.COK_PRODUCTION_TESTS === '1'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'production',
+                include: ['test/production/**/*.test.ts'],
+                environment: 'node' as const,
+                testTimeout: 120_000,
+                hookTimeout: 600_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
       {
         // Every story in stories/ as a test in Chromium, with its play function and an axe check.
         extends: true,

@@ -6,6 +6,8 @@ const config: StorybookConfig = {
   addons: ['@storybook/addon-docs', '@storybook/addon-a11y', '@storybook/addon-vitest'],
   // MSW's worker lives here rather than in public/ so the library build never ships it.
   staticDirs: ['./public'],
+  // No telemetry notice in test output, and nothing sent from CI.
+  core: { disableTelemetry: true },
   typescript: {
     // react-docgen-typescript imports the `typescript` JS API, which TypeScript 7 no longer has.
     reactDocgen: 'react-docgen',

@@ -1,8 +1,21 @@
 import { renderChart } from './chart.js';
-import { toReport, type BenchReport } from './report.js';
+import { KIT, toReport, type BenchReport } from './report.js';
 import { createWorkload, type Scenario } from './scenario.js';
 import { simulate, type RunResult } from './simulate.js';
-import { claudeOverloadKit, ideal, PEERS, sharedGateKit, type KitOptions, type Strategy } from './strategies.js';
+import { kitThroughHandler, oneStore, oneStorePerApp, sharedStore, storePerInstance, type KitOptions } from './kit.js';
+import { ideal, PEERS, type Strategy } from './strategies.js';
+
+/** The kit's rows for a scenario: always the shipped path, browser → handler store → Claude. */
+function kitRows(scenario: Scenario, options: KitOptions = {}): Strategy[] {
+  if (scenario.name === 'browser-tabs') return [kitThroughHandler(oneStore, options)];
+  if (scenario.name !== 'fleet') return [kitThroughHandler(oneStorePerApp, options)];
+  // fleet: `apps` instances of one backend behind a load balancer; users land on any of them.
+  const name = options.name ?? KIT;
+  return [
+    kitThroughHandler(sharedStore, { ...options, name: `${name} (shared store)` }),
+    kitThroughHandler(storePerInstance, { ...options, name: `${name} (store per instance)` }),
+  ];
+}
 
 export interface BenchResult {
   report: BenchReport;
@@ -18,9 +31,7 @@ export interface BenchResult {
  */
 export async function runBench(scenario: Scenario, extra: readonly KitOptions[] = []): Promise<BenchResult> {
   const workload = createWorkload(scenario);
-  // fleet: the kit with a gate per instance (the memory store) against one gate for all (the Redis store).
-  const fleet = scenario.name === 'fleet' ? [sharedGateKit(scenario.apps)] : [];
-  const strategies: Strategy[] = [...PEERS, claudeOverloadKit(), ...fleet, ...extra.map(claudeOverloadKit)];
+  const strategies: Strategy[] = [...PEERS, ...kitRows(scenario), ...extra.flatMap((options) => kitRows(scenario, options))];
   const runs: RunResult[] = [];
   for (const strategy of strategies) runs.push(await simulate(scenario, workload, strategy));
   const idealRun = await simulate(scenario, workload, ideal);

@@ -9,7 +9,12 @@ const COLORS: Record<string, string> = {
   'tanstack-query-default': '#ff7f0e',
   'anthropic-sdk-default': '#9467bd',
   'vercel-ai-sdk-default': '#8c564b',
+  'tanstack-mutation-default': '#ffbb78',
+  'tanstack-query-patient': '#e6550d',
+  'anthropic-sdk-patient': '#c5b0d5',
   'claude-overload-kit': '#1f77b4',
+  'claude-overload-kit (shared store)': '#1f77b4',
+  'claude-overload-kit (store per instance)': '#17becf',
   ideal: '#2ca02c',
 };
 const FALLBACK_COLORS = ['#17becf', '#bcbd22', '#e377c2', '#7f7f7f'];

@@ -1,5 +1,5 @@
 import { ClaudeError } from '../src/core/failure.js';
-import type { VirtualClock } from './virtual-clock.js';
+import { createRandom, type VirtualClock } from './virtual-clock.js';
 
 /** Claude's capacity over time: normal, a long drop to a fraction of the slots, then a linear ramp back. */
 export interface CapacityTimeline {
@@ -41,6 +41,13 @@ export interface ClaudeOptions {
   retryAfterMs?: number;
   /** Width of the chart's buckets. */
   bucketMs: number;
+  /**
+   * Exogenous refusals: the chance that Claude turns a call away at this instant whatever its own slots say (load
+   * from every other customer of Anthropic). Drawn from its own seeded stream, so strategies cannot shift it.
+   */
+  refusalAt?: (ms: number) => number;
+  /** Seed of that stream. */
+  seed?: number;
 }
 
 export interface SimulatedClaude {
@@ -57,7 +64,8 @@ export interface SimulatedClaude {
 const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
 export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOptions): SimulatedClaude {
-  const { timeline, rttMs, retryAfterMs, bucketMs } = options;
+  const { timeline, rttMs, retryAfterMs, bucketMs, refusalAt } = options;
+  const luck = createRandom((options.seed ?? 1) * 7 + 13);
   let busy = 0;
   let attempts = 0;
   let rejected = 0;
@@ -99,7 +107,8 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(abortError());
       count();
-      if (busy < capacityAt(timeline, clock.now())) return serve(signal, serviceMs, resolve, reject);
+      const turnedAway = refusalAt !== undefined && luck() < refusalAt(clock.now());
+      if (!turnedAway && busy < capacityAt(timeline, clock.now())) return serve(signal, serviceMs, resolve, reject);
       rejected += 1;
       const overloaded = new ClaudeError({
         kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Overloaded', retryAfterMs,

@@ -11,6 +11,8 @@ export interface StrategyRow {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
+  /** Kit rows through the handler: requests the browsers sent to the backend, per user request. */
+  browserRequestsPerRequest?: number;
 }
 
 export interface BenchReport {
@@ -29,9 +31,11 @@ export function toRow(run: RunResult): StrategyRow {
     successRate: round(run.requests === 0 ? 0 : run.succeeded / run.requests, 4),
     amplification: round(run.requests === 0 ? 0 : run.attempts / run.requests, 3),
     rejected: run.rejected,
-    p50Ms: wholeMs(percentile(run.answerMs, 50)),
-    p95Ms: wholeMs(percentile(run.answerMs, 95)),
-    p99Ms: wholeMs(percentile(run.answerMs, 99)),
+    p50Ms: wholeMs(percentile(run.latencyMs, 50)),
+    p95Ms: wholeMs(percentile(run.latencyMs, 95)),
+    p99Ms: wholeMs(percentile(run.latencyMs, 99)),
+    ...(run.browserRequests === undefined ? {}
+      : { browserRequestsPerRequest: round(run.requests === 0 ? 0 : run.browserRequests / run.requests, 3) }),
   };
 }
 
@@ -61,13 +65,14 @@ function note(row: StrategyRow, kit: StrategyRow | undefined): string {
 
 export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunResult): string {
   const kit = report.strategies.find((row) => row.name.startsWith(KIT));
-  const header = ['strategy', 'success', 'amplif.', '529s', 'p50', 'p95', 'p99', 'note'];
+  const header = ['strategy', 'success', 'amplif.', 'to backend', '529s', 'p50', 'p95', 'p99', 'note'];
   const idealRow = toRow(ideal);
   const rows = [
-    ...report.strategies.map((r) => [r.name, percent(r.successRate), r.amplification.toFixed(2), String(r.rejected),
+    ...report.strategies.map((r) => [r.name, percent(r.successRate), r.amplification.toFixed(2),
+      r.browserRequestsPerRequest === undefined ? '' : r.browserRequestsPerRequest.toFixed(2), String(r.rejected),
       seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), note(r, kit)]),
-    ['ideal (FIFO)', percent(idealRow.successRate), idealRow.amplification.toFixed(2), '0',
-      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), 'the physical limit'],
+    ['ideal (fair FIFO)', percent(idealRow.successRate), idealRow.amplification.toFixed(2), '', '0',
+      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), 'a fair FIFO reference, never refused'],
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0)
@@ -76,26 +81,33 @@ export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunR
   const title = `${scenario.name}: ${ideal.requests} requests from ${scenario.apps} apps at ${scenario.ratePerSec}/s; `
     + `Claude ${t.slots} slots, −${Math.round(t.dropDepth * 100)} % for ${t.dropMs / 60_000} min from `
     + `minute ${t.dropStartMs / 60_000}; patience ${scenario.patienceMs / 60_000} min; seed ${scenario.seed}`
-    + (scenario.retryAfterMs === undefined ? '' : `; 529s carry retry-after ${scenario.retryAfterMs} ms`);
+    + (scenario.retryAfterMs === undefined ? '' : `; 529s carry retry-after ${scenario.retryAfterMs} ms`)
+    + (scenario.exogenous ? `; Claude refuses ${percent(scenario.exogenous.baseRate)} of calls, `
+      + `${percent(scenario.exogenous.incidentRate)} during the incident, whatever the load` : '')
+    + '\nPercentiles over all requests, a failure counted as the patience limit; amplif. = calls reaching Claude per '
+    + 'request; to backend = browser→backend requests per request.';
   return [title, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** The issue's targets for our defaults, each with its figures. */
 export function checkTargets(report: BenchReport): Array<{ target: string; holds: boolean; figures: string }> {
-  const kit = report.strategies.find((row) => row.name === KIT);
+  const kit = report.strategies.find((row) => row.name === KIT || row.name === `${KIT} (shared store)`);
   if (!kit) return [];
-  const out = [{ target: 'success 100 %', holds: kit.successRate === 1, figures: percent(kit.successRate) }];
-  if (report.scenario === 'backends' || report.scenario === 'fleet') {
-    const limit = (report.ideal.p95Ms ?? 0) * 1.5;
-    out.push({ target: 'amplification ≤ 1.5', holds: kit.amplification <= 1.5, figures: kit.amplification.toFixed(2) });
-    out.push({ target: 'p95 ≤ 1.5 × ideal p95', holds: kit.p95Ms !== null && kit.p95Ms <= limit,
-      figures: `${seconds(kit.p95Ms)} vs ${seconds(limit)} (ideal ${seconds(report.ideal.p95Ms)})` });
-  } else {
-    const rivals = report.strategies.filter((r) => !r.name.startsWith(KIT) && r.successRate >= kit.successRate);
-    const beaten = rivals.filter((r) => r.rejected <= kit.rejected);
-    out.push({ target: 'fewer 529s than every peer with the same success', holds: beaten.length === 0,
-      figures: rivals.length === 0 ? 'no peer reaches our success rate'
-        : rivals.map((r) => `${r.name} ${r.rejected}`).join(', ') + ` vs ours ${kit.rejected}` });
+  if (report.scenario === 'exogenous') {
+    const rivals = report.strategies.filter((r) => !r.name.startsWith(KIT) && r.successRate >= 0.99 && r.p95Ms !== null);
+    const best = rivals.sort((a, b) => (a.p95Ms ?? 0) - (b.p95Ms ?? 0))[0];
+    const limit = best ? (best.p95Ms ?? 0) * 1.25 : Infinity;
+    return [
+      { target: 'success ≥ 99 %', holds: kit.successRate >= 0.99, figures: percent(kit.successRate) },
+      { target: 'p95 ≤ 1.25 × the best peer reaching 99 %', holds: kit.p95Ms !== null && kit.p95Ms <= limit,
+        figures: best ? `${seconds(kit.p95Ms)} vs ${seconds(limit)} (${best.name} ${seconds(best.p95Ms)})` : 'no peer reaches 99 %' },
+    ];
   }
-  return out;
+  const limit = (report.ideal.p95Ms ?? 0) * 1.15;
+  return [
+    { target: 'success 100 %', holds: kit.successRate === 1, figures: percent(kit.successRate) },
+    { target: 'calls to Claude per request ≤ 1.15', holds: kit.amplification <= 1.15, figures: kit.amplification.toFixed(2) },
+    { target: 'p95 ≤ 1.15 × ideal p95', holds: kit.p95Ms !== null && kit.p95Ms <= limit,
+      figures: `${seconds(kit.p95Ms)} vs ${seconds(limit)} (ideal ${seconds(report.ideal.p95Ms)})` },
+  ];
 }

@@ -1,11 +1,11 @@
 import type { CapacityTimeline } from './claude.js';
 import { createRandom } from './virtual-clock.js';
 
-export type ScenarioName = 'backends' | 'browser-tabs' | 'fleet';
-/** The scenarios a plain `npm run bench` plays. */
-export const SCENARIOS: readonly ScenarioName[] = ['backends', 'browser-tabs'];
-/** Every scenario `--scenario` accepts: `fleet` compares the Redis store's shared gate with per-instance gates. */
-export const ALL_SCENARIOS: readonly ScenarioName[] = [...SCENARIOS, 'fleet'];
+export type ScenarioName = 'backends' | 'browser-tabs' | 'fleet' | 'exogenous';
+/** The scenarios a plain `npm run bench` plays: all of them. */
+export const SCENARIOS: readonly ScenarioName[] = ['backends', 'browser-tabs', 'fleet', 'exogenous'];
+/** Every scenario `--scenario` accepts. */
+export const ALL_SCENARIOS: readonly ScenarioName[] = SCENARIOS;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -33,6 +33,22 @@ export interface Scenario {
   secondRequestShare: number;
   thinkMeanMs: number;
   bucketMs: number;
+  /**
+   * Exogenous overload: Claude refuses this share of calls whatever the app's own load (Anthropic-wide load; one app
+   * is a small share of it). `baseRate` always, `incidentRate` during the timeline's drop window, back down over its ramp.
+   */
+  exogenous?: { baseRate: number; incidentRate: number };
+}
+
+/** The chance that Claude refuses a call at `ms` for reasons outside the app (exogenous scenario only). */
+export function refusalAt(s: Scenario, ms: number): number {
+  if (!s.exogenous) return 0;
+  const { baseRate, incidentRate } = s.exogenous;
+  const { dropStartMs, dropMs, rampMs } = s.timeline;
+  const end = dropStartMs + dropMs;
+  if (ms < dropStartMs || ms >= end + rampMs) return baseRate;
+  if (ms < end) return incidentRate;
+  return incidentRate + ((baseRate - incidentRate) * (ms - end)) / rampMs;
 }
 
 export type ScenarioOverrides = Partial<Pick<Scenario, 'seed' | 'apps' | 'ratePerSec' | 'retryAfterMs'>> & {
@@ -41,6 +57,8 @@ export type ScenarioOverrides = Partial<Pick<Scenario, 'seed' | 'apps' | 'ratePe
   dropMinutes?: number;
   /** How long users keep arriving (backends). */
   arrivalMinutes?: number;
+  /** exogenous: the share of calls Claude refuses during the incident. Defaults to 0.35. */
+  incidentRate?: number;
 };
 
 /**
@@ -52,12 +70,14 @@ export function createScenario(name: ScenarioName, overrides: ScenarioOverrides 
   const tabs = name === 'browser-tabs';
   // fleet: the backends' load spread over a few instances of one backend, as behind a load balancer.
   const fleet = name === 'fleet';
+  // exogenous: Claude has room for the app all along (no drop in slots), but refuses calls during an incident.
+  const exogenous = name === 'exogenous';
   return {
     name,
     seed: overrides.seed ?? 1,
     timeline: {
       slots: overrides.capacity ?? 100,
-      dropDepth: overrides.dropDepth ?? 0.85,
+      dropDepth: overrides.dropDepth ?? (exogenous ? 0 : 0.85),
       dropStartMs: 2 * MINUTE,
       dropMs: (overrides.dropMinutes ?? 3) * MINUTE,
       rampMs: 1 * MINUTE,
@@ -74,6 +94,7 @@ export function createScenario(name: ScenarioName, overrides: ScenarioOverrides 
     secondRequestShare: tabs ? 0.5 : 0,
     thinkMeanMs: 15 * SECOND,
     bucketMs: 5 * SECOND,
+    exogenous: exogenous ? { baseRate: 0.02, incidentRate: overrides.incidentRate ?? 0.35 } : undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 import { createSimulatedClaude } from './claude.js';
-import type { Scenario, Session } from './scenario.js';
-import type { Strategy } from './strategies.js';
+import { refusalAt, type Scenario, type Session } from './scenario.js';
+import type { RunContext, Strategy } from './strategies.js';
 import { createVirtualClock } from './virtual-clock.js';
 
 export interface RunResult {
@@ -11,6 +11,13 @@ export interface RunResult {
   rejected: number;
   /** Time to answer of each successful request, sorted ascending. */
   answerMs: number[];
+  /**
+   * Time to answer of every request, sorted ascending, a failure counting as the patience limit: a strategy that
+   * gives up fast must not look fast.
+   */
+  latencyMs: number[];
+  /** Requests the browsers sent to the app's backend (kit rows through the handler only). */
+  browserRequests?: number;
   /** Attempts sent per chart bucket. */
   perBucket: number[];
   /** Virtual-clock events processed (for the run-time line). */
@@ -21,13 +28,17 @@ export interface RunResult {
 export async function simulate(scenario: Scenario, workload: readonly Session[], strategy: Strategy): Promise<RunResult> {
   const clock = createVirtualClock(scenario.seed + 7919);
   const claude = createSimulatedClaude(clock, {
+    refusalAt: scenario.exogenous ? (ms) => refusalAt(scenario, ms) : undefined,
+    seed: scenario.seed,
     timeline: scenario.timeline,
     rttMs: scenario.rttMs,
     retryAfterMs: scenario.retryAfterMs,
     bucketMs: scenario.bucketMs,
   });
-  const answer = strategy.setup(clock, claude);
+  const run: RunContext = { scenario, browserRequests: 0 };
+  const answer = strategy.setup(clock, claude, run);
   const answerMs: number[] = [];
+  const latencyMs: number[] = [];
   let requests = 0;
 
   const pause = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
@@ -42,8 +53,10 @@ export async function simulate(scenario: Scenario, workload: readonly Session[],
       try {
         await answer(session.app, request.serviceMs, patience.signal);
         answerMs.push(clock.now() - issuedAt);
+        latencyMs.push(clock.now() - issuedAt);
       } catch {
-        // Gave up, or the person did: either way a failed request.
+        // Gave up, or the person did: either way a failed request, counted as the whole patience.
+        latencyMs.push(scenario.patienceMs);
       } finally {
         clock.clearTimeout(timer);
       }
@@ -53,6 +66,7 @@ export async function simulate(scenario: Scenario, workload: readonly Session[],
   for (const session of workload) clock.setTimeout(() => void play(session), session.startMs);
   await clock.run();
   answerMs.sort((a, b) => a - b);
+  latencyMs.sort((a, b) => a - b);
   return {
     name: strategy.name,
     requests,
@@ -60,6 +74,8 @@ export async function simulate(scenario: Scenario, workload: readonly Session[],
     attempts: claude.attempts,
     rejected: claude.rejected,
     answerMs,
+    latencyMs,
+    ...(strategy.viaBackend ? { browserRequests: run.browserRequests } : {}),
     perBucket: claude.perBucket,
     events: clock.events,
   };

@@ -3,15 +3,24 @@ import { createGate, type GateOptions } from '../src/core/gate.js';
 import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.js';
 import { createRetryer } from '../src/core/retryer.js';
 import type { SimulatedClaude } from './claude.js';
+import type { Scenario } from './scenario.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 /** Answers one request of one app; rejects when it gives up or when `signal` (the person's patience) aborts. */
 export type Answer = (app: number, serviceMs: number, signal: AbortSignal) => Promise<void>;
 
+/** What one run shares with its strategy: the scenario, and a counter of browser→backend requests. */
+export interface RunContext {
+  scenario: Scenario;
+  browserRequests: number;
+}
+
 export interface Strategy {
   name: string;
   /** Fresh per-run state (gates, caches) for a run on `clock` against `claude`. */
-  setup(clock: VirtualClock, claude: SimulatedClaude): Answer;
+  setup(clock: VirtualClock, claude: SimulatedClaude, run: RunContext): Answer;
+  /** Browsers call the app's backend, which calls Claude: the report also counts browser→backend requests. */
+  viaBackend?: boolean;
 }
 
 const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
@@ -56,15 +65,23 @@ const SDK_MAX_RETRY_AFTER_MS = 60_000;
 /** A tight loop: what a hand-written `while (!ok) retry()` does, capped at 50 attempts. */
 export const immediateRetry = peer('immediate-retry', 49, () => 0);
 
-/** TanStack Query: `retry: 3`, `retryDelay: min(1000 · 2^n, 30 s)`, no jitter. */
-export const tanstackQuery = peer('tanstack-query-default', 3, (retry) => Math.min(1000 * 2 ** retry, 30_000));
+const tanstackDelay: PeerDelay = (retry) => Math.min(1000 * 2 ** retry, 30_000);
+/** TanStack Query's `useQuery`: `retry: 3`, `retryDelay: min(1000 · 2^n, 30 s)`, no jitter. */
+export const tanstackQuery = peer('tanstack-query-default', 3, tanstackDelay);
+/** TanStack Query's `useMutation` (how a chat sends a message): `retry: 0`. */
+export const tanstackMutation = peer('tanstack-mutation-default', 0, tanstackDelay);
+/** `useQuery` configured to hold on: `retry: 40`, the same delays (30 s apart once past 16 s). */
+export const tanstackQueryPatient = peer('tanstack-query-patient', 40, tanstackDelay);
 
-/** @anthropic-ai/sdk: 2 retries, min(0.5 · 2^n, 8) s less up to 25 % jitter; retry-after(-ms) wins. */
-export const anthropicSdk = peer('anthropic-sdk-default', 2, (retry, failure, random) => {
+const sdkDelay: PeerDelay = (retry, failure, random) => {
   const header = failure.retryAfterMs;
   if (header !== undefined && header > 0) return header;
   return Math.min(0.5 * 2 ** retry, 8) * (1 - random() * 0.25) * 1000;
-});
+};
+/** @anthropic-ai/sdk: 2 retries, min(0.5 · 2^n, 8) s less up to 25 % jitter; retry-after(-ms) wins. */
+export const anthropicSdk = peer('anthropic-sdk-default', 2, sdkDelay);
+/** The same SDK configured to hold on: `maxRetries: 40`. */
+export const anthropicSdkPatient = peer('anthropic-sdk-patient', 40, sdkDelay);
 
 /** Vercel AI SDK: 2 retries, 2 s then 4 s, no jitter; a retry-after under 60 s wins. */
 export const vercelAiSdk = peer('vercel-ai-sdk-default', 2, (retry, failure) => {
@@ -74,14 +91,10 @@ export const vercelAiSdk = peer('vercel-ai-sdk-default', 2, (retry, failure) => 
     ? header : backoff;
 });
 
-export interface KitOptions {
-  name?: string;
-  policy?: RetryPolicyOptions;
-  gate?: Omit<GateOptions, 'clock'>;
-}
+export type { KitOptions } from './kit.js';
 
 /** The kit: one gate per app and the real retryer with the real policy, all on the virtual clock. */
-export function claudeOverloadKit(options: KitOptions = {}): Strategy {
+export function claudeOverloadKit(options: import('./kit.js').KitOptions = {}): Strategy {
   return {
     name: options.name ?? 'claude-overload-kit',
     setup(clock, claude) {
@@ -97,19 +110,24 @@ export function claudeOverloadKit(options: KitOptions = {}): Strategy {
   };
 }
 
-/** The physical limit: one FIFO queue in front of Claude that never sends what Claude cannot take. */
+/**
+ * A fair FIFO reference, not the physical limit: one queue in front of Claude that sends only when a slot is free
+ * and is never refused (it ignores exogenous refusals too). A strategy can beat it on p99 by serving out of order.
+ */
 export const ideal: Strategy = {
   name: 'ideal',
   setup: (_clock, claude) => (_app, serviceMs, signal) => claude.admit(signal, serviceMs),
 };
 
-export const PEERS: readonly Strategy[] = [immediateRetry, tanstackQuery, anthropicSdk, vercelAiSdk];
+export const PEERS: readonly Strategy[] = [
+  immediateRetry, tanstackMutation, tanstackQuery, tanstackQueryPatient, anthropicSdk, anthropicSdkPatient, vercelAiSdk,
+];
 
 /**
  * The kit behind the Redis store: every backend instance shares one gate (one window, one probe, one adaptive
  * limit across the fleet), as `createRedisStore` shares them through Redis. Its limit is the sum of the instances'.
  */
-export function sharedGateKit(instances: number, options: KitOptions = {}): Strategy {
+export function sharedGateKit(instances: number, options: import('./kit.js').KitOptions = {}): Strategy {
   return {
     name: options.name ?? 'claude-overload-kit (shared gate)',
     setup(clock, claude) {

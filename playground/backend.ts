@@ -18,7 +18,8 @@ export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin
   const simulator = apiKey ? undefined : createOverloadSimulator({ latencyMs: 250, serviceTimeMs: 1_500, busyRate: 0.6 });
   // The simulator needs no key, and the handler asks for none when given a fetch of its own.
   const upstream = apiKey ? { apiKey } : { fetch: simulator!.fetch };
-  const claude = createClaudeHandler({ ...upstream, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024 });
+  // A short hold: the playground shows the browser's side of an overload within seconds, not after the default 25 s.
+  const claude = createClaudeHandler({ ...upstream, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024, holdMs: 5_000 });
   // The status route reads the real status page with a key, and a simulated one (with an incident switch) without.
   const statusPage = apiKey ? undefined : createStatusPageSimulator();
   const status = createStatusHandler(statusPage ? { fetch: () => statusPage.fetch(), ttlMs: 0 } : {});

@@ -1,6 +1,7 @@
 // The Next.js example as a user gets it: the packed kit (after `npm run build`) installed into examples/nextjs with no
 // optional peer (no ioredis, bullmq or msw), `next build` (Turbopack), `next start` on 127.0.0.1, then Debian's
-// Chromium: a normal answer streams, a busy episode shows the coloured banner and toast, and the console stays clean.
+// Chromium: a normal answer streams, a busy episode shows the coloured banner (the toaster leaves it the episode),
+// and the console stays clean.
 //
 // The example is copied outside the repository first: inside it, module resolution would climb into the kit's own
 // node_modules and find the optional peers there, hiding exactly the failure this check exists for.
@@ -174,7 +175,7 @@ async function normalAnswerStreams(browser) {
 }
 
 async function busyEpisodeShows(browser) {
-  step('next start, simulator outage (every request 529): the banner and the toast, coloured');
+  step('next start, simulator outage (every request 529): the banner, coloured, and no toast repeating it');
   const server = await startNext('outage');
   try {
     const page = await browser.newPage({ colorScheme: 'light' });
@@ -186,15 +187,14 @@ async function busyEpisodeShows(browser) {
     const banner = page.getByRole('region', { name: 'Claude status' });
     await banner.waitFor({ state: 'visible', timeout: 15_000 });
     await waitFor('the busy headline', async () => /Claude is busy right now/.test((await banner.textContent()) ?? ''));
-    const toast = page.getByRole('region', { name: /^Notifications/ }).locator('li').first();
-    await toast.waitFor({ state: 'visible', timeout: 15_000 });
-    await waitFor('the toast to finish opening', async () => Number(await toast.evaluate((el) => getComputedStyle(el).opacity)) === 1);
+    // One voice: with the banner mounted, the toaster leaves the episode to it (and marks only its end).
+    const toasts = page.getByRole('region', { name: /^Notifications/ }).locator('li');
+    if ((await toasts.count()) !== 0) fail('a busy toast repeats the banner');
 
     const visible = await page.locator('body').innerText();
     if (/\b529\b|overloaded_error/.test(visible)) fail('a raw 529 or error type reached the screen');
     const colours = {
       banner: await banner.evaluate((element) => getComputedStyle(element).backgroundColor),
-      toast: await toast.evaluate((element) => getComputedStyle(element).backgroundColor),
     };
     if (shots) await page.screenshot({ path: join(shots, 'nextjs-busy.png'), fullPage: true });
     for (const [name, colour] of Object.entries(colours)) {
@@ -204,7 +204,7 @@ async function busyEpisodeShows(browser) {
     await banner.getByRole('button', { name: 'Cancel' }).click();
     await banner.waitFor({ state: 'detached', timeout: 15_000 });
     if (errors.length > 0) fail(`console errors in a busy episode:\n  ${errors.join('\n  ')}`);
-    console.log(`  banner ${colours.banner}, toast ${colours.toast}; cancelled; no console errors beyond the 529s`);
+    console.log(`  banner ${colours.banner}, no toast repeating it; cancelled; no console errors beyond the 529s`);
     await page.close();
   } finally {
     await server.stop();

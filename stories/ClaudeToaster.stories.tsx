@@ -18,7 +18,7 @@ function Toaster({ retryInSeconds, demand, script = [], ...props }: Args) {
   useEffect(() => {
     const timers = script.map((step) =>
       setTimeout(() => {
-        const next = step.retryInSeconds === undefined ? step.demand : { ...step.demand, nextRetryAt: Date.now() + step.retryInSeconds * 1000 };
+        const next = step.retryInSeconds === undefined ? step.demand : { ...step.demand, nextAttemptAt: Date.now() + step.retryInSeconds * 1000 };
         setCurrent(next);
       }, step.afterMs),
     );
@@ -46,6 +46,7 @@ const meta = {
 export default meta;
 type Story = StoryObj<typeof meta>;
 
+/** The episode's toast: headline, countdown, Cancel and Retry now. Retry now keeps it open (the episode goes on). */
 export const EpisodeStart: Story = {
   play: async ({ args, canvas, userEvent }) => {
     const toast = await canvas.findByRole('listitem');
@@ -53,10 +54,43 @@ export const EpisodeStart: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Retry now' }));
     await expect(args.onRetryNow).toHaveBeenCalledTimes(1);
     await expect(canvas.getByRole('listitem')).toBeVisible();
-    await userEvent.click(canvas.getByRole('button', { name: 'Cancel' }));
-    await expect(args.onCancel).toHaveBeenCalledTimes(1);
-    await waitFor(() => expect(canvas.queryByRole('listitem')).toBeNull());
+    await expect(canvas.getByRole('button', { name: 'Cancel' })).toBeVisible();
+    // F8 takes the keyboard to the toasts (Radix's hotkey), from anywhere on the page.
+    await userEvent.keyboard('{F8}');
+    await waitFor(() => expect(canvas.getByRole('region', { name: 'Notifications (F8)' }).contains(document.activeElement)).toBe(true));
   },
+};
+
+/** The only attempt is on the wire: Retry now would send nothing, so it is not offered; Cancel still stops it. */
+export const InFlight: Story = {
+  args: { demand: busyDemand({ retrying: true, inFlight: 1, waiting: 0 }), retryInSeconds: undefined },
+  play: async ({ canvas }) => {
+    await canvas.findByRole('listitem');
+    await expect(canvas.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    await expect(canvas.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  },
+};
+
+/** After a cancel, a new request waits out the app-wide window: nothing was sent, so it is not a retry. */
+export const AppWideWait: Story = {
+  args: { demand: busyDemand({ attempt: 0 }), retryInSeconds: 6 },
+  play: async ({ canvas }) => {
+    await canvas.findByRole('listitem');
+    await expect(canvas.getByText('Sending in 6 s…')).toBeVisible();
+    await expect(canvas.getByRole('button', { name: 'Send now' })).toBeVisible();
+  },
+};
+
+export const RateLimited: Story = {
+  args: { demand: busyDemand({ level: 'rate_limited', lastFailureKind: 'rate_limited' }), retryInSeconds: 20 },
+};
+
+export const Offline: Story = {
+  args: { demand: busyDemand({ level: 'offline', lastFailureKind: 'offline', attempt: 1 }), retryInSeconds: undefined },
+};
+
+export const Unavailable: Story = {
+  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'server_error', attempt: 4, waiting: 0 }), retryInSeconds: undefined },
 };
 
 export const CountdownUpdate: Story = {
@@ -80,7 +114,7 @@ export const BackToNormal: Story = {
   args: { script: [{ afterMs: 800, demand: { ...NORMAL, recovered: true } }] },
   play: async ({ canvas }) => {
     await waitFor(() => expect(canvas.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeVisible(), {
-      timeout: 3000,
+      timeout: 6000,
     });
   },
 };

@@ -46,6 +46,8 @@ export const BusyWithCountdown: Story = {
 };
 
 export const Ticking: Story = {
+  // Its play watches the clock move, so the screenshot run leaves the clock running (test/production).
+  tags: ['real-time'],
   args: { retryInSeconds: 3 },
   play: async ({ canvas }) => {
     await expect(canvas.getByText('Retrying in 3 s…')).toBeVisible();
@@ -53,8 +55,22 @@ export const Ticking: Story = {
   },
 };
 
+/** The only attempt is on the wire: no Retry now (it would send nothing), Cancel stops it. */
 export const Retrying: Story = {
   args: { demand: busyDemand({ retrying: true, inFlight: 1, waiting: 0 }), retryInSeconds: undefined },
+  play: async ({ canvas }) => {
+    await expect(canvas.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    await expect(canvas.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  },
+};
+
+/** After a cancel, a new request waits out the app-wide window: "Sending in", not "Retrying" at attempt 0. */
+export const AppWideWait: Story = {
+  args: { demand: busyDemand({ attempt: 0 }), retryInSeconds: 6 },
+  play: async ({ canvas }) => {
+    await expect(canvas.getByText('Sending in 6 s…')).toBeVisible();
+    await expect(canvas.getByRole('button', { name: 'Send now' })).toBeVisible();
+  },
 };
 
 export const RateLimited: Story = {
@@ -74,15 +90,18 @@ export const Offline: Story = {
 };
 
 export const Unavailable: Story = {
-  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'server_error', attempt: 4 }), retryInSeconds: undefined },
+  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'server_error', attempt: 4, waiting: 0 }), retryInSeconds: undefined },
   play: async ({ args, canvas, userEvent }) => {
-    await userEvent.click(canvas.getByRole('button', { name: 'Dismiss' }));
+    // By keyboard: the actions are native buttons, reached with Tab and pressed with Enter.
+    canvas.getByRole('button', { name: 'Dismiss' }).focus();
+    await userEvent.keyboard('{Enter}');
     await expect(args.onDismiss).toHaveBeenCalledTimes(1);
+    await expect(canvas.queryByRole('button', { name: 'Cancel' })).toBeNull();
   },
 };
 
 export const SpendLimited: Story = {
-  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'spend_limited' }), retryInSeconds: undefined },
+  args: { demand: busyDemand({ level: 'unavailable', lastFailureKind: 'spend_limited', waiting: 0 }), retryInSeconds: undefined },
 };
 
 export const EscalationSlow: Story = { args: { demand: busyDemand({ escalation: 'slow', attempt: 4 }) } };
@@ -102,6 +121,22 @@ export const Incident: Story = {
       },
     }),
     retryInSeconds: 30,
+  },
+};
+
+/** Anthropic reports the incident over while requests still wait: no "taking longer than usual" next to it. */
+export const IncidentResolved: Story = {
+  args: {
+    demand: busyDemand({
+      level: 'incident',
+      escalation: 'slow',
+      incident: { name: 'Elevated errors on Claude Opus', status: 'resolved', impact: 'major', url: 'https://status.claude.com/incidents/example' },
+    }),
+    retryInSeconds: 5,
+  },
+  play: async ({ canvas }) => {
+    await expect(canvas.getByRole('status')).toHaveTextContent('Anthropic reports the disruption is over.');
+    await expect(canvas.getByRole('status')).not.toHaveTextContent('longer than usual');
   },
 };
 

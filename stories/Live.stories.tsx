@@ -20,8 +20,7 @@ function Chat() {
         <div className="sb-card">
           <button
             type="button"
-            className="cok-button"
-            data-variant="primary"
+            className="sb-button"
             onClick={() => mutation.mutate({ model: 'claude-sonnet-5-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello' }] })}
           >
             Ask Claude
@@ -56,6 +55,8 @@ function simulate(script: SimulatorOutcome[]): BeforeEach<ReactRenderer> {
 const meta = {
   title: 'Live/Episode',
   component: LiveApp,
+  // Real retries over real time: the screenshot run leaves the clock running (test/production).
+  tags: ['real-time'],
   parameters: { docs: { description: { component: 'The real hooks talking to an MSW-simulated backend that answers 529.' } } },
 } satisfies Meta<typeof LiveApp>;
 
@@ -80,14 +81,24 @@ export const OverloadedThenRecovers: Story = {
   },
 };
 
-/** Claude keeps answering 529; "Cancel" stops the retries and the banner goes away. */
+/**
+ * Claude keeps answering 529; "Cancel" stops the retries and the banner goes away. Asked again at once, the banner
+ * comes back and says what really happens: "Sending in" while the app-wide window holds a request not yet sent,
+ * "Retrying in" once one was sent and met a 529.
+ */
 export const OverloadedThenCancelled: Story = {
   beforeEach: simulate(['529', '529', '529', '529', '529', '529']),
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
     await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
-    const [cancel] = canvas.getAllByRole('button', { name: 'Cancel' });
-    if (cancel) await userEvent.click(cancel);
+    await userEvent.click(await canvas.findByRole('button', { name: 'Cancel' }, { timeout: 8000 }));
     await waitFor(() => expect(canvas.queryByRole('region', { name: 'Claude status' })).toBeNull(), { timeout: 8000 });
+    await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
+    const banner = await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
+    // Either it waits for the app-wide window before sending (nothing sent: "Sending in"), or it was sent, met a 529,
+    // and waits to retry (attempt 1 or more in Details). Never "Retrying" at attempt 0.
+    await waitFor(() => expect(banner).toHaveTextContent(/(Sending|Retrying) in \d+ s…/), { timeout: 8000 });
+    if (/Retrying/.test(banner.textContent ?? '')) await expect(banner).toHaveTextContent(/Attempt [1-9]/);
+    else await expect(banner).toHaveTextContent(/Sending in \d+ s…/);
   },
 };

@@ -56,6 +56,8 @@ function simulated(options: SimulatedIncidentOptions) {
 const meta = {
   title: 'Live/Status page',
   component: StatusApp,
+  // Polling over real time: the screenshot run leaves the clock running (test/production).
+  tags: ['real-time'],
   parameters: {
     docs: { description: { component: "useAnthropicStatus reading the app's status route, and the banner naming what Anthropic reports." } },
   },

@@ -3,7 +3,7 @@ import type { DemandSnapshot } from '../src/core/types.js';
 
 export const REQUEST_ID = 'req_011CUx7aBcDeFgHiJkLmNoPq';
 
-/** A busy snapshot; `nextRetryAt` is filled in relative to mount time by `useDemandAt`. */
+/** A busy snapshot; `nextAttemptAt` is filled in relative to mount time by `useDemandAt`. */
 export function busyDemand(overrides: Partial<DemandSnapshot> = {}): DemandSnapshot {
   return {
     level: 'busy',
@@ -21,10 +21,10 @@ export function busyDemand(overrides: Partial<DemandSnapshot> = {}): DemandSnaps
 
 export { NORMAL_DEMAND as NORMAL } from '../src/core/demand.js';
 
-/** Pins `nextRetryAt` to `retryInSeconds` after the story mounts, so every visit starts the same countdown. */
+/** Pins `nextAttemptAt` to `retryInSeconds` after the story mounts, so every visit starts the same countdown. */
 export function useDemandAt(demand: DemandSnapshot, retryInSeconds: number | undefined): DemandSnapshot {
   const [mountedAt] = useState(() => Date.now());
-  return retryInSeconds === undefined ? demand : { ...demand, nextRetryAt: mountedAt + retryInSeconds * 1000 };
+  return retryInSeconds === undefined ? demand : { ...demand, nextAttemptAt: mountedAt + retryInSeconds * 1000 };
 }
 
 /** A bit of app around the component, so stories and screenshots show it in context. */

@@ -1,118 +1,165 @@
 import * as Toast from '@radix-ui/react-toast';
-import { useEffect, useRef, useState } from 'react';
-import type { Clock } from '../core/clock.js';
-import { defaultMessages, escalationFor, headlineFor, incidentText, type ClaudeMessages } from '../core/messages.js';
+import { forwardRef, useEffect, useState, type ComponentPropsWithoutRef, type ElementRef } from 'react';
+import { systemClock, type Clock } from '../core/clock.js';
+import { defaultMessages, incidentText, type ClaudeMessages } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
+import { cx } from './cx.js';
+import { DEFAULT_STATUS_PAGE_URL } from './HighDemandBannerView.js';
+import { StateIcon } from './icons.js';
+import { ExternalLink } from './links.js';
+import { nextAttemptOf, noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 
 /** How long "Back to normal" stays up; Radix pauses it on hover and focus. */
 export const BACK_TO_NORMAL_DURATION_MS = 4000;
+/**
+ * How long calm must last before an episode counts as over. A stream that flaps (an answer, then an overload 0.7 s
+ * later) stays one episode with one toast, and "Back to normal" is said once, when it is true for a while.
+ */
+export const EPISODE_SETTLE_MS = 2000;
 
-export interface ClaudeToasterViewProps {
-  /** The demand to follow. One toast per episode (keyed by `demand.since`), updated in place. */
+export interface ClaudeToasterViewProps extends Omit<ComponentPropsWithoutRef<typeof Toast.Viewport>, 'children' | 'hotkey'> {
+  /** The demand to follow. One toast per episode, updated in place. */
   demand: DemandSnapshot;
   /** Copy; defaults to the English `defaultMessages`. */
   messages?: ClaudeMessages;
-  /** "Retry now" action; keeps the toast open. Hidden when absent or offline. */
+  /** "Retry now" action, shown only when pressing it sends something; keeps the toast open. */
   onRetryNow?: () => void;
-  /** "Cancel" action; closes the episode's toast. Hidden when absent. */
+  /** "Cancel" action, shown only while something waits or is being retried; closes the episode's toast. */
   onCancel?: () => void;
-  /** Show a short "Back to normal" toast when an episode ends on its own. Defaults to true. */
+  /**
+   * A banner shows the same state elsewhere on the page: the toaster then says nothing during an episode and only
+   * marks its end ("Back to normal"), so each change is announced once. `<ClaudeToaster>` sets it by itself.
+   * Defaults to false.
+   */
+  alongsideBanner?: boolean;
+  /** Show a short "Back to normal" toast when an episode ends with Claude answering. Defaults to true. */
   showBackToNormal?: boolean;
   /** How long "Back to normal" stays, in ms. Defaults to 4000. */
   backToNormalDuration?: number;
+  /** How long calm must last before the episode is over (see EPISODE_SETTLE_MS), in ms. Defaults to 2000. */
+  settleMs?: number;
+  /** Linked when the escalation sends people to the status page. Defaults to https://status.claude.com. */
+  statusPageUrl?: string;
   /** Keys that focus the toast viewport (Radix). Defaults to ['F8']. */
   hotkey?: string[];
-  /** Time source for the countdown. Defaults to the real clock. */
+  /** Time source for the countdown and the settle time. Defaults to the real clock. */
   clock?: Clock;
-  /** Class of the Radix viewport. Defaults to "cok-toast-viewport". */
-  className?: string;
+}
+
+/** One run of trouble, possibly several demand episodes close together. */
+interface Run {
+  key: number;
+  last: DemandSnapshot;
+  closedByUser: boolean;
 }
 
 /**
  * The presentational toaster on Radix Toast: its Provider, Viewport, F8 hotkey, swipe, and pause on hover/focus
- * are kept. The busy toast never times out; it closes when the episode ends, on Cancel, or when dismissed.
+ * are kept. The busy toast never times out; it closes when the episode is over, on Cancel, or when dismissed.
+ * `className` is added to `cok-toast-viewport`; other props and the ref go to the Radix viewport.
  */
-export function ClaudeToasterView({
-  demand,
-  messages = defaultMessages,
-  onRetryNow,
-  onCancel,
-  showBackToNormal = true,
-  backToNormalDuration = BACK_TO_NORMAL_DURATION_MS,
-  hotkey = ['F8'],
-  clock,
-  className = 'cok-toast-viewport',
-}: ClaudeToasterViewProps) {
-  const headline = headlineFor(messages, demand);
-  const episode = demand.level === 'normal' ? undefined : (demand.since ?? 0);
-  const [closedEpisode, setClosedEpisode] = useState<number>();
+export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof Toast.Viewport>, ClaudeToasterViewProps>(function ClaudeToasterView(
+  {
+    demand,
+    messages = defaultMessages,
+    onRetryNow,
+    onCancel,
+    alongsideBanner = false,
+    showBackToNormal = true,
+    backToNormalDuration = BACK_TO_NORMAL_DURATION_MS,
+    settleMs = EPISODE_SETTLE_MS,
+    statusPageUrl = DEFAULT_STATUS_PAGE_URL,
+    hotkey = ['F8'],
+    clock = systemClock,
+    className,
+    ...rest
+  },
+  ref,
+) {
+  const [run, setRun] = useState<Run>();
   const [recovered, setRecovered] = useState<number>();
-  const lastEpisode = useRef<{ since: number; closedByUser: boolean }>(undefined);
+  const calm = demand.level === 'normal';
 
+  // Follow the demand during render (React's "adjusting state when a prop changes"): a new run starts a toast,
+  // the same run updates it in place.
+  if (!calm && run?.last !== demand) {
+    setRun({ key: run?.key ?? demand.since ?? clock.now(), last: demand, closedByUser: run?.closedByUser ?? false });
+    if (run === undefined && recovered !== undefined) setRecovered(undefined);
+  }
+
+  // Calm again: over at once after a cancel (nothing was answered), otherwise once calm has lasted `settleMs`.
   useEffect(() => {
-    if (episode !== undefined) {
-      if (lastEpisode.current?.since !== episode) lastEpisode.current = { since: episode, closedByUser: false };
-      return;
+    if (!calm || run === undefined) return undefined;
+    if (!demand.recovered) {
+      setRun(undefined);
+      return undefined;
     }
-    const ended = lastEpisode.current;
-    lastEpisode.current = undefined;
-    // Only when Claude answered again: an episode the person cancelled did not end "back to normal".
-    if (ended && !ended.closedByUser && showBackToNormal && demand.recovered) setRecovered(ended.since);
-  }, [episode, showBackToNormal, demand.recovered]);
+    const handle = clock.setTimeout(() => {
+      setRun(undefined);
+      if (showBackToNormal && !run.closedByUser) setRecovered(run.key);
+    }, settleMs);
+    return () => clock.clearTimeout(handle);
+  }, [calm, demand.recovered, run, clock, settleMs, showBackToNormal]);
 
-  const closeEpisode = (): void => {
-    if (episode === undefined) return;
-    setClosedEpisode(episode);
-    if (lastEpisode.current) lastEpisode.current.closedByUser = true;
-  };
+  // While settling, the toast keeps its words but offers nothing: there is no wait left to skip or stop.
+  const shown = calm && run ? { ...run.last, nextAttemptAt: undefined, nextRetryAt: undefined, retrying: false, waiting: 0, inFlight: 0 } : demand;
+  const notice = noticeFor(shown, messages, { retryNow: onRetryNow !== undefined, cancel: onCancel !== undefined });
 
-  const escalation = escalationFor(messages, demand.escalation);
-  const somethingToRetry = demand.retrying || demand.nextRetryAt !== undefined || demand.level === 'unavailable';
-  const canRetry =
-    onRetryNow !== undefined && demand.level !== 'offline' && demand.lastFailureKind !== 'spend_limited' && somethingToRetry;
+  const closeRun = (): void => setRun((current) => current && { ...current, closedByUser: true });
 
   return (
     <Toast.Provider swipeDirection="right" label={messages.bannerLabel}>
-      {episode !== undefined && headline !== undefined && (
+      {run !== undefined && notice !== undefined && !alongsideBanner && (
         <Toast.Root
-          key={episode}
+          key={run.key}
           className="cok-toast"
           type="background"
           duration={Infinity}
-          open={closedEpisode !== episode}
+          open={!run.closedByUser}
           onOpenChange={(open) => {
-            if (!open) closeEpisode();
+            if (!open) closeRun();
           }}
-          data-level={demand.level}
-          data-escalation={demand.escalation}
-          // Radix owns data-state (open/closed); this drives the waiting pulse.
-          data-waiting={demand.retrying || demand.nextRetryAt !== undefined ? '' : undefined}
+          data-level={shown.level}
+          data-escalation={shown.escalation}
+          // Radix owns data-state (open/closed); this drives the waiting ring.
+          data-waiting={notice.state !== 'idle' ? '' : undefined}
         >
-          <span className="cok-indicator" aria-hidden="true" />
+          <StateIcon name={notice.icon} />
           <div className="cok-body">
-            <Toast.Title className="cok-toast-title">{headline}</Toast.Title>
+            <Toast.Title className="cok-toast-title">{notice.headline}</Toast.Title>
             <Toast.Description className="cok-toast-description">
-              <RetryCountdownView until={demand.nextRetryAt} retrying={demand.retrying} messages={messages} clock={clock} />
-              {demand.attempt > 1 && (
-                <span className="cok-attempt" data-attempt={demand.attempt}>
-                  {messages.attempt(demand.attempt, messages.locale)}
+              <RetryCountdownView
+                until={nextAttemptOf(shown)}
+                retrying={shown.retrying}
+                firstAttempt={notice.firstAttempt}
+                messages={messages}
+                clock={clock}
+              />
+              {shown.attempt > 1 && (
+                <span className="cok-attempt" data-attempt={shown.attempt}>
+                  {messages.attempt(shown.attempt, messages.locale)}
                 </span>
               )}
-              {escalation !== undefined && <span className="cok-escalation">{escalation}</span>}
-              {demand.incident && <span className="cok-incident">{incidentText(messages, demand.incident)}</span>}
+              {notice.escalation !== undefined && <span className="cok-escalation">{notice.escalation}</span>}
+              {shown.incident && <span className="cok-incident">{incidentText(messages, shown.incident)}</span>}
+              {notice.statusLink && (
+                <span className="cok-status-link">
+                  <ExternalLink href={statusPageUrl} label={messages.statusPageLink} messages={messages} />
+                </span>
+              )}
             </Toast.Description>
-            {(canRetry || onCancel) && (
+            {(notice.retryNow || notice.cancel) && (
               <div className="cok-actions">
-                {onCancel && (
+                {notice.cancel && (
                   <Toast.Action asChild altText={messages.cancelAltText}>
                     <button type="button" className="cok-button" data-variant="ghost" onClick={onCancel}>
                       {messages.cancel}
                     </button>
                   </Toast.Action>
                 )}
-                {canRetry && (
-                  <Toast.Action asChild altText={messages.retryNowAltText}>
+                {notice.retryNow && (
+                  <Toast.Action asChild altText={notice.firstAttempt ? notice.retryLabel : messages.retryNowAltText}>
                     <button
                       type="button"
                       className="cok-button"
@@ -123,7 +170,7 @@ export function ClaudeToasterView({
                         onRetryNow?.();
                       }}
                     >
-                      {messages.retryNow}
+                      {notice.retryLabel}
                     </button>
                   </Toast.Action>
                 )}
@@ -146,7 +193,7 @@ export function ClaudeToasterView({
             if (!open) setRecovered(undefined);
           }}
         >
-          <span className="cok-indicator" aria-hidden="true" />
+          <StateIcon name="circle-check" />
           <div className="cok-body">
             <Toast.Title className="cok-toast-title">{messages.backToNormal}</Toast.Title>
             <Toast.Description className="cok-toast-description">{messages.backToNormalDescription}</Toast.Description>
@@ -156,7 +203,13 @@ export function ClaudeToasterView({
           </Toast.Close>
         </Toast.Root>
       )}
-      <Toast.Viewport className={className} hotkey={hotkey} label={messages.notificationsLabel} />
+      <Toast.Viewport
+        {...rest}
+        ref={ref}
+        className={cx('cok-toast-viewport', className)}
+        hotkey={hotkey}
+        label={messages.notificationsLabel}
+      />
     </Toast.Provider>
   );
-}
+});

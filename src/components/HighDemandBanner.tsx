@@ -1,17 +1,25 @@
-import { useState } from 'react';
-import { useClaudeDemand, useClaudeMessages } from '../react/index.js';
+import { forwardRef, useState } from 'react';
+import { useClaudeClient, useClaudeDemand, useClaudeMessages } from '../react/index.js';
 import { HighDemandBannerView, type HighDemandBannerViewProps } from './HighDemandBannerView.js';
+import { useBannerMounted } from './presence.js';
 
-export interface HighDemandBannerProps extends Pick<HighDemandBannerViewProps, 'statusPageUrl' | 'clock' | 'className'> {
+export interface HighDemandBannerProps
+  extends Omit<HighDemandBannerViewProps, 'demand' | 'messages' | 'onRetryNow' | 'onCancel' | 'onDismiss'> {
   /** Show "Dismiss" when nothing is waiting (it hides the banner until the level or escalation changes). Defaults to true. */
   dismissible?: boolean;
 }
 
 /**
  * Drop-in banner: reads `useClaudeDemand()` and the provider's messages, renders nothing while normal, and wires
- * "Retry now" and "Cancel" to the kit. A dismissed banner comes back when the state changes.
+ * "Retry now" and "Cancel" to the kit. A dismissed banner comes back when the state changes. While it is mounted,
+ * `<ClaudeToaster>` leaves the state to it and only marks the end of an episode, so nothing is said twice.
  */
-export function HighDemandBanner({ dismissible = true, ...props }: HighDemandBannerProps) {
+export const HighDemandBanner = /* @__PURE__ */ forwardRef<HTMLElement, HighDemandBannerProps>(function HighDemandBanner(
+  { dismissible = true, ...props },
+  ref,
+) {
+  const client = useClaudeClient();
+  useBannerMounted(client.demand);
   const demand = useClaudeDemand();
   const messages = useClaudeMessages();
   const [dismissed, setDismissed] = useState<string>();
@@ -20,6 +28,7 @@ export function HighDemandBanner({ dismissible = true, ...props }: HighDemandBan
   return (
     <HighDemandBannerView
       {...props}
+      ref={ref}
       demand={demand}
       messages={messages}
       onRetryNow={demand.retryNow}
@@ -27,4 +36,4 @@ export function HighDemandBanner({ dismissible = true, ...props }: HighDemandBan
       onDismiss={dismissible ? () => setDismissed(key) : undefined}
     />
   );
-}
+});

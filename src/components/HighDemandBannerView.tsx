@@ -1,106 +1,77 @@
+import { forwardRef, type HTMLAttributes } from 'react';
 import type { Clock } from '../core/clock.js';
-import {
-  defaultMessages,
-  escalationFor,
-  headlineFor,
-  incidentText,
-  type ClaudeMessages,
-} from '../core/messages.js';
+import { defaultMessages, incidentText, type ClaudeMessages } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
+import { cx } from './cx.js';
+import { StateIcon } from './icons.js';
+import { nextAttemptOf, noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
+import { ExternalLink, visuallyHidden } from './links.js';
 
 /** Anthropic's public status page (the old status.anthropic.com redirects here). */
 export const DEFAULT_STATUS_PAGE_URL = 'https://status.claude.com';
 
-export interface HighDemandBannerViewProps {
+export interface HighDemandBannerViewProps extends Omit<HTMLAttributes<HTMLElement>, 'children'> {
   /** What to show. Nothing renders while `demand.level` is `'normal'`. */
   demand: DemandSnapshot;
   /** Copy; defaults to the English `defaultMessages`. */
   messages?: ClaudeMessages;
-  /** "Retry now" button; hidden when absent, offline, or when retrying cannot help (usage limit). */
+  /**
+   * "Retry now" button, shown only when pressing it sends something: a request waits for its next attempt, or
+   * requests were given up on. Hidden when absent, offline, while only attempts in flight remain, and at the usage limit.
+   */
   onRetryNow?: () => void;
-  /** "Cancel" button, shown while something waits or retries; hidden when absent. */
+  /** "Cancel" button, shown while something waits or is being retried; hidden when absent. */
   onCancel?: () => void;
-  /** "Dismiss" button, shown when nothing is waiting; hidden when absent. */
+  /** "Dismiss" button, shown when there is nothing to cancel; hidden when absent. */
   onDismiss?: () => void;
   /** Status page linked from Details and from the escalation copy. Defaults to https://status.claude.com. */
   statusPageUrl?: string;
   /** Time source for the countdown. Defaults to the real clock. */
   clock?: Clock;
-  className?: string;
-}
-
-/** Inline, so the hint stays hidden for sighted users even without styles.css. */
-const visuallyHidden = {
-  position: 'absolute',
-  width: 1,
-  height: 1,
-  margin: -1,
-  padding: 0,
-  overflow: 'hidden',
-  clip: 'rect(0 0 0 0)',
-  whiteSpace: 'nowrap',
-  border: 0,
-} as const;
-
-function ExternalLink({ href, label, messages }: { href: string; label: string; messages: ClaudeMessages }) {
-  return (
-    <a className="cok-link" href={href} target="_blank" rel="noreferrer">
-      {label}
-      <span style={visuallyHidden}> {messages.opensInNewTab}</span>
-    </a>
-  );
 }
 
 /**
- * The presentational banner: headline, countdown, actions, details. All visual state is in `data-level`,
+ * The presentational banner: icon, headline, countdown, actions, details. All visual state is in `data-level`,
  * `data-escalation` and `data-state`; class names are `cok-*` and only take effect with `styles.css`.
+ * `className` is added to `cok-banner`; other props and the ref go to the `<section>`.
  */
-export function HighDemandBannerView({
-  demand,
-  messages = defaultMessages,
-  onRetryNow,
-  onCancel,
-  onDismiss,
-  statusPageUrl = DEFAULT_STATUS_PAGE_URL,
-  clock,
-  className,
-}: HighDemandBannerViewProps) {
-  const headline = headlineFor(messages, demand);
-  if (headline === undefined) return null;
-
-  const waiting = demand.retrying || demand.nextRetryAt !== undefined;
-  const spendLimited = demand.lastFailureKind === 'spend_limited';
-  // "Retry now" only where there is something to retry: a wait, or requests given up on.
-  const showRetry =
-    onRetryNow !== undefined && demand.level !== 'offline' && !spendLimited && (waiting || demand.level === 'unavailable');
-  const showCancel = onCancel !== undefined && (waiting || demand.level === 'offline');
-  const showDismiss = onDismiss !== undefined && !showCancel;
-  const escalation = escalationFor(messages, demand.escalation);
-  const linkStatus = demand.escalation === 'unusual' || demand.escalation === 'contact';
+export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, HighDemandBannerViewProps>(function HighDemandBannerView(
+  { demand, messages = defaultMessages, onRetryNow, onCancel, onDismiss, statusPageUrl = DEFAULT_STATUS_PAGE_URL, clock, className, ...rest },
+  ref,
+) {
+  const notice = noticeFor(demand, messages, {
+    retryNow: onRetryNow !== undefined,
+    cancel: onCancel !== undefined,
+    dismiss: onDismiss !== undefined,
+  });
+  if (notice === undefined) return null;
   const incident = demand.incident;
 
   return (
     <section
-      className={className ?? 'cok-banner'}
       aria-label={messages.bannerLabel}
+      {...rest}
+      ref={ref}
+      className={cx('cok-banner', className)}
       data-level={demand.level}
       data-escalation={demand.escalation}
-      data-state={demand.retrying ? 'retrying' : waiting ? 'waiting' : 'idle'}
+      data-state={notice.state}
     >
-      <span className="cok-indicator" aria-hidden="true" />
+      <StateIcon name={notice.icon} />
       <div className="cok-body">
         <p className="cok-summary">
           {/* Only this part is live: it changes with the level and the escalation, never with the clock. */}
           <span className="cok-announce" role="status" aria-live="polite" aria-atomic="true">
-            <strong className="cok-headline">{headline}</strong>
-            {escalation !== undefined && <span className="cok-escalation"> {escalation}</span>}
+            <strong className="cok-headline">{notice.headline}</strong>
+            {notice.escalation !== undefined && <span className="cok-escalation"> {notice.escalation}</span>}
             {/* The incident's own words are announced with the level; sighted users read them in the link below. */}
             {demand.level === 'incident' && incident && <span style={visuallyHidden}> {incidentText(messages, incident)}</span>}
           </span>{' '}
           <RetryCountdownView
-            until={demand.nextRetryAt}
+            until={nextAttemptOf(demand)}
             retrying={demand.retrying}
+            firstAttempt={notice.firstAttempt}
             messages={messages}
             clock={clock}
           />
@@ -110,7 +81,7 @@ export function HighDemandBannerView({
             <ExternalLink href={incident.url ?? statusPageUrl} label={incidentText(messages, incident)} messages={messages} />
           </p>
         )}
-        {linkStatus && !incident && (
+        {notice.statusLink && (
           <p className="cok-status-link">
             <ExternalLink href={statusPageUrl} label={messages.statusPageLink} messages={messages} />
           </p>
@@ -132,25 +103,25 @@ export function HighDemandBannerView({
           </div>
         </details>
       </div>
-      {(showRetry || showCancel || showDismiss) && (
+      {(notice.retryNow || notice.cancel || notice.dismiss) && (
         <div className="cok-actions">
-          {showCancel && (
+          {notice.cancel && (
             <button type="button" className="cok-button" data-variant="ghost" onClick={onCancel}>
               {messages.cancel}
             </button>
           )}
-          {showDismiss && (
+          {notice.dismiss && (
             <button type="button" className="cok-button" data-variant="ghost" onClick={onDismiss}>
               {messages.dismiss}
             </button>
           )}
-          {showRetry && (
+          {notice.retryNow && (
             <button type="button" className="cok-button" data-variant="primary" onClick={onRetryNow}>
-              {messages.retryNow}
+              {notice.retryLabel}
             </button>
           )}
         </div>
       )}
     </section>
   );
-}
+});

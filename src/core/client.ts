@@ -3,6 +3,7 @@ import { createDemandStore, type DemandStore, type DemandStoreOptions } from './
 import { ClaudeError, toClaudeError } from './failure.js';
 import { createFallbackEpisodes, type FallbackOptions } from './fallback.js';
 import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
+import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
 import { createRetryer, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
@@ -100,10 +101,16 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     demand,
     policy,
     run,
-    send: (request, runOptions) =>
-      run((signal, _attempt, model) => transport.send(withModel(request, model), signal), { model: request.model, ...runOptions }),
+    send(request, runOptions) {
+      const ticket = newLineTicket();
+      return run(
+        (signal, _attempt, model) => transport.send(withModel(request, model), signal, ticket),
+        { model: request.model, ...runOptions },
+      );
+    },
     stream(request, streamOptions = {}, runOptions) {
       let shown = false;
+      const ticket = newLineTicket();
       const retryer: Retryer<Message> = run(async (signal, attempt, model) => {
         if (shown) streamOptions.onRestart?.(attempt);
         let textThisAttempt = false;
@@ -115,7 +122,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
               shown = textThisAttempt = true;
               streamOptions.onText?.(text, delta);
             },
-          });
+          }, ticket);
         } catch (thrown) {
           const failure = toClaudeError(thrown);
           if (textThisAttempt && streamOptions.afterFirstToken === 'keep' && failure.retryable) {

@@ -267,6 +267,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             attempt: Math.max(episode?.attempt ?? 0, gaveUp ? 1 : 0),
             lastFailureKind: latest?.kind,
             lastRequestId: gaveUp?.requestId ?? episode?.latestRequestId,
+            ...(level === 'busy' && latest?.line && { line: latest.line }),
             escalation,
             incident,
             ...(offering.size > 0 ? { offer: offering.values().next().value } : {}),

@@ -1,6 +1,8 @@
 import type { FailureKind } from './types.js';
 import { parseRetryAfter, readHeader } from './backoff.js';
 import { isNeverRetried, isRetryableByDefault, KIT_ERROR_HEADER, kindForStatus, kindForType, SPEND_LIMIT_CODE } from './rules.js';
+import { readLinePlace } from './line-ticket.js';
+import type { LinePlace } from './line-ticket.js';
 import { isRecord as isRec } from './util.js';
 
 export { parseRetryAfter, readHeader };
@@ -11,7 +13,7 @@ const plainMessage = (kind: FailureKind): string => kind.replace(/_/g, ' ');
 /** `retryable` defaults to the kind's usual answer (overloaded, rate_limited, server_error, timeout, network and
  * offline are retried); `midStream` to false. */
 export type ClaudeErrorInit = Pick<ClaudeError, 'kind' | 'message'> & { cause?: unknown }
-  & Partial<Pick<ClaudeError, 'status' | 'type' | 'requestId' | 'retryAfterMs' | 'retryable' | 'midStream' | 'errorCode'>>;
+  & Partial<Pick<ClaudeError, 'status' | 'type' | 'requestId' | 'retryAfterMs' | 'retryable' | 'midStream' | 'errorCode' | 'line'>>;
 
 /** Everything that can go wrong with a Claude call, in one shape. `message` is for developers, not for the UI. */
 export class ClaudeError extends Error {
@@ -28,6 +30,8 @@ export class ClaudeError extends Error {
   midStream: boolean;
   /** Anthropic's `error.details.error_code`, e.g. `enforced_spend_limit_reached`. */
   errorCode?: string;
+  /** The request's place in the kit handler's line, when its 529 came from the handler's line with one. */
+  line?: LinePlace;
 
   constructor(init: ClaudeErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -39,6 +43,7 @@ export class ClaudeError extends Error {
     this.retryable = init.retryable ?? isRetryableByDefault(init.kind);
     this.midStream = init.midStream ?? false;
     this.errorCode = init.errorCode;
+    if (init.line) this.line = init.line;
   }
 }
 
@@ -179,6 +184,7 @@ function build(input: unknown, context: ClaudeErrorContext): ClaudeError {
     retryable,
     midStream: context.midStream ?? facts.midStream ?? false,
     errorCode: facts.errorCode,
+    line: readLinePlace(headers),
     cause: input,
   });
 }

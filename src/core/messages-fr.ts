@@ -9,6 +9,7 @@ import { formatWait, modelDisplayName, plural, type ClaudeMessages } from './mes
 export const frenchMessages: ClaudeMessages = {
   locale: 'fr',
   busy: 'Claude est très sollicité en ce moment.',
+  inLine: (seconds, locale) => `Vous êtes dans la file — environ ${formatWait(seconds, locale)}.`,
   serverError: 'Un problème est survenu du côté de Claude.',
   connectionProblem: 'Problème de connexion.',
   rateLimited: 'Trop de demandes.',
@@ -55,4 +56,6 @@ export const frenchMessages: ClaudeMessages = {
   backToNormalDescription: 'Claude répond de nouveau.',
   bannerLabel: 'État de Claude',
   notificationsLabel: 'Notifications ({hotkey})',
+  sendingIn: (seconds, locale) => `Envoi dans ${formatWait(seconds, locale)}…`,
+  sendNow: 'Envoyer',
 };

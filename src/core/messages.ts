@@ -14,6 +14,11 @@ export interface ClaudeMessages {
   // Headlines, one per level; `busy` and `unavailable` are refined by the kind of the last failure.
   /** Overloaded. Default: "Claude is busy right now." */
   busy: string;
+  /**
+   * Overloaded, and the kit's handler named this request's expected turn in its line. Optional so that translations
+   * written before it still type-check; falls back to `busy`. Default: "You're in line — about 40 s."
+   */
+  inLine?: (seconds: number, locale: string) => string;
   /** 5xx and proxy error pages while retrying. Default: "Something went wrong on Claude's side." */
   serverError: string;
   /** Timeouts and failed fetches while retrying. Default: "Connection problem." */
@@ -98,6 +103,15 @@ export interface ClaudeMessages {
   /** Radix Toast viewport label; `{hotkey}` is replaced. Default: "Notifications ({hotkey})" */
   notificationsLabel: string;
 
+  // Added for the app-wide wait: a request not yet sent, held because Claude was overloaded a moment ago.
+  /**
+   * The countdown before a first attempt (nothing sent yet, so not a retry). Optional so that translations written
+   * before it still type-check; falls back to `retryingIn`. Default: "Sending in 8 s…"
+   */
+  sendingIn?: (seconds: number, locale: string) => string;
+  /** "Retry now" for a request not yet sent. Optional, falls back to `retryNow`. Default: "Send now" */
+  sendNow?: string;
+
   // Fallback models (optional so translations written before them still type-check; English is used instead)
   /**
    * A model's name as the person reads it, e.g. `claude-haiku-4-5` → "Claude Haiku 4.5". Override it for your own
@@ -161,6 +175,7 @@ export function incidentText(messages: ClaudeMessages, incident: StatusIncident)
 export const defaultMessages: ClaudeMessages = {
   locale: 'en',
   busy: 'Claude is busy right now.',
+  inLine: (seconds, locale) => `You're in line — about ${formatWait(seconds, locale)}.`,
   serverError: "Something went wrong on Claude's side.",
   connectionProblem: 'Connection problem.',
   rateLimited: 'Too many requests.',
@@ -201,6 +216,8 @@ export const defaultMessages: ClaudeMessages = {
   backToNormalDescription: 'Claude is responding again.',
   bannerLabel: 'Claude status',
   notificationsLabel: 'Notifications ({hotkey})',
+  sendingIn: (seconds, locale) => `Sending in ${formatWait(seconds, locale)}…`,
+  sendNow: 'Send now',
   modelName: (model) => modelDisplayName(model),
   offerFallback: (model) => `Answer with ${model} now — faster, less thorough`,
   offerFallbackAltText: (model) => `Have ${model} answer instead of waiting`,
@@ -253,7 +270,7 @@ export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMe
  */
 export function headlineFor(
   messages: ClaudeMessages,
-  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident'>,
+  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident' | 'line'>,
 ): string | undefined {
   const level: DemandLevel = demand.level;
   switch (level) {
@@ -263,6 +280,9 @@ export function headlineFor(
       if (demand.lastFailureKind === 'server_error') return messages.serverError;
       if (demand.lastFailureKind === 'timeout' || demand.lastFailureKind === 'network') {
         return messages.connectionProblem;
+      }
+      if (demand.line?.expectedWaitMs !== undefined && messages.inLine) {
+        return messages.inLine(demand.line.expectedWaitMs / 1000, messages.locale);
       }
       return messages.busy;
     case 'rate_limited':

@@ -1,6 +1,8 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { systemClock, type Clock } from './clock.js';
 import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
+import { keepTicket, TICKET_HEADER } from './line-ticket.js';
+import type { LineTicket } from './line-ticket.js';
 import { isRecord } from './util.js';
 
 /** A Messages API request body, as the app's endpoint forwards it to Claude. */
@@ -41,6 +43,12 @@ export interface TransportOptions {
    * stream alive only so long: one that sends nothing but pings for `timeoutMs` fails as a `timeout` too.
    */
   streamIdleTimeoutMs?: number;
+  /**
+   * Keep each request's place in the kit handler's line across its tries (the `x-claude-kit-ticket` header), so the
+   * person hears "You're in line" with the expected wait. A custom request header makes a cross-origin request
+   * preflighted, so this defaults to on only for a relative `endpoint` (same origin); the handler's `cors` allows it.
+   */
+  lineTicket?: boolean;
   clock?: Clock;
 }
 
@@ -52,9 +60,10 @@ export interface StreamCallbacks {
 }
 
 export interface Transport {
-  send(request: MessageRequest, signal?: AbortSignal): Promise<Message>;
+  /** `ticket`: the request's place in the handler's line, kept from one attempt to the next (`newLineTicket()`). */
+  send(request: MessageRequest, signal?: AbortSignal, ticket?: LineTicket): Promise<Message>;
   /** Streams over SSE. Rejects with a ClaudeError marked `midStream` when the stream breaks after HTTP 200. */
-  stream(request: MessageRequest, signal?: AbortSignal, callbacks?: StreamCallbacks): Promise<Message>;
+  stream(request: MessageRequest, signal?: AbortSignal, callbacks?: StreamCallbacks, ticket?: LineTicket): Promise<Message>;
 }
 
 /** The text of an answer: its text blocks, joined. Tolerates a missing or sparse `content`. */
@@ -96,27 +105,32 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? 10 * 60_000;
   const idleMs = options.streamIdleTimeoutMs ?? 60_000;
+  const useTicket = options.lineTicket ?? !/^[a-z][a-z\d+.-]*:|^\/\//i.test(endpoint);
 
-  async function post(body: MessageRequest, signal: AbortSignal | undefined, accept: string): Promise<Response> {
+  async function post(body: MessageRequest, signal: AbortSignal | undefined, accept: string, ticket?: LineTicket): Promise<Response> {
     const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
     const headers = new Headers(extra);
     headers.set('content-type', 'application/json');
     headers.set('accept', accept);
+    if (ticket && useTicket) headers.set(TICKET_HEADER, ticket.value);
     let response: Response;
     try {
       response = await (options.fetch ?? globalThis.fetch)(endpoint, { method: 'POST', headers, body: JSON.stringify(body), signal });
     } catch (error) {
       throw toClaudeError(error);
     }
-    if (!response.ok) throw await readClaudeError(response);
+    if (!response.ok) {
+      if (ticket) keepTicket(ticket, response.headers);
+      throw await readClaudeError(response, { now: clock.now });
+    }
     return response;
   }
 
   return {
-    async send(request, signal) {
+    async send(request, signal, ticket) {
       const limit = deadline(signal, timeoutMs, clock);
       try {
-        const response = await post({ ...request, stream: false }, limit.signal, 'application/json');
+        const response = await post({ ...request, stream: false }, limit.signal, 'application/json', ticket);
         let body: unknown;
         try {
           body = await response.json();
@@ -133,12 +147,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
       }
     },
 
-    async stream(request, signal, callbacks = {}) {
+    async stream(request, signal, callbacks = {}, ticket) {
       const limit = deadline(signal, timeoutMs, clock);
       // Bytes (pings included) keep `limit` alive; only events that carry the answer keep `progress` alive.
       const progress = deadline(limit.signal, timeoutMs, clock);
       try {
-        const response = await post({ ...request, stream: true }, limit.signal, 'text/event-stream');
+        const response = await post({ ...request, stream: true }, limit.signal, 'text/event-stream', ticket);
         if (!response.body) throw new ClaudeError({ kind: 'server_error', message: 'The stream had no body.', midStream: true });
         limit.touch(idleMs);
         progress.touch(timeoutMs);

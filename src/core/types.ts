@@ -1,4 +1,5 @@
 import type { FallbackOffer } from './fallback.js';
+import type { LinePlace } from './line-ticket.js';
 
 /** Every way a Claude call can fail, as the kit classifies it. */
 export type FailureKind =
@@ -65,6 +66,8 @@ export interface DemandSnapshot {
   lastFailureKind?: FailureKind;
   /** The newest request id Claude gave for a failure, for support. */
   lastRequestId?: string;
+  /** While busy: the place in the kit handler's line its last 529 named (requests ahead, expected wait). */
+  line?: LinePlace;
   escalation: EscalationStage;
   /** An unresolved incident touching the Claude API, when the status page is watched. */
   incident?: StatusIncident;

@@ -2,25 +2,10 @@
  * Responses in Anthropic's error shape, so the browser reads the handler's own refusals (bad input, a full queue,
  * an unreachable upstream) exactly as it reads Claude's.
  */
+import { anthropicErrorBody, anthropicErrorResponse } from '../core/error-body.js';
 
-/** Anthropic's error types, by the status Anthropic sends them with. */
-export const ERROR_TYPE_BY_STATUS: Readonly<Record<number, string>> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  402: 'billing_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  409: 'conflict_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  500: 'api_error',
-  504: 'timeout_error',
-  529: 'overloaded_error',
-};
-
-export function errorTypeFor(status: number): string {
-  return ERROR_TYPE_BY_STATUS[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
-}
+/** Anthropic's error types by status: core's table, so the handler, the classifier and the simulator agree. */
+export { errorTypeFor } from '../core/rules.js';
 
 /**
  * An id for a response the handler makes itself. It keeps Anthropic's `req_` prefix for tools that expect one,
@@ -40,11 +25,7 @@ export interface ErrorResponseInit {
  * use it in `authorize` to refuse in the same shape, e.g. `errorResponse(403, 'permission_error', 'Sign in first')`.
  */
 export function errorResponse(status: number, type: string, message: string, init: ErrorResponseInit = {}): Response {
-  const requestId = init.requestId ?? localRequestId();
-  const headers = new Headers(init.headers);
-  headers.set('content-type', 'application/json');
-  headers.set('request-id', requestId);
-  return new Response(JSON.stringify({ type: 'error', error: { type, message }, request_id: requestId }), { status, headers });
+  return anthropicErrorResponse(status, anthropicErrorBody(type, message, init.requestId ?? localRequestId()), init.headers);
 }
 
 /** A 529 that says when to come back, for the handler's own load shedding. */

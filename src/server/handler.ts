@@ -10,6 +10,10 @@ import { authorized, checked } from './app-checks.js';
 import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
+import { lineHintHeaders, lineRequestOf } from './admission/hints.js';
+import { holdForClaude } from './admission/hold.js';
+import type { Attempt } from './admission/hold.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
 import type { ServerToolName } from './fields.js';
 import { isStreamAnswer, relayAnswer, relayStream, upstreamErrorResponse } from './relay.js';
@@ -80,13 +84,22 @@ export interface ClaudeHandlerOptions {
   maxJsonDepth?: number;
   /** The largest non-streamed answer held in memory; a larger one gets 502. Streams are never held. Defaults to 16 MiB. */
   maxAnswerBytes?: number;
-  /** Upstream calls (streams included, until they end) at once. Defaults to 32. */
+  /**
+   * Upstream calls (streams included, until they end) at once. Set, it is a ceiling the line never passes. Unset,
+   * the default store's line starts at 32 and adapts to what Claude takes, without a ceiling.
+   */
   maxConcurrency?: number;
-  /** Requests waiting for a slot; one more gets 529 overloaded_error with retry-after. Defaults to 64. */
+  /** Requests waiting in line; one more gets 529 overloaded_error with retry-after and a ticket. Defaults to 1000. */
   maxQueue?: number;
-  /** How long a request may wait in the queue before it gets the same 529. Defaults to 30 000 ms. */
+  /**
+   * How long a request may wait in line, Claude's own 529s and rate-limit 429s included (the request goes back to
+   * its place instead of back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
+   * Keep it under the platform's request time limit. 0 passes Claude's refusals through at once. Defaults to 25 000 ms.
+   */
+  holdMs?: number;
+  /** How long a request may wait for its first turn in line. Defaults to `holdMs` (25 000 ms when that is 0). */
   queueTimeoutMs?: number;
-  /** `retry-after` (seconds) on the handler's own 529s. Defaults to 2. */
+  /** `retry-after` (seconds) on the handler's own 529s when the store has no estimate. Defaults to 2. */
   shedRetryAfterSeconds?: number;
   /**
    * The app's own auth, run before the body is read. Only `true` or no return value allows; a Response answers
@@ -96,8 +109,11 @@ export interface ClaudeHandlerOptions {
   authorize?: (request: Request) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
   /** Cross-origin access. Defaults to none: no CORS headers, and OPTIONS is answered 405. */
   cors?: CorsOptions;
-  /** Timers for the queue timeout and the upload deadline. Defaults to the real clock. */
-  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /**
+   * Timers and time for the line (waits, closed windows, tickets) and the upload deadline. Defaults to the real
+   * clock; `now` to Date.now.
+   */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
   /**
    * Where the gate, the slots, the queue and the cache live. Defaults to `createMemoryStore()` (this process only);
    * `createRedisStore({ url })` shares them with every instance of the backend. A store serves one handler.
@@ -159,6 +175,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     allowFields: options.allowFields ?? [],
   } as const;
   let shed = 0;
+  const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
+  const waitMs = options.queueTimeoutMs ?? (holdMs > 0 ? holdMs : DEFAULT_HOLD_MS);
+  const now = () => clock.now?.() ?? Date.now();
 
   const notConfigured = (problem: SetupProblem): Response => {
     logSetup(problem);
@@ -191,18 +210,22 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     return { response: answer, streamed: false, reachedClaude: true };
   }
 
-  /** A stream's slot is held until its last byte is relayed; its outcome is Claude's first status. */
-  async function callUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit): Promise<Response> {
+  /**
+   * One upstream call through a permit, not yet released: a non-streamed answer whole (so a 529 can send the request
+   * back to its place in line), or a stream relayed as it comes, its slot given back after its last byte. A setup
+   * mistake tells the line nothing about Claude.
+   */
+  async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit): Promise<Attempt<{ response: Response; streamed: boolean }>> {
     const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (status) => permit.release({ status }));
-    // A setup mistake tells the gate nothing about Claude.
-    if (!streamed) await permit.release(reachedClaude ? await resultOf(response) : undefined);
-    return response;
+    const result = streamed ? { status: response.status, pressure: false } : reachedClaude ? await resultOf(response) : undefined;
+    return { response: { response, streamed }, result };
   }
 
   store.attach({
-    maxConcurrency: options.maxConcurrency ?? 32,
-    maxQueue: options.maxQueue ?? 64,
-    queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+    maxConcurrency: options.maxConcurrency ?? DEFAULT_INITIAL_LIMIT,
+    concurrencyCeiling: options.maxConcurrency,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    queueTimeoutMs: waitMs,
     clock,
     logger,
     run: async (queued, signal) => {
@@ -211,15 +234,24 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     },
   });
 
-  function refused(refusal: Refusal): Response {
+  /** The handler's own 529; the kit's browser transport (which asked for hints) also hears its place in line. */
+  function refused(refusal: Refusal, hints = false): Response {
     if (refusal.refused === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     shed += 1;
     const seconds = refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
-    return overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+    const response = overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
+    for (const [name, value] of Object.entries(lineHintHeaders(refusal, hints))) response.headers.set(name, value);
+    return response;
   }
 
   /** Cache, queue or direct call, in that order; streams only ever take the direct call. */
-  async function answer(params: MessagesParams, body: string, forwarded: Forwarded, signal: AbortSignal): Promise<{ response: Response; via?: string }> {
+  async function answer(
+    params: MessagesParams,
+    body: string,
+    forwarded: Forwarded,
+    signal: AbortSignal,
+    line: { hints: boolean; ticket?: string } = { hints: false },
+  ): Promise<{ response: Response; via?: string }> {
     const queued = { ...params, [FORWARD]: forwarded };
     const cacheKey = !params.stream && store.cache ? await cacheKeyOf(queued) : undefined;
     if (cacheKey !== undefined) {
@@ -234,10 +266,16 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       response = fromStored(done.answer);
       via = done.via;
     } else {
-      const admission = await store.admit(signal);
-      if (isRefusal(admission)) return { response: refused(admission), via: admission.via };
-      response = await callUpstream(forwarded, body, signal, admission);
-      via = admission.via;
+      // Claude's 529s before the first byte send the request back to its place in line, up to `holdMs`.
+      const deadlineAt = now() + Math.max(holdMs, waitMs);
+      const held = await holdForClaude(store, signal, (permit) => attemptUpstream(forwarded, body, signal, permit), {
+        deadlineAt, requeue: holdMs > 0, ticket: line.ticket,
+      });
+      if (isRefusal(held)) return { response: refused(held, line.hints), via: held.via };
+      const { permit, result, response: answered } = held;
+      if (!answered.streamed) await permit.release(result);
+      response = answered.response;
+      via = permit.via;
     }
     if (cacheKey !== undefined && !isStreamAnswer(response)) {
       const stored = await toStored(response.clone());
@@ -267,7 +305,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const forwarded = forwardedOf(request, route);
     // Counting tokens is free and bills nothing: it skips the gate, the queue and the cache.
     if (route === 'count_tokens') return (await send(forwarded, valid.body, request.signal)).response;
-    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal);
+    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, lineRequestOf(request));
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {
       response.headers.set('x-claude-kit-store', via);

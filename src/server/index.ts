@@ -10,5 +10,9 @@ export type { StatusHandler, StatusHandlerOptions } from './status-handler.js';
 export { createMemoryStore } from './store/memory.js';
 export type { MemoryStoreOptions } from './store/memory.js';
 export type {
-  AnswerCache, ClaudeStore, ClaudeStoreStats, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger, UpstreamResult,
+  AdmitOptions, AnswerCache, ClaudeStore, ClaudeStoreStats, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger,
+  UpstreamResult,
 } from './store/types.js';
+export type { AdmissionLineOptions } from './admission/line.js';
+export type { AdaptiveLimitOptions } from './admission/limit.js';
+export { AHEAD_HEADER, EXPECTED_WAIT_HEADER, LINE_HEADERS, TICKET_HEADER } from './admission/hints.js';

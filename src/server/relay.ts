@@ -4,6 +4,7 @@
  * answer too large to hold) is left out, and an answer that breaks off says so instead of ending quietly.
  */
 import { createParser } from 'eventsource-parser';
+import { isRecord } from '../core/util.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, errorTypeFor, localRequestId } from './errors.js';
 import { readBody } from './read-body.js';
 import { createStreamRedactor, redact } from './redact.js';
@@ -87,7 +88,7 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
         )
       : new SetupProblem('no API key', "Claude's API answered 401 to a request sent without a key: set ANTHROPIC_API_KEY or pass `apiKey`.", requestId);
   }
-  if (typeof json === 'object' && json !== null) {
+  if (isRecord(json)) {
     headers.set('content-type', 'application/json');
     return new Response(text, { status: upstream.status, headers });
   }

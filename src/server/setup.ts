@@ -4,11 +4,11 @@
  * Claude's own errors (`x-claude-kit-error: not_configured`, `x-should-retry: false`), so it neither blames Claude
  * nor retries for a minute.
  */
+import { KIT_ERROR_HEADER } from '../core/rules.js';
 import { errorResponse } from './errors.js';
 import type { StoreLogger } from './store/types.js';
 
 export const NOT_CONFIGURED = 'not_configured';
-export const KIT_ERROR_HEADER = 'x-claude-kit-error';
 
 export class SetupProblem {
   constructor(

@@ -7,6 +7,7 @@ const entries = {
   'claude-overload-kit/core': () => import('../../src/core/index.js'),
   'claude-overload-kit/messages/fr': () => import('../../src/core/messages-fr.js'),
   'claude-overload-kit/server': () => import('../../src/server/index.js'),
+  'claude-overload-kit/server/redis': () => import('../../src/server/redis-entry.js'),
   'claude-overload-kit/testing': () => import('../../src/testing/index.js'),
   'claude-overload-kit/testing/msw': () => import('../../src/testing/msw-entry.js'),
 };

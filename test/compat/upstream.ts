@@ -103,12 +103,13 @@ const settle = <T>(promise: Promise<T>): Promise<Outcome<T>> =>
 
 /**
  * Runs one client call twice: straight at the fake, and at the handler mounted at MOUNT_BASE in front of an
- * identical fake. `run` gets the `fetch` and base URL to give the client.
+ * identical fake. `run` gets the `fetch` and base URL to give the client. The rows compare relaying, so Claude's
+ * 529s are passed on at once (`holdMs: 0`); holding them in line is tested in test/server/shed.test.ts.
  */
 export async function bothWays<T>(answer: Answer, run: (fetch: typeof globalThis.fetch, base: string) => Promise<T>, options: ClaudeHandlerOptions = {}) {
   const direct = fakeClaude(answer);
   const behind = fakeClaude(answer);
-  const handler = createClaudeHandler({ apiKey: SERVER_KEY, fetch: behind.fetch, logger: { warn: () => {} }, ...options });
+  const handler = createClaudeHandler({ apiKey: SERVER_KEY, fetch: behind.fetch, logger: { warn: () => {} }, holdMs: 0, ...options });
   const viaHandler = (async (input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))) as typeof globalThis.fetch;
   return {
     direct: await settle(run(direct.fetch as typeof globalThis.fetch, DIRECT_BASE)),

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClaudeToasterView } from '../../src/components/ClaudeToasterView.js';
+import { ClaudeToasterView, EPISODE_SETTLE_MS } from '../../src/components/ClaudeToasterView.js';
 import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID } from './fixtures.js';
 
 beforeAll(() => {
@@ -34,7 +34,7 @@ describe('ClaudeToasterView', () => {
     expect(screen.getByText('Retrying in 5 s…')).toBeTruthy();
 
     // Another request of the same episode fails: same toast, new attempt and countdown.
-    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, nextRetryAt: Date.now() + 12_000 })} />);
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, nextAttemptAt: Date.now() + 12_000 })} />);
     expect(toasts()).toHaveLength(1);
     expect(screen.getByText('Attempt 3', { selector: '.cok-attempt' })).toBeTruthy();
     expect(screen.getByText('Retrying in 12 s…')).toBeTruthy();
@@ -57,8 +57,12 @@ describe('ClaudeToasterView', () => {
   it('says "Back to normal" when an episode ends with Claude answering, then lets it go', async () => {
     const { rerender } = render(<ClaudeToasterView demand={demandOf()} />);
     rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} />);
-    await act(() => vi.advanceTimersByTimeAsync(0));
+    // Not at once: calm has to last EPISODE_SETTLE_MS first.
+    await act(() => vi.advanceTimersByTimeAsync(EPISODE_SETTLE_MS - 1));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+    await act(() => vi.advanceTimersByTimeAsync(1));
     expect(screen.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeTruthy();
+    expect(toasts()).toHaveLength(1);
     await act(() => vi.advanceTimersByTimeAsync(5000));
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
   });
@@ -81,6 +85,67 @@ describe('ClaudeToasterView', () => {
     rerender(<ClaudeToasterView demand={NORMAL} showBackToNormal={false} />);
     await act(() => vi.advanceTimersByTimeAsync(0));
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+  });
+
+  it('keeps one toast through a flapping stream: an answer, then an overload 0.7 s later, says nothing in between', async () => {
+    const first = demandOf({ since: NOW - 5_000 });
+    const { rerender } = render(<ClaudeToasterView demand={first} onRetryNow={() => {}} />);
+    const toast = toasts()[0];
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+    rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} onRetryNow={() => {}} />);
+    await act(() => vi.advanceTimersByTimeAsync(700));
+    // While it settles, the toast keeps its words but offers no wait to skip or stop.
+    expect(toasts()).toEqual([toast]);
+    expect(toast!.querySelector('.cok-countdown')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    rerender(<ClaudeToasterView demand={demandOf({ since: Date.now(), attempt: 1 }, 4)} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(toasts()).toEqual([toast]);
+    expect(screen.getByText('Retrying in 4 s…')).toBeTruthy();
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+    // Radix announces a toast when it mounts; the toast was never remounted, so the second overload was not announced.
+    expect(document.querySelectorAll('[role="status"][aria-live="polite"]').length).toBeLessThanOrEqual(1);
+  });
+
+  it('says nothing during an episode alongside a banner, and only marks its end', async () => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf()} alongsideBanner onRetryNow={() => {}} />);
+    expect(toasts()).toHaveLength(0);
+    rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} alongsideBanner />);
+    await act(() => vi.advanceTimersByTimeAsync(EPISODE_SETTLE_MS));
+    expect(screen.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeTruthy();
+  });
+
+  it('offers Retry now only when pressing it sends something, and Cancel only when something waits', () => {
+    const actions = { onRetryNow: () => {}, onCancel: () => {} };
+    const { rerender } = render(
+      <ClaudeToasterView demand={demandOf({ retrying: true, inFlight: 1, waiting: 0, nextAttemptAt: undefined })} {...actions} />,
+    );
+    // An attempt is on the wire and nothing else waits: Retry now would send nothing.
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    rerender(<ClaudeToasterView demand={demandOf({ level: 'unavailable', waiting: 0, nextAttemptAt: undefined })} {...actions} />);
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
+  });
+
+  it('shows the app-wide wait before a first attempt as a wait to send, not a retry', () => {
+    render(<ClaudeToasterView demand={demandOf({ attempt: 0 }, 8)} onRetryNow={() => {}} />);
+    expect(screen.getByText('Sending in 8 s…')).toBeTruthy();
+    expect(screen.queryByText(/Retrying/)).toBeNull();
+    expect(screen.getByRole('button', { name: 'Send now' })).toBeTruthy();
+  });
+
+  it('links the status page when its escalation says to check it', () => {
+    render(<ClaudeToasterView demand={demandOf({ escalation: 'unusual' })} statusPageUrl="https://status.example.com" />);
+    expect(screen.getByRole('link', { name: /Claude status page/ }).getAttribute('href')).toBe('https://status.example.com');
+  });
+
+  it('adds className to its own classes and forwards the ref and other props to the viewport', () => {
+    const ref = { current: null as HTMLOListElement | null };
+    render(<ClaudeToasterView demand={demandOf()} className="app-toasts" data-testid="toasts" ref={ref} />);
+    const viewport = screen.getByTestId('toasts');
+    expect(viewport.className).toBe('cok-toast-viewport app-toasts');
+    expect(ref.current).toBe(viewport);
   });
 
   it('gives every action an altText and never shows raw codes', () => {

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { act, fireEvent, render, screen } from '@testing-library/react';
-import { Profiler } from 'react';
+import { Profiler, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultMessages, mergeMessages } from '../../src/core/messages.js';
 import { frenchMessages } from '../../src/core/messages-fr.js';
@@ -20,9 +20,9 @@ const HEADLINES: [DemandLevel, Partial<DemandSnapshot>, string][] = [
   ['busy', { lastFailureKind: 'server_error' }, "Something went wrong on Claude's side."],
   ['busy', { lastFailureKind: 'network' }, 'Connection problem.'],
   ['rate_limited', { lastFailureKind: 'rate_limited' }, 'Too many requests.'],
-  ['offline', { lastFailureKind: 'offline', nextRetryAt: undefined }, "You're offline. We'll continue when you're back."],
-  ['unavailable', { nextRetryAt: undefined }, "Claude isn't available right now."],
-  ['unavailable', { lastFailureKind: 'spend_limited', nextRetryAt: undefined }, 'This app has reached its usage limit.'],
+  ['offline', { lastFailureKind: 'offline', nextAttemptAt: undefined }, "You're offline. We'll continue when you're back."],
+  ['unavailable', { nextAttemptAt: undefined }, "Claude isn't available right now."],
+  ['unavailable', { lastFailureKind: 'spend_limited', nextAttemptAt: undefined }, 'This app has reached its usage limit.'],
   ['incident', {}, 'Claude is having a service disruption.'],
 ];
 
@@ -70,7 +70,7 @@ describe('HighDemandBannerView', () => {
     const onDismiss = vi.fn();
     render(
       <HighDemandBannerView
-        demand={demandOf({ level: 'unavailable', nextRetryAt: undefined })}
+        demand={demandOf({ level: 'unavailable', nextAttemptAt: undefined, waiting: 0 })}
         onCancel={() => {}}
         onDismiss={onDismiss}
       />,
@@ -86,6 +86,79 @@ describe('HighDemandBannerView', () => {
     expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
     rerender(<HighDemandBannerView demand={demandOf({ level: 'unavailable', lastFailureKind: 'spend_limited' })} {...props} />);
     expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+  });
+
+  it('does not offer Retry now when another try cannot help: the app server is not set up', () => {
+    render(
+      <HighDemandBannerView
+        demand={demandOf({ level: 'unavailable', lastFailureKind: 'not_configured', waiting: 0, nextAttemptAt: undefined })}
+        onRetryNow={() => {}}
+        onDismiss={() => {}}
+      />,
+    );
+    expect(screen.getByRole('status').textContent).toContain("its server isn't set up");
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Dismiss' })).toBeTruthy();
+  });
+
+  it('still counts down to a snapshot that carries the deprecated nextRetryAt only (an app store of the last release)', () => {
+    const { nextAttemptAt, ...older } = demandOf({}, 6);
+    render(<HighDemandBannerView demand={{ ...older, nextRetryAt: nextAttemptAt }} onRetryNow={() => {}} />);
+    expect(screen.getByText('Retrying in 6 s…')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+  });
+
+  it('hides Retry now while the only attempt is in flight, since pressing it would send nothing', () => {
+    render(
+      <HighDemandBannerView
+        demand={demandOf({ retrying: true, inFlight: 1, waiting: 0, nextAttemptAt: undefined })}
+        onRetryNow={() => {}}
+        onCancel={() => {}}
+      />,
+    );
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    expect(screen.getByText('Retrying…')).toBeTruthy();
+  });
+
+  it('says "Sending in" for the app-wide wait before anything was sent, never "Retrying" at attempt 0', () => {
+    render(<HighDemandBannerView demand={demandOf({ attempt: 0 }, 8)} onRetryNow={() => {}} />);
+    expect(screen.getByText('Sending in 8 s…')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Send now' })).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/Retrying|Attempt/);
+  });
+
+  it('does not guess at an incident it names, nor call a finished one slow', () => {
+    const incident = { name: 'Elevated errors on Claude Opus', status: 'identified', impact: 'major' as const };
+    const { rerender } = render(<HighDemandBannerView demand={demandOf({ level: 'incident', escalation: 'unusual', incident })} />);
+    expect(screen.getByRole('status').textContent).not.toContain('there may be an incident');
+    rerender(
+      <HighDemandBannerView demand={demandOf({ level: 'incident', escalation: 'slow', incident: { ...incident, status: 'resolved' } })} />,
+    );
+    expect(screen.getByRole('status').textContent).toContain('Anthropic reports the disruption is over.');
+    expect(screen.getByRole('status').textContent).not.toContain('taking longer than usual');
+  });
+
+  it('shows a different icon for each state, hidden from screen readers', () => {
+    const icons = new Set<string>();
+    const levels: DemandLevel[] = ['busy', 'rate_limited', 'offline', 'incident', 'unavailable'];
+    for (const level of levels) {
+      const { container, unmount } = render(<HighDemandBannerView demand={demandOf({ level })} />);
+      const icon = container.querySelector('svg[data-icon]')!;
+      expect(icon.closest('[aria-hidden="true"]')).not.toBeNull();
+      icons.add(icon.getAttribute('data-icon')!);
+      unmount();
+    }
+    expect(icons.size).toBe(levels.length);
+  });
+
+  it('adds className to its own class and forwards the ref and other props', () => {
+    const ref = { current: null as HTMLElement | null };
+    render(<HighDemandBannerView demand={demandOf()} className="app-banner" id="claude-banner" ref={ref} />);
+    const banner = screen.getByRole('region', { name: 'Claude status' });
+    expect(banner.className).toBe('cok-banner app-banner');
+    expect(banner.id).toBe('claude-banner');
+    expect(ref.current).toBe(banner);
   });
 
   it('keeps the request id and the status page behind Details', () => {
@@ -145,7 +218,10 @@ describe('HighDemandBannerView', () => {
     // Calling the view as a function makes its hooks the host's: a ticking hook in the view would count here.
     function Host(props: HighDemandBannerViewProps) {
       hostRenders += 1;
-      return HighDemandBannerView(props);
+      return (HighDemandBannerView as unknown as { render: (p: HighDemandBannerViewProps, ref: null) => ReactNode }).render(
+        props,
+        null,
+      );
     }
     render(
       <Profiler id="banner" onRender={(_id, phase) => commits.push(phase)}>

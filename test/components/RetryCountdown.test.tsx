@@ -31,6 +31,34 @@ describe('useRetryCountdown', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('shares one timer between every countdown to the same instant, so a banner and a toast never disagree', async () => {
+    const until = NOW + 5_300;
+    const { container, unmount } = render(
+      <>
+        <RetryCountdownView until={until} />
+        <RetryCountdownView until={until} />
+      </>,
+    );
+    expect(vi.getTimerCount()).toBe(1);
+    const texts = () => [...container.querySelectorAll('.cok-countdown')].map((node) => node.textContent);
+    for (let step = 0; step < 12; step += 1) {
+      await act(() => vi.advanceTimersByTimeAsync(450));
+      const [first, second] = texts();
+      expect(second).toBe(first);
+    }
+    unmount();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('says "Sending in" before a first attempt, and a translation without those words falls back to its retry words', () => {
+    const { unmount } = render(<RetryCountdownView until={NOW + 8_000} firstAttempt />);
+    expect(screen.getByText('Sending in 8 s…')).toBeTruthy();
+    unmount();
+    const { sendingIn: _sendingIn, sendNow: _sendNow, ...older } = frenchMessages;
+    render(<RetryCountdownView until={NOW + 8_000} firstAttempt messages={older} />);
+    expect(screen.getByText('Nouvel essai dans 8 s…')).toBeTruthy();
+  });
+
   it('clears its timer on unmount', () => {
     const { unmount } = renderHook(() => useRetryCountdown(NOW + 60_000));
     expect(vi.getTimerCount()).toBe(1);

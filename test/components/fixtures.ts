@@ -8,7 +8,7 @@ export function demandOf(overrides: Partial<DemandSnapshot> = {}, seconds = 8): 
   return {
     level: 'busy',
     since: NOW - 5_000,
-    nextRetryAt: NOW + seconds * 1000,
+    nextAttemptAt: NOW + seconds * 1000,
     waiting: 1,
     inFlight: 0,
     retrying: false,

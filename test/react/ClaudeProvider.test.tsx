@@ -98,6 +98,13 @@ describe('ClaudeProvider', () => {
   it('throws a clear error when a hook is used outside the provider', async () => {
     const { renderHook } = await import('@testing-library/react');
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    expect(() => renderHook(() => useClaudeDemand())).toThrow('useClaudeClient must be used inside <ClaudeProvider>.');
+    // React 18 rethrows render errors through a window "error" event, which jsdom prints with its stack unless handled.
+    const expected = (event: ErrorEvent) => event.preventDefault();
+    window.addEventListener('error', expected);
+    try {
+      expect(() => renderHook(() => useClaudeDemand())).toThrow('useClaudeClient must be used inside <ClaudeProvider>.');
+    } finally {
+      window.removeEventListener('error', expected);
+    }
   });
 });

@@ -17,7 +17,8 @@ describe('createClaudeHandler over HTTP', () => {
 
   beforeAll(async () => {
     upstream = await simulator.listen();
-    const handler = createClaudeHandler({ apiKey: API_KEY, baseURL: upstream.url });
+    // holdMs 0: these tests look at Claude's answers as relayed, not at the line holding a 529.
+    const handler = createClaudeHandler({ apiKey: API_KEY, baseURL: upstream.url, holdMs: 0 });
     app = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false, hostname: '127.0.0.1' });
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/claude`;

@@ -169,12 +169,12 @@ describe('createClaudeHandler and CORS', () => {
   });
 
   it('answers the preflight of an allowed origin and exposes the retry headers', async () => {
-    const { handler } = handlerOnSimulator({ script: ['429'] }, { cors: { origin: ['https://app.example'], allowHeaders: ['authorization'] } });
+    const { handler } = handlerOnSimulator({ script: ['429'] }, { cors: { origin: ['https://app.example'], allowHeaders: ['authorization'] }, holdMs: 0 });
     const preflight = await handler(new Request('http://app.test/api/claude', { method: 'OPTIONS', headers: { origin: 'https://app.example' } }));
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(preflight.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, authorization');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, x-claude-kit-ticket, authorization');
     const response = await handler(fromOtherSite());
     expect(response.status).toBe(429);
     expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
@@ -191,7 +191,7 @@ describe('createClaudeHandler and CORS', () => {
 
 describe('createClaudeHandler keeps the API key on the server', () => {
   it('never puts the key in any response, whatever happens', async () => {
-    const { handler, simulator } = handlerOnSimulator({}, { maxTokensCap: 100, maxConcurrency: 1, maxQueue: 0 });
+    const { handler, simulator } = handlerOnSimulator({}, { maxTokensCap: 100, maxConcurrency: 1, maxQueue: 0, holdMs: 0 });
     // Each answer is read at once: a stream holds its upstream slot until its body is consumed.
     const seen: { status: number; headers: string; body: string }[] = [];
     const read = async (response: Promise<Response>) => {

@@ -23,7 +23,7 @@ const relayedErrors = anthropic.errors.filter((fixture) => fixture.name !== 'aut
 
 describe('createClaudeHandler relays Claude', () => {
   it.each(relayedErrors)('passes the $name error through with its status, body and headers', async (fixture) => {
-    const handler = createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(fixture) });
+    const handler = createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(fixture), holdMs: 0 });
     const response = await handler(post());
     expect(response.status).toBe(fixture.status);
     expect(await response.json()).toEqual(fixture.body);
@@ -35,7 +35,7 @@ describe('createClaudeHandler relays Claude', () => {
 
   it.each(relayedErrors)('lets the official SDK read the $name error from the handler as from Anthropic', async (fixture) => {
     const fromAnthropic = await sdkError(new Anthropic({ apiKey: 'test', maxRetries: 0, fetch: fixtureFetch(fixture) }));
-    const fromHandler = await sdkError(sdkOn(createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(fixture) })));
+    const fromHandler = await sdkError(sdkOn(createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(fixture), holdMs: 0 })));
     expect(fromHandler).toEqual(fromAnthropic);
   });
 
@@ -53,7 +53,7 @@ describe('createClaudeHandler relays Claude', () => {
 
   it('answers an empty 529 as an overloaded_error that says to retry', async () => {
     const empty = anthropic.proxy_pages.find((p) => p.name === 'empty_529') as FixtureResponse;
-    const response = await createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(empty) })(post());
+    const response = await createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(empty), holdMs: 0 })(post());
     expect(response.status).toBe(529);
     expect((await errorOf(response)).type).toBe('overloaded_error');
     expect(response.headers.get('x-should-retry')).toBe('true');

@@ -111,6 +111,6 @@ describe('createClaudeHandler says when the server is not set up', () => {
   it('keeps telling the gate nothing: a setup mistake is not an overload', async () => {
     const { handler } = withLog({ apiKey: API_KEY, baseURL: 'https://api.anthropic.com/v1', maxConcurrency: 1, maxQueue: 0 });
     for (let i = 0; i < 3; i += 1) expect((await handler(post())).status).toBe(500);
-    expect(handler.stats()).toEqual({ active: 0, queued: 0, shed: 0 });
+    expect(handler.stats()).toEqual({ active: 0, queued: 0, shed: 0, limit: 1 });
   });
 });

@@ -86,6 +86,7 @@ describe('server rendering', () => {
     expect(typeof globalThis.window).toBe('undefined');
     const kit = await import('../../src/index.js');
     expect(typeof kit.ClaudeProvider).toBe('function');
-    expect(typeof kit.HighDemandBanner).toBe('function');
+    // A forwardRef component: an object React knows how to render.
+    expect(kit.HighDemandBanner).toHaveProperty('render');
   });
 });

@@ -1,5 +1,6 @@
 /** Non-streamed answers as plain data, so a cache or a job queue can keep them, and back into Responses. */
 import { parseRetryAfter } from '../../core/backoff.js';
+import { gateHoldFor, isPressureAnswer } from '../../core/rules.js';
 import type { StoredAnswer, UpstreamResult } from './types.js';
 
 export async function toStored(response: Response): Promise<StoredAnswer> {
@@ -15,12 +16,13 @@ export function fromStored(answer: StoredAnswer, extra: Record<string, string> =
   return new Response(answer.body || null, { status: answer.status, headers: { ...answer.headers, ...extra } });
 }
 
-const SPEND_LIMIT = 'enforced_spend_limit_reached';
-
-/** What the gate needs from an answer: its status, how long Claude asked to wait, and whether Claude is out of room. */
+/**
+ * What the line needs from an answer: its status, how long Claude asked to wait, and whether Claude is out of room
+ * (core's rules). A `retry-after` longer than a gate ever holds everyone (a proxy's "86400") is not passed on.
+ */
 function resultFrom(status: number, headers: Headers | Record<string, string>, body: string): UpstreamResult {
-  const retryAfterMs = parseRetryAfter(headers);
-  const pressure = status === 529 || (status === 429 && !body.includes(SPEND_LIMIT));
+  const retryAfterMs = gateHoldFor(parseRetryAfter(headers)) || undefined;
+  const pressure = isPressureAnswer(status, body);
   return retryAfterMs === undefined ? { status, pressure } : { status, retryAfterMs, pressure };
 }
 

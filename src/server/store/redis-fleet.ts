@@ -4,8 +4,10 @@
  * with a little jitter (Redis has no cheap "wake me when this key changes" that survives a lost connection).
  */
 import type { Redis } from 'ioredis';
+import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
-import { ACQUIRE_LEASE, CHECK_GATE, CLOSE_GATE, RENEW_LEASE, SETTLE_GATE } from './redis-scripts.js';
+import { ABANDON, ACQUIRE_LEASE, CHECK_GATE, CLOSE_GATE, RENEW_LEASE, SETTLE_GATE } from './redis-scripts.js';
+import { within } from './redis-timeout.js';
 import type { Refusal, UpstreamResult } from './types.js';
 
 export interface FleetOptions {
@@ -15,6 +17,8 @@ export interface FleetOptions {
   minClosedMs: number;
   maxClosedMs: number;
   pollMs: number;
+  /** Every command gives up after this long (a RedisTimeoutError), whatever the client's own settings. */
+  commandTimeoutMs: number;
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
@@ -26,11 +30,19 @@ export interface Fleet {
   renew(id: string): Promise<unknown>;
   /** Gives the lease back and tells the gate what Claude said. */
   settle(id: string, result: UpstreamResult | undefined): Promise<unknown>;
+  /**
+   * For a request that went ahead without Redis: whatever its late commands take (a lease, the probe lock) is given
+   * back, and any of them that reaches Redis after this takes nothing.
+   */
+  abandon(id: string): Promise<unknown>;
 }
 
-/** 529 and 429 mean Claude has too much to do: they close the gate for everyone. */
+/**
+ * Claude has too much to do: it closes the gate for everyone. The answer's own verdict when it has one, else core's
+ * rule for a bare status (a 429 without its body cannot be told from the spend limit, and counts as pressure).
+ */
 export const isPressure = (result: UpstreamResult | undefined) =>
-  result?.pressure ?? (result?.status === 529 || result?.status === 429);
+  result?.pressure ?? (result !== undefined && isPressureAnswer(result.status));
 
 const abort = (): Refusal => ({ refused: 'aborted' });
 
@@ -38,6 +50,9 @@ const abort = (): Refusal => ({ refused: 'aborted' });
 export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   const key = (name: string) => `${options.prefix}${name}`;
   const [leases, gate, probe, streak] = ['leases', 'gate', 'probe', 'streak'].map(key) as [string, string, string, string];
+  const mark = (id: string) => key(`abandoned:${id}`);
+  const run = (script: string, keys: string[], ...args: Array<string | number>) =>
+    within(options.commandTimeoutMs, options.clock, redis().eval(script, keys.length, ...keys, ...args));
 
   /** Resolves after `ms` (false if the request left first); the jitter keeps instances from polling in step. */
   function pause(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -58,7 +73,7 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   async function waitGate(token: string, signal: AbortSignal, deadline: number): Promise<'go' | 'probe' | Refusal> {
     for (;;) {
       if (signal.aborted) return abort();
-      const [state, ms] = (await redis().eval(CHECK_GATE, 2, gate, probe, token, options.leaseMs)) as [number, number];
+      const [state, ms] = (await run(CHECK_GATE, [gate, probe, mark(token)], token, options.leaseMs)) as [number, number];
       if (state === 0) return 'go';
       if (state === 2) return 'probe';
       const left = deadline - Date.now();
@@ -73,8 +88,9 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   async function acquireLease(id: string, signal: AbortSignal, deadline: number): Promise<true | Refusal> {
     for (;;) {
       if (signal.aborted) return abort();
-      const taken = await redis().eval(ACQUIRE_LEASE, 1, leases, id, options.maxConcurrency, options.leaseMs);
+      const taken = await run(ACQUIRE_LEASE, [leases, mark(id)], id, options.maxConcurrency, options.leaseMs);
       if (taken === 1) return true;
+      if (taken === -1) throw new Error('this request already went ahead without Redis');
       const left = deadline - Date.now();
       if (left <= 0) return { refused: 'timeout' };
       if (!(await pause(Math.min(options.pollMs, left), signal))) return abort();
@@ -84,15 +100,16 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   return {
     waitGate,
     acquireLease,
-    renew: async (id) => redis().eval(RENEW_LEASE, 2, leases, probe, id, options.leaseMs, id),
+    renew: async (id) => run(RENEW_LEASE, [leases, probe], id, options.leaseMs, id),
+    // One script each, so a settle sent into a hang is a single command that either runs whole or not at all.
     async settle(id, result) {
-      await redis().zrem(leases, id);
       if (isPressure(result)) {
         const retryAfterMs = result?.retryAfterMs ?? 0;
-        return redis().eval(CLOSE_GATE, 3, gate, probe, streak, retryAfterMs, options.leaseMs, id, options.minClosedMs, options.maxClosedMs);
+        return run(CLOSE_GATE, [gate, probe, streak, leases], retryAfterMs, options.leaseMs, id, options.minClosedMs, options.maxClosedMs);
       }
       const ok = result !== undefined && result.status >= 200 && result.status < 300;
-      return redis().eval(SETTLE_GATE, 3, gate, probe, streak, id, ok ? '1' : '0');
+      return run(SETTLE_GATE, [gate, probe, streak, leases], id, ok ? '1' : '0');
     },
+    abandon: async (id) => run(ABANDON, [leases, probe, mark(id)], id, options.leaseMs),
   };
 }

@@ -3,11 +3,19 @@
  * jobs are shared out across the fleet. A worker takes the same slot as a direct call (the fleet-wide lease, behind
  * the shared gate); when Claude answers 529 or 429 it pauses the whole queue through BullMQ's rate limiter and the
  * job goes back to wait, so the HTTP request just waits longer instead of seeing the 529. bullmq is loaded on first use.
+ *
+ * Redis may restart, be flushed or hang under a waiting request. Each job's id and token are random per request
+ * (see redis-job-watch.ts), so a request only ever receives its own answer; a job that vanished is sent again; a
+ * Redis that does not answer within the command timeout is left behind, the job marked abandoned so no worker
+ * runs it late, and the request answered directly.
  */
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resultOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
+import { createJobWatch } from './redis-job-watch.js';
+import type { JobResult } from './redis-job-watch.js';
+import { within } from './redis-timeout.js';
 import { isRefusal } from './types.js';
 import type { Refusal, StoreAdmission, StoreContext, StoredAnswer } from './types.js';
 
@@ -25,12 +33,21 @@ export interface RedisQueueOptions {
 }
 
 interface QueueDeps extends RedisQueueOptions {
-  url?: string;
-  client?: Redis;
   prefix: string;
+  commandTimeoutMs: number;
   context: StoreContext;
+  /**
+   * The store's own client (short timeouts, no offline queue). BullMQ's Queue (adds, removals) and the answer checks
+   * run on it; the worker's and the events' blocking connections are duplicates of it.
+   */
+  connection: Promise<Redis>;
   admit(signal: AbortSignal): Promise<StoreAdmission>;
-  usable(): boolean;
+  /** This instance's memory store alone: for a request that already waited out the command timeout once. */
+  admitLocally(signal: AbortSignal): Promise<StoreAdmission>;
+  /** The client for new jobs, unless Redis is known to be failing. */
+  usable(): Redis | undefined;
+  /** The client, connected, whatever the store thinks of Redis: for jobs already queued. */
+  connected(): Redis | undefined;
   degrade(error?: unknown): void;
 }
 
@@ -38,9 +55,9 @@ interface JobData {
   params: Record<string, unknown>;
   /** A job not started by then has been answered 529 already: it must not reach Claude. */
   startBy: number;
+  /** Random per request: the worker hands it back with the answer, and the request accepts no answer without it. */
+  token: string;
 }
-
-type JobResult = StoredAnswer | { expired: true };
 
 export interface RedisQueue {
   enqueue(params: Record<string, unknown>, signal: AbortSignal): Promise<{ answer: StoredAnswer; via: string } | Refusal>;
@@ -48,29 +65,46 @@ export interface RedisQueue {
   close(): Promise<void>;
 }
 
+/** How often waiting jobs are checked in Redis (a vanished job is sent again within about this long). */
+const CHECK_MS = 250;
+/** A vanished job is sent again this many times before the request is answered 529 to retry. */
+const MAX_RESENDS = 2;
+/** Finished jobs stay this long (seconds) so a waiter whose event was lost still finds the answer; waiters remove theirs. */
+const KEEP_FINISHED_S = 60;
+/** The longest close() waits for BullMQ to wind down before cutting its connections. */
+const CLOSE_MS = 2_000;
+
 export function createRedisQueue(deps: QueueDeps): RedisQueue {
   const { context } = deps;
   const name = deps.name ?? 'claude-messages';
   const maxWaiting = deps.maxWaiting ?? 1000;
   const answerTimeoutMs = deps.answerTimeoutMs ?? context.queueTimeoutMs + 600_000;
-  let parts: { queue: Queue; worker: Worker; events: QueueEvents; connections: Redis[] } | undefined;
+  const bounded = <T>(work: Promise<T>) => within(deps.commandTimeoutMs, context.clock, work);
+  const mark = (jobId: string) => `${deps.prefix}abandoned:${jobId}`;
+  const watch = createJobWatch({ client: deps.connected, commandTimeoutMs: deps.commandTimeoutMs, checkMs: CHECK_MS, clock: context.clock });
+  let parts: { queue: Queue; worker: Worker; events: QueueEvents; connections: Redis[]; client: Redis } | undefined;
+  // Jobs abandoned while the connection was down (jobId → its startBy).
+  const owedJobs = new Map<string, number>();
+  // Jobs this instance's worker has sent to Claude: a request of this instance whose job it is takes the answer here
+  // when Redis fails under it, instead of calling Claude a second time.
+  const runningHere = new Map<string, { token: string; call: Promise<StoredAnswer> }>();
   const starting = start().then((p) => (parts = p));
   starting.catch((error: unknown) => deps.degrade(error));
 
   async function start() {
-    const [{ Queue, Worker, QueueEvents }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
-    // BullMQ's blocking reads need their own connections, which wait as long as they must (maxRetriesPerRequest: null).
+    const [{ Queue, Worker, QueueEvents }, client] = await Promise.all([import('bullmq'), deps.connection]);
+    // BullMQ's blocking reads need their own connections, which wait as long as they must (no command timeout).
     const open = () => {
-      const redis = deps.client ? deps.client.duplicate({ maxRetriesPerRequest: null }) : new Redis(deps.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null, connectTimeout: 1_000 });
+      const redis = client.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
       redis.on('error', (error: unknown) => deps.degrade(error));
       return redis;
     };
-    const connections = [open(), open(), open()] as [Redis, Redis, Redis];
+    const connections = [open(), open()] as [Redis, Redis];
     const prefix = `${deps.prefix}bull`;
-    const queue = new Queue<JobData, JobResult>(name, { connection: connections[0], prefix });
-    const events = new QueueEvents(name, { connection: connections[1], prefix });
+    const queue = new Queue<JobData, JobResult>(name, { connection: client, prefix });
+    const events = new QueueEvents(name, { connection: connections[0], prefix });
     const worker: Worker<JobData, JobResult> = new Worker<JobData, JobResult>(name, (job) => process(job, worker), {
-      connection: connections[2], prefix, concurrency: deps.concurrency ?? context.maxConcurrency,
+      connection: connections[1], prefix, concurrency: deps.concurrency ?? context.maxConcurrency,
       // Manual rate limiting wants a limiter set; this one never binds, the pauses come from process().
       limiter: { max: 1_000_000, duration: 1_000 },
     });
@@ -78,11 +112,15 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     queue.on('error', onError);
     events.on('error', onError);
     worker.on('error', onError);
-    return { queue, worker, events, connections };
+    events.on('completed', ({ jobId, returnvalue }) => watch.completed(jobId, returnvalue));
+    events.on('failed', ({ jobId }) => watch.failed(jobId));
+    client.on('ready', payJobDebts);
+    return { queue, worker, events, connections, client };
   }
 
   async function process(job: Job<JobData, JobResult>, worker: Worker<JobData, JobResult>): Promise<JobResult> {
-    if (Date.now() > job.data.startBy) return { expired: true };
+    const { token, startBy, params } = job.data;
+    if (Date.now() > startBy) return { token, expired: true };
     const controller = new AbortController();
     const admission = await deps.admit(controller.signal);
     if (isRefusal(admission)) {
@@ -90,75 +128,145 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       await worker.rateLimit(admission.retryAfterMs ?? deps.pauseMs ?? 5_000);
       throw (await import('bullmq')).Worker.RateLimitError();
     }
+    // Asked after the wait for a slot, right before Claude: the request may have left, or Redis lost the job (and
+    // its request sent it again) while this worker held it.
+    const verdict = await wanted(job);
+    if (verdict !== 'yes') {
+      admission.release();
+      if (verdict === 'no') return { token, expired: true };
+      // Redis did not say: neither run the job blind nor drop it; it goes back to wait, and its request decides.
+      await Promise.resolve(worker.rateLimit(CHECK_MS)).catch(() => {});
+      throw (await import('bullmq')).Worker.RateLimitError();
+    }
     let answer: StoredAnswer;
+    const call = context.run(params, controller.signal);
+    if (job.id !== undefined) runningHere.set(job.id, { token, call });
     try {
-      answer = await context.run(job.data.params, controller.signal);
+      answer = await call;
     } catch (error) {
       admission.release();
       throw error;
+    } finally {
+      if (job.id !== undefined) runningHere.delete(job.id);
     }
     const result = resultOfStored(answer);
     await admission.release(result);
-    if (isPressure(result) && Date.now() <= job.data.startBy) {
+    if (isPressure(result) && Date.now() <= startBy) {
       await worker.rateLimit(result.retryAfterMs ?? deps.pauseMs ?? 5_000);
       throw (await import('bullmq')).Worker.RateLimitError();
     }
-    return answer;
+    return { token, answer };
   }
 
-  /** Without a queue (Redis gone): the request is answered directly, as the memory store would. */
-  async function direct(params: Record<string, unknown>, signal: AbortSignal) {
-    const admission = await deps.admit(signal);
+  /** A job runs only if Redis says, in time, that it still holds the job and its request did not go on without it. */
+  async function wanted(job: Job<JobData, JobResult>): Promise<'yes' | 'no' | 'unknown'> {
+    const redis = deps.connected();
+    if (!redis || job.id === undefined || !parts) return 'unknown';
+    const checks = [redis.exists(parts.queue.toKey(job.id)), redis.exists(mark(job.id))];
+    return bounded(Promise.all(checks)).then(([held, left]) => (held === 1 && left === 0 ? 'yes' : 'no'), () => 'unknown');
+  }
+
+  /**
+   * The request goes on without this job: mark it so no worker runs it late, and take it out of the queue. Without
+   * a connection (a drop Redis may survive), the job is owed: marked when the connection is back, until its startBy.
+   */
+  function abandon(queue: Queue, jobId: string, startBy: number): void {
+    const redis = deps.connected();
+    if (!redis) {
+      if (owedJobs.size < 10_000) owedJobs.set(jobId, startBy);
+      return;
+    }
+    void bounded(redis.set(mark(jobId), '1', 'PX', Math.max(startBy - Date.now(), 0) + 60_000)).catch(() => {
+      if (owedJobs.size < 10_000) owedJobs.set(jobId, startBy);
+    });
+    void bounded(queue.remove(jobId)).catch(() => {});
+  }
+
+  function payJobDebts(): void {
+    const queue = parts?.queue;
+    if (!queue) return;
+    for (const [jobId, startBy] of owedJobs) {
+      owedJobs.delete(jobId);
+      if (startBy > Date.now()) abandon(queue, jobId, startBy);
+    }
+  }
+
+  /**
+   * Without a queue: the request is answered directly, behind the fleet's gate when Redis is merely not there for
+   * the queue, in memory alone when Redis already failed this request once (no second wait on a silent Redis).
+   */
+  async function direct(params: Record<string, unknown>, signal: AbortSignal, redisFailed = false) {
+    const admission = await (redisFailed ? deps.admitLocally(signal) : deps.admit(signal));
     if (isRefusal(admission)) return admission;
     const answer = await context.run(params, signal);
-    await admission.release({ status: answer.status });
+    await admission.release(resultOfStored(answer));
     return { answer, via: admission.via };
   }
 
-  async function enqueue(params: Record<string, unknown>, signal: AbortSignal) {
+  async function enqueue(params: Record<string, unknown>, signal: AbortSignal, resends = 0): Promise<{ answer: StoredAnswer; via: string } | Refusal> {
     const running = parts;
     if (!running || !deps.usable()) return direct(params, signal);
-    let job: Job<JobData, JobResult>;
+    const jobId = globalThis.crypto.randomUUID();
+    const data: JobData = { params, startBy: Date.now() + context.queueTimeoutMs, token: globalThis.crypto.randomUUID() };
     try {
-      const counts = await running.queue.getJobCounts('waiting', 'prioritized', 'delayed');
+      const counts = await bounded(running.queue.getJobCounts('waiting', 'prioritized', 'delayed'));
       const waiting = Object.values(counts).reduce((sum, n) => sum + n, 0);
       if (waiting >= maxWaiting) return { refused: 'full', via: 'redis' } satisfies Refusal;
-      const data: JobData = { params, startBy: Date.now() + context.queueTimeoutMs };
-      // Finished jobs are dropped at once: their answer travels in the completion event.
-      job = await running.queue.add('messages', data, { removeOnComplete: true, removeOnFail: true, attempts: 1 });
+      await bounded(running.queue.add('messages', data, {
+        jobId, attempts: 1, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S },
+      }));
     } catch (error) {
+      // The add may still land when Redis wakes up: it must not run for nobody.
       deps.degrade(error);
-      return direct(params, signal);
+      abandon(running.queue, jobId, data.startBy);
+      return direct(params, signal, true);
     }
-    const onAbort = () => void job.remove().catch(() => {});
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const result = (await job.waitUntilFinished(running.events, answerTimeoutMs)) as JobResult;
-      if ('expired' in result) return { refused: 'timeout', via: 'redis' } satisfies Refusal;
-      return { answer: result, via: 'redis' };
-    } catch {
-      // Timed out or failed: take the job out if it has not started, so it never reaches Claude for nobody.
-      await job.remove().catch(() => {});
-      return { refused: signal.aborted ? 'aborted' : 'timeout', via: 'redis' } satisfies Refusal;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
+    const outcome = await watch.wait(jobId, running.queue.toKey(jobId), data.token, signal, answerTimeoutMs);
+    switch (outcome.kind) {
+      case 'answer':
+        void bounded(running.queue.remove(jobId)).catch(() => {});
+        return { answer: outcome.answer, via: 'redis' };
+      case 'vanished': {
+        const here = runningHere.get(jobId);
+        if (here?.token === data.token) return { answer: await here.call, via: 'redis' };
+        if (resends < MAX_RESENDS) return enqueue(params, signal, resends + 1);
+        return { refused: 'timeout', retryAfterMs: 1_000, via: 'redis' } satisfies Refusal;
+      }
+      case 'unreachable': {
+        deps.degrade(outcome.error);
+        const here = runningHere.get(jobId);
+        if (here?.token === data.token) return { answer: await here.call, via: 'redis' };
+        abandon(running.queue, jobId, data.startBy);
+        return direct(params, signal, true);
+      }
+      case 'timeout':
+      case 'aborted':
+        // Take the job out if it has not started, so it never reaches Claude for nobody.
+        abandon(running.queue, jobId, data.startBy);
+        return { refused: outcome.kind, via: 'redis' } satisfies Refusal;
+      default:
+        return { refused: 'timeout', via: 'redis' } satisfies Refusal;
     }
   }
 
   return {
-    enqueue,
+    enqueue: (params, signal) => enqueue(params, signal),
     async ready(timeoutMs) {
-      let timer: unknown;
-      const late = new Promise<undefined>((resolve) => (timer = context.clock.setTimeout(() => resolve(undefined), Math.max(0, timeoutMs))));
-      const running = await Promise.race([starting.catch(() => undefined), late]).finally(() => context.clock.clearTimeout(timer));
-      if (!running) return false;
-      await Promise.all([running.worker.waitUntilReady(), running.events.waitUntilReady(), running.queue.waitUntilReady()]);
-      return true;
+      const connected = starting.then(async (running) => {
+        await Promise.all([running.worker.waitUntilReady(), running.events.waitUntilReady(), running.queue.waitUntilReady()]);
+        return true;
+      });
+      return within(Math.max(0, timeoutMs), context.clock, connected).catch(() => false);
     },
     async close() {
+      watch.close();
       const running = await starting.catch(() => undefined);
       if (!running) return;
-      await Promise.allSettled([running.worker.close(true), running.events.close(), running.queue.close()]);
+      running.client.off('ready', payJobDebts);
+      owedJobs.clear();
+      // BullMQ's close waits for its connections, which may be reconnecting to a Redis that is gone: bounded, then cut.
+      const closing = Promise.allSettled([running.worker.close(true), running.events.close(), running.queue.close()]);
+      await within(CLOSE_MS, context.clock, closing).catch(() => {});
       for (const c of running.connections) c.disconnect();
     },
   };

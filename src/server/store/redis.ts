@@ -3,20 +3,25 @@
  * ioredis is loaded only here, on first use, so apps that never call this need not install it. Redis is a help,
  * never a dependency of an answer: when it is unreachable or slow, each instance falls back to its memory store.
  */
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createMemoryCache, createMemoryStore } from './memory.js';
+import { createMemoryStore } from './memory.js';
+import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet } from './redis-fleet.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
+import { within } from './redis-timeout.js';
+import { systemClock } from '../../core/clock.js';
 import { isRefusal } from './types.js';
-import type { AnswerCache, ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
+import type { ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
 
 export interface RedisStoreOptions {
   /** e.g. `redis://127.0.0.1:6379`. Ignored when `client` is given. */
   url?: string;
-  /** An ioredis client to use as is (the store never closes it). Give it short timeouts and `enableOfflineQueue: false`. */
+  /**
+   * An ioredis client to use as is (the store never closes it). Give it `enableOfflineQueue: false` and
+   * `autoResendUnfulfilledCommands: false`; the store bounds every command by `commandTimeoutMs` itself.
+   */
   client?: Redis;
   /** Prefix of every key; instances that share it share one gate. Defaults to 'claude-kit:'. */
   prefix?: string;
@@ -30,7 +35,10 @@ export interface RedisStoreOptions {
   maxClosedMs?: number;
   /** How often a waiting request asks Redis again (plus up to as much jitter). Defaults to 25 ms. */
   pollMs?: number;
-  /** The longest any Redis command may take before the request goes on without Redis. Defaults to 500 ms. */
+  /**
+   * The longest any Redis command may take (the gate, a lease, the cache, the job queue) before the request goes on
+   * without Redis, in this instance's memory store. Defaults to 500 ms.
+   */
   commandTimeoutMs?: number;
   /** Defaults to 1 000 ms. */
   connectTimeoutMs?: number;
@@ -48,10 +56,13 @@ export interface RedisStore extends ClaudeStore {
 }
 
 const FALLBACK = 'memory-fallback';
+/** How often an instance off Redis asks whether it is back. */
+const HEAL_MS = 200;
 
 export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = options.prefix ?? 'claude-kit:';
   const leaseMs = options.leaseMs ?? 15_000;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 500;
   const local = createMemoryStore({ via: FALLBACK });
   let context: StoreContext | undefined;
   let logger: StoreLogger | undefined = options.logger;
@@ -63,10 +74,17 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Renewal timers of the leases this instance holds, so close() leaves no timer behind.
   const renewals = new Set<() => void>();
   const owned = options.client === undefined;
+  const clock = () => context?.clock ?? systemClock;
+  // Lease ids whose give-back never reached Redis (the connection was down): sent again when it is back, until
+  // their lease would have expired anyway.
+  const owed = new Map<string, number>();
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
-  void connecting.then((c) => (client = c), (error: unknown) => degrade(error));
+  void connecting.then((c) => {
+    client = c;
+    c.on('ready', payDebts);
+  }, (error: unknown) => degrade(error));
 
   async function connect(): Promise<Redis> {
     const { Redis } = await import('ioredis');
@@ -74,8 +92,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       // Fail fast while disconnected instead of queueing commands behind a dead socket.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A command given up on must not run again on the next connection, after the request went on without it.
+      autoResendUnfulfilledCommands: false,
       connectTimeout: options.connectTimeoutMs ?? 1_000,
-      commandTimeout: options.commandTimeoutMs ?? 500,
+      commandTimeout: commandTimeoutMs,
       retryStrategy: (times) => Math.min(times * 200, 2_000),
     });
     redis.on('error', (error: unknown) => degrade(error));
@@ -83,10 +103,33 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return redis;
   }
 
+  /**
+   * A failed or timed-out command takes this instance off Redis until a PING answers again, so during a hang only
+   * the requests already talking to Redis wait out the command timeout; the next ones go straight to memory.
+   */
   function degrade(error?: unknown): void {
-    if (down || closed) return;
-    down = true;
-    logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+    if (closed) return;
+    if (!down) {
+      down = true;
+      logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+    }
+    heal();
+  }
+
+  let healTimer: unknown;
+  function heal(): void {
+    if (healTimer !== undefined || closed) return;
+    healTimer = clock().setTimeout(() => {
+      const redis = connected();
+      const ping = redis ? within(commandTimeoutMs, clock(), redis.ping()) : Promise.reject(new Error('not connected'));
+      void ping.then(() => true, () => false).then((ok) => {
+        healTimer = undefined;
+        if (closed) return;
+        if (!ok) return heal();
+        payDebts();
+        recovered();
+      });
+    }, HEAL_MS);
   }
 
   function recovered(): void {
@@ -95,7 +138,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     logger?.info?.('Redis is back: the fleet shares one gate again.');
   }
 
-  const usable = (): Redis | undefined => (client?.status === 'ready' && !closed ? client : undefined);
+  /** The connection, whatever the breaker says: for giving back what was taken, and checking jobs already queued. */
+  const connected = (): Redis | undefined => (client?.status === 'ready' && !closed ? client : undefined);
+  /** For new work: not while Redis is known to be failing. */
+  const usable = (): Redis | undefined => (down ? undefined : connected());
 
   /** Fire and forget, but known to close(), and a failure only marks Redis as down. */
   function background(work: Promise<unknown>): Promise<void> {
@@ -113,7 +159,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       degrade();
       return slot;
     }
-    const id = randomUUID();
+    const id = globalThis.crypto.randomUUID();
     const deadline = Date.now() + context.queueTimeoutMs;
     try {
       const turn = await fleet.waitGate(id, signal, deadline);
@@ -128,11 +174,12 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
         return { ...lease, via: 'redis' };
       }
     } catch (error) {
-      // Redis failed mid-wait: the request goes on as if this instance were alone.
+      // Redis failed mid-wait: the request goes on as if this instance were alone, and a command of its that Redis
+      // runs late (after a hang) must not take a slot or the probe for it.
       degrade(error);
+      giveBack(fleet, id, fleet.abandon(id));
       return slot;
     }
-    recovered();
     return leasePermit(fleet, id, slot.release, context);
   }
 
@@ -156,35 +203,30 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
         stop();
         renewals.delete(stop);
         releaseLocal();
-        return background(shared.settle(id, result));
+        return giveBack(shared, id, shared.settle(id, result));
       },
     };
   }
 
-  const fallbackCache = options.cache ? createMemoryCache(options.cache.ttlMs, 1000, Date.now) : undefined;
-  const cache: AnswerCache | undefined = options.cache && fallbackCache && {
-    async get(key) {
-      const redis = usable();
-      if (!redis) return fallbackCache.get(key);
-      try {
-        const text = await redis.get(`${prefix}cache:${key}`);
-        return text === null ? undefined : (JSON.parse(text) as Awaited<ReturnType<AnswerCache['get']>>);
-      } catch (error) {
-        degrade(error);
-        return fallbackCache.get(key);
-      }
-    },
-    async set(key, answer) {
-      const redis = usable();
-      if (!redis) return fallbackCache.set(key, answer);
-      try {
-        await redis.set(`${prefix}cache:${key}`, JSON.stringify(answer), 'PX', options.cache?.ttlMs ?? 0);
-      } catch (error) {
-        degrade(error);
-        await fallbackCache.set(key, answer);
-      }
-    },
-  };
+  /** Runs a give-back; if it fails, the lease is owed and abandoned again when Redis is back. */
+  function giveBack(shared: Fleet, id: string, work: Promise<unknown>): Promise<void> {
+    return background(work.catch((error: unknown) => {
+      if (owed.size < 10_000) owed.set(id, Date.now() + leaseMs);
+      throw error;
+    }));
+  }
+
+  function payDebts(): void {
+    const now = Date.now();
+    for (const [id, until] of owed) {
+      owed.delete(id);
+      if (until > now && fleet) giveBack(fleet, id, fleet.abandon(id));
+    }
+  }
+
+  const cache = options.cache && createRedisCache({
+    ttlMs: options.cache.ttlMs, prefix, commandTimeoutMs, clock, usable, degrade,
+  });
 
   const store: RedisStore = {
     name: 'redis',
@@ -194,16 +236,16 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       logger ??= ctx.logger;
       local.attach(ctx);
       fleet = createFleet(
-        () => usable() ?? failNow(),
+        () => connected() ?? failNow(),
         {
           prefix, leaseMs, maxConcurrency: options.maxConcurrency ?? 32, minClosedMs: options.minClosedMs ?? 5_000,
-          maxClosedMs: options.maxClosedMs ?? 15_000, pollMs: options.pollMs ?? 25, clock: ctx.clock,
+          maxClosedMs: options.maxClosedMs ?? 15_000, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
         },
       );
       if (options.queue) {
         queue = createRedisQueue({
-          ...(options.queue === true ? {} : options.queue), url: options.url, client: options.client, prefix, context: ctx,
-          admit, usable: () => usable() !== undefined, degrade,
+          ...(options.queue === true ? {} : options.queue), prefix, commandTimeoutMs, context: ctx,
+          connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, connected, degrade,
         });
       }
     },
@@ -220,11 +262,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     async close() {
       closed = true;
+      if (healTimer !== undefined) clock().clearTimeout(healTimer);
+      healTimer = undefined;
       // Leases still held are not given back here: like a crashed instance's, they expire after leaseMs.
       for (const stop of renewals) stop();
       renewals.clear();
       await Promise.allSettled([...pending]);
       await queue?.close();
+      owed.clear();
+      client?.off('ready', payDebts);
       if (owned) (await connecting.catch(() => undefined))?.disconnect();
     },
   };

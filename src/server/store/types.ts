@@ -24,6 +24,21 @@ export interface Permit {
   release(result?: UpstreamResult): void | Promise<void>;
   /** Which store admitted the request (`memory`, `redis`, `memory-fallback`); sent as `x-claude-kit-store`. */
   readonly via: string;
+  /**
+   * The request's place in the store's line, when it keeps one: after Claude refuses the call, pass it back to
+   * `admit` to wait again at the same place instead of at the back.
+   */
+  readonly order?: number;
+}
+
+/** How a request joins the store's line. */
+export interface AdmitOptions {
+  /** The place from an earlier permit of this process (see `Permit.order`). */
+  order?: number;
+  /** A ticket from an earlier refusal (the browser echoes `x-claude-kit-ticket`); unknown ones join at the back. */
+  ticket?: string;
+  /** Epoch ms at which the request stops waiting and is refused (`timeout`). Defaults to `queueTimeoutMs` from now. */
+  deadlineAt?: number;
 }
 
 export interface Refusal {
@@ -32,11 +47,17 @@ export interface Refusal {
   /** When to come back, when the store knows better than the handler's default. */
   retryAfterMs?: number;
   via?: string;
+  /** The expected wait for the request's turn, from now, when the store keeps a line. */
+  expectedWaitMs?: number;
+  /** Requests ahead of it in line, when the store keeps a line. */
+  ahead?: number;
+  /** Keeps the request's place when it comes back with it (`x-claude-kit-ticket`). */
+  ticket?: string;
 }
 
 export type StoreAdmission = Permit | Refusal;
 
-export const isRefusal = (admission: StoreAdmission): admission is Refusal => 'refused' in admission;
+export const isRefusal = <T extends object>(admission: T | Refusal): admission is Refusal => 'refused' in admission;
 
 /** Where the store reports what it cannot tell the browser (Redis going away and coming back). */
 export interface StoreLogger {
@@ -61,9 +82,11 @@ export interface AnswerCache {
 export interface StoreContext {
   /** The handler's own limits; they bound this process whatever the store shares. */
   maxConcurrency: number;
+  /** Set when the app chose `maxConcurrency` itself: then it is a ceiling, not only a starting point. */
+  concurrencyCeiling?: number;
   maxQueue: number;
   queueTimeoutMs: number;
-  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
   logger: StoreLogger;
   /** One non-streamed upstream call, for a job queue's worker. Never throws: errors come back as answers. */
   run(params: Record<string, unknown>, signal: AbortSignal): Promise<StoredAnswer>;
@@ -74,6 +97,8 @@ export interface ClaudeStoreStats {
   active: number;
   /** Requests of this process waiting for a slot. */
   queued: number;
+  /** The line's adaptive limit on calls in flight, when the store keeps one. */
+  limit?: number;
 }
 
 export interface ClaudeStore {
@@ -81,7 +106,7 @@ export interface ClaudeStore {
   /** Called once by `createClaudeHandler`; a store serves one handler. */
   attach(context: StoreContext): void;
   /** Waits for a slot toward Claude (and, when shared, for the fleet's gate), or says why not. */
-  admit(signal: AbortSignal): Promise<StoreAdmission>;
+  admit(signal: AbortSignal, options?: AdmitOptions): Promise<StoreAdmission>;
   /** Present when the cache was asked for (`cache: { ttlMs }`). */
   readonly cache?: AnswerCache;
   /**

@@ -78,11 +78,12 @@ describe('the fleet-wide semaphore on Redis', () => {
 
   it('keeps a long call’s lease alive past leaseMs by renewing it', async () => {
     const prefix = `renew-${Date.now()}:`;
-    const a = createRedisStore({ url: redis.url, prefix, maxConcurrency: 1, leaseMs: 150, logger: { warn: () => {} } });
-    const b = createRedisStore({ url: redis.url, prefix, maxConcurrency: 1, leaseMs: 150, logger: { warn: () => {} } });
+    // b waits more than three lease lives; renewals every 100 ms leave room for a loaded machine's event-loop stalls.
+    const a = createRedisStore({ url: redis.url, prefix, maxConcurrency: 1, leaseMs: 300, logger: { warn: () => {} } });
+    const b = createRedisStore({ url: redis.url, prefix, maxConcurrency: 1, leaseMs: 300, logger: { warn: () => {} } });
     stores.push(a, b);
     a.attach(context(100));
-    b.attach(context(500));
+    b.attach(context(1_000));
     await Promise.all([a.ready(), b.ready()]);
     const long = await a.admit(new AbortController().signal);
     expect(await b.admit(new AbortController().signal)).toMatchObject({ refused: 'timeout' });

@@ -10,7 +10,12 @@ const BINARY = '/usr/bin/redis-server';
 export interface RedisServer {
   url: string;
   port: number;
+  /** SIGKILL: the process and everything it held are gone at once, as after a crash. */
   stop(): Promise<void>;
+  /** SIGSTOP: connections stay open but nothing is answered, as in a long fork, a swap storm or a VM pause. */
+  pause(): void;
+  /** SIGCONT: the commands that waited on open sockets all run now. */
+  resume(): void;
 }
 
 /** Installs Debian's redis-server when it is missing and we may; otherwise says so, rather than skipping. */
@@ -52,6 +57,10 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     stdio: 'ignore',
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If a test times out before its cleanup, the server still goes with the test process.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  void exited.then(() => process.off('exit', orphaned));
   const deadline = Date.now() + 5_000;
   while (!(await answersPing(chosen))) {
     if (Date.now() > deadline || child.exitCode !== null) {
@@ -67,6 +76,8 @@ export async function startRedis(port?: number): Promise<RedisServer> {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }
 

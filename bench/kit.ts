@@ -1,0 +1,111 @@
+import { ClaudeError } from '../src/core/failure.js';
+import { createGate, type GateOptions } from '../src/core/gate.js';
+import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.js';
+import { createRetryer } from '../src/core/retryer.js';
+import { createMemoryStore, type MemoryStoreOptions } from '../src/server/store/memory.js';
+import { holdForClaude } from '../src/server/admission/hold.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
+import type { ClaudeStore, UpstreamResult } from '../src/server/store/types.js';
+import type { SimulatedClaude } from './claude.js';
+import type { Strategy } from './strategies.js';
+import type { VirtualClock } from './virtual-clock.js';
+
+export interface KitOptions {
+  name?: string;
+  policy?: RetryPolicyOptions;
+  /** The browser's gate, one per tab. */
+  gate?: Omit<GateOptions, 'clock'>;
+  /** The handler's line (the memory store's `line` option). */
+  line?: MemoryStoreOptions['line'];
+  /** The handler's hold budget. Defaults to the handler's. */
+  holdMs?: number;
+}
+
+/** Which backend instance (store) serves a session of `app`: several instances may share one store. */
+export type Layout = { stores: number; storeOf(app: number): number };
+
+const handlerShedRetryAfterMs = 2_000;
+const noop = () => {};
+const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
+
+/** What the browser's transport keeps between attempts of one request: the ticket the handler gave it. */
+interface Place {
+  ticket?: string;
+}
+
+/**
+ * One call from a browser to the app's backend, as the handler makes it: the request waits in the store's line and
+ * calls Claude; Claude's refusals send it back to its place until its hold budget is spent; then it is answered 529
+ * with retry-after and a ticket, which the browser's next attempt echoes.
+ */
+async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceMs: number, signal: AbortSignal,
+  clock: VirtualClock, place: Place, holdMs: number): Promise<void> {
+  const held = await holdForClaude(store, signal, async () => {
+    try {
+      await claude.send(signal, serviceMs);
+      return { response: undefined as unknown, result: { status: 200, pressure: false } satisfies UpstreamResult };
+    } catch (error) {
+      const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
+      return { response: error, result: { status, pressure: status === 529 || status === 429 } };
+    }
+  }, { deadlineAt: clock.now() + holdMs, requeue: holdMs > 0, ticket: place.ticket });
+  if ('refused' in held) {
+    if (held.refused === 'aborted') throw aborted();
+    place.ticket = held.ticket;
+    throw new ClaudeError({
+      kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Waiting in line',
+      retryAfterMs: held.retryAfterMs ?? handlerShedRetryAfterMs,
+    });
+  }
+  await held.permit.release(held.result);
+  if (held.response !== undefined) throw held.response;
+}
+
+/**
+ * The kit as shipped, end to end: each browser tab (or each user of a backend) runs the real retryer, policy and gate;
+ * its attempts go to the app's backend, where the real handler store admits them toward Claude, in virtual time.
+ */
+export function kitThroughHandler(layout: (apps: number) => Layout, options: KitOptions = {}): Strategy {
+  return {
+    name: options.name ?? 'claude-overload-kit',
+    viaBackend: true,
+    setup(clock: VirtualClock, claude, run) {
+      const { stores: count, storeOf } = layout(run.scenario.apps);
+      const stores = Array.from({ length: count }, () => {
+        const store = createMemoryStore({ line: options.line });
+        store.attach({
+          maxConcurrency: DEFAULT_INITIAL_LIMIT, maxQueue: DEFAULT_MAX_QUEUE, queueTimeoutMs: DEFAULT_HOLD_MS, clock,
+          logger: { warn: noop }, run: () => Promise.reject(new Error('no job queue in the bench')),
+        });
+        return store;
+      });
+      const policy = createRetryPolicy({ ...options.policy, random: clock.random });
+      const tabs = new Map<number, ReturnType<typeof createGate>>();
+      let session = 0;
+      return (app, serviceMs, signal) => {
+        // Browser tabs: one gate per tab (app); backends: one gate per user request.
+        const key = run.scenario.name === 'browser-tabs' ? app : -(++session);
+        let gate = tabs.get(key);
+        if (!gate) tabs.set(key, (gate = createGate({ ...options.gate, clock })));
+        const store = stores[storeOf(app)]!;
+        const place: Place = {};
+        const retryer = createRetryer({
+          run: (attempt) => {
+            run.browserRequests += 1;
+            return callBackend(store, claude, serviceMs, attempt, clock, place, options.holdMs ?? DEFAULT_HOLD_MS);
+          },
+          policy, clock, gate, signal,
+        });
+        return retryer.promise;
+      };
+    },
+  };
+}
+
+/** Each app is its own backend (backends, exogenous), all of them one backend (tabs), or a fleet sharing one store. */
+export const oneStorePerApp = (apps: number): Layout => ({ stores: apps, storeOf: (app) => app });
+export const oneStore = (): Layout => ({ stores: 1, storeOf: () => 0 });
+/** A fleet sharing one store (what the Redis store's port of the same line does). */
+export const sharedStore = oneStore;
+/** A fleet where each instance keeps its own memory store. */
+export const storePerInstance = oneStorePerApp;

@@ -1,0 +1,92 @@
+// The README's code, checked. A block that names a file of an example app (a first line `// src/App.tsx`, or
+// ```tsx title="app/page.tsx"`) must be that file, word for word: CI builds and runs the examples, which type-checks
+// them. Every other TypeScript block is type-checked here against the kit's sources. A snippet that drifts or stops
+// compiling fails with its README line.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const EXAMPLES = readdirSync('examples').map((name) => join('examples', name));
+const OUT = 'node_modules/.cache/readme-snippets';
+const readme = readFileSync('README.md', 'utf8').split('\n');
+
+/** Fenced blocks: language, first line number (1-based) of the code, and the code. */
+const blocks = [];
+for (let i = 0; i < readme.length; i += 1) {
+  const open = /^```(\w+)(?:\s+title="([^"]+)")?\s*$/.exec(readme[i]);
+  if (!open) continue;
+  const start = i + 1;
+  let end = start;
+  while (end < readme.length && readme[end] !== '```') end += 1;
+  blocks.push({ lang: open[1], title: open[2], line: start + 1, code: readme.slice(start, end).join('\n') });
+  i = end;
+}
+
+const problems = [];
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const checked = [];
+for (const block of blocks) {
+  const lines = block.code.split('\n');
+  const comment = /^\/\/ ([\w./\[\]-]+\.(?:tsx?|jsx?|css|mjs))\s*$/.exec(lines[0])?.[1];
+  const path = block.title ?? comment;
+  const example = path && EXAMPLES.find((dir) => existsSync(join(dir, path)));
+  if (example) {
+    const body = (comment ? lines.slice(1) : lines).join('\n').trimEnd();
+    if (body !== readFileSync(join(example, path), 'utf8').trimEnd()) {
+      problems.push(`README.md:${block.line}: differs from ${example}/${path}`);
+    }
+    continue;
+  }
+  if (path && block.title) problems.push(`README.md:${block.line}: title="${path}" names no file of ${EXAMPLES.join(', ')}`);
+  if (!['ts', 'tsx', 'typescript'].includes(block.lang)) continue;
+  const name = `readme-line-${block.line}.${block.lang === 'tsx' ? 'tsx' : 'ts'}`;
+  // Each block is a module of its own, so two blocks may both declare `function Chat`.
+  writeFileSync(join(OUT, name), `${block.code}\nexport {};\n`);
+  checked.push({ name, line: block.line });
+}
+
+// The kit's entries as the root tsconfig maps them (its paths are relative to the root; OUT is three levels down).
+const rootPaths = JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions.paths;
+const paths = Object.fromEntries(
+  Object.entries(rootPaths).map(([name, targets]) => [name, targets.map((target) => join('../../..', target))]),
+);
+writeFileSync(
+  join(OUT, 'tsconfig.json'),
+  JSON.stringify(
+    {
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        module: 'ESNext',
+        moduleResolution: 'Bundler',
+        jsx: 'react-jsx',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node', 'vite/client'],
+        paths,
+      },
+      include: ['*.ts', '*.tsx'],
+    },
+    null,
+    2,
+  ),
+);
+
+try {
+  execFileSync('npx', ['tsc', '-p', join(OUT, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' });
+} catch (error) {
+  const output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
+  for (const line of output.split('\n').filter(Boolean)) {
+    const match = /readme-line-(\d+)\.tsx?\((\d+),(\d+)\): (.*)/.exec(line);
+    if (match) problems.push(`README.md:${Number(match[1]) + Number(match[2]) - 1}:${match[3]}: ${match[4]}`);
+    else if (!/^\s/.test(line)) problems.push(line);
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`README code check: ${problems.length} problem(s)\n${problems.join('\n')}`);
+  process.exit(1);
+}
+console.log(`README code check: ${checked.length} TypeScript blocks compile; the examples' files match the README's copies.`);

@@ -1,0 +1,48 @@
+/**
+ * The kit's handler keeps one line toward Claude. When a request's turn is further off than the handler can hold it,
+ * the handler answers 529 with a ticket and the request's place; a request that echoes the ticket on its next try
+ * keeps its place. These are the header names (the handler imports them from here) and the browser's side of it.
+ * Other clients never send the ticket header, so they see a plain Anthropic 529 with `retry-after`.
+ */
+import { readHeader } from './backoff.js';
+
+/** Request: `new`, or the ticket from the previous 529. Response: the ticket to send on the next try. */
+export const TICKET_HEADER = 'x-claude-kit-ticket';
+/** Response: requests ahead of this one in line (an integer ≥ 0). */
+export const AHEAD_HEADER = 'x-claude-kit-line-ahead';
+/** Response: the expected wait for this request's turn from now, in ms (an integer ≥ 0). */
+export const EXPECTED_WAIT_HEADER = 'x-claude-kit-expected-wait-ms';
+
+/** Where a request stands in the handler's line, as the handler said on its last 529. */
+export interface LinePlace {
+  /** Requests ahead of this one. */
+  ahead?: number;
+  /** The expected wait for its turn, from the moment of that 529. */
+  expectedWaitMs?: number;
+}
+
+/** One request's ticket, carried from attempt to attempt. */
+export interface LineTicket {
+  value: string;
+}
+
+export const newLineTicket = (): LineTicket => ({ value: 'new' });
+
+const count = (raw: string | undefined): number | undefined => {
+  if (raw === undefined || !/^\d{1,12}$/.test(raw.trim())) return undefined;
+  return Number(raw.trim());
+};
+
+/** The place the handler's 529 names, if it names one. */
+export function readLinePlace(headers: unknown): LinePlace | undefined {
+  const ahead = count(readHeader(headers, AHEAD_HEADER));
+  const expectedWaitMs = count(readHeader(headers, EXPECTED_WAIT_HEADER));
+  if (ahead === undefined && expectedWaitMs === undefined) return undefined;
+  return { ...(ahead !== undefined && { ahead }), ...(expectedWaitMs !== undefined && { expectedWaitMs }) };
+}
+
+/** Keeps the ticket a 529 handed out, for the request's next try. */
+export function keepTicket(ticket: LineTicket, headers: Headers): void {
+  const value = headers.get(TICKET_HEADER)?.trim();
+  if (value && value.length <= 64) ticket.value = value;
+}

@@ -1,0 +1,122 @@
+/**
+ * The line's decisions, as pure state driven by events and the time: may a call go now (alone, as a probe?), and what
+ * Claude's answers do to the limit and the window. The in-process line keeps it in memory; the Redis store keeps the
+ * same state in Redis (redis-admission.ts, a port checked against this file event by event), so the whole fleet
+ * paces Claude together.
+ */
+import { createAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions, type RefusalVerdict, type SentCall } from './limit.js';
+
+export interface LineControlOptions {
+  limit?: AdaptiveLimitOptions;
+  /** The shortest closed window after a wave of refusals; it doubles while probes are refused. Defaults to 1000 ms. */
+  minClosedMs?: number;
+  /** The ceiling of that doubling (a longer retry-after from Claude still wins). Defaults to 15 000 ms. */
+  maxClosedMs?: number;
+}
+
+export type LineState = 'open' | 'closed' | 'probing';
+
+/** A call on the wire: what the limit needs, and whether it is the probe. */
+export interface ControlCall extends SentCall {
+  readonly probe: boolean;
+  /** Which probe it is: an old probe still on the wire (a long answer) must not stand for a later window's. */
+  readonly probeId: number;
+}
+
+export interface LineControl {
+  /** `go`, `probe` (the window just ended: one call alone), or `wait` (closed, a probe out, or the limit full). */
+  turn(now: number): 'go' | 'probe' | 'wait';
+  /** A call leaves now (after `turn` said it may). */
+  send(probe: boolean): ControlCall;
+  /** Claude took the call (answered, or has not refused it for a while). `binding`: others were waiting. */
+  accepted(call: ControlCall, binding: boolean, now: number): void;
+  /** Claude refused the call (529, rate-limit 429). */
+  refused(call: ControlCall, now: number, retryAfterMs?: number): RefusalVerdict;
+  /** The call's slot is free again; once per call, before `accepted` or `refused` when they come with the answer. */
+  finish(call: ControlCall): void;
+  readonly state: LineState;
+  /** While closed: when the window ends. */
+  readonly reopenAt: number;
+  readonly limit: number;
+  readonly inFlight: number;
+}
+
+export function createLineControl(options: LineControlOptions = {}): LineControl {
+  const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
+  const minClosedMs = options.minClosedMs ?? 1000;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
+  let state: LineState = 'open';
+  let reopenAt = 0;
+  let streak = 0;
+  // The latest probe sent, and whether it is still out: it stops being out once Claude has answered it either way,
+  // but stays the current probe, so its answer still opens the window after its slot was freed.
+  let currentProbe = 0;
+  let probeOut = false;
+  let probes = 0;
+  let inFlight = 0;
+  const isCurrentProbe = (call: ControlCall) => call.probe && call.probeId === currentProbe;
+
+  return {
+    turn(now) {
+      if (state === 'closed' && now >= reopenAt) state = 'probing';
+      if (state === 'closed' || inFlight >= limit.value) return 'wait';
+      if (state === 'probing') return probeOut ? 'wait' : 'probe';
+      return 'go';
+    },
+    send(probe) {
+      inFlight += 1;
+      const probeId = probe ? ++probes : 0;
+      if (probe) {
+        currentProbe = probeId;
+        probeOut = true;
+      }
+      return { ...limit.sent(inFlight), probe, probeId };
+    },
+    accepted(call, binding, now) {
+      limit.accepted(call, binding, now);
+      if (isCurrentProbe(call)) {
+        probeOut = false;
+        if (state === 'probing') {
+          state = 'open';
+          streak = 0;
+        }
+      }
+    },
+    refused(call, now, retryAfterMs) {
+      const before = limit.value;
+      const verdict = limit.refused(call, now);
+      const wasProbe = isCurrentProbe(call);
+      if (wasProbe) probeOut = false;
+      // A lone refusal at the very top of the limit, with no retry-after, is the limit finding Claude's edge as it
+      // grows: the cut alone holds back, and a closed window would only leave slots idle (short answers most of all).
+      // A flood, a refusal below the top, or a limit already at its floor closes the window.
+      const atTheEdge = state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
+        && limit.value < before;
+      if (verdict === 'cut' && !atTheEdge) {
+        const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
+        streak += 1;
+        state = 'closed';
+        reopenAt = now + ms;
+      } else if (verdict === 'not-ours' && wasProbe && state === 'probing') {
+        state = 'open';
+      }
+      return verdict;
+    },
+    finish(call) {
+      inFlight -= 1;
+      if (isCurrentProbe(call)) probeOut = false;
+    },
+    get state() {
+      return state;
+    },
+    get reopenAt() {
+      return reopenAt;
+    },
+    get limit() {
+      return limit.value;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+  };
+}

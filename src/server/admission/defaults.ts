@@ -1,0 +1,8 @@
+/** The handler's defaults for its line toward Claude, in one place so the handler and the benchmark agree. */
+
+/** How long a request waits in line, Claude's refusals included, before the browser gets a 529 with a ticket. */
+export const DEFAULT_HOLD_MS = 25_000;
+/** The line's starting limit on calls in flight; it adapts from there, without a ceiling. */
+export const DEFAULT_INITIAL_LIMIT = 32;
+/** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */
+export const DEFAULT_MAX_QUEUE = 1000;

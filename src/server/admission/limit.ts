@@ -1,0 +1,127 @@
+/**
+ * The line's adaptive limit on calls in flight toward Claude. It is cut once per wave of refusals (529 / rate-limit
+ * 429) and grows while it binds, with no ceiling unless the app sets one. It also learns whether cutting helps:
+ * Claude refuses some calls because of load that is not ours (Anthropic-wide), and holding back does not cure those.
+ * Claude's own slots refuse a call only above some level of calls in flight; so when Claude has accepted, since the
+ * last cut, a call sent at a level at least as high as the refused one's, the refusal was not about our level, and
+ * the limit stays where it is. Pure state: the line feeds it events and the time.
+ */
+
+export interface AdaptiveLimitOptions {
+  /** The limit before anything is known. Defaults to 32. */
+  initial?: number;
+  /** The limit never goes below this. Defaults to 1. */
+  min?: number;
+  /** A hard ceiling, for an app that wants one (a quota of its own). Defaults to none. */
+  max?: number;
+  /** The share of the limit kept on a cut. Defaults to 0.9: a refused call is not lost, it waits for its turn again. */
+  decrease?: number;
+  /** How long an accepted call counts as evidence against cutting. Defaults to 10 000 ms. */
+  evidenceMs?: number;
+}
+
+/** One call sent: what the limit needs to judge its outcome. */
+export interface SentCall {
+  /** Calls in flight once this one was sent (this one included). */
+  readonly level: number;
+  /** The cut count when it was sent: refusals of calls sent before the latest cut belong to a wave already answered. */
+  readonly epoch: number;
+}
+
+/** What a refusal means for the line: `cut` (close the window, then probe), or nothing to change. */
+export type RefusalVerdict = 'cut' | 'same-wave' | 'not-ours';
+
+export interface AdaptiveLimit {
+  /** Calls allowed in flight now (a whole number ≥ 1). */
+  readonly value: number;
+  /** Refusals judged not ours (exogenous) so far. */
+  readonly notOurs: number;
+  /** The latest refusal came in a flood (many in a row): Claude is full, not merely at the edge of our limit. */
+  readonly flooded: boolean;
+  sent(level: number): SentCall;
+  /** Claude took the call. `binding`: someone was waiting for the limit, so it may grow. */
+  accepted(call: SentCall, binding: boolean, now: number): void;
+  refused(call: SentCall, now: number): RefusalVerdict;
+}
+
+/** Outcomes kept to tell a flood of refusals (Claude full) from refusals at random. */
+const RECENT = 16;
+/** In the last RECENT outcomes, this share of refusals or more means Claude has no room, whatever the evidence. */
+const FLOODED = 0.9;
+/** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours. */
+const SPARSE = 0.5;
+/** So many refusals in a row also mean Claude has no room (at a 35 % refusal rate at random, 0.2 % of runs). */
+const IN_A_ROW = 6;
+
+export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
+  const min = Math.max(1, options.min ?? 1);
+  const max = Math.max(min, options.max ?? Infinity);
+  const decrease = Math.min(0.99, Math.max(0.1, options.decrease ?? 0.9));
+  const evidenceMs = options.evidenceMs ?? 10_000;
+  let limit = Math.min(max, Math.max(min, options.initial ?? 32));
+  let epoch = 0;
+  let acceptedSinceCut = 0;
+  let notOurs = 0;
+  let lastFlooded = false;
+  // Accepted calls of this epoch as (time, level), decreasing in level: the front is the highest still recent.
+  const evidence: Array<{ at: number; level: number }> = [];
+  const recent: boolean[] = [];
+  let recentRefused = 0;
+  let refusedInARow = 0;
+
+  function remember(refused: boolean): void {
+    recent.push(refused);
+    refusedInARow = refused ? refusedInARow + 1 : 0;
+    if (refused) recentRefused += 1;
+    if (recent.length > RECENT && recent.shift()) recentRefused -= 1;
+  }
+
+  function highestAccepted(now: number): number {
+    while (evidence.length > 0 && evidence[0]!.at < now - evidenceMs) evidence.shift();
+    return evidence[0]?.level ?? 0;
+  }
+
+  return {
+    get value() {
+      return Math.max(1, Math.floor(limit));
+    },
+    get notOurs() {
+      return notOurs;
+    },
+    get flooded() {
+      return lastFlooded;
+    },
+    sent: (level) => ({ level, epoch }),
+    accepted(call, binding, now) {
+      remember(false);
+      {
+        while (evidence.length > 0 && evidence[evidence.length - 1]!.level <= call.level) evidence.pop();
+        evidence.push({ at: now, level: call.level });
+      }
+      if (!binding) return;
+      // Near the level that was refused, creep (one more per round of accepted calls); once a whole round has
+      // passed without a refusal, Claude has room again and the limit doubles per round.
+      acceptedSinceCut += 1;
+      limit = Math.min(max, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
+    },
+    refused(call, now) {
+      remember(true);
+      // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
+      const flooded = refusedInARow >= IN_A_ROW
+        || (recent.length >= RECENT / 2 && recentRefused / recent.length >= FLOODED);
+      // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass.
+      const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
+      lastFlooded = flooded;
+      if (flooded) evidence.length = 0;
+      else if (loose || highestAccepted(now) >= call.level) {
+        notOurs += 1;
+        return 'not-ours';
+      }
+      if (call.epoch !== epoch) return 'same-wave';
+      limit = Math.min(max, Math.max(min, Math.min(limit, call.level - 1) * decrease));
+      epoch += 1;
+      acceptedSinceCut = 0;
+      return 'cut';
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * One line toward Claude: requests wait in the order they first arrived and go when the adaptive limit has room.
+ * After a wave of refusals the window closes for a while (doubling while Claude keeps refusing), then one probe goes
+ * alone; once Claude takes it, the line flows again. A request that Claude turned away, or that comes back with its
+ * ticket, takes its old place. A request that waited its budget, or finds the line full, gets a refusal that says
+ * when its turn is expected and carries a ticket to keep its place. Time comes from an injected clock.
+ */
+import type { Clock } from '../../core/clock.js';
+import type { UpstreamResult } from '../store/types.js';
+import { createLineControl, type LineState } from './control.js';
+import type { AdaptiveLimitOptions } from './limit.js';
+import { createOrderHeap, type Ordered } from './order-heap.js';
+import { createTickets } from './tickets.js';
+
+export interface AdmissionLineOptions {
+  /** The adaptive limit on calls in flight (starting value, floor, optional ceiling, cut factor). */
+  limit?: AdaptiveLimitOptions;
+  /**
+   * Requests waiting in line, a hard bound on memory; one more is refused at once with a ticket (a request coming
+   * back to its place included: its new ticket keeps the same place). Defaults to 1000.
+   */
+  maxQueue?: number;
+  /** The shortest closed window after a wave of refusals; it doubles while probes are refused. Defaults to 1000 ms. */
+  minClosedMs?: number;
+  /** The ceiling of that doubling (a longer retry-after from Claude still wins). Defaults to 15 000 ms. */
+  maxClosedMs?: number;
+  /** A call Claude has not refused after this long was accepted (a 529 comes back at once). Defaults to 1500 ms. */
+  acceptAfterMs?: number;
+  clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
+  /** Makes the tickets handed to refused requests. Defaults to `crypto.randomUUID()`: tickets must be unguessable. */
+  newTicket?: () => string;
+}
+
+export interface LineGrant {
+  /** The request's place in line (its first arrival); pass it back to `join` to wait again at the same place. */
+  readonly order: number;
+  /** Idempotent. Pass what Claude answered: a refusal cuts the limit or is judged not ours; a success may grow it. */
+  release(result?: UpstreamResult): void;
+}
+
+export interface LineRefusal {
+  /** `full`: no room in line; `timeout`: waited until `deadlineAt`; `aborted`: the client left. */
+  refused: 'full' | 'timeout' | 'aborted';
+  /** When to come back: well before the expected turn (0.6 of it), at least 1 s, at most 60 s. */
+  retryAfterMs: number;
+  /** Expected wait for this request's turn from now, from the recent rate of calls Claude took. */
+  expectedWaitMs: number;
+  /** Requests ahead of it. */
+  ahead: number;
+  /** Keeps its place when it comes back with it (absent for `aborted`). */
+  ticket?: string;
+}
+
+export interface JoinOptions {
+  signal?: AbortSignal;
+  /** The place kept from an earlier grant in this process (a refused call waiting again). */
+  order?: number;
+  /** The ticket from an earlier refusal; unknown or expired tickets join at the back. */
+  ticket?: string;
+  /** Epoch ms after which the request leaves the line with a `timeout` refusal. Defaults to never. */
+  deadlineAt?: number;
+}
+
+export type { LineState } from './control.js';
+
+export interface LineStats {
+  active: number;
+  queued: number;
+  limit: number;
+  state: LineState;
+}
+
+export interface AdmissionLine {
+  join(options?: JoinOptions): Promise<LineGrant | LineRefusal>;
+  stats(): LineStats;
+  /** Refuses every waiter (`aborted`) and stops the line's timers. */
+  dispose(): void;
+}
+
+interface Waiter extends Ordered {
+  resolve(outcome: LineGrant | LineRefusal): void;
+}
+
+const RATE_WINDOW_MS = 10_000;
+const MIN_RETRY_AFTER_MS = 1_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLine {
+  const { clock } = options;
+  const control = createLineControl(options);
+  const maxQueue = options.maxQueue ?? 1000;
+  const maxClosedMs = Math.max(options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000);
+  const acceptAfterMs = options.acceptAfterMs ?? 1500;
+  const tickets = createTickets(maxQueue * 4, options.newTicket);
+  const line = createOrderHeap<Waiter>();
+  let nextOrder = 0;
+  let windowTimer: unknown;
+  // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
+  let rate = 0;
+  let rateAt = clock.now();
+
+  function tookOne(now: number): void {
+    rate = rate * Math.exp(-(now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS;
+    rateAt = now;
+  }
+
+  function expectedWaitMs(ahead: number): number {
+    const now = clock.now();
+    const current = rate * Math.exp(-(now - rateAt) / RATE_WINDOW_MS);
+    const closed = control.state === 'closed' ? Math.max(0, control.reopenAt - now) : 0;
+    const flowing = current > 0 ? (ahead + 1) / current : maxClosedMs;
+    return Math.round(closed + flowing);
+  }
+
+  function refusal(refused: 'full' | 'timeout', order: number, ahead: number): LineRefusal {
+    const expected = expectedWaitMs(ahead);
+    // Early: coming back before its turn costs a request to the backend (the line holds it again), coming back late
+    // costs the person time; the browser adds its own jitter and gate on top (0.6 measured best on the bench).
+    const retryAfterMs = Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, expected * 0.6)));
+    const ticket = tickets.issue(order, clock.now() + retryAfterMs + MAX_RETRY_AFTER_MS * 2, clock.now());
+    return { refused, retryAfterMs, expectedWaitMs: expected, ahead, ticket };
+  }
+
+  /** Wakes the line when the closed window ends, so the probe goes without waiting for another event. */
+  function wakeAtReopen(): void {
+    if (windowTimer !== undefined) return;
+    windowTimer = clock.setTimeout(() => {
+      windowTimer = undefined;
+      pump();
+    }, Math.max(0, control.reopenAt - clock.now()));
+  }
+
+  function grant(waiter: Waiter, probe: boolean): void {
+    const call = control.send(probe);
+    let accepted = false;
+    let released = false;
+    const accept = () => {
+      if (accepted) return;
+      accepted = true;
+      const now = clock.now();
+      tookOne(now);
+      control.accepted(call, line.size > 0, now);
+      pump();
+    };
+    const graceTimer = clock.setTimeout(accept, acceptAfterMs);
+    waiter.resolve({
+      order: waiter.order,
+      release(result) {
+        if (released) return;
+        released = true;
+        clock.clearTimeout(graceTimer);
+        control.finish(call);
+        const status = result?.status ?? 200;
+        const pressure = result?.pressure ?? (status === 529 || status === 429);
+        if (pressure) {
+          const before = control.reopenAt;
+          control.refused(call, clock.now(), result?.retryAfterMs);
+          // A new window: the old wake-up time is wrong now.
+          if (control.reopenAt !== before) {
+            clock.clearTimeout(windowTimer);
+            windowTimer = undefined;
+          }
+        } else if (status >= 200 && status < 300) {
+          accept();
+        }
+        pump();
+      },
+    });
+  }
+
+  function pump(): void {
+    for (;;) {
+      const turn = control.turn(clock.now());
+      if (turn === 'wait') {
+        if (control.state === 'closed' && line.size > 0) wakeAtReopen();
+        return;
+      }
+      const next = line.shift();
+      if (!next) return;
+      next.gone = true;
+      grant(next, turn === 'probe');
+    }
+  }
+
+  function join(joinOptions: JoinOptions = {}): Promise<LineGrant | LineRefusal> {
+    const { signal, deadlineAt } = joinOptions;
+    const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
+    if (signal?.aborted) return Promise.resolve(refusedAborted);
+    const now = clock.now();
+    const order = joinOptions.order ?? tickets.take(joinOptions.ticket, now) ?? nextOrder++;
+    return new Promise((resolve) => {
+      let timer: unknown;
+      const cleanup = () => {
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter: Waiter = {
+        order,
+        gone: false,
+        resolve(outcome) {
+          cleanup();
+          resolve(outcome);
+        },
+      };
+      const leave = (why: 'timeout' | 'aborted') => {
+        if (waiter.gone) return;
+        line.remove(waiter);
+        waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', order, line.ahead(order)));
+      };
+      const onAbort = () => leave('aborted');
+      line.push(waiter);
+      pump();
+      if (waiter.gone) return;
+      // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
+      // moment); then it gets a ticket instead of one more wait.
+      if (line.size > maxQueue) {
+        line.remove(waiter);
+        waiter.resolve(refusal('full', order, line.ahead(order)));
+        return;
+      }
+      if (deadlineAt !== undefined && deadlineAt <= now) {
+        leave('timeout');
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (deadlineAt !== undefined) timer = clock.setTimeout(() => leave('timeout'), deadlineAt - now);
+    });
+  }
+
+  return {
+    join,
+    stats: () => ({ active: control.inFlight, queued: line.size, limit: control.limit, state: control.state }),
+    dispose() {
+      clock.clearTimeout(windowTimer);
+      windowTimer = undefined;
+      for (let w = line.shift(); w; w = line.shift()) {
+        w.gone = true;
+        w.resolve({ refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 });
+      }
+    },
+  };
+}

@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import { createAdmissionLine, type AdmissionLineOptions, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+
+/** A hand-driven clock: timers fire only when the test advances time. */
+function fakeClock() {
+  let now = 0;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn: () => void, ms: number) {
+      const id = ++seq;
+      timers.set(id, { at: now + Math.max(0, ms), fn });
+      return id;
+    },
+    clearTimeout(id: unknown) {
+      timers.delete(id as number);
+    },
+    async advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        const next = [...timers.entries()].sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+        if (!next || next[1].at > end) break;
+        timers.delete(next[0]);
+        now = next[1].at;
+        next[1].fn();
+        await Promise.resolve();
+      }
+      now = end;
+      await Promise.resolve();
+    },
+    get pending() {
+      return timers.size;
+    },
+  };
+}
+
+const OK = { status: 200 };
+const OVERLOADED = { status: 529, pressure: true };
+const isGrant = (x: LineGrant | LineRefusal): x is LineGrant => 'release' in x;
+
+function setup(options: Partial<AdmissionLineOptions> = {}) {
+  const clock = fakeClock();
+  let ticket = 0;
+  const line = createAdmissionLine({ clock, newTicket: () => `t${++ticket}`, ...options });
+  const granted: LineGrant[] = [];
+  const order: string[] = [];
+  /** Joins and records the grant; resolves with the outcome. */
+  const join = (name: string, more: Parameters<typeof line.join>[0] = {}) =>
+    line.join(more).then((outcome) => {
+      if (isGrant(outcome)) {
+        granted.push(outcome);
+        order.push(name);
+      }
+      return outcome;
+    });
+  return { clock, line, granted, order, join };
+}
+
+describe('the admission line', () => {
+  it('lets requests go in the order they arrived, as many at once as the limit allows', async () => {
+    const { line, granted, order, join } = setup({ limit: { initial: 2 } });
+    for (const name of ['a', 'b', 'c', 'd']) void join(name);
+    await Promise.resolve();
+    expect(order).toEqual(['a', 'b']);
+    expect(line.stats()).toMatchObject({ active: 2, queued: 2 });
+    granted[1]!.release(OK);
+    await Promise.resolve();
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('grows the limit while it binds and Claude takes every call, with no ceiling', async () => {
+    const { line, granted, join } = setup({ limit: { initial: 2 } });
+    for (let i = 0; i < 40; i++) void join(`r${i}`);
+    await Promise.resolve();
+    for (let round = 0; round < 6; round++) {
+      for (const grant of granted.splice(0)) grant.release(OK);
+      await Promise.resolve();
+    }
+    expect(line.stats().limit).toBeGreaterThan(8);
+  });
+
+  it('cuts the limit once for a wave of refusals, closes the window, then sends one probe alone', async () => {
+    const { clock, line, granted, order, join } = setup({ limit: { initial: 4 }, minClosedMs: 1000 });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void join(name);
+    await Promise.resolve();
+    // The third one sent comes back first: Claude refused even a third call of ours, so the limit becomes 2 × 0.9.
+    const [a, b, c, d] = granted.splice(0);
+    for (const grant of [c!, d!, b!, a!]) grant.release(OVERLOADED);
+    await Promise.resolve();
+    // Four refusals of calls sent together: one cut, and nothing goes while the window is closed.
+    expect(line.stats()).toMatchObject({ limit: 1, state: 'closed', active: 0 });
+    await clock.advance(999);
+    expect(order).toHaveLength(4);
+    await clock.advance(1);
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(line.stats().state).toBe('probing');
+    // The probe is taken once Claude has not refused it for acceptAfterMs; then the line flows again.
+    await clock.advance(1500);
+    expect(line.stats().state).toBe('open');
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('only cuts the limit, without closing the window, when a lone refusal comes at the top of the limit', async () => {
+    const { line, granted, order, join } = setup({ limit: { initial: 4 } });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void join(name);
+    await Promise.resolve();
+    granted[3]!.release(OVERLOADED);
+    await Promise.resolve();
+    // The limit was growing into Claude's edge: 3 × 0.9 now, and the line keeps flowing under it.
+    expect(line.stats()).toMatchObject({ limit: 2, state: 'open', active: 3 });
+    granted[0]!.release(OK);
+    granted[1]!.release(OK);
+    await Promise.resolve();
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('opens the line as soon as the probe is answered, before acceptAfterMs', async () => {
+    const { clock, line, granted, order, join } = setup({ limit: { initial: 2 }, minClosedMs: 1000 });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) void join(name);
+    await Promise.resolve();
+    for (const grant of granted.splice(0).reverse()) grant.release(OVERLOADED);
+    await clock.advance(1000);
+    expect(order).toEqual(['a', 'b', 'c']);
+    granted.shift()!.release(OK);
+    await Promise.resolve();
+    expect(line.stats().state).toBe('open');
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('doubles the closed window each time the probe is refused', async () => {
+    // Windows of 1 s, then 2 s: each probe goes when the window ends, and only then.
+    const { clock: c2, granted: g2, join: j2 } = setup({ limit: { initial: 1 }, minClosedMs: 1000 });
+    for (let i = 0; i < 4; i++) void j2(`r${i}`);
+    await Promise.resolve();
+    const probes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const grant = g2.shift();
+      if (!grant) {
+        await c2.advance(100);
+        i--;
+        continue;
+      }
+      probes.push(c2.now());
+      grant.release(OVERLOADED);
+    }
+    expect(probes).toEqual([0, 1000, 3000]);
+  });
+
+  it('keeps the line flowing when Claude refuses at random at a level it just accepted (not our load)', async () => {
+    const { clock, line, granted, join } = setup({ limit: { initial: 4 } });
+    for (let i = 0; i < 12; i++) void join(`r${i}`);
+    await Promise.resolve();
+    await clock.advance(1500); // four calls taken: evidence that Claude accepts four of ours at once
+    for (const grant of granted.splice(0, 4)) grant.release(OK);
+    await Promise.resolve();
+    granted.shift()!.release(OVERLOADED);
+    await Promise.resolve();
+    expect(line.stats().state).toBe('open');
+    expect(line.stats().active).toBe(4);
+  });
+
+  it('cuts anyway after six refusals in a row, whatever it accepted a moment ago', async () => {
+    const { clock, line, granted, join } = setup({ limit: { initial: 4 } });
+    for (let i = 0; i < 20; i++) void join(`r${i}`);
+    await Promise.resolve();
+    await clock.advance(1500);
+    for (const grant of granted.splice(0, 4)) grant.release(OK);
+    await Promise.resolve();
+    await Promise.resolve();
+    const states: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      granted.shift()!.release(OVERLOADED);
+      await Promise.resolve();
+      states.push(line.stats().state);
+    }
+    expect(states).toEqual(['open', 'open', 'open', 'open', 'open', 'closed']);
+  });
+
+  it('sends a request that waited its budget away with its expected wait and a ticket that keeps its place', async () => {
+    // acceptAfterMs 60 s: the first call is not known to be taken yet, so the limit does not grow meanwhile.
+    const { clock, line, granted, order, join } = setup({ limit: { initial: 1 }, acceptAfterMs: 60_000 });
+    void join('first');
+    await Promise.resolve();
+    const waiting = join('waiting', { deadlineAt: 5000 });
+    void join('later');
+    await clock.advance(5000);
+    const refusal = (await waiting) as LineRefusal;
+    expect(refusal).toMatchObject({ refused: 'timeout', ahead: 0, ticket: 't1' });
+    expect(refusal.retryAfterMs).toBeGreaterThanOrEqual(1000);
+    // It comes back with its ticket behind 'later' in time, but ahead of it in line.
+    void join('back', { ticket: 't1' });
+    expect(line.stats().queued).toBe(2);
+    granted[0]!.release(OK);
+    await Promise.resolve();
+    expect(order).toEqual(['first', 'back', 'later']);
+  });
+
+  it('takes each ticket once, and sends an unknown ticket to the back', async () => {
+    const { line, join } = setup({ limit: { initial: 1 }, maxQueue: 1 });
+    void join('first');
+    void join('second');
+    await Promise.resolve();
+    const full = (await join('third')) as LineRefusal;
+    expect(full).toMatchObject({ refused: 'full', ahead: 1, ticket: 't1' });
+    void join('forged', { ticket: 'made-up' });
+    expect(((await join('again')) as LineRefusal).refused).toBe('full');
+    expect(line.stats().queued).toBe(1);
+  });
+
+  it('lets a request whose client left go without ever sending it, and stops every timer on dispose', async () => {
+    const { clock, line, granted, order, join } = setup({ limit: { initial: 1 } });
+    void join('first');
+    await Promise.resolve();
+    const client = new AbortController();
+    const leaving = join('leaving', { signal: client.signal, deadlineAt: 60_000 });
+    void join('next');
+    client.abort();
+    expect(((await leaving) as LineRefusal).refused).toBe('aborted');
+    granted[0]!.release(OK);
+    await Promise.resolve();
+    expect(order).toEqual(['first', 'next']);
+    granted[1]!.release(OVERLOADED);
+    line.dispose();
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('the line control', () => {
+  it("sends the next window's probe even while an earlier probe is still answering (a long call)", async () => {
+    const { createLineControl } = await import('../../src/server/admission/control.js');
+    const control = createLineControl({ limit: { initial: 10, min: 3, decrease: 0.99, evidenceMs: 1 }, minClosedMs: 1000 });
+    const calls = [1, 2, 3, 4, 5].map(() => control.send(false));
+    control.finish(calls[4]!);
+    expect(control.refused(calls[4]!, 0)).toBe('cut');
+    control.finish(calls[0]!);
+    control.finish(calls[1]!);
+    expect(control.turn(1000)).toBe('probe');
+    const probe = control.send(true);
+    control.accepted(probe, false, 2500);
+    expect(control.state).toBe('open');
+    // The probe's answer goes on streaming; another call is refused and the window closes again.
+    control.finish(calls[2]!);
+    expect(control.turn(2600)).toBe('go');
+    const next = control.send(false);
+    control.finish(next);
+    expect(control.refused(next, 2700)).toBe('cut');
+    expect(control.turn(2800)).toBe('wait');
+    expect(control.turn(3700)).toBe('probe');
+  });
+});

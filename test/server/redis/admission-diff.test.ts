@@ -1,0 +1,101 @@
+// The Redis store's line control is a Lua port of the TypeScript reference (src/server/admission/control.ts). This
+// plays one seeded script of events — calls let through, taken, refused, finished, at scripted times — on both, on a
+// real redis-server, and wants the same answer to every event and the same state after it.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLineControl, type ControlCall, type LineControlOptions } from '../../../src/server/admission/control.js';
+import { createRedisLineControl, type RedisLineCall } from '../../../src/server/store/redis-admission.js';
+import { mulberry32 } from '../../../src/testing/prng.js';
+import { startRedis, type RedisServer } from './redis-server.js';
+
+let server: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+interface Open {
+  ts: ControlCall;
+  lua: RedisLineCall;
+  accepted: boolean;
+}
+
+/** Plays `steps` events on both and returns both traces, one line per event. */
+async function play(seed: number, steps: number, options: LineControlOptions) {
+  const random = mulberry32(seed);
+  const ts = createLineControl(options);
+  const lua = createRedisLineControl(redis, `diff-${seed}:`, options);
+  const traceTs: string[] = [];
+  const traceLua: string[] = [];
+  const open: Open[] = [];
+  let now = 1_000_000;
+  for (let step = 0; step < steps; step++) {
+    now += Math.floor(random() * 900);
+    // Claude's mood drifts: calm, busy, then refusing nearly everything, and back.
+    const refuseRate = [0.05, 0.4, 0.95, 0.3][Math.floor(step / 100) % 4]!;
+    const binding = random() < 0.7;
+    let tsOut: unknown;
+    let luaOut: unknown;
+    if (open.length > 0 && random() < 0.55) {
+      const index = Math.floor(random() * open.length);
+      const call = open[index]!;
+      const roll = random();
+      if (!call.accepted && roll < 0.2) {
+        call.accepted = true;
+        ts.accepted(call.ts, binding, now);
+        await lua.accepted(call.lua, binding, now);
+        tsOut = luaOut = 'accepted';
+      } else {
+        open.splice(index, 1);
+        ts.finish(call.ts);
+        await lua.finish(call.lua);
+        if (random() < refuseRate) {
+          const retryAfterMs = random() < 0.2 ? Math.floor(random() * 20_000) : undefined;
+          tsOut = ts.refused(call.ts, now, retryAfterMs);
+          luaOut = await lua.refused(call.lua, now, retryAfterMs);
+        } else if (random() < 0.9) {
+          if (!call.accepted) {
+            ts.accepted(call.ts, binding, now);
+            await lua.accepted(call.lua, binding, now);
+          }
+          tsOut = luaOut = 'ok';
+        } else tsOut = luaOut = 'neutral';
+      }
+    } else {
+      tsOut = ts.turn(now);
+      luaOut = await lua.turn(now);
+      if (tsOut !== 'wait') {
+        const probe = tsOut === 'probe';
+        const call = { ts: ts.send(probe), lua: await lua.send(probe), accepted: false };
+        open.push(call);
+        tsOut = `${tsOut} ${call.ts.level}/${call.ts.epoch}/${call.ts.probeId}`;
+        luaOut = `${luaOut} ${call.lua.level}/${call.lua.epoch}/${call.lua.probeId}`;
+      }
+    }
+    const snap = await lua.snapshot();
+    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.inFlight}`);
+    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.inFlight}`);
+  }
+  return { traceTs, traceLua };
+}
+
+describe('the Lua port of the line control', () => {
+  it.each([1, 2, 3])('answers a scripted run of 800 events exactly as the TypeScript reference (seed %i)', async (seed) => {
+    const { traceTs, traceLua } = await play(seed, 800, { limit: { initial: 8 }, minClosedMs: 1000, maxClosedMs: 15_000 });
+    expect(traceLua).toEqual(traceTs);
+    // The script reached every kind of decision, so the comparison means something.
+    const all = traceTs.join('\n');
+    for (const word of ['cut', 'same-wave', 'not-ours', 'probe', 'closed', 'wait']) expect(all).toContain(word);
+  }, 60_000);
+
+  it('agrees with a ceiling and a gentler cut too', async () => {
+    const { traceTs, traceLua } = await play(9, 400, { limit: { initial: 3, max: 6, decrease: 0.7, evidenceMs: 3000 }, minClosedMs: 250 });
+    expect(traceLua).toEqual(traceTs);
+  }, 60_000);
+});
