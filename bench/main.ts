@@ -41,6 +41,7 @@ if (values.help) {
 }
 // The core's own scale benchmark (bench/scale.ts): CPU per request of the shipped client at 1k to 64k requests.
 if (values.scenario === 'scale') process.exit((await (await import('./scale.js')).main()) ? 0 : 1);
+if (values.scenario === 'failover') process.exit((await (await import('./failover.js')).main()) ? 0 : 1);
 const names = values.scenario === undefined ? SCENARIOS : [values.scenario as ScenarioName];
 if (!names.every((n) => ALL_SCENARIOS.includes(n))) {
   console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);

@@ -1,7 +1,8 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { createDemandStore, type DemandStore, type DemandStoreOptions } from './demand.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import { createGate, type Gate, type GateOptions } from './gate.js';
+import { createFallbackEpisodes, type FallbackOptions } from './fallback.js';
+import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
 import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
 import { createRetryer, type Retryer } from './retryer.js';
@@ -14,6 +15,12 @@ export interface ClaudeClientOptions extends TransportOptions {
   gate?: GateOptions | false;
   escalation?: DemandStoreOptions['escalation'];
   onEscalate?: DemandStoreOptions['onEscalate'];
+  /**
+   * A fallback chain for every request: after a request's model has been overloaded for `afterMs`, its next attempt
+   * goes to the next model (`mode: 'auto'`), or the person is offered it (`mode: 'offer'`). Only overload and rate
+   * limits move a request. Defaults to none: requests wait for their own model.
+   */
+  fallback?: FallbackOptions;
   online?: OnlineSource;
   clock?: Clock;
 }
@@ -29,11 +36,23 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
-/** One attempt of a request: must honour `signal`; `attempt` counts from 1. */
-export type AttemptFunction<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
+/**
+ * One attempt of a request: must honour `signal`; `attempt` counts from 1; `model` is the model this attempt goes to
+ * (it changes along a fallback chain; undefined: the handler's default).
+ */
+export type AttemptFunction<T> = (signal: AbortSignal, attempt: number, model?: string) => Promise<T>;
 
 export interface RunOptions {
   signal?: AbortSignal;
+  /**
+   * The model of the request, for the gate's per-model window and the fallback chain (`send` and `stream` read it
+   * from the request). Defaults to the handler's default model.
+   */
+  model?: string;
+  /** `'background'` for work nobody is watching: it yields to interactive requests. Defaults to `'interactive'`. */
+  priority?: RequestPriority;
+  /** This request's fallback chain, over the client's; `false` for none. */
+  fallback?: FallbackOptions | false;
 }
 
 /**
@@ -65,9 +84,14 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const policy = isPolicy(options.policy) ? options.policy : createRetryPolicy({ random: clock.random, ...options.policy });
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
   const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
+  const episodes = createFallbackEpisodes();
 
   function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
-    const retryer = createRetryer({ run: attemptFn, policy, clock, online, gate, signal: runOptions.signal });
+    const fallback = runOptions.fallback === false ? undefined : (runOptions.fallback ?? options.fallback);
+    const retryer = createRetryer({
+      run: attemptFn, policy, clock, online, gate, signal: runOptions.signal,
+      model: runOptions.model, priority: runOptions.priority, fallback, episodes,
+    });
     demand.track(retryer as Retryer<unknown>);
     return retryer;
   }
@@ -79,16 +103,19 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     run,
     send(request, runOptions) {
       const ticket = newLineTicket();
-      return run((signal) => transport.send(request, signal, ticket), runOptions);
+      return run(
+        (signal, _attempt, model) => transport.send(withModel(request, model), signal, ticket),
+        { model: request.model, ...runOptions },
+      );
     },
     stream(request, streamOptions = {}, runOptions) {
       let shown = false;
       const ticket = newLineTicket();
-      const retryer: Retryer<Message> = run(async (signal, attempt) => {
+      const retryer: Retryer<Message> = run(async (signal, attempt, model) => {
         if (shown) streamOptions.onRestart?.(attempt);
         let textThisAttempt = false;
         try {
-          return await transport.stream(request, signal, {
+          return await transport.stream(withModel(request, model), signal, {
             onChunk: streamOptions.onChunk,
             onText(text, delta) {
               if (!textThisAttempt) retryer.markResponding();
@@ -103,9 +130,14 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
           }
           throw failure;
         }
-      }, runOptions);
+      }, { model: request.model, ...runOptions });
       return retryer;
     },
     dispose: () => demand.dispose(),
   };
+}
+
+/** The request as sent to `model` (the same object when nothing changes, so a chainless app sends what it built). */
+function withModel(request: MessageRequest, model: string | undefined): MessageRequest {
+  return model === undefined || model === request.model ? request : { ...request, model };
 }

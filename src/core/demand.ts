@@ -1,5 +1,6 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import type { ClaudeError } from './failure.js';
+import type { FallbackOffer, OfferScope } from './fallback.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import { createListeners, type Subscribable } from './store.js';
 import { createMinHeap } from './min-heap.js';
@@ -48,6 +49,14 @@ export interface DemandStore extends Subscribable<DemandSnapshot> {
   cancel(): void;
   /** Clear an `unavailable` state after the person has read it. */
   dismiss(): void;
+  /**
+   * Take the fallback on offer (`snapshot.offer`) for every request that has one: their next attempt goes to the
+   * offered model at once. `'episode'` (the default here: the person answered for the app) also sends the requests
+   * that come while that model's overload lasts; `'request'` only the ones waiting now.
+   */
+  acceptOffer(scope?: OfferScope): void;
+  /** Keep waiting: the requests with an offer stay on their model and are not offered it again. */
+  declineOffer(): void;
   setIncident(incident: StatusIncident | undefined): void;
   /** Stop timers and cancel every tracked request (the provider unmounted). */
   dispose(): void;
@@ -79,6 +88,7 @@ interface Share {
   /** The next attempt time while troubled (what `nextRetryAt` is the earliest of). */
   nextAt?: number;
   failure?: ClaudeError;
+  offer?: FallbackOffer;
 }
 
 interface Episode {
@@ -113,6 +123,8 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   const listeners = createListeners();
   const tracked = new Map<Retryer<unknown>, Share>();
   const revivers = new Set<() => void>();
+  // Requests with a fallback on offer, oldest first: the summary shows the first one's offer.
+  const offering = new Map<Retryer<unknown>, FallbackOffer>();
   const nextTimes = createMinHeap<{ at: number; share: Share }>((a, b) => a.at - b.at);
   const totals = { troubled: 0, paused: 0, sending: 0, troubledSending: 0, rateLimited: 0 };
   // Failures of troubled requests since the last computation: counted into the episode once it is known.
@@ -258,6 +270,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             ...(level === 'busy' && latest?.line && { line: latest.line }),
             escalation,
             incident,
+            ...(offering.size > 0 ? { offer: offering.values().next().value } : {}),
           };
     if (!shallowEqual(next, snapshot)) snapshot = next;
   }
@@ -304,6 +317,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   }
 
   function untrack(retryer: Retryer<unknown>): void {
+    offering.delete(retryer);
     const share = tracked.get(retryer);
     if (!share) return;
     forget(share);
@@ -335,6 +349,8 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
           else if (phase === 'failed') ending = 'stopped';
         }
         if (phase === 'failed' && failure && leavesUnavailable(failure.kind, failure.retryable)) gaveUp = failure;
+        if (s.offer) offering.set(retryer, s.offer);
+        else offering.delete(retryer);
         if (phase === 'succeeded' || phase === 'failed') untrack(retryer);
         else refresh(share, s);
         invalidate();
@@ -360,6 +376,12 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
       for (const [retryer, share] of [...tracked]) if (share.troubled) retryer.cancel();
       gaveUp = undefined;
       invalidate();
+    },
+    acceptOffer(scope = 'episode') {
+      for (const retryer of [...offering.keys()]) retryer.acceptOffer(scope);
+    },
+    declineOffer() {
+      for (const retryer of [...offering.keys()]) retryer.declineOffer();
     },
     dismiss() {
       ending = 'stopped';

@@ -1,72 +1,12 @@
-import { systemClock, type Clock } from './clock.js';
-import { createListeners, type Subscribable } from './store.js';
-import type { ClaudeError } from './failure.js';
-import { createLine, type LineEntry } from './line.js';
+import { systemClock } from './clock.js';
+import { createListeners } from './store.js';
+import { createLine, type Line, type LineEntry } from './line.js';
 import { gateHoldFor, isPressure } from './rules.js';
+import type { Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot } from './gate-types.js';
 
-export interface GateOptions {
-  /** The most attempts the app may have on the wire at once. Defaults to 8. */
-  maxConcurrency?: number;
-  /** The least the adaptive limit may shrink to. Defaults to 1. */
-  minConcurrency?: number;
-  /** After a successful probe, the waiting requests are let through spread over this window. Defaults to 1 s. */
-  drainJitterMs?: number;
-  /**
-   * The shortest time the gate stays closed after an overload. It doubles with each overload in a row (a failed
-   * probe says the overload goes on) up to `maxClosedMs`, and falls back after a success. Defaults to 5 s.
-   */
-  minClosedMs?: number;
-  /** The ceiling of that doubling. A longer retry-after still wins. Defaults to 15 s. */
-  maxClosedMs?: number;
-  clock?: Clock;
-}
-
-export type GateState = 'open' | 'closed' | 'probing';
-
-export interface GateSnapshot {
-  state: GateState;
-  /** While closed: when the window ends and a probe may go. */
-  reopenAt?: number;
-  /** The adaptive concurrency limit now. */
-  limit: number;
-  inFlight: number;
-  /** Requests waiting for a permit. */
-  waiting: number;
-  /** @deprecated Renamed `waiting` (one word for it across the kit); removed in the next minor release. */
-  queued: number;
-}
-
-/** What an attempt reports back when it gives its permit up. */
-export type GateOutcome =
-  | { ok: true }
-  | { ok: false; failure: ClaudeError; /** when the failed request plans to try again (epoch ms) */ retryAt?: number }
-  | { ok: false; aborted: true };
-
-export interface GatePermit {
-  release(outcome: GateOutcome): void;
-}
-
-export interface AcquireOptions {
-  signal?: AbortSignal;
-  /** "Retry now": skip a closed window (the concurrency limit still applies). */
-  force?: boolean;
-  /**
-   * Told, while this request waits, each time the window holding it moves: when the gate may reopen (epoch ms), or
-   * undefined while a probe decides. Only waiters hear it, and only when the window changes, so a crowd waiting
-   * costs nothing per admission.
-   */
-  onHold?: (reopenAt: number | undefined) => void;
-  /**
-   * Filled in by the gate with `expedite()`: "Retry now" for this waiter, which then skips the window like `force`
-   * (no second acquire, no AbortController per wait: a crowd of waiters stays cheap).
-   */
-  ticket?: { expedite?: () => void };
-}
-
-export interface Gate extends Subscribable<GateSnapshot> {
-  /** Resolves with a permit when the request may send; rejects with the signal's reason if aborted first. */
-  acquire(options?: AcquireOptions): Promise<GatePermit>;
-}
+export type {
+  AcquireOptions, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
+} from './gate-types.js';
 
 interface Waiter {
   grant(permit: GatePermit): void;
@@ -82,14 +22,47 @@ interface Drain {
   nextAt: number;
 }
 
+/** Everything the gate keeps per model. */
+interface Lane {
+  state: GateState;
+  reopenAt?: number;
+  limit: number;
+  inFlight: number;
+  backgroundInFlight: number;
+  /**
+   * Background's own adaptive limit: halved to half of what it had on the wire when an overload is blamed on it, and
+   * grown back slowly (one slot per `backgroundLimit` answers, TCP's congestion avoidance) so it settles below the
+   * model's room instead of filling it again within seconds.
+   */
+  backgroundLimit: number;
+  probeInFlight: boolean;
+  // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
+  closures: number;
+  // Overloads in a row since the last success: each one doubles the shortest window.
+  streak: number;
+  troubledSince?: number;
+  drain?: Drain;
+  /** Background requests are held until then after one of them met an overload (the interactive line goes on). */
+  backgroundReopenAt?: number;
+  // "Retry now" requests skip the window and go before the line.
+  forced: Line<Waiter>;
+  interactive: Line<Waiter>;
+  background: Line<Waiter>;
+  snapshot: ModelGateSnapshot;
+}
+
+const OPEN_LANE: ModelGateSnapshot = Object.freeze({ state: 'open', limit: 0, inFlight: 0, waiting: 0 });
+
 /**
- * The app-wide traffic gate. When any request meets an overload, the gate closes until that request's retry time
- * and every other request waits behind it instead of each sending; when the window ends one probe goes first; on
- * its success the rest drain, first come first served, each at a random moment of its own slot of the drain window.
- * Concurrency adapts AIMD-style: halve on overload, +1 per success.
+ * The app's traffic gate, one window per model under one app-wide concurrency bound. When a request meets an
+ * overload, its model's window closes until that request's retry time and every other request for that model waits
+ * behind it instead of each sending; when the window ends one probe goes first; on its success the rest drain, first
+ * come first served, each at a random moment of its own slot of the drain window. Concurrency adapts per model,
+ * AIMD-style: halve on overload, +1 per success. Interactive requests go before background ones; background ones
+ * never take the last free slot, so a background flood delays an interactive request by one service time at most.
  *
- * Costs: joining, leaving and being admitted are O(1); only a moved window (once per overload wave) visits every
- * waiter, to tell it the new time.
+ * Costs: joining, leaving and being admitted are O(1) per model (a pass looks at each model seen, a handful); only a
+ * moved window (once per overload wave) visits every waiter of that model, to tell it the new time.
  */
 export function createGate(options: GateOptions = {}): Gate {
   const clock = options.clock ?? systemClock;
@@ -99,162 +72,246 @@ export function createGate(options: GateOptions = {}): Gate {
   const minClosedMs = options.minClosedMs ?? 5_000;
   const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
   const listeners = createListeners();
+  const lanes = new Map<string, Lane>();
 
-  let state: GateState = 'open';
-  let reopenAt: number | undefined;
-  let limit = ceiling;
   let inFlight = 0;
-  let probeInFlight = false;
-  // Attempts sent before the gate closed fail in a wave; only the first of the wave should move the window.
-  let closures = 0;
-  // Overloads in a row since the last success: each one doubles the shortest window.
-  let streak = 0;
   let timer: unknown;
   let timerAt: number | undefined;
-  let drain: Drain | undefined;
-  // "Retry now" requests skip the window and go before the line.
-  const forced = createLine<Waiter>();
-  const line = createLine<Waiter>();
-  let snapshot = takeSnapshot();
+  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
 
-  function takeSnapshot(): GateSnapshot {
-    const waiting = line.size + forced.size;
-    return { state, reopenAt, limit, inFlight, waiting, queued: waiting };
+  function laneOf(model: string): Lane {
+    let lane = lanes.get(model);
+    if (!lane) {
+      lane = {
+        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, backgroundLimit: ceiling, probeInFlight: false, closures: 0, streak: 0,
+        forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
+      };
+      lanes.set(model, lane);
+    }
+    return lane;
+  }
+
+  const waitingIn = (lane: Lane) => lane.forced.size + lane.interactive.size + lane.background.size;
+
+  function laneSnapshot(lane: Lane): ModelGateSnapshot {
+    const s = lane.snapshot;
+    const waiting = waitingIn(lane);
+    if (s.state === lane.state && s.reopenAt === lane.reopenAt && s.limit === lane.limit && s.inFlight === lane.inFlight
+      && s.waiting === waiting && s.troubledSince === lane.troubledSince && s.backgroundReopenAt === lane.backgroundReopenAt
+      && Boolean(s.probeInFlight) === lane.probeInFlight) return s;
+    lane.snapshot = {
+      state: lane.state, reopenAt: lane.reopenAt, limit: lane.limit, inFlight: lane.inFlight, waiting,
+      troubledSince: lane.troubledSince, backgroundReopenAt: lane.backgroundReopenAt,
+      ...(lane.probeInFlight ? { probeInFlight: true } : {}),
+    };
+    return lane.snapshot;
   }
 
   function changed(): void {
-    const s = snapshot;
-    if (s.state !== state || s.reopenAt !== reopenAt || s.limit !== limit || s.inFlight !== inFlight
-      || s.waiting !== line.size + forced.size) {
-      snapshot = takeSnapshot();
-      listeners.notify();
+    let dirty = false;
+    let state: GateState = 'open';
+    let reopenAt: number | undefined;
+    let limit = ceiling;
+    let waiting = 0;
+    for (const [model, lane] of lanes) {
+      const before = lane.snapshot;
+      const s = laneSnapshot(lane);
+      if (s !== before || snapshot.models[model] !== s) dirty = true;
+      if (s.state === 'closed') {
+        state = 'closed';
+        reopenAt = reopenAt === undefined ? s.reopenAt : Math.min(reopenAt, s.reopenAt ?? reopenAt);
+      } else if (s.state === 'probing' && state === 'open') state = 'probing';
+      limit = Math.min(limit, s.limit);
+      waiting += s.waiting;
     }
+    if (!dirty && snapshot.inFlight === inFlight) return;
+    const models: Record<string, ModelGateSnapshot> = {};
+    for (const [model, lane] of lanes) models[model] = lane.snapshot;
+    snapshot = { state, reopenAt, limit, inFlight, waiting, queued: waiting, models };
+    listeners.notify();
   }
 
-  /** The window moved: tell each waiter of the line its new time (forced waiters are not held by it). */
-  function windowMoved(): void {
-    line.forEach((waiter) => waiter.onHold?.(reopenAt));
+  /** A model's window moved: tell each of its waiters the new time (forced waiters are not held by it). */
+  function windowMoved(lane: Lane): void {
+    lane.interactive.forEach((waiter) => waiter.onHold?.(lane.reopenAt));
+    const backgroundAt = lane.state === 'closed' ? Math.max(lane.reopenAt ?? 0, lane.backgroundReopenAt ?? 0) : lane.backgroundReopenAt;
+    lane.background.forEach((waiter) => waiter.onHold?.(backgroundAt));
   }
 
-  function schedule(at: number): void {
-    if (timer !== undefined && timerAt !== undefined && timerAt <= at) return;
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timerAt = at;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      timerAt = undefined;
-      pump();
-    }, Math.max(0, at - clock.now()));
-  }
-
-  function unschedule(): void {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    timerAt = undefined;
-  }
-
-  function issue(probe: boolean): GatePermit {
+  function issue(lane: Lane, probe: boolean, background: boolean): GatePermit {
     inFlight += 1;
-    if (probe) probeInFlight = true;
-    const closuresAtStart = closures;
+    lane.inFlight += 1;
+    if (background) lane.backgroundInFlight += 1;
+    if (probe) lane.probeInFlight = true;
+    const closuresAtStart = lane.closures;
     let released = false;
     return {
       release(outcome) {
         if (released) return;
         released = true;
         inFlight -= 1;
-        if (probe) probeInFlight = false;
-        settle(outcome, probe, closuresAtStart);
+        lane.inFlight -= 1;
+        if (background) lane.backgroundInFlight -= 1;
+        if (probe) lane.probeInFlight = false;
+        settle(lane, outcome, probe, background, closuresAtStart);
         pump();
       },
     };
   }
 
-  function settle(outcome: GateOutcome, probe: boolean, closuresAtStart: number): void {
+  function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number): void {
     if (outcome.ok) {
-      streak = 0;
-      limit = Math.min(ceiling, limit + 1);
-      if (state !== 'open') open(); // any answer, probe or "Retry now", shows Claude has room again
+      lane.streak = 0;
+      lane.backgroundReopenAt = undefined;
+      lane.limit = Math.min(ceiling, lane.limit + 1);
+      if (background) lane.backgroundLimit = Math.min(ceiling, lane.backgroundLimit + 1 / lane.backgroundLimit);
+      // The episode lasts while the model is paced below full speed: its line may still be long.
+      if (lane.limit >= ceiling) lane.troubledSince = undefined;
+      if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
       return;
     }
     if (!('failure' in outcome) || !isPressure(outcome.failure.kind)) {
-      if (probe && state === 'probing') open(); // an unrelated failure says nothing about load: let others try
+      if (probe && lane.state === 'probing') open(lane); // an unrelated failure says nothing about load: let others try
       return;
     }
-    const staleWave = closuresAtStart !== closures && !probe;
+    const staleWave = closuresAtStart !== lane.closures && !probe;
     if (staleWave) return;
-    limit = Math.max(floor, Math.floor(limit / 2));
+    const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
+    if (blameBackground) lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
+    else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
     const now = clock.now();
-    const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** streak);
-    streak += 1;
+    lane.troubledSince ??= now;
+    const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** lane.streak);
+    lane.streak += 1;
     const until = Math.max(outcome.retryAt ?? 0, now + gateHoldFor(outcome.failure.retryAfterMs), now + shortest);
-    closures += 1;
-    state = 'closed';
-    reopenAt = until;
-    drain = undefined;
-    windowMoved();
+    lane.closures += 1;
+    // Held back first: while background work of this model is on the wire, an overload is blamed on it. The
+    // background line is held (it drains as its attempts end) and the people go on, their window left open.
+    if (blameBackground) {
+      lane.backgroundReopenAt = until;
+    } else {
+      lane.state = 'closed';
+      lane.reopenAt = until;
+      lane.drain = undefined;
+    }
+    windowMoved(lane);
   }
 
   function slotAt(d: Drain): number {
     return d.start + ((d.granted + clock.random()) * drainJitterMs) / d.count;
   }
 
-  function open(): void {
-    state = 'open';
-    reopenAt = undefined;
-    drain = undefined;
-    if (line.size > 0 && drainJitterMs > 0) {
-      drain = { start: clock.now(), count: line.size, granted: 0, nextAt: 0 };
-      drain.nextAt = slotAt(drain);
+  function open(lane: Lane): void {
+    lane.state = 'open';
+    lane.reopenAt = undefined;
+    lane.drain = undefined;
+    if (lane.interactive.size > 0 && drainJitterMs > 0) {
+      lane.drain = { start: clock.now(), count: lane.interactive.size, granted: 0, nextAt: 0 };
+      lane.drain.nextAt = slotAt(lane.drain);
     }
+  }
+
+  /** Room for one more attempt of this model; background keeps one slot free for the people (when there are two). */
+  const room = (lane: Lane, background: boolean) => {
+    const reserve = background ? 1 : 0;
+    return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, lane.limit - reserve)
+      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < Math.floor(lane.backgroundLimit)));
+  };
+
+  /** Lets at most one waiter of this lane through; says when to look again if it is waiting for a moment. */
+  function admitOne(lane: Lane, now: number, wake: { at?: number }): boolean {
+    const soonest = (at: number) => (wake.at = wake.at === undefined ? at : Math.min(wake.at, at));
+    if (lane.state === 'closed' && lane.reopenAt !== undefined && now >= lane.reopenAt) {
+      lane.state = 'probing';
+      lane.reopenAt = undefined;
+      windowMoved(lane);
+    }
+    if (lane.forced.size > 0 && inFlight < ceiling && lane.inFlight < lane.limit) {
+      lane.forced.shift()!.grant(issue(lane, false, false));
+      return true;
+    }
+    if (lane.state === 'closed') {
+      if (waitingIn(lane) > lane.forced.size && lane.reopenAt !== undefined) soonest(lane.reopenAt);
+      return false;
+    }
+    if (lane.interactive.size > 0 && room(lane, false)) {
+      if (lane.state === 'probing') {
+        if (lane.probeInFlight) return false;
+        lane.interactive.shift()!.grant(issue(lane, true, false));
+        return true;
+      }
+      const drain = lane.drain;
+      if (drain) {
+        if (now < drain.nextAt) {
+          soonest(drain.nextAt);
+          return false;
+        }
+        drain.granted += 1;
+        if (drain.granted >= drain.count) lane.drain = undefined;
+        else drain.nextAt = slotAt(drain);
+      }
+      lane.interactive.shift()!.grant(issue(lane, false, false));
+      return true;
+    }
+    if (lane.background.size === 0 || lane.interactive.size > 0) return false;
+    if (lane.backgroundReopenAt !== undefined && now < lane.backgroundReopenAt) {
+      soonest(lane.backgroundReopenAt);
+      return false;
+    }
+    if (lane.state === 'probing') {
+      // A background request may be the probe when nobody else waits: it risks no person's time.
+      if (lane.probeInFlight || !room(lane, false)) return false;
+      lane.background.shift()!.grant(issue(lane, true, true));
+      return true;
+    }
+    if (lane.drain || !room(lane, true)) return false;
+    lane.background.shift()!.grant(issue(lane, false, true));
+    return true;
   }
 
   function pump(): void {
     const now = clock.now();
-    if (state === 'closed' && reopenAt !== undefined && now >= reopenAt) {
-      state = 'probing';
-      reopenAt = undefined;
-      windowMoved();
-    }
-    while (inFlight < limit && forced.size > 0) forced.shift()!.grant(issue(false));
-    let wakeAt: number | undefined;
-    while (inFlight < limit && line.size > 0 && state !== 'closed') {
-      if (state === 'probing') {
-        if (probeInFlight) break;
-        line.shift()!.grant(issue(true));
-        continue;
-      }
-      if (drain) {
-        if (now < drain.nextAt) {
-          wakeAt = drain.nextAt;
-          break;
-        }
-        drain.granted += 1;
-        if (drain.granted >= drain.count) drain = undefined;
-        else drain.nextAt = slotAt(drain);
-      }
-      line.shift()!.grant(issue(false));
+    const wake: { at?: number } = {};
+    // Round-robin over the models, one admission each per pass, so one model's crowd cannot starve another's.
+    for (let admitted = true; admitted; ) {
+      admitted = false;
+      for (const lane of lanes.values()) if (admitOne(lane, now, wake)) admitted = true;
     }
     // A timer only while someone waits: an idle gate reopens lazily on the next acquire, and never keeps a
     // process (or a test) alive after its app has gone.
-    if (line.size + forced.size === 0) unschedule();
-    else if (state === 'closed' && reopenAt !== undefined) schedule(reopenAt);
-    else if (wakeAt !== undefined) schedule(wakeAt);
+    if (wake.at !== timerAt) {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      timerAt = wake.at;
+      if (wake.at !== undefined) {
+        timer = clock.setTimeout(() => {
+          timer = undefined;
+          timerAt = undefined;
+          pump();
+        }, Math.max(0, wake.at - now));
+      }
+    }
     changed();
   }
 
   return {
     subscribe: listeners.subscribe,
     getSnapshot: () => snapshot,
-    acquire({ signal, force = false, onHold, ticket } = {}) {
+    snapshotOf(model = '') {
+      const lane = lanes.get(model);
+      return lane ? laneSnapshot(lane) : { ...OPEN_LANE, limit: ceiling };
+    },
+    acquire({ signal, model = '', priority = 'interactive', force = false, onHold, ticket } = {}) {
       return new Promise<GatePermit>((resolve, reject) => {
         if (signal?.aborted) {
           reject(signal.reason);
           return;
         }
+        const lane = laneOf(model);
+        const ownLine = priority === 'background' ? lane.background : lane.interactive;
         let isForced = force;
         const onAbort = () => {
-          (isForced ? forced : line).remove(entry);
+          (isForced ? lane.forced : ownLine).remove(entry);
           reject(signal?.reason);
           pump();
         };
@@ -266,18 +323,21 @@ export function createGate(options: GateOptions = {}): Gate {
             resolve(permit);
           },
         };
-        let entry: LineEntry<Waiter> = (force ? forced : line).push(waiter);
+        let entry: LineEntry<Waiter> = (force ? lane.forced : ownLine).push(waiter);
         if (ticket) {
           ticket.expedite = () => {
             if (isForced || !entry.inLine) return;
-            line.remove(entry);
+            ownLine.remove(entry);
             isForced = true;
-            entry = forced.push(waiter);
+            entry = lane.forced.push(waiter);
             pump();
           };
         }
         signal?.addEventListener('abort', onAbort, { once: true });
-        if (!force && state !== 'open') onHold?.(reopenAt);
+        if (!force && lane.state !== 'open') onHold?.(lane.reopenAt);
+        else if (!force && priority === 'background' && lane.backgroundReopenAt !== undefined && lane.backgroundReopenAt > clock.now()) {
+          onHold?.(lane.backgroundReopenAt);
+        }
         pump();
       });
     },

@@ -24,7 +24,10 @@ export {
   type GateOutcome,
   type GatePermit,
   type AcquireOptions,
+  type ModelGateSnapshot,
+  type RequestPriority,
 } from './gate.js';
+export { chainFor, DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions, type FallbackOffer, type OfferScope } from './fallback.js';
 export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
 export {
   createTransport,
@@ -52,6 +55,9 @@ export {
   escalationFor,
   incidentText,
   describeIncidentStatus,
+  modelDisplayName,
+  offerFallbackText,
+  answeredByText,
   type ClaudeMessages,
 } from './messages.js';
 export type { Subscribable } from './store.js';

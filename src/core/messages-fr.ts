@@ -4,7 +4,7 @@
  * (or merge single keys over it). Seconds and minutes come from `Intl` ("8 s", "2 min"), plurals from PluralRules —
  * the same `formatWait` and `plural` the root entry exports for translations written outside the package.
  */
-import { formatWait, plural, type ClaudeMessages } from './messages.js';
+import { formatWait, modelDisplayName, plural, type ClaudeMessages } from './messages.js';
 
 export const frenchMessages: ClaudeMessages = {
   locale: 'fr',
@@ -16,6 +16,11 @@ export const frenchMessages: ClaudeMessages = {
   offline: 'Vous êtes hors ligne. Nous reprendrons dès votre retour.',
   unavailable: 'Claude n’est pas disponible pour le moment.',
   spendLimited: 'Cette application a atteint sa limite d’utilisation.',
+  modelName: (model) => modelDisplayName(model),
+  offerFallback: (model) => `Répondre avec ${model} maintenant — plus rapide, moins approfondi`,
+  offerFallbackAltText: (model) => `Faire répondre ${model} sans attendre`,
+  declineFallback: 'Continuer d’attendre',
+  answeredBy: (model) => `Réponse de ${model}`,
   notConfigured: 'Cette application ne peut pas joindre Claude pour le moment — son serveur n’est pas configuré.',
   incidentHeadline: 'Claude connaît une perturbation de service.',
   incidentResolvedHeadline: 'Anthropic annonce la fin de la perturbation.',

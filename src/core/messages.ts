@@ -4,6 +4,7 @@
  * digits come from `Intl` rather than from string concatenation. No message ever carries a status code or an
  * API error type: the person at the screen reads what is happening, not how the API spelled it.
  */
+import type { FallbackOffer } from './fallback.js';
 import type { DemandLevel, DemandSnapshot, StatusIncident } from './types.js';
 
 export interface ClaudeMessages {
@@ -110,6 +111,24 @@ export interface ClaudeMessages {
   sendingIn?: (seconds: number, locale: string) => string;
   /** "Retry now" for a request not yet sent. Optional, falls back to `retryNow`. Default: "Send now" */
   sendNow?: string;
+
+  // Fallback models (optional so translations written before them still type-check; English is used instead)
+  /**
+   * A model's name as the person reads it, e.g. `claude-haiku-4-5` → "Claude Haiku 4.5". Override it for your own
+   * names or models the default does not know. Default: {@link modelDisplayName}.
+   */
+  modelName?: (model: string) => string;
+  /**
+   * The offer's button, with what changes. `model` arrives already as a display name. Default: "Answer with
+   * {model} now — faster, less thorough"
+   */
+  offerFallback?: (model: string, locale: string) => string;
+  /** Radix toast `altText` for the offer. Default: "Have {model} answer instead of waiting" */
+  offerFallbackAltText?: (model: string, locale: string) => string;
+  /** The button that keeps waiting. Default: "Keep waiting" */
+  declineFallback?: string;
+  /** A note under an answer a fallback model gave. Default: "Answered by {model}" */
+  answeredBy?: (model: string, locale: string) => string;
 }
 
 /** Seconds below this are shown as seconds, above it as minutes. */
@@ -199,7 +218,41 @@ export const defaultMessages: ClaudeMessages = {
   notificationsLabel: 'Notifications ({hotkey})',
   sendingIn: (seconds, locale) => `Sending in ${formatWait(seconds, locale)}…`,
   sendNow: 'Send now',
+  modelName: (model) => modelDisplayName(model),
+  offerFallback: (model) => `Answer with ${model} now — faster, less thorough`,
+  offerFallbackAltText: (model) => `Have ${model} answer instead of waiting`,
+  declineFallback: 'Keep waiting',
+  answeredBy: (model) => `Answered by ${model}`,
 };
+
+/**
+ * A Claude model id as a person reads it: `claude-haiku-4-5` → "Claude Haiku 4.5", `claude-3-5-haiku-20241022` →
+ * "Claude 3.5 Haiku", `claude-opus-4-1` → "Claude Opus 4.1". A date suffix is dropped; an id of another shape is
+ * returned as it is.
+ */
+export function modelDisplayName(model: string): string {
+  const parts = model.replace(/-\d{8}$/, '').replace(/-latest$/, '').split('-');
+  if (parts[0] !== 'claude' || parts.length < 2) return model;
+  const words: string[] = [];
+  for (const part of parts) {
+    const last = words.length - 1;
+    if (/^\d+$/.test(part) && last >= 0 && /^\d+(\.\d+)*$/.test(words[last]!)) words[last] += `.${part}`;
+    else words.push(/^\d/.test(part) ? part : capitalise(part));
+  }
+  return words.join(' ');
+}
+
+/** The offer's button text: "Answer with Claude Haiku 4.5 now — faster, less thorough". */
+export function offerFallbackText(messages: ClaudeMessages, offer: Pick<FallbackOffer, 'model'>): string {
+  const name = (messages.modelName ?? defaultMessages.modelName!)(offer.model);
+  return (messages.offerFallback ?? defaultMessages.offerFallback!)(name, messages.locale);
+}
+
+/** The note under an answer from a fallback model: "Answered by Claude Haiku 4.5". */
+export function answeredByText(messages: ClaudeMessages, model: string): string {
+  const name = (messages.modelName ?? defaultMessages.modelName!)(model);
+  return (messages.answeredBy ?? defaultMessages.answeredBy!)(name, messages.locale);
+}
 
 /** Overrides win key by key; `incidentStatus` merges entry by entry. */
 export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMessages>): ClaudeMessages {

@@ -1,7 +1,9 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
 import type { AttemptFunction } from './client.js';
-import type { Gate, GatePermit } from './gate.js';
+import { DEFAULT_FALLBACK_AFTER_MS, chainFor, overloadedFor, type FallbackEpisodes, type FallbackOffer, type FallbackOptions, type OfferScope } from './fallback.js';
+import type { Gate, GatePermit, RequestPriority } from './gate.js';
+import { isPressure } from './rules.js';
 import type { RetryPolicy } from './policy.js';
 import { createListeners, type Subscribable } from './store.js';
 import type { RetryPhase } from './types.js';
@@ -20,6 +22,12 @@ export interface RetrySnapshot {
   responding?: boolean;
   /** This request has had to wait (a backoff, the gate's window, the network): it belongs to a busy episode. */
   waited?: boolean;
+  /** The model of the current or last attempt (undefined: the handler's default model). */
+  model?: string;
+  /** In fallback mode `'offer'`: the person may have this request answered by another model now. */
+  offer?: FallbackOffer;
+  /** Once answered by a fallback model: the model the request was for (`model` is the one that answered). */
+  fallbackFrom?: string;
 }
 
 export interface RetryerOptions<T> {
@@ -33,6 +41,14 @@ export interface RetryerOptions<T> {
   gate?: Gate;
   /** Aborting it cancels the retryer, like `cancel()`. */
   signal?: AbortSignal;
+  /** The model of the first attempt; the gate keeps a window per model. Defaults to the handler's default model. */
+  model?: string;
+  /** Defaults to `'interactive'`. */
+  priority?: RequestPriority;
+  /** Where to go when `model` stays overloaded. Defaults to none: the request waits for its model. */
+  fallback?: FallbackOptions;
+  /** Shared by a client's requests: the busy episodes the person chose to skip. */
+  episodes?: FallbackEpisodes;
 }
 
 export interface Retryer<T> extends Subscribable<RetrySnapshot> {
@@ -44,7 +60,14 @@ export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   cancel(): void;
   /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first text). */
   markResponding(): void;
+  /** Take the offered fallback: the next attempt goes to the offered model, at once. */
+  acceptOffer(scope?: OfferScope): void;
+  /** Keep waiting for the current model; no new offer for it on this request. */
+  declineOffer(): void;
 }
+
+/** The reason a wait is cut short to move the request to another model. */
+const MOVE = Symbol('move to another model');
 
 const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'The request was cancelled.', retryable: false });
 
@@ -64,6 +87,61 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   let forceNext = false;
   let attemptController: AbortController | undefined;
   let expedite: (() => void) | undefined;
+
+  // Fallback: the chain of models, when each was first overloaded for this request, and the person's choices.
+  const chain = chainFor(options.model, options.fallback);
+  const afterMs = options.fallback?.afterMs ?? DEFAULT_FALLBACK_AFTER_MS;
+  const offerMode = options.fallback?.mode === 'offer';
+  const ownSince = new Map<string, number>();
+  const declined = new Set<string>();
+  let acceptedThrough = -1;
+  let interrupt: (() => void) | undefined;
+  let switchTimer: unknown;
+
+  const overFor = (model: string, now: number) => overloadedFor(options.gate?.snapshotOf(model), ownSince.get(model), now);
+
+  /** Where the next attempt goes: the first model of the chain not to be passed over now. */
+  function pickIndex(now: number): number {
+    for (let i = 0; i < chain.length - 1; i += 1) {
+      const model = chain[i]!;
+      if (i <= acceptedThrough) continue;
+      const over = overFor(model, now);
+      if (over === undefined) return i;
+      if (options.episodes?.skipped.has(model)) continue;
+      if (!offerMode && over >= afterMs) continue;
+      return i;
+    }
+    return chain.length - 1;
+  }
+
+  /**
+   * While this request waits for `model`: at the moment the model has been overloaded for `afterMs`, move on (auto)
+   * or offer the next model (offer). Re-armed when the window holding us moves.
+   */
+  function watchForFallback(index: number): void {
+    clearSwitchTimer();
+    if (index >= chain.length - 1) return;
+    const model = chain[index]!;
+    const now = clock.now();
+    const over = overFor(model, now);
+    if (over === undefined) return;
+    const since = now - over;
+    const fire = () => {
+      switchTimer = undefined;
+      // A window that reopened in the meantime makes this request its probe: no move, no offer.
+      if ((overFor(model, clock.now()) ?? -1) < afterMs) return;
+      if (!offerMode) interrupt?.();
+      else if (!declined.has(model) && snapshot.offer?.from !== model) update({ offer: { model: chain[index + 1]!, from: model } });
+    };
+    const at = since + afterMs;
+    if (at <= now) fire();
+    else switchTimer = clock.setTimeout(fire, at - now);
+  }
+
+  function clearSwitchTimer(): void {
+    if (switchTimer !== undefined) clock.clearTimeout(switchTimer);
+    switchTimer = undefined;
+  }
 
   /** Applies a change and notifies, only when something really changed (a crowd of subscribers pays per change). */
   function update(next: Partial<RetrySnapshot>): void {
@@ -86,12 +164,14 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       const finish = (how: 'timer' | 'now') => {
         if (how === 'now') forceNext = true;
         wake = undefined;
+        interrupt = undefined;
         if (timer !== undefined) clock.clearTimeout(timer);
         timer = undefined;
         stopListening();
         resolve();
       };
       wake = finish;
+      interrupt = () => finish('timer');
       const stopListening =
         ms === undefined
           ? online.subscribe((isOnline) => {
@@ -107,22 +187,43 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
    * Takes a permit from the gate, showing the gate's window as our next attempt time while it holds us. The gate
    * tells us only when that window moves, not of every admission of the crowd.
    */
-  async function waitForPermit(): Promise<GatePermit | undefined> {
+  async function waitForPermit(index: number): Promise<GatePermit | undefined | typeof MOVE> {
     const gate = options.gate;
     if (!gate) return undefined;
     const force = forceNext;
     forceNext = false;
     const ticket: { expedite?: () => void } = {};
     expedite = () => ticket.expedite?.();
+    // Only a request with somewhere to go pays for its own controller; the rest wait on the retryer's signal.
+    const mover = index < chain.length - 1 ? new AbortController() : undefined;
+    const onCancel = () => mover?.abort(cancelled.signal.reason);
+    if (mover) {
+      cancelled.signal.addEventListener('abort', onCancel, { once: true });
+      interrupt = () => mover.abort(MOVE);
+      // A wait in the line counts toward `afterMs` while the model's busy episode lasts, window open or not.
+      if (!ownSince.has(chain[index]!)) ownSince.set(chain[index]!, clock.now());
+      watchForFallback(index);
+    }
     try {
       return await gate.acquire({
-        signal: cancelled.signal,
+        signal: mover?.signal ?? cancelled.signal,
+        model: chain[index],
+        priority: options.priority,
         force,
-        onHold: (reopenAt) => update({ phase: 'waiting', nextAttemptAt: reopenAt }),
+        onHold: (reopenAt) => {
+          update({ phase: 'waiting', nextAttemptAt: reopenAt });
+          if (mover) watchForFallback(index);
+        },
         ticket,
       });
+    } catch (reason) {
+      if (reason === MOVE) return MOVE;
+      throw reason;
     } finally {
       expedite = undefined;
+      interrupt = undefined;
+      cancelled.signal.removeEventListener('abort', onCancel);
+      clearSwitchTimer();
     }
   }
 
@@ -137,7 +238,10 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         await pause(undefined);
         continue;
       }
-      const permit = await waitForPermit();
+      const index = pickIndex(clock.now());
+      const model = chain[index]!;
+      const permit = await waitForPermit(index);
+      if (permit === MOVE) continue;
       if (cancelled.signal.aborted) {
         permit?.release({ ok: false, aborted: true });
         throw abortedError();
@@ -146,11 +250,12 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       attemptController = new AbortController();
       const onCancel = () => attemptController?.abort(cancelled.signal.reason);
       cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      update({ phase: 'sending', attempt, nextAttemptAt: undefined, responding: false });
+      update({ phase: 'sending', attempt, nextAttemptAt: undefined, responding: false, model: model || undefined, offer: undefined });
       try {
-        const value = await options.run(attemptController.signal, attempt);
+        const value = await options.run(attemptController.signal, attempt, model || undefined);
         permit?.release({ ok: true });
-        update({ phase: 'succeeded', failure: undefined, responding: false });
+        options.episodes?.skipped.delete(model);
+        update({ phase: 'succeeded', failure: undefined, responding: false, ...(index > 0 ? { fallbackFrom: chain[0] } : {}) });
         return value;
       } catch (thrown) {
         if (cancelled.signal.aborted) {
@@ -158,6 +263,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
           throw abortedError();
         }
         const failure = toClaudeError(thrown);
+        if (isPressure(failure.kind) && !ownSince.has(model)) ownSince.set(model, clock.now());
         const elapsedMs = clock.now() - startedAt;
         const delay = failure.kind === 'network' && !online.isOnline()
           ? 0
@@ -169,12 +275,19 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
           throw failure;
         }
         previousDelayMs = delay;
+        // Another model has room: go there at once (the backoff spares the overloaded model, not this one).
+        if (isPressure(failure.kind) && chain[pickIndex(clock.now())] !== model) {
+          update({ phase: 'waiting', failure, nextAttemptAt: clock.now(), responding: false });
+          continue;
+        }
         // The gate may hold everyone longer than our own delay (its shortest window, or a wave's retry-after):
         // count down to the moment this request can really go.
-        const gate = options.gate?.getSnapshot();
+        const gate = options.gate?.snapshotOf(model);
         const goAt = Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
         update({ phase: 'waiting', failure, nextAttemptAt: goAt, responding: false });
+        if (isPressure(failure.kind)) watchForFallback(index);
         await pause(goAt - clock.now());
+        clearSwitchTimer();
       } finally {
         cancelled.signal.removeEventListener('abort', onCancel);
         attemptController = undefined;
@@ -217,6 +330,20 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     cancel,
     markResponding() {
       if (snapshot.phase === 'sending' && !snapshot.responding) update({ responding: true });
+    },
+    acceptOffer(scope = 'request') {
+      const offer = snapshot.offer;
+      if (!offer) return;
+      acceptedThrough = Math.max(acceptedThrough, chain.indexOf(offer.from));
+      if (scope === 'episode') options.episodes?.skipped.add(offer.from);
+      update({ offer: undefined });
+      interrupt?.();
+    },
+    declineOffer() {
+      const offer = snapshot.offer;
+      if (!offer) return;
+      declined.add(offer.from);
+      update({ offer: undefined });
     },
   };
 }

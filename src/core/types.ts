@@ -1,4 +1,6 @@
+import type { FallbackOffer } from './fallback.js';
 import type { LinePlace } from './line-ticket.js';
+
 /** Every way a Claude call can fail, as the kit classifies it. */
 export type FailureKind =
   | 'overloaded'
@@ -71,4 +73,9 @@ export interface DemandSnapshot {
   incident?: StatusIncident;
   /** While normal: the last busy episode ended with Claude answering again (not with a cancel or a dismissal). */
   recovered?: boolean;
+  /**
+   * With a fallback chain in `'offer'` mode: a waiting request could be answered by `offer.model` now instead of
+   * waiting for `offer.from`. Show a button that calls the store's `acceptOffer()` (copy: `offerFallbackText`).
+   */
+  offer?: FallbackOffer;
 }

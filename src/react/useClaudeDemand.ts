@@ -1,5 +1,6 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import { NORMAL_DEMAND } from '../core/demand.js';
+import type { OfferScope } from '../core/fallback.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { useClaudeClient } from './context.js';
 
@@ -10,6 +11,10 @@ export interface ClaudeDemand extends DemandSnapshot {
   cancel(): void;
   /** Put away an `unavailable` notice. */
   dismiss(): void;
+  /** Take the fallback in `offer` for the waiting requests (and, by default, the rest of that model's overload). */
+  acceptOffer(scope?: OfferScope): void;
+  /** Keep waiting for the busy model; the offer goes away. */
+  declineOffer(): void;
 }
 
 
@@ -18,7 +23,14 @@ export function useClaudeDemand(): ClaudeDemand {
   const { demand } = useClaudeClient();
   const snapshot = useSyncExternalStore(demand.subscribe, demand.getSnapshot, () => NORMAL_DEMAND);
   return useMemo(
-    () => ({ ...snapshot, retryNow: demand.retryNow, cancel: demand.cancel, dismiss: demand.dismiss }),
+    () => ({
+      ...snapshot,
+      retryNow: demand.retryNow,
+      cancel: demand.cancel,
+      dismiss: demand.dismiss,
+      acceptOffer: demand.acceptOffer,
+      declineOffer: demand.declineOffer,
+    }),
     [snapshot, demand],
   );
 }

@@ -1,5 +1,6 @@
 import { useMutation, type UseMutationOptions, type UseMutationResult } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
+import type { RunOptions } from '../core/client.js';
 import type { ClaudeError } from '../core/failure.js';
 import type { Retryer } from '../core/retryer.js';
 import type { Message, MessageRequest } from '../core/transport.js';
@@ -9,7 +10,9 @@ import { useRetryState, useRevivable, type RetryState } from './useRetryState.js
 export type ClaudeMutationOptions<TContext = unknown> = Omit<
   UseMutationOptions<Message, ClaudeError, MessageRequest, TContext>,
   'mutationFn' | 'retry' | 'retryDelay'
->;
+> &
+  /** `priority` (defaults to `'interactive'`) and a fallback chain over the provider's (`false` for none). */
+  Pick<RunOptions, 'priority' | 'fallback'>;
 
 export type ClaudeMutationResult<TContext = unknown> = UseMutationResult<Message, ClaudeError, MessageRequest, TContext> & {
   retry: RetryState;
@@ -21,7 +24,9 @@ export type ClaudeMutationResult<TContext = unknown> = UseMutationResult<Message
  * `mutate()` cancels the one still under way, so a double click or StrictMode's doubled effect never sends twice (for
  * requests in parallel, use a hook each, or `useClaudeClient().send`).
  */
-export function useClaudeMutation<TContext = unknown>(options: ClaudeMutationOptions<TContext> = {}): ClaudeMutationResult<TContext> {
+export function useClaudeMutation<TContext = unknown>(
+  { priority, fallback, ...options }: ClaudeMutationOptions<TContext> = {},
+): ClaudeMutationResult<TContext> {
   const client = useClaudeClient();
   const [retryer, setRetryer] = useState<Retryer<Message>>();
   const current = useRef<Retryer<Message>>(undefined);
@@ -32,7 +37,7 @@ export function useClaudeMutation<TContext = unknown>(options: ClaudeMutationOpt
     retry: false,
     mutationFn: (request) => {
       current.current?.cancel();
-      const next = client.send(request);
+      const next = client.send(request, { priority, fallback });
       current.current = next;
       setRetryer(next);
       return next.promise;

@@ -1,5 +1,6 @@
 import { useQuery, type UseQueryOptions, type UseQueryResult } from '@tanstack/react-query';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
+import type { RunOptions } from '../core/client.js';
 import type { ClaudeError } from '../core/failure.js';
 import { hashRequest } from '../core/hash.js';
 import { queryRegistryOf } from '../core/query-registry.js';
@@ -7,7 +8,9 @@ import { messageText, type Message, type MessageRequest } from '../core/transpor
 import { useClaudeClient } from './context.js';
 import { useRetryState, useRevivable, type RetryState } from './useRetryState.js';
 
-export type ClaudeQueryOptions = Omit<UseQueryOptions<Message, ClaudeError>, 'queryKey' | 'queryFn' | 'retry' | 'retryDelay'>;
+export type ClaudeQueryOptions = Omit<UseQueryOptions<Message, ClaudeError>, 'queryKey' | 'queryFn' | 'retry' | 'retryDelay'> &
+  /** `priority` (defaults to `'interactive'`; a prefetch is a good `'background'`) and a fallback chain over the provider's. */
+  Pick<RunOptions, 'priority' | 'fallback'>;
 
 export type ClaudeQueryResult = UseQueryResult<Message, ClaudeError> & {
   /** The answer's text, once there is one. */
@@ -24,7 +27,10 @@ export function claudeQueryKey(request: MessageRequest) {
  * Asks Claude once per distinct request and caches the answer (`staleTime: Infinity` by default): identical prompts
  * are answered from the cache, not the network. Pass `null` to wait for input. The kit's retryer owns attempts.
  */
-export function useClaudeQuery(request: MessageRequest | null | undefined, options: ClaudeQueryOptions = {}): ClaudeQueryResult {
+export function useClaudeQuery(
+  request: MessageRequest | null | undefined,
+  { priority, fallback, ...options }: ClaudeQueryOptions = {},
+): ClaudeQueryResult {
   const client = useClaudeClient();
   const key = useMemo(() => (request ? claudeQueryKey(request) : (['claude-overload-kit', 'message', null] as const)), [request]);
   const id = key[2] ?? '';
@@ -38,7 +44,7 @@ export function useClaudeQuery(request: MessageRequest | null | undefined, optio
     enabled: Boolean(request) && options.enabled !== false,
     queryKey: key,
     retry: false,
-    queryFn: ({ signal }) => queries.run(id, () => client.send(request!, { signal })),
+    queryFn: ({ signal }) => queries.run(id, () => client.send(request!, { signal, priority, fallback })),
   });
   const retryer = useSyncExternalStore(subscribe, () => queries.get(id), () => undefined);
   const { refetch } = query;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { StreamOptions } from '../core/client.js';
+import type { RunOptions, StreamOptions } from '../core/client.js';
 import type { ClaudeError } from '../core/failure.js';
 import type { Retryer } from '../core/retryer.js';
 import type { Message, MessageRequest } from '../core/transport.js';
@@ -8,7 +8,7 @@ import { useRetryState, useRevivable, type RetryState } from './useRetryState.js
 
 export type ClaudeStreamStatus = 'idle' | 'sending' | 'streaming' | 'waiting' | 'paused' | 'done' | 'error' | 'cancelled';
 
-export interface ClaudeStreamOptions extends Pick<StreamOptions, 'afterFirstToken'> {
+export interface ClaudeStreamOptions extends Pick<StreamOptions, 'afterFirstToken'>, Pick<RunOptions, 'priority' | 'fallback'> {
   onFinish?: (message: Message) => void;
   onError?: (error: ClaudeError) => void;
 }
@@ -61,7 +61,7 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
         onRestart: () => {
           if (current.current === next) setState((s) => ({ ...s, text: '', restarted: true }));
         },
-      });
+      }, { priority: latestOptions.current.priority, fallback: latestOptions.current.fallback });
       current.current = next;
       setRetryer(next);
       next.promise.then(

@@ -1,5 +1,6 @@
 export { createOverloadSimulator } from './simulator.js';
 export type {
+  ModelCapacity,
   OverloadSimulator,
   OverloadSimulatorOptions,
   SimulatorClock,

@@ -4,7 +4,7 @@
  */
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
-import { createCapacity, createStats } from './capacity.js';
+import { createCapacity, createStats, type Capacity } from './capacity.js';
 import type { SimulatorStats } from './capacity.js';
 import type { ListenOptions, ListeningSimulator } from './listen.js';
 import { listenSimulator } from './listen.js';
@@ -17,6 +17,14 @@ import type { SimulatedRequest } from './reply.js';
 import { pacedStream, sseEvents } from './sse.js';
 
 export type SimulatorClock = Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
+
+/** One model's room in the simulator. */
+export interface ModelCapacity {
+  /** Requests for this model served at once; one more gets 529 at once. Defaults to the simulator's `capacity`. */
+  capacity?: number;
+  /** How long producing an answer of this model holds its slot. Defaults to the simulator's `serviceTimeMs`. */
+  serviceTimeMs?: number;
+}
 
 export interface OverloadSimulatorOptions {
   /** Outcomes of the first requests, in order; when it runs out, the mode and the capacity model decide. Defaults to []. */
@@ -31,6 +39,12 @@ export interface OverloadSimulatorOptions {
   serviceTimeMs?: number;
   /** Delay before any answer (errors included) starts. Defaults to 0. */
   latencyMs?: number;
+  /**
+   * Capacity and service time per model, for "one model overloaded while another has room": a model listed here has
+   * slots of its own (`capacity`, defaulting to the shared `capacity`) and its own `serviceTimeMs`; other models
+   * share the simulator-wide slots. Defaults to none.
+   */
+  models?: Readonly<Record<string, ModelCapacity>>;
   /** Same seed, same request ids and same 'busy' draws. Defaults to 1. */
   seed?: number;
   /** `retry-after` of a 429, in seconds. Defaults to 17 (as in the fixture). */
@@ -47,7 +61,7 @@ export interface OverloadSimulatorOptions {
 /** Settings that can change while the simulator runs (the playground's load control). */
 export type SimulatorSettings = Pick<
   OverloadSimulatorOptions,
-  'mode' | 'busyRate' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds'
+  'mode' | 'busyRate' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
 >;
 
 export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -89,22 +103,37 @@ function sleep(ms: number, signal: AbortSignal, clock: SimulatorClock): Promise<
 export function createOverloadSimulator(options: OverloadSimulatorOptions = {}): OverloadSimulator {
   const clock = options.clock ?? systemClock;
   const seed = options.seed ?? 1;
-  const defaults: Required<SimulatorSettings> = {
+  const defaults: Required<Omit<SimulatorSettings, 'models'>> & Pick<SimulatorSettings, 'models'> = {
     mode: options.mode ?? 'normal',
     busyRate: options.busyRate ?? 0.5,
     capacity: options.capacity ?? Infinity,
     serviceTimeMs: options.serviceTimeMs ?? 0,
     latencyMs: options.latencyMs ?? 0,
     retryAfterSeconds: options.retryAfterSeconds ?? 17,
+    models: options.models,
   };
   let settings = { ...defaults };
   let script = [...(options.script ?? [])];
   let random = mulberry32(seed);
   let counter = 0;
-  const capacity = createCapacity(() => settings.capacity);
+  const shared = createCapacity(() => settings.capacity);
+  const perModel = new Map<string, Capacity>();
   const stats = createStats();
 
-  function decide(stream: boolean): { outcome: SimulatorOutcome; slot: boolean } {
+  /** The slots a model's requests take: its own when `models` lists it (read live, so `configure` applies at once). */
+  function capacityOf(model: string): Capacity {
+    if (!settings.models?.[model]) return shared;
+    let own = perModel.get(model);
+    if (!own) {
+      own = createCapacity(() => settings.models?.[model]?.capacity ?? settings.capacity);
+      perModel.set(model, own);
+    }
+    return own;
+  }
+
+  const serviceTimeOf = (model: string) => settings.models?.[model]?.serviceTimeMs ?? settings.serviceTimeMs;
+
+  function decide(stream: boolean, capacity: Capacity): { outcome: SimulatorOutcome; slot: boolean } {
     const scripted = script.shift();
     let outcome = scripted ?? modeOutcome(settings.mode, random, settings.busyRate);
     // A non-streaming request cannot break mid-stream; it gets the whole answer.
@@ -139,7 +168,8 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
     const parsed = parseMessagesRequest(text);
     if (!parsed.ok) return reject(400, 'invalid_request_error', parsed.message);
 
-    const { outcome, slot } = decide(parsed.request.stream);
+    const capacity = capacityOf(parsed.request.model);
+    const { outcome, slot } = decide(parsed.request.stream, capacity);
     const release = (aborted: boolean) => {
       if (slot) capacity.free();
       finish(aborted);
@@ -169,7 +199,7 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
       const ending = outcome === 'stream-error-midway' ? 'error-midway' : outcome === 'stream-cut' ? 'cut' : 'complete';
       const events = sseEvents(messageId, parsed.request, reply, ending);
       const body = pacedStream(events, {
-        durationMs: settings.serviceTimeMs,
+        durationMs: serviceTimeOf(parsed.request.model),
         clock,
         signal: request.signal,
         onEnd: (completed) => release(!completed),
@@ -178,7 +208,7 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
       return new Response(body, { status: 200, headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
     }
     try {
-      await sleep(settings.serviceTimeMs, request.signal, clock);
+      await sleep(serviceTimeOf(parsed.request.model), request.signal, clock);
     } catch (error) {
       release(true);
       throw error;

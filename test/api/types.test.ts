@@ -6,7 +6,9 @@ import type {
   AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
   ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
   FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
-  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport,
+  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope,
+  RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
+  ClaudeStreamOptions, ClaudeProviderProps,
 } from '../../src/index.js';
 import {
   createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
@@ -50,12 +52,33 @@ describe('the types of the public API', () => {
       attempt: number;
       failure?: ClaudeError;
       nextAttemptAt?: number;
+      model?: string;
+      fallbackFrom?: string;
+      offer?: FallbackOffer;
       retryNow(): void;
       cancel(): void;
+      acceptOffer(scope?: OfferScope): void;
+      declineOffer(): void;
     }>();
     expectTypeOf(useRetryCountdown).returns.toEqualTypeOf<number | undefined>();
     expectTypeOf(useAnthropicStatus).returns.toEqualTypeOf<AnthropicStatusResult>();
     expectTypeOf<AnthropicStatusResult>().toMatchTypeOf<UseQueryResult<StatusReport> & { incident?: StatusIncident }>();
+  });
+
+  it('takes a fallback chain and a priority on the client, the provider and each hook', () => {
+    expectTypeOf<FallbackOptions>().toEqualTypeOf<{ models: readonly string[]; afterMs?: number; mode?: 'auto' | 'offer' }>();
+    expectTypeOf<FallbackOffer>().toEqualTypeOf<{ model: string; from: string }>();
+    expectTypeOf<RequestPriority>().toEqualTypeOf<'interactive' | 'background'>();
+    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
+    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
+    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackOptions | false | undefined>();
+    for (const hookFallback of [] as Array<ClaudeMutationOptions['fallback'] | ClaudeQueryOptions['fallback'] | ClaudeStreamOptions['fallback']>) {
+      expectTypeOf(hookFallback).toEqualTypeOf<FallbackOptions | false | undefined>();
+    }
+    expectTypeOf<ClaudeStreamOptions['priority']>().toEqualTypeOf<RequestPriority | undefined>();
+    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<FallbackOffer | undefined>();
+    expectTypeOf<ClaudeDemand['acceptOffer']>().toEqualTypeOf<(scope?: OfferScope) => void>();
+    expectTypeOf<GateSnapshot['models']>().toEqualTypeOf<Readonly<Record<string, ModelGateSnapshot>>>();
   });
 
   it('names the types used in core signatures', () => {
@@ -66,7 +89,7 @@ describe('the types of the public API', () => {
     expectTypeOf(readClaudeError).returns.resolves.toEqualTypeOf<ClaudeError>();
     expectTypeOf<GateSnapshot['state']>().toEqualTypeOf<GateState>();
     expectTypeOf<AcquireOptions['onHold']>().toEqualTypeOf<((reopenAt: number | undefined) => void) | undefined>();
-    expectTypeOf<AttemptFunction<string>>().toEqualTypeOf<(signal: AbortSignal, attempt: number) => Promise<string>>();
+    expectTypeOf<AttemptFunction<string>>().toEqualTypeOf<(signal: AbortSignal, attempt: number, model?: string) => Promise<string>>();
     expectTypeOf<QueryRegistry['get']>().returns.not.toBeAny();
     expectTypeOf<IncidentWatch['report']>().parameter(0).toEqualTypeOf<StatusReport>();
     expectTypeOf<ClaudeError['kind']>().toEqualTypeOf<FailureKind>();

@@ -234,3 +234,36 @@ describe('createOverloadSimulator over time', () => {
     expect((await simulator.fetch(messagesRequest({ stream: true }))).status).toBe(200);
   });
 });
+
+describe('createOverloadSimulator with models', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('overloads one model while another has room', async () => {
+    const simulator = createOverloadSimulator({
+      serviceTimeMs: 1000,
+      models: { 'claude-big': { capacity: 1 }, 'claude-small': { capacity: 5, serviceTimeMs: 200 } },
+    });
+    const big = simulator.fetch(messagesRequest({ model: 'claude-big' }));
+    expect((await simulator.fetch(messagesRequest({ model: 'claude-big' }))).status).toBe(529);
+    const small = [1, 2, 3].map(() => simulator.fetch(messagesRequest({ model: 'claude-small' })));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await Promise.all(small.map(async (r) => (await r).status))).toEqual([200, 200, 200]);
+    await vi.advanceTimersByTimeAsync(800);
+    expect((await big).status).toBe(200);
+  });
+
+  it('changes a model’s capacity while running, for the playground’s load control', async () => {
+    const simulator = createOverloadSimulator({ serviceTimeMs: 1000, models: { 'claude-big': { capacity: 1 } } });
+    simulator.configure({ models: { 'claude-big': { capacity: 0 } } });
+    expect((await simulator.fetch(messagesRequest({ model: 'claude-big' }))).status).toBe(529);
+    // Models not listed share the simulator-wide slots (unbounded here).
+    const other = simulator.fetch(messagesRequest({ model: 'claude-other' }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect((await other).status).toBe(200);
+  });
+});

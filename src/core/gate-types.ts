@@ -1,0 +1,105 @@
+/** The gate's public face: its options, snapshots, permits and the requests' lanes (the algorithm is in gate.ts). */
+import type { Clock } from './clock.js';
+import type { ClaudeError } from './failure.js';
+import type { Subscribable } from './store.js';
+
+export interface GateOptions {
+  /** The most attempts the app may have on the wire at once, every model together. Defaults to 8. */
+  maxConcurrency?: number;
+  /** The least a model's adaptive limit may shrink to. Defaults to 1. */
+  minConcurrency?: number;
+  /** After a successful probe, the waiting requests are let through spread over this window. Defaults to 1 s. */
+  drainJitterMs?: number;
+  /**
+   * The shortest time a model's window stays closed after an overload. It doubles with each overload in a row (a
+   * failed probe says the overload goes on) up to `maxClosedMs`, and falls back after a success. Defaults to 5 s.
+   */
+  minClosedMs?: number;
+  /** The ceiling of that doubling. A longer retry-after still wins. Defaults to 15 s. */
+  maxClosedMs?: number;
+  clock?: Clock;
+}
+
+export type GateState = 'open' | 'closed' | 'probing';
+
+/**
+ * Who is waiting: a person at the screen (`interactive`, the default) or work nobody watches (`background`:
+ * summaries, a backlog, pre-fetching). Background requests go after interactive ones, never take the last free
+ * slot, and are the first held back when a model is overloaded.
+ */
+export type RequestPriority = 'interactive' | 'background';
+
+/** One model's window: Claude's capacity is per model, so an overload of one holds back only its own requests. */
+export interface ModelGateSnapshot {
+  state: GateState;
+  /** While closed: when the window ends and a probe may go. */
+  reopenAt?: number;
+  /** This model's adaptive concurrency limit now. */
+  limit: number;
+  inFlight: number;
+  waiting: number;
+  /**
+   * Epoch ms of the first overload of the model's current busy episode, which lasts until its adaptive limit has
+   * grown back to `maxConcurrency` (its line may stay long after the window reopened).
+   */
+  troubledSince?: number;
+  /** While background requests of this model are held back after one of them met an overload: until when. */
+  backgroundReopenAt?: number;
+  /** While probing: the probe is on the wire (the others wait for its answer). */
+  probeInFlight?: boolean;
+}
+
+export interface GateSnapshot {
+  /** The worst window among the models: `closed` if any is, else `probing` if any is, else `open`. */
+  state: GateState;
+  /** The earliest reopening among the closed models. */
+  reopenAt?: number;
+  /** The smallest adaptive limit among the models. */
+  limit: number;
+  /** Attempts on the wire, every model together (bounded by `maxConcurrency`). */
+  inFlight: number;
+  /** Requests waiting for a permit, every model together. */
+  waiting: number;
+  /** @deprecated Renamed `waiting` (one word for it across the kit); removed in the next minor release. */
+  queued: number;
+  /** Each model's window, by model name; requests without a model are under `''` (the handler's default model). */
+  models: Readonly<Record<string, ModelGateSnapshot>>;
+}
+
+/** What an attempt reports back when it gives its permit up. */
+export type GateOutcome =
+  | { ok: true }
+  | { ok: false; failure: ClaudeError; /** when the failed request plans to try again (epoch ms) */ retryAt?: number }
+  | { ok: false; aborted: true };
+
+export interface GatePermit {
+  release(outcome: GateOutcome): void;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  /** The model this attempt goes to: each model has its own window. Defaults to `''`, the handler's default model. */
+  model?: string;
+  /** Defaults to `'interactive'`. */
+  priority?: RequestPriority;
+  /** "Retry now": skip a closed window (the concurrency limit still applies). */
+  force?: boolean;
+  /**
+   * Told, while this request waits, each time the window holding it moves: when the gate may reopen (epoch ms), or
+   * undefined while a probe decides. Only waiters hear it, and only when the window changes, so a crowd waiting
+   * costs nothing per admission.
+   */
+  onHold?: (reopenAt: number | undefined) => void;
+  /**
+   * Filled in by the gate with `expedite()`: "Retry now" for this waiter, which then skips the window like `force`
+   * (no second acquire, no AbortController per wait: a crowd of waiters stays cheap).
+   */
+  ticket?: { expedite?: () => void };
+}
+
+export interface Gate extends Subscribable<GateSnapshot> {
+  /** Resolves with a permit when the request may send; rejects with the signal's reason if aborted first. */
+  acquire(options?: AcquireOptions): Promise<GatePermit>;
+  /** One model's window (`''` or undefined: requests without a model). A model not seen yet is open. */
+  snapshotOf(model?: string): ModelGateSnapshot;
+}

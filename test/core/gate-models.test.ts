@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createGate, type AcquireOptions, type GatePermit } from '../../src/core/gate.js';
+import { overloaded } from './helpers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+type TestGate = ReturnType<typeof createGate>;
+
+function ask(gate: TestGate, options?: AcquireOptions) {
+  const entry: { permit?: GatePermit; at?: number; error?: unknown } = {};
+  gate.acquire(options).then(
+    (permit) => Object.assign(entry, { permit, at: Date.now() }),
+    (error) => Object.assign(entry, { error }),
+  );
+  return entry;
+}
+
+describe('a gate per model', () => {
+  it('lets a request for model B through at once after a 529 on model A', async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    const a = ask(gate, { model: 'model-a' });
+    await vi.advanceTimersByTimeAsync(0);
+    a.permit!.release({ ok: false, failure: overloaded(), retryAt: 5_000 });
+    expect(gate.snapshotOf('model-a')).toMatchObject({ state: 'closed', reopenAt: 5_000, troubledSince: 0 });
+
+    const b = ask(gate, { model: 'model-b' });
+    const a2 = ask(gate, { model: 'model-a' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.at).toBe(0);
+    expect(a2.permit).toBeUndefined();
+    expect(gate.snapshotOf('model-b').state).toBe('open');
+    expect(gate.getSnapshot()).toMatchObject({ state: 'closed', reopenAt: 5_000, inFlight: 1, waiting: 1 });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(a2.at).toBe(5_000);
+  });
+
+  it('puts requests without a model in one shared window, the default model’s', async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    const first = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    first.permit!.release({ ok: false, failure: overloaded(), retryAt: 5_000 });
+    const second = ask(gate);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(second.permit).toBeUndefined();
+    expect(gate.snapshotOf().state).toBe('closed');
+    expect(gate.getSnapshot().models['']).toMatchObject({ state: 'closed' });
+  });
+
+  it('still bounds every model together by the app-wide concurrency', async () => {
+    const gate = createGate({ maxConcurrency: 2 });
+    const [a, b, c] = [ask(gate, { model: 'a' }), ask(gate, { model: 'b' }), ask(gate, { model: 'c' })];
+    await vi.advanceTimersByTimeAsync(0);
+    expect([a, b, c].map((x) => Boolean(x.permit))).toEqual([true, true, false]);
+    b.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(c.permit).toBeDefined();
+  });
+
+  it('halves only the overloaded model’s limit', async () => {
+    const gate = createGate({ maxConcurrency: 8 });
+    const a = ask(gate, { model: 'a' });
+    await vi.advanceTimersByTimeAsync(0);
+    a.permit!.release({ ok: false, failure: overloaded() });
+    expect(gate.snapshotOf('a').limit).toBe(4);
+    expect(gate.snapshotOf('b').limit).toBe(8);
+  });
+});
+
+describe('priority lanes', () => {
+  it('lets a waiting interactive request go before background requests that came first', async () => {
+    const gate = createGate({ maxConcurrency: 3 });
+    const running = [ask(gate), ask(gate, { priority: 'background' }), ask(gate)];
+    await vi.advanceTimersByTimeAsync(0);
+    const background = [ask(gate, { priority: 'background' }), ask(gate, { priority: 'background' })];
+    const person = ask(gate, { priority: 'interactive' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(running.every((r) => r.permit)).toBe(true);
+    running[1]!.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.permit).toBeDefined();
+    expect(background.filter((b) => b.permit)).toHaveLength(0);
+  });
+
+  it('keeps one slot free of background work, so a flood delays a person by at most one service time', async () => {
+    const gate = createGate({ maxConcurrency: 4 });
+    const flood = Array.from({ length: 30 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(flood.filter((f) => f.permit)).toHaveLength(3);
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.at).toBe(0);
+
+    // Every slot busy now (3 background + 1 person): a second person gets the first slot that frees.
+    const second = ask(gate);
+    await vi.advanceTimersByTimeAsync(700);
+    flood.find((f) => f.permit)!.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(second.at).toBe(700);
+  });
+
+  it('holds background requests back after one of them meets an overload, while people keep going', async () => {
+    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const bg = ask(gate, { model: 'a', priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    bg.permit!.release({ ok: false, failure: overloaded(), retryAt: 5_000 });
+    expect(gate.snapshotOf('a')).toMatchObject({ state: 'open', backgroundReopenAt: 5_000 });
+    const heldBackground = ask(gate, { model: 'a', priority: 'background' });
+    const person = ask(gate, { model: 'a' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.at).toBe(0);
+    expect(heldBackground.permit).toBeUndefined();
+    person.permit!.release({ ok: true }); // the model answered a person: background may go again
+    await vi.advanceTimersByTimeAsync(0);
+    expect(heldBackground.at).toBe(0);
+  });
+
+  it('lets background requests wait out an interactive overload like everyone, and go last after it', async () => {
+    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const first = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    first.permit!.release({ ok: false, failure: overloaded(), retryAt: 5_000 });
+    const bg = ask(gate, { priority: 'background' });
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(5_000);
+    // The probe is the person; the background request waits for its answer.
+    expect(person.at).toBe(5_000);
+    expect(bg.permit).toBeUndefined();
+    person.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bg.at).toBe(5_000);
+  });
+});
+
+describe('priority lanes under overload', () => {
+  it('blames an overload met while background work is on the wire on that work: the people’s window stays open', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const bg = ask(gate, { priority: 'background' });
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    person.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    expect(gate.snapshotOf()).toMatchObject({ state: 'open', backgroundReopenAt: 5_000 });
+    const again = ask(gate);
+    const moreBackground = ask(gate, { priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(again.at).toBe(0);
+    expect(moreBackground.permit).toBeUndefined();
+    bg.permit!.release({ ok: true });
+  });
+});
+
+describe('background’s own limit', () => {
+  it('halves what background had on the wire when an overload is blamed on it, and leaves the people’s limit whole', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const gate = createGate({ maxConcurrency: 8, drainJitterMs: 0 });
+    const running = Array.from({ length: 4 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(0);
+    running[0]!.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    expect(gate.snapshotOf()).toMatchObject({ limit: 8, backgroundReopenAt: 5_000 });
+    const more = Array.from({ length: 3 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(5_000);
+    // Three of the first wave still on the wire: the new limit (4 / 2 = 2) lets none go until only one is left.
+    expect(more.filter((m) => m.permit)).toHaveLength(0);
+    running[1]!.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(more.filter((m) => m.permit)).toHaveLength(0);
+    running[2]!.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(more.filter((m) => m.permit)).toHaveLength(1);
+    // People are not held by background's limit.
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.at).toBe(5_000);
+  });
+});
