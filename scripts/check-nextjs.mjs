@@ -187,7 +187,7 @@ async function busyEpisodeShows(browser) {
     const banner = page.getByRole('region', { name: 'Claude status' });
     await banner.waitFor({ state: 'visible', timeout: 15_000 });
     // Held 5 s in the handler's line, then the browser hears its place in line.
-    await waitFor('the busy headline', async () => /You're in line — about \d+ s\./.test((await banner.textContent()) ?? ''));
+    await waitFor('the busy headline', async () => /You're in line — your turn in about \d+ s\./.test((await banner.textContent()) ?? ''));
     // One voice: with the banner mounted, the toaster leaves the episode to it (and marks only its end).
     const toasts = page.getByRole('region', { name: /^Notifications/ }).locator('li');
     if ((await toasts.count()) !== 0) fail('a busy toast repeats the banner');

@@ -9,7 +9,7 @@ import { formatWait, modelDisplayName, plural, type ClaudeMessages } from './mes
 export const frenchMessages: ClaudeMessages = {
   locale: 'fr',
   busy: 'Claude est très sollicité en ce moment.',
-  inLine: (seconds, locale) => `Vous êtes dans la file — environ ${formatWait(seconds, locale)}.`,
+  inLine: (seconds, locale) => `Vous êtes dans la file — votre tour dans environ ${formatWait(seconds, locale)}.`,
   serverError: 'Un problème est survenu du côté de Claude.',
   connectionProblem: 'Problème de connexion.',
   rateLimited: 'Trop de demandes.',

@@ -16,7 +16,7 @@ export interface ClaudeMessages {
   busy: string;
   /**
    * Overloaded, and the kit's handler named this request's expected turn in its line. Optional so that translations
-   * written before it still type-check; falls back to `busy`. Default: "You're in line — about 40 s."
+   * written before it still type-check; falls back to `busy`. Default: "You're in line — your turn in about 40 s."
    */
   inLine?: (seconds: number, locale: string) => string;
   /** 5xx and proxy error pages while retrying. Default: "Something went wrong on Claude's side." */
@@ -175,7 +175,7 @@ export function incidentText(messages: ClaudeMessages, incident: StatusIncident)
 export const defaultMessages: ClaudeMessages = {
   locale: 'en',
   busy: 'Claude is busy right now.',
-  inLine: (seconds, locale) => `You're in line — about ${formatWait(seconds, locale)}.`,
+  inLine: (seconds, locale) => `You're in line — your turn in about ${formatWait(seconds, locale)}.`,
   serverError: "Something went wrong on Claude's side.",
   connectionProblem: 'Connection problem.',
   rateLimited: 'Too many requests.',

@@ -43,15 +43,15 @@ describe("a request's place in the handler's line", () => {
     client.dispose();
   });
 
-  it('says "You\'re in line — about 40 s" while it waits, instead of only "busy", in English and French', async () => {
+  it('says "You\'re in line — your turn in about 40 s" while it waits, instead of only "busy", in English and French', async () => {
     const { fetch } = recordingFetch([inLine('t-1', 12, 40_000)]);
     const client = createClaudeClient({ fetch, gate: false });
     const sent = client.send(request);
     await vi.advanceTimersByTimeAsync(0);
     const demand = client.demand.getSnapshot();
     expect(demand).toMatchObject({ level: 'busy', line: { ahead: 12, expectedWaitMs: 40_000 } });
-    expect(headlineFor(defaultMessages, demand)).toBe("You're in line — about 40 s.");
-    expect(headlineFor(frenchMessages, demand)).toMatch(/^Vous êtes dans la file — environ 40/);
+    expect(headlineFor(defaultMessages, demand)).toBe("You're in line — your turn in about 40 s.");
+    expect(headlineFor(frenchMessages, demand)).toMatch(/^Vous êtes dans la file — votre tour dans environ 40/);
     expect(headlineFor({ ...defaultMessages, inLine: undefined }, demand)).toBe(defaultMessages.busy);
     await vi.advanceTimersByTimeAsync(120_000);
     await sent.promise;

@@ -52,7 +52,7 @@ describe('the playground', () => {
 
     await banner().waitFor({ state: 'visible', timeout: 15_000 });
     // The playground's handler holds Claude's 529s in its line for 5 s, then hands the browser its place in line.
-    await expect.poll(() => banner().textContent(), { timeout: 15_000 }).toMatch(/You're in line — about \d+ s\./);
+    await expect.poll(() => banner().textContent(), { timeout: 15_000 }).toMatch(/You're in line — your turn in about \d+ s\./);
     await expect.poll(() => banner().textContent(), { timeout: 15_000 }).toMatch(/Retrying in \d+ s/);
     const visible = await page.locator('body').innerText();
     expect(visible).not.toMatch(/\b529\b|overloaded_error|\[object Object\]/);
