@@ -2,7 +2,7 @@
  * CORS, only when configured: by default the handler serves its own origin and sends no CORS headers, so no other
  * site's page can spend the app's Claude budget from a visitor's browser.
  */
-import { LINE_HEADERS, TICKET_HEADER } from './admission/hints.js';
+import { LINE_HEADERS, PRIORITY_HEADER, TICKET_HEADER } from './admission/hints.js';
 
 export interface CorsOptions {
   /**
@@ -65,7 +65,7 @@ export function preflightResponse(request: Request, options: CorsOptions): Respo
   const headers = corsHeaders(request, options) ?? new Headers({ vary: 'origin' });
   if (headers.has('access-control-allow-origin')) {
     headers.set('access-control-allow-methods', 'POST, OPTIONS');
-    headers.set('access-control-allow-headers', ['content-type', TICKET_HEADER, ...(options.allowHeaders ?? [])].join(', '));
+    headers.set('access-control-allow-headers', ['content-type', TICKET_HEADER, PRIORITY_HEADER, ...(options.allowHeaders ?? [])].join(', '));
     headers.set('access-control-max-age', String(options.maxAge ?? 600));
   }
   return new Response(null, { status: 204, headers });

@@ -11,7 +11,7 @@ import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
-import { lineHintHeaders, lineRequestOf } from './admission/hints.js';
+import { lineHintHeaders, lineRequestOf, priorityOf } from './admission/hints.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
@@ -250,7 +250,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     body: string,
     forwarded: Forwarded,
     signal: AbortSignal,
-    line: { hints: boolean; ticket?: string } = { hints: false },
+    line: { hints: boolean; ticket?: string; priority?: 'interactive' | 'background' } = { hints: false },
   ): Promise<{ response: Response; via?: string }> {
     const queued = { ...params, [FORWARD]: forwarded };
     const cacheKey = !params.stream && store.cache ? await cacheKeyOf(queued) : undefined;
@@ -269,7 +269,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       // Claude's 529s before the first byte send the request back to its place in line, up to `holdMs`.
       const deadlineAt = now() + Math.max(holdMs, waitMs);
       const held = await holdForClaude(store, signal, (permit) => attemptUpstream(forwarded, body, signal, permit), {
-        deadlineAt, requeue: holdMs > 0, ticket: line.ticket,
+        deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
       });
       if (isRefusal(held)) return { response: refused(held, line.hints), via: held.via };
       const { permit, result, response: answered } = held;
@@ -305,7 +305,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const forwarded = forwardedOf(request, route);
     // Counting tokens is free and bills nothing: it skips the gate, the queue and the cache.
     if (route === 'count_tokens') return (await send(forwarded, valid.body, request.signal)).response;
-    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, lineRequestOf(request));
+    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, {
+      ...lineRequestOf(request), priority: priorityOf(request),
+    });
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {
       response.headers.set('x-claude-kit-store', via);
@@ -324,6 +326,10 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     }
   };
   return Object.assign(handler, {
-    stats: (): ClaudeHandlerStats => ({ ...store.stats(), shed }),
+    stats: (): ClaudeHandlerStats => {
+      // Per-model figures stay on `store.stats()`: the handler's totals keep their shape.
+      const { models: _perModel, ...totals } = store.stats();
+      return { ...totals, shed };
+    },
   });
 }

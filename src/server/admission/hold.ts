@@ -15,6 +15,10 @@ export interface HoldOptions {
   requeue: boolean;
   /** The ticket the browser echoed (`x-claude-kit-ticket`), to take its old place. */
   ticket?: string;
+  /** The request's model: its line in a store that keeps one per model. */
+  model?: string;
+  /** The request's lane (`x-claude-kit-priority`). Defaults to `interactive`. */
+  priority?: 'interactive' | 'background';
 }
 
 /** One call to Claude through a permit: its response, and what the line should learn from it. */
@@ -35,11 +39,11 @@ export async function holdForClaude<T>(
   call: (permit: Permit) => Promise<Attempt<T>>,
   options: HoldOptions,
 ): Promise<Held<T> | Refusal> {
-  const { deadlineAt } = options;
+  const { deadlineAt, model, priority } = options;
   let ticket = options.ticket;
   let order: number | undefined;
   for (;;) {
-    const admission = await store.admit(signal, { ticket, order, deadlineAt });
+    const admission = await store.admit(signal, { ticket, order, deadlineAt, model, priority });
     if (isRefusal(admission)) return admission;
     const attempt = await call(admission);
     // A store without a line (or a client gone) cannot hold the request: Claude's refusal is passed on as it is.
