@@ -17,6 +17,8 @@ export const EXPECTED_WAIT_HEADER = 'x-claude-kit-expected-wait-ms';
  * other value, or none, is interactive.
  */
 export const PRIORITY_HEADER = 'x-claude-kit-priority';
+/** Response: the model that answered, when the handler's fallback chain moved the request to another one. */
+export const MODEL_FALLBACK_HEADER = 'x-claude-kit-model-fallback';
 
 /** Where a request stands in the handler's line, as the handler said on its last 529. */
 export interface LinePlace {
