@@ -41,10 +41,14 @@ function fakeClock() {
   };
 }
 
-function storeOn(clock: ReturnType<typeof fakeClock>, limits: { maxConcurrency?: number; ceiling?: number } = {}): ClaudeStore {
+function storeOn(
+  clock: ReturnType<typeof fakeClock>,
+  limits: { maxConcurrency?: number; ceiling?: number; maxQueue?: number } = {},
+): ClaudeStore {
   const store = createMemoryStore();
   store.attach({
-    maxConcurrency: limits.maxConcurrency ?? 32, concurrencyCeiling: limits.ceiling, maxQueue: 100, queueTimeoutMs: 60_000,
+    maxConcurrency: limits.maxConcurrency ?? 32, concurrencyCeiling: limits.ceiling, maxQueue: limits.maxQueue ?? 100,
+    queueTimeoutMs: 60_000,
     clock, logger: { warn: () => {} }, run: () => Promise.reject(new Error('no queue')),
   });
   return store;
@@ -124,6 +128,30 @@ describe('the memory store keeps a line per model', () => {
     granted.get('b1')!.permit.release({ status: 200 });
     await settle();
     expect([...granted.keys()]).toEqual(['a1', 'b1', 'a2']);
+    await store.close();
+  });
+
+  it('bounds the requests waiting for all models together by maxQueue', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock, { maxConcurrency: 1, ceiling: 1, maxQueue: 2 });
+    const { admit } = tracker(store, clock);
+    void admit('a1', A);
+    void admit('a2', A);
+    void admit('b1', B);
+    const b2 = await admit('b2', B);
+    expect(b2).toMatchObject({ refused: 'full' });
+    expect(store.stats()).toMatchObject({ active: 1, queued: 2 });
+    await store.close();
+  });
+
+  it('forgets idle lines, so a client naming ever new models cannot grow memory', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock);
+    for (let i = 0; i < 500; i++) {
+      const admission = await store.admit(new AbortController().signal, { model: `model-${i}` });
+      if ('release' in admission) admission.release({ status: 200 });
+    }
+    expect(Object.keys(store.stats().models ?? {}).length).toBeLessThanOrEqual(64);
     await store.close();
   });
 });

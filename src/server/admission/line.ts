@@ -208,7 +208,10 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     });
   }
 
-  /** Who goes next, if anyone may: interactive first; background only with a slot to spare, and never as the probe while an interactive request waits. */
+  /**
+   * Who goes next, if anyone may: interactive first; background only with a slot to spare (or as the probe, when no
+   * interactive request waits).
+   */
   function next(turn: 'go' | 'probe'): Waiter | undefined {
     if (interactive.size > 0) return room && !room.mayGo(false) ? undefined : interactive.shift();
     if (background.size === 0) return undefined;
