@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeHandler, createMemoryStore } from '../../src/server/index.js';
 import type { ClaudeHandlerOptions } from '../../src/server/index.js';
-import { anthropic, until } from '../testing/helpers.js';
+import { anthropic, streamSuccess, until } from '../testing/helpers.js';
 import { API_KEY, post, recordingUpstream } from './helpers.js';
 
 const BIG = 'claude-opus-4-1';
@@ -53,6 +53,25 @@ describe("the handler's fallback chain", () => {
     expect(response.headers.get('access-control-expose-headers')).toContain('x-claude-kit-model-fallback');
     expect(modelsCalled()[0]).toBe(BIG);
     expect(modelsCalled().at(-1)).toBe(SMALL);
+  });
+
+  it('moves a stream refused before its first byte the same way, and relays the fallback model\'s stream', async () => {
+    const upstream = recordingUpstream(async (request) => {
+      const { model } = (await request.json()) as { model: string };
+      if (model === SMALL) return new Response(streamSuccess, { headers: { 'content-type': 'text/event-stream' } });
+      const error = errorNamed('overloaded');
+      return Response.json(error.body, { status: error.status, headers: error.headers });
+    });
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, holdMs: 10_000,
+      fallback: { models: [BIG, SMALL], afterMs: 2_000 },
+    });
+    const pending = handler(post({ model: BIG, stream: true }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    const response = await pending;
+    expect(response.headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+    expect(await response.text()).toBe(streamSuccess);
+    expect(handler.stats().active).toBe(0);
   });
 
   it('moves a rate-limited request too', async () => {
