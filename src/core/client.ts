@@ -102,7 +102,8 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     policy,
     run,
     send(request, runOptions) {
-      const ticket = newLineTicket();
+      // The ticket also carries the request's lane to the handler's line (`x-claude-kit-priority`).
+      const ticket = newLineTicket(runOptions?.priority);
       return run(
         (signal, _attempt, model) => transport.send(withModel(request, model), signal, ticket),
         { model: request.model, ...runOptions },
@@ -110,7 +111,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     },
     stream(request, streamOptions = {}, runOptions) {
       let shown = false;
-      const ticket = newLineTicket();
+      const ticket = newLineTicket(runOptions?.priority);
       const retryer: Retryer<Message> = run(async (signal, attempt, model) => {
         if (shown) streamOptions.onRestart?.(attempt);
         let textThisAttempt = false;

@@ -77,4 +77,4 @@ export const stableStringify: (value: unknown) => string = stableStringifyIntern
  * minor release. Use `claudeQueryKey(request)`.
  */
 export const hashRequest: (request: unknown) => string = hashRequestInternal;
-export { newLineTicket, TICKET_HEADER, AHEAD_HEADER, EXPECTED_WAIT_HEADER, type LinePlace, type LineTicket } from './line-ticket.js';
+export { newLineTicket, TICKET_HEADER, AHEAD_HEADER, EXPECTED_WAIT_HEADER, MODEL_FALLBACK_HEADER, PRIORITY_HEADER, type LinePlace, type LineTicket } from './line-ticket.js';

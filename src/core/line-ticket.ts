@@ -12,6 +12,13 @@ export const TICKET_HEADER = 'x-claude-kit-ticket';
 export const AHEAD_HEADER = 'x-claude-kit-line-ahead';
 /** Response: the expected wait for this request's turn from now, in ms (an integer ≥ 0). */
 export const EXPECTED_WAIT_HEADER = 'x-claude-kit-expected-wait-ms';
+/**
+ * Request: `background` for work nobody is watching; the handler's line lets interactive requests go first. Any
+ * other value, or none, is interactive.
+ */
+export const PRIORITY_HEADER = 'x-claude-kit-priority';
+/** Response: the model that answered, when the handler's fallback chain moved the request to another one. */
+export const MODEL_FALLBACK_HEADER = 'x-claude-kit-model-fallback';
 
 /** Where a request stands in the handler's line, as the handler said on its last 529. */
 export interface LinePlace {
@@ -21,12 +28,15 @@ export interface LinePlace {
   expectedWaitMs?: number;
 }
 
-/** One request's ticket, carried from attempt to attempt. */
+/** One request's ticket, carried from attempt to attempt, and its lane in the handler's line. */
 export interface LineTicket {
   value: string;
+  /** Sent as `x-claude-kit-priority` when `background`. Defaults to interactive. */
+  readonly priority?: 'interactive' | 'background';
 }
 
-export const newLineTicket = (): LineTicket => ({ value: 'new' });
+export const newLineTicket = (priority?: 'interactive' | 'background'): LineTicket =>
+  (priority === undefined ? { value: 'new' } : { value: 'new', priority });
 
 const count = (raw: string | undefined): number | undefined => {
   if (raw === undefined || !/^\d{1,12}$/.test(raw.trim())) return undefined;

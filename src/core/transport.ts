@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { systemClock, type Clock } from './clock.js';
 import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
-import { keepTicket, TICKET_HEADER } from './line-ticket.js';
+import { keepTicket, PRIORITY_HEADER, TICKET_HEADER } from './line-ticket.js';
 import type { LineTicket } from './line-ticket.js';
 import { isRecord } from './util.js';
 
@@ -112,7 +112,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
     const headers = new Headers(extra);
     headers.set('content-type', 'application/json');
     headers.set('accept', accept);
-    if (ticket && useTicket) headers.set(TICKET_HEADER, ticket.value);
+    if (ticket && useTicket) {
+      headers.set(TICKET_HEADER, ticket.value);
+      // Same condition as the ticket: a custom header makes a cross-origin request preflighted.
+      if (ticket.priority === 'background') headers.set(PRIORITY_HEADER, 'background');
+    }
     let response: Response;
     try {
       response = await (options.fetch ?? globalThis.fetch)(endpoint, { method: 'POST', headers, body: JSON.stringify(body), signal });

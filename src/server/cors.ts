@@ -2,7 +2,7 @@
  * CORS, only when configured: by default the handler serves its own origin and sends no CORS headers, so no other
  * site's page can spend the app's Claude budget from a visitor's browser.
  */
-import { LINE_HEADERS, TICKET_HEADER } from './admission/hints.js';
+import { LINE_HEADERS, MODEL_FALLBACK_HEADER, PRIORITY_HEADER, TICKET_HEADER } from './admission/hints.js';
 
 export interface CorsOptions {
   /**
@@ -28,6 +28,8 @@ const EXPOSED_HEADERS = [
   'x-claude-kit-error',
   // The kit's own transport keeps its place in the handler's line with these.
   ...LINE_HEADERS,
+  // Which model answered, when the handler's fallback chain moved the request.
+  MODEL_FALLBACK_HEADER,
 ].join(', ');
 
 /** Refuses a CORS setup that would grant credentials to every origin. */
@@ -65,7 +67,7 @@ export function preflightResponse(request: Request, options: CorsOptions): Respo
   const headers = corsHeaders(request, options) ?? new Headers({ vary: 'origin' });
   if (headers.has('access-control-allow-origin')) {
     headers.set('access-control-allow-methods', 'POST, OPTIONS');
-    headers.set('access-control-allow-headers', ['content-type', TICKET_HEADER, ...(options.allowHeaders ?? [])].join(', '));
+    headers.set('access-control-allow-headers', ['content-type', TICKET_HEADER, PRIORITY_HEADER, ...(options.allowHeaders ?? [])].join(', '));
     headers.set('access-control-max-age', String(options.maxAge ?? 600));
   }
   return new Response(null, { status: 204, headers });

@@ -11,7 +11,7 @@ import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
-import { lineHintHeaders, lineRequestOf } from './admission/hints.js';
+import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } from './admission/hints.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
@@ -99,6 +99,14 @@ export interface ClaudeHandlerOptions {
   holdMs?: number;
   /** How long a request may wait for its first turn in line. Defaults to `holdMs` (25 000 ms when that is 0). */
   queueTimeoutMs?: number;
+  /**
+   * A fallback chain the handler applies itself, for clients that have none (an SDK, curl): a request for a model in
+   * `models` whose model has refused it (overload, rate limit) for `afterMs` while it was held in line moves to the
+   * next model of the chain; the answer says so in `x-claude-kit-model-fallback: <model used>`. Every model must be
+   * in `models` (the allowlist) when that is set. Only held requests move (`holdMs` > 0, not the job queue). Keep
+   * `afterMs` under `holdMs`; it defaults to 15 000 ms (the browser's default). Defaults to no chain.
+   */
+  fallback?: { models: readonly string[]; afterMs?: number };
   /** `retry-after` (seconds) on the handler's own 529s when the store has no estimate. Defaults to 2. */
   shedRetryAfterSeconds?: number;
   /**
@@ -147,6 +155,7 @@ const FORWARD = 'claude_kit_forward';
 
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeHandler {
   if (options.cors) assertCorsOptions(options.cors);
+  const fallback = fallbackOf(options);
   const upstream = createUpstream({
     apiKey: options.apiKey ?? options.client?.apiKey ?? undefined,
     baseURL: options.baseURL ?? options.client?.baseURL,
@@ -250,7 +259,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     body: string,
     forwarded: Forwarded,
     signal: AbortSignal,
-    line: { hints: boolean; ticket?: string } = { hints: false },
+    line: { hints: boolean; ticket?: string; priority?: 'interactive' | 'background' } = { hints: false },
   ): Promise<{ response: Response; via?: string }> {
     const queued = { ...params, [FORWARD]: forwarded };
     const cacheKey = !params.stream && store.cache ? await cacheKeyOf(queued) : undefined;
@@ -268,16 +277,22 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     } else {
       // Claude's 529s before the first byte send the request back to its place in line, up to `holdMs`.
       const deadlineAt = now() + Math.max(holdMs, waitMs);
-      const held = await holdForClaude(store, signal, (permit) => attemptUpstream(forwarded, body, signal, permit), {
-        deadlineAt, requeue: holdMs > 0, ticket: line.ticket,
+      // A fallback model gets the same request with only its model changed.
+      const bodyFor = (model: string | undefined) =>
+        (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));
+      const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit), {
+        deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
+        fallback: fallback && { ...fallback, now },
       });
       if (isRefusal(held)) return { response: refused(held, line.hints), via: held.via };
       const { permit, result, response: answered } = held;
       if (!answered.streamed) await permit.release(result);
       response = answered.response;
+      if (held.model !== undefined && held.model !== params.model) response.headers.set(MODEL_FALLBACK_HEADER, held.model);
       via = permit.via;
     }
-    if (cacheKey !== undefined && !isStreamAnswer(response)) {
+    // A fallback model's answer is not the answer to the request as asked: never cached under its key.
+    if (cacheKey !== undefined && !isStreamAnswer(response) && !response.headers.has(MODEL_FALLBACK_HEADER)) {
       const stored = await toStored(response.clone());
       if (isCacheable(stored)) await store.cache?.set(cacheKey, stored);
     }
@@ -305,7 +320,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const forwarded = forwardedOf(request, route);
     // Counting tokens is free and bills nothing: it skips the gate, the queue and the cache.
     if (route === 'count_tokens') return (await send(forwarded, valid.body, request.signal)).response;
-    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, lineRequestOf(request));
+    const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, {
+      ...lineRequestOf(request), priority: priorityOf(request),
+    });
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {
       response.headers.set('x-claude-kit-store', via);
@@ -324,6 +341,26 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     }
   };
   return Object.assign(handler, {
-    stats: (): ClaudeHandlerStats => ({ ...store.stats(), shed }),
+    stats: (): ClaudeHandlerStats => {
+      // Per-model figures stay on `store.stats()`: the handler's totals keep their shape.
+      const { models: _perModel, ...totals } = store.stats();
+      return { ...totals, shed };
+    },
   });
+}
+
+/** The handler's chain, checked once: a typo in it should fail at startup, not on the first overload. */
+function fallbackOf(options: ClaudeHandlerOptions): { models: readonly string[]; afterMs: number } | undefined {
+  const chain = options.fallback;
+  if (chain === undefined) return undefined;
+  if (!Array.isArray(chain.models) || chain.models.length < 2 || chain.models.some((m) => typeof m !== 'string' || m === '')) {
+    throw new TypeError('fallback.models: list at least two model names, the first one preferred.');
+  }
+  const outside = options.models ? chain.models.filter((m) => !options.models!.includes(m)) : [];
+  if (outside.length > 0) {
+    throw new TypeError(`fallback.models: ${outside.join(', ')} not in the handler's \`models\`; a chain only moves requests within the allowlist.`);
+  }
+  const afterMs = chain.afterMs ?? 15_000;
+  if (!Number.isFinite(afterMs) || afterMs < 0) throw new TypeError('fallback.afterMs: a number of milliseconds ≥ 0.');
+  return { models: [...chain.models], afterMs };
 }

@@ -15,4 +15,4 @@ export type {
 } from './store/types.js';
 export type { AdmissionLineOptions } from './admission/line.js';
 export type { AdaptiveLimitOptions } from './admission/limit.js';
-export { AHEAD_HEADER, EXPECTED_WAIT_HEADER, LINE_HEADERS, TICKET_HEADER } from './admission/hints.js';
+export { AHEAD_HEADER, EXPECTED_WAIT_HEADER, LINE_HEADERS, MODEL_FALLBACK_HEADER, PRIORITY_HEADER, TICKET_HEADER } from './admission/hints.js';

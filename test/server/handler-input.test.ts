@@ -174,7 +174,7 @@ describe('createClaudeHandler and CORS', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(preflight.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, x-claude-kit-ticket, authorization');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, x-claude-kit-ticket, x-claude-kit-priority, authorization');
     const response = await handler(fromOtherSite());
     expect(response.status).toBe(429);
     expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');

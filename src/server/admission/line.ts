@@ -4,6 +4,11 @@
  * alone; once Claude takes it, the line flows again. A request that Claude turned away, or that comes back with its
  * ticket, takes its old place. A request that waited its budget, or finds the line full, gets a refusal that says
  * when its turn is expected and carries a ticket to keep its place. Time comes from an injected clock.
+ *
+ * Two lanes: interactive requests go before background ones, and a background request never takes the last free
+ * slot (unless the limit is 1), so a background flood delays an interactive request by one service time at most.
+ * After an overload, background requests are held back first: they never probe while an interactive one waits.
+ * Several lines (one per model) can share a `room`: an app-wide bound on calls in flight, and one order of arrival.
  */
 import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
@@ -29,6 +34,25 @@ export interface AdmissionLineOptions {
   clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   /** Makes the tickets handed to refused requests. Defaults to `crypto.randomUUID()`: tickets must be unguessable. */
   newTicket?: () => string;
+  /** What this line shares with the lines of other models (see createModelLines). Defaults to nothing shared. */
+  room?: SharedRoom;
+}
+
+/**
+ * The app-wide side of several lines. The line asks it before each call goes, and tells it when a slot is given back
+ * (then the room lets every line take its turn, oldest waiter first) instead of pumping only itself.
+ */
+export interface SharedRoom {
+  /** The next place in line, shared so places compare across lines. */
+  nextOrder(): number;
+  /** Requests waiting in every line: `maxQueue` bounds them together. */
+  queued(): number;
+  /** May one more call go now app-wide? A background call must leave a slot free. */
+  mayGo(background: boolean): boolean;
+  /** A call of one of the lines left. */
+  took(): void;
+  /** A call's slot is free again: the room gives every line its turn. */
+  gave(): void;
 }
 
 export interface LineGrant {
@@ -59,6 +83,8 @@ export interface JoinOptions {
   ticket?: string;
   /** Epoch ms after which the request leaves the line with a `timeout` refusal. Defaults to never. */
   deadlineAt?: number;
+  /** `background` yields to interactive requests and never takes the last free slot. Defaults to `interactive`. */
+  priority?: 'interactive' | 'background';
 }
 
 export type { LineState } from './control.js';
@@ -73,11 +99,16 @@ export interface LineStats {
 export interface AdmissionLine {
   join(options?: JoinOptions): Promise<LineGrant | LineRefusal>;
   stats(): LineStats;
+  /** Lets waiters go while there is room (a shared room calls it when a slot of another line is freed). */
+  pump(): void;
+  /** The first waiter's place, interactive ones first (`[lane, order]`, lane 0 interactive), or undefined. */
+  head(): readonly [number, number] | undefined;
   /** Refuses every waiter (`aborted`) and stops the line's timers. */
   dispose(): void;
 }
 
 interface Waiter extends Ordered {
+  readonly background: boolean;
   resolve(outcome: LineGrant | LineRefusal): void;
 }
 
@@ -92,8 +123,15 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const maxClosedMs = Math.max(options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000);
   const acceptAfterMs = options.acceptAfterMs ?? 1500;
   const tickets = createTickets(maxQueue * 4, options.newTicket);
-  const line = createOrderHeap<Waiter>();
-  let nextOrder = 0;
+  const { room } = options;
+  const interactive = createOrderHeap<Waiter>();
+  const background = createOrderHeap<Waiter>();
+  const laneOf = (waiter: Waiter) => (waiter.background ? background : interactive);
+  const queued = () => interactive.size + background.size;
+  const aheadOf = (order: number, isBackground: boolean) =>
+    isBackground ? interactive.size + background.ahead(order) : interactive.ahead(order);
+  let ownOrder = 0;
+  const nextOrder = () => (room ? room.nextOrder() : ownOrder++);
   let windowTimer: unknown;
   // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
   let rate = 0;
@@ -139,7 +177,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       accepted = true;
       const now = clock.now();
       tookOne(now);
-      control.accepted(call, line.size > 0, now);
+      control.accepted(call, queued() > 0, now);
       pump();
     };
     const graceTimer = clock.setTimeout(accept, acceptAfterMs);
@@ -163,22 +201,37 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         } else if (status >= 200 && status < 300) {
           accept();
         }
-        pump();
+        // A shared slot is free too: every line gets its turn, the oldest waiter first, not only this one.
+        if (room) room.gave();
+        else pump();
       },
     });
+  }
+
+  /**
+   * Who goes next, if anyone may: interactive first; background only with a slot to spare (or as the probe, when no
+   * interactive request waits).
+   */
+  function next(turn: 'go' | 'probe'): Waiter | undefined {
+    if (interactive.size > 0) return room && !room.mayGo(false) ? undefined : interactive.shift();
+    if (background.size === 0) return undefined;
+    const spare = control.limit <= 1 || control.limit - control.inFlight >= 2;
+    if (turn === 'go' && !spare) return undefined;
+    return room && !room.mayGo(true) ? undefined : background.shift();
   }
 
   function pump(): void {
     for (;;) {
       const turn = control.turn(clock.now());
       if (turn === 'wait') {
-        if (control.state === 'closed' && line.size > 0) wakeAtReopen();
+        if (control.state === 'closed' && queued() > 0) wakeAtReopen();
         return;
       }
-      const next = line.shift();
-      if (!next) return;
-      next.gone = true;
-      grant(next, turn === 'probe');
+      const waiter = next(turn);
+      if (!waiter) return;
+      waiter.gone = true;
+      room?.took();
+      grant(waiter, turn === 'probe');
     }
   }
 
@@ -187,7 +240,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
     if (signal?.aborted) return Promise.resolve(refusedAborted);
     const now = clock.now();
-    const order = joinOptions.order ?? tickets.take(joinOptions.ticket, now) ?? nextOrder++;
+    const order = joinOptions.order ?? tickets.take(joinOptions.ticket, now) ?? nextOrder();
+    const isBackground = joinOptions.priority === 'background';
     return new Promise((resolve) => {
       let timer: unknown;
       const cleanup = () => {
@@ -196,6 +250,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       };
       const waiter: Waiter = {
         order,
+        background: isBackground,
         gone: false,
         resolve(outcome) {
           cleanup();
@@ -204,18 +259,18 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       };
       const leave = (why: 'timeout' | 'aborted') => {
         if (waiter.gone) return;
-        line.remove(waiter);
-        waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', order, line.ahead(order)));
+        laneOf(waiter).remove(waiter);
+        waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', order, aheadOf(order, isBackground)));
       };
       const onAbort = () => leave('aborted');
-      line.push(waiter);
+      laneOf(waiter).push(waiter);
       pump();
       if (waiter.gone) return;
       // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
       // moment); then it gets a ticket instead of one more wait.
-      if (line.size > maxQueue) {
-        line.remove(waiter);
-        waiter.resolve(refusal('full', order, line.ahead(order)));
+      if ((room ? room.queued() : queued()) > maxQueue) {
+        laneOf(waiter).remove(waiter);
+        waiter.resolve(refusal('full', order, aheadOf(order, isBackground)));
         return;
       }
       if (deadlineAt !== undefined && deadlineAt <= now) {
@@ -229,13 +284,20 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   return {
     join,
-    stats: () => ({ active: control.inFlight, queued: line.size, limit: control.limit, state: control.state }),
+    stats: () => ({ active: control.inFlight, queued: queued(), limit: control.limit, state: control.state }),
+    pump,
+    head() {
+      const first = interactive.peek() ?? background.peek();
+      return first ? [first.background ? 1 : 0, first.order] : undefined;
+    },
     dispose() {
       clock.clearTimeout(windowTimer);
       windowTimer = undefined;
-      for (let w = line.shift(); w; w = line.shift()) {
-        w.gone = true;
-        w.resolve({ refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 });
+      for (const lane of [interactive, background]) {
+        for (let w = lane.shift(); w; w = lane.shift()) {
+          w.gone = true;
+          w.resolve({ refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 });
+        }
       }
     },
   };

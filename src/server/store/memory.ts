@@ -1,11 +1,12 @@
 /**
- * The default store: everything in this process. One admission line toward Claude (FIFO, adaptive limit, a closed
- * window and a probe after an overload, tickets to keep a place), and an opt-in cache. It shares nothing, so each
- * instance of a backend sees only its own load; see createRedisStore.
+ * The default store: everything in this process. An admission line toward Claude per model (FIFO with an interactive
+ * and a background lane, adaptive limit, a closed window and a probe after an overload, tickets to keep a place),
+ * under the app's `maxConcurrency` ceiling when it set one, and an opt-in cache. It shares nothing, so each instance
+ * of a backend sees only its own load; see createRedisStore.
  */
 import { systemClock } from '../../core/clock.js';
-import { createAdmissionLine } from '../admission/line.js';
-import type { AdmissionLine, AdmissionLineOptions } from '../admission/line.js';
+import type { AdmissionLineOptions } from '../admission/line.js';
+import { createModelLines, type ModelLines } from '../admission/lines.js';
 import type { AnswerCache, ClaudeStore, StoreAdmission, StoreContext, StoredAnswer } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -16,8 +17,9 @@ export interface MemoryStoreOptions {
   /** Marks admissions with this name (`x-claude-kit-store`). Defaults to 'memory'. */
   via?: string;
   /**
-   * Tuning of the line toward Claude. Its limit starts at the handler's `maxConcurrency` and adapts, with no ceiling
-   * unless the app set `maxConcurrency` itself or `line.limit.max`; its length defaults to the handler's `maxQueue`.
+   * Tuning of the lines toward Claude (one per model). Each limit starts at the handler's `maxConcurrency` and adapts,
+   * with no ceiling unless the app set `maxConcurrency` itself (then it also bounds all models together) or
+   * `line.limit.max`; `maxQueue` (defaults to the handler's) bounds the requests waiting for all models together.
    */
   line?: Partial<Omit<AdmissionLineOptions, 'clock'>>;
 }
@@ -45,16 +47,17 @@ export function createMemoryCache(ttlMs: number, maxEntries: number, now: () => 
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore {
   const via = options.via ?? 'memory';
-  let line: AdmissionLine | undefined;
-  let context: Pick<StoreContext, 'queueTimeoutMs' | 'clock'> = { queueTimeoutMs: 30_000, clock: systemClock };
+  let line: ModelLines | undefined;
+  let context: Pick<StoreContext, 'queueTimeoutMs' | 'clock' | 'concurrencyCeiling'> = { queueTimeoutMs: 30_000, clock: systemClock };
   const cache = options.cache
     ? createMemoryCache(options.cache.ttlMs, options.cache.maxEntries ?? 1000, options.now ?? Date.now)
     : undefined;
   const now = () => context.clock.now?.() ?? Date.now();
 
-  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'queueTimeoutMs' | 'clock'>): AdmissionLine {
+  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'queueTimeoutMs' | 'clock'>): ModelLines {
     context = attached;
-    return createAdmissionLine({
+    return createModelLines({
+      ceiling: attached.concurrencyCeiling,
       ...options.line,
       maxQueue: options.line?.maxQueue ?? attached.maxQueue,
       limit: { initial: attached.maxConcurrency, max: attached.concurrencyCeiling, ...options.line?.limit },
@@ -62,7 +65,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
     });
   }
   // Used as is before attach (a store tried on its own); the handler attaches its limits at once.
-  const current = (): AdmissionLine =>
+  const current = (): ModelLines =>
     (line ??= open({ maxConcurrency: 32, maxQueue: 1000, queueTimeoutMs: 30_000, clock: systemClock }));
 
   return {
@@ -74,14 +77,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
     },
     async admit(signal, admit = {}): Promise<StoreAdmission> {
       const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
-      const outcome = await current().join({ signal, order: admit.order, ticket: admit.ticket, deadlineAt });
+      const outcome = await current().join(admit.model ?? '', {
+        signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority,
+      });
       if ('release' in outcome) return { release: (result) => outcome.release(result), via, order: outcome.order };
       const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;
       return refused === 'aborted' ? { refused, via } : { refused, retryAfterMs, expectedWaitMs, ahead, ticket, via };
     },
     stats: () => {
-      const { active, queued, limit } = current().stats();
-      return { active, queued, limit };
+      const models = current().stats();
+      const lines = Object.values(models);
+      const sum = (pick: (line: (typeof lines)[number]) => number) => lines.reduce((n, line) => n + pick(line), 0);
+      // With one model (the usual case) `limit` is its line's; with several, what they allow together.
+      const limit = lines.length === 0 ? undefined : Math.min(context.concurrencyCeiling ?? Infinity, sum((l) => l.limit));
+      return { active: sum((l) => l.active), queued: sum((l) => l.queued), ...(limit !== undefined && { limit }), models };
     },
     close: async () => {
       line?.dispose();

@@ -39,6 +39,13 @@ export interface AdmitOptions {
   ticket?: string;
   /** Epoch ms at which the request stops waiting and is refused (`timeout`). Defaults to `queueTimeoutMs` from now. */
   deadlineAt?: number;
+  /**
+   * The request's model: the memory store keeps a line per model, so one model's overload holds back only its own
+   * requests. Defaults to one line for requests that name none. (The Redis store keeps one line for all models.)
+   */
+  model?: string;
+  /** `background` yields to interactive requests in line and never takes the last free slot. Defaults to `interactive`. */
+  priority?: 'interactive' | 'background';
 }
 
 export interface Refusal {
@@ -97,8 +104,10 @@ export interface ClaudeStoreStats {
   active: number;
   /** Requests of this process waiting for a slot. */
   queued: number;
-  /** The line's adaptive limit on calls in flight, when the store keeps one. */
+  /** The line's adaptive limit on calls in flight, when the store keeps one (with lines per model, their sum). */
   limit?: number;
+  /** Per model, when the store keeps a line per model: calls in flight, requests waiting, its limit and window. */
+  models?: Record<string, { active: number; queued: number; limit: number; state: 'open' | 'closed' | 'probing' }>;
 }
 
 export interface ClaudeStore {

@@ -1,0 +1,88 @@
+/**
+ * A line per model: Claude's capacity is per model, so an overload of one model closes that model's window and cuts
+ * that model's limit only, while requests for another model go on. Each model gets its own instance of the one
+ * admission line (its algorithm unchanged, so the Redis port still matches it); they share an order of arrival, a
+ * bound on the requests waiting, and, when the app set a ceiling, an app-wide bound on calls in flight. When a slot
+ * of that bound is freed, every line gets its turn, interactive waiters first, then the oldest.
+ */
+import { createAdmissionLine, type AdmissionLine, type AdmissionLineOptions, type JoinOptions, type LineGrant, type LineRefusal, type LineStats, type SharedRoom } from './line.js';
+
+export interface ModelLinesOptions extends Omit<AdmissionLineOptions, 'room'> {
+  /** Calls in flight for all models together; a background call leaves the last one free. Defaults to no bound. */
+  ceiling?: number;
+}
+
+export interface ModelLines {
+  /** Joins the line of `model` ('' for a request that names none). */
+  join(model: string, options?: JoinOptions): Promise<LineGrant | LineRefusal>;
+  /** Every model's line, by model. */
+  stats(): Record<string, LineStats>;
+  dispose(): void;
+}
+
+/** Idle lines kept for models no request is using: a client naming ever new models must not grow memory. */
+const MAX_IDLE_LINES = 64;
+
+export function createModelLines(options: ModelLinesOptions): ModelLines {
+  const { ceiling, ...lineOptions } = options;
+  const lines = new Map<string, AdmissionLine>();
+  let order = 0;
+  let active = 0;
+
+  const room: SharedRoom = {
+    nextOrder: () => order++,
+    queued() {
+      let n = 0;
+      for (const line of lines.values()) n += line.stats().queued;
+      return n;
+    },
+    mayGo(background) {
+      if (ceiling === undefined) return true;
+      return background && ceiling > 1 ? ceiling - active >= 2 : active < ceiling;
+    },
+    took: () => {
+      active += 1;
+    },
+    gave() {
+      active -= 1;
+      // Interactive heads first, then the oldest: with a ceiling, the freed slot goes to whoever waited longest.
+      const waiting = [...lines.values()]
+        .map((line) => ({ line, head: line.head() }))
+        .filter((entry): entry is { line: AdmissionLine; head: readonly [number, number] } => entry.head !== undefined)
+        .sort((a, b) => a.head[0] - b.head[0] || a.head[1] - b.head[1]);
+      for (const { line } of waiting) line.pump();
+    },
+  };
+
+  const idle = (line: AdmissionLine) => {
+    const { active: calls, queued, state } = line.stats();
+    return calls === 0 && queued === 0 && state === 'open';
+  };
+
+  function lineOf(model: string): AdmissionLine {
+    let line = lines.get(model);
+    if (line) return line;
+    if (lines.size >= MAX_IDLE_LINES) {
+      // Forget what was learnt about a model nobody is using (an open line with nothing on the wire).
+      for (const [other, kept] of lines) {
+        if (lines.size < MAX_IDLE_LINES) break;
+        if (idle(kept)) {
+          kept.dispose();
+          lines.delete(other);
+        }
+      }
+    }
+    line = createAdmissionLine({ ...lineOptions, room });
+    lines.set(model, line);
+    return line;
+  }
+
+  return {
+    join: (model, joinOptions) => lineOf(model).join(joinOptions),
+    stats: () => Object.fromEntries([...lines].map(([model, line]) => [model, line.stats()])),
+    dispose() {
+      for (const line of lines.values()) line.dispose();
+      lines.clear();
+    },
+  };
+}
