@@ -14,21 +14,29 @@ import type { LineControlOptions, LineState } from '../admission/control.js';
 import type { RefusalVerdict } from '../admission/limit.js';
 
 /**
- * KEYS: state hash, evidence list, recent list.
+ * KEYS: state hash, evidence list, recent list, leases (sorted set: lease id → expiry), waiting (sorted set: request id
+ * → its order), alive (sorted set: waiting id → when it is presumed gone), abandon mark of the request (store ops).
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
- * then per op — send: probe; accepted: level, epoch, probeId, binding; refused: level, epoch, probeId, retryAfterMs
- * (-1 = none); finish: probeId (0 = not a probe). → turn: 'go' | 'probe' | 'wait'; send: {level, epoch, probeId};
- * refused: verdict; others: 'ok'.
+ * then per op (from ARGV[11]):
+ *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId}
+ *   accepted: level, epoch, probeId, binding       refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
+ *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight}
+ *   admit: id, order ('' = a new one), leaseMs, aliveMs → {1, level, epoch, probeId, order} | {0, closedMs, ahead, order}
+ *     | {-1} (abandoned)
+ *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
+ *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
+ *   renew: lease id, leaseMs → 1 | 0              leave: id                  abandon: id, leaseMs
+ * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
+ * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
+ * expires unless renewed, so a crashed instance's calls stop counting after leaseMs, and its waiters leave the line
+ * once they stop asking (aliveMs).
  */
 export const LINE_CONTROL = `
 local op = ARGV[1]
-local now
-if ARGV[2] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-else
-  now = tonumber(ARGV[2])
-end
+local t = redis.call('TIME')
+local tnow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tnow
+if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
 local minL = math.max(1, tonumber(ARGV[4]))
 local maxL = tonumber(ARGV[5])
 if maxL < 0 then maxL = math.huge end
@@ -38,7 +46,26 @@ local evidenceMs = tonumber(ARGV[7])
 local minClosed = tonumber(ARGV[8])
 local maxClosed = math.max(minClosed, tonumber(ARGV[9]))
 local ttl = tonumber(ARGV[10])
-local H, EV, RC = KEYS[1], KEYS[2], KEYS[3]
+local H, EV, RC, LEASES, WAITING, ALIVE, MARK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+
+if op == 'abandon' then
+  -- A request that went on without Redis: whatever its late commands took (a lease, a place) is given back, and
+  -- its mark makes any later one take nothing.
+  redis.call('SET', MARK, '1', 'PX', ARGV[12])
+  redis.call('ZREM', LEASES, ARGV[11])
+  redis.call('ZREM', WAITING, ARGV[11])
+  redis.call('ZREM', ALIVE, ARGV[11])
+  return 1
+elseif op == 'leave' then
+  redis.call('ZREM', WAITING, ARGV[11])
+  redis.call('ZREM', ALIVE, ARGV[11])
+  return 1
+elseif op == 'renew' then
+  if not redis.call('ZSCORE', LEASES, ARGV[11]) then return 0 end
+  redis.call('ZADD', LEASES, 'XX', tnow + tonumber(ARGV[12]), ARGV[11])
+  redis.call('PEXPIRE', LEASES, ttl)
+  return 1
+end
 
 local function num(field, default)
   local v = redis.call('HGET', H, field)
@@ -55,18 +82,23 @@ local streak = num('streak', 0)
 local probeOut = num('probeOut', 0)
 local currentProbe = num('currentProbe', 0)
 local probes = num('probes', 0)
-local inFlight = num('inFlight', 0)
 local since = num('since', 0)
 local inARow = num('inARow', 0)
 local refusedN = num('refusedN', 0)
 local notOurs = num('notOurs', 0)
-local value = math.max(1, math.floor(limit))
+local value = function() return math.max(1, math.floor(limit)) end
+
+-- In flight: the leases still alive (Redis's own clock, whatever time drives the control).
+redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', tnow)
+local inFlight = redis.call('ZCARD', LEASES)
+-- The probe's lease expired (its instance died): it is no longer out.
+if probeOut ~= 0 and not redis.call('ZSCORE', LEASES, redis.call('HGET', H, 'probeLease') or '') then probeOut = 0 end
 
 local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
-  put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('inFlight', inFlight) put('since', since) put('inARow', inARow)
+  put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs)
-  for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ttl) end
+  for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 
 local function remember(refused)
@@ -82,19 +114,25 @@ local function split(entry)
   return tonumber(at), tonumber(level)
 end
 
-local result = 'ok'
-if op == 'turn' then
+local function turn()
   if state == 1 and now >= reopenAt then state = 2 end
-  if state == 1 or inFlight >= value then result = 'wait'
-  elseif state == 2 then if probeOut ~= 0 then result = 'wait' else result = 'probe' end
-  else result = 'go' end
-elseif op == 'send' then
+  if state == 1 or inFlight >= value() then return 'wait' end
+  if state == 2 then if probeOut ~= 0 then return 'wait' end return 'probe' end
+  return 'go'
+end
+
+local function send(probe, id, leaseMs)
+  redis.call('ZADD', LEASES, tnow + leaseMs, id)
   inFlight = inFlight + 1
   local probeId = 0
-  if ARGV[11] == '1' then probes = probes + 1; probeId = probes; currentProbe = probeId; probeOut = 1 end
-  result = {inFlight, epoch, probeId}
-elseif op == 'accepted' then
-  local level, probeId, binding = tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[14] == '1'
+  if probe then
+    probes = probes + 1; probeId = probes; currentProbe = probeId; probeOut = 1
+    redis.call('HSET', H, 'probeLease', id)
+  end
+  return {inFlight, epoch, probeId}
+end
+
+local function accepted(level, probeId, binding)
   remember(false)
   while true do
     local back = redis.call('LINDEX', EV, -1)
@@ -114,8 +152,11 @@ elseif op == 'accepted' then
     probeOut = 0
     if state == 2 then state = 0; streak = 0 end
   end
-elseif op == 'refused' then
-  local level, callEpoch, probeId, retryAfter = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
+end
+
+local function refused(level, callEpoch, probeId, retryAfter)
+  local before = value()
+  local result
   local wasProbe = probeId ~= 0 and probeId == currentProbe
   if wasProbe then probeOut = 0 end
   remember(true)
@@ -142,8 +183,7 @@ elseif op == 'refused' then
     since = 0
     result = 'cut'
   end
-  local atTheEdge = state == 0 and level >= value and retryAfter < 0 and not flooded
-    and math.max(1, math.floor(limit)) < value
+  local atTheEdge = state == 0 and level >= before and retryAfter < 0 and not flooded and value() < before
   if result == 'cut' and not atTheEdge then
     local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * 2 ^ streak))
     streak = streak + 1
@@ -152,23 +192,102 @@ elseif op == 'refused' then
   elseif result == 'not-ours' and wasProbe and state == 2 then
     state = 0
   end
-elseif op == 'finish' then
-  inFlight = inFlight - 1
-  local probeId = tonumber(ARGV[11])
+  return result
+end
+
+local function finish(probeId, id)
+  if redis.call('ZREM', LEASES, id) == 1 then inFlight = inFlight - 1 end
   if probeId ~= 0 and probeId == currentProbe then probeOut = 0 end
+end
+
+-- Someone is waiting: waiters that stopped asking (their instance died) are dropped first.
+local function waiting()
+  local gone = redis.call('ZRANGEBYSCORE', ALIVE, '-inf', tnow)
+  for _, id in ipairs(gone) do redis.call('ZREM', WAITING, id) end
+  redis.call('ZREMRANGEBYSCORE', ALIVE, '-inf', tnow)
+  return redis.call('ZCARD', WAITING)
+end
+
+local result = 'ok'
+if op == 'turn' then
+  result = turn()
+elseif op == 'send' then
+  result = send(ARGV[11] == '1', ARGV[12], tonumber(ARGV[13]))
+elseif op == 'accepted' then
+  accepted(tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[14] == '1')
+elseif op == 'refused' then
+  result = refused(tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]))
+elseif op == 'finish' then
+  finish(tonumber(ARGV[11]), ARGV[12])
 elseif op == 'snapshot' then
   local names = {'open', 'closed', 'probing'}
-  return {names[state + 1], string.format('%.17g', reopenAt), math.max(1, math.floor(limit)), inFlight}
+  return {names[state + 1], string.format('%.17g', reopenAt), value(), inFlight}
+elseif op == 'admit' then
+  if redis.call('EXISTS', MARK) == 1 then return {-1} end
+  local id = ARGV[11]
+  local order = ARGV[12]
+  if order == '' then order = redis.call('HINCRBY', H, 'orders', 1) else order = tonumber(order) end
+  waiting()
+  redis.call('ZADD', WAITING, 'NX', order, id)
+  redis.call('ZADD', ALIVE, tnow + tonumber(ARGV[14]), id)
+  local go = turn()
+  local ahead = redis.call('ZRANK', WAITING, id)
+  -- Fleet-wide order: only the first waiters go, as many as there is room for (the probe goes alone).
+  local room = 0
+  if go == 'probe' then room = 1 elseif go == 'go' then room = value() - inFlight end
+  if ahead < room then
+    redis.call('ZREM', WAITING, id)
+    redis.call('ZREM', ALIVE, id)
+    local call = send(go == 'probe', id, tonumber(ARGV[13]))
+    result = {1, call[1], call[2], call[3], order}
+  else
+    local closedMs = 0
+    if state == 1 then closedMs = reopenAt - now end
+    result = {0, closedMs, ahead, order}
+  end
+elseif op == 'accept' then
+  accepted(tonumber(ARGV[11]), tonumber(ARGV[13]), waiting() > 0)
+elseif op == 'settle' then
+  local probeId = tonumber(ARGV[14])
+  finish(probeId, ARGV[11])
+  if ARGV[15] == 'refused' then
+    result = refused(tonumber(ARGV[12]), tonumber(ARGV[13]), probeId, tonumber(ARGV[16]))
+  elseif ARGV[15] == 'ok' and ARGV[17] ~= '1' then
+    accepted(tonumber(ARGV[12]), probeId, waiting() > 0)
+  end
 end
 save()
 return result
 `;
 
 export interface RedisLineCall {
+  /** The call's lease: it counts in flight while the lease lives. */
+  id: string;
   level: number;
   epoch: number;
   probe: boolean;
   probeId: number;
+}
+
+/** The control's tuning, as the script reads it. */
+export type RedisLineOptions = LineControlOptions & {
+  /** How long the line's state outlives its last use. Defaults to an hour. */
+  ttlMs?: number;
+};
+
+/** The keys of the line under `prefix`; `id` names the request whose abandon mark the store ops read. */
+export const lineKeys = (prefix: string, id = '') => [
+  `${prefix}line`, `${prefix}line:evidence`, `${prefix}line:recent`, `${prefix}line:leases`, `${prefix}line:waiting`,
+  `${prefix}line:alive`, `${prefix}abandoned:${id}`,
+];
+
+/** ARGV[1..10] of LINE_CONTROL: the op, the time ('' for Redis's own) and the tuning. */
+export function lineArgs(options: RedisLineOptions, op: string, now?: number): Array<string | number> {
+  const limit = options.limit ?? {};
+  return [
+    op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 1, limit.max ?? -1, limit.decrease ?? 0.9,
+    limit.evidenceMs ?? 10_000, options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000, options.ttlMs ?? 3_600_000,
+  ];
 }
 
 export interface RedisLineControl {
@@ -181,25 +300,22 @@ export interface RedisLineControl {
 }
 
 /**
- * The fleet's line control on Redis under `prefix`. Pass `now` only to drive it from a script (the differential
- * test); in service Redis's own clock is used. Not yet wired into createRedisStore: a crashed instance would leave
- * its calls counted in flight, so the wiring must tie `finish` to the store's expiring leases.
+ * The control's events one by one on Redis under `prefix`, as the reference takes them: for the differential test,
+ * which passes `now` to drive it from a script. The store combines the same events in its own ops (redis-fleet.ts).
+ * Leases taken here live `ttlMs`.
  */
-export function createRedisLineControl(redis: Redis, prefix: string, options: LineControlOptions & { ttlMs?: number } = {}): RedisLineControl {
-  const keys = [`${prefix}line`, `${prefix}line:evidence`, `${prefix}line:recent`];
-  const limit = options.limit ?? {};
-  const base = (op: string, now: number | undefined) => [
-    op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 1, limit.max ?? -1, limit.decrease ?? 0.9,
-    limit.evidenceMs ?? 10_000, options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000, options.ttlMs ?? 3_600_000,
-  ];
+export function createRedisLineControl(redis: Redis, prefix: string, options: RedisLineOptions = {}): RedisLineControl {
+  const keys = lineKeys(prefix);
+  const leaseMs = options.ttlMs ?? 3_600_000;
   const run = (op: string, now: number | undefined, ...rest: Array<string | number>) =>
-    redis.eval(LINE_CONTROL, keys.length, ...keys, ...base(op, now), ...rest);
+    redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest);
   const flag = (b: boolean) => (b ? '1' : '0');
   return {
     turn: async (now) => (await run('turn', now)) as 'go' | 'probe' | 'wait',
     async send(probe) {
-      const [level, epoch, probeId] = (await run('send', undefined, flag(probe))) as [number, number, number];
-      return { level, epoch, probe, probeId };
+      const id = globalThis.crypto.randomUUID();
+      const [level, epoch, probeId] = (await run('send', undefined, flag(probe), id, leaseMs)) as [number, number, number];
+      return { id, level, epoch, probe, probeId };
     },
     async accepted(call, binding, now) {
       await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding));
@@ -207,7 +323,7 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Li
     refused: async (call, now, retryAfterMs) =>
       (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1)) as RefusalVerdict,
     async finish(call) {
-      await run('finish', undefined, call.probeId);
+      await run('finish', undefined, call.probeId, call.id);
     },
     async snapshot() {
       const [state, reopenAt, value, inFlight] = (await run('snapshot', undefined)) as [string, string, number, number];
