@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
 import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
-import type { Fleet } from './redis-fleet.js';
+import type { Fleet, FleetCall } from './redis-fleet.js';
+import type { RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
@@ -25,11 +26,16 @@ export interface RedisStoreOptions {
   client?: Redis;
   /** Prefix of every key; instances that share it share one gate. Defaults to 'claude-kit:'. */
   prefix?: string;
-  /** Calls to Claude at once across the whole fleet. Defaults to 32. Each handler's own `maxConcurrency` also applies. */
+  /**
+   * A ceiling on calls to Claude at once across the whole fleet (a quota of the app's own). Defaults to none: the
+   * fleet's limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
+   */
   maxConcurrency?: number;
+  /** Tuning of the fleet's line: the same options as the in-process line's (`limit`). Defaults to the line's. */
+  line?: Pick<RedisLineOptions, 'limit'>;
   /** A lease's life: a dead instance's slot is free again after this long. Live calls renew every third of it. Defaults to 15 000 ms. */
   leaseMs?: number;
-  /** Shortest shared closed window after a 529/429 (doubles per overload in a row up to `maxClosedMs`). Defaults to 5 000 ms. */
+  /** Shortest shared closed window after a wave of 529/429 (doubles while probes are refused, up to `maxClosedMs`). Defaults to 1 000 ms, as the in-process line. */
   minClosedMs?: number;
   /** Defaults to 15 000 ms. A longer retry-after still wins. */
   maxClosedMs?: number;
@@ -56,6 +62,8 @@ export interface RedisStore extends ClaudeStore {
 }
 
 const FALLBACK = 'memory-fallback';
+/** As the in-process line: a call Claude has not refused for this long counts as taken (a long stream). */
+const ACCEPT_AFTER_MS = 1_500;
 /** How often an instance off Redis asks whether it is back. */
 const HEAL_MS = 200;
 
@@ -161,39 +169,43 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     }
     const id = globalThis.crypto.randomUUID();
     const deadline = Date.now() + context.queueTimeoutMs;
+    let call: FleetCall;
     try {
-      const turn = await fleet.waitGate(id, signal, deadline);
-      if (turn !== 'go' && turn !== 'probe') {
+      const turn = await fleet.waitTurn(id, signal, deadline);
+      if ('refused' in turn) {
         slot.release();
         return { ...turn, via: 'redis' };
       }
-      const lease = await fleet.acquireLease(id, signal, deadline);
-      if (lease !== true) {
-        slot.release();
-        if (turn === 'probe') background(fleet.settle(id, undefined));
-        return { ...lease, via: 'redis' };
-      }
+      call = turn;
     } catch (error) {
       // Redis failed mid-wait: the request goes on as if this instance were alone, and a command of its that Redis
-      // runs late (after a hang) must not take a slot or the probe for it.
+      // runs late (after a hang) must not take a lease or a place for it.
       degrade(error);
       giveBack(fleet, id, fleet.abandon(id));
       return slot;
     }
-    return leasePermit(fleet, id, slot.release, context);
+    return leasePermit(fleet, call, slot.release, context);
   }
 
-  function leasePermit(shared: Fleet, id: string, releaseLocal: () => void, ctx: StoreContext) {
+  function leasePermit(shared: Fleet, call: FleetCall, releaseLocal: () => void, ctx: StoreContext) {
     let released = false;
+    let accepted = false;
     let timer: unknown;
     const renew = () => {
       timer = ctx.clock.setTimeout(() => {
-        background(shared.renew(id));
+        background(shared.renew(call));
         renew();
       }, leaseMs / 3);
     };
     renew();
-    const stop = () => ctx.clock.clearTimeout(timer);
+    const acceptTimer = ctx.clock.setTimeout(() => {
+      accepted = true;
+      background(shared.accept(call));
+    }, ACCEPT_AFTER_MS);
+    const stop = () => {
+      ctx.clock.clearTimeout(timer);
+      ctx.clock.clearTimeout(acceptTimer);
+    };
     renewals.add(stop);
     return {
       via: 'redis',
@@ -203,7 +215,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
         stop();
         renewals.delete(stop);
         releaseLocal();
-        return giveBack(shared, id, shared.settle(id, result));
+        return giveBack(shared, call.id, shared.settle(call, result, accepted));
       },
     };
   }
@@ -238,8 +250,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       fleet = createFleet(
         () => connected() ?? failNow(),
         {
-          prefix, leaseMs, maxConcurrency: options.maxConcurrency ?? 32, minClosedMs: options.minClosedMs ?? 5_000,
-          maxClosedMs: options.maxClosedMs ?? 15_000, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
+          prefix, leaseMs, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
+          line: {
+            limit: { ...options.line?.limit, max: options.maxConcurrency ?? options.line?.limit?.max },
+            minClosedMs: options.minClosedMs, maxClosedMs: options.maxClosedMs, ttlMs: Math.max(3_600_000, leaseMs * 4),
+          },
         },
       );
       if (options.queue) {
