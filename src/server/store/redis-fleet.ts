@@ -36,7 +36,8 @@ export interface FleetCall {
 
 export interface Fleet {
   /** Waits for the request's turn in the fleet's line, until `deadline`; takes its lease. Throws when Redis fails. */
-  waitTurn(id: string, signal: AbortSignal, deadline: number): Promise<FleetCall | Refusal>;
+  /** `order`: the place of an earlier permit (Claude refused it), to wait there again instead of at the back. */
+  waitTurn(id: string, signal: AbortSignal, deadline: number, order?: number): Promise<FleetCall | Refusal>;
   renew(call: FleetCall): Promise<unknown>;
   /** Claude has not refused the call for a while (a long stream): the line may count it as taken. */
   accept(call: FleetCall): Promise<unknown>;
@@ -86,8 +87,8 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     });
   }
 
-  async function waitTurn(id: string, signal: AbortSignal, deadline: number): Promise<FleetCall | Refusal> {
-    let order = '';
+  async function waitTurn(id: string, signal: AbortSignal, deadline: number, earlier?: number): Promise<FleetCall | Refusal> {
+    let order = earlier === undefined ? '' : String(earlier);
     // Leaving the line is best effort: a waiter that does not ask again is dropped after aliveMs anyway.
     const leave = () => void run(id, 'leave', id).catch(() => {});
     for (;;) {

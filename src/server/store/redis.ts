@@ -14,7 +14,7 @@ import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
 import { systemClock } from '../../core/clock.js';
 import { isRefusal } from './types.js';
-import type { ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
+import type { AdmitOptions, ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
 
 export interface RedisStoreOptions {
   /** e.g. `redis://127.0.0.1:6379`. Ignored when `client` is given. */
@@ -86,6 +86,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Lease ids whose give-back never reached Redis (the connection was down): sent again when it is back, until
   // their lease would have expired anyway.
   const owed = new Map<string, number>();
+  // Places in the fleet's line this instance handed out with a permit, until they are used to wait again.
+  const fleetOrders = new Set<number>();
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
@@ -158,9 +160,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return tracked;
   }
 
-  async function admit(signal: AbortSignal): Promise<StoreAdmission> {
+  async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}): Promise<StoreAdmission> {
     if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
-    const slot = await local.admit(signal);
+    const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
+    // A place in the fleet's line given by this instance (Claude refused the call): the request waits there again.
+    // Any other order is the memory line's (a fallback permit) and stays there.
+    const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
+    const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
+    const slot = await local.admit(signal, { deadlineAt: deadline, order: localOrder });
     if (isRefusal(slot)) return slot;
     const redis = usable();
     if (!redis || !fleet) {
@@ -168,10 +175,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       return slot;
     }
     const id = globalThis.crypto.randomUUID();
-    const deadline = Date.now() + context.queueTimeoutMs;
     let call: FleetCall;
     try {
-      const turn = await fleet.waitTurn(id, signal, deadline);
+      const turn = await fleet.waitTurn(id, signal, deadline, fleetOrder);
       if ('refused' in turn) {
         slot.release();
         return { ...turn, via: 'redis' };
@@ -207,8 +213,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       ctx.clock.clearTimeout(acceptTimer);
     };
     renewals.add(stop);
+    if (fleetOrders.size >= 10_000) fleetOrders.clear();
+    fleetOrders.add(call.order);
     return {
       via: 'redis',
+      order: call.order,
       release(result?: Parameters<Fleet['settle']>[1]) {
         if (released) return Promise.resolve();
         released = true;
