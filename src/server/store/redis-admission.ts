@@ -15,17 +15,19 @@ import type { RefusalVerdict } from '../admission/limit.js';
 
 /**
  * KEYS: state hash, evidence list, recent list, leases (sorted set: lease id → expiry), waiting (sorted set: request id
- * → its order), alive (sorted set: waiting id → when it is presumed gone), abandon mark of the request (store ops).
+ * → its order), alive (sorted set: waiting id → when it is presumed gone), abandon mark of the request and its
+ * ticket (store ops).
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
  * then per op (from ARGV[11]):
  *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId}
  *   accepted: level, epoch, probeId, binding       refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
  *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight}
- *   admit: id, order ('' = a new one), leaseMs, aliveMs → {1, level, epoch, probeId, order} | {0, closedMs, ahead, order}
- *     | {-1} (abandoned)
+ *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[8])
+ *     → {1, level, epoch, probeId, order, limit} | {0, closedMs, ahead, order, limit} | {-1} (abandoned)
  *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
  *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
- *   renew: lease id, leaseMs → 1 | 0              leave: id                  abandon: id, leaseMs
+ *   renew: lease id, leaseMs → 1 | 0              abandon: id, leaseMs
+ *   leave: id, ticketMs ('' = no ticket), order: keeps the place under the ticket (KEYS[8]) for ticketMs
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
  * expires unless renewed, so a crashed instance's calls stop counting after leaseMs, and its waiters leave the line
@@ -46,7 +48,7 @@ local evidenceMs = tonumber(ARGV[7])
 local minClosed = tonumber(ARGV[8])
 local maxClosed = math.max(minClosed, tonumber(ARGV[9]))
 local ttl = tonumber(ARGV[10])
-local H, EV, RC, LEASES, WAITING, ALIVE, MARK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local H, EV, RC, LEASES, WAITING, ALIVE, MARK, TICKET = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
 if op == 'abandon' then
   -- A request that went on without Redis: whatever its late commands took (a lease, a place) is given back, and
@@ -59,6 +61,8 @@ if op == 'abandon' then
 elseif op == 'leave' then
   redis.call('ZREM', WAITING, ARGV[11])
   redis.call('ZREM', ALIVE, ARGV[11])
+  -- Turned away: its ticket keeps its place for its return.
+  if ARGV[12] ~= '' then redis.call('SET', TICKET, ARGV[13], 'PX', ARGV[12]) end
   return 1
 elseif op == 'renew' then
   if not redis.call('ZSCORE', LEASES, ARGV[11]) then return 0 end
@@ -226,6 +230,13 @@ elseif op == 'admit' then
   if redis.call('EXISTS', MARK) == 1 then return {-1} end
   local id = ARGV[11]
   local order = ARGV[12]
+  if order == '' and ARGV[15] == '1' then
+    local kept = redis.call('GET', TICKET)
+    if kept then
+      redis.call('DEL', TICKET)
+      order = kept
+    end
+  end
   if order == '' then order = redis.call('HINCRBY', H, 'orders', 1) else order = tonumber(order) end
   waiting()
   redis.call('ZADD', WAITING, 'NX', order, id)
@@ -239,11 +250,11 @@ elseif op == 'admit' then
     redis.call('ZREM', WAITING, id)
     redis.call('ZREM', ALIVE, id)
     local call = send(go == 'probe', id, tonumber(ARGV[13]))
-    result = {1, call[1], call[2], call[3], order}
+    result = {1, call[1], call[2], call[3], order, value()}
   else
     local closedMs = 0
     if state == 1 then closedMs = reopenAt - now end
-    result = {0, closedMs, ahead, order}
+    result = {0, closedMs, ahead, order, value()}
   end
 elseif op == 'accept' then
   accepted(tonumber(ARGV[11]), tonumber(ARGV[13]), waiting() > 0)
@@ -275,10 +286,10 @@ export type RedisLineOptions = LineControlOptions & {
   ttlMs?: number;
 };
 
-/** The keys of the line under `prefix`; `id` names the request whose abandon mark the store ops read. */
-export const lineKeys = (prefix: string, id = '') => [
+/** The keys of the line under `prefix`; `id` and `ticket` name the request's abandon mark and ticket (store ops). */
+export const lineKeys = (prefix: string, id = '', ticket = '') => [
   `${prefix}line`, `${prefix}line:evidence`, `${prefix}line:recent`, `${prefix}line:leases`, `${prefix}line:waiting`,
-  `${prefix}line:alive`, `${prefix}abandoned:${id}`,
+  `${prefix}line:alive`, `${prefix}abandoned:${id}`, `${prefix}ticket:${ticket}`,
 ];
 
 /** ARGV[1..10] of LINE_CONTROL: the op, the time ('' for Redis's own) and the tuning. */

@@ -36,8 +36,13 @@ export interface FleetCall {
 
 export interface Fleet {
   /** Waits for the request's turn in the fleet's line, until `deadline`; takes its lease. Throws when Redis fails. */
-  /** `order`: the place of an earlier permit (Claude refused it), to wait there again instead of at the back. */
-  waitTurn(id: string, signal: AbortSignal, deadline: number, order?: number): Promise<FleetCall | Refusal>;
+  /**
+   * `place`: where to wait — the order of an earlier permit (Claude refused it), or a ticket from an earlier refusal
+   * (unknown or expired ones join at the back). A refusal carries a ticket to keep the place.
+   */
+  waitTurn(id: string, signal: AbortSignal, deadline: number, place?: { order?: number; ticket?: string }): Promise<FleetCall | Refusal>;
+  /** The fleet's limit as last seen by this instance. */
+  readonly limit: number | undefined;
   renew(call: FleetCall): Promise<unknown>;
   /** Claude has not refused the call for a while (a long stream): the line may count it as taken. */
   accept(call: FleetCall): Promise<unknown>;
@@ -60,14 +65,17 @@ export const isPressure = (result: UpstreamResult | undefined) =>
 const abort = (): Refusal => ({ refused: 'aborted' });
 /** The longest a waiter sleeps between two asks, even while the window is closed: it must stay known as alive. */
 const MAX_SLEEP_MS = 500;
+/** How long a ticket keeps its place beyond the retry-after it came with, as the in-process line's. */
+const TICKET_GRACE_MS = 120_000;
 
 /** `redis` gives the client of the moment, or throws like a lost connection when there is none. */
 export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   const { leaseMs, pollMs, commandTimeoutMs } = options;
   // A waiter asks again within a sleep, its jitter and a command's time; past twice that it is gone (its instance died).
   const aliveMs = 2 * (MAX_SLEEP_MS + 2 * pollMs + commandTimeoutMs);
-  const run = (id: string, op: string, ...rest: Array<string | number>) => {
-    const keys = lineKeys(options.prefix, id);
+  let limit: number | undefined;
+  const run = (id: string, op: string, ...rest: Array<string | number>) => runWith(lineKeys(options.prefix, id), op, ...rest);
+  const runWith = (keys: string[], op: string, ...rest: Array<string | number>) => {
     return within(commandTimeoutMs, options.clock, redis().eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options.line, op), ...rest));
   };
 
@@ -87,30 +95,33 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     });
   }
 
-  async function waitTurn(id: string, signal: AbortSignal, deadline: number, earlier?: number): Promise<FleetCall | Refusal> {
-    let order = earlier === undefined ? '' : String(earlier);
+  async function waitTurn(id: string, signal: AbortSignal, deadline: number, place: { order?: number; ticket?: string } = {}): Promise<FleetCall | Refusal> {
+    let order = place.order === undefined ? '' : String(place.order);
+    let ticket = place.order === undefined ? place.ticket : undefined;
     // Leaving the line is best effort: a waiter that does not ask again is dropped after aliveMs anyway.
-    const leave = () => void run(id, 'leave', id).catch(() => {});
+    const leave = () => void run(id, 'leave', id, '', 0).catch(() => {});
     for (;;) {
       if (signal.aborted) {
         leave();
         return abort();
       }
-      const answer = (await run(id, 'admit', id, order, leaseMs, aliveMs)) as number[];
+      const answer = (await runWith(lineKeys(options.prefix, id, ticket ?? ''), 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0')) as number[];
+      ticket = undefined;
       if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
+      limit = answer[5] ?? limit;
       if (answer[0] === 1) {
-        const [, level, epoch, probeId, place] = answer as [number, number, number, number, number];
-        return { id, level, epoch, probeId, order: place };
+        const [, level, epoch, probeId, at] = answer as [number, number, number, number, number];
+        return { id, level, epoch, probeId, order: at };
       }
-      const [, closedMs, ahead, place] = answer as [number, number, number, number];
-      order = String(place);
+      const [, closedMs, ahead, at] = answer as [number, number, number, number];
+      order = String(at);
       const left = deadline - Date.now();
       // Closed for longer than this request may wait: answer now with the real reopen time instead of timing out.
       if (closedMs > left || left <= 0) {
-        leave();
-        return closedMs > left && closedMs > 0
+        const refusal: Refusal = closedMs > left && closedMs > 0
           ? { refused: 'closed', retryAfterMs: closedMs, ahead }
           : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead };
+        return { ...refusal, ticket: await keepPlace(id, at, refusal.retryAfterMs ?? 0) };
       }
       const wait = closedMs > 0 ? Math.min(closedMs, MAX_SLEEP_MS) : pollMs;
       if (!(await pause(Math.min(wait, left), signal))) {
@@ -120,8 +131,22 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     }
   }
 
+  /** Leaves the line, its place kept under a new ticket; no ticket if Redis cannot keep it (it joins at the back). */
+  async function keepPlace(id: string, order: number, retryAfterMs: number): Promise<string | undefined> {
+    const ticket = globalThis.crypto.randomUUID();
+    try {
+      await runWith(lineKeys(options.prefix, id, ticket), 'leave', id, retryAfterMs + TICKET_GRACE_MS, order);
+      return ticket;
+    } catch {
+      return undefined;
+    }
+  }
+
   return {
     waitTurn,
+    get limit() {
+      return limit;
+    },
     renew: async (call) => run(call.id, 'renew', call.id, leaseMs),
     accept: async (call) => run(call.id, 'accept', call.level, call.epoch, call.probeId),
     // One script, so a settle sent into a hang is a single command that either runs whole or not at all.

@@ -167,7 +167,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     // Any other order is the memory line's (a fallback permit) and stays there.
     const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
-    const slot = await local.admit(signal, { deadlineAt: deadline, order: localOrder });
+    const slot = await local.admit(signal, { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined });
     if (isRefusal(slot)) return slot;
     const redis = usable();
     if (!redis || !fleet) {
@@ -177,7 +177,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const id = globalThis.crypto.randomUUID();
     let call: FleetCall;
     try {
-      const turn = await fleet.waitTurn(id, signal, deadline, fleetOrder);
+      const turn = await fleet.waitTurn(id, signal, deadline, { order: fleetOrder, ticket: admitOptions.ticket });
       if ('refused' in turn) {
         slot.release();
         return { ...turn, via: 'redis' };
@@ -275,7 +275,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     admit,
     enqueue: options.queue ? (params, signal) => (queue ?? failNow()).enqueue(params, signal) : undefined,
-    stats: () => local.stats(),
+    // This process's requests; the limit is the fleet's, as last seen here.
+    stats: () => ({ ...local.stats(), ...(fleet?.limit !== undefined && !down ? { limit: fleet.limit } : {}) }),
     async ready(timeoutMs = 2_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

@@ -85,6 +85,8 @@ describe("the Redis store's fleet-wide line", () => {
     expect(after.limit).toBeGreaterThan(cut.limit + 4);
     expect(atClaude.most).toBeGreaterThan(cut.limit);
     expect(after.inFlight).toBe(0);
+    // Each instance reports the fleet's limit as it last saw it, not its own memory line's.
+    expect(fleet[1]!.store.stats().limit).toBeGreaterThan(cut.limit + 4);
   }, 30_000);
 
   it('serves waiting requests in fleet-wide arrival order, whichever instance each arrived at', async () => {
@@ -140,5 +142,44 @@ describe("the Redis store's fleet-wide line", () => {
     const orphan = await third;
     expect('release' in orphan && orphan.via).toBe('memory-fallback');
     if ('release' in orphan) await orphan.release();
+  }, 30_000);
+
+  it('keeps a turned-away request’s place under its ticket: it comes back, on another instance, ahead of later arrivals', async () => {
+    const prefix = `ticket-${Date.now()}:`;
+    const context = {
+      maxConcurrency: 8, maxQueue: 8, queueTimeoutMs: 5_000, clock: systemClock, logger: { warn: () => {} },
+      run: async () => ({ status: 200, headers: {}, body: '' }),
+    };
+    const [a, b] = [0, 1].map(() => createRedisStore({ url: testbed.redis.url, prefix, maxConcurrency: 1, logger: { warn: () => {} } })) as [RedisStore, RedisStore];
+    stores.push(a, b);
+    a.attach(context);
+    b.attach(context);
+    await Promise.all([a.ready(), b.ready()]);
+    const signal = new AbortController().signal;
+    const holder = await a.admit(signal);
+    expect('release' in holder).toBe(true);
+
+    // Alice waits 100 ms behind the only call and is turned away with a ticket; Bob arrives after her.
+    const refused = await a.admit(signal, { deadlineAt: Date.now() + 100 });
+    expect(refused).toMatchObject({ refused: 'timeout', ahead: 0, via: 'redis' });
+    const ticket = 'ticket' in refused ? refused.ticket : undefined;
+    expect(ticket).toEqual(expect.any(String));
+    const served: string[] = [];
+    const bob = b.admit(signal).then((permit) => (served.push('bob'), permit));
+    await pause(50);
+    // Alice comes back with her ticket, to the other instance, after Bob joined.
+    const alice = b.admit(signal, { ticket }).then((permit) => (served.push('alice'), permit));
+    await pause(50);
+    if ('release' in holder) await holder.release({ status: 200 });
+    const first = await alice;
+    expect(served).toEqual(['alice']);
+    if ('release' in first) await first.release({ status: 200 });
+    const second = await bob;
+    expect(served).toEqual(['alice', 'bob']);
+    if ('release' in second) await second.release({ status: 200 });
+    // A ticket is used once: shown again, it joins at the back like any newcomer (and the line is empty now).
+    const again = await a.admit(signal, { ticket });
+    expect('release' in again && again.via).toBe('redis');
+    if ('release' in again) await again.release({ status: 200 });
   }, 30_000);
 });
