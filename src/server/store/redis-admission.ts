@@ -5,9 +5,11 @@
  * redis-server, and wants the same answers and the same state after every step.
  *
  * State: a hash (limit, epoch, state, reopenAt, …), a list of recent accepted calls as evidence (`at:level`,
- * decreasing in level), and a list of the last outcomes ('1' refused, '0' accepted). Floats are written with 17
- * significant digits so the limit survives the trip exactly. `now` comes from the caller in the differential test
- * and from Redis's TIME otherwise (ARGV[2] = ''), so instances whose clocks disagree still agree on the window.
+ * decreasing in level), a list of the last outcomes ('1' refused, '0' accepted), the calls in flight as leases (where
+ * the reference keeps a counter: a lease expires with its instance), and the waiting requests in fleet-wide order.
+ * Floats are written with 17 significant digits so the limit survives the trip exactly. `now` comes from the caller
+ * in the differential test and from Redis's TIME otherwise (ARGV[2] = ''), so instances whose clocks disagree still
+ * agree on the window; leases always live by Redis's TIME.
  */
 import type { Redis } from 'ioredis';
 import type { LineControlOptions, LineState } from '../admission/control.js';

@@ -224,6 +224,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
         stop();
         renewals.delete(stop);
         releaseLocal();
+        // Only a call Claude turned away comes back with its place.
+        if (!isPressure(result)) fleetOrders.delete(call.order);
         return giveBack(shared, call.id, shared.settle(call, result, accepted));
       },
     };
