@@ -1,5 +1,5 @@
 /**
- * createRedisStore: the handler's gate, slots, queue and cache shared through Redis by every instance of a backend.
+ * createRedisStore: the handler's line toward Claude, its queue and cache shared through Redis by every instance of a backend.
  * ioredis is loaded only here, on first use, so apps that never call this need not install it. Redis is a help,
  * never a dependency of an answer: when it is unreachable or slow, each instance falls back to its memory store.
  */
@@ -24,7 +24,7 @@ export interface RedisStoreOptions {
    * `autoResendUnfulfilledCommands: false`; the store bounds every command by `commandTimeoutMs` itself.
    */
   client?: Redis;
-  /** Prefix of every key; instances that share it share one gate. Defaults to 'claude-kit:'. */
+  /** Prefix of every key; instances that share it share one line toward Claude. Defaults to 'claude-kit:'. */
   prefix?: string;
   /**
    * A ceiling on calls to Claude at once across the whole fleet (a quota of the app's own). Defaults to none: the
@@ -42,7 +42,7 @@ export interface RedisStoreOptions {
   /** How often a waiting request asks Redis again (plus up to as much jitter). Defaults to 25 ms. */
   pollMs?: number;
   /**
-   * The longest any Redis command may take (the gate, a lease, the cache, the job queue) before the request goes on
+   * The longest any Redis command may take (the line, a lease, the cache, the job queue) before the request goes on
    * without Redis, in this instance's memory store. Defaults to 500 ms.
    */
   commandTimeoutMs?: number;
@@ -121,7 +121,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     if (closed) return;
     if (!down) {
       down = true;
-      logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+      logger?.warn("Redis is unreachable: this instance uses its own memory store (line, cache) until it is back.", error);
     }
     heal();
   }
@@ -145,7 +145,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   function recovered(): void {
     if (!down) return;
     down = false;
-    logger?.info?.('Redis is back: the fleet shares one gate again.');
+    logger?.info?.('Redis is back: the fleet shares one line again.');
   }
 
   /** The connection, whatever the breaker says: for giving back what was taken, and checking jobs already queued. */
