@@ -1,58 +1,83 @@
 /**
- * The fleet-wide gate and semaphore on Redis: every instance of the backend waits behind the same closed gate,
- * lets one probe go first when it reopens, and counts its calls to Claude against one limit. Waiting is polling
- * with a little jitter (Redis has no cheap "wake me when this key changes" that survives a lost connection).
+ * The fleet's line toward Claude on Redis: one adaptive limit, one closed window and one probe for every instance of
+ * the backend, and one order of waiting requests (a sorted set by arrival), all run by the line's Lua port
+ * (redis-admission.ts). Calls in flight are leases that expire unless renewed, so a crashed instance leaks nothing.
+ * Waiting is polling with a little jitter (Redis has no cheap "wake me when this key changes" that survives a lost
+ * connection).
  */
 import type { Redis } from 'ioredis';
 import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
-import { ABANDON, ACQUIRE_LEASE, CHECK_GATE, CLOSE_GATE, RENEW_LEASE, SETTLE_GATE } from './redis-scripts.js';
+import { LINE_CONTROL, lineArgs, lineKeys } from './redis-admission.js';
+import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
 import type { Refusal, UpstreamResult } from './types.js';
 
 export interface FleetOptions {
   prefix: string;
-  maxConcurrency: number;
+  /** The line's tuning (its limit, windows); the same options as the in-process line. */
+  line: RedisLineOptions;
   leaseMs: number;
-  minClosedMs: number;
-  maxClosedMs: number;
   pollMs: number;
   /** Every command gives up after this long (a RedisTimeoutError), whatever the client's own settings. */
   commandTimeoutMs: number;
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
+/** A call the fleet let through: its lease, and what the line needs to judge Claude's answer to it. */
+export interface FleetCall {
+  id: string;
+  level: number;
+  epoch: number;
+  probeId: number;
+  /** Its place in the fleet's order. */
+  order: number;
+}
+
 export interface Fleet {
-  /** 'go' or 'probe' (this call goes first after a closed window), else why not. Throws when Redis fails. */
-  waitGate(token: string, signal: AbortSignal, deadline: number): Promise<'go' | 'probe' | Refusal>;
-  /** Takes a lease on one of the fleet's slots, waiting until `deadline`. Throws when Redis fails. */
-  acquireLease(id: string, signal: AbortSignal, deadline: number): Promise<true | Refusal>;
-  renew(id: string): Promise<unknown>;
-  /** Gives the lease back and tells the gate what Claude said. */
-  settle(id: string, result: UpstreamResult | undefined): Promise<unknown>;
+  /** Waits for the request's turn in the fleet's line, until `deadline`; takes its lease. Throws when Redis fails. */
   /**
-   * For a request that went ahead without Redis: whatever its late commands take (a lease, the probe lock) is given
+   * `place`: where to wait — the order of an earlier permit (Claude refused it), or a ticket from an earlier refusal
+   * (unknown or expired ones join at the back). A refusal carries a ticket to keep the place.
+   */
+  waitTurn(id: string, signal: AbortSignal, deadline: number, place?: { order?: number; ticket?: string }): Promise<FleetCall | Refusal>;
+  /** The fleet's limit as last seen by this instance. */
+  readonly limit: number | undefined;
+  renew(call: FleetCall): Promise<unknown>;
+  /** Claude has not refused the call for a while (a long stream): the line may count it as taken. */
+  accept(call: FleetCall): Promise<unknown>;
+  /** Gives the lease back and tells the line what Claude said. `accepted`: `accept` already ran. */
+  settle(call: FleetCall, result: UpstreamResult | undefined, accepted: boolean): Promise<unknown>;
+  /**
+   * For a request that went ahead without Redis: whatever its late commands take (a lease, a place in line) is given
    * back, and any of them that reaches Redis after this takes nothing.
    */
   abandon(id: string): Promise<unknown>;
 }
 
 /**
- * Claude has too much to do: it closes the gate for everyone. The answer's own verdict when it has one, else core's
- * rule for a bare status (a 429 without its body cannot be told from the spend limit, and counts as pressure).
+ * Claude has too much to do. The answer's own verdict when it has one, else core's rule for a bare status (a 429
+ * without its body cannot be told from the spend limit, and counts as pressure).
  */
 export const isPressure = (result: UpstreamResult | undefined) =>
   result?.pressure ?? (result !== undefined && isPressureAnswer(result.status));
 
 const abort = (): Refusal => ({ refused: 'aborted' });
+/** The longest a waiter sleeps between two asks, even while the window is closed: it must stay known as alive. */
+const MAX_SLEEP_MS = 500;
+/** How long a ticket keeps its place beyond the retry-after it came with, as the in-process line's. */
+const TICKET_GRACE_MS = 120_000;
 
 /** `redis` gives the client of the moment, or throws like a lost connection when there is none. */
 export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
-  const key = (name: string) => `${options.prefix}${name}`;
-  const [leases, gate, probe, streak] = ['leases', 'gate', 'probe', 'streak'].map(key) as [string, string, string, string];
-  const mark = (id: string) => key(`abandoned:${id}`);
-  const run = (script: string, keys: string[], ...args: Array<string | number>) =>
-    within(options.commandTimeoutMs, options.clock, redis().eval(script, keys.length, ...keys, ...args));
+  const { leaseMs, pollMs, commandTimeoutMs } = options;
+  // A waiter asks again within a sleep, its jitter and a command's time; past twice that it is gone (its instance died).
+  const aliveMs = 2 * (MAX_SLEEP_MS + 2 * pollMs + commandTimeoutMs);
+  let limit: number | undefined;
+  const run = (id: string, op: string, ...rest: Array<string | number>) => runWith(lineKeys(options.prefix, id), op, ...rest);
+  const runWith = (keys: string[], op: string, ...rest: Array<string | number>) => {
+    return within(commandTimeoutMs, options.clock, redis().eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options.line, op), ...rest));
+  };
 
   /** Resolves after `ms` (false if the request left first); the jitter keeps instances from polling in step. */
   function pause(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -65,51 +90,71 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       const timer = options.clock.setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         resolve(true);
-      }, Math.max(1, ms + Math.random() * options.pollMs));
+      }, Math.max(1, ms + Math.random() * pollMs));
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  async function waitGate(token: string, signal: AbortSignal, deadline: number): Promise<'go' | 'probe' | Refusal> {
+  async function waitTurn(id: string, signal: AbortSignal, deadline: number, place: { order?: number; ticket?: string } = {}): Promise<FleetCall | Refusal> {
+    let order = place.order === undefined ? '' : String(place.order);
+    let ticket = place.order === undefined ? place.ticket : undefined;
+    // Leaving the line is best effort: a waiter that does not ask again is dropped after aliveMs anyway.
+    const leave = () => void run(id, 'leave', id, '', 0).catch(() => {});
     for (;;) {
-      if (signal.aborted) return abort();
-      const [state, ms] = (await run(CHECK_GATE, [gate, probe, mark(token)], token, options.leaseMs)) as [number, number];
-      if (state === 0) return 'go';
-      if (state === 2) return 'probe';
+      if (signal.aborted) {
+        leave();
+        return abort();
+      }
+      const answer = (await runWith(lineKeys(options.prefix, id, ticket ?? ''), 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0')) as number[];
+      ticket = undefined;
+      if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
+      limit = answer[5] ?? limit;
+      if (answer[0] === 1) {
+        const [, level, epoch, probeId, at] = answer as [number, number, number, number, number];
+        return { id, level, epoch, probeId, order: at };
+      }
+      const [, closedMs, ahead, at] = answer as [number, number, number, number];
+      order = String(at);
       const left = deadline - Date.now();
       // Closed for longer than this request may wait: answer now with the real reopen time instead of timing out.
-      if (state === 1 && ms > left) return { refused: 'closed', retryAfterMs: ms };
-      if (left <= 0) return { refused: 'timeout', retryAfterMs: Math.max(ms, options.pollMs) };
-      const wait = state === 1 ? ms : Math.min(Math.max(ms, 0), options.pollMs);
-      if (!(await pause(Math.min(wait, left), signal))) return abort();
+      if (closedMs > left || left <= 0) {
+        const refusal: Refusal = closedMs > left && closedMs > 0
+          ? { refused: 'closed', retryAfterMs: closedMs, ahead }
+          : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead };
+        return { ...refusal, ticket: await keepPlace(id, at, refusal.retryAfterMs ?? 0) };
+      }
+      const wait = closedMs > 0 ? Math.min(closedMs, MAX_SLEEP_MS) : pollMs;
+      if (!(await pause(Math.min(wait, left), signal))) {
+        leave();
+        return abort();
+      }
     }
   }
 
-  async function acquireLease(id: string, signal: AbortSignal, deadline: number): Promise<true | Refusal> {
-    for (;;) {
-      if (signal.aborted) return abort();
-      const taken = await run(ACQUIRE_LEASE, [leases, mark(id)], id, options.maxConcurrency, options.leaseMs);
-      if (taken === 1) return true;
-      if (taken === -1) throw new Error('this request already went ahead without Redis');
-      const left = deadline - Date.now();
-      if (left <= 0) return { refused: 'timeout' };
-      if (!(await pause(Math.min(options.pollMs, left), signal))) return abort();
+  /** Leaves the line, its place kept under a new ticket; no ticket if Redis cannot keep it (it joins at the back). */
+  async function keepPlace(id: string, order: number, retryAfterMs: number): Promise<string | undefined> {
+    const ticket = globalThis.crypto.randomUUID();
+    try {
+      await runWith(lineKeys(options.prefix, id, ticket), 'leave', id, retryAfterMs + TICKET_GRACE_MS, order);
+      return ticket;
+    } catch {
+      return undefined;
     }
   }
 
   return {
-    waitGate,
-    acquireLease,
-    renew: async (id) => run(RENEW_LEASE, [leases, probe], id, options.leaseMs, id),
-    // One script each, so a settle sent into a hang is a single command that either runs whole or not at all.
-    async settle(id, result) {
-      if (isPressure(result)) {
-        const retryAfterMs = result?.retryAfterMs ?? 0;
-        return run(CLOSE_GATE, [gate, probe, streak, leases], retryAfterMs, options.leaseMs, id, options.minClosedMs, options.maxClosedMs);
-      }
-      const ok = result !== undefined && result.status >= 200 && result.status < 300;
-      return run(SETTLE_GATE, [gate, probe, streak, leases], id, ok ? '1' : '0');
+    waitTurn,
+    get limit() {
+      return limit;
     },
-    abandon: async (id) => run(ABANDON, [leases, probe, mark(id)], id, options.leaseMs),
+    renew: async (call) => run(call.id, 'renew', call.id, leaseMs),
+    accept: async (call) => run(call.id, 'accept', call.level, call.epoch, call.probeId),
+    // One script, so a settle sent into a hang is a single command that either runs whole or not at all.
+    async settle(call, result, accepted) {
+      const ok = result !== undefined && result.status >= 200 && result.status < 300;
+      const outcome = isPressure(result) ? 'refused' : ok ? 'ok' : 'neutral';
+      return run(call.id, 'settle', call.id, call.level, call.epoch, call.probeId, outcome, result?.retryAfterMs ?? -1, accepted ? '1' : '0');
+    },
+    abandon: async (id) => run(id, 'abandon', id, leaseMs),
   };
 }

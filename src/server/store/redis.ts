@@ -1,5 +1,5 @@
 /**
- * createRedisStore: the handler's gate, slots, queue and cache shared through Redis by every instance of a backend.
+ * createRedisStore: the handler's line toward Claude, its queue and cache shared through Redis by every instance of a backend.
  * ioredis is loaded only here, on first use, so apps that never call this need not install it. Redis is a help,
  * never a dependency of an answer: when it is unreachable or slow, each instance falls back to its memory store.
  */
@@ -7,13 +7,14 @@ import type { Redis } from 'ioredis';
 import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
-import type { Fleet } from './redis-fleet.js';
+import type { Fleet, FleetCall } from './redis-fleet.js';
+import type { RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
 import { systemClock } from '../../core/clock.js';
 import { isRefusal } from './types.js';
-import type { ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
+import type { AdmitOptions, ClaudeStore, StoreAdmission, StoreContext, StoreLogger } from './types.js';
 
 export interface RedisStoreOptions {
   /** e.g. `redis://127.0.0.1:6379`. Ignored when `client` is given. */
@@ -23,20 +24,25 @@ export interface RedisStoreOptions {
    * `autoResendUnfulfilledCommands: false`; the store bounds every command by `commandTimeoutMs` itself.
    */
   client?: Redis;
-  /** Prefix of every key; instances that share it share one gate. Defaults to 'claude-kit:'. */
+  /** Prefix of every key; instances that share it share one line toward Claude. Defaults to 'claude-kit:'. */
   prefix?: string;
-  /** Calls to Claude at once across the whole fleet. Defaults to 32. Each handler's own `maxConcurrency` also applies. */
+  /**
+   * A ceiling on calls to Claude at once across the whole fleet (a quota of the app's own). Defaults to none: the
+   * fleet's limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
+   */
   maxConcurrency?: number;
+  /** Tuning of the fleet's line: the same options as the in-process line's (`limit`). Defaults to the line's. */
+  line?: Pick<RedisLineOptions, 'limit'>;
   /** A lease's life: a dead instance's slot is free again after this long. Live calls renew every third of it. Defaults to 15 000 ms. */
   leaseMs?: number;
-  /** Shortest shared closed window after a 529/429 (doubles per overload in a row up to `maxClosedMs`). Defaults to 5 000 ms. */
+  /** Shortest shared closed window after a wave of 529/429 (doubles while probes are refused, up to `maxClosedMs`). Defaults to 1 000 ms, as the in-process line. */
   minClosedMs?: number;
   /** Defaults to 15 000 ms. A longer retry-after still wins. */
   maxClosedMs?: number;
   /** How often a waiting request asks Redis again (plus up to as much jitter). Defaults to 25 ms. */
   pollMs?: number;
   /**
-   * The longest any Redis command may take (the gate, a lease, the cache, the job queue) before the request goes on
+   * The longest any Redis command may take (the line, a lease, the cache, the job queue) before the request goes on
    * without Redis, in this instance's memory store. Defaults to 500 ms.
    */
   commandTimeoutMs?: number;
@@ -56,6 +62,8 @@ export interface RedisStore extends ClaudeStore {
 }
 
 const FALLBACK = 'memory-fallback';
+/** As the in-process line: a call Claude has not refused for this long counts as taken (a long stream). */
+const ACCEPT_AFTER_MS = 1_500;
 /** How often an instance off Redis asks whether it is back. */
 const HEAL_MS = 200;
 
@@ -78,6 +86,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Lease ids whose give-back never reached Redis (the connection was down): sent again when it is back, until
   // their lease would have expired anyway.
   const owed = new Map<string, number>();
+  // Places in the fleet's line this instance handed out with a permit, until they are used to wait again.
+  const fleetOrders = new Set<number>();
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
@@ -111,7 +121,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     if (closed) return;
     if (!down) {
       down = true;
-      logger?.warn("Redis is unreachable: this instance uses its own memory store (gate, slots, cache) until it is back.", error);
+      logger?.warn("Redis is unreachable: this instance uses its own memory store (line, cache) until it is back.", error);
     }
     heal();
   }
@@ -135,7 +145,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   function recovered(): void {
     if (!down) return;
     down = false;
-    logger?.info?.('Redis is back: the fleet shares one gate again.');
+    logger?.info?.('Redis is back: the fleet shares one line again.');
   }
 
   /** The connection, whatever the breaker says: for giving back what was taken, and checking jobs already queued. */
@@ -150,9 +160,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return tracked;
   }
 
-  async function admit(signal: AbortSignal): Promise<StoreAdmission> {
+  async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}): Promise<StoreAdmission> {
     if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
-    const slot = await local.admit(signal);
+    const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
+    // A place in the fleet's line given by this instance (Claude refused the call): the request waits there again.
+    // Any other order is the memory line's (a fallback permit) and stays there.
+    const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
+    const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
+    const slot = await local.admit(signal, { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined });
     if (isRefusal(slot)) return slot;
     const redis = usable();
     if (!redis || !fleet) {
@@ -160,50 +175,58 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       return slot;
     }
     const id = globalThis.crypto.randomUUID();
-    const deadline = Date.now() + context.queueTimeoutMs;
+    let call: FleetCall;
     try {
-      const turn = await fleet.waitGate(id, signal, deadline);
-      if (turn !== 'go' && turn !== 'probe') {
+      const turn = await fleet.waitTurn(id, signal, deadline, { order: fleetOrder, ticket: admitOptions.ticket });
+      if ('refused' in turn) {
         slot.release();
         return { ...turn, via: 'redis' };
       }
-      const lease = await fleet.acquireLease(id, signal, deadline);
-      if (lease !== true) {
-        slot.release();
-        if (turn === 'probe') background(fleet.settle(id, undefined));
-        return { ...lease, via: 'redis' };
-      }
+      call = turn;
     } catch (error) {
       // Redis failed mid-wait: the request goes on as if this instance were alone, and a command of its that Redis
-      // runs late (after a hang) must not take a slot or the probe for it.
+      // runs late (after a hang) must not take a lease or a place for it.
       degrade(error);
       giveBack(fleet, id, fleet.abandon(id));
       return slot;
     }
-    return leasePermit(fleet, id, slot.release, context);
+    return leasePermit(fleet, call, slot.release, context);
   }
 
-  function leasePermit(shared: Fleet, id: string, releaseLocal: () => void, ctx: StoreContext) {
+  function leasePermit(shared: Fleet, call: FleetCall, releaseLocal: () => void, ctx: StoreContext) {
     let released = false;
+    let accepted = false;
     let timer: unknown;
     const renew = () => {
       timer = ctx.clock.setTimeout(() => {
-        background(shared.renew(id));
+        background(shared.renew(call));
         renew();
       }, leaseMs / 3);
     };
     renew();
-    const stop = () => ctx.clock.clearTimeout(timer);
+    const acceptTimer = ctx.clock.setTimeout(() => {
+      accepted = true;
+      background(shared.accept(call));
+    }, ACCEPT_AFTER_MS);
+    const stop = () => {
+      ctx.clock.clearTimeout(timer);
+      ctx.clock.clearTimeout(acceptTimer);
+    };
     renewals.add(stop);
+    if (fleetOrders.size >= 10_000) fleetOrders.clear();
+    fleetOrders.add(call.order);
     return {
       via: 'redis',
+      order: call.order,
       release(result?: Parameters<Fleet['settle']>[1]) {
         if (released) return Promise.resolve();
         released = true;
         stop();
         renewals.delete(stop);
         releaseLocal();
-        return giveBack(shared, id, shared.settle(id, result));
+        // Only a call Claude turned away comes back with its place.
+        if (!isPressure(result)) fleetOrders.delete(call.order);
+        return giveBack(shared, call.id, shared.settle(call, result, accepted));
       },
     };
   }
@@ -238,8 +261,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       fleet = createFleet(
         () => connected() ?? failNow(),
         {
-          prefix, leaseMs, maxConcurrency: options.maxConcurrency ?? 32, minClosedMs: options.minClosedMs ?? 5_000,
-          maxClosedMs: options.maxClosedMs ?? 15_000, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
+          prefix, leaseMs, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
+          line: {
+            limit: { ...options.line?.limit, max: options.maxConcurrency ?? options.line?.limit?.max },
+            minClosedMs: options.minClosedMs, maxClosedMs: options.maxClosedMs, ttlMs: Math.max(3_600_000, leaseMs * 4),
+          },
         },
       );
       if (options.queue) {
@@ -251,7 +277,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     admit,
     enqueue: options.queue ? (params, signal) => (queue ?? failNow()).enqueue(params, signal) : undefined,
-    stats: () => local.stats(),
+    // This process's requests; the limit is the fleet's, as last seen here.
+    stats: () => ({ ...local.stats(), ...(fleet?.limit !== undefined && !down ? { limit: fleet.limit } : {}) }),
     async ready(timeoutMs = 2_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

@@ -29,7 +29,8 @@ describe('the shared answer cache on Redis', () => {
 
   it('never caches an error: the repeat goes to Claude and gets the answer', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['500', '529'] });
-    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 }, minClosedMs: 50, maxClosedMs: 50 });
+    // Claude's 529 passed on (holdMs 0), not held in the fleet's line: it is the error that must not be cached.
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, cache: { ttlMs: 5_000 }, minClosedMs: 50, maxClosedMs: 50, holdMs: 0 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post(prompt))).status).toBe(500);
     expect((await b.handler(post(prompt))).status).toBe(529);

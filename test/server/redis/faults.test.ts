@@ -2,7 +2,7 @@
 // has its own redis-server (it is killed or paused on purpose) and prompts that name their sender.
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACQUIRE_LEASE, SETTLE_GATE } from '../../../src/server/store/redis-scripts.js';
+import { LINE_CONTROL, lineKeys } from '../../../src/server/store/redis-admission.js';
 import { closeFleet, createFleet } from './fleet.js';
 import type { FleetOptions, Instance } from './fleet.js';
 import { eventually, startRedis } from './redis-server.js';
@@ -140,8 +140,10 @@ describe('the Redis store when Redis hangs (SIGSTOP) and resumes', () => {
     let paused = false;
     const send = client.eval.bind(client) as (...args: unknown[]) => Promise<unknown>;
     client.eval = ((...args: unknown[]) => {
-      if (args[0] === SETTLE_GATE) armed = true;
-      else if (args[0] === ACQUIRE_LEASE && armed && !paused) {
+      // The line's script: its op follows the script, the key count and the keys.
+      const op = args[0] === LINE_CONTROL ? args[2 + lineKeys('').length] : undefined;
+      if (op === 'settle') armed = true;
+      else if (op === 'admit' && armed && !paused) {
         paused = true;
         server.pause();
       }

@@ -23,6 +23,8 @@ export interface FleetOptions extends RedisStoreOptions {
   queueTimeoutMs?: number;
   /** Passed to each handler (its own per-process limit). */
   localConcurrency?: number;
+  /** Passed to each handler: how long Claude's 529s are held in line (0 passes them on). Defaults to the handler's. */
+  holdMs?: number;
 }
 
 export async function createFleet(url: string, simulator: OverloadSimulator, options: FleetOptions): Promise<Instance[]> {
@@ -35,7 +37,7 @@ export async function createFleet(url: string, simulator: OverloadSimulator, opt
     const store = createRedisStore({ url, prefix, logger, ...options });
     const handler = createClaudeHandler({
       apiKey: API_KEY, baseURL: 'http://simulator.test', fetch: simulator.fetch, store,
-      maxConcurrency: options.localConcurrency ?? 32, queueTimeoutMs: options.queueTimeoutMs ?? 3_000,
+      maxConcurrency: options.localConcurrency ?? 32, queueTimeoutMs: options.queueTimeoutMs ?? 3_000, holdMs: options.holdMs,
     });
     instances.push({ handler, store, logs, prefix });
   }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';
 import { createFleet, useRedisTestbed } from './fleet.js';
+
+// About the shared window, so Claude's 529s are passed on (holdMs 0) rather than held in line (line.test.ts).
 import type { Instance } from './fleet.js';
 import { eventually } from './redis-server.js';
 
@@ -19,7 +21,7 @@ describe('the shared gate on Redis', () => {
       arrivals.push(Date.now());
       return upstream(input, init);
     };
-    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 3, minClosedMs: CLOSED_MS, maxClosedMs: CLOSED_MS, leaseMs: 300 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { holdMs: 0, instances: 3, minClosedMs: CLOSED_MS, maxClosedMs: CLOSED_MS, leaseMs: 300 });
     const [a, b, c] = fleet as [Instance, Instance, Instance];
 
     const first = await a.handler(post());
@@ -44,7 +46,7 @@ describe('the shared gate on Redis', () => {
 
   it('does not hold the fleet for the spend-limit 429, which no wait will cure', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['spend-limit', 'ok'] });
-    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { holdMs: 0, instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post())).status).toBe(429);
     const started = Date.now();
@@ -54,7 +56,7 @@ describe('the shared gate on Redis', () => {
 
   it('answers 529 with the real reopen time when the gate stays shut longer than a request may wait', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['529'] });
-    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000, queueTimeoutMs: 200 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { holdMs: 0, instances: 2, minClosedMs: 5_000, maxClosedMs: 5_000, queueTimeoutMs: 200 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post())).status).toBe(529);
     const started = Date.now();
@@ -67,7 +69,7 @@ describe('the shared gate on Redis', () => {
 
   it('closes the gate for a 429 for as long as its retry-after says', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['429'], retryAfterSeconds: 1 });
-    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, minClosedMs: 100, maxClosedMs: 100 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { holdMs: 0, instances: 2, minClosedMs: 100, maxClosedMs: 100 });
     const [a, b] = fleet as [Instance, Instance];
     expect((await a.handler(post())).status).toBe(429);
     const started = Date.now();
