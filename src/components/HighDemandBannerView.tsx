@@ -76,6 +76,8 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
             {notice.escalation !== undefined && <span className="cok-escalation"> {notice.escalation}</span>}
             {/* The incident's own words are announced with the level; sighted users read them in the link below. */}
             {demand.level === 'incident' && incident && <span style={visuallyHidden}> {incidentText(messages, incident)}</span>}
+            {/* An offer that appears mid-episode is news too: said with the headline, so people who do not see it hear it. */}
+            {notice.offer && <span style={visuallyHidden}> {notice.offer.accept}</span>}
           </span>{' '}
           <RetryCountdownView
             until={nextAttemptOf(demand)}

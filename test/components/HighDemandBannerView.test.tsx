@@ -258,6 +258,14 @@ describe('HighDemandBannerView', () => {
     expect(onRetryNow).not.toHaveBeenCalled();
   });
 
+  it('announces an offer that appears mid-episode with the headline, in the live region', () => {
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    const { rerender } = render(<HighDemandBannerView demand={demandOf()} onAcceptOffer={() => {}} />);
+    expect(screen.getByRole('status').textContent).not.toContain('Haiku');
+    rerender(<HighDemandBannerView demand={demandOf({ offer })} onAcceptOffer={() => {}} />);
+    expect(screen.getByRole('status').textContent).toContain('Claude is busy right now. Answer with Claude Haiku 4.5 now — faster, less thorough');
+  });
+
   it('shows no offer offline, at the usage limit, or without a handler to take it', () => {
     const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
     const accept = /Answer with/;
