@@ -2,6 +2,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Plugin } from 'vite';
 import { createClaudeHandler, createStatusHandler } from '../src/server/index.js';
 import { createOverloadSimulator, createStatusPageSimulator } from '../src/testing/index.js';
+import { MAIN_MODEL } from './src/models.js';
 
 export interface PlaygroundBackendOptions {
   /** Use the real API when set; defaults to the ANTHROPIC_API_KEY environment variable. */
@@ -19,21 +20,31 @@ export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin
   // The simulator needs no key, and the handler asks for none when given a fetch of its own.
   const upstream = apiKey ? { apiKey } : { fetch: simulator!.fetch };
   // A short hold: the playground shows the browser's side of an overload within seconds, not after the default 25 s.
-  const claude = createClaudeHandler({ ...upstream, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1_024, holdMs: 5_000 });
+  const claude = createClaudeHandler({ ...upstream, defaultModel: MAIN_MODEL, maxTokensCap: 1_024, holdMs: 5_000 });
   // The status route reads the real status page with a key, and a simulated one (with an incident switch) without.
   const statusPage = apiKey ? undefined : createStatusPageSimulator();
   const status = createStatusHandler(statusPage ? { fetch: () => statusPage.fetch(), ttlMs: 0 } : {});
 
+  let mainModelOverloaded = false;
   const simulatorControl = async (request: Request): Promise<Response> => {
     if (!simulator) return Response.json({ upstream: 'anthropic' });
     if (request.method === 'POST') {
-      const body = (await request.json().catch(() => ({}))) as { mode?: Parameters<typeof simulator.setMode>[0]; incident?: boolean };
+      const body = (await request.json().catch(() => ({}))) as {
+        mode?: Parameters<typeof simulator.setMode>[0];
+        incident?: boolean;
+        mainModelOverloaded?: boolean;
+      };
       if (body.mode) simulator.setMode(body.mode);
+      // No slots at all for the main model: every request for it meets a 529, while other models keep the mode's load.
+      if (body.mainModelOverloaded !== undefined) {
+        mainModelOverloaded = body.mainModelOverloaded;
+        simulator.configure({ models: mainModelOverloaded ? { [MAIN_MODEL]: { capacity: 0 } } : {} });
+      }
       if (body.incident === true) statusPage?.openIncident({ name: 'Elevated errors on Claude API', status: 'identified' });
       if (body.incident === false) statusPage?.resolveIncident();
     }
     const incident = Boolean((statusPage?.summary().incidents as unknown[] | undefined)?.length);
-    return Response.json({ upstream: 'simulator', mode: simulator.mode, incident, stats: simulator.stats() });
+    return Response.json({ upstream: 'simulator', mode: simulator.mode, incident, mainModelOverloaded, stats: simulator.stats() });
   };
 
   const routes: Record<string, (request: Request) => Promise<Response>> = {

@@ -81,6 +81,29 @@ export const AppWideWait: Story = {
   },
 };
 
+/**
+ * A fallback chain in `'offer'` mode, no banner on the page: the toast offers Haiku now, with what changes, in place
+ * of "Retry now". Either choice keeps the toast open: the episode goes on until an answer ends it.
+ */
+export const OfferAFasterModel: Story = {
+  name: 'Offer a faster model',
+  args: {
+    demand: busyDemand({ attempt: 3, offer: { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' } }),
+    retryInSeconds: 10,
+    onAcceptOffer: fn(),
+    onDeclineOffer: fn(),
+  },
+  play: async ({ args, canvas, userEvent }) => {
+    await canvas.findByRole('listitem');
+    await expect(canvas.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    await userEvent.click(canvas.getByRole('button', { name: 'Answer with Claude Haiku 4.5 now — faster, less thorough' }));
+    await expect(args.onAcceptOffer).toHaveBeenCalledTimes(1);
+    await userEvent.click(canvas.getByRole('button', { name: 'Keep waiting' }));
+    await expect(args.onDeclineOffer).toHaveBeenCalledTimes(1);
+    await expect(canvas.getByRole('listitem')).toBeVisible();
+  },
+};
+
 export const RateLimited: Story = {
   args: { demand: busyDemand({ level: 'rate_limited', lastFailureKind: 'rate_limited' }), retryInSeconds: 20 },
 };

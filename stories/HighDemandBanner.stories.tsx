@@ -140,6 +140,28 @@ export const IncidentResolved: Story = {
   },
 };
 
+/**
+ * A fallback chain in `'offer'` mode: Sonnet has held the request up for `afterMs`, so the banner offers Haiku now,
+ * with what changes, in place of "Retry now". "Keep waiting" stays with Sonnet and puts the offer away.
+ */
+export const OfferAFasterModel: Story = {
+  name: 'Offer a faster model',
+  args: {
+    demand: busyDemand({ attempt: 3, offer: { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' } }),
+    retryInSeconds: 10,
+    onAcceptOffer: fn(),
+    onDeclineOffer: fn(),
+  },
+  play: async ({ args, canvas, userEvent }) => {
+    await expect(canvas.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    await userEvent.click(canvas.getByRole('button', { name: 'Answer with Claude Haiku 4.5 now — faster, less thorough' }));
+    await expect(args.onAcceptOffer).toHaveBeenCalledTimes(1);
+    await userEvent.click(canvas.getByRole('button', { name: 'Keep waiting' }));
+    await expect(args.onDeclineOffer).toHaveBeenCalledTimes(1);
+    await expect(canvas.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  },
+};
+
 export const DetailsOpen: Story = {
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByText('Details'));

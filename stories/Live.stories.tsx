@@ -4,8 +4,10 @@ import type { BeforeEach } from 'storybook/internal/types';
 import { useState } from 'react';
 import { expect, waitFor } from 'storybook/test';
 import { ClaudeToaster, HighDemandBanner } from '../src/components/index.js';
+import { answeredByText, defaultMessages } from '../src/core/messages.js';
+import type { FallbackOptions } from '../src/core/fallback.js';
 import { ClaudeProvider, useClaudeMutation } from '../src/react/index.js';
-import { createOverloadSimulator, type SimulatorOutcome } from '../src/testing/index.js';
+import { createOverloadSimulator, type OverloadSimulatorOptions, type SimulatorOutcome } from '../src/testing/index.js';
 import { createSimulatorHandlers } from '../src/testing/msw-entry.js';
 import { AppFrame } from './support.js';
 
@@ -26,6 +28,10 @@ function Chat() {
             Ask Claude
           </button>
           {answer !== undefined && <p data-testid="answer">{answer}</p>}
+          {/* Only an answer from a model other than the one asked for says who gave it. */}
+          {answer !== undefined && mutation.retry.fallbackFrom !== undefined && mutation.retry.model !== undefined && (
+            <p style={{ fontSize: 12 }}>{answeredByText(defaultMessages, mutation.retry.model)}</p>
+          )}
         </div>
       </AppFrame>
       <ClaudeToaster />
@@ -33,22 +39,22 @@ function Chat() {
   );
 }
 
-function LiveApp() {
+function LiveApp({ fallback }: { fallback?: FallbackOptions }) {
   // A fresh provider per visit, so each story starts from "normal".
   const [key] = useState(() => Math.random());
   return (
-    <ClaudeProvider key={key} endpoint="/api/claude">
+    <ClaudeProvider key={key} endpoint="/api/claude" fallback={fallback}>
       <Chat />
     </ClaudeProvider>
   );
 }
 
 /** MSW answers /api/claude with the overload simulator, following `script`. */
-function simulate(script: SimulatorOutcome[]): BeforeEach<ReactRenderer> {
+function simulate(script: SimulatorOutcome[], options: OverloadSimulatorOptions = {}): BeforeEach<ReactRenderer> {
   return async (context) => {
     // `context.msw` comes from msw-storybook-addon's loader (see .storybook/preview.tsx).
     const { msw } = context as unknown as { msw: { use: (...handlers: HttpHandler[]) => void } };
-    msw.use(...createSimulatorHandlers(createOverloadSimulator({ script, latencyMs: 150 }), { url: '/api/claude' }));
+    msw.use(...createSimulatorHandlers(createOverloadSimulator({ script, latencyMs: 150, ...options }), { url: '/api/claude' }));
   };
 }
 
@@ -100,5 +106,26 @@ export const OverloadedThenCancelled: Story = {
     await waitFor(() => expect(banner).toHaveTextContent(/(Sending|Retrying) in \d+ s…/), { timeout: 8000 });
     if (/Retrying/.test(banner.textContent ?? '')) await expect(banner).toHaveTextContent(/Attempt [1-9]/);
     else await expect(banner).toHaveTextContent(/Sending in \d+ s…/);
+  },
+};
+
+/**
+ * Sonnet is overloaded (no capacity at all) while Haiku has room, and the app's chain is in `'offer'` mode (`afterMs`
+ * shortened to 3 s for the story; 15 s by default). The banner offers Haiku; taking it, the answer comes from Haiku
+ * and says so under it.
+ */
+export const AnsweredByAFallbackModel: Story = {
+  name: 'Answered by a fallback model',
+  args: { fallback: { models: ['claude-sonnet-5-5', 'claude-haiku-4-5'], afterMs: 3_000, mode: 'offer' } },
+  beforeEach: simulate([], { models: { 'claude-sonnet-5-5': { capacity: 0 }, 'claude-haiku-4-5': { capacity: 10 } } }),
+  play: async ({ canvas, userEvent }) => {
+    await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));
+    const banner = await canvas.findByRole('region', { name: 'Claude status' }, { timeout: 8000 });
+    await expect(banner).toHaveTextContent('Claude is busy right now.');
+    const offer = await canvas.findByRole('button', { name: 'Answer with Claude Haiku 4.5 now — faster, less thorough' }, { timeout: 15000 });
+    await userEvent.click(offer);
+    await waitFor(() => expect(canvas.getByTestId('answer')).toBeVisible(), { timeout: 10000 });
+    await expect(canvas.getByText('Answered by Claude Haiku 4.5')).toBeVisible();
+    await expect(canvas.queryByRole('button', { name: /Answer with/ })).toBeNull();
   },
 };

@@ -1,4 +1,4 @@
-import { RetryCountdown, useClaudeStream } from 'claude-overload-kit';
+import { answeredByText, RetryCountdown, useClaudeMessages, useClaudeStream } from 'claude-overload-kit';
 import { useState, type FormEvent } from 'react';
 
 const STATUS_TEXT: Record<string, string> = {
@@ -16,6 +16,9 @@ const STATUS_TEXT: Record<string, string> = {
 export function Chat() {
   const [prompt, setPrompt] = useState('Explain exponential backoff with jitter in two sentences.');
   const stream = useClaudeStream();
+  const messages = useClaudeMessages();
+  // Set when the answer came from a model further down the fallback chain than the one asked for.
+  const answeredBy = stream.status === 'done' && stream.retry.fallbackFrom !== undefined ? stream.retry.model : undefined;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -54,6 +57,11 @@ export function Chat() {
       <output className="pg-answer" aria-live="polite" data-testid="answer">
         {stream.text}
       </output>
+      {answeredBy !== undefined && (
+        <p className="pg-answered-by" data-testid="answered-by">
+          {answeredByText(messages, answeredBy)}
+        </p>
+      )}
     </section>
   );
 }

@@ -1,5 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { modelDisplayName } from 'claude-overload-kit';
 import { useEffect, useState } from 'react';
+import { FALLBACK_MODEL, MAIN_MODEL } from './models.js';
 
 const MODES = [
   { value: 'normal', label: 'Normal', hint: 'Every request is answered.' },
@@ -16,15 +18,17 @@ export function LoadControl() {
   const [mode, setMode] = useState<Mode>();
   const [upstream, setUpstream] = useState<'simulator' | 'anthropic'>();
   const [incident, setIncident] = useState(false);
+  const [mainOverloaded, setMainOverloaded] = useState(false);
   const queryClient = useQueryClient();
 
   useEffect(() => {
     fetch('/api/simulator')
       .then((r) => r.json())
-      .then((body: { mode?: Mode; incident?: boolean; upstream: 'simulator' | 'anthropic' }) => {
+      .then((body: { mode?: Mode; incident?: boolean; mainModelOverloaded?: boolean; upstream: 'simulator' | 'anthropic' }) => {
         setUpstream(body.upstream);
         setMode(body.mode);
         setIncident(Boolean(body.incident));
+        setMainOverloaded(Boolean(body.mainModelOverloaded));
       })
       .catch(() => setUpstream('anthropic'));
   }, []);
@@ -38,6 +42,15 @@ export function LoadControl() {
     setIncident(open);
     await fetch('/api/simulator', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ incident: open }) });
     await queryClient.invalidateQueries({ queryKey: ['claude-overload-kit', 'status'] });
+  };
+
+  const toggleMainOverloaded = async (overloaded: boolean) => {
+    setMainOverloaded(overloaded);
+    await fetch('/api/simulator', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mainModelOverloaded: overloaded }),
+    });
   };
 
   if (upstream === 'anthropic') {
@@ -64,6 +77,10 @@ export function LoadControl() {
       <label className="pg-toggle">
         <input type="checkbox" checked={incident} onChange={(e) => toggleIncident(e.target.checked)} />
         An incident on the status page
+      </label>
+      <label className="pg-toggle">
+        <input type="checkbox" checked={mainOverloaded} onChange={(e) => toggleMainOverloaded(e.target.checked)} />
+        Only {modelDisplayName(MAIN_MODEL)} overloaded ({modelDisplayName(FALLBACK_MODEL)} has room)
       </label>
     </section>
   );

@@ -28,6 +28,13 @@ export interface ClaudeToasterViewProps extends Omit<ComponentPropsWithoutRef<ty
   /** "Cancel" action, shown only while something waits or is being retried; closes the episode's toast. */
   onCancel?: () => void;
   /**
+   * "Answer with Claude Haiku 4.5 now — faster, less thorough", shown while `demand.offer` is set (a fallback chain
+   * in `'offer'` mode) in place of "Retry now"; keeps the toast open until the answer ends the episode.
+   */
+  onAcceptOffer?: () => void;
+  /** "Keep waiting" beside the offer: keeps waiting for the busy model and puts the offer away. */
+  onDeclineOffer?: () => void;
+  /**
    * A banner shows the same state elsewhere on the page: the toaster then says nothing during an episode and only
    * marks its end ("Back to normal"), so each change is announced once. `<ClaudeToaster>` sets it by itself.
    * Defaults to false.
@@ -65,6 +72,8 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
     messages = defaultMessages,
     onRetryNow,
     onCancel,
+    onAcceptOffer,
+    onDeclineOffer,
     alongsideBanner = false,
     showBackToNormal = true,
     backToNormalDuration = BACK_TO_NORMAL_DURATION_MS,
@@ -103,8 +112,15 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
   }, [calm, demand.recovered, run, clock, settleMs, showBackToNormal]);
 
   // While settling, the toast keeps its words but offers nothing: there is no wait left to skip or stop.
-  const shown = calm && run ? { ...run.last, nextAttemptAt: undefined, nextRetryAt: undefined, retrying: false, waiting: 0, inFlight: 0 } : demand;
-  const notice = noticeFor(shown, messages, { retryNow: onRetryNow !== undefined, cancel: onCancel !== undefined });
+  const shown =
+    calm && run
+      ? { ...run.last, nextAttemptAt: undefined, nextRetryAt: undefined, retrying: false, waiting: 0, inFlight: 0, offer: undefined }
+      : demand;
+  const notice = noticeFor(shown, messages, {
+    retryNow: onRetryNow !== undefined,
+    cancel: onCancel !== undefined,
+    offer: onAcceptOffer !== undefined,
+  });
 
   const closeRun = (): void => setRun((current) => current && { ...current, closedByUser: true });
 
@@ -149,6 +165,40 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
                 </span>
               )}
             </Toast.Description>
+            {notice.offer && (
+              <div className="cok-offer">
+                <Toast.Action asChild altText={notice.offer.acceptAltText}>
+                  <button
+                    type="button"
+                    className="cok-button"
+                    data-variant="primary"
+                    onClick={(event) => {
+                      // The episode goes on until the fallback answers, and ends with "Back to normal".
+                      event.preventDefault();
+                      onAcceptOffer?.();
+                    }}
+                  >
+                    {notice.offer.accept}
+                  </button>
+                </Toast.Action>
+                {onDeclineOffer && (
+                  <Toast.Action asChild altText={notice.offer.decline}>
+                    <button
+                      type="button"
+                      className="cok-button"
+                      data-variant="ghost"
+                      onClick={(event) => {
+                        // Declining keeps waiting, and the toast keeps counting down.
+                        event.preventDefault();
+                        onDeclineOffer();
+                      }}
+                    >
+                      {notice.offer.decline}
+                    </button>
+                  </Toast.Action>
+                )}
+              </div>
+            )}
             {(notice.retryNow || notice.cancel) && (
               <div className="cok-actions">
                 {notice.cancel && (

@@ -25,6 +25,13 @@ export interface HighDemandBannerViewProps extends Omit<HTMLAttributes<HTMLEleme
   onCancel?: () => void;
   /** "Dismiss" button, shown when there is nothing to cancel; hidden when absent. */
   onDismiss?: () => void;
+  /**
+   * "Answer with Claude Haiku 4.5 now — faster, less thorough", shown while `demand.offer` is set (a fallback chain
+   * in `'offer'` mode); it takes the place of "Retry now". Hidden when absent.
+   */
+  onAcceptOffer?: () => void;
+  /** "Keep waiting" beside the offer: keeps waiting for the busy model and puts the offer away. Hidden when absent. */
+  onDeclineOffer?: () => void;
   /** Status page linked from Details and from the escalation copy. Defaults to https://status.claude.com. */
   statusPageUrl?: string;
   /** Time source for the countdown. Defaults to the real clock. */
@@ -37,13 +44,14 @@ export interface HighDemandBannerViewProps extends Omit<HTMLAttributes<HTMLEleme
  * `className` is added to `cok-banner`; other props and the ref go to the `<section>`.
  */
 export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, HighDemandBannerViewProps>(function HighDemandBannerView(
-  { demand, messages = defaultMessages, onRetryNow, onCancel, onDismiss, statusPageUrl = DEFAULT_STATUS_PAGE_URL, clock, className, ...rest },
+  { demand, messages = defaultMessages, onRetryNow, onCancel, onDismiss, onAcceptOffer, onDeclineOffer, statusPageUrl = DEFAULT_STATUS_PAGE_URL, clock, className, ...rest },
   ref,
 ) {
   const notice = noticeFor(demand, messages, {
     retryNow: onRetryNow !== undefined,
     cancel: onCancel !== undefined,
     dismiss: onDismiss !== undefined,
+    offer: onAcceptOffer !== undefined,
   });
   if (notice === undefined) return null;
   const incident = demand.incident;
@@ -57,6 +65,7 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
       data-level={demand.level}
       data-escalation={demand.escalation}
       data-state={notice.state}
+      data-offer={notice.offer ? '' : undefined}
     >
       <StateIcon name={notice.icon} />
       <div className="cok-body">
@@ -67,6 +76,8 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
             {notice.escalation !== undefined && <span className="cok-escalation"> {notice.escalation}</span>}
             {/* The incident's own words are announced with the level; sighted users read them in the link below. */}
             {demand.level === 'incident' && incident && <span style={visuallyHidden}> {incidentText(messages, incident)}</span>}
+            {/* An offer that appears mid-episode is news too: said with the headline, so people who do not see it hear it. */}
+            {notice.offer && <span style={visuallyHidden}> {notice.offer.accept}</span>}
           </span>{' '}
           <RetryCountdownView
             until={nextAttemptOf(demand)}
@@ -76,6 +87,18 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
             clock={clock}
           />
         </p>
+        {notice.offer && (
+          <div className="cok-offer">
+            <button type="button" className="cok-button" data-variant="primary" onClick={onAcceptOffer}>
+              {notice.offer.accept}
+            </button>
+            {onDeclineOffer && (
+              <button type="button" className="cok-button" data-variant="ghost" onClick={onDeclineOffer}>
+                {notice.offer.decline}
+              </button>
+            )}
+          </div>
+        )}
         {incident && (
           <p className="cok-incident">
             <ExternalLink href={incident.url ?? statusPageUrl} label={incidentText(messages, incident)} messages={messages} />

@@ -1,4 +1,4 @@
-import { escalationFor, headlineFor, type ClaudeMessages } from '../core/messages.js';
+import { defaultMessages, escalationFor, headlineFor, offerFallbackText, type ClaudeMessages } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { iconFor, type IconName } from './icons.js';
 
@@ -7,6 +7,18 @@ export interface AvailableActions {
   retryNow?: boolean;
   cancel?: boolean;
   dismiss?: boolean;
+  /** Taking a fallback offer (the view adds "Keep waiting" when it also has a handler for declining). */
+  offer?: boolean;
+}
+
+/** A fallback model could answer now: the button that takes it and the one that keeps waiting. */
+export interface NoticeOffer {
+  /** "Answer with Claude Haiku 4.5 now — faster, less thorough" */
+  accept: string;
+  /** Radix toast `altText` for the accept button. */
+  acceptAltText: string;
+  /** "Keep waiting" */
+  decline: string;
 }
 
 /** What the banner and the toast say and offer for one snapshot: one set of rules for both. */
@@ -28,6 +40,11 @@ export interface Notice {
   cancel: boolean;
   /** Nothing to stop: the notice can only be put away. */
   dismiss: boolean;
+  /**
+   * A fallback model could answer the waiting request now (`demand.offer`, fallback chains in `'offer'` mode). It
+   * takes the place of "Retry now": both send now, and sending to the overloaded model again is the weaker choice.
+   */
+  offer?: NoticeOffer;
 }
 
 /** The next attempt; apps' own snapshots may still carry it under its deprecated name `nextRetryAt`. */
@@ -47,8 +64,11 @@ export function noticeFor(
   // Failures that another try cannot fix: the usage limit, and an app server that is not set up.
   const hopeless = demand.lastFailureKind === 'spend_limited' || demand.lastFailureKind === 'not_configured';
   const scheduled = demand.waiting > 0 && nextAttemptOf(demand) !== undefined;
+  // Offline nothing can be sent, and a usage limit or a missing server key stops every model alike.
+  const offer = available.offer === true && demand.offer !== undefined && !offline && !hopeless ? offerOf(demand.offer.model, messages) : undefined;
   const retryNow =
     available.retryNow === true &&
+    offer === undefined &&
     !offline &&
     !hopeless &&
     (scheduled || (demand.level === 'unavailable' && demand.inFlight === 0));
@@ -71,5 +91,15 @@ export function noticeFor(
     retryLabel: firstAttempt && demand.level !== 'unavailable' ? (messages.sendNow ?? messages.retryNow) : messages.retryNow,
     cancel,
     dismiss: available.dismiss === true && !cancel,
+    offer,
+  };
+}
+
+function offerOf(model: string, messages: ClaudeMessages): NoticeOffer {
+  const name = (messages.modelName ?? defaultMessages.modelName!)(model);
+  return {
+    accept: offerFallbackText(messages, { model }),
+    acceptAltText: (messages.offerFallbackAltText ?? defaultMessages.offerFallbackAltText!)(name, messages.locale),
+    decline: messages.declineFallback ?? defaultMessages.declineFallback!,
   };
 }

@@ -164,4 +164,24 @@ describe('ClaudeToasterView', () => {
     render(<ClaudeToasterView demand={demandOf()} />);
     expect(screen.getByRole('region', { name: 'Notifications (F8)' })).toBeTruthy();
   });
+  it('offers the fallback model with an altText for each choice, keeps the toast open on either, and stays quiet beside a banner', async () => {
+    const onAcceptOffer = vi.fn();
+    const onDeclineOffer = vi.fn();
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    const props = { onRetryNow: () => {}, onCancel: () => {}, onAcceptOffer, onDeclineOffer };
+    const { rerender } = render(<ClaudeToasterView demand={demandOf({ offer })} {...props} />);
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    const altTexts = [...document.querySelectorAll('[data-radix-toast-announce-exclude]')].map((node) =>
+      node.getAttribute('data-radix-toast-announce-alt'),
+    );
+    expect(altTexts).toEqual(expect.arrayContaining(['Have Claude Haiku 4.5 answer instead of waiting', 'Keep waiting']));
+    fireEvent.click(screen.getByRole('button', { name: 'Keep waiting' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Answer with Claude Haiku 4.5 now — faster, less thorough' }));
+    expect(onDeclineOffer).toHaveBeenCalledTimes(1);
+    expect(onAcceptOffer).toHaveBeenCalledTimes(1);
+    await act(() => vi.advanceTimersByTimeAsync(500));
+    expect(toasts()).toHaveLength(1);
+    rerender(<ClaudeToasterView demand={demandOf({ offer })} {...props} alongsideBanner />);
+    expect(screen.queryByRole('button', { name: /Answer with/ })).toBeNull();
+  });
 });

@@ -235,4 +235,66 @@ describe('HighDemandBannerView', () => {
     expect(hostRenders).toBe(1);
     expect(commits.filter((phase) => phase === 'update')).toHaveLength(10);
   });
+  it('offers the fallback model in place of Retry now, and passes each choice to its handler', () => {
+    const onAcceptOffer = vi.fn();
+    const onDeclineOffer = vi.fn();
+    const onRetryNow = vi.fn();
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    render(
+      <HighDemandBannerView
+        demand={demandOf({ offer })}
+        onRetryNow={onRetryNow}
+        onCancel={() => {}}
+        onAcceptOffer={onAcceptOffer}
+        onDeclineOffer={onDeclineOffer}
+      />,
+    );
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Answer with Claude Haiku 4.5 now — faster, less thorough' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Keep waiting' }));
+    expect(onAcceptOffer).toHaveBeenCalledTimes(1);
+    expect(onDeclineOffer).toHaveBeenCalledTimes(1);
+    expect(onRetryNow).not.toHaveBeenCalled();
+  });
+
+  it('announces an offer that appears mid-episode with the headline, in the live region', () => {
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    const { rerender } = render(<HighDemandBannerView demand={demandOf()} onAcceptOffer={() => {}} />);
+    expect(screen.getByRole('status').textContent).not.toContain('Haiku');
+    rerender(<HighDemandBannerView demand={demandOf({ offer })} onAcceptOffer={() => {}} />);
+    expect(screen.getByRole('status').textContent).toContain('Claude is busy right now. Answer with Claude Haiku 4.5 now — faster, less thorough');
+  });
+
+  it('shows no offer offline, at the usage limit, or without a handler to take it', () => {
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    const accept = /Answer with/;
+    const { rerender } = render(<HighDemandBannerView demand={demandOf({ offer })} onDeclineOffer={() => {}} />);
+    expect(screen.queryByRole('button', { name: accept })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Keep waiting' })).toBeNull();
+    rerender(<HighDemandBannerView demand={demandOf({ offer, level: 'offline', lastFailureKind: 'offline' })} onAcceptOffer={() => {}} />);
+    expect(screen.queryByRole('button', { name: accept })).toBeNull();
+    rerender(<HighDemandBannerView demand={demandOf({ offer, lastFailureKind: 'spend_limited', level: 'unavailable' })} onAcceptOffer={() => {}} />);
+    expect(screen.queryByRole('button', { name: accept })).toBeNull();
+    rerender(<HighDemandBannerView demand={demandOf({ offer })} onAcceptOffer={() => {}} />);
+    expect(screen.getByRole('button', { name: accept })).toBeTruthy();
+  });
+
+  it('words the offer in the messages given, the model name included', () => {
+    const messages = mergeMessages(defaultMessages, {
+      modelName: (model) => (model === 'claude-haiku-4-5' ? 'Quick' : model),
+      offerFallback: (model) => `Ask ${model}`,
+      declineFallback: 'Wait',
+    });
+    render(
+      <HighDemandBannerView
+        demand={demandOf({ offer: { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' } })}
+        messages={messages}
+        onAcceptOffer={() => {}}
+        onDeclineOffer={() => {}}
+      />,
+    );
+    expect(screen.getByRole('button', { name: 'Ask Quick' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Wait' })).toBeTruthy();
+  });
 });

@@ -62,4 +62,27 @@ describe('the playground', () => {
     await expect.poll(() => page.getByTestId('answer').textContent(), { timeout: 20_000 }).toMatch(/You said: "Explain exponential backoff/);
     await banner().waitFor({ state: 'detached', timeout: 20_000 });
   }, 60_000);
+  it('offers the faster model while only the main model is overloaded, and the answer says which model gave it', async () => {
+    await page.goto(url);
+    await page.getByLabel('Normal').check();
+    const onlyMain = page.getByLabel(/Only Claude Sonnet 5\.5 overloaded/);
+    await onlyMain.check();
+    try {
+      await page.getByRole('button', { name: 'Send' }).click();
+      // The handler holds Sonnet's 529s 5 s, then the app's chain offers Haiku once Sonnet has held the request 6 s.
+      const offer = banner().getByRole('button', { name: 'Answer with Claude Haiku 4.5 now — faster, less thorough' });
+      await offer.waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await banner().getByRole('button', { name: 'Keep waiting' }).isVisible()).toBe(true);
+      expect(await banner().getByRole('button', { name: 'Retry now' }).count()).toBe(0);
+      if (process.env.COK_SHOTS_DIR) await page.screenshot({ path: `${process.env.COK_SHOTS_DIR}/playground-offer.png`, fullPage: true });
+
+      await offer.click();
+      await expect.poll(() => page.getByTestId('answer').textContent(), { timeout: 20_000 }).toMatch(/You said: "Explain exponential backoff/);
+      await expect.poll(() => page.getByTestId('answered-by').textContent(), { timeout: 5_000 }).toBe('Answered by Claude Haiku 4.5');
+      await banner().waitFor({ state: 'detached', timeout: 20_000 });
+      if (process.env.COK_SHOTS_DIR) await page.screenshot({ path: `${process.env.COK_SHOTS_DIR}/playground-answered-by.png`, fullPage: true });
+    } finally {
+      await onlyMain.uncheck();
+    }
+  }, 90_000);
 });
