@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LINE_CONTROL, lineKeys } from '../../../src/server/store/redis-admission.js';
 import { closeFleet, createFleet } from './fleet.js';
 import type { FleetOptions, Instance } from './fleet.js';
-import { eventually, startRedis } from './redis-server.js';
+import { eventually, startRedis, realPause } from './redis-server.js';
 import type { RedisServer } from './redis-server.js';
 import { answerText, ask, askAsAClient, echoUpstream, emptyTally } from './senders.js';
 import type { EchoUpstream } from './senders.js';
@@ -117,7 +117,7 @@ describe('the Redis store when Redis restarts under the job queue', () => {
     for (let i = 0; i < 40; i++) {
       if (i === 15) redis = await restart(redis, fleet);
       sent.push(askAsAClient((fleet[i % 2] as Instance).handler, `sender ${i}: question ${i}`, tally, seen));
-      await new Promise((resolve) => setTimeout(resolve, 15));
+      await realPause(15);
     }
     await Promise.all(sent);
     expect(tally).toMatchObject({ wrong: [], lost: [], double: [] });
@@ -169,7 +169,7 @@ describe('the Redis store when Redis hangs (SIGSTOP) and resumes', () => {
     expect(waiting.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(waiting.filter((r) => r.headers.get('x-claude-kit-store') === 'memory-fallback').length).toBeGreaterThan(0);
     // The hang lasts a second in all.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await realPause(500);
     server.resume();
 
     started = Date.now();
@@ -193,7 +193,7 @@ describe('the Redis store when Redis hangs (SIGSTOP) and resumes', () => {
     expect(await answerText(response)).toBe('answer to: sent during the hang');
     // commandTimeoutMs (300) + the call (100), with room for a loaded machine: not the length of the hang.
     expect(tookMs).toBeLessThan(900);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await realPause(1_000);
     redis.resume();
     // Once Redis runs the add it got during the hang, workers see the job abandoned and skip it.
     await eventually(async () => (await a.handler(ask('after'))).headers.get('x-claude-kit-store') === 'redis', 'the fleet is back on Redis', 5_000);

@@ -9,6 +9,7 @@ import { createRedisLineControl } from '../../../src/server/store/redis-admissio
 import { createFleet, useRedisTestbed } from './fleet.js';
 import type { Instance } from './fleet.js';
 import { ask, echoUpstream } from './senders.js';
+import { realPause } from './redis-server.js';
 import type { EchoUpstream } from './senders.js';
 
 const testbed = useRedisTestbed();
@@ -50,7 +51,7 @@ async function lineOf(instance: Instance) {
   return createRedisLineControl(admin, instance.prefix).snapshot();
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = realPause;
 
 describe("the Redis store's fleet-wide line", () => {
   it('cuts the fleet-wide limit after a wave of 529s and holds the refused requests in line, then grows it back', async () => {

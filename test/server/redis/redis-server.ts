@@ -81,6 +81,13 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   };
 }
 
+/**
+ * Lets wall-clock time pass. Only for what a real redis-server needs real time for — a SIGSTOP hang that lasts, a
+ * restart mid-run, arrivals spread over a soak — since a child process's clock and pauses cannot be faked. Anything
+ * of the kit's own that waits is tested with fake timers elsewhere.
+ */
+export const realPause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Polls until `check` holds, or fails with `what` at the deadline: no fixed sleeps. */
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

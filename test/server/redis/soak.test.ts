@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeFleet, createFleet } from './fleet.js';
 import type { Instance } from './fleet.js';
-import { eventually, startRedis } from './redis-server.js';
+import { eventually, startRedis, realPause } from './redis-server.js';
 import type { RedisServer } from './redis-server.js';
 import { askAsAClient, echoUpstream, emptyTally } from './senders.js';
 import type { EchoUpstream, Tally } from './senders.js';
@@ -69,7 +69,7 @@ describe('two fleets on one Redis that is killed, paused and flushed in turn', (
     const ticker = setInterval(send, SEND_EVERY_MS);
     try {
       while (Date.now() < endAt) {
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(nextFault, endAt) - Date.now())));
+        await realPause(Math.max(0, Math.min(nextFault, endAt) - Date.now()));
         if (Date.now() >= endAt) break;
         const server: RedisServer = redis;
         const fault = turn++ % 3;
@@ -79,7 +79,7 @@ describe('two fleets on one Redis that is killed, paused and flushed in turn', (
           faults.restarts++;
         } else if (fault === 1) {
           server.pause();
-          await new Promise((resolve) => setTimeout(resolve, HANG_MS));
+          await realPause(HANG_MS);
           server.resume();
           resumes.push(Date.now());
           faults.hangs++;
