@@ -7,22 +7,6 @@ export * from './core/index.js';
 export * from './react/index.js';
 export * from './components/index.js';
 
-export * from './core/index.js';
-export * from './react/index.js';
-export * from './components/index.js';
-// The words, and what a translator needs to write them in another language from outside the package.
-export {
-  defaultMessages,
-  mergeMessages,
-  formatWait,
-  plural,
-  headlineFor,
-  escalationFor,
-  incidentText,
-  describeIncidentStatus,
-  type ClaudeMessages,
-} from './core/messages.js';
-
 /**
  * French copy.
  * @deprecated Moved to its own entry so that apps which do not use it do not ship it:
