@@ -14,22 +14,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const example = join(root, 'examples/nextjs');
 const work = process.env.NEXTJS_CHECK_DIR ?? join(tmpdir(), 'claude-overload-kit-nextjs-check');
 const shots = process.env.NEXTJS_CHECK_SHOTS;
 const OPTIONAL_PEERS = ['ioredis', 'bullmq', 'msw'];
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
 delete env.ANTHROPIC_API_KEY; // always the simulator here, whatever the developer's shell has
 delete env.NODE_ENV; // next sets its own
@@ -213,7 +204,7 @@ async function busyEpisodeShows(browser) {
 }
 
 prepare();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   await normalAnswerStreams(browser);
   await busyEpisodeShows(browser);
