@@ -16,6 +16,14 @@ export type {
  */
 const BACKGROUND_SPARE = 2;
 const ROOM_GROWTH_ROUNDS = 4;
+/**
+ * An answer to an attempt sent at some level of attempts on the wire counts this long as proof that Claude has room
+ * for that many: a 529 at that level or below is then Anthropic-wide load, not ours, and teaches nothing about room.
+ * Short, because the level at sending overstates what Claude held (refusals on their way back count in it): at
+ * 10 s, the flood's seed 2 got 1.25 × instead of 1.17 ×; at 1 s, random 529s (5–10 % of calls) held background to a
+ * third of what it had.
+ */
+const EVIDENCE_MS = 3_000;
 
 interface Waiter {
   grant(permit: GatePermit): void;
@@ -47,9 +55,14 @@ interface Lane {
   /**
    * Claude's room for this model as an overload blamed on background showed it (attempts still on the wire when one
    * was refused), creeping up by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Interactive attempts wait for a
-   * slot under it instead of meeting another 529; background ones keep BACKGROUND_SPARE of its slots free for people.
+   * slot under it (until `peopleWaitUntil`, their own retry time) instead of meeting another 529; background ones
+   * keep BACKGROUND_SPARE of its slots free for people.
    */
   seenRoom?: number;
+  peopleWaitUntil?: number;
+  /** The most attempts on the wire at which one was answered lately: proof of room (see EVIDENCE_MS). */
+  answeredLevel: number;
+  answeredAt: number;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -101,7 +114,7 @@ export function createGate(options: GateOptions = {}): Gate {
     let lane = lanes.get(model);
     if (!lane) {
       lane = {
-        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, backgroundLimit: ceiling, probeInFlight: false, closures: 0, streak: 0,
+        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, backgroundLimit: ceiling, answeredLevel: 0, answeredAt: 0, probeInFlight: false, closures: 0, streak: 0,
         forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
       };
       lanes.set(model, lane);
@@ -162,6 +175,7 @@ export function createGate(options: GateOptions = {}): Gate {
     if (background) lane.backgroundInFlight += 1;
     if (probe) lane.probeInFlight = true;
     const closuresAtStart = lane.closures;
+    const level = lane.inFlight;
     let released = false;
     return {
       release(outcome) {
@@ -171,14 +185,20 @@ export function createGate(options: GateOptions = {}): Gate {
         lane.inFlight -= 1;
         if (background) lane.backgroundInFlight -= 1;
         if (probe) lane.probeInFlight = false;
-        settle(lane, outcome, probe, background, closuresAtStart);
+        settle(lane, outcome, probe, background, closuresAtStart, level);
         pump();
       },
     };
   }
 
-  function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number): void {
+  function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number, level: number): void {
+    const now = clock.now();
+    const proven = now - lane.answeredAt < EVIDENCE_MS ? lane.answeredLevel : 0;
     if (outcome.ok) {
+      if (level >= proven) {
+        lane.answeredLevel = level;
+        lane.answeredAt = now;
+      }
       lane.streak = 0;
       lane.backgroundReopenAt = undefined;
       lane.limit = Math.min(ceiling, lane.limit + 1);
@@ -198,10 +218,13 @@ export function createGate(options: GateOptions = {}): Gate {
     const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
     if (blameBackground) {
       lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
-      lane.seenRoom = Math.max(1, lane.inFlight);
+      // Claude took as many of ours a moment ago: this 529 is Anthropic-wide load, and says nothing of our room.
+      if (level > proven) {
+        lane.seenRoom = Math.max(1, lane.inFlight);
+        lane.peopleWaitUntil = outcome.retryAt;
+      }
     }
     else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
-    const now = clock.now();
     lane.troubledSince ??= now;
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** lane.streak);
     lane.streak += 1;
@@ -235,11 +258,13 @@ export function createGate(options: GateOptions = {}): Gate {
 
   /**
    * Room for one more attempt of this model; background keeps one slot free for the people (when there are two),
-   * and two of Claude's room once an overload showed where it ends.
+   * and two of Claude's room once an overload showed where it ends. People wait for a slot under that room only
+   * until the retry time of the one who met the 529: never longer than a backoff would have held them.
    */
-  const room = (lane: Lane, background: boolean) => {
+  const room = (lane: Lane, background: boolean, now: number) => {
     const reserve = background ? 1 : 0;
-    const seen = lane.seenRoom === undefined ? ceiling : Math.floor(lane.seenRoom) - (background ? BACKGROUND_SPARE - 1 : 0);
+    const seenApplies = lane.seenRoom !== undefined && (background || now < (lane.peopleWaitUntil ?? 0));
+    const seen = seenApplies ? Math.floor(lane.seenRoom!) - (background ? BACKGROUND_SPARE - 1 : 0) : ceiling;
     const limit = Math.min(lane.limit, seen);
     return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, limit - reserve)
       && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < Math.floor(lane.backgroundLimit)));
@@ -261,7 +286,7 @@ export function createGate(options: GateOptions = {}): Gate {
       if (waitingIn(lane) > lane.forced.size && lane.reopenAt !== undefined) soonest(lane.reopenAt);
       return false;
     }
-    if (lane.interactive.size > 0 && room(lane, false)) {
+    if (lane.interactive.size > 0 && room(lane, false, now)) {
       if (lane.state === 'probing') {
         if (lane.probeInFlight) return false;
         lane.interactive.shift()!.grant(issue(lane, true, false));
@@ -280,6 +305,8 @@ export function createGate(options: GateOptions = {}): Gate {
       lane.interactive.shift()!.grant(issue(lane, false, false));
       return true;
     }
+    // People held under Claude's seen room go at their own retry time at the latest.
+    if (lane.interactive.size > 0 && lane.peopleWaitUntil !== undefined && now < lane.peopleWaitUntil) soonest(lane.peopleWaitUntil);
     if (lane.background.size === 0 || lane.interactive.size > 0) return false;
     if (lane.backgroundReopenAt !== undefined && now < lane.backgroundReopenAt) {
       soonest(lane.backgroundReopenAt);
@@ -287,11 +314,11 @@ export function createGate(options: GateOptions = {}): Gate {
     }
     if (lane.state === 'probing') {
       // A background request may be the probe when nobody else waits: it risks no person's time.
-      if (lane.probeInFlight || !room(lane, false)) return false;
+      if (lane.probeInFlight || !room(lane, false, now)) return false;
       lane.background.shift()!.grant(issue(lane, true, true));
       return true;
     }
-    if (lane.drain || !room(lane, true)) return false;
+    if (lane.drain || !room(lane, true, now)) return false;
     lane.background.shift()!.grant(issue(lane, false, true));
     return true;
   }
