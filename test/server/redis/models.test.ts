@@ -116,6 +116,20 @@ describe('the Redis store keeps a line per model, fleet-wide', () => {
   }, 15_000);
 });
 
+describe("the handler's fallback chain on the Redis store", () => {
+  it('moves a request whose model stays overloaded to the next model of the chain, on any instance', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, models: { [A]: { capacity: 0 } }, serviceTimeMs: 20 });
+    const fleet = await createFleet(testbed.redis.url, simulator, {
+      instances: 2, holdMs: 5_000, handler: { models: [A, B], fallback: { models: [A, B], afterMs: 600 } },
+    });
+    const started = Date.now();
+    const responses = await Promise.all(fleet.map((instance) => instance.handler(ask(A))));
+    expect(responses.map((r) => [r.status, r.headers.get('x-claude-kit-model-fallback')])).toEqual([[200, B], [200, B]]);
+    // afterMs, a probe of A's window perhaps, and Redis's polling; not the 5 s hold.
+    expect(Date.now() - started).toBeLessThan(2_500);
+  }, 15_000);
+});
+
 describe('the Redis store keeps two lanes in each line, fleet-wide', () => {
   it('lets an interactive request go at once past a background flood, on either instance', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 150 });
