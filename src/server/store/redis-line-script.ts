@@ -222,6 +222,13 @@ local function refused(level, callEpoch, probeId, retryAfter)
     streak = streak + 1
     state = 1
     reopenAt = now + ms
+    -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
+    for _, lane in ipairs({LANE_I, LANE_B}) do
+      for _, id in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
+        redis.call('ZREM', READY, id)
+        redis.call('ZREM', READY_ALIVE, id)
+      end
+    end
   elseif result == 'not-ours' and wasProbe and state == 2 then
     state = 0
   end

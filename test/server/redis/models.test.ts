@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PRIORITY_HEADER } from '../../../src/core/line-ticket.js';
-import { lineTag } from '../../../src/server/store/redis-admission.js';
+import { LINE_CONTROL, lineArgs, lineKeys, lineTag } from '../../../src/server/store/redis-admission.js';
 import { createOverloadSimulator } from '../../../src/testing/index.js';
 import type { OverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';
@@ -114,6 +114,30 @@ describe('the Redis store keeps a line per model, fleet-wide', () => {
     expect(keys).toContain(`${a.prefix}line:m:${A}`);
     for (const key of keys) expect(key.length).toBeLessThanOrEqual(a.prefix.length + 120);
   }, 15_000);
+});
+
+describe('the room all models share under a ceiling', () => {
+  it("hands a freed slot to another model's waiter at once when the waiter ahead of it meets a closed window", async () => {
+    const admin = new Redis(testbed.redis.url);
+    clients.push(admin);
+    const prefix = `room-${Date.now()}:`;
+    const options = { limit: { initial: 3 }, ceiling: 2 };
+    const now = 1_000_000;
+    const run = async (model: string, id: string, op: string, ...rest: Array<string | number>) => {
+      const keys = lineKeys(prefix, { line: await lineTag(model), id });
+      return (await admin.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest)) as number[];
+    };
+    const admit = (model: string, id: string) => run(model, id, 'admit', id, '', 60_000, 60_000, '0', '0');
+    // Model A holds both slots of the ceiling; its line would let one more go, so its waiter is first for the room.
+    const [a1, a2] = [await admit(A, 'a1'), await admit(A, 'a2')];
+    expect([a1[0], a2[0]]).toEqual([1, 1]);
+    expect((await admit(A, 'a3'))[0]).toBe(0);
+    expect((await admit(B, 'b1'))[0]).toBe(0);
+    // Claude refuses a2: A's limit is cut and its window closes; a slot of the room is free.
+    await run(A, 'a2', 'settle', 'a2', a2[1]!, a2[2]!, a2[3]!, 'refused', -1, '0');
+    // B's waiter takes it on its next ask, without waiting for A's waiter to ask again and step aside.
+    expect((await admit(B, 'b1'))[0]).toBe(1);
+  });
 });
 
 describe("the handler's fallback chain on the Redis store", () => {
