@@ -32,7 +32,7 @@ export interface RedisStoreOptions {
    * limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
    */
   maxConcurrency?: number;
-  /** Tuning of the fleet's line: the same options as the in-process line's (`limit`). Defaults to the line's. */
+  /** Tuning of the fleet's lines, one per model: the same options as the in-process lines' (`limit`). Defaults to theirs. */
   line?: Pick<RedisLineOptions, 'limit'>;
   /** A lease's life: a dead instance's slot is free again after this long. Live calls renew every third of it. Defaults to 15 000 ms. */
   leaseMs?: number;
@@ -169,7 +169,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
     const { model, priority } = admitOptions;
-    // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
+    // This process's own bound, per model and lane too, so without a handler maxConcurrency a model's waiters never
+    // take another model's slots here. (With one, its ceiling is for all models and is held while waiting in the
+    // fleet's line too: see the README's Redis store section.)
     const slot = await local.admit(signal, {
       deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority,
     });
