@@ -23,7 +23,13 @@ const SHED_RETRY_AFTER_MS = 2_000;
 
 interface Model { claude: SimulatedClaude; serviceMs: number }
 interface Sample { ms: number; ok: boolean; model?: string }
-export interface HandlerRow { label: string; p50: number; p95: number; success: number; onFallback: number; count: number; other: number }
+export interface HandlerRow {
+  label: string; p50: number; p95: number; success: number; onFallback: number; count: number;
+  /** Background requests answered (the priority runs). */
+  other: number;
+  /** 529s Claude sent, all models. */
+  refused: number;
+}
 
 function model(clock: VirtualClock, slots: number, share: number, serviceMs: number, runMs: number): Model {
   const claude = createSimulatedClaude(clock, {
@@ -115,13 +121,14 @@ function arrivals(clock: VirtualClock, ratePerSec: number, runMs: number, send: 
   return samples;
 }
 
-function row(label: string, samples: Sample[], fallbackModel: string, other = 0): HandlerRow {
+function row(label: string, samples: Sample[], models: Record<string, Model>, fallbackModel: string, other = 0): HandlerRow {
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   const ok = samples.filter((s) => s.ok);
   return {
     label, p50: at(50), p95: at(95), success: ok.length / Math.max(1, samples.length),
     onFallback: ok.filter((s) => s.model === fallbackModel).length / Math.max(1, ok.length), count: samples.length, other,
+    refused: Object.values(models).reduce((n, m) => n + m.claude.rejected, 0),
   };
 }
 
@@ -133,7 +140,7 @@ export async function handlerFailover(fallback: Omit<HoldFallback, 'now'> | unde
   const samples = arrivals(clock, 2, runMs, (signal) => ask(clock, store, models, 'big', signal, 'interactive', fallback));
   await clock.run();
   await store.close();
-  return row(fallback ? `chain big → small, afterMs ${fallback.afterMs / 1000} s` : 'no chain', samples, 'small');
+  return row(fallback ? `chain big → small, afterMs ${fallback.afterMs / 1000} s` : 'no chain', samples, models, 'small');
 }
 
 /**
@@ -149,5 +156,5 @@ export async function handlerPriority(flood: boolean, ceiling?: number, seed = 2
   await clock.run();
   await store.close();
   const label = `${flood ? 'flood marked background' : 'interactive alone'}, ${ceiling === undefined ? 'adaptive limit' : `maxConcurrency ${ceiling}`}`;
-  return row(label, people, '', background.filter((s) => s.ok).length);
+  return row(label, people, models, '', background.filter((s) => s.ok).length);
 }

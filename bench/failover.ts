@@ -157,7 +157,7 @@ async function mainThroughHandler(fallbackServiceMs: number): Promise<boolean> {
   const rows = [await handlerFailover(undefined), await handlerFailover({ models: ['big', 'small'], afterMs })];
   console.log('\nThrough the handler\'s line (clients with no chain of their own; the handler\'s chain, afterMs 15 s; same Claude)');
   for (const r of rows) {
-    console.log(`  ${r.label.padEnd(40)} p50 ${s(r.p50).padStart(7)}  p95 ${s(r.p95).padStart(7)}  success ${(r.success * 100).toFixed(1)} %  answered by small ${(r.onFallback * 100).toFixed(1)} %  (n=${r.count})`);
+    console.log(`  ${r.label.padEnd(40)} p50 ${s(r.p50).padStart(7)}  p95 ${s(r.p95).padStart(7)}  success ${(r.success * 100).toFixed(1)} %  answered by small ${(r.onFallback * 100).toFixed(1)} %  529s ${r.refused}  (n=${r.count})`);
   }
   const chain = rows[1]!;
   const bound = afterMs + fallbackServiceMs;
@@ -168,7 +168,7 @@ async function mainThroughHandler(fallbackServiceMs: number): Promise<boolean> {
   for (const ceiling of [undefined, 8]) pairs.push([await handlerPriority(false, ceiling), await handlerPriority(true, ceiling)]);
   console.log('\nThrough the handler\'s line: one model, 8 slots, 2 s answers; interactive 1/s; background flood 12/s for 5 min');
   for (const r of pairs.flat()) {
-    console.log(`  ${r.label.padEnd(52)} interactive p50 ${s(r.p50).padStart(7)}  p95 ${s(r.p95).padStart(7)}  success ${(r.success * 100).toFixed(1)} %  background answered ${r.other}`);
+    console.log(`  ${r.label.padEnd(52)} interactive p50 ${s(r.p50).padStart(7)}  p95 ${s(r.p95).padStart(7)}  success ${(r.success * 100).toFixed(1)} %  background answered ${r.other}  529s ${r.refused}`);
   }
   let holds = failoverHolds;
   for (const [alone, flooded] of pairs) {
