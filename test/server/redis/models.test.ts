@@ -170,8 +170,8 @@ describe('the Redis store keeps two lanes in each line, fleet-wide', () => {
     expect(background.every((r) => r.status === 200)).toBe(true);
     // One service time (150 ms) and Redis's polling; behind the flood it would be about 10 × 150 ms.
     expect([person.status, another.status]).toEqual([200, 200]);
-    expect(person.ms).toBeLessThan(450);
-    expect(another.ms).toBeLessThan(450);
+    expect(person.ms).toBeLessThan(600);
+    expect(another.ms).toBeLessThan(600);
     expect(atClaude.most.get('background')).toBe(1);
     expect(Math.max(...background.map((r) => r.ms))).toBeGreaterThan(1_500);
   }, 20_000);
