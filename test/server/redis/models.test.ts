@@ -116,6 +116,54 @@ describe('the Redis store keeps a line per model, fleet-wide', () => {
   }, 15_000);
 });
 
+describe("an instance's own maxConcurrency on the Redis store", () => {
+  it("is not held by one model's requests waiting out its closed window: another model's request goes at once", async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, models: { [A]: { capacity: 0 } }, serviceTimeMs: 20 });
+    const [a] = (await createFleet(testbed.redis.url, simulator, {
+      instances: 1, localConcurrency: 2, holdMs: 3_000, minClosedMs: 1_500, maxClosedMs: 1_500,
+    })) as [Instance];
+    // Two requests for A: the first meets a 529 and closes A's window; both wait it out in the fleet's line.
+    const heldA = [timed(a, ask(A)), timed(a, ask(A))];
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const onB = await timed(a, ask(B));
+    expect(onB).toMatchObject({ status: 200, store: 'redis' });
+    // Not after A's window (1.5 s): the instance's 2 slots are for calls at Claude, not for requests waiting.
+    expect(onB.ms).toBeLessThan(500);
+    expect((await Promise.all(heldA)).map((r) => r.status)).toEqual([529, 529]);
+  }, 15_000);
+
+  it("bounds the instance's calls at Claude, both models together, while the fleet has room for more", async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 40 });
+    const atClaude = watch(simulator, (body) => body.model);
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, localConcurrency: 2, queueTimeoutMs: 10_000 });
+    const sent = fleet.flatMap((instance) => [A, B].flatMap((model) => Array.from({ length: 6 }, () => instance.handler(ask(model)))));
+    expect((await Promise.all(sent)).map((r) => r.status)).toEqual(Array(24).fill(200));
+    // Two instances × 2 slots each.
+    expect(atClaude.mostTotal).toBeLessThanOrEqual(4);
+    expect(atClaude.mostTotal).toBeGreaterThanOrEqual(3);
+    expect(fleet.map((instance) => instance.store.stats()).map(({ active, queued }) => [active, queued])).toEqual([[0, 0], [0, 0]]);
+  }, 20_000);
+});
+
+describe('an instance at its own maxConcurrency on the Redis store', () => {
+  it("takes no fleet slot it cannot use: another instance's request takes it at once", async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 300 });
+    // The fleet may have 2 calls at Claude, one per model to start with; instance a only 1 of its own.
+    const [a, b] = (await createFleet(testbed.redis.url, simulator, {
+      instances: 2, maxConcurrency: 2, line: { limit: { initial: 1 } }, localConcurrency: 1, queueTimeoutMs: 10_000,
+    })) as [Instance, Instance];
+    // On a: one call for A at Claude, and a request for B waiting in the fleet's line (a's slot is taken).
+    const onA = [timed(a, ask(A)), timed(a, ask(B)), timed(a, ask(B))];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const onB = await timed(b, ask(B));
+    expect(onB.status).toBe(200);
+    // Its own 300 ms call and a poll (measured 303–309 ms), not after a's call: a's request for B, ahead of it in B's
+    // line, cannot go while a is full (when it took the fleet's slot anyway, or kept its place, b's took 850–870 ms).
+    expect(onB.ms).toBeLessThan(450);
+    expect((await Promise.all(onA)).map((r) => r.status)).toEqual([200, 200, 200]);
+  }, 15_000);
+});
+
 describe('the room all models share under a ceiling', () => {
   it("hands a freed slot to another model's waiter at once when the waiter ahead of it meets a closed window", async () => {
     const admin = new Redis(testbed.redis.url);
