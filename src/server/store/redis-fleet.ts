@@ -35,6 +35,8 @@ export interface FleetCall {
   order: number;
   /** Its model's line (the tag in its keys). */
   line: string;
+  /** Gives back the slot `FleetPlace.reserve` held for it in this process, once the caller has taken it for real. */
+  unreserve?: () => void;
 }
 
 /** Where a request waits: its place, if it has one, its model's line and its lane. */
@@ -47,6 +49,11 @@ export interface FleetPlace {
   model?: string;
   /** Defaults to interactive. */
   priority?: 'interactive' | 'background';
+  /**
+   * Holds one of this process's own slots while the waiter asks Redis, and returns how to give it back; undefined
+   * when the process has none free: then the waiter keeps its place but may not go. Defaults to no bound here.
+   */
+  reserve?: () => (() => void) | undefined;
 }
 
 export interface Fleet {
@@ -124,13 +131,21 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
         return abort();
       }
       const keys = lineKeys(options.prefix, { line, id, ticket: ticket ?? '' });
-      const answer = (await runWith(keys, 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0', lane)) as number[];
+      const unreserve = place.reserve?.();
+      const held = place.reserve !== undefined && unreserve === undefined ? '1' : '0';
+      let answer: number[] = [];
+      try {
+        answer = (await runWith(keys, 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0', lane, held)) as number[];
+      } finally {
+        // Kept only for a call that goes: the caller takes the slot, then gives the reservation back.
+        if (answer[0] !== 1) unreserve?.();
+      }
       ticket = undefined;
       if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
       if (answer[5] !== undefined) seen(place.model ?? '', answer[5]);
       if (answer[0] === 1) {
         const [, level, epoch, probeId, at] = answer as [number, number, number, number, number];
-        return { id, level, epoch, probeId, order: at, line };
+        return { id, level, epoch, probeId, order: at, line, unreserve };
       }
       const [, closedMs, ahead, at] = answer as [number, number, number, number];
       order = String(at);

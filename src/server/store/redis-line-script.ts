@@ -21,7 +21,8 @@
  *   accepted: level, epoch, probeId, binding       refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
  *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight, queued}
  *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
- *          '1' for the background lane
+ *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
+ *          keeping its order)
  *     → {1, level, epoch, probeId, order, limit} | {0, closedMs, ahead, order, limit} | {-1} (abandoned)
  *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
  *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
@@ -222,6 +223,13 @@ local function refused(level, callEpoch, probeId, retryAfter)
     streak = streak + 1
     state = 1
     reopenAt = now + ms
+    -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
+    for _, lane in ipairs({LANE_I, LANE_B}) do
+      for _, id in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
+        redis.call('ZREM', READY, id)
+        redis.call('ZREM', READY_ALIVE, id)
+      end
+    end
   elseif result == 'not-ours' and wasProbe and state == 2 then
     state = 0
   end
@@ -300,11 +308,18 @@ elseif op == 'admit' then
   waiting()
   local lane = LANE_I
   if background then lane = LANE_B end
-  redis.call('ZADD', lane, 'NX', order, id)
-  redis.call('ZADD', ALIVE, tnow + aliveMs, id)
+  local held = P[7] == '1'
+  if held then
+    -- Its instance has no slot of its own for it: it stands aside, so waiters of other instances behind it may go,
+    -- and keeps its order (it asks with it again) to take its place back once its instance has a slot.
+    unqueue(id)
+  else
+    redis.call('ZADD', lane, 'NX', order, id)
+    redis.call('ZADD', ALIVE, tnow + aliveMs, id)
+  end
   local go = turn()
   -- Fleet-wide order: only the first waiters go, as many as the line (the probe goes alone) and the room have room for.
-  local lets = lineLets(id, background, go)
+  local lets = not held and lineLets(id, background, go)
   if lets then lets = roomLets(id, background, order, aliveMs) else
     redis.call('ZREM', READY, id)
     redis.call('ZREM', READY_ALIVE, id)
@@ -316,7 +331,7 @@ elseif op == 'admit' then
   else
     local closedMs = 0
     if state == 1 then closedMs = reopenAt - now end
-    local ahead = redis.call('ZRANK', lane, id)
+    local ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     result = {0, closedMs, ahead, order, value()}
   end

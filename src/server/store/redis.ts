@@ -32,7 +32,7 @@ export interface RedisStoreOptions {
    * limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
    */
   maxConcurrency?: number;
-  /** Tuning of the fleet's line: the same options as the in-process line's (`limit`). Defaults to the line's. */
+  /** Tuning of the fleet's lines, one per model: the same options as the in-process lines' (`limit`). Defaults to theirs. */
   line?: Pick<RedisLineOptions, 'limit'>;
   /** A lease's life: a dead instance's slot is free again after this long. Live calls renew every third of it. Defaults to 15 000 ms. */
   leaseMs?: number;
@@ -72,7 +72,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = options.prefix ?? 'claude-kit:';
   const leaseMs = options.leaseMs ?? 15_000;
   const commandTimeoutMs = options.commandTimeoutMs ?? 500;
+  // The line when Redis is away, and, under a handler maxConcurrency, this process's slots for calls at Claude.
   const local = createMemoryStore({ via: FALLBACK });
+  // Under a handler maxConcurrency, requests wait here (a line per model, no ceiling shared by the models) for their
+  // turn in the fleet's line, so one model's waiters never hold the slots another model's calls need; the ceiling is
+  // taken in `local` only by a call that goes (see admit). Without one, `local` plays both parts, as before.
+  const entry = createMemoryStore({ via: FALLBACK });
+  // This process's slots held for waiters asking Redis, and the waiters asking.
+  let reserved = 0;
+  let asking = 0;
   let context: StoreContext | undefined;
   let logger: StoreLogger | undefined = options.logger;
   let fleet: Fleet | undefined;
@@ -169,20 +177,31 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
     const { model, priority } = admitOptions;
+    const ceiling = context.concurrencyCeiling;
+    const inLocal = { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority };
     // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
-    const slot = await local.admit(signal, {
-      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority,
-    });
+    const slot = await (ceiling === undefined ? local : entry).admit(signal, inLocal);
     if (isRefusal(slot)) return slot;
+    // Without Redis, a request waiting in `entry` moves to the memory line, where the ceiling is.
+    const alone = () => {
+      if (ceiling === undefined) return slot;
+      slot.release();
+      return local.admit(signal, inLocal);
+    };
     const redis = usable();
     if (!redis || !fleet) {
       degrade();
-      return slot;
+      return alone();
     }
     const id = globalThis.crypto.randomUUID();
+    const background = priority === 'background';
     let call: FleetCall;
+    asking += 1;
     try {
-      const turn = await fleet.waitTurn(id, signal, deadline, { order: fleetOrder, ticket: admitOptions.ticket, model, priority });
+      const turn = await fleet.waitTurn(id, signal, deadline, {
+        order: fleetOrder, ticket: admitOptions.ticket, model, priority,
+        reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
+      });
       if ('refused' in turn) {
         slot.release();
         return { ...turn, via: 'redis' };
@@ -195,9 +214,36 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       const shared = fleet;
       const line = await lineTag(model);
       giveBack(shared, id, line, shared.abandon(id, line));
-      return slot;
+      return alone();
+    } finally {
+      asking -= 1;
     }
-    return leasePermit(fleet, call, slot.release, context);
+    if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context);
+    // The slot reserved for it while it asked Redis: taken (synchronously, by join) before the reservation goes.
+    const taking = local.admit(signal, { deadlineAt: deadline, model, priority });
+    call.unreserve?.();
+    const here = await taking;
+    if (isRefusal(here)) {
+      slot.release();
+      giveBack(fleet, call.id, call.line, fleet.settle(call, undefined, false));
+      return { ...here, via: 'redis' };
+    }
+    return leasePermit(fleet, call, () => {
+      slot.release();
+      void here.release();
+    }, context);
+  }
+
+  /** One of this process's slots under its ceiling, held while a waiter asks Redis; undefined when none is free. */
+  function reserveHere(ceiling: number, background: boolean): (() => void) | undefined {
+    // As the memory line's room: a background call leaves the last slot free (unless the ceiling is 1).
+    if (ceiling - local.stats().active - reserved < (background && ceiling > 1 ? 2 : 1)) return undefined;
+    reserved += 1;
+    let held = true;
+    return () => {
+      if (held) reserved -= 1;
+      held = false;
+    };
   }
 
   function leasePermit(shared: Fleet, call: FleetCall, releaseLocal: () => void, ctx: StoreContext) {
@@ -265,6 +311,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       context = ctx;
       logger ??= ctx.logger;
       local.attach(ctx);
+      entry.attach({ ...ctx, concurrencyCeiling: undefined });
       fleet = createFleet(
         () => connected() ?? failNow(),
         {
@@ -287,7 +334,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     enqueue: options.queue ? (params, signal) => (queue ?? failNow()).enqueue(params, signal) : undefined,
     // This process's requests; the limits are the fleet's, as last seen here.
     stats: () => {
-      const own = local.stats();
+      const calls = local.stats();
+      // Under a handler maxConcurrency, waiting happens in `entry` and in the fleet's line; `local` holds the calls.
+      const own = context?.concurrencyCeiling === undefined ? calls : { ...calls, queued: calls.queued + entry.stats().queued + asking };
       if (!fleet || down || fleet.limits.size === 0) return own;
       const models = own.models && Object.fromEntries(Object.entries(own.models).map(([model, line]) =>
         [model, { ...line, limit: fleet?.limits.get(model) ?? line.limit }]));
