@@ -9,6 +9,7 @@
  * fleet-wide; test/server/redis/admission-diff.test.ts checks that it decides as they do).
  */
 import { ClaudeError } from '../src/core/failure.js';
+import { createChainMemory } from '../src/server/admission/chain-memory.js';
 import { holdForClaude, type HoldFallback } from '../src/server/admission/hold.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
 import { createMemoryStore } from '../src/server/store/memory.js';
@@ -137,7 +138,9 @@ export async function handlerFailover(fallback: Omit<HoldFallback, 'now'> | unde
   const clock = createVirtualClock(seed);
   const models = { big: model(clock, 20, 0.15, 4_000, runMs), small: model(clock, 1_000, 1, 1_500, runMs) };
   const store = backend(clock);
-  const samples = arrivals(clock, 2, runMs, (signal) => ask(clock, store, models, 'big', signal, 'interactive', fallback));
+  // As the handler keeps it: one memory for the chain across all its requests.
+  const chain = fallback && { ...fallback, memory: createChainMemory() };
+  const samples = arrivals(clock, 2, runMs, (signal) => ask(clock, store, models, 'big', signal, 'interactive', chain));
   await clock.run();
   await store.close();
   return row(fallback ? `chain big → small, afterMs ${fallback.afterMs / 1000} s` : 'no chain', samples, models, 'small');
