@@ -1,29 +1,13 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createLine, type Line, type LineEntry } from './line.js';
+import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
 import { gateHoldFor, isPressure } from './rules.js';
 import type { Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot } from './gate-types.js';
 
 export type {
   AcquireOptions, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
 } from './gate-types.js';
-
-/**
- * Once an overload is blamed on background work, background keeps this many of Claude's seen slots free for people
- * (one is not enough: at a person a second, two often overlap), and the seen room grows by one slot per this many
- * rounds of answers. Measured on `npm run bench -- --scenario failover` (gate above Claude's slots, seeds 1–3):
- * interactive p95 1.09–1.16 × its unloaded value, against 1.36–1.46 × with one slot kept and growth every round.
- */
-const BACKGROUND_SPARE = 2;
-const ROOM_GROWTH_ROUNDS = 4;
-/**
- * An answer to an attempt sent at some level of attempts on the wire counts this long as proof that Claude has room
- * for that many: a 529 at that level or below is then Anthropic-wide load, not ours, and teaches nothing about room.
- * Short, because the level at sending overstates what Claude held (refusals on their way back count in it): at
- * 10 s, the flood's seed 2 got 1.25 × instead of 1.17 ×; at 1 s, random 529s (5–10 % of calls) held background to a
- * third of what it had.
- */
-const EVIDENCE_MS = 3_000;
 
 interface Waiter {
   grant(permit: GatePermit): void;
@@ -46,23 +30,8 @@ interface Lane {
   limit: number;
   inFlight: number;
   backgroundInFlight: number;
-  /**
-   * Background's own adaptive limit: halved to half of what it had on the wire when an overload is blamed on it, and
-   * grown back slowly (one slot per `backgroundLimit` answers, TCP's congestion avoidance) so it settles below the
-   * model's room instead of filling it again within seconds.
-   */
-  backgroundLimit: number;
-  /**
-   * Claude's room for this model as an overload blamed on background showed it (attempts still on the wire when one
-   * was refused), creeping up by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Interactive attempts wait for a
-   * slot under it (until `peopleWaitUntil`, their own retry time) instead of meeting another 529; background ones
-   * keep BACKGROUND_SPARE of its slots free for people.
-   */
-  seenRoom?: number;
-  peopleWaitUntil?: number;
-  /** The most attempts on the wire at which one was answered lately: proof of room (see EVIDENCE_MS). */
-  answeredLevel: number;
-  answeredAt: number;
+  /** Background's own limit, and what the model's room showed when an overload was blamed on background. */
+  yielding: BackgroundYield;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -114,7 +83,7 @@ export function createGate(options: GateOptions = {}): Gate {
     let lane = lanes.get(model);
     if (!lane) {
       lane = {
-        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, backgroundLimit: ceiling, answeredLevel: 0, answeredAt: 0, probeInFlight: false, closures: 0, streak: 0,
+        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, yielding: createBackgroundYield(ceiling), probeInFlight: false, closures: 0, streak: 0,
         forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
       };
       lanes.set(model, lane);
@@ -193,17 +162,11 @@ export function createGate(options: GateOptions = {}): Gate {
 
   function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number, level: number): void {
     const now = clock.now();
-    const proven = now - lane.answeredAt < EVIDENCE_MS ? lane.answeredLevel : 0;
     if (outcome.ok) {
-      if (level >= proven) {
-        lane.answeredLevel = level;
-        lane.answeredAt = now;
-      }
+      lane.yielding.answered(level, background, now);
       lane.streak = 0;
       lane.backgroundReopenAt = undefined;
       lane.limit = Math.min(ceiling, lane.limit + 1);
-      if (background) lane.backgroundLimit = Math.min(ceiling, lane.backgroundLimit + 1 / lane.backgroundLimit);
-      if (lane.seenRoom !== undefined) lane.seenRoom = lane.seenRoom + 1 >= ceiling ? undefined : lane.seenRoom + 1 / (ROOM_GROWTH_ROUNDS * lane.seenRoom);
       // The episode lasts while the model is paced below full speed: its line may still be long.
       if (lane.limit >= ceiling) lane.troubledSince = undefined;
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
@@ -216,14 +179,7 @@ export function createGate(options: GateOptions = {}): Gate {
     const staleWave = closuresAtStart !== lane.closures && !probe;
     if (staleWave) return;
     const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
-    if (blameBackground) {
-      lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
-      // Claude took as many of ours a moment ago: this 529 is Anthropic-wide load, and says nothing of our room.
-      if (level > proven) {
-        lane.seenRoom = Math.max(1, lane.inFlight);
-        lane.peopleWaitUntil = outcome.retryAt;
-      }
-    }
+    if (blameBackground) lane.yielding.blamed(level, lane.inFlight, lane.backgroundInFlight + (background ? 1 : 0), outcome.retryAt, now);
     else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
     lane.troubledSince ??= now;
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** lane.streak);
@@ -263,11 +219,9 @@ export function createGate(options: GateOptions = {}): Gate {
    */
   const room = (lane: Lane, background: boolean, now: number) => {
     const reserve = background ? 1 : 0;
-    const seenApplies = lane.seenRoom !== undefined && (background || now < (lane.peopleWaitUntil ?? 0));
-    const seen = seenApplies ? Math.floor(lane.seenRoom!) - (background ? BACKGROUND_SPARE - 1 : 0) : ceiling;
-    const limit = Math.min(lane.limit, seen);
+    const limit = Math.min(lane.limit, lane.yielding.cap(background, now));
     return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, limit - reserve)
-      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < Math.floor(lane.backgroundLimit)));
+      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < lane.yielding.backgroundLimit));
   };
 
   /** Lets at most one waiter of this lane through; says when to look again if it is waiting for a moment. */
@@ -306,7 +260,8 @@ export function createGate(options: GateOptions = {}): Gate {
       return true;
     }
     // People held under Claude's seen room go at their own retry time at the latest.
-    if (lane.interactive.size > 0 && lane.peopleWaitUntil !== undefined && now < lane.peopleWaitUntil) soonest(lane.peopleWaitUntil);
+    const peopleAt = lane.yielding.peopleWaitUntil;
+    if (lane.interactive.size > 0 && peopleAt !== undefined && now < peopleAt) soonest(peopleAt);
     if (lane.background.size === 0 || lane.interactive.size > 0) return false;
     if (lane.backgroundReopenAt !== undefined && now < lane.backgroundReopenAt) {
       soonest(lane.backgroundReopenAt);
