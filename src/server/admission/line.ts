@@ -5,8 +5,9 @@
  * ticket, takes its old place. A request that waited its budget, or finds the line full, gets a refusal that says
  * when its turn is expected and carries a ticket to keep its place. Time comes from an injected clock.
  *
- * Two lanes: interactive requests go before background ones, and a background request never takes the last free
- * slot (unless the limit is 1), so a background flood delays an interactive request by one service time at most.
+ * Two lanes: interactive requests go before background ones, and a background request leaves two slots free for
+ * people (one when the limit is 2, none at 1; at a person a second, two often overlap), so a background flood delays
+ * an interactive request by one service time at most.
  * After an overload, background requests are held back first: they never probe while an interactive one waits, and
  * a refusal met while background work is on the wire is blamed on it (background-room.ts): the window stays open for
  * people, who wait for the next slot under the room Claude showed, while background keeps two of its slots free.
@@ -50,7 +51,7 @@ export interface SharedRoom {
   nextOrder(): number;
   /** Requests waiting in every line: `maxQueue` bounds them together. */
   queued(): number;
-  /** May one more call go now app-wide? A background call must leave a slot free. */
+  /** May one more call go now app-wide? A background call must leave two slots free (one when the ceiling is 2). */
   mayGo(background: boolean): boolean;
   /** A call of one of the lines left. */
   took(): void;
@@ -86,7 +87,7 @@ export interface JoinOptions {
   ticket?: string;
   /** Epoch ms after which the request leaves the line with a `timeout` refusal. Defaults to never. */
   deadlineAt?: number;
-  /** `background` yields to interactive requests and never takes the last free slot. Defaults to `interactive`. */
+  /** `background` yields to interactive requests and leaves them two free slots. Defaults to `interactive`. */
   priority?: 'interactive' | 'background';
 }
 

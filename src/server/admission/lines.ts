@@ -9,7 +9,7 @@ import { BACKGROUND_SPARE } from './background-room.js';
 import { createAdmissionLine, type AdmissionLine, type AdmissionLineOptions, type JoinOptions, type LineGrant, type LineRefusal, type LineStats, type SharedRoom } from './line.js';
 
 export interface ModelLinesOptions extends Omit<AdmissionLineOptions, 'room'> {
-  /** Calls in flight for all models together; a background call leaves the last one free. Defaults to no bound. */
+  /** Calls in flight for all models together; a background call leaves two of them free. Defaults to no bound. */
   ceiling?: number;
 }
 

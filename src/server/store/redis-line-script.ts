@@ -35,8 +35,8 @@
  * once they stop asking (aliveMs).
  *
  * Lanes and room, as line.ts and lines.ts: a waiter goes when its line's turn lets it (interactive ones in order;
- * background ones only when no interactive one waits, and never into the line's last free slot unless its limit is
- * 1) and, under a ceiling, when the room has a slot for it among the waiters every line would let go, interactive
+ * background ones only when no interactive one waits, leaving two of the line's free slots to people, one when its
+ * limit is 2, none at 1) and, under a ceiling, when the room has a slot for it among the waiters every line would let go, interactive
  * first then oldest (a background one leaves two of the room's slots free, one when the ceiling is 2). A 529 met
  * while background work is on the wire is blamed on it as background-room.ts says (settle): the window stays open,
  * people wait under the room Claude showed while background is on the wire, background keeps two of its slots free
@@ -299,7 +299,7 @@ local function lineLets(id, background, go)
 end
 
 -- Does the app's room have a slot for it (lines.ts's mayGo)? Under a ceiling, the waiters their lines would let go
--- take the room's free slots interactive first, then oldest; a background one leaves the last slot free.
+-- take the room's free slots interactive first, then oldest; a background one leaves two slots free (one at 2).
 local function roomLets(id, background, order, aliveMs)
   if ceiling < 0 then return true end
   local gone = redis.call('ZRANGEBYSCORE', READY_ALIVE, '-inf', tnow)

@@ -29,7 +29,7 @@ export interface RedisStoreOptions {
   prefix?: string;
   /**
    * A ceiling on calls to Claude at once across the whole fleet, all models together (a quota of the app's own); it
-   * also caps each model's limit, and a background request leaves its last slot free. Defaults to none: each model's
+   * also caps each model's limit, and a background request leaves two of its slots free. Defaults to none: each model's
    * limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
    */
   maxConcurrency?: number;
