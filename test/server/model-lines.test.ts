@@ -250,6 +250,31 @@ describe('the lanes of a line', () => {
     await store.close();
   });
 
+  it('forgets the room a background flood showed once the flood is over: people, then the next flood, use the whole limit', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock, { maxConcurrency: 8 });
+    const { granted, admit } = tracker(store, clock);
+    for (let i = 0; i < 6; i++) void admit(`bg${i}`, A, 'background');
+    void admit('p0', A);
+    void admit('p1', A);
+    await settle();
+    // Claude refuses p1 with background on the wire: the room it shows is 7.
+    granted.get('p1')!.permit.release({ status: 529, pressure: true });
+    for (let i = 0; i < 6; i++) granted.get(`bg${i}`)!.permit.release({ status: 200 });
+    granted.get('p0')!.permit.release({ status: 200 });
+    await settle();
+    // No background left: eight people may be on the wire together, as the line's limit says.
+    for (let i = 2; i < 10; i++) void admit(`p${i}`, A);
+    await settle();
+    expect(store.stats().models?.[A]).toMatchObject({ state: 'open', active: 8, queued: 0 });
+    for (let i = 2; i < 10; i++) granted.get(`p${i}`)!.permit.release({ status: 200 });
+    // A later flood leaves two of the line's 8 slots free, not two of the 7 the first one showed.
+    for (let i = 10; i < 20; i++) void admit(`bg${i}`, A, 'background');
+    await settle();
+    expect(store.stats().models?.[A]).toMatchObject({ active: 6 });
+    await store.close();
+  });
+
   it('after an overload, sends an interactive request as the probe before older background ones', async () => {
     const clock = fakeClock();
     const store = storeOn(clock, { maxConcurrency: 2 });
