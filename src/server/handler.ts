@@ -169,7 +169,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   if (options.cors) assertCorsOptions(options.cors);
   const fallback = fallbackOf(options);
   // What the chain learns from every request: when each model refused, how long its answers take, tickets' arrivals.
-  const chainMemory = fallback && createChainMemory();
+  // Tickets' arrivals are kept for as many tickets as the store's lines keep (4 per place in line).
+  const chainMemory = fallback && createChainMemory((options.maxQueue ?? DEFAULT_MAX_QUEUE) * 4);
   const upstream = createUpstream({
     apiKey: options.apiKey ?? options.client?.apiKey ?? undefined,
     baseURL: options.baseURL ?? options.client?.baseURL,
