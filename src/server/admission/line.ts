@@ -92,7 +92,10 @@ export type { LineState } from './control.js';
 export interface LineStats {
   active: number;
   queued: number;
+  /** Calls allowed in flight (a whole number ≥ 1). */
   limit: number;
+  /** The adaptive limit itself: below 1, the share of the time one call is in flight (the line paces). */
+  share: number;
   state: LineState;
 }
 
@@ -133,6 +136,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   let ownOrder = 0;
   const nextOrder = () => (room ? room.nextOrder() : ownOrder++);
   let windowTimer: unknown;
+  // Since when someone has been waiting in line (undefined: nobody is).
+  let backlogSince: number | undefined;
   // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
   let rate = 0;
   let rateAt = clock.now();
@@ -165,11 +170,11 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     windowTimer = clock.setTimeout(() => {
       windowTimer = undefined;
       pump();
-    }, Math.max(0, control.reopenAt - clock.now()));
+    }, Math.max(0, control.wakeAt - clock.now()));
   }
 
   function grant(waiter: Waiter, probe: boolean): void {
-    const call = control.send(probe);
+    const call = control.send(probe, clock.now());
     let accepted = false;
     let released = false;
     const accept = () => {
@@ -177,7 +182,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       accepted = true;
       const now = clock.now();
       tookOne(now);
-      control.accepted(call, queued() > 0, now);
+      control.accepted(call, queued() > 0, now, backlogSince === undefined ? 0 : now - backlogSince);
       pump();
     };
     const graceTimer = clock.setTimeout(accept, acceptAfterMs);
@@ -187,7 +192,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         if (released) return;
         released = true;
         clock.clearTimeout(graceTimer);
-        control.finish(call);
+        control.finish(call, clock.now());
         const status = result?.status ?? 200;
         const pressure = result?.pressure ?? (status === 529 || status === 429);
         if (pressure) {
@@ -221,10 +226,12 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   function pump(): void {
+    if (queued() === 0) backlogSince = undefined;
     for (;;) {
       const turn = control.turn(clock.now());
       if (turn === 'wait') {
-        if (control.state === 'closed' && queued() > 0) wakeAtReopen();
+        // Nothing in flight will pump again when it ends: wake when the window or the pause does.
+        if ((control.state === 'closed' || control.inFlight === 0) && queued() > 0) wakeAtReopen();
         return;
       }
       const waiter = next(turn);
@@ -264,6 +271,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       };
       const onAbort = () => leave('aborted');
       laneOf(waiter).push(waiter);
+      backlogSince ??= now;
       pump();
       if (waiter.gone) return;
       // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
@@ -284,7 +292,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   return {
     join,
-    stats: () => ({ active: control.inFlight, queued: queued(), limit: control.limit, state: control.state }),
+    stats: () => ({ active: control.inFlight, queued: queued(), limit: control.limit, share: control.share, state: control.state }),
     pump,
     head() {
       const first = interactive.peek() ?? background.peek();

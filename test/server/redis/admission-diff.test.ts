@@ -53,7 +53,7 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
         tsOut = luaOut = 'accepted';
       } else {
         open.splice(index, 1);
-        ts.finish(call.ts);
+        ts.finish(call.ts, now);
         await lua.finish(call.lua);
         if (random() < refuseRate) {
           const retryAfterMs = random() < 0.2 ? Math.floor(random() * 20_000) : undefined;
@@ -72,7 +72,7 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
       luaOut = await lua.turn(now);
       if (tsOut !== 'wait') {
         const probe = tsOut === 'probe';
-        const call = { ts: ts.send(probe), lua: await lua.send(probe), accepted: false };
+        const call = { ts: ts.send(probe, now), lua: await lua.send(probe), accepted: false };
         open.push(call);
         tsOut = `${tsOut} ${call.ts.level}/${call.ts.epoch}/${call.ts.probeId}`;
         luaOut = `${luaOut} ${call.lua.level}/${call.lua.epoch}/${call.lua.probeId}`;
