@@ -67,6 +67,21 @@ describe('ClaudeToasterView', () => {
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
   });
 
+  it.each([
+    ['backToNormalMs', { backToNormalMs: 10_000 }],
+    ['the deprecated backToNormalDuration', { backToNormalDuration: 10_000 }],
+  ])('keeps "Back to normal" up as long as %s asks', async (_name, props) => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf()} {...props} />);
+    rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} {...props} />);
+    await act(() => vi.advanceTimersByTimeAsync(EPISODE_SETTLE_MS - 1));
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    // Past the default 4 s, still up.
+    await act(() => vi.advanceTimersByTimeAsync(5_000));
+    expect(screen.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(6_000));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+  });
+
   it('skips "Back to normal" when the episode ended without an answer (a request stopped elsewhere)', async () => {
     const { rerender } = render(<ClaudeToasterView demand={demandOf()} />);
     rerender(<ClaudeToasterView demand={NORMAL} />);
@@ -103,8 +118,10 @@ describe('ClaudeToasterView', () => {
     expect(toasts()).toEqual([toast]);
     expect(screen.getByText('Retrying in 4 s…')).toBeTruthy();
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
-    // Radix announces a toast when it mounts; the toast was never remounted, so the second overload was not announced.
-    expect(document.querySelectorAll('[role="status"][aria-live="polite"]').length).toBeLessThanOrEqual(1);
+    // Radix announces a toast when it mounts; the toast was never remounted, so the second overload was not announced,
+    // and the toaster's own voice (for changes while a toast is up) had nothing new to say.
+    expect(document.querySelectorAll('[role="status"][aria-live="polite"]:not(.cok-live)').length).toBeLessThanOrEqual(1);
+    expect(document.querySelector('.cok-live')?.textContent).toBe('');
   });
 
   it('says nothing during an episode alongside a banner, and only marks its end', async () => {
@@ -183,5 +200,19 @@ describe('ClaudeToasterView', () => {
     expect(toasts()).toHaveLength(1);
     rerender(<ClaudeToasterView demand={demandOf({ offer })} {...props} alongsideBanner />);
     expect(screen.queryByRole('button', { name: /Answer with/ })).toBeNull();
+  });
+
+  it('says an offer that appears while the toast is up, which Radix announces only when a toast opens', async () => {
+    const props = { onRetryNow: () => {}, onCancel: () => {}, onAcceptOffer: () => {} };
+    const live = () => document.querySelector('.cok-live');
+    const { rerender } = render(<ClaudeToasterView demand={demandOf({ attempt: 2 })} {...props} />);
+    // Opening is Radix's to say; ours stays silent so nothing is said twice.
+    expect(live()?.textContent).toBe('');
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, offer })} {...props} />);
+    expect(live()?.textContent).toBe('Claude is busy right now. Answer with Claude Haiku 4.5 now — faster, less thorough');
+    // Beside a banner the banner says it, once.
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, offer: { ...offer, model: 'claude-haiku-4-6' } })} {...props} alongsideBanner />);
+    expect(live()?.textContent).toBe('');
   });
 });
