@@ -237,6 +237,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       const waiter = next(turn);
       if (!waiter) return;
       waiter.gone = true;
+      if (queued() === 0) backlogSince = undefined;
       room?.took();
       grant(waiter, turn === 'probe');
     }
@@ -267,6 +268,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       const leave = (why: 'timeout' | 'aborted') => {
         if (waiter.gone) return;
         laneOf(waiter).remove(waiter);
+        if (queued() === 0) backlogSince = undefined;
         waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', order, aheadOf(order, isBackground)));
       };
       const onAbort = () => leave('aborted');
@@ -278,6 +280,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       // moment); then it gets a ticket instead of one more wait.
       if ((room ? room.queued() : queued()) > maxQueue) {
         laneOf(waiter).remove(waiter);
+        if (queued() === 0) backlogSince = undefined;
         waiter.resolve(refusal('full', order, aheadOf(order, isBackground)));
         return;
       }

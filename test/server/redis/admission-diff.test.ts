@@ -42,6 +42,8 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
     // Claude's mood drifts: calm, busy, then refusing nearly everything, and back.
     const refuseRate = [0.05, 0.4, 0.95, 0.3][Math.floor(step / 100) % 4]!;
     const binding = random() < 0.7;
+    // How long someone has waited in line (below one call, the limit grows with it).
+    const backlogMs = binding ? Math.floor(random() * 120_000) : 0;
     let tsOut: unknown;
     let luaOut: unknown;
     if (open.length > 0 && random() < 0.55) {
@@ -50,21 +52,21 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
       const roll = random();
       if (!call.accepted && roll < 0.2) {
         call.accepted = true;
-        ts.accepted(call.ts, binding, now);
-        await lua.accepted(call.lua, binding, now);
+        ts.accepted(call.ts, binding, now, backlogMs);
+        await lua.accepted(call.lua, binding, now, backlogMs);
         tsOut = luaOut = 'accepted';
       } else {
         open.splice(index, 1);
         ts.finish(call.ts, now);
-        await lua.finish(call.lua);
+        await lua.finish(call.lua, now);
         if (random() < refuseRate) {
           const retryAfterMs = random() < 0.2 ? Math.floor(random() * 20_000) : undefined;
           tsOut = ts.refused(call.ts, now, retryAfterMs);
           luaOut = await lua.refused(call.lua, now, retryAfterMs);
         } else if (random() < 0.9) {
           if (!call.accepted) {
-            ts.accepted(call.ts, binding, now);
-            await lua.accepted(call.lua, binding, now);
+            ts.accepted(call.ts, binding, now, backlogMs);
+            await lua.accepted(call.lua, binding, now, backlogMs);
           }
           tsOut = luaOut = 'ok';
         } else tsOut = luaOut = 'neutral';
@@ -74,15 +76,15 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
       luaOut = await lua.turn(now);
       if (tsOut !== 'wait') {
         const probe = tsOut === 'probe';
-        const call = { ts: ts.send(probe, now), lua: await lua.send(probe), accepted: false };
+        const call = { ts: ts.send(probe, now), lua: await lua.send(probe, now), accepted: false };
         open.push(call);
         tsOut = `${tsOut} ${call.ts.level}/${call.ts.epoch}/${call.ts.probeId}`;
         luaOut = `${luaOut} ${call.lua.level}/${call.lua.epoch}/${call.lua.probeId}`;
       }
     }
     const snap = await lua.snapshot();
-    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.inFlight}`);
-    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.inFlight}`);
+    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.share} ${ts.inFlight}`);
+    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.share} ${snap.inFlight}`);
   }
   return { traceTs, traceLua };
 }
@@ -94,6 +96,10 @@ describe('the Lua port of the line control', () => {
     // The script reached every kind of decision, so the comparison means something.
     const all = traceTs.join('\n');
     for (const word of ['cut', 'same-wave', 'not-ours', 'probe', 'closed', 'wait']) expect(all).toContain(word);
+    // A flood took the limit below one call, and the line paced: a wait while open with nothing in flight.
+    const fields = traceTs.map((line) => line.split(' '));
+    expect(fields.some((f) => Number(f[f.length - 2]) < 1)).toBe(true);
+    expect(fields.some((f) => f[1] === 'wait' && f[2] === 'open' && f[f.length - 1] === '0')).toBe(true);
   }, 60_000);
 
   it('agrees with a ceiling and a gentler cut too', async () => {
