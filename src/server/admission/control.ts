@@ -57,9 +57,9 @@ export interface LineControl {
 }
 
 /** A call that lasted this long was answered, not refused (a refusal comes back in a round trip). */
-const ANSWERED_MS = 1000;
+export const ANSWERED_MS = 1000;
 /** The weight of the latest answered call in the typical duration (a moving average over about five calls). */
-const TYPICAL_WEIGHT = 0.2;
+export const TYPICAL_WEIGHT = 0.2;
 
 export function createLineControl(options: LineControlOptions = {}): LineControl {
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);

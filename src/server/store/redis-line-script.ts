@@ -3,6 +3,8 @@
  * the TypeScript reference). One script for every op, so each runs atomically in Redis and the store's ops are built
  * from the very functions the differential test drives.
  */
+import { ANSWERED_MS, TYPICAL_WEIGHT } from '../admission/control.js';
+import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admission/limit.js';
 
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
@@ -128,7 +130,9 @@ local backlogSince = num('backlogSince', nil)
 local lastEndAt = num('lastEndAt', nil)
 local lastTook = num('lastTook', 0)
 local typical = num('typical', 0)
-local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS, ANSWERED_MS, TYPICAL_WEIGHT = 0.7, 60000, 60000, 1000, 0.2
+-- The reference's constants, written into the script from limit.ts and control.ts.
+local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS = ${BELOW_ONE_DECREASE}, ${BELOW_ONE_GROWTH_MS}, ${GROWTH_SPAN_MS}
+local ANSWERED_MS, TYPICAL_WEIGHT = ${ANSWERED_MS}, ${TYPICAL_WEIGHT}
 local function pausedUntil()
   if limit >= 1 or lastEndAt == nil then return -math.huge end
   local base = typical
