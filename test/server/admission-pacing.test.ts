@@ -1,4 +1,4 @@
-// Lines below one call: many independent lines (apps that each run the handler, or instances that each keep their own
+// Lines below one call (opt-in, `limit.min` < 1): many independent lines (apps that each run the handler, or instances that each keep their own
 // line) share one Claude. Played in virtual time: a seeded Claude with a fixed number of slots, lines with a constant
 // backlog, as the handler drives them (a refused request goes back to its place).
 import { describe, expect, it } from 'vitest';
@@ -76,9 +76,9 @@ describe('lines sharing one Claude', () => {
   it('stop meeting 529s when there are more lines than Claude has slots (30 lines, 15 slots)', async () => {
     // Claude has 100 slots for a minute, then 15: a flood, then more calls wanted than Claude has room for.
     const shared = { lines: 30, slotsBefore: 100, slots: 15, workers: 3, endMs: 300_000, warmupMs: 60_000 };
-    const paced = await play(shared);
-    // The same lines with the old floor of one call each: 30 calls always on the wire against 15 slots.
-    const floored = await play({ ...shared, limit: { min: 1 } });
+    const paced = await play({ ...shared, limit: { min: 0.05 } });
+    // The same lines with the default floor of one call each: 30 calls always on the wire against 15 slots.
+    const floored = await play(shared);
     // Lines pace below one call, and Claude is kept as busy, answering as many calls.
     expect(paced.lowestShare).toBeLessThan(1);
     expect(paced.busy).toBeGreaterThan(0.95 * floored.busy);
@@ -89,10 +89,10 @@ describe('lines sharing one Claude', () => {
   }, 60_000);
 
   it("leaves a lone line all of Claude's room, and at least one call when Claude has a single slot", async () => {
-    const alone = await play({ lines: 1, slots: 15, workers: 40, endMs: 300_000, warmupMs: 60_000 });
+    const alone = await play({ lines: 1, slots: 15, workers: 40, endMs: 300_000, warmupMs: 60_000, limit: { min: 0.05 } });
     expect(alone.busy).toBeGreaterThan(0.9 * 15);
     expect(alone.lowestShare).toBeGreaterThanOrEqual(1);
-    const oneSlot = await play({ lines: 1, slots: 1, workers: 5, endMs: 300_000, warmupMs: 60_000 });
+    const oneSlot = await play({ lines: 1, slots: 1, workers: 5, endMs: 300_000, warmupMs: 60_000, limit: { min: 0.05 } });
     expect(oneSlot.busy).toBeGreaterThan(0.9);
     expect(oneSlot.lowestShare).toBeGreaterThanOrEqual(1);
   }, 60_000);
@@ -101,7 +101,7 @@ describe('lines sharing one Claude', () => {
 describe('the line control below one call', () => {
   /** A control in a flood (Claude refusing every call, one at a time), until it paces below one call. */
   function flooded() {
-    const control = createLineControl({ limit: { initial: 4, evidenceMs: 1 }, minClosedMs: 1000 });
+    const control = createLineControl({ limit: { initial: 4, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
     // One answered call of 6 s sets the typical duration.
     const first = control.send(false, 0);
     control.finish(first, 6000);
@@ -160,7 +160,7 @@ describe('the line control below one call', () => {
   });
 
   it('never goes below one call on refusals at random (load that is not ours)', () => {
-    const control = createLineControl({ limit: { initial: 1, evidenceMs: 1 }, minClosedMs: 1000 });
+    const control = createLineControl({ limit: { initial: 1, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
     let now = 0;
     // Claude answers two calls in three: the refusals cut, but the line keeps one call.
     for (let i = 0; i < 30; i++) {
@@ -174,6 +174,23 @@ describe('the line control below one call', () => {
       control.finish(call, now);
       if (i % 3 === 0) control.refused(call, now);
       else control.accepted(call, true, now, 10_000);
+      expect(control.share).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('stays at one call or more in the same flood unless the app set a floor below one', () => {
+    const control = createLineControl({ limit: { initial: 4, evidenceMs: 1 }, minClosedMs: 1000 });
+    let now = 0;
+    for (let i = 0; i < 50; i++) {
+      const turn = control.turn(now);
+      if (turn === 'wait') {
+        now = Math.max(now + 1, control.wakeAt);
+        continue;
+      }
+      const call = control.send(turn === 'probe', now);
+      now += 100;
+      control.finish(call, now);
+      control.refused(call, now);
       expect(control.share).toBeGreaterThanOrEqual(1);
     }
   });

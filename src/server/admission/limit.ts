@@ -6,22 +6,24 @@
  * last cut, a call sent at a level at least as high as the refused one's, the refusal was not about our level, and
  * the limit stays where it is. Pure state: the line feeds it events and the time.
  *
- * Below one call. Many lines can share one Claude (independent apps, or the instances of a fleet that each keep their
- * own line): with a floor of one call each, 30 lines keep 30 calls on the wire against Claude's 15 free slots and go
- * on meeting 529s. So in a flood (Claude refusing nearly everything) the limit may fall below one: a fraction is the
- * share of the time one call is in flight, and the line paces (control.ts waits, after each call, the typical call's
- * duration × (1/limit − 1): Swift's fractional congestion window). Refusals at random (load that is not ours) never
- * take it below one: a line keeps at least one call going unless Claude is full. Below one, a refusal keeps
- * BELOW_ONE_DECREASE of the limit, and the limit grows back with time, the faster the longer requests have been
- * waiting, so a line that waited long takes back room quickly once Claude has it.
+ * Below one call (opt-in: `min` < 1). Many lines can share one Claude (independent apps, or the instances of a fleet
+ * that each keep their own line): with a floor of one call each, 30 lines keep 30 calls on the wire against Claude's
+ * 15 free slots and go on meeting 529s. With `min` below 1, in a flood (Claude refusing nearly everything) the limit
+ * may fall below one: a fraction is the share of the time one call is in flight, and the line paces (control.ts
+ * waits, after each call, the typical call's duration × (1/limit − 1): Swift's fractional congestion window).
+ * Refusals at random (load that is not ours) never take it below one: a line keeps at least one call going unless
+ * Claude is full. Below one, a refusal keeps BELOW_ONE_DECREASE of the limit, and the limit grows back with time, the
+ * faster the longer requests have been waiting, so a line that waited long takes back room quickly once Claude has it.
  */
 
 export interface AdaptiveLimitOptions {
   /** The limit before anything is known. Defaults to 32. */
   initial?: number;
   /**
-   * The limit never goes below this. Below 1 the line paces one call at a time (see above), and only when Claude is
-   * full. Defaults to 0.05: one call 5 % of the time, so 20 lines share one of Claude's slots.
+   * The limit never goes below this. Defaults to 1. Below 1 (as low as 0.01), the line may pace one call at a time
+   * when Claude is full (see above): for an app that knows many lines share its Claude capacity (several apps or
+   * instances, each with its own line). It cuts 529s there, but where refusals are random it can also slow a line
+   * (README, "The handler's line toward Claude", has the measures).
    */
   min?: number;
   /** A hard ceiling, for an app that wants one (a quota of its own). Defaults to none. */
@@ -80,7 +82,7 @@ export const BELOW_ONE_GROWTH_MS = 60_000;
 export const GROWTH_SPAN_MS = 60_000;
 
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
-  const min = Math.max(0.01, options.min ?? 0.05);
+  const min = Math.max(0.01, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(0.99, Math.max(0.1, options.decrease ?? 0.9));
   const evidenceMs = options.evidenceMs ?? 10_000;

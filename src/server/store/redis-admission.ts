@@ -80,7 +80,7 @@ export function lineKeys(prefix: string, names: { line?: string; id?: string; ti
 export function lineArgs(options: RedisLineOptions, op: string, now?: number): Array<string | number> {
   const limit = options.limit ?? {};
   return [
-    op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 0.05, limit.max ?? -1, limit.decrease ?? 0.9,
+    op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 1, limit.max ?? -1, limit.decrease ?? 0.9,
     limit.evidenceMs ?? 10_000, options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000, options.ttlMs ?? 3_600_000,
     options.ceiling ?? -1,
   ];

@@ -91,7 +91,8 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
 
 describe('the Lua port of the line control', () => {
   it.each([1, 2, 3])('answers a scripted run of 800 events exactly as the TypeScript reference (seed %i)', async (seed) => {
-    const { traceTs, traceLua } = await play(seed, 800, { limit: { initial: 8 }, minClosedMs: 1000, maxClosedMs: 15_000 });
+    // A floor below one call (opt-in), so floods take the line below one and it paces.
+    const { traceTs, traceLua } = await play(seed, 800, { limit: { initial: 8, min: 0.05 }, minClosedMs: 1000, maxClosedMs: 15_000 });
     expect(traceLua).toEqual(traceTs);
     // The script reached every kind of decision, so the comparison means something.
     const all = traceTs.join('\n');
@@ -102,7 +103,7 @@ describe('the Lua port of the line control', () => {
     expect(fields.some((f) => f[1] === 'wait' && f[2] === 'open' && f[f.length - 1] === '0')).toBe(true);
   }, 60_000);
 
-  it('agrees with a ceiling and a gentler cut too', async () => {
+  it('agrees with a ceiling, a gentler cut and the default floor of one call too', async () => {
     const { traceTs, traceLua } = await play(9, 400, { limit: { initial: 3, max: 6, decrease: 0.7, evidenceMs: 3000 }, minClosedMs: 250 });
     expect(traceLua).toEqual(traceTs);
   }, 60_000);
@@ -117,6 +118,11 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
       expect(run.seen.closed[model]).toBeGreaterThan(0);
       for (const lane of ['interactive', 'background']) expect(run.seen.grants[`${model} ${lane}`]).toBeGreaterThan(0);
     }
+  }, 60_000);
+
+  it('lets the same requests through when lines pace below one call (a floor below one)', async () => {
+    const run = await playLines(redis, 'lines-paced:', 4, 320, { limit: { initial: 3, min: 0.05 }, minClosedMs: 1000, maxClosedMs: 8000 });
+    expect(run.lua).toEqual(run.ts);
   }, 60_000);
 
   it.each([9, 11])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
