@@ -230,20 +230,20 @@ describe('the line control', () => {
   it("sends the next window's probe even while an earlier probe is still answering (a long call)", async () => {
     const { createLineControl } = await import('../../src/server/admission/control.js');
     const control = createLineControl({ limit: { initial: 10, min: 3, decrease: 0.99, evidenceMs: 1 }, minClosedMs: 1000 });
-    const calls = [1, 2, 3, 4, 5].map(() => control.send(false));
-    control.finish(calls[4]!);
+    const calls = [1, 2, 3, 4, 5].map(() => control.send(false, 0));
+    control.finish(calls[4]!, 0);
     expect(control.refused(calls[4]!, 0)).toBe('cut');
-    control.finish(calls[0]!);
-    control.finish(calls[1]!);
+    control.finish(calls[0]!, 0);
+    control.finish(calls[1]!, 0);
     expect(control.turn(1000)).toBe('probe');
-    const probe = control.send(true);
+    const probe = control.send(true, 1000);
     control.accepted(probe, false, 2500);
     expect(control.state).toBe('open');
     // The probe's answer goes on streaming; another call is refused and the window closes again.
-    control.finish(calls[2]!);
+    control.finish(calls[2]!, 2600);
     expect(control.turn(2600)).toBe('go');
-    const next = control.send(false);
-    control.finish(next);
+    const next = control.send(false, 2600);
+    control.finish(next, 2700);
     expect(control.refused(next, 2700)).toBe('cut');
     expect(control.turn(2800)).toBe('wait');
     expect(control.turn(3700)).toBe('probe');

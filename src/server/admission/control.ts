@@ -3,6 +3,11 @@
  * Claude's answers do to the limit and the window. The in-process line keeps it in memory; the Redis store keeps the
  * same state in Redis (redis-admission.ts, a port checked against this file event by event), so the whole fleet
  * paces Claude together.
+ *
+ * Below one call (limit.ts), the line paces: after a call ends it waits the typical call's duration × (1/limit − 1),
+ * so one call is in flight `limit` of the time. The typical duration is a moving average of the calls Claude
+ * answered (a refusal comes back in a round trip and would leave no pause at all). There, a refusal only cuts: the
+ * pause is the backoff, and the window closes only in a flood.
  */
 import { createAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions, type RefusalVerdict, type SentCall } from './limit.js';
 
@@ -21,25 +26,40 @@ export interface ControlCall extends SentCall {
   readonly probe: boolean;
   /** Which probe it is: an old probe still on the wire (a long answer) must not stand for a later window's. */
   readonly probeId: number;
+  /** When it left: how long calls take sets the pause between calls below one call. */
+  readonly sentAt: number;
 }
 
 export interface LineControl {
   /** `go`, `probe` (the window just ended: one call alone), or `wait` (closed, a probe out, or the limit full). */
   turn(now: number): 'go' | 'probe' | 'wait';
   /** A call leaves now (after `turn` said it may). */
-  send(probe: boolean): ControlCall;
-  /** Claude took the call (answered, or has not refused it for a while). `binding`: others were waiting. */
-  accepted(call: ControlCall, binding: boolean, now: number): void;
+  send(probe: boolean, now: number): ControlCall;
+  /**
+   * Claude took the call (answered, or has not refused it for a while). `binding`: others were waiting; `backlogMs`:
+   * for how long someone has been waiting (below one call, the limit grows faster the longer it is).
+   */
+  accepted(call: ControlCall, binding: boolean, now: number, backlogMs?: number): void;
   /** Claude refused the call (529, rate-limit 429). */
   refused(call: ControlCall, now: number, retryAfterMs?: number): RefusalVerdict;
   /** The call's slot is free again; once per call, before `accepted` or `refused` when they come with the answer. */
-  finish(call: ControlCall): void;
+  finish(call: ControlCall, now: number): void;
   readonly state: LineState;
   /** While closed: when the window ends. */
   readonly reopenAt: number;
+  /** When a `wait` with no call in flight ends (the closed window, or the pause between paced calls). */
+  readonly wakeAt: number;
+  /** Calls allowed in flight (a whole number ≥ 1). */
   readonly limit: number;
+  /** The limit itself; below 1, the share of the time one call is in flight. */
+  readonly share: number;
   readonly inFlight: number;
 }
+
+/** A call that lasted this long was answered, not refused (a refusal comes back in a round trip). */
+export const ANSWERED_MS = 1000;
+/** The weight of the latest answered call in the typical duration (a moving average over about five calls). */
+export const TYPICAL_WEIGHT = 0.2;
 
 export function createLineControl(options: LineControlOptions = {}): LineControl {
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
@@ -54,26 +74,34 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
   let probeOut = false;
   let probes = 0;
   let inFlight = 0;
+  // Pacing below one call: when the latest call ended, how long it took, and the typical answered call's duration.
+  let lastEndAt = -Infinity;
+  let lastTookMs = 0;
+  let typicalMs = 0;
+  const pausedUntil = () => {
+    const share = limit.exact;
+    return share >= 1 ? -Infinity : lastEndAt + (typicalMs || lastTookMs) * (1 / share - 1);
+  };
   const isCurrentProbe = (call: ControlCall) => call.probe && call.probeId === currentProbe;
 
   return {
     turn(now) {
       if (state === 'closed' && now >= reopenAt) state = 'probing';
-      if (state === 'closed' || inFlight >= limit.value) return 'wait';
+      if (state === 'closed' || inFlight >= limit.value || now < pausedUntil()) return 'wait';
       if (state === 'probing') return probeOut ? 'wait' : 'probe';
       return 'go';
     },
-    send(probe) {
+    send(probe, now) {
       inFlight += 1;
       const probeId = probe ? ++probes : 0;
       if (probe) {
         currentProbe = probeId;
         probeOut = true;
       }
-      return { ...limit.sent(inFlight), probe, probeId };
+      return { ...limit.sent(inFlight), probe, probeId, sentAt: now };
     },
-    accepted(call, binding, now) {
-      limit.accepted(call, binding, now);
+    accepted(call, binding, now, backlogMs) {
+      limit.accepted(call, binding, now, backlogMs);
       if (isCurrentProbe(call)) {
         probeOut = false;
         if (state === 'probing') {
@@ -90,7 +118,9 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       // A lone refusal at the very top of the limit, with no retry-after, is the limit finding Claude's edge as it
       // grows: the cut alone holds back, and a closed window would only leave slots idle (short answers most of all).
       // A flood, a refusal below the top, or a limit already at its floor closes the window.
-      const atTheEdge = state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
+      // Below one call the pause after each call is the backoff: only a flood closes the window.
+      const paced = limit.exact < 1 && !limit.flooded;
+      const atTheEdge = paced || state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
         && limit.value < before;
       if (verdict === 'cut' && !atTheEdge) {
         const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
@@ -102,8 +132,11 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       }
       return verdict;
     },
-    finish(call) {
+    finish(call, now) {
       inFlight -= 1;
+      lastEndAt = now;
+      lastTookMs = Math.max(0, now - call.sentAt);
+      if (lastTookMs >= ANSWERED_MS) typicalMs = typicalMs === 0 ? lastTookMs : typicalMs + (lastTookMs - typicalMs) * TYPICAL_WEIGHT;
       if (isCurrentProbe(call)) probeOut = false;
     },
     get state() {
@@ -112,8 +145,14 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
     get reopenAt() {
       return reopenAt;
     },
+    get wakeAt() {
+      return state === 'closed' ? reopenAt : Math.max(reopenAt, pausedUntil());
+    },
     get limit() {
       return limit.value;
+    },
+    get share() {
+      return limit.exact;
     },
     get inFlight() {
       return inFlight;

@@ -5,12 +5,26 @@
  * Claude's own slots refuse a call only above some level of calls in flight; so when Claude has accepted, since the
  * last cut, a call sent at a level at least as high as the refused one's, the refusal was not about our level, and
  * the limit stays where it is. Pure state: the line feeds it events and the time.
+ *
+ * Below one call (opt-in: `min` < 1). Many lines can share one Claude (independent apps, or the instances of a fleet
+ * that each keep their own line): with a floor of one call each, 30 lines keep 30 calls on the wire against Claude's
+ * 15 free slots and go on meeting 529s. With `min` below 1, in a flood (Claude refusing nearly everything) the limit
+ * may fall below one: a fraction is the share of the time one call is in flight, and the line paces (control.ts
+ * waits, after each call, the typical call's duration × (1/limit − 1): Swift's fractional congestion window).
+ * Refusals at random (load that is not ours) never take it below one: a line keeps at least one call going unless
+ * Claude is full. Below one, a refusal keeps BELOW_ONE_DECREASE of the limit, and the limit grows back with time, the
+ * faster the longer requests have been waiting, so a line that waited long takes back room quickly once Claude has it.
  */
 
 export interface AdaptiveLimitOptions {
   /** The limit before anything is known. Defaults to 32. */
   initial?: number;
-  /** The limit never goes below this. Defaults to 1. */
+  /**
+   * The limit never goes below this. Defaults to 1. Below 1 (as low as 0.01), the line may pace one call at a time
+   * when Claude is full (see above): for an app that knows many lines share its Claude capacity (several apps or
+   * instances, each with its own line). It cuts 529s there, but where refusals are random it can also slow a line
+   * (README, "The handler's line toward Claude", has the measures).
+   */
   min?: number;
   /** A hard ceiling, for an app that wants one (a quota of its own). Defaults to none. */
   max?: number;
@@ -34,13 +48,18 @@ export type RefusalVerdict = 'cut' | 'same-wave' | 'not-ours';
 export interface AdaptiveLimit {
   /** Calls allowed in flight now (a whole number ≥ 1). */
   readonly value: number;
+  /** The limit itself: below 1, the share of the time one call may be in flight (the line paces). */
+  readonly exact: number;
   /** Refusals judged not ours (exogenous) so far. */
   readonly notOurs: number;
   /** The latest refusal came in a flood (many in a row): Claude is full, not merely at the edge of our limit. */
   readonly flooded: boolean;
   sent(level: number): SentCall;
-  /** Claude took the call. `binding`: someone was waiting for the limit, so it may grow. */
-  accepted(call: SentCall, binding: boolean, now: number): void;
+  /**
+   * Claude took the call. `binding`: someone was waiting for the limit, so it may grow. `backlogMs`: how long the line
+   * has had someone waiting (below one call, the limit grows the faster the longer it is).
+   */
+  accepted(call: SentCall, binding: boolean, now: number, backlogMs?: number): void;
   refused(call: SentCall, now: number): RefusalVerdict;
 }
 
@@ -52,15 +71,26 @@ const FLOODED = 0.9;
 const SPARSE = 0.5;
 /** So many refusals in a row also mean Claude has no room (at a 35 % refusal rate at random, 0.2 % of runs). */
 const IN_A_ROW = 6;
+/** Below one call, a cut keeps this share (deeper than above one: measured best on the bench, 0.7 to 0.9 tried). */
+export const BELOW_ONE_DECREASE = 0.85;
+/**
+ * Below one call, the limit grows by (backlog age / BELOW_ONE_GROWTH_MS) × (time since its last change /
+ * BELOW_ONE_GROWTH_MS): requests that waited a minute win back a whole call per minute, faster the longer they wait.
+ */
+export const BELOW_ONE_GROWTH_MS = 60_000;
+/** The time since the last change counts up to this: a line idle for an hour has not earned an hour of growth. */
+export const GROWTH_SPAN_MS = 60_000;
 
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
-  const min = Math.max(1, options.min ?? 1);
+  const min = Math.max(0.01, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(0.99, Math.max(0.1, options.decrease ?? 0.9));
   const evidenceMs = options.evidenceMs ?? 10_000;
   let limit = Math.min(max, Math.max(min, options.initial ?? 32));
   let epoch = 0;
   let acceptedSinceCut = 0;
+  // When the limit last grew or was cut: below one call, growth is by the time since.
+  let changedAt = -Infinity;
   let notOurs = 0;
   let lastFlooded = false;
   // Accepted calls of this epoch as (time, level), decreasing in level: the front is the highest still recent.
@@ -85,14 +115,18 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     get value() {
       return Math.max(1, Math.floor(limit));
     },
+    get exact() {
+      return limit;
+    },
     get notOurs() {
       return notOurs;
     },
     get flooded() {
       return lastFlooded;
     },
-    sent: (level) => ({ level, epoch }),
-    accepted(call, binding, now) {
+    // Below one call, a call's level is the share it was paced at: evidence compares paces, not a count of one.
+    sent: (level) => ({ level: limit < 1 && level <= 1 ? limit : level, epoch }),
+    accepted(call, binding, now, backlogMs = 0) {
       remember(false);
       {
         while (evidence.length > 0 && evidence[evidence.length - 1]!.level <= call.level) evidence.pop();
@@ -102,6 +136,12 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       // Near the level that was refused, creep (one more per round of accepted calls); once a whole round has
       // passed without a refusal, Claude has room again and the limit doubles per round.
       acceptedSinceCut += 1;
+      const span = Math.min(GROWTH_SPAN_MS, Math.max(0, now - changedAt));
+      changedAt = now;
+      if (limit < 1) {
+        limit = Math.min(max, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS));
+        return;
+      }
       limit = Math.min(max, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
     },
     refused(call, now) {
@@ -118,7 +158,13 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
         return 'not-ours';
       }
       if (call.epoch !== epoch) return 'same-wave';
-      limit = Math.min(max, Math.max(min, Math.min(limit, call.level - 1) * decrease));
+      // A refused call at level n says Claude took n − 1 of ours; at one call (or a paced share), that it took less.
+      const cut = call.level > 1 ? Math.min(limit, call.level - 1) * decrease : Math.min(limit, call.level) * BELOW_ONE_DECREASE;
+      // Below one call only in a flood (Claude refusing nearly everything, probes included): refusals at random leave a
+      // line at least one call. Once below, every wave of refusals cuts.
+      const floor = call.level >= 1 && !flooded ? 1 : min;
+      limit = Math.min(max, Math.max(min, floor, cut));
+      changedAt = now;
       epoch += 1;
       acceptedSinceCut = 0;
       return 'cut';

@@ -96,7 +96,10 @@ export type { LineState } from './control.js';
 export interface LineStats {
   active: number;
   queued: number;
+  /** Calls allowed in flight (a whole number ≥ 1). */
   limit: number;
+  /** The adaptive limit itself: below 1, the share of the time one call is in flight (the line paces). */
+  share: number;
   state: LineState;
 }
 
@@ -142,6 +145,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const backgroundRoom = createBackgroundRoom();
   let backgroundInFlight = 0;
   let heldTimer: unknown;
+  // Since when someone has been waiting in line (undefined: nobody is).
+  let backlogSince: number | undefined;
   // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
   let rate = 0;
   let rateAt = clock.now();
@@ -174,7 +179,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     windowTimer = clock.setTimeout(() => {
       windowTimer = undefined;
       pump();
-    }, Math.max(0, control.reopenAt - clock.now()));
+    }, Math.max(0, control.wakeAt - clock.now()));
   }
 
   /** Wakes the line when background's hold ends, in case no answer comes first to end it. */
@@ -187,7 +192,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   function grant(waiter: Waiter, probe: boolean): void {
-    const call = control.send(probe);
+    const call = control.send(probe, clock.now());
     if (waiter.background) backgroundInFlight += 1;
     let accepted = false;
     let released = false;
@@ -196,7 +201,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       accepted = true;
       const now = clock.now();
       tookOne(now);
-      control.accepted(call, queued() > 0, now);
+      control.accepted(call, queued() > 0, now, backlogSince === undefined ? 0 : now - backlogSince);
       backgroundRoom.answered(call.level, control.limit, now);
       pump();
     };
@@ -207,7 +212,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         if (released) return;
         released = true;
         clock.clearTimeout(graceTimer);
-        control.finish(call);
+        control.finish(call, clock.now());
         if (waiter.background) backgroundInFlight -= 1;
         // The flood is over: what it showed of Claude's room is forgotten with it.
         if (waiter.background && backgroundInFlight === 0 && background.size === 0) backgroundRoom.forget();
@@ -253,15 +258,18 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   function pump(): void {
+    if (queued() === 0) backlogSince = undefined;
     for (;;) {
       const turn = control.turn(clock.now());
       if (turn === 'wait') {
-        if (control.state === 'closed' && queued() > 0) wakeAtReopen();
+        // Nothing in flight will pump again when it ends: wake when the window or the pause does.
+        if ((control.state === 'closed' || control.inFlight === 0) && queued() > 0) wakeAtReopen();
         return;
       }
       const waiter = next(turn);
       if (!waiter) return;
       waiter.gone = true;
+      if (queued() === 0) backlogSince = undefined;
       room?.took();
       grant(waiter, turn === 'probe');
     }
@@ -292,16 +300,19 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       const leave = (why: 'timeout' | 'aborted') => {
         if (waiter.gone) return;
         laneOf(waiter).remove(waiter);
+        if (queued() === 0) backlogSince = undefined;
         waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', order, aheadOf(order, isBackground)));
       };
       const onAbort = () => leave('aborted');
       laneOf(waiter).push(waiter);
+      backlogSince ??= now;
       pump();
       if (waiter.gone) return;
       // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
       // moment); then it gets a ticket instead of one more wait.
       if ((room ? room.queued() : queued()) > maxQueue) {
         laneOf(waiter).remove(waiter);
+        if (queued() === 0) backlogSince = undefined;
         waiter.resolve(refusal('full', order, aheadOf(order, isBackground)));
         return;
       }
@@ -316,7 +327,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   return {
     join,
-    stats: () => ({ active: control.inFlight, queued: queued(), limit: control.limit, state: control.state }),
+    stats: () => ({ active: control.inFlight, queued: queued(), limit: control.limit, share: control.share, state: control.state }),
     pump,
     head() {
       const first = interactive.peek() ?? background.peek();

@@ -24,6 +24,7 @@ export { LINE_CONTROL };
 export interface RedisLineCall {
   /** The call's lease: it counts in flight while the lease lives. */
   id: string;
+  /** Calls in flight once it was sent; below one call, the share it was paced at. */
   level: number;
   epoch: number;
   probe: boolean;
@@ -88,11 +89,11 @@ export function lineArgs(options: RedisLineOptions, op: string, now?: number): A
 
 export interface RedisLineControl {
   turn(now?: number): Promise<'go' | 'probe' | 'wait'>;
-  send(probe: boolean): Promise<RedisLineCall>;
-  accepted(call: RedisLineCall, binding: boolean, now?: number): Promise<void>;
+  send(probe: boolean, now?: number): Promise<RedisLineCall>;
+  accepted(call: RedisLineCall, binding: boolean, now?: number, backlogMs?: number): Promise<void>;
   refused(call: RedisLineCall, now?: number, retryAfterMs?: number): Promise<RefusalVerdict>;
-  finish(call: RedisLineCall): Promise<void>;
-  snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number; queued: number }>;
+  finish(call: RedisLineCall, now?: number): Promise<void>;
+  snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number; queued: number; share: number }>;
 }
 
 /**
@@ -108,22 +109,23 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Re
   const flag = (b: boolean) => (b ? '1' : '0');
   return {
     turn: async (now) => (await run('turn', now)) as 'go' | 'probe' | 'wait',
-    async send(probe) {
+    async send(probe, now) {
       const id = globalThis.crypto.randomUUID();
-      const [level, epoch, probeId] = (await run('send', undefined, flag(probe), id, leaseMs)) as [number, number, number];
-      return { id, level, epoch, probe, probeId };
+      const [level, epoch, probeId] = (await run('send', now, flag(probe), id, leaseMs)) as [string, number, number];
+      return { id, level: Number(level), epoch, probe, probeId };
     },
-    async accepted(call, binding, now) {
-      await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding));
+    async accepted(call, binding, now, backlogMs) {
+      await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding), backlogMs ?? 0);
     },
     refused: async (call, now, retryAfterMs) =>
       (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1)) as RefusalVerdict,
-    async finish(call) {
-      await run('finish', undefined, call.probeId, call.id);
+    async finish(call, now) {
+      await run('finish', now, call.probeId, call.id);
     },
     async snapshot() {
-      const [state, reopenAt, value, inFlight, queued] = (await run('snapshot', undefined)) as [string, string, number, number, number];
-      return { state: state as LineState, reopenAt: Number(reopenAt), limit: value, inFlight, queued };
+      const [state, reopenAt, value, inFlight, queued, share] =
+        (await run('snapshot', undefined)) as [string, string, number, number, number, string];
+      return { state: state as LineState, reopenAt: Number(reopenAt), limit: value, inFlight, queued, share: Number(share) };
     },
   };
 }

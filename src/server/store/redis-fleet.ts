@@ -144,8 +144,9 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
       if (answer[5] !== undefined) seen(place.model ?? '', answer[5]);
       if (answer[0] === 1) {
-        const [, level, epoch, probeId, at] = answer as [number, number, number, number, number];
-        return { id, level, epoch, probeId, order: at, line, unreserve };
+        // The level comes as a string: below one call it is the paced share, a fraction.
+        const [, level, epoch, probeId, at] = answer as [number, string, number, number, number];
+        return { id, level: Number(level), epoch, probeId, order: at, line, unreserve };
       }
       const [, closedMs, ahead, at] = answer as [number, number, number, number];
       order = String(at);

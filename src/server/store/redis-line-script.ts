@@ -3,6 +3,8 @@
  * the TypeScript reference). One script for every op, so each runs atomically in Redis and the store's ops are built
  * from the very functions the differential test drives.
  */
+import { ANSWERED_MS, TYPICAL_WEIGHT } from '../admission/control.js';
+import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admission/limit.js';
 
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
@@ -19,8 +21,10 @@
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
  * ceiling (calls in flight for every model together, -1 = none), then per op (P[1], P[2], … = ARGV[12], ARGV[13], …):
  *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId}
- *   accepted: level, epoch, probeId, binding       refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
- *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight, queued}
+ *   accepted: level, epoch, probeId, binding, backlogMs
+ *                                                  refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
+ *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight, queued, share}
+ * A level is returned as a string (below one call it is the paced share, a fraction; Redis would truncate a number).
  *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
  *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
  *          keeping its order)
@@ -49,7 +53,7 @@ local t = redis.call('TIME')
 local tnow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local now = tnow
 if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
-local minL = math.max(1, tonumber(ARGV[4]))
+local minL = math.max(0.01, tonumber(ARGV[4]))
 local maxL = tonumber(ARGV[5])
 if maxL < 0 then maxL = math.huge end
 maxL = math.max(minL, maxL)
@@ -91,9 +95,11 @@ if op == 'abandon' then
   redis.call('ZREM', ROOM_LEASES, P[1])
   redis.call('ZREM', BG_LEASES, P[1])
   unqueue(P[1])
+  if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   return 1
 elseif op == 'leave' then
   unqueue(P[1])
+  if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   -- Turned away: its ticket keeps its place for its return.
   if P[2] ~= '' then redis.call('SET', TICKET, P[3], 'PX', P[2]) end
   return 1
@@ -133,8 +139,26 @@ local heldUntil = num('heldUntil', 0)
 local answeredLevel = num('answeredLevel', 0)
 local answeredAt = num('answeredAt', -1)
 local value = function() return math.max(1, math.floor(limit)) end
+-- Below one call (limit.ts, control.ts): when the limit last grew or was cut, since when someone has waited in this
+-- line, and the pacing (when the latest call ended, how long it took, the typical answered call). nil: never.
+local changedAt = num('changedAt', nil)
+local backlogSince = num('backlogSince', nil)
+local lastEndAt = num('lastEndAt', nil)
+local lastTook = num('lastTook', 0)
+local typical = num('typical', 0)
+-- The reference's constants, written into the script from limit.ts and control.ts.
+local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS = ${BELOW_ONE_DECREASE}, ${BELOW_ONE_GROWTH_MS}, ${GROWTH_SPAN_MS}
+local ANSWERED_MS, TYPICAL_WEIGHT = ${ANSWERED_MS}, ${TYPICAL_WEIGHT}
+local function pausedUntil()
+  if limit >= 1 or lastEndAt == nil then return -math.huge end
+  local base = typical
+  if base == 0 then base = lastTook end
+  return lastEndAt + base * (1 / limit - 1)
+end
 
 -- In flight: the leases still alive (Redis's own clock, whatever time drives the control), the model's and the app's.
+-- A lease that lapsed (its instance died) takes its send time along.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', LEASES, '-inf', tnow)) do redis.call('HDEL', H, 's:' .. id) end
 redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', tnow)
 redis.call('ZREMRANGEBYSCORE', ROOM_LEASES, '-inf', tnow)
 redis.call('ZREMRANGEBYSCORE', BG_LEASES, '-inf', tnow)
@@ -146,8 +170,11 @@ if probeOut ~= 0 and not redis.call('ZSCORE', LEASES, redis.call('HGET', H, 'pro
 local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
   put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
-  put('refusedN', refusedN) put('notOurs', notOurs)
+  put('refusedN', refusedN) put('notOurs', notOurs) put('lastTook', lastTook) put('typical', typical)
   put('seenRoom', seenRoom) put('heldUntil', heldUntil) put('answeredLevel', answeredLevel) put('answeredAt', answeredAt)
+  if changedAt ~= nil then put('changedAt', changedAt) end
+  if lastEndAt ~= nil then put('lastEndAt', lastEndAt) end
+  if backlogSince ~= nil then put('backlogSince', backlogSince) else redis.call('HDEL', H, 'backlogSince') end
   for i = 1, 11 do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', BG_LEASES, ttl)
 end
@@ -167,7 +194,7 @@ end
 
 local function turn()
   if state == 1 and now >= reopenAt then state = 2 end
-  if state == 1 or inFlight >= value() then return 'wait' end
+  if state == 1 or inFlight >= value() or now < pausedUntil() then return 'wait' end
   if state == 2 then if probeOut ~= 0 then return 'wait' end return 'probe' end
   return 'go'
 end
@@ -176,6 +203,7 @@ local function send(probe, id, leaseMs, background)
   redis.call('ZADD', LEASES, tnow + leaseMs, id)
   redis.call('ZADD', ROOM_LEASES, tnow + leaseMs, id)
   if background then redis.call('ZADD', BG_LEASES, tnow + leaseMs, id) end
+  redis.call('HSET', H, 's:' .. id, string.format('%.17g', now))
   inFlight = inFlight + 1
   roomInFlight = roomInFlight + 1
   local probeId = 0
@@ -183,10 +211,13 @@ local function send(probe, id, leaseMs, background)
     probes = probes + 1; probeId = probes; currentProbe = probeId; probeOut = 1
     redis.call('HSET', H, 'probeLease', id)
   end
-  return {inFlight, epoch, probeId}
+  -- Below one call, a call's level is the share it was paced at.
+  local level = inFlight
+  if limit < 1 and inFlight <= 1 then level = limit end
+  return {string.format('%.17g', level), epoch, probeId}
 end
 
-local function accepted(level, probeId, binding)
+local function accepted(level, probeId, binding, backlogMs)
   remember(false)
   while true do
     local back = redis.call('LINDEX', EV, -1)
@@ -198,9 +229,16 @@ local function accepted(level, probeId, binding)
   redis.call('RPUSH', EV, string.format('%.17g:%.17g', now, level))
   if binding then
     since = since + 1
-    local step
-    if since > limit then step = 1 else step = 1 / limit end
-    limit = math.min(maxL, limit + step)
+    local span = GROWTH_SPAN_MS
+    if changedAt ~= nil then span = math.min(GROWTH_SPAN_MS, math.max(0, now - changedAt)) end
+    changedAt = now
+    if limit < 1 then
+      limit = math.min(maxL, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS))
+    else
+      local step
+      if since > limit then step = 1 else step = 1 / limit end
+      limit = math.min(maxL, limit + step)
+    end
   end
   if probeId ~= 0 and probeId == currentProbe then
     probeOut = 0
@@ -240,12 +278,20 @@ local function refused(level, callEpoch, probeId, retryAfter)
   elseif callEpoch ~= epoch then
     result = 'same-wave'
   else
-    limit = math.min(maxL, math.max(minL, math.min(limit, level - 1) * decrease))
+    local cut
+    if level > 1 then cut = math.min(limit, level - 1) * decrease else cut = math.min(limit, level) * BELOW_ONE_DECREASE end
+    -- Below one call only in a flood: refusals at random leave a line at least one call.
+    local floor = minL
+    if level >= 1 and not flooded then floor = 1 end
+    limit = math.min(maxL, math.max(minL, floor, cut))
+    changedAt = now
     epoch = epoch + 1
     since = 0
     result = 'cut'
   end
-  local atTheEdge = state == 0 and level >= before and retryAfter < 0 and not flooded and value() < before
+  -- Below one call the pause after each call is the backoff: only a flood closes the window.
+  local paced = limit < 1 and not flooded
+  local atTheEdge = paced or (state == 0 and level >= before and retryAfter < 0 and not flooded and value() < before)
   if result == 'cut' and not atTheEdge then
     local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * 2 ^ streak))
     streak = streak + 1
@@ -266,6 +312,15 @@ end
 
 local function finish(probeId, id)
   redis.call('ZREM', BG_LEASES, id)
+  local sentAt = redis.call('HGET', H, 's:' .. id)
+  if sentAt then
+    redis.call('HDEL', H, 's:' .. id)
+    lastEndAt = now
+    lastTook = math.max(0, now - tonumber(sentAt))
+    if lastTook >= ANSWERED_MS then
+      if typical == 0 then typical = lastTook else typical = typical + (lastTook - typical) * TYPICAL_WEIGHT end
+    end
+  end
   if redis.call('ZREM', LEASES, id) == 1 then inFlight = inFlight - 1 end
   if redis.call('ZREM', ROOM_LEASES, id) == 1 then roomInFlight = roomInFlight - 1 end
   if probeId ~= 0 and probeId == currentProbe then probeOut = 0 end
@@ -275,7 +330,13 @@ end
 local function waiting()
   local gone = redis.call('ZRANGEBYSCORE', ALIVE, '-inf', tnow)
   for _, id in ipairs(gone) do unqueue(id) end
-  return redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B)
+  local n = redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B)
+  if n == 0 then backlogSince = nil end
+  return n
+end
+local function backlogMs()
+  if backlogSince == nil then return 0 end
+  return now - backlogSince
 end
 
 -- Would the line let this waiter go now (line.ts's next())? -- interactive ones in order; background ones only when no interactive one waits, and, unless the limit is 1, leaving
@@ -320,14 +381,14 @@ if op == 'turn' then
 elseif op == 'send' then
   result = send(P[1] == '1', P[2], tonumber(P[3]), false)
 elseif op == 'accepted' then
-  accepted(tonumber(P[1]), tonumber(P[3]), P[4] == '1')
+  accepted(tonumber(P[1]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0)
 elseif op == 'refused' then
   result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]))
 elseif op == 'finish' then
   finish(tonumber(P[1]), P[2])
 elseif op == 'snapshot' then
   local names = {'open', 'closed', 'probing'}
-  return {names[state + 1], string.format('%.17g', reopenAt), value(), inFlight, waiting()}
+  return {names[state + 1], string.format('%.17g', reopenAt), value(), inFlight, waiting(), string.format('%.17g', limit)}
 elseif op == 'admit' then
   if redis.call('EXISTS', MARK) == 1 then return {-1} end
   local id = P[1]
@@ -351,7 +412,7 @@ elseif op == 'admit' then
     -- and keeps its order (it asks with it again) to take its place back once its instance has a slot.
     unqueue(id)
   else
-    redis.call('ZADD', lane, 'NX', order, id)
+    if redis.call('ZADD', lane, 'NX', order, id) == 1 and backlogSince == nil then backlogSince = now end
     redis.call('ZADD', ALIVE, tnow + aliveMs, id)
   end
   local go = turn()
@@ -363,6 +424,7 @@ elseif op == 'admit' then
   end
   if lets then
     unqueue(id)
+    waiting()
     local call = send(go == 'probe', id, tonumber(P[3]), background)
     result = {1, call[1], call[2], call[3], order, value()}
   else
@@ -373,7 +435,7 @@ elseif op == 'admit' then
     result = {0, closedMs, ahead, order, value()}
   end
 elseif op == 'accept' then
-  accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0)
+  accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())
 elseif op == 'settle' then
   local probeId = tonumber(P[4])
   local wasBackground = redis.call('ZSCORE', BG_LEASES, P[1]) ~= false
@@ -392,7 +454,7 @@ elseif op == 'settle' then
   elseif P[5] == 'refused' then
     result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]))
   elseif P[5] == 'ok' and P[7] ~= '1' then
-    accepted(tonumber(P[2]), probeId, waiting() > 0)
+    accepted(tonumber(P[2]), probeId, waiting() > 0, backlogMs())
   end
 end
 save()

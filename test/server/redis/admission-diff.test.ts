@@ -42,6 +42,8 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
     // Claude's mood drifts: calm, busy, then refusing nearly everything, and back.
     const refuseRate = [0.05, 0.4, 0.95, 0.3][Math.floor(step / 100) % 4]!;
     const binding = random() < 0.7;
+    // How long someone has waited in line (below one call, the limit grows with it).
+    const backlogMs = binding ? Math.floor(random() * 120_000) : 0;
     let tsOut: unknown;
     let luaOut: unknown;
     if (open.length > 0 && random() < 0.55) {
@@ -50,21 +52,21 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
       const roll = random();
       if (!call.accepted && roll < 0.2) {
         call.accepted = true;
-        ts.accepted(call.ts, binding, now);
-        await lua.accepted(call.lua, binding, now);
+        ts.accepted(call.ts, binding, now, backlogMs);
+        await lua.accepted(call.lua, binding, now, backlogMs);
         tsOut = luaOut = 'accepted';
       } else {
         open.splice(index, 1);
-        ts.finish(call.ts);
-        await lua.finish(call.lua);
+        ts.finish(call.ts, now);
+        await lua.finish(call.lua, now);
         if (random() < refuseRate) {
           const retryAfterMs = random() < 0.2 ? Math.floor(random() * 20_000) : undefined;
           tsOut = ts.refused(call.ts, now, retryAfterMs);
           luaOut = await lua.refused(call.lua, now, retryAfterMs);
         } else if (random() < 0.9) {
           if (!call.accepted) {
-            ts.accepted(call.ts, binding, now);
-            await lua.accepted(call.lua, binding, now);
+            ts.accepted(call.ts, binding, now, backlogMs);
+            await lua.accepted(call.lua, binding, now, backlogMs);
           }
           tsOut = luaOut = 'ok';
         } else tsOut = luaOut = 'neutral';
@@ -74,29 +76,34 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
       luaOut = await lua.turn(now);
       if (tsOut !== 'wait') {
         const probe = tsOut === 'probe';
-        const call = { ts: ts.send(probe), lua: await lua.send(probe), accepted: false };
+        const call = { ts: ts.send(probe, now), lua: await lua.send(probe, now), accepted: false };
         open.push(call);
         tsOut = `${tsOut} ${call.ts.level}/${call.ts.epoch}/${call.ts.probeId}`;
         luaOut = `${luaOut} ${call.lua.level}/${call.lua.epoch}/${call.lua.probeId}`;
       }
     }
     const snap = await lua.snapshot();
-    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.inFlight}`);
-    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.inFlight}`);
+    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.share} ${ts.inFlight}`);
+    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.share} ${snap.inFlight}`);
   }
   return { traceTs, traceLua };
 }
 
 describe('the Lua port of the line control', () => {
   it.each([1, 2, 3])('answers a scripted run of 800 events exactly as the TypeScript reference (seed %i)', async (seed) => {
-    const { traceTs, traceLua } = await play(seed, 800, { limit: { initial: 8 }, minClosedMs: 1000, maxClosedMs: 15_000 });
+    // A floor below one call (opt-in), so floods take the line below one and it paces.
+    const { traceTs, traceLua } = await play(seed, 800, { limit: { initial: 8, min: 0.05 }, minClosedMs: 1000, maxClosedMs: 15_000 });
     expect(traceLua).toEqual(traceTs);
     // The script reached every kind of decision, so the comparison means something.
     const all = traceTs.join('\n');
     for (const word of ['cut', 'same-wave', 'not-ours', 'probe', 'closed', 'wait']) expect(all).toContain(word);
+    // A flood took the limit below one call, and the line paced: a wait while open with nothing in flight.
+    const fields = traceTs.map((line) => line.split(' '));
+    expect(fields.some((f) => Number(f[f.length - 2]) < 1)).toBe(true);
+    expect(fields.some((f) => f[1] === 'wait' && f[2] === 'open' && f[f.length - 1] === '0')).toBe(true);
   }, 60_000);
 
-  it('agrees with a ceiling and a gentler cut too', async () => {
+  it('agrees with a ceiling, a gentler cut and the default floor of one call too', async () => {
     const { traceTs, traceLua } = await play(9, 400, { limit: { initial: 3, max: 6, decrease: 0.7, evidenceMs: 3000 }, minClosedMs: 250 });
     expect(traceLua).toEqual(traceTs);
   }, 60_000);
@@ -113,6 +120,11 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
       expect(run.seen.blamed[model]).toBeGreaterThan(0);
       for (const lane of ['interactive', 'background']) expect(run.seen.grants[`${model} ${lane}`]).toBeGreaterThan(0);
     }
+  }, 60_000);
+
+  it('lets the same requests through when lines pace below one call (a floor below one)', async () => {
+    const run = await playLines(redis, 'lines-paced:', 4, 320, { limit: { initial: 3, min: 0.05 }, minClosedMs: 1000, maxClosedMs: 8000 });
+    expect(run.lua).toEqual(run.ts);
   }, 60_000);
 
   it.each([8, 11])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {

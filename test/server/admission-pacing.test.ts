@@ -1,0 +1,197 @@
+// Lines below one call (opt-in, `limit.min` < 1): many independent lines (apps that each run the handler, or instances that each keep their own
+// line) share one Claude. Played in virtual time: a seeded Claude with a fixed number of slots, lines with a constant
+// backlog, as the handler drives them (a refused request goes back to its place).
+import { describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../bench/virtual-clock.js';
+import { createLineControl } from '../../src/server/admission/control.js';
+import { createAdmissionLine, type AdmissionLine, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import type { AdaptiveLimitOptions } from '../../src/server/admission/limit.js';
+
+const isGrant = (x: LineGrant | LineRefusal): x is LineGrant => 'release' in x;
+
+interface Run {
+  /** 529s Claude answered, and calls it took, after the warm-up. */
+  refused: number;
+  answered: number;
+  /** Mean of Claude's busy slots after the warm-up. */
+  busy: number;
+  /** The lowest limit (share) any line had at the end. */
+  lowestShare: number;
+}
+
+/**
+ * `lines` lines, each with `workers` requests always waiting, against a Claude of `slots` slots whose answers take
+ * 4–8 s and whose refusals come back in 100 ms. Counts from `warmupMs` to `endMs`.
+ */
+async function play(options: { lines: number; slots: number; workers: number; endMs: number; warmupMs: number; limit?: AdaptiveLimitOptions; slotsBefore?: number }): Promise<Run> {
+  const clock: VirtualClock = createVirtualClock(7);
+  let busy = 0;
+  let busyArea = 0;
+  let lastChange = options.warmupMs;
+  const count = () => {
+    const now = clock.now();
+    if (now > options.warmupMs) busyArea += busy * (now - Math.max(lastChange, options.warmupMs));
+    lastChange = Math.max(now, options.warmupMs);
+  };
+  let refused = 0;
+  let answered = 0;
+  const pause = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+  const lines: AdmissionLine[] = Array.from({ length: options.lines }, (_, i) =>
+    createAdmissionLine({ clock, limit: { initial: 4, ...options.limit }, newTicket: () => `t${i}` }));
+
+  async function worker(line: AdmissionLine): Promise<void> {
+    let order: number | undefined;
+    while (clock.now() < options.endMs) {
+      const turn = await line.join({ order });
+      if (!isGrant(turn)) return;
+      const counted = clock.now() > options.warmupMs;
+      const slots = clock.now() < options.warmupMs ? (options.slotsBefore ?? options.slots) : options.slots;
+      if (busy < slots) {
+        count();
+        busy += 1;
+        await pause(4000 + clock.random() * 4000);
+        count();
+        busy -= 1;
+        if (counted) answered += 1;
+        turn.release({ status: 200 });
+        order = undefined;
+      } else {
+        await pause(100);
+        if (counted) refused += 1;
+        turn.release({ status: 529, pressure: true });
+        order = turn.order;
+      }
+    }
+  }
+
+  for (const line of lines) for (let w = 0; w < options.workers; w++) void worker(line);
+  await clock.run(options.endMs);
+  count();
+  const lowestShare = Math.min(...lines.map((line) => line.stats().share));
+  for (const line of lines) line.dispose();
+  return { refused, answered, busy: busyArea / (options.endMs - options.warmupMs), lowestShare };
+}
+
+describe('lines sharing one Claude', () => {
+  it('stop meeting 529s when there are more lines than Claude has slots (30 lines, 15 slots)', async () => {
+    // Claude has 100 slots for a minute, then 15: a flood, then more calls wanted than Claude has room for.
+    const shared = { lines: 30, slotsBefore: 100, slots: 15, workers: 3, endMs: 300_000, warmupMs: 60_000 };
+    const paced = await play({ ...shared, limit: { min: 0.05 } });
+    // The same lines with the default floor of one call each: 30 calls always on the wire against 15 slots.
+    const floored = await play(shared);
+    // Lines pace below one call, and Claude is kept as busy, answering as many calls.
+    expect(paced.lowestShare).toBeLessThan(1);
+    expect(paced.busy).toBeGreaterThan(0.95 * floored.busy);
+    expect(paced.answered).toBeGreaterThan(0.95 * floored.answered);
+    // With the floor of one call each, Claude turns away more calls than it answers; paced, about a fifth fewer.
+    expect(floored.refused).toBeGreaterThan(floored.answered);
+    expect(paced.refused).toBeLessThan(0.85 * floored.refused);
+  }, 60_000);
+
+  it("leaves a lone line all of Claude's room, and at least one call when Claude has a single slot", async () => {
+    const alone = await play({ lines: 1, slots: 15, workers: 40, endMs: 300_000, warmupMs: 60_000, limit: { min: 0.05 } });
+    expect(alone.busy).toBeGreaterThan(0.9 * 15);
+    expect(alone.lowestShare).toBeGreaterThanOrEqual(1);
+    const oneSlot = await play({ lines: 1, slots: 1, workers: 5, endMs: 300_000, warmupMs: 60_000, limit: { min: 0.05 } });
+    expect(oneSlot.busy).toBeGreaterThan(0.9);
+    expect(oneSlot.lowestShare).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
+
+describe('the line control below one call', () => {
+  /** A control in a flood (Claude refusing every call, one at a time), until it paces below one call. */
+  function flooded() {
+    const control = createLineControl({ limit: { initial: 4, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
+    // One answered call of 6 s sets the typical duration.
+    const first = control.send(false, 0);
+    control.finish(first, 6000);
+    control.accepted(first, true, 6000);
+    let now = 6000;
+    for (let i = 0; i < 50 && control.share >= 1; i++) {
+      const turn = control.turn(now);
+      if (turn === 'wait') {
+        now = Math.max(now + 1, control.wakeAt);
+        continue;
+      }
+      const call = control.send(turn === 'probe', now);
+      now += 100;
+      control.finish(call, now);
+      control.refused(call, now);
+    }
+    expect(control.share).toBeLessThan(1);
+    return { control, now };
+  }
+
+  it('paces one call at a time: after a call it waits the typical call × (1/share − 1), then lets one go', () => {
+    const { control, now } = flooded();
+    const share = control.share;
+    expect(share).toBeGreaterThan(0);
+    // In the flood the window is closed as well; the probe waits for both the window and the pause.
+    const probeAt = Math.max(control.reopenAt, now + 6000 * (1 / share - 1));
+    expect(control.wakeAt).toBeCloseTo(probeAt, 6);
+    expect(control.turn(probeAt - 1)).toBe('wait');
+    expect(control.turn(probeAt)).toBe('probe');
+    // Claude answers the probe in 6 s: the line is open, yet the next call waits the pause after it.
+    const probe = control.send(true, probeAt);
+    control.finish(probe, probeAt + 6000);
+    control.accepted(probe, true, probeAt + 6000);
+    expect(control.state).toBe('open');
+    const nextAt = probeAt + 6000 + 6000 * (1 / share - 1);
+    expect(control.turn(nextAt - 1)).toBe('wait');
+    expect(control.turn(nextAt)).toBe('go');
+    // One call at a time: with one in flight, the next waits.
+    control.send(false, nextAt);
+    expect(control.turn(nextAt + 1)).toBe('wait');
+  });
+
+  it('grows back faster the longer requests have been waiting', () => {
+    const grow = (backlogMs: number) => {
+      const { control } = flooded();
+      const before = control.share;
+      const at = control.wakeAt;
+      const call = control.send(false, at);
+      control.finish(call, at + 6000);
+      control.accepted(call, true, at + 6000, backlogMs);
+      return control.share - before;
+    };
+    expect(grow(0)).toBe(0);
+    expect(grow(60_000)).toBeGreaterThan(0);
+    expect(grow(120_000)).toBeCloseTo(2 * grow(60_000), 9);
+  });
+
+  it('never goes below one call on refusals at random (load that is not ours)', () => {
+    const control = createLineControl({ limit: { initial: 1, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
+    let now = 0;
+    // Claude answers two calls in three: the refusals cut, but the line keeps one call.
+    for (let i = 0; i < 30; i++) {
+      const turn = control.turn(now);
+      if (turn === 'wait') {
+        now = Math.max(now + 1, control.wakeAt);
+        continue;
+      }
+      const call = control.send(turn === 'probe', now);
+      now += i % 3 === 0 ? 100 : 5000;
+      control.finish(call, now);
+      if (i % 3 === 0) control.refused(call, now);
+      else control.accepted(call, true, now, 10_000);
+      expect(control.share).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('stays at one call or more in the same flood unless the app set a floor below one', () => {
+    const control = createLineControl({ limit: { initial: 4, evidenceMs: 1 }, minClosedMs: 1000 });
+    let now = 0;
+    for (let i = 0; i < 50; i++) {
+      const turn = control.turn(now);
+      if (turn === 'wait') {
+        now = Math.max(now + 1, control.wakeAt);
+        continue;
+      }
+      const call = control.send(turn === 'probe', now);
+      now += 100;
+      control.finish(call, now);
+      control.refused(call, now);
+      expect(control.share).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
