@@ -18,20 +18,21 @@ export type ClaudeErrorInit = Pick<ClaudeError, 'kind' | 'message'> & { cause?: 
 /** Everything that can go wrong with a Claude call, in one shape. `message` is for developers, not for the UI. */
 export class ClaudeError extends Error {
   override name = 'ClaudeError';
-  kind: FailureKind;
-  status?: number;
+  // Declared, not initialised: the constructor assigns them, and a field list would ship as code in every bundle.
+  declare kind: FailureKind;
+  declare status?: number;
   /** Anthropic's `error.type`, e.g. `overloaded_error`. */
-  type?: string;
-  requestId?: string;
+  declare type?: string;
+  declare requestId?: string;
   /** What the server asked us to wait, from `retry-after-ms` / `retry-after`. */
-  retryAfterMs?: number;
-  retryable: boolean;
+  declare retryAfterMs?: number;
+  declare retryable: boolean;
   /** The error arrived as an SSE `event: error` after HTTP 200, i.e. part of the answer may already be shown. */
-  midStream: boolean;
+  declare midStream: boolean;
   /** Anthropic's `error.details.error_code`, e.g. `enforced_spend_limit_reached`. */
-  errorCode?: string;
+  declare errorCode?: string;
   /** The request's place in the kit handler's line, when its 529 came from the handler's line with one. */
-  line?: LinePlace;
+  declare line?: LinePlace;
 
   constructor(init: ClaudeErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -96,15 +97,14 @@ function fromBody(raw: unknown): Facts {
 const NETWORK_MESSAGE = /failed to fetch|fetch failed|networkerror|network error|load failed|network request failed|terminated/i;
 const NETWORK_CODE = /^(ECONN|ENOTFOUND|EAI_AGAIN|EPIPE|ENET|EHOST|UND_ERR)/;
 
-/** Names and codes of fetch, DOM and SDK errors that say what happened without a status. */
-function kindFromName(name: string | undefined, message: string | undefined, code: string | undefined): FailureKind | undefined {
-  if (name === 'AbortError' || name === 'APIUserAbortError') return 'aborted';
-  if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
-  if (name === 'APIConnectionError' || name === 'NetworkError') return 'network';
-  if (code !== undefined && /TIMEOUT|TIMEDOUT/.test(code)) return 'timeout';
-  if (code !== undefined && NETWORK_CODE.test(code)) return 'network';
-  if (name === 'TypeError' && message !== undefined && NETWORK_MESSAGE.test(message)) return 'network';
-  return undefined;
+/** Names and codes of fetch, DOM and SDK errors that say what happened without a status; the name decides first. */
+function kindFromName(name = '', message = '', code = ''): FailureKind | undefined {
+  return /^(APIUser)?AbortError$/.test(name) ? 'aborted'
+    : /^(APIConnection)?TimeoutError$/.test(name) ? 'timeout'
+    : /^(APIConnection|Network)Error$/.test(name) ? 'network'
+    : /TIMED?OUT/.test(code) ? 'timeout'
+    : NETWORK_CODE.test(code) || (name === 'TypeError' && NETWORK_MESSAGE.test(message)) ? 'network'
+    : undefined;
 }
 
 function fromObject(raw: Rec): Facts {
