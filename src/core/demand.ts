@@ -93,8 +93,8 @@ interface Share {
 
 interface Episode {
   since: number;
-  requestIds: string[];
-  ids: Set<string>;
+  /** Request ids in the order first seen (a Set keeps insertion order). */
+  requestIds: Set<string>;
   failures: number;
   fired: Set<string>;
   seen: WeakSet<ClaudeError>;
@@ -217,10 +217,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     episode.latest = failure;
     if (failure.requestId) {
       episode.latestRequestId = failure.requestId;
-      if (!episode.ids.has(failure.requestId)) {
-        episode.ids.add(failure.requestId);
-        episode.requestIds.push(failure.requestId);
-      }
+      episode.requestIds.add(failure.requestId);
     }
   }
 
@@ -238,7 +235,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     if (inEpisode && !episode) ending = undefined;
     if (!inEpisode) episode = undefined;
     if (totals.troubled === 0) nextTimes.clear(); // every entry is stale: none may pile up between episodes
-    else episode ??= { since: now, requestIds: [], ids: new Set(), failures: 0, fired: new Set(), seen: new WeakSet(), attempt: 0 };
+    else episode ??= { since: now, requestIds: new Set(), failures: 0, fired: new Set(), seen: new WeakSet(), attempt: 0 };
     for (const { failure, attempt } of fresh) observe(failure, attempt);
     fresh = [];
     observe(gaveUp, 1);
