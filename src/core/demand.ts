@@ -240,12 +240,18 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     fresh = [];
     observe(gaveUp, 1);
 
+    // The stage reached, and when the next one comes (one timer for it, re-armed only when that moment changes).
     let escalation: EscalationStage = 'none';
+    let nextStageAt: number | undefined;
     if (episode && ESCALATING.has(level)) {
-      for (const stage of STAGES) if (now - episode.since >= thresholds[stage]) escalation = stage;
+      for (const stage of STAGES) {
+        const at = episode.since + thresholds[stage];
+        if (at <= now) escalation = stage;
+        else nextStageAt ??= at;
+      }
       if (escalation !== 'none') toFire = { level, stage: escalation };
     }
-    scheduleEscalation(level);
+    armEscalation(nextStageAt);
 
     const latest = gaveUp ?? episode?.latest;
     const nextAt = level === 'normal' ? undefined : earliestNext();
@@ -273,33 +279,23 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   }
 
   function fireEscalations(level: DemandLevel, reached: EscalationStage): void {
-    if (!episode || reached === 'none') return;
-    for (const stage of STAGES.slice(0, STAGES.indexOf(reached) + 1)) {
-      if (episode.fired.has(stage)) continue;
-      episode.fired.add(stage);
-      options.onEscalate?.(stage, {
-        stage,
-        level,
-        since: episode.since,
-        requestIds: [...episode.requestIds],
-        failures: episode.failures,
-      });
+    if (!episode) return;
+    for (const stage of STAGES) {
+      if (!episode.fired.has(stage)) {
+        episode.fired.add(stage);
+        options.onEscalate?.(stage, {
+          stage,
+          level,
+          since: episode.since,
+          requestIds: [...episode.requestIds],
+          failures: episode.failures,
+        });
+      }
+      if (stage === reached) return;
     }
   }
 
-  /** One timer for the next escalation stage, re-armed only when that moment changes. */
-  function scheduleEscalation(level: DemandLevel): void {
-    let at: number | undefined;
-    if (episode && ESCALATING.has(level)) {
-      const now = clock.now();
-      for (const stage of STAGES) {
-        const stageAt = episode.since + thresholds[stage];
-        if (stageAt > now) {
-          at = stageAt;
-          break;
-        }
-      }
-    }
+  function armEscalation(at: number | undefined): void {
     if (at === timerAt) return;
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
