@@ -114,17 +114,13 @@ export function createRetryPolicy(
 ): ConfiguredRetryPolicy {
   const random = options.random ?? Math.random;
   const { kinds: kindDefaults, ...globalDefaults } = DEFAULT_RETRY_POLICY;
-  const resolved = new Map<FailureKind, ResolvedKindPolicy>();
-
-  function settingsFor(kind: FailureKind): ResolvedKindPolicy {
-    let settings = resolved.get(kind);
-    if (!settings) {
-      const defaults: KindPolicy = (kindDefaults as Partial<Record<FailureKind, KindPolicy>>)[kind] ?? {};
-      settings = { ...globalDefaults, ...defaults, ...valid(options), ...valid(options.kinds?.[kind]) };
-      resolved.set(kind, settings);
-    }
-    return settings;
-  }
+  // Merged on each call, not cached: a few spreads per failure cost less than the cache's code in every bundle.
+  const settingsFor = (kind: FailureKind): ResolvedKindPolicy => ({
+    ...globalDefaults,
+    ...(kindDefaults as Partial<Record<FailureKind, KindPolicy>>)[kind],
+    ...valid(options),
+    ...valid(options.kinds?.[kind]),
+  });
 
   function nextDelay(failure: ClaudeError, context: RetryContext): number | null {
     if (!failure || failure.retryable !== true || isNeverRetried(failure.kind)) return null;
