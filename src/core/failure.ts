@@ -207,17 +207,14 @@ export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}):
 export async function readClaudeError(response: Response, options: { now?: () => number } = {}): Promise<ClaudeError> {
   let status: number | undefined;
   let headers: Headers | undefined;
+  let body: unknown;
   try {
     status = response.status;
     headers = response.headers;
-    const text = response.bodyUsed ? '' : await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch { /* HTML, plain text or empty: the status decides and the markup is dropped */ }
-    return toClaudeError(isRec(body) ? body : undefined, { status, headers, now: options.now });
+    body = JSON.parse(response.bodyUsed ? '' : await response.text());
   } catch {
-    // The body could not be read (a cut connection): what the status says is still true.
-    return toClaudeError(undefined, { status, headers, now: options.now });
+    // HTML, plain text or empty: the status decides and the markup is dropped. A body that cannot be read (a cut
+    // connection) leaves what the status says, which is still true.
   }
+  return toClaudeError(isRec(body) ? body : undefined, { status, headers, now: options.now });
 }
