@@ -144,10 +144,7 @@ function factsOf(input: unknown): Facts {
 
 function kindOf(facts: Facts, status: number | undefined): FailureKind {
   if (facts.errorCode === SPEND_LIMIT_CODE) return 'spend_limited';
-  if (facts.kind !== undefined) return facts.kind;
-  const byType = facts.type === undefined ? undefined : kindForType(facts.type);
-  if (byType !== undefined) return byType;
-  return status === undefined ? 'unknown' : kindForStatus(status);
+  return facts.kind ?? kindForType(facts.type) ?? (status === undefined ? 'unknown' : kindForStatus(status));
 }
 
 export interface ClaudeErrorContext {
@@ -168,11 +165,9 @@ function build(input: unknown, context: ClaudeErrorContext): ClaudeError {
   // The kit's own handler names its setup mistakes: the app's server, not Claude, is at fault.
   const kind = readHeader(headers, KIT_ERROR_HEADER)?.trim() === 'not_configured' ? 'not_configured' : kindOf(facts, status);
   const shouldRetry = readHeader(headers, 'x-should-retry')?.trim().toLowerCase();
-  let retryable = isRetryableByDefault(kind);
   // Anthropic's own hint wins, as in its SDK, except where retrying is wrong whatever the server says (a 400 or a
   // 401 fails the same way again; see rules.ts).
-  if (shouldRetry === 'true' && !isNeverRetried(kind)) retryable = true;
-  if (shouldRetry === 'false') retryable = false;
+  const retryable = shouldRetry !== 'false' && ((shouldRetry === 'true' && !isNeverRetried(kind)) || isRetryableByDefault(kind));
   const plain = plainMessage(kind) + (status === undefined ? '' : ` (HTTP ${status})`);
   return new ClaudeError({
     kind,
