@@ -138,7 +138,7 @@ const SECONDS_SHOWN_UP_TO = 90;
 export function formatWait(seconds: number, locale: string): string {
   const whole = Math.max(0, Math.ceil(seconds));
   if (whole <= SECONDS_SHOWN_UP_TO) {
-    if (locale.toLowerCase().startsWith('en')) return `${new Intl.NumberFormat(locale).format(whole)} s`;
+    if (/^en/i.test(locale)) return `${new Intl.NumberFormat(locale).format(whole)} s`;
     return unit(locale, 'second', whole);
   }
   return unit(locale, 'minute', Math.round(whole / 60));
