@@ -43,6 +43,8 @@ export interface ClaudeToasterViewProps extends Omit<ComponentPropsWithoutRef<ty
   /** Show a short "Back to normal" toast when an episode ends with Claude answering. Defaults to true. */
   showBackToNormal?: boolean;
   /** How long "Back to normal" stays, in ms. Defaults to 4000. */
+  backToNormalMs?: number;
+  /** @deprecated Renamed `backToNormalMs` (every duration in the kit ends in `Ms`); this name goes in the next major. */
   backToNormalDuration?: number;
   /** How long calm must last before the episode is over (see EPISODE_SETTLE_MS), in ms. Defaults to 2000. */
   settleMs?: number;
@@ -76,7 +78,8 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
     onDeclineOffer,
     alongsideBanner = false,
     showBackToNormal = true,
-    backToNormalDuration = BACK_TO_NORMAL_DURATION_MS,
+    backToNormalDuration,
+    backToNormalMs = backToNormalDuration ?? BACK_TO_NORMAL_DURATION_MS,
     settleMs = EPISODE_SETTLE_MS,
     statusPageUrl = DEFAULT_STATUS_PAGE_URL,
     hotkey = ['F8'],
@@ -238,7 +241,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
           className="cok-toast"
           type="background"
           data-level="normal"
-          duration={backToNormalDuration}
+          duration={backToNormalMs}
           onOpenChange={(open) => {
             if (!open) setRecovered(undefined);
           }}

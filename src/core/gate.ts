@@ -8,6 +8,15 @@ export type {
   AcquireOptions, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
 } from './gate-types.js';
 
+/**
+ * Once an overload is blamed on background work, background keeps this many of Claude's seen slots free for people
+ * (one is not enough: at a person a second, two often overlap), and the seen room grows by one slot per this many
+ * rounds of answers. Measured on `npm run bench -- --scenario failover` (gate above Claude's slots, seeds 1–3):
+ * interactive p95 1.09–1.16 × its unloaded value, against 1.36–1.46 × with one slot kept and growth every round.
+ */
+const BACKGROUND_SPARE = 2;
+const ROOM_GROWTH_ROUNDS = 4;
+
 interface Waiter {
   grant(permit: GatePermit): void;
   onHold?: (reopenAt: number | undefined) => void;
@@ -35,6 +44,12 @@ interface Lane {
    * model's room instead of filling it again within seconds.
    */
   backgroundLimit: number;
+  /**
+   * Claude's room for this model as an overload blamed on background showed it (attempts still on the wire when one
+   * was refused), creeping up by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Interactive attempts wait for a
+   * slot under it instead of meeting another 529; background ones keep BACKGROUND_SPARE of its slots free for people.
+   */
+  seenRoom?: number;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -60,6 +75,9 @@ const OPEN_LANE: ModelGateSnapshot = Object.freeze({ state: 'open', limit: 0, in
  * come first served, each at a random moment of its own slot of the drain window. Concurrency adapts per model,
  * AIMD-style: halve on overload, +1 per success. Interactive requests go before background ones; background ones
  * never take the last free slot, so a background flood delays an interactive request by one service time at most.
+ * When the app lets out more than Claude has room for, the first 529 met with background work on the wire shows
+ * where Claude's room ends: background then keeps two of those slots free, and a person's request that met the 529
+ * waits for the next slot that frees instead of a backoff.
  *
  * Costs: joining, leaving and being admitted are O(1) per model (a pass looks at each model seen, a handful); only a
  * moved window (once per overload wave) visits every waiter of that model, to tell it the new time.
@@ -165,6 +183,7 @@ export function createGate(options: GateOptions = {}): Gate {
       lane.backgroundReopenAt = undefined;
       lane.limit = Math.min(ceiling, lane.limit + 1);
       if (background) lane.backgroundLimit = Math.min(ceiling, lane.backgroundLimit + 1 / lane.backgroundLimit);
+      if (lane.seenRoom !== undefined) lane.seenRoom = lane.seenRoom + 1 >= ceiling ? undefined : lane.seenRoom + 1 / (ROOM_GROWTH_ROUNDS * lane.seenRoom);
       // The episode lasts while the model is paced below full speed: its line may still be long.
       if (lane.limit >= ceiling) lane.troubledSince = undefined;
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
@@ -177,7 +196,10 @@ export function createGate(options: GateOptions = {}): Gate {
     const staleWave = closuresAtStart !== lane.closures && !probe;
     if (staleWave) return;
     const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
-    if (blameBackground) lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
+    if (blameBackground) {
+      lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
+      lane.seenRoom = Math.max(1, lane.inFlight);
+    }
     else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
     const now = clock.now();
     lane.troubledSince ??= now;
@@ -211,10 +233,15 @@ export function createGate(options: GateOptions = {}): Gate {
     }
   }
 
-  /** Room for one more attempt of this model; background keeps one slot free for the people (when there are two). */
+  /**
+   * Room for one more attempt of this model; background keeps one slot free for the people (when there are two),
+   * and two of Claude's room once an overload showed where it ends.
+   */
   const room = (lane: Lane, background: boolean) => {
     const reserve = background ? 1 : 0;
-    return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, lane.limit - reserve)
+    const seen = lane.seenRoom === undefined ? ceiling : Math.floor(lane.seenRoom) - (background ? BACKGROUND_SPARE - 1 : 0);
+    const limit = Math.min(lane.limit, seen);
+    return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, limit - reserve)
       && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < Math.floor(lane.backgroundLimit)));
   };
 

@@ -283,7 +283,11 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         // The gate may hold everyone longer than our own delay (its shortest window, or a wave's retry-after):
         // count down to the moment this request can really go.
         const gate = options.gate?.snapshotOf(model);
-        const goAt = Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
+        // Background work filled Claude's room and took the blame: a person's request waits only for the next free
+        // slot, which the gate keeps for it (background is held), not for a backoff meant for a busy Claude.
+        const yielded = options.priority !== 'background' && gate?.state === 'open' && gate.backgroundReopenAt !== undefined
+          && isPressure(failure.kind) && failure.retryAfterMs === undefined;
+        const goAt = yielded ? clock.now() : Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
         update({ phase: 'waiting', failure, nextAttemptAt: goAt, responding: false });
         if (isPressure(failure.kind)) watchForFallback(index);
         await pause(goAt - clock.now());

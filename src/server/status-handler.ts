@@ -8,7 +8,10 @@ import { readBody } from './read-body.js';
  * challenges), and a thousand open tabs should cost the status page one request a minute, not a thousand.
  */
 
-export const DEFAULT_STATUS_URL = 'https://status.claude.com/api/v2/summary.json';
+/** The Statuspage v2 summary the handler reads (the browser links people to `DEFAULT_STATUS_PAGE_URL`, its page). */
+export const DEFAULT_STATUS_SUMMARY_URL = 'https://status.claude.com/api/v2/summary.json';
+/** @deprecated Renamed `DEFAULT_STATUS_SUMMARY_URL`, beside the browser's `DEFAULT_STATUS_PAGE_URL`; goes in the next major. */
+export const DEFAULT_STATUS_URL = DEFAULT_STATUS_SUMMARY_URL;
 
 export interface StatusHandlerOptions {
   /** The Statuspage v2 summary to read. Defaults to `https://status.claude.com/api/v2/summary.json`. */
@@ -56,7 +59,7 @@ export type StatusHandler = (request: Request) => Promise<Response>;
  * Concurrent requests during a refresh share one upstream fetch.
  */
 export function createStatusHandler(options: StatusHandlerOptions = {}): StatusHandler {
-  const url = options.url ?? DEFAULT_STATUS_URL;
+  const url = options.url ?? DEFAULT_STATUS_SUMMARY_URL;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const retryAfterFailureMs = options.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS;

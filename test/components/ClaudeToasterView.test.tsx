@@ -67,6 +67,21 @@ describe('ClaudeToasterView', () => {
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
   });
 
+  it.each([
+    ['backToNormalMs', { backToNormalMs: 10_000 }],
+    ['the deprecated backToNormalDuration', { backToNormalDuration: 10_000 }],
+  ])('keeps "Back to normal" up as long as %s asks', async (_name, props) => {
+    const { rerender } = render(<ClaudeToasterView demand={demandOf()} {...props} />);
+    rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} {...props} />);
+    await act(() => vi.advanceTimersByTimeAsync(EPISODE_SETTLE_MS - 1));
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    // Past the default 4 s, still up.
+    await act(() => vi.advanceTimersByTimeAsync(5_000));
+    expect(screen.getByText('Back to normal', { selector: '.cok-toast-title' })).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(6_000));
+    expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
+  });
+
   it('skips "Back to normal" when the episode ended without an answer (a request stopped elsewhere)', async () => {
     const { rerender } = render(<ClaudeToasterView demand={demandOf()} />);
     rerender(<ClaudeToasterView demand={NORMAL} />);

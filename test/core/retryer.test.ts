@@ -182,6 +182,28 @@ describe('createRetryer', () => {
     expect(gate.getSnapshot().queued).toBe(0);
   });
 
+  it('retries a person’s request at the next free slot, not after a backoff, when background work filled Claude', async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    let finishBackground!: (value: string) => void;
+    const background = createRetryer({
+      run: () => new Promise<string>((resolve) => (finishBackground = resolve)), policy, gate, priority: 'background',
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    const person = scripted([overloaded(), 'ok']);
+    const retryer = createRetryer({ run: person.run, policy: createRetryPolicy({ random: () => 0.99 }), gate });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.calls).toHaveLength(1);
+    // It waits for Claude's slot, not for the ~1 s backoff, and tells the screen it may go any moment.
+    expect(retryer.getSnapshot()).toMatchObject({ phase: 'waiting', nextAttemptAt: Date.now() });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(person.calls).toHaveLength(1);
+    finishBackground('summary');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.calls).toHaveLength(2);
+    await expect(retryer.promise).resolves.toBe('ok');
+    await expect(background.promise).resolves.toBe('summary');
+  });
+
   it('settles at once when cancelled during its own backoff, even with a gate', async () => {
     const gate = createGate();
     const { run, calls } = scripted([overloaded(), 'ok']);

@@ -19,7 +19,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <Providers>
           <HighDemandBanner statusPageUrl="https://status.claude.com" />
           {children}
-          <ClaudeToaster showBackToNormal backToNormalDuration={4000} />
+          <ClaudeToaster showBackToNormal backToNormalMs={4000} />
         </Providers>
       </body>
     </html>
