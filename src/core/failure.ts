@@ -109,8 +109,8 @@ function kindFromName(name = '', message = '', code = ''): FailureKind | undefin
 
 function fromObject(raw: Rec): Facts {
   const x = snapshot(raw);
-  const status = typeof x.status === 'number' && Number.isInteger(x.status) && x.status >= 100 && x.status <= 599
-    ? x.status : undefined;
+  const given = x.status as number;
+  const status = Number.isInteger(given) && given >= 100 && given <= 599 ? given : undefined; // isInteger: a number too
   const body = fromBody(isRec(x.error) ? x.error : x);
   const cause = snapshot(x.cause);
   const name = str(x.name);
