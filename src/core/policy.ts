@@ -92,13 +92,13 @@ function valid(policy: KindPolicy | undefined): KindPolicy {
   if (!policy) return out;
   for (const key of NUMERIC) {
     const value = policy[key];
-    if (typeof value === 'number' && value >= 0 && !Number.isNaN(value)) out[key] = value;
+    if (typeof value === 'number' && value >= 0) out[key] = value; // NaN >= 0 is false
   }
   if (JITTERS.has(policy.jitter)) out.jitter = policy.jitter;
   return out;
 }
 
-const finite = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+const finite = (x: unknown): number | undefined => (Number.isFinite(x) ? (x as number) : undefined); // false for non-numbers
 
 /**
  * A retry policy: which failures to retry and how long to wait. Per field, the precedence is: your per-kind option,
