@@ -5,12 +5,14 @@
  * Claude here is bench/claude.ts's model (slots; a 529 one round trip later when none is free). What it leaves out:
  * Anthropic-wide load the app cannot relieve, streams (an answer holds its slot for a fixed service time), the
  * handler's line (the browser gate alone paces here), and network variance.
+ * Then both again through the handler's line, for clients with no chain or gate of their own (bench/failover-handler.ts).
  */
 import { createClaudeClient } from '../src/core/client.js';
 import { DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions } from '../src/core/fallback.js';
 import type { RequestPriority } from '../src/core/gate.js';
 import { createSimulatedClaude, type SimulatedClaude } from './claude.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
+import { handlerFailover, handlerPriority, type HandlerRow } from './failover-handler.js';
 
 const PATIENCE_MS = 120_000;
 const RTT_MS = 150;
@@ -145,5 +147,34 @@ export async function main(): Promise<boolean> {
   console.log(`  ${priorityHolds ? 'holds' : 'MISSES'}  interactive p95 with the flood ≤ 1.2 × without (gate 8): ${s(flooded.p95)} vs ${s(alone.p95)} (${(flooded.p95 / alone.p95).toFixed(2)} ×)`);
   const wideHolds = floodedWide.p95 <= 1.2 * aloneWide.p95;
   console.log(`  ${wideHolds ? 'holds' : 'MISSES'}  the same with the gate above Claude's slots (16 vs 8, 529s): ${s(floodedWide.p95)} vs ${s(aloneWide.p95)} (${(floodedWide.p95 / aloneWide.p95).toFixed(2)} ×)`);
-  return failoverHolds && priorityHolds && wideHolds;
+  const handlerHolds = await mainThroughHandler(fallbackServiceMs);
+  return failoverHolds && priorityHolds && wideHolds && handlerHolds;
+}
+
+/** The same targets through the handler's line (memory store, per-model lines, lanes, the handler's chain). */
+async function mainThroughHandler(fallbackServiceMs: number): Promise<boolean> {
+  const afterMs = 15_000;
+  const rows = [await handlerFailover(undefined), await handlerFailover({ models: ['big', 'small'], afterMs })];
+  console.log('\nThrough the handler\'s line (clients with no chain of their own; the handler\'s chain, afterMs 15 s; same Claude)');
+  for (const r of rows) {
+    console.log(`  ${r.label.padEnd(40)} p50 ${s(r.p50).padStart(7)}  p95 ${s(r.p95).padStart(7)}  success ${(r.success * 100).toFixed(1)} %  answered by small ${(r.onFallback * 100).toFixed(1)} %  529s ${r.refused}  (n=${r.count})`);
+  }
+  const chain = rows[1]!;
+  const bound = afterMs + fallbackServiceMs;
+  const failoverHolds = chain.p95 <= bound && chain.success === 1;
+  console.log(`  ${failoverHolds ? 'holds' : 'MISSES'}  p95 with the handler's chain ≤ afterMs + one fallback service time (${s(bound)}), success 100 %: ${s(chain.p95)}, ${(chain.success * 100).toFixed(1)} %`);
+
+  const pairs: Array<[HandlerRow, HandlerRow]> = [];
+  for (const ceiling of [undefined, 8]) pairs.push([await handlerPriority(false, ceiling), await handlerPriority(true, ceiling)]);
+  console.log('\nThrough the handler\'s line: one model, 8 slots, 2 s answers; interactive 1/s; background flood 12/s for 5 min');
+  for (const r of pairs.flat()) {
+    console.log(`  ${r.label.padEnd(52)} interactive p50 ${s(r.p50).padStart(7)}  p95 ${s(r.p95).padStart(7)}  success ${(r.success * 100).toFixed(1)} %  background answered ${r.other}  529s ${r.refused}`);
+  }
+  let holds = failoverHolds;
+  for (const [alone, flooded] of pairs) {
+    const ok = flooded.p95 <= 1.2 * alone.p95 && flooded.success === 1;
+    holds &&= ok;
+    console.log(`  ${ok ? 'holds' : 'MISSES'}  interactive p95 with the flood ≤ 1.2 × without (${alone.label.split(', ')[1]}): ${s(flooded.p95)} vs ${s(alone.p95)} (${(flooded.p95 / alone.p95).toFixed(2)} ×)`);
+  }
+  return holds;
 }

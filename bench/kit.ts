@@ -4,7 +4,7 @@ import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.j
 import { createRetryer } from '../src/core/retryer.js';
 import { createMemoryStore, type MemoryStoreOptions } from '../src/server/store/memory.js';
 import { holdForClaude } from '../src/server/admission/hold.js';
-import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
 import type { ClaudeStore, UpstreamResult } from '../src/server/store/types.js';
 import type { SimulatedClaude } from './claude.js';
 import type { Strategy } from './strategies.js';
@@ -19,6 +19,8 @@ export interface KitOptions {
   line?: MemoryStoreOptions['line'];
   /** The handler's hold budget. Defaults to the handler's. */
   holdMs?: number;
+  /** How soon the handler answers the kit's own transport with its place in line. Defaults to the handler's. */
+  lineUpdateMs?: number;
 }
 
 /** Which backend instance (store) serves a session of `app`: several instances may share one store. */
@@ -54,7 +56,10 @@ async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceM
     place.ticket = held.ticket;
     throw new ClaudeError({
       kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Waiting in line',
-      retryAfterMs: held.retryAfterMs ?? handlerShedRetryAfterMs,
+      // As the handler answers the kit's transport: a wait cut short to tell the person comes straight back.
+      retryAfterMs: held.refused === 'timeout' ? 1000 : held.retryAfterMs ?? handlerShedRetryAfterMs,
+      // The hint headers the transport reads into the failure.
+      line: { ahead: held.ahead, expectedWaitMs: held.expectedWaitMs },
     });
   }
   await held.permit.release(held.result);
@@ -92,7 +97,9 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
         const retryer = createRetryer({
           run: (attempt) => {
             run.browserRequests += 1;
-            return callBackend(store, claude, serviceMs, attempt, clock, place, options.holdMs ?? DEFAULT_HOLD_MS);
+            // The kit's transport asks for the line's hints, so the handler answers it within lineUpdateMs.
+            const holdMs = Math.min(options.holdMs ?? DEFAULT_HOLD_MS, options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS);
+            return callBackend(store, claude, serviceMs, attempt, clock, place, holdMs);
           },
           policy, clock, gate, signal,
         });

@@ -6,7 +6,7 @@ import type { DemandSnapshot } from '../core/types.js';
 import { cx } from './cx.js';
 import { DEFAULT_STATUS_PAGE_URL } from './HighDemandBannerView.js';
 import { StateIcon } from './icons.js';
-import { ExternalLink } from './links.js';
+import { ExternalLink, visuallyHidden } from './links.js';
 import { nextAttemptOf, noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 
@@ -126,6 +126,16 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
   });
 
   const closeRun = (): void => setRun((current) => current && { ...current, closedByUser: true });
+
+  // Radix says a toast once, when it opens. What changes while it is up (an offer of a faster model, the long-wait
+  // escalation, a new headline) is said by a live region of our own, so people who do not see the toast hear it.
+  // Settling (calm, the toast about to go) changes nothing worth saying: "Back to normal" follows.
+  const speaking = run !== undefined && notice !== undefined && !alongsideBanner && !run.closedByUser;
+  const said = speaking ? [notice.headline, notice.escalation, notice.offer?.accept].filter(Boolean).join(' ') : '';
+  const [voice, setVoice] = useState({ key: undefined as number | undefined, said: '', live: '' });
+  if (!calm && (voice.key !== run?.key || voice.said !== said)) {
+    setVoice({ key: run?.key, said, live: speaking && voice.key === run.key ? said : '' });
+  }
 
   return (
     <Toast.Provider swipeDirection="right" label={messages.bannerLabel}>
@@ -263,6 +273,9 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
         hotkey={hotkey}
         label={messages.notificationsLabel}
       />
+      <div className="cok-live" role="status" aria-live="polite" aria-atomic="true" style={visuallyHidden}>
+        {voice.live}
+      </div>
     </Toast.Provider>
   );
 });

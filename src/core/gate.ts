@@ -1,21 +1,13 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createLine, type Line, type LineEntry } from './line.js';
+import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
 import { gateHoldFor, isPressure } from './rules.js';
 import type { Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot } from './gate-types.js';
 
 export type {
   AcquireOptions, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
 } from './gate-types.js';
-
-/**
- * Once an overload is blamed on background work, background keeps this many of Claude's seen slots free for people
- * (one is not enough: at a person a second, two often overlap), and the seen room grows by one slot per this many
- * rounds of answers. Measured on `npm run bench -- --scenario failover` (gate above Claude's slots, seeds 1–3):
- * interactive p95 1.09–1.16 × its unloaded value, against 1.36–1.46 × with one slot kept and growth every round.
- */
-const BACKGROUND_SPARE = 2;
-const ROOM_GROWTH_ROUNDS = 4;
 
 interface Waiter {
   grant(permit: GatePermit): void;
@@ -38,18 +30,8 @@ interface Lane {
   limit: number;
   inFlight: number;
   backgroundInFlight: number;
-  /**
-   * Background's own adaptive limit: halved to half of what it had on the wire when an overload is blamed on it, and
-   * grown back slowly (one slot per `backgroundLimit` answers, TCP's congestion avoidance) so it settles below the
-   * model's room instead of filling it again within seconds.
-   */
-  backgroundLimit: number;
-  /**
-   * Claude's room for this model as an overload blamed on background showed it (attempts still on the wire when one
-   * was refused), creeping up by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Interactive attempts wait for a
-   * slot under it instead of meeting another 529; background ones keep BACKGROUND_SPARE of its slots free for people.
-   */
-  seenRoom?: number;
+  /** Background's own limit, and what the model's room showed when an overload was blamed on background. */
+  yielding: BackgroundYield;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -101,7 +83,7 @@ export function createGate(options: GateOptions = {}): Gate {
     let lane = lanes.get(model);
     if (!lane) {
       lane = {
-        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, backgroundLimit: ceiling, probeInFlight: false, closures: 0, streak: 0,
+        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, yielding: createBackgroundYield(ceiling), probeInFlight: false, closures: 0, streak: 0,
         forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
       };
       lanes.set(model, lane);
@@ -162,6 +144,7 @@ export function createGate(options: GateOptions = {}): Gate {
     if (background) lane.backgroundInFlight += 1;
     if (probe) lane.probeInFlight = true;
     const closuresAtStart = lane.closures;
+    const level = lane.inFlight;
     let released = false;
     return {
       release(outcome) {
@@ -171,19 +154,19 @@ export function createGate(options: GateOptions = {}): Gate {
         lane.inFlight -= 1;
         if (background) lane.backgroundInFlight -= 1;
         if (probe) lane.probeInFlight = false;
-        settle(lane, outcome, probe, background, closuresAtStart);
+        settle(lane, outcome, probe, background, closuresAtStart, level);
         pump();
       },
     };
   }
 
-  function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number): void {
+  function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number, level: number): void {
+    const now = clock.now();
     if (outcome.ok) {
+      lane.yielding.answered(level, background, now);
       lane.streak = 0;
       lane.backgroundReopenAt = undefined;
       lane.limit = Math.min(ceiling, lane.limit + 1);
-      if (background) lane.backgroundLimit = Math.min(ceiling, lane.backgroundLimit + 1 / lane.backgroundLimit);
-      if (lane.seenRoom !== undefined) lane.seenRoom = lane.seenRoom + 1 >= ceiling ? undefined : lane.seenRoom + 1 / (ROOM_GROWTH_ROUNDS * lane.seenRoom);
       // The episode lasts while the model is paced below full speed: its line may still be long.
       if (lane.limit >= ceiling) lane.troubledSince = undefined;
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
@@ -196,12 +179,8 @@ export function createGate(options: GateOptions = {}): Gate {
     const staleWave = closuresAtStart !== lane.closures && !probe;
     if (staleWave) return;
     const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
-    if (blameBackground) {
-      lane.backgroundLimit = Math.max(1, Math.floor((lane.backgroundInFlight + (background ? 1 : 0)) / 2));
-      lane.seenRoom = Math.max(1, lane.inFlight);
-    }
+    if (blameBackground) lane.yielding.blamed(level, lane.inFlight, lane.backgroundInFlight + (background ? 1 : 0), outcome.retryAt, now);
     else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
-    const now = clock.now();
     lane.troubledSince ??= now;
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** lane.streak);
     lane.streak += 1;
@@ -235,14 +214,14 @@ export function createGate(options: GateOptions = {}): Gate {
 
   /**
    * Room for one more attempt of this model; background keeps one slot free for the people (when there are two),
-   * and two of Claude's room once an overload showed where it ends.
+   * and two of Claude's room once an overload showed where it ends. People wait for a slot under that room only
+   * until the retry time of the one who met the 529: never longer than a backoff would have held them.
    */
-  const room = (lane: Lane, background: boolean) => {
+  const room = (lane: Lane, background: boolean, now: number) => {
     const reserve = background ? 1 : 0;
-    const seen = lane.seenRoom === undefined ? ceiling : Math.floor(lane.seenRoom) - (background ? BACKGROUND_SPARE - 1 : 0);
-    const limit = Math.min(lane.limit, seen);
+    const limit = Math.min(lane.limit, lane.yielding.cap(background, now));
     return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, limit - reserve)
-      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < Math.floor(lane.backgroundLimit)));
+      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < lane.yielding.backgroundLimit));
   };
 
   /** Lets at most one waiter of this lane through; says when to look again if it is waiting for a moment. */
@@ -261,7 +240,7 @@ export function createGate(options: GateOptions = {}): Gate {
       if (waitingIn(lane) > lane.forced.size && lane.reopenAt !== undefined) soonest(lane.reopenAt);
       return false;
     }
-    if (lane.interactive.size > 0 && room(lane, false)) {
+    if (lane.interactive.size > 0 && room(lane, false, now)) {
       if (lane.state === 'probing') {
         if (lane.probeInFlight) return false;
         lane.interactive.shift()!.grant(issue(lane, true, false));
@@ -280,6 +259,9 @@ export function createGate(options: GateOptions = {}): Gate {
       lane.interactive.shift()!.grant(issue(lane, false, false));
       return true;
     }
+    // People held under Claude's seen room go at their own retry time at the latest.
+    const peopleAt = lane.yielding.peopleWaitUntil;
+    if (lane.interactive.size > 0 && peopleAt !== undefined && now < peopleAt) soonest(peopleAt);
     if (lane.background.size === 0 || lane.interactive.size > 0) return false;
     if (lane.backgroundReopenAt !== undefined && now < lane.backgroundReopenAt) {
       soonest(lane.backgroundReopenAt);
@@ -287,11 +269,11 @@ export function createGate(options: GateOptions = {}): Gate {
     }
     if (lane.state === 'probing') {
       // A background request may be the probe when nobody else waits: it risks no person's time.
-      if (lane.probeInFlight || !room(lane, false)) return false;
+      if (lane.probeInFlight || !room(lane, false, now)) return false;
       lane.background.shift()!.grant(issue(lane, true, true));
       return true;
     }
-    if (lane.drain || !room(lane, true)) return false;
+    if (lane.drain || !room(lane, true, now)) return false;
     lane.background.shift()!.grant(issue(lane, false, true));
     return true;
   }

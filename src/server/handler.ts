@@ -10,7 +10,7 @@ import { authorized, checked } from './app-checks.js';
 import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
-import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
 import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } from './admission/hints.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
@@ -100,6 +100,13 @@ export interface ClaudeHandlerOptions {
   /** How long a request may wait for its first turn in line. Defaults to `holdMs` (25 000 ms when that is 0). */
   queueTimeoutMs?: number;
   /**
+   * The longest a request from the kit's own browser transport (it asks for the line's hints) is held before it gets
+   * its 529 with its place in line, its expected turn and a ticket that keeps its place when it comes back: the
+   * person then sees "You're in line — about 40 s" within seconds. Other clients (SDKs, curl) are held for `holdMs`:
+   * they could show nothing better. `holdMs` and `queueTimeoutMs` still bound it. Defaults to 8000 ms.
+   */
+  lineUpdateMs?: number;
+  /**
    * A fallback chain the handler applies itself, for clients that have none (an SDK, curl): a request for a model in
    * `models` whose model has refused it (overload, rate limit) for `afterMs` while it was held in line moves to the
    * next model of the chain; the answer says so in `x-claude-kit-model-fallback: <model used>`. Every model must be
@@ -186,6 +193,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   let shed = 0;
   const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
   const waitMs = options.queueTimeoutMs ?? (holdMs > 0 ? holdMs : DEFAULT_HOLD_MS);
+  const lineUpdateMs = options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS;
   const now = () => clock.now?.() ?? Date.now();
 
   const notConfigured = (problem: SetupProblem): Response => {
@@ -243,11 +251,16 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     },
   });
 
-  /** The handler's own 529; the kit's browser transport (which asked for hints) also hears its place in line. */
+  /**
+   * The handler's own 529; the kit's browser transport (which asked for hints) also hears its place in line. Its
+   * wait ran out at `lineUpdateMs` to tell the person, not because its turn is far: it comes straight back with its
+   * ticket (retry-after 1 s) and waits at its place again, instead of staying away while its turn may come.
+   */
   function refused(refusal: Refusal, hints = false): Response {
     if (refusal.refused === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     shed += 1;
-    const seconds = refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+    const seconds = hints && refusal.refused === 'timeout' ? 1
+      : refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
     const response = overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
     for (const [name, value] of Object.entries(lineHintHeaders(refusal, hints))) response.headers.set(name, value);
     return response;
@@ -276,7 +289,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       via = done.via;
     } else {
       // Claude's 529s before the first byte send the request back to its place in line, up to `holdMs`.
-      const deadlineAt = now() + Math.max(holdMs, waitMs);
+      // The kit's transport hears its place in line sooner; the wait it did still counts (its ticket keeps the place).
+      const deadlineAt = now() + Math.min(Math.max(holdMs, waitMs), line.hints ? lineUpdateMs : Infinity);
       // A fallback model gets the same request with only its model changed.
       const bodyFor = (model: string | undefined) =>
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));

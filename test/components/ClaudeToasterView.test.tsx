@@ -118,8 +118,10 @@ describe('ClaudeToasterView', () => {
     expect(toasts()).toEqual([toast]);
     expect(screen.getByText('Retrying in 4 s…')).toBeTruthy();
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
-    // Radix announces a toast when it mounts; the toast was never remounted, so the second overload was not announced.
-    expect(document.querySelectorAll('[role="status"][aria-live="polite"]').length).toBeLessThanOrEqual(1);
+    // Radix announces a toast when it mounts; the toast was never remounted, so the second overload was not announced,
+    // and the toaster's own voice (for changes while a toast is up) had nothing new to say.
+    expect(document.querySelectorAll('[role="status"][aria-live="polite"]:not(.cok-live)').length).toBeLessThanOrEqual(1);
+    expect(document.querySelector('.cok-live')?.textContent).toBe('');
   });
 
   it('says nothing during an episode alongside a banner, and only marks its end', async () => {
@@ -198,5 +200,19 @@ describe('ClaudeToasterView', () => {
     expect(toasts()).toHaveLength(1);
     rerender(<ClaudeToasterView demand={demandOf({ offer })} {...props} alongsideBanner />);
     expect(screen.queryByRole('button', { name: /Answer with/ })).toBeNull();
+  });
+
+  it('says an offer that appears while the toast is up, which Radix announces only when a toast opens', async () => {
+    const props = { onRetryNow: () => {}, onCancel: () => {}, onAcceptOffer: () => {} };
+    const live = () => document.querySelector('.cok-live');
+    const { rerender } = render(<ClaudeToasterView demand={demandOf({ attempt: 2 })} {...props} />);
+    // Opening is Radix's to say; ours stays silent so nothing is said twice.
+    expect(live()?.textContent).toBe('');
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, offer })} {...props} />);
+    expect(live()?.textContent).toBe('Claude is busy right now. Answer with Claude Haiku 4.5 now — faster, less thorough');
+    // Beside a banner the banner says it, once.
+    rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, offer: { ...offer, model: 'claude-haiku-4-6' } })} {...props} alongsideBanner />);
+    expect(live()?.textContent).toBe('');
   });
 });

@@ -218,4 +218,38 @@ describe('background’s own limit', () => {
     expect(answered).toBeGreaterThanOrEqual(4 * 8 - 1);
     expect(gate.snapshotOf().inFlight).toBe(7);
   });
+
+  it('holds a person under Claude’s seen room no longer than the retry time of the one who met the 529', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const gate = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    // Long background answers fill Claude; a person meets a 529 and would retry at 1.2 s.
+    Array.from({ length: 4 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(0);
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    person.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_200 });
+    const retry = ask(gate);
+    await vi.advanceTimersByTimeAsync(1_199);
+    expect(retry.permit).toBeUndefined();
+    // No background answer came back: the person goes at its own retry time, as a backoff would have sent it.
+    await vi.advanceTimersByTimeAsync(1);
+    expect(retry.at).toBe(1_200);
+  });
+
+  it('learns no room from a 529 at a level Claude answered a moment ago: that one was Anthropic-wide load', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const gate = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    const first = Array.from({ length: 6 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(0);
+    first[5]!.permit!.release({ ok: true }); // answered with 6 on the wire
+    const again = ask(gate, { priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    // Now one of them is refused with 6 on the wire again: not our level.
+    again.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.at).toBe(0);
+    // Background is still halved, as for any 529 met while it is on the wire, but not capped by a seen room.
+    expect(gate.snapshotOf()).toMatchObject({ backgroundReopenAt: 5_000, limit: 16 });
+  });
 });

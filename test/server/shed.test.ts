@@ -85,6 +85,27 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
     expect(simulator.stats().requests).toBe(3);
   });
 
+  it('tells the kit its place within lineUpdateMs while an SDK request is held the whole holdMs', async () => {
+    const { handler } = handlerOnSimulator({ script: Array(50).fill('529') }, { holdMs: 20_000, lineUpdateMs: 6_000 });
+    let kitStatus = 0;
+    let sdkStatus = 0;
+    let kit: Response | undefined;
+    void handler(kitPost()).then((r) => ((kit = r), (kitStatus = r.status)));
+    void handler(post()).then((r) => (sdkStatus = r.status));
+    await vi.advanceTimersByTimeAsync(5_999);
+    expect(kitStatus).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await until(() => kitStatus !== 0);
+    expect(kitStatus).toBe(529);
+    // Its place is kept: it comes straight back with its ticket rather than staying away while its turn may come.
+    expect(kit!.headers.get('retry-after')).toBe('1');
+    expect(kit!.headers.get('x-claude-kit-ticket')).toBeTruthy();
+    expect(sdkStatus).toBe(0);
+    await vi.advanceTimersByTimeAsync(14_000);
+    await until(() => sdkStatus !== 0);
+    expect(sdkStatus).toBe(529);
+  });
+
   it("lets the official SDK read the handler's own 529 as Anthropic's overloaded_error, with retry-after and no kit header", async () => {
     const { handler } = handlerOnSimulator({ script: Array(50).fill('529') }, { holdMs: 5000 });
     const sdk = new Anthropic({ apiKey: 'unused', baseURL: 'http://app.test', maxRetries: 0, fetch: async (url, init) => handler(new Request(url, init)) });

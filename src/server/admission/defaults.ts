@@ -2,6 +2,11 @@
 
 /** How long a request waits in line, Claude's refusals included, before the browser gets a 529 with a ticket. */
 export const DEFAULT_HOLD_MS = 25_000;
+/**
+ * The kit's own browser transport is answered sooner, with its place in line and a ticket to keep it, so the person
+ * reads "You're in line — about 40 s" within seconds instead of watching a request hang for the whole hold.
+ */
+export const DEFAULT_LINE_UPDATE_MS = 8_000;
 /** The line's starting limit on calls in flight; it adapts from there, without a ceiling. */
 export const DEFAULT_INITIAL_LIMIT = 32;
 /** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */

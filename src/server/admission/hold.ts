@@ -73,9 +73,11 @@ export async function holdForClaude<T>(
     const admission = await store.admit(signal, { ticket, order, deadlineAt: waitUntil, model, priority });
     if (isRefusal(admission)) {
       const now = fallback?.now();
-      if (admission.refused !== 'timeout' || switchAt === undefined || now === undefined || now < switchAt || now >= deadlineAt) {
-        return admission;
-      }
+      // Due to switch: its wait for this model ran out, or the store says at once that the model stays shut past the
+      // switch (`closed`: the Redis store does, rather than wait out a window it knows outlasts the wait).
+      const due = switchAt !== undefined && now !== undefined && now < deadlineAt
+        && ((admission.refused === 'timeout' && now >= switchAt) || admission.refused === 'closed');
+      if (!due) return admission;
       moveOn();
       continue;
     }

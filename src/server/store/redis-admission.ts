@@ -1,15 +1,18 @@
 /**
  * The line's control (admission/control.ts and limit.ts) ported to Lua, so every instance of a backend shares one
- * adaptive limit, one window and one probe through Redis: fleet-wide pacing, not a fixed lease count. The TypeScript
- * is the reference; test/server/redis/admission-diff.test.ts plays one script of events on both, on a real
- * redis-server, and wants the same answers and the same state after every step.
+ * line per model through Redis: fleet-wide pacing, not a fixed lease count. The TypeScript is the reference;
+ * test/server/redis/admission-diff.test.ts plays scripts of events on both, on a real redis-server, and wants the same
+ * answers and the same state after every step: the control's events one by one, and whole admissions (two models,
+ * both lanes, a ceiling) against createModelLines.
  *
- * State: a hash (limit, epoch, state, reopenAt, …), a list of recent accepted calls as evidence (`at:level`,
- * decreasing in level), a list of the last outcomes ('1' refused, '0' accepted), the calls in flight as leases (where
- * the reference keeps a counter: a lease expires with its instance), and the waiting requests in fleet-wide order.
- * Floats are written with 17 significant digits so the limit survives the trip exactly. `now` comes from the caller
- * in the differential test and from Redis's TIME otherwise (ARGV[2] = ''), so instances whose clocks disagree still
- * agree on the window; leases always live by Redis's TIME.
+ * State per model: a hash (limit, epoch, state, reopenAt, …), a list of recent accepted calls as evidence
+ * (`at:level`, decreasing in level), a list of the last outcomes ('1' refused, '0' accepted), the calls in flight as
+ * leases (where the reference keeps a counter: a lease expires with its instance), and the waiting requests in
+ * fleet-wide order, one sorted set per lane. Shared by every model (the reference's room): the order counter, every
+ * model's leases (for the ceiling), and the waiters held back only by the ceiling. Floats are written with 17
+ * significant digits so the limit survives the trip exactly. `now` comes from the caller in the differential test and
+ * from Redis's TIME otherwise (ARGV[2] = ''), so instances whose clocks disagree still agree on the window; leases
+ * always live by Redis's TIME.
  */
 import type { Redis } from 'ioredis';
 import type { LineControlOptions, LineState } from '../admission/control.js';
@@ -29,22 +32,56 @@ export interface RedisLineCall {
 
 /** The control's tuning, as the script reads it. */
 export type RedisLineOptions = LineControlOptions & {
-  /** How long the line's state outlives its last use. Defaults to an hour. */
+  /** How long a line's state outlives its last use. Defaults to an hour. */
   ttlMs?: number;
+  /** Calls in flight for every model's line together (the reference's room). Defaults to none. */
+  ceiling?: number;
 };
 
-/** The keys of the line under `prefix`; `id` and `ticket` name the request's abandon mark and ticket (store ops). */
-export const lineKeys = (prefix: string, id = '', ticket = '') => [
-  `${prefix}line`, `${prefix}line:evidence`, `${prefix}line:recent`, `${prefix}line:leases`, `${prefix}line:waiting`,
-  `${prefix}line:alive`, `${prefix}abandoned:${id}`, `${prefix}ticket:${ticket}`,
-];
+/** A model name this plain and short names its keys as it is (readable in redis-cli); any other is hashed. */
+const PLAIN_MODEL = /^[A-Za-z0-9._-]{1,64}$/;
+const tags = new Map<string, string>();
 
-/** ARGV[1..10] of LINE_CONTROL: the op, the time ('' for Redis's own) and the tuning. */
+/**
+ * The part of a model's key names: `m:<model>` for a plain name, else `h:<first 128 bits of its SHA-256, hex>`, so
+ * any string a client sends makes a short key of safe characters and two models never share a line ('' for a request
+ * that names none: the base line). The two forms cannot meet: a plain name has no ':'.
+ */
+export async function lineTag(model: string | undefined): Promise<string> {
+  if (model === undefined || model === '') return '';
+  if (PLAIN_MODEL.test(model)) return `m:${model}`;
+  const known = tags.get(model);
+  if (known !== undefined) return known;
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(model)));
+  const tag = `h:${Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  // Models a client may name are unbounded: the memo is only for the few an app really uses.
+  if (tags.size >= 256) tags.clear();
+  tags.set(model, tag);
+  return tag;
+}
+
+/**
+ * The script's keys under `prefix` (see redis-line-script.ts): the line of the model whose tag is `line` (lineTag),
+ * the app's room, and the request's abandon mark and ticket (`id`, `ticket`; store ops). Keys of a model's line are
+ * `<prefix>line:<tag>…`; those of the base line (no model) keep the names of the single line before lines per model.
+ */
+export function lineKeys(prefix: string, names: { line?: string; id?: string; ticket?: string } = {}): string[] {
+  const base = names.line ? `${prefix}line:${names.line}` : `${prefix}line`;
+  return [
+    base, `${base}:evidence`, `${base}:recent`, `${base}:leases`, `${base}:waiting`, `${base}:waiting-background`,
+    `${base}:alive`,
+    `${prefix}lines`, `${prefix}lines:leases`, `${prefix}lines:ready`, `${prefix}lines:ready-alive`,
+    `${prefix}abandoned:${names.id ?? ''}`, `${prefix}ticket:${names.ticket ?? ''}`,
+  ];
+}
+
+/** ARGV[1..11] of LINE_CONTROL: the op, the time ('' for Redis's own) and the tuning. */
 export function lineArgs(options: RedisLineOptions, op: string, now?: number): Array<string | number> {
   const limit = options.limit ?? {};
   return [
     op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 1, limit.max ?? -1, limit.decrease ?? 0.9,
     limit.evidenceMs ?? 10_000, options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000, options.ttlMs ?? 3_600_000,
+    options.ceiling ?? -1,
   ];
 }
 
@@ -54,16 +91,16 @@ export interface RedisLineControl {
   accepted(call: RedisLineCall, binding: boolean, now?: number): Promise<void>;
   refused(call: RedisLineCall, now?: number, retryAfterMs?: number): Promise<RefusalVerdict>;
   finish(call: RedisLineCall): Promise<void>;
-  snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number }>;
+  snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number; queued: number }>;
 }
 
 /**
  * The control's events one by one on Redis under `prefix`, as the reference takes them: for the differential test,
  * which passes `now` to drive it from a script. The store combines the same events in its own ops (redis-fleet.ts).
- * Leases taken here live `ttlMs`.
+ * Leases taken here live `ttlMs`. `line`: the model's tag (lineTag); defaults to the base line.
  */
-export function createRedisLineControl(redis: Redis, prefix: string, options: RedisLineOptions = {}): RedisLineControl {
-  const keys = lineKeys(prefix);
+export function createRedisLineControl(redis: Redis, prefix: string, options: RedisLineOptions = {}, line = ''): RedisLineControl {
+  const keys = lineKeys(prefix, { line });
   const leaseMs = options.ttlMs ?? 3_600_000;
   const run = (op: string, now: number | undefined, ...rest: Array<string | number>) =>
     redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest);
@@ -84,8 +121,8 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Re
       await run('finish', undefined, call.probeId, call.id);
     },
     async snapshot() {
-      const [state, reopenAt, value, inFlight] = (await run('snapshot', undefined)) as [string, string, number, number];
-      return { state: state as LineState, reopenAt: Number(reopenAt), limit: value, inFlight };
+      const [state, reopenAt, value, inFlight, queued] = (await run('snapshot', undefined)) as [string, string, number, number, number];
+      return { state: state as LineState, reopenAt: Number(reopenAt), limit: value, inFlight, queued };
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The fleet's line toward Claude on Redis: one adaptive limit, one closed window and one probe for every instance of
- * the backend, and one order of waiting requests (a sorted set by arrival), all run by the line's Lua port
+ * The fleet's lines toward Claude on Redis, one per model: one adaptive limit, one closed window and one probe per
+ * model for every instance of the backend, one order of waiting requests across models (sorted sets by arrival, one
+ * per lane), and an optional ceiling on calls in flight for all models together, all run by the line's Lua port
  * (redis-admission.ts). Calls in flight are leases that expire unless renewed, so a crashed instance leaks nothing.
  * Waiting is polling with a little jitter (Redis has no cheap "wake me when this key changes" that survives a lost
  * connection).
@@ -8,14 +9,14 @@
 import type { Redis } from 'ioredis';
 import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
-import { LINE_CONTROL, lineArgs, lineKeys } from './redis-admission.js';
+import { LINE_CONTROL, lineArgs, lineKeys, lineTag } from './redis-admission.js';
 import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
 import type { Refusal, UpstreamResult } from './types.js';
 
 export interface FleetOptions {
   prefix: string;
-  /** The line's tuning (its limit, windows); the same options as the in-process line. */
+  /** The lines' tuning (limit, windows, the ceiling for all models); the same options as the in-process lines. */
   line: RedisLineOptions;
   leaseMs: number;
   pollMs: number;
@@ -32,17 +33,37 @@ export interface FleetCall {
   probeId: number;
   /** Its place in the fleet's order. */
   order: number;
+  /** Its model's line (the tag in its keys). */
+  line: string;
+  /** Gives back the slot `FleetPlace.reserve` held for it in this process, once the caller has taken it for real. */
+  unreserve?: () => void;
+}
+
+/** Where a request waits: its place, if it has one, its model's line and its lane. */
+export interface FleetPlace {
+  /** The order of an earlier permit (Claude refused it). */
+  order?: number;
+  /** A ticket from an earlier refusal (unknown or expired ones join at the back). */
+  ticket?: string;
+  /** Requests that name none share the base line. */
+  model?: string;
+  /** Defaults to interactive. */
+  priority?: 'interactive' | 'background';
+  /**
+   * Holds one of this process's own slots while the waiter asks Redis, and returns how to give it back; undefined
+   * when the process has none free: then the waiter keeps its place but may not go. Defaults to no bound here.
+   */
+  reserve?: () => (() => void) | undefined;
 }
 
 export interface Fleet {
-  /** Waits for the request's turn in the fleet's line, until `deadline`; takes its lease. Throws when Redis fails. */
   /**
-   * `place`: where to wait — the order of an earlier permit (Claude refused it), or a ticket from an earlier refusal
-   * (unknown or expired ones join at the back). A refusal carries a ticket to keep the place.
+   * Waits for the request's turn in its model's line, until `deadline`; takes its lease. Throws when Redis fails.
+   * A refusal carries a ticket to keep the place.
    */
-  waitTurn(id: string, signal: AbortSignal, deadline: number, place?: { order?: number; ticket?: string }): Promise<FleetCall | Refusal>;
-  /** The fleet's limit as last seen by this instance. */
-  readonly limit: number | undefined;
+  waitTurn(id: string, signal: AbortSignal, deadline: number, place?: FleetPlace): Promise<FleetCall | Refusal>;
+  /** Each model's fleet-wide limit as last seen by this instance ('' for the base line). */
+  readonly limits: ReadonlyMap<string, number>;
   renew(call: FleetCall): Promise<unknown>;
   /** Claude has not refused the call for a while (a long stream): the line may count it as taken. */
   accept(call: FleetCall): Promise<unknown>;
@@ -50,9 +71,9 @@ export interface Fleet {
   settle(call: FleetCall, result: UpstreamResult | undefined, accepted: boolean): Promise<unknown>;
   /**
    * For a request that went ahead without Redis: whatever its late commands take (a lease, a place in line) is given
-   * back, and any of them that reaches Redis after this takes nothing.
+   * back, and any of them that reaches Redis after this takes nothing. `line`: the tag of its model's line.
    */
-  abandon(id: string): Promise<unknown>;
+  abandon(id: string, line: string): Promise<unknown>;
 }
 
 /**
@@ -73,8 +94,10 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   const { leaseMs, pollMs, commandTimeoutMs } = options;
   // A waiter asks again within a sleep, its jitter and a command's time; past twice that it is gone (its instance died).
   const aliveMs = 2 * (MAX_SLEEP_MS + 2 * pollMs + commandTimeoutMs);
-  let limit: number | undefined;
-  const run = (id: string, op: string, ...rest: Array<string | number>) => runWith(lineKeys(options.prefix, id), op, ...rest);
+  // By model, as last seen; bounded like the in-process lines (a client naming ever new models must not grow it).
+  const limits = new Map<string, number>();
+  const run = (line: string, id: string, op: string, ...rest: Array<string | number>) =>
+    runWith(lineKeys(options.prefix, { line, id }), op, ...rest);
   const runWith = (keys: string[], op: string, ...rest: Array<string | number>) => {
     return within(commandTimeoutMs, options.clock, redis().eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options.line, op), ...rest));
   };
@@ -95,23 +118,34 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     });
   }
 
-  async function waitTurn(id: string, signal: AbortSignal, deadline: number, place: { order?: number; ticket?: string } = {}): Promise<FleetCall | Refusal> {
+  async function waitTurn(id: string, signal: AbortSignal, deadline: number, place: FleetPlace = {}): Promise<FleetCall | Refusal> {
     let order = place.order === undefined ? '' : String(place.order);
     let ticket = place.order === undefined ? place.ticket : undefined;
+    const line = await lineTag(place.model);
+    const lane = place.priority === 'background' ? '1' : '0';
     // Leaving the line is best effort: a waiter that does not ask again is dropped after aliveMs anyway.
-    const leave = () => void run(id, 'leave', id, '', 0).catch(() => {});
+    const leave = () => void run(line, id, 'leave', id, '', 0).catch(() => {});
     for (;;) {
       if (signal.aborted) {
         leave();
         return abort();
       }
-      const answer = (await runWith(lineKeys(options.prefix, id, ticket ?? ''), 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0')) as number[];
+      const keys = lineKeys(options.prefix, { line, id, ticket: ticket ?? '' });
+      const unreserve = place.reserve?.();
+      const held = place.reserve !== undefined && unreserve === undefined ? '1' : '0';
+      let answer: number[] = [];
+      try {
+        answer = (await runWith(keys, 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0', lane, held)) as number[];
+      } finally {
+        // Kept only for a call that goes: the caller takes the slot, then gives the reservation back.
+        if (answer[0] !== 1) unreserve?.();
+      }
       ticket = undefined;
       if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
-      limit = answer[5] ?? limit;
+      if (answer[5] !== undefined) seen(place.model ?? '', answer[5]);
       if (answer[0] === 1) {
         const [, level, epoch, probeId, at] = answer as [number, number, number, number, number];
-        return { id, level, epoch, probeId, order: at };
+        return { id, level, epoch, probeId, order: at, line, unreserve };
       }
       const [, closedMs, ahead, at] = answer as [number, number, number, number];
       order = String(at);
@@ -121,7 +155,7 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
         const refusal: Refusal = closedMs > left && closedMs > 0
           ? { refused: 'closed', retryAfterMs: closedMs, ahead }
           : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead };
-        return { ...refusal, ticket: await keepPlace(id, at, refusal.retryAfterMs ?? 0) };
+        return { ...refusal, ticket: await keepPlace(line, id, at, refusal.retryAfterMs ?? 0) };
       }
       const wait = closedMs > 0 ? Math.min(closedMs, MAX_SLEEP_MS) : pollMs;
       if (!(await pause(Math.min(wait, left), signal))) {
@@ -132,29 +166,33 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   }
 
   /** Leaves the line, its place kept under a new ticket; no ticket if Redis cannot keep it (it joins at the back). */
-  async function keepPlace(id: string, order: number, retryAfterMs: number): Promise<string | undefined> {
+  async function keepPlace(line: string, id: string, order: number, retryAfterMs: number): Promise<string | undefined> {
     const ticket = globalThis.crypto.randomUUID();
     try {
-      await runWith(lineKeys(options.prefix, id, ticket), 'leave', id, retryAfterMs + TICKET_GRACE_MS, order);
+      await runWith(lineKeys(options.prefix, { line, id, ticket }), 'leave', id, retryAfterMs + TICKET_GRACE_MS, order);
       return ticket;
     } catch {
       return undefined;
     }
   }
 
+  function seen(model: string, value: number): void {
+    limits.delete(model);
+    if (limits.size >= 64) limits.delete(limits.keys().next().value as string);
+    limits.set(model, value);
+  }
+
   return {
     waitTurn,
-    get limit() {
-      return limit;
-    },
-    renew: async (call) => run(call.id, 'renew', call.id, leaseMs),
-    accept: async (call) => run(call.id, 'accept', call.level, call.epoch, call.probeId),
+    limits,
+    renew: async (call) => run(call.line, call.id, 'renew', call.id, leaseMs),
+    accept: async (call) => run(call.line, call.id, 'accept', call.level, call.epoch, call.probeId),
     // One script, so a settle sent into a hang is a single command that either runs whole or not at all.
     async settle(call, result, accepted) {
       const ok = result !== undefined && result.status >= 200 && result.status < 300;
       const outcome = isPressure(result) ? 'refused' : ok ? 'ok' : 'neutral';
-      return run(call.id, 'settle', call.id, call.level, call.epoch, call.probeId, outcome, result?.retryAfterMs ?? -1, accepted ? '1' : '0');
+      return run(call.line, call.id, 'settle', call.id, call.level, call.epoch, call.probeId, outcome, result?.retryAfterMs ?? -1, accepted ? '1' : '0');
     },
-    abandon: async (id) => run(id, 'abandon', id, leaseMs),
+    abandon: async (id, line) => run(line, id, 'abandon', id, leaseMs),
   };
 }

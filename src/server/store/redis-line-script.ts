@@ -1,28 +1,43 @@
 /**
- * The Lua of the fleet's line (see redis-admission.ts for the state it keeps and the test that checks it against the
- * TypeScript reference). One script for every op, so each runs atomically in Redis and the store's ops are built from
- * the very functions the differential test drives.
+ * The Lua of the fleet's lines (see redis-admission.ts for the state they keep and the test that checks them against
+ * the TypeScript reference). One script for every op, so each runs atomically in Redis and the store's ops are built
+ * from the very functions the differential test drives.
  */
 
 /**
- * KEYS: state hash, evidence list, recent list, leases (sorted set: lease id → expiry), waiting (sorted set: request id
- * → its order), alive (sorted set: waiting id → when it is presumed gone), abandon mark of the request and its
- * ticket (store ops).
+ * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
+ *  - the model's line: 1 state hash, 2 evidence list, 3 recent list, 4 leases (sorted set: lease id → expiry),
+ *    5 interactive lane and 6 background lane (sorted sets: request id → its order), 7 alive (sorted set: waiting id
+ *    → when it is presumed gone);
+ *  - the app's room, shared by every model's line: 8 a hash (the order counter), 9 every model's leases (the ceiling
+ *    counts them), 10 ready (waiters their line would let go, held back by the ceiling; score lane × 2^50 + order),
+ *    11 when each ready entry is presumed gone;
+ *  - the request's: 12 its abandon mark, 13 its ticket (store ops).
+ * A script touches one model's keys and the app's, never two models' lines at once. (Redis Cluster is not supported:
+ * the keys carry no common hash tag, so one script's keys may live on different nodes.)
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
- * then per op (from ARGV[11]):
+ * ceiling (calls in flight for every model together, -1 = none), then per op (P[1], P[2], … = ARGV[12], ARGV[13], …):
  *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId}
  *   accepted: level, epoch, probeId, binding       refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
- *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight}
- *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[8])
+ *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight, queued}
+ *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
+ *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
+ *          keeping its order)
  *     → {1, level, epoch, probeId, order, limit} | {0, closedMs, ahead, order, limit} | {-1} (abandoned)
  *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
  *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
  *   renew: lease id, leaseMs → 1 | 0              abandon: id, leaseMs
- *   leave: id, ticketMs ('' = no ticket), order: keeps the place under the ticket (KEYS[8]) for ticketMs
+ *   leave: id, ticketMs ('' = no ticket), order: keeps the place under the ticket (KEYS[13]) for ticketMs
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
  * expires unless renewed, so a crashed instance's calls stop counting after leaseMs, and its waiters leave the line
  * once they stop asking (aliveMs).
+ *
+ * Lanes and room, as line.ts and lines.ts: a waiter goes when its line's turn lets it (interactive ones in order;
+ * background ones only when no interactive one waits, and never into the line's last free slot unless its limit is
+ * 1) and, under a ceiling, when the room has a slot for it among the waiters every line would let go, interactive
+ * first then oldest (a background one leaves the room's last slot free unless the ceiling is 1). Waiting is polling,
+ * so where the reference hands a freed slot to the oldest waiter at once, here the oldest takes it on its next ask.
  */
 export const LINE_CONTROL = `
 local op = ARGV[1]
@@ -39,26 +54,46 @@ local evidenceMs = tonumber(ARGV[7])
 local minClosed = tonumber(ARGV[8])
 local maxClosed = math.max(minClosed, tonumber(ARGV[9]))
 local ttl = tonumber(ARGV[10])
-local H, EV, RC, LEASES, WAITING, ALIVE, MARK, TICKET = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local ceiling = tonumber(ARGV[11])
+local P = {}
+for i = 12, #ARGV do P[i - 11] = ARGV[i] end
+-- The model's line.
+local H, EV, RC, LEASES, LANE_I, LANE_B, ALIVE = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+-- The app's room, shared by every model's line.
+local ROOM, ROOM_LEASES, READY, READY_ALIVE = KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+-- The request's.
+local MARK, TICKET = KEYS[12], KEYS[13]
+-- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
+local LANE_SCORE = 2 ^ 50
+
+-- A request leaves every queue it may be in (its line's lanes, the room's ready set).
+local function unqueue(id)
+  redis.call('ZREM', LANE_I, id)
+  redis.call('ZREM', LANE_B, id)
+  redis.call('ZREM', ALIVE, id)
+  redis.call('ZREM', READY, id)
+  redis.call('ZREM', READY_ALIVE, id)
+end
 
 if op == 'abandon' then
   -- A request that went on without Redis: whatever its late commands took (a lease, a place) is given back, and
   -- its mark makes any later one take nothing.
-  redis.call('SET', MARK, '1', 'PX', ARGV[12])
-  redis.call('ZREM', LEASES, ARGV[11])
-  redis.call('ZREM', WAITING, ARGV[11])
-  redis.call('ZREM', ALIVE, ARGV[11])
+  redis.call('SET', MARK, '1', 'PX', P[2])
+  redis.call('ZREM', LEASES, P[1])
+  redis.call('ZREM', ROOM_LEASES, P[1])
+  unqueue(P[1])
   return 1
 elseif op == 'leave' then
-  redis.call('ZREM', WAITING, ARGV[11])
-  redis.call('ZREM', ALIVE, ARGV[11])
+  unqueue(P[1])
   -- Turned away: its ticket keeps its place for its return.
-  if ARGV[12] ~= '' then redis.call('SET', TICKET, ARGV[13], 'PX', ARGV[12]) end
+  if P[2] ~= '' then redis.call('SET', TICKET, P[3], 'PX', P[2]) end
   return 1
 elseif op == 'renew' then
-  if not redis.call('ZSCORE', LEASES, ARGV[11]) then return 0 end
-  redis.call('ZADD', LEASES, 'XX', tnow + tonumber(ARGV[12]), ARGV[11])
+  if not redis.call('ZSCORE', LEASES, P[1]) then return 0 end
+  redis.call('ZADD', LEASES, 'XX', tnow + tonumber(P[2]), P[1])
+  redis.call('ZADD', ROOM_LEASES, 'XX', tnow + tonumber(P[2]), P[1])
   redis.call('PEXPIRE', LEASES, ttl)
+  redis.call('PEXPIRE', ROOM_LEASES, ttl)
   return 1
 end
 
@@ -83,9 +118,11 @@ local refusedN = num('refusedN', 0)
 local notOurs = num('notOurs', 0)
 local value = function() return math.max(1, math.floor(limit)) end
 
--- In flight: the leases still alive (Redis's own clock, whatever time drives the control).
+-- In flight: the leases still alive (Redis's own clock, whatever time drives the control), the model's and the app's.
 redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', tnow)
+redis.call('ZREMRANGEBYSCORE', ROOM_LEASES, '-inf', tnow)
 local inFlight = redis.call('ZCARD', LEASES)
+local roomInFlight = redis.call('ZCARD', ROOM_LEASES)
 -- The probe's lease expired (its instance died): it is no longer out.
 if probeOut ~= 0 and not redis.call('ZSCORE', LEASES, redis.call('HGET', H, 'probeLease') or '') then probeOut = 0 end
 
@@ -93,7 +130,7 @@ local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
   put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs)
-  for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  for i = 1, 11 do redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 
 local function remember(refused)
@@ -118,7 +155,9 @@ end
 
 local function send(probe, id, leaseMs)
   redis.call('ZADD', LEASES, tnow + leaseMs, id)
+  redis.call('ZADD', ROOM_LEASES, tnow + leaseMs, id)
   inFlight = inFlight + 1
+  roomInFlight = roomInFlight + 1
   local probeId = 0
   if probe then
     probes = probes + 1; probeId = probes; currentProbe = probeId; probeOut = 1
@@ -184,6 +223,13 @@ local function refused(level, callEpoch, probeId, retryAfter)
     streak = streak + 1
     state = 1
     reopenAt = now + ms
+    -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
+    for _, lane in ipairs({LANE_I, LANE_B}) do
+      for _, id in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
+        redis.call('ZREM', READY, id)
+        redis.call('ZREM', READY_ALIVE, id)
+      end
+    end
   elseif result == 'not-ours' and wasProbe and state == 2 then
     state = 0
   end
@@ -192,70 +238,112 @@ end
 
 local function finish(probeId, id)
   if redis.call('ZREM', LEASES, id) == 1 then inFlight = inFlight - 1 end
+  if redis.call('ZREM', ROOM_LEASES, id) == 1 then roomInFlight = roomInFlight - 1 end
   if probeId ~= 0 and probeId == currentProbe then probeOut = 0 end
 end
 
--- Someone is waiting: waiters that stopped asking (their instance died) are dropped first.
+-- Someone is waiting in this model's line: waiters that stopped asking (their instance died) are dropped first.
 local function waiting()
   local gone = redis.call('ZRANGEBYSCORE', ALIVE, '-inf', tnow)
-  for _, id in ipairs(gone) do redis.call('ZREM', WAITING, id) end
-  redis.call('ZREMRANGEBYSCORE', ALIVE, '-inf', tnow)
-  return redis.call('ZCARD', WAITING)
+  for _, id in ipairs(gone) do unqueue(id) end
+  return redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B)
+end
+
+-- Would the line let this waiter go now (line.ts's next())? Interactive ones in order; background ones only when no
+-- interactive one waits, and, unless the limit is 1, not into the last free slot (the probe needs no spare).
+local function lineLets(id, background, go)
+  if go == 'wait' then return false end
+  local room = 1
+  if go == 'go' then room = value() - inFlight end
+  if not background then return redis.call('ZRANK', LANE_I, id) < room end
+  if redis.call('ZCARD', LANE_I) > 0 then return false end
+  if go == 'go' and value() > 1 then room = room - 1 end
+  return redis.call('ZRANK', LANE_B, id) < room
+end
+
+-- Does the app's room have a slot for it (lines.ts's mayGo)? Under a ceiling, the waiters their lines would let go
+-- take the room's free slots interactive first, then oldest; a background one leaves the last slot free.
+local function roomLets(id, background, order, aliveMs)
+  if ceiling < 0 then return true end
+  local gone = redis.call('ZRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
+  for _, other in ipairs(gone) do redis.call('ZREM', READY, other) end
+  redis.call('ZREMRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
+  local score = order
+  if background then score = score + LANE_SCORE end
+  redis.call('ZADD', READY, score, id)
+  redis.call('ZADD', READY_ALIVE, tnow + aliveMs, id)
+  local free = ceiling - roomInFlight
+  if background and ceiling > 1 then free = free - 1 end
+  return redis.call('ZRANK', READY, id) < free
 end
 
 local result = 'ok'
 if op == 'turn' then
   result = turn()
 elseif op == 'send' then
-  result = send(ARGV[11] == '1', ARGV[12], tonumber(ARGV[13]))
+  result = send(P[1] == '1', P[2], tonumber(P[3]))
 elseif op == 'accepted' then
-  accepted(tonumber(ARGV[11]), tonumber(ARGV[13]), ARGV[14] == '1')
+  accepted(tonumber(P[1]), tonumber(P[3]), P[4] == '1')
 elseif op == 'refused' then
-  result = refused(tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]))
+  result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]))
 elseif op == 'finish' then
-  finish(tonumber(ARGV[11]), ARGV[12])
+  finish(tonumber(P[1]), P[2])
 elseif op == 'snapshot' then
   local names = {'open', 'closed', 'probing'}
-  return {names[state + 1], string.format('%.17g', reopenAt), value(), inFlight}
+  return {names[state + 1], string.format('%.17g', reopenAt), value(), inFlight, waiting()}
 elseif op == 'admit' then
   if redis.call('EXISTS', MARK) == 1 then return {-1} end
-  local id = ARGV[11]
-  local order = ARGV[12]
-  if order == '' and ARGV[15] == '1' then
+  local id = P[1]
+  local order = P[2]
+  local aliveMs = tonumber(P[4])
+  local background = P[6] == '1'
+  if order == '' and P[5] == '1' then
     local kept = redis.call('GET', TICKET)
     if kept then
       redis.call('DEL', TICKET)
       order = kept
     end
   end
-  if order == '' then order = redis.call('HINCRBY', H, 'orders', 1) else order = tonumber(order) end
+  if order == '' then order = redis.call('HINCRBY', ROOM, 'orders', 1) else order = tonumber(order) end
   waiting()
-  redis.call('ZADD', WAITING, 'NX', order, id)
-  redis.call('ZADD', ALIVE, tnow + tonumber(ARGV[14]), id)
+  local lane = LANE_I
+  if background then lane = LANE_B end
+  local held = P[7] == '1'
+  if held then
+    -- Its instance has no slot of its own for it: it stands aside, so waiters of other instances behind it may go,
+    -- and keeps its order (it asks with it again) to take its place back once its instance has a slot.
+    unqueue(id)
+  else
+    redis.call('ZADD', lane, 'NX', order, id)
+    redis.call('ZADD', ALIVE, tnow + aliveMs, id)
+  end
   local go = turn()
-  local ahead = redis.call('ZRANK', WAITING, id)
-  -- Fleet-wide order: only the first waiters go, as many as there is room for (the probe goes alone).
-  local room = 0
-  if go == 'probe' then room = 1 elseif go == 'go' then room = value() - inFlight end
-  if ahead < room then
-    redis.call('ZREM', WAITING, id)
-    redis.call('ZREM', ALIVE, id)
-    local call = send(go == 'probe', id, tonumber(ARGV[13]))
+  -- Fleet-wide order: only the first waiters go, as many as the line (the probe goes alone) and the room have room for.
+  local lets = not held and lineLets(id, background, go)
+  if lets then lets = roomLets(id, background, order, aliveMs) else
+    redis.call('ZREM', READY, id)
+    redis.call('ZREM', READY_ALIVE, id)
+  end
+  if lets then
+    unqueue(id)
+    local call = send(go == 'probe', id, tonumber(P[3]))
     result = {1, call[1], call[2], call[3], order, value()}
   else
     local closedMs = 0
     if state == 1 then closedMs = reopenAt - now end
+    local ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
+    if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     result = {0, closedMs, ahead, order, value()}
   end
 elseif op == 'accept' then
-  accepted(tonumber(ARGV[11]), tonumber(ARGV[13]), waiting() > 0)
+  accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0)
 elseif op == 'settle' then
-  local probeId = tonumber(ARGV[14])
-  finish(probeId, ARGV[11])
-  if ARGV[15] == 'refused' then
-    result = refused(tonumber(ARGV[12]), tonumber(ARGV[13]), probeId, tonumber(ARGV[16]))
-  elseif ARGV[15] == 'ok' and ARGV[17] ~= '1' then
-    accepted(tonumber(ARGV[12]), probeId, waiting() > 0)
+  local probeId = tonumber(P[4])
+  finish(probeId, P[1])
+  if P[5] == 'refused' then
+    result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]))
+  elseif P[5] == 'ok' and P[7] ~= '1' then
+    accepted(tonumber(P[2]), probeId, waiting() > 0)
   end
 end
 save()

@@ -8,7 +8,7 @@ import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet, FleetCall } from './redis-fleet.js';
-import type { RedisLineOptions } from './redis-admission.js';
+import { lineTag, type RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
@@ -27,11 +27,12 @@ export interface RedisStoreOptions {
   /** Prefix of every key; instances that share it share one line toward Claude. Defaults to 'claude-kit:'. */
   prefix?: string;
   /**
-   * A ceiling on calls to Claude at once across the whole fleet (a quota of the app's own). Defaults to none: the
-   * fleet's limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
+   * A ceiling on calls to Claude at once across the whole fleet, all models together (a quota of the app's own); it
+   * also caps each model's limit, and a background request leaves its last slot free. Defaults to none: each model's
+   * limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
    */
   maxConcurrency?: number;
-  /** Tuning of the fleet's line: the same options as the in-process line's (`limit`). Defaults to the line's. */
+  /** Tuning of the fleet's lines, one per model: the same options as the in-process lines' (`limit`). Defaults to theirs. */
   line?: Pick<RedisLineOptions, 'limit'>;
   /** A lease's life: a dead instance's slot is free again after this long. Live calls renew every third of it. Defaults to 15 000 ms. */
   leaseMs?: number;
@@ -71,7 +72,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   const prefix = options.prefix ?? 'claude-kit:';
   const leaseMs = options.leaseMs ?? 15_000;
   const commandTimeoutMs = options.commandTimeoutMs ?? 500;
+  // The line when Redis is away, and, under a handler maxConcurrency, this process's slots for calls at Claude.
   const local = createMemoryStore({ via: FALLBACK });
+  // Under a handler maxConcurrency, requests wait here (a line per model, no ceiling shared by the models) for their
+  // turn in the fleet's line, so one model's waiters never hold the slots another model's calls need; the ceiling is
+  // taken in `local` only by a call that goes (see admit). Without one, `local` plays both parts, as before.
+  const entry = createMemoryStore({ via: FALLBACK });
+  // This process's slots held for waiters asking Redis, and the waiters asking.
+  let reserved = 0;
+  let asking = 0;
   let context: StoreContext | undefined;
   let logger: StoreLogger | undefined = options.logger;
   let fleet: Fleet | undefined;
@@ -83,9 +92,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   const renewals = new Set<() => void>();
   const owned = options.client === undefined;
   const clock = () => context?.clock ?? systemClock;
-  // Lease ids whose give-back never reached Redis (the connection was down): sent again when it is back, until
-  // their lease would have expired anyway.
-  const owed = new Map<string, number>();
+  // Lease ids whose give-back never reached Redis (the connection was down), with their model's line: sent again when
+  // it is back, until their lease would have expired anyway.
+  const owed = new Map<string, { until: number; line: string }>();
   // Places in the fleet's line this instance handed out with a permit, until they are used to wait again.
   const fleetOrders = new Set<number>();
 
@@ -167,17 +176,32 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     // Any other order is the memory line's (a fallback permit) and stays there.
     const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
-    const slot = await local.admit(signal, { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined });
+    const { model, priority } = admitOptions;
+    const ceiling = context.concurrencyCeiling;
+    const inLocal = { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority };
+    // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
+    const slot = await (ceiling === undefined ? local : entry).admit(signal, inLocal);
     if (isRefusal(slot)) return slot;
+    // Without Redis, a request waiting in `entry` moves to the memory line, where the ceiling is.
+    const alone = () => {
+      if (ceiling === undefined) return slot;
+      slot.release();
+      return local.admit(signal, inLocal);
+    };
     const redis = usable();
     if (!redis || !fleet) {
       degrade();
-      return slot;
+      return alone();
     }
     const id = globalThis.crypto.randomUUID();
+    const background = priority === 'background';
     let call: FleetCall;
+    asking += 1;
     try {
-      const turn = await fleet.waitTurn(id, signal, deadline, { order: fleetOrder, ticket: admitOptions.ticket });
+      const turn = await fleet.waitTurn(id, signal, deadline, {
+        order: fleetOrder, ticket: admitOptions.ticket, model, priority,
+        reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
+      });
       if ('refused' in turn) {
         slot.release();
         return { ...turn, via: 'redis' };
@@ -187,10 +211,39 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       // Redis failed mid-wait: the request goes on as if this instance were alone, and a command of its that Redis
       // runs late (after a hang) must not take a lease or a place for it.
       degrade(error);
-      giveBack(fleet, id, fleet.abandon(id));
-      return slot;
+      const shared = fleet;
+      const line = await lineTag(model);
+      giveBack(shared, id, line, shared.abandon(id, line));
+      return alone();
+    } finally {
+      asking -= 1;
     }
-    return leasePermit(fleet, call, slot.release, context);
+    if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context);
+    // The slot reserved for it while it asked Redis: taken (synchronously, by join) before the reservation goes.
+    const taking = local.admit(signal, { deadlineAt: deadline, model, priority });
+    call.unreserve?.();
+    const here = await taking;
+    if (isRefusal(here)) {
+      slot.release();
+      giveBack(fleet, call.id, call.line, fleet.settle(call, undefined, false));
+      return { ...here, via: 'redis' };
+    }
+    return leasePermit(fleet, call, () => {
+      slot.release();
+      void here.release();
+    }, context);
+  }
+
+  /** One of this process's slots under its ceiling, held while a waiter asks Redis; undefined when none is free. */
+  function reserveHere(ceiling: number, background: boolean): (() => void) | undefined {
+    // As the memory line's room: a background call leaves the last slot free (unless the ceiling is 1).
+    if (ceiling - local.stats().active - reserved < (background && ceiling > 1 ? 2 : 1)) return undefined;
+    reserved += 1;
+    let held = true;
+    return () => {
+      if (held) reserved -= 1;
+      held = false;
+    };
   }
 
   function leasePermit(shared: Fleet, call: FleetCall, releaseLocal: () => void, ctx: StoreContext) {
@@ -226,24 +279,24 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
         releaseLocal();
         // Only a call Claude turned away comes back with its place.
         if (!isPressure(result)) fleetOrders.delete(call.order);
-        return giveBack(shared, call.id, shared.settle(call, result, accepted));
+        return giveBack(shared, call.id, call.line, shared.settle(call, result, accepted));
       },
     };
   }
 
   /** Runs a give-back; if it fails, the lease is owed and abandoned again when Redis is back. */
-  function giveBack(shared: Fleet, id: string, work: Promise<unknown>): Promise<void> {
+  function giveBack(shared: Fleet, id: string, line: string, work: Promise<unknown>): Promise<void> {
     return background(work.catch((error: unknown) => {
-      if (owed.size < 10_000) owed.set(id, Date.now() + leaseMs);
+      if (owed.size < 10_000) owed.set(id, { until: Date.now() + leaseMs, line });
       throw error;
     }));
   }
 
   function payDebts(): void {
     const now = Date.now();
-    for (const [id, until] of owed) {
+    for (const [id, { until, line }] of owed) {
       owed.delete(id);
-      if (until > now && fleet) giveBack(fleet, id, fleet.abandon(id));
+      if (until > now && fleet) giveBack(fleet, id, line, fleet.abandon(id, line));
     }
   }
 
@@ -258,12 +311,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       context = ctx;
       logger ??= ctx.logger;
       local.attach(ctx);
+      entry.attach({ ...ctx, concurrencyCeiling: undefined });
       fleet = createFleet(
         () => connected() ?? failNow(),
         {
           prefix, leaseMs, pollMs: options.pollMs ?? 25, commandTimeoutMs, clock: ctx.clock,
           line: {
             limit: { ...options.line?.limit, max: options.maxConcurrency ?? options.line?.limit?.max },
+            ceiling: options.maxConcurrency,
             minClosedMs: options.minClosedMs, maxClosedMs: options.maxClosedMs, ttlMs: Math.max(3_600_000, leaseMs * 4),
           },
         },
@@ -277,8 +332,18 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     admit,
     enqueue: options.queue ? (params, signal) => (queue ?? failNow()).enqueue(params, signal) : undefined,
-    // This process's requests; the limit is the fleet's, as last seen here.
-    stats: () => ({ ...local.stats(), ...(fleet?.limit !== undefined && !down ? { limit: fleet.limit } : {}) }),
+    // This process's requests; the limits are the fleet's, as last seen here.
+    stats: () => {
+      const calls = local.stats();
+      // Under a handler maxConcurrency, waiting happens in `entry` and in the fleet's line; `local` holds the calls.
+      const own = context?.concurrencyCeiling === undefined ? calls : { ...calls, queued: calls.queued + entry.stats().queued + asking };
+      if (!fleet || down || fleet.limits.size === 0) return own;
+      const models = own.models && Object.fromEntries(Object.entries(own.models).map(([model, line]) =>
+        [model, { ...line, limit: fleet?.limits.get(model) ?? line.limit }]));
+      let sum = 0;
+      for (const value of fleet.limits.values()) sum += value;
+      return { ...own, limit: Math.min(options.maxConcurrency ?? Infinity, sum), ...(models && { models }) };
+    },
     async ready(timeoutMs = 2_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

@@ -41,7 +41,7 @@ export interface AdmitOptions {
   deadlineAt?: number;
   /**
    * The request's model: the memory store keeps a line per model, so one model's overload holds back only its own
-   * requests. Defaults to one line for requests that name none. (The Redis store keeps one line for all models.)
+   * requests (the Redis store too, fleet-wide). Defaults to one line for requests that name none.
    */
   model?: string;
   /** `background` yields to interactive requests in line and never takes the last free slot. Defaults to `interactive`. */

@@ -1,12 +1,14 @@
-// The Redis store's line control is a Lua port of the TypeScript reference (src/server/admission/control.ts). This
-// plays one seeded script of events — calls let through, taken, refused, finished, at scripted times — on both, on a
-// real redis-server, and wants the same answer to every event and the same state after it.
+// The Redis store's lines are a Lua port of the TypeScript reference (src/server/admission/control.ts, line.ts,
+// lines.ts). This plays seeded scripts of events on both, on a real redis-server, and wants the same answer to every
+// event and the same state after it: first the control alone (calls let through, taken, refused, finished, at
+// scripted times), then whole admissions — two models, both lanes, with and without a ceiling for all models.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLineControl, type ControlCall, type LineControlOptions } from '../../../src/server/admission/control.js';
 import { createRedisLineControl, type RedisLineCall } from '../../../src/server/store/redis-admission.js';
 import { mulberry32 } from '../../../src/testing/prng.js';
 import { startRedis, type RedisServer } from './redis-server.js';
+import { MODELS, playLines } from './lines-driver.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -97,5 +99,30 @@ describe('the Lua port of the line control', () => {
   it('agrees with a ceiling and a gentler cut too', async () => {
     const { traceTs, traceLua } = await play(9, 400, { limit: { initial: 3, max: 6, decrease: 0.7, evidenceMs: 3000 }, minClosedMs: 250 });
     expect(traceLua).toEqual(traceTs);
+  }, 60_000);
+});
+
+describe('the Lua port of the lines per model, their lanes and their room', () => {
+  it.each([4, 9])('lets the same requests through as createModelLines, two models and both lanes, no ceiling (seed %i)', async (seed) => {
+    const run = await playLines(redis, `lines-${seed}:`, seed, 320, { limit: { initial: 3 }, minClosedMs: 1000, maxClosedMs: 8000 });
+    expect(run.lua).toEqual(run.ts);
+    // Both models' windows closed at some point, and each lane of each model got through.
+    for (const model of MODELS) {
+      expect(run.seen.closed[model]).toBeGreaterThan(0);
+      for (const lane of ['interactive', 'background']) expect(run.seen.grants[`${model} ${lane}`]).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
+  it.each([9, 11])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
+    const run = await playLines(redis, `room-${seed}:`, seed, 320, {
+      ceiling: 4, limit: { initial: 3, max: 4 }, minClosedMs: 500, maxClosedMs: 4000,
+    });
+    expect(run.lua).toEqual(run.ts);
+    // The ceiling bound with requests waiting, so the room's order was tested, not just its bound.
+    expect(run.seen.ceilingFull).toBeGreaterThan(10);
+    for (const model of MODELS) {
+      expect(run.seen.closed[model]).toBeGreaterThan(0);
+      expect(run.seen.grants[`${model} background`]).toBeGreaterThan(0);
+    }
   }, 60_000);
 });

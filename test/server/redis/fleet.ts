@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createClaudeHandler } from '../../../src/server/index.js';
 import { createRedisStore } from '../../../src/server/redis-entry.js';
-import type { ClaudeHandler, StoreLogger } from '../../../src/server/index.js';
+import type { ClaudeHandler, ClaudeHandlerOptions, StoreLogger } from '../../../src/server/index.js';
 import type { RedisStore, RedisStoreOptions } from '../../../src/server/redis-entry.js';
 import type { OverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY } from '../helpers.js';
@@ -25,6 +25,8 @@ export interface FleetOptions extends RedisStoreOptions {
   localConcurrency?: number;
   /** Passed to each handler: how long Claude's 529s are held in line (0 passes them on). Defaults to the handler's. */
   holdMs?: number;
+  /** Passed to each handler: a model allowlist and a fallback chain. Defaults to none. */
+  handler?: Pick<ClaudeHandlerOptions, 'models' | 'fallback'>;
 }
 
 export async function createFleet(url: string, simulator: OverloadSimulator, options: FleetOptions): Promise<Instance[]> {
@@ -38,6 +40,7 @@ export async function createFleet(url: string, simulator: OverloadSimulator, opt
     const handler = createClaudeHandler({
       apiKey: API_KEY, baseURL: 'http://simulator.test', fetch: simulator.fetch, store,
       maxConcurrency: options.localConcurrency ?? 32, queueTimeoutMs: options.queueTimeoutMs ?? 3_000, holdMs: options.holdMs,
+      ...options.handler,
     });
     instances.push({ handler, store, logs, prefix });
   }

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { createRedisStore } from '../../../src/server/redis-entry.js';
 import type { RedisStore } from '../../../src/server/redis-entry.js';
-import { createRedisLineControl } from '../../../src/server/store/redis-admission.js';
+import { createRedisLineControl, lineTag } from '../../../src/server/store/redis-admission.js';
+import { MODEL } from '../../testing/helpers.js';
 import { createFleet, useRedisTestbed } from './fleet.js';
 import type { Instance } from './fleet.js';
 import { ask, echoUpstream } from './senders.js';
@@ -44,11 +45,11 @@ function watchInFlight(upstream: EchoUpstream) {
   };
 }
 
-/** The fleet's line as Redis holds it. */
-async function lineOf(instance: Instance) {
+/** The fleet's line of `model` as Redis holds it (the handler fills in its default model; '' for a bare admit). */
+async function lineOf(instance: Instance, model: string = MODEL) {
   const admin = new Redis(testbed.redis.url);
   clients.push(admin);
-  return createRedisLineControl(admin, instance.prefix).snapshot();
+  return createRedisLineControl(admin, instance.prefix, {}, await lineTag(model)).snapshot();
 }
 
 const pause = realPause;
@@ -136,7 +137,7 @@ describe("the Redis store's fleet-wide line", () => {
     // Its leases lapsed (300 ms): neither its calls nor its waiter hold the fleet for longer than that and a poll.
     expect(waited).toBeGreaterThanOrEqual(150);
     expect(waited).toBeLessThan(1_500);
-    const line = await lineOf({ prefix } as Instance);
+    const line = await lineOf({ prefix } as Instance, '');
     expect([line.inFlight, line.limit]).toEqual([1, 2]);
     if ('release' in next) await next.release({ status: 200 });
     // The crashed instance's own waiter went on in its memory store, as any request does when Redis goes away.
