@@ -4,6 +4,7 @@ import type { FallbackOffer, OfferScope } from './fallback.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import { createListeners, type Subscribable } from './store.js';
 import { createMinHeap } from './min-heap.js';
+import { createAlarm } from './util.js';
 import { leavesUnavailable } from './rules.js';
 import type { DemandLevel, DemandSnapshot, EscalationStage, StatusIncident } from './types.js';
 
@@ -121,6 +122,11 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     contact: options.escalation?.contactMs ?? 60 * 60_000,
   };
   const listeners = createListeners();
+  // One timer for the next escalation stage.
+  const armEscalation = createAlarm(clock, () => {
+    dirty = true;
+    flush();
+  });
   const tracked = new Map<Retryer<unknown>, Share>();
   const revivers = new Set<() => void>();
   // Requests with a fallback on offer, oldest first: the summary shows the first one's offer.
@@ -138,8 +144,6 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   let gaveUp: ClaudeError | undefined;
   let episode: Episode | undefined;
   let toFire: { level: DemandLevel; stage: EscalationStage } | undefined;
-  let timer: unknown;
-  let timerAt: number | undefined;
   // How the episode's last troubled request ended: Claude answered it, or the person stopped it.
   let ending: 'answered' | 'stopped' | undefined;
 
@@ -295,20 +299,6 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     }
   }
 
-  function armEscalation(at: number | undefined): void {
-    if (at === timerAt) return;
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    timerAt = at;
-    if (at === undefined) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      timerAt = undefined;
-      dirty = true;
-      flush();
-    }, at - clock.now());
-  }
-
   function untrack(retryer: Retryer<unknown>): void {
     offering.delete(retryer);
     const share = tracked.get(retryer);
@@ -390,9 +380,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
         untrack(retryer);
         retryer.cancel();
       }
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
-      timerAt = undefined;
+      armEscalation(undefined);
       stopOnline?.();
       stopOnline = undefined;
     },

@@ -1,5 +1,6 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
+import { createAlarm } from './util.js';
 import { createLine, type Line, type LineEntry } from './line.js';
 import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
 import { gateHoldFor, isPressure } from './rules.js';
@@ -75,8 +76,7 @@ export function createGate(options: GateOptions = {}): Gate {
   const lanes = new Map<string, Lane>();
 
   let inFlight = 0;
-  let timer: unknown;
-  let timerAt: number | undefined;
+  const wakeUp = createAlarm(clock, () => pump());
   let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
 
   function laneOf(model: string): Lane {
@@ -288,18 +288,7 @@ export function createGate(options: GateOptions = {}): Gate {
     }
     // A timer only while someone waits: an idle gate reopens lazily on the next acquire, and never keeps a
     // process (or a test) alive after its app has gone.
-    if (wake.at !== timerAt) {
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
-      timerAt = wake.at;
-      if (wake.at !== undefined) {
-        timer = clock.setTimeout(() => {
-          timer = undefined;
-          timerAt = undefined;
-          pump();
-        }, Math.max(0, wake.at - now));
-      }
-    }
+    wakeUp(wake.at);
     changed();
   }
 
