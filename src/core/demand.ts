@@ -4,7 +4,7 @@ import type { FallbackOffer, OfferScope } from './fallback.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import { createListeners, type Subscribable } from './store.js';
 import { createMinHeap } from './min-heap.js';
-import { createAlarm } from './util.js';
+import { createAlarm, sameFields } from './util.js';
 import { leavesUnavailable } from './rules.js';
 import type { DemandLevel, DemandSnapshot, EscalationStage, StatusIncident } from './types.js';
 
@@ -279,7 +279,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             incident,
             ...(offering.size > 0 ? { offer: offering.values().next().value } : {}),
           };
-    if (!shallowEqual(next, snapshot)) snapshot = next;
+    if (!sameFields(next, snapshot)) snapshot = next;
   }
 
   function fireEscalations(level: DemandLevel, reached: EscalationStage): void {
@@ -394,10 +394,4 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
 function isTroubled(s: RetrySnapshot): boolean {
   const retried = s.attempt > 1 || s.waited === true;
   return s.phase === 'waiting' || s.phase === 'paused' || (s.phase === 'sending' && retried && !s.responding);
-}
-
-function shallowEqual(a: DemandSnapshot, b: DemandSnapshot): boolean {
-  for (const key in a) if (a[key as keyof DemandSnapshot] !== b[key as keyof DemandSnapshot]) return false;
-  for (const key in b) if (!(key in a)) return false;
-  return true;
 }

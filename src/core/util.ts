@@ -50,3 +50,10 @@ export function createAlarm(clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTime
     }
   };
 }
+
+/** Whether two flat objects hold the same keys with the same values (a key set to undefined counts as present). */
+export function sameFields<T extends object>(a: T, b: T): boolean {
+  for (const key in a) if (a[key] !== b[key]) return false;
+  for (const key in b) if (!(key in a)) return false;
+  return true;
+}
