@@ -96,7 +96,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
   // Follow the demand during render (React's "adjusting state when a prop changes"): a new run starts a toast,
   // the same run updates it in place.
   if (!calm && run?.last !== demand) {
-    setRun({ key: run?.key ?? demand.since ?? clock.now(), last: demand, closedByUser: run?.closedByUser ?? false });
+    setRun({ key: demand.since ?? clock.now(), closedByUser: false, ...run, last: demand });
     if (run === undefined && recovered !== undefined) setRecovered(undefined);
   }
 

@@ -1,4 +1,4 @@
-import { defaultMessages, escalationFor, headlineFor, offerFallbackText, type ClaudeMessages } from '../core/messages.js';
+import { defaultMessages, escalationFor, headlineFor, modelText, type ClaudeMessages } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { iconFor, type IconName } from './icons.js';
 
@@ -96,10 +96,9 @@ export function noticeFor(
 }
 
 function offerOf(model: string, messages: ClaudeMessages): NoticeOffer {
-  const name = (messages.modelName ?? defaultMessages.modelName!)(model);
   return {
-    accept: offerFallbackText(messages, { model }),
-    acceptAltText: (messages.offerFallbackAltText ?? defaultMessages.offerFallbackAltText!)(name, messages.locale),
+    accept: modelText(messages, 'offerFallback', model),
+    acceptAltText: modelText(messages, 'offerFallbackAltText', model),
     decline: messages.declineFallback ?? defaultMessages.declineFallback!,
   };
 }

@@ -4,6 +4,7 @@ import type { FallbackOffer, OfferScope } from './fallback.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import { createListeners, type Subscribable } from './store.js';
 import { createMinHeap } from './min-heap.js';
+import { createAlarm, sameFields } from './util.js';
 import { leavesUnavailable } from './rules.js';
 import type { DemandLevel, DemandSnapshot, EscalationStage, StatusIncident } from './types.js';
 
@@ -93,8 +94,8 @@ interface Share {
 
 interface Episode {
   since: number;
-  requestIds: string[];
-  ids: Set<string>;
+  /** Request ids in the order first seen (a Set keeps insertion order). */
+  requestIds: Set<string>;
   failures: number;
   fired: Set<string>;
   seen: WeakSet<ClaudeError>;
@@ -121,6 +122,11 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     contact: options.escalation?.contactMs ?? 60 * 60_000,
   };
   const listeners = createListeners();
+  // One timer for the next escalation stage.
+  const armEscalation = createAlarm(clock, () => {
+    dirty = true;
+    flush();
+  });
   const tracked = new Map<Retryer<unknown>, Share>();
   const revivers = new Set<() => void>();
   // Requests with a fallback on offer, oldest first: the summary shows the first one's offer.
@@ -138,8 +144,6 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   let gaveUp: ClaudeError | undefined;
   let episode: Episode | undefined;
   let toFire: { level: DemandLevel; stage: EscalationStage } | undefined;
-  let timer: unknown;
-  let timerAt: number | undefined;
   // How the episode's last troubled request ended: Claude answered it, or the person stopped it.
   let ending: 'answered' | 'stopped' | undefined;
 
@@ -217,10 +221,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     episode.latest = failure;
     if (failure.requestId) {
       episode.latestRequestId = failure.requestId;
-      if (!episode.ids.has(failure.requestId)) {
-        episode.ids.add(failure.requestId);
-        episode.requestIds.push(failure.requestId);
-      }
+      episode.requestIds.add(failure.requestId);
     }
   }
 
@@ -238,17 +239,23 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     if (inEpisode && !episode) ending = undefined;
     if (!inEpisode) episode = undefined;
     if (totals.troubled === 0) nextTimes.clear(); // every entry is stale: none may pile up between episodes
-    else episode ??= { since: now, requestIds: [], ids: new Set(), failures: 0, fired: new Set(), seen: new WeakSet(), attempt: 0 };
+    else episode ??= { since: now, requestIds: new Set(), failures: 0, fired: new Set(), seen: new WeakSet(), attempt: 0 };
     for (const { failure, attempt } of fresh) observe(failure, attempt);
     fresh = [];
     observe(gaveUp, 1);
 
+    // The stage reached, and when the next one comes (one timer for it, re-armed only when that moment changes).
     let escalation: EscalationStage = 'none';
+    let nextStageAt: number | undefined;
     if (episode && ESCALATING.has(level)) {
-      for (const stage of STAGES) if (now - episode.since >= thresholds[stage]) escalation = stage;
+      for (const stage of STAGES) {
+        const at = episode.since + thresholds[stage];
+        if (at <= now) escalation = stage;
+        else nextStageAt ??= at;
+      }
       if (escalation !== 'none') toFire = { level, stage: escalation };
     }
-    scheduleEscalation(level);
+    armEscalation(nextStageAt);
 
     const latest = gaveUp ?? episode?.latest;
     const nextAt = level === 'normal' ? undefined : earliestNext();
@@ -272,48 +279,24 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             incident,
             ...(offering.size > 0 ? { offer: offering.values().next().value } : {}),
           };
-    if (!shallowEqual(next, snapshot)) snapshot = next;
+    if (!sameFields(next, snapshot)) snapshot = next;
   }
 
   function fireEscalations(level: DemandLevel, reached: EscalationStage): void {
-    if (!episode || reached === 'none') return;
-    for (const stage of STAGES.slice(0, STAGES.indexOf(reached) + 1)) {
-      if (episode.fired.has(stage)) continue;
-      episode.fired.add(stage);
-      options.onEscalate?.(stage, {
-        stage,
-        level,
-        since: episode.since,
-        requestIds: [...episode.requestIds],
-        failures: episode.failures,
-      });
-    }
-  }
-
-  /** One timer for the next escalation stage, re-armed only when that moment changes. */
-  function scheduleEscalation(level: DemandLevel): void {
-    let at: number | undefined;
-    if (episode && ESCALATING.has(level)) {
-      const now = clock.now();
-      for (const stage of STAGES) {
-        const stageAt = episode.since + thresholds[stage];
-        if (stageAt > now) {
-          at = stageAt;
-          break;
-        }
+    if (!episode) return;
+    for (const stage of STAGES) {
+      if (!episode.fired.has(stage)) {
+        episode.fired.add(stage);
+        options.onEscalate?.(stage, {
+          stage,
+          level,
+          since: episode.since,
+          requestIds: [...episode.requestIds],
+          failures: episode.failures,
+        });
       }
+      if (stage === reached) return;
     }
-    if (at === timerAt) return;
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    timerAt = at;
-    if (at === undefined) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      timerAt = undefined;
-      dirty = true;
-      flush();
-    }, at - clock.now());
   }
 
   function untrack(retryer: Retryer<unknown>): void {
@@ -397,9 +380,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
         untrack(retryer);
         retryer.cancel();
       }
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
-      timerAt = undefined;
+      armEscalation(undefined);
       stopOnline?.();
       stopOnline = undefined;
     },
@@ -413,10 +394,4 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
 function isTroubled(s: RetrySnapshot): boolean {
   const retried = s.attempt > 1 || s.waited === true;
   return s.phase === 'waiting' || s.phase === 'paused' || (s.phase === 'sending' && retried && !s.responding);
-}
-
-function shallowEqual(a: DemandSnapshot, b: DemandSnapshot): boolean {
-  for (const key in a) if (a[key as keyof DemandSnapshot] !== b[key as keyof DemandSnapshot]) return false;
-  for (const key in b) if (!(key in a)) return false;
-  return true;
 }

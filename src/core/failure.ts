@@ -18,20 +18,21 @@ export type ClaudeErrorInit = Pick<ClaudeError, 'kind' | 'message'> & { cause?: 
 /** Everything that can go wrong with a Claude call, in one shape. `message` is for developers, not for the UI. */
 export class ClaudeError extends Error {
   override name = 'ClaudeError';
-  kind: FailureKind;
-  status?: number;
+  // Declared, not initialised: the constructor assigns them, and a field list would ship as code in every bundle.
+  declare kind: FailureKind;
+  declare status?: number;
   /** Anthropic's `error.type`, e.g. `overloaded_error`. */
-  type?: string;
-  requestId?: string;
+  declare type?: string;
+  declare requestId?: string;
   /** What the server asked us to wait, from `retry-after-ms` / `retry-after`. */
-  retryAfterMs?: number;
-  retryable: boolean;
+  declare retryAfterMs?: number;
+  declare retryable: boolean;
   /** The error arrived as an SSE `event: error` after HTTP 200, i.e. part of the answer may already be shown. */
-  midStream: boolean;
+  declare midStream: boolean;
   /** Anthropic's `error.details.error_code`, e.g. `enforced_spend_limit_reached`. */
-  errorCode?: string;
+  declare errorCode?: string;
   /** The request's place in the kit handler's line, when its 529 came from the handler's line with one. */
-  line?: LinePlace;
+  declare line?: LinePlace;
 
   constructor(init: ClaudeErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -96,21 +97,20 @@ function fromBody(raw: unknown): Facts {
 const NETWORK_MESSAGE = /failed to fetch|fetch failed|networkerror|network error|load failed|network request failed|terminated/i;
 const NETWORK_CODE = /^(ECONN|ENOTFOUND|EAI_AGAIN|EPIPE|ENET|EHOST|UND_ERR)/;
 
-/** Names and codes of fetch, DOM and SDK errors that say what happened without a status. */
-function kindFromName(name: string | undefined, message: string | undefined, code: string | undefined): FailureKind | undefined {
-  if (name === 'AbortError' || name === 'APIUserAbortError') return 'aborted';
-  if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
-  if (name === 'APIConnectionError' || name === 'NetworkError') return 'network';
-  if (code !== undefined && /TIMEOUT|TIMEDOUT/.test(code)) return 'timeout';
-  if (code !== undefined && NETWORK_CODE.test(code)) return 'network';
-  if (name === 'TypeError' && message !== undefined && NETWORK_MESSAGE.test(message)) return 'network';
-  return undefined;
+/** Names and codes of fetch, DOM and SDK errors that say what happened without a status; the name decides first. */
+function kindFromName(name = '', message = '', code = ''): FailureKind | undefined {
+  return /^(APIUser)?AbortError$/.test(name) ? 'aborted'
+    : /^(APIConnection)?TimeoutError$/.test(name) ? 'timeout'
+    : /^(APIConnection|Network)Error$/.test(name) ? 'network'
+    : /TIMED?OUT/.test(code) ? 'timeout'
+    : NETWORK_CODE.test(code) || (name === 'TypeError' && NETWORK_MESSAGE.test(message)) ? 'network'
+    : undefined;
 }
 
 function fromObject(raw: Rec): Facts {
   const x = snapshot(raw);
-  const status = typeof x.status === 'number' && Number.isInteger(x.status) && x.status >= 100 && x.status <= 599
-    ? x.status : undefined;
+  const given = x.status as number;
+  const status = Number.isInteger(given) && given >= 100 && given <= 599 ? given : undefined; // isInteger: a number too
   const body = fromBody(isRec(x.error) ? x.error : x);
   const cause = snapshot(x.cause);
   const name = str(x.name);
@@ -144,10 +144,7 @@ function factsOf(input: unknown): Facts {
 
 function kindOf(facts: Facts, status: number | undefined): FailureKind {
   if (facts.errorCode === SPEND_LIMIT_CODE) return 'spend_limited';
-  if (facts.kind !== undefined) return facts.kind;
-  const byType = facts.type === undefined ? undefined : kindForType(facts.type);
-  if (byType !== undefined) return byType;
-  return status === undefined ? 'unknown' : kindForStatus(status);
+  return facts.kind ?? kindForType(facts.type) ?? (status === undefined ? 'unknown' : kindForStatus(status));
 }
 
 export interface ClaudeErrorContext {
@@ -168,11 +165,9 @@ function build(input: unknown, context: ClaudeErrorContext): ClaudeError {
   // The kit's own handler names its setup mistakes: the app's server, not Claude, is at fault.
   const kind = readHeader(headers, KIT_ERROR_HEADER)?.trim() === 'not_configured' ? 'not_configured' : kindOf(facts, status);
   const shouldRetry = readHeader(headers, 'x-should-retry')?.trim().toLowerCase();
-  let retryable = isRetryableByDefault(kind);
   // Anthropic's own hint wins, as in its SDK, except where retrying is wrong whatever the server says (a 400 or a
   // 401 fails the same way again; see rules.ts).
-  if (shouldRetry === 'true' && !isNeverRetried(kind)) retryable = true;
-  if (shouldRetry === 'false') retryable = false;
+  const retryable = shouldRetry !== 'false' && ((shouldRetry === 'true' && !isNeverRetried(kind)) || isRetryableByDefault(kind));
   const plain = plainMessage(kind) + (status === undefined ? '' : ` (HTTP ${status})`);
   return new ClaudeError({
     kind,
@@ -207,17 +202,14 @@ export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}):
 export async function readClaudeError(response: Response, options: { now?: () => number } = {}): Promise<ClaudeError> {
   let status: number | undefined;
   let headers: Headers | undefined;
+  let body: unknown;
   try {
     status = response.status;
     headers = response.headers;
-    const text = response.bodyUsed ? '' : await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch { /* HTML, plain text or empty: the status decides and the markup is dropped */ }
-    return toClaudeError(isRec(body) ? body : undefined, { status, headers, now: options.now });
+    body = JSON.parse(response.bodyUsed ? '' : await response.text());
   } catch {
-    // The body could not be read (a cut connection): what the status says is still true.
-    return toClaudeError(undefined, { status, headers, now: options.now });
+    // HTML, plain text or empty: the status decides and the markup is dropped. A body that cannot be read (a cut
+    // connection) leaves what the status says, which is still true.
   }
+  return toClaudeError(isRec(body) ? body : undefined, { status, headers, now: options.now });
 }

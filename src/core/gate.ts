@@ -1,5 +1,6 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
+import { createAlarm, sameFields } from './util.js';
 import { createLine, type Line, type LineEntry } from './line.js';
 import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
 import { gateHoldFor, isPressure } from './rules.js';
@@ -75,8 +76,7 @@ export function createGate(options: GateOptions = {}): Gate {
   const lanes = new Map<string, Lane>();
 
   let inFlight = 0;
-  let timer: unknown;
-  let timerAt: number | undefined;
+  const wakeUp = createAlarm(clock, () => pump());
   let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
 
   function laneOf(model: string): Lane {
@@ -93,17 +93,14 @@ export function createGate(options: GateOptions = {}): Gate {
 
   const waitingIn = (lane: Lane) => lane.forced.size + lane.interactive.size + lane.background.size;
 
+  /** The lane as seen from outside: the same object while nothing in it changed. */
   function laneSnapshot(lane: Lane): ModelGateSnapshot {
-    const s = lane.snapshot;
-    const waiting = waitingIn(lane);
-    if (s.state === lane.state && s.reopenAt === lane.reopenAt && s.limit === lane.limit && s.inFlight === lane.inFlight
-      && s.waiting === waiting && s.troubledSince === lane.troubledSince && s.backgroundReopenAt === lane.backgroundReopenAt
-      && Boolean(s.probeInFlight) === lane.probeInFlight) return s;
-    lane.snapshot = {
-      state: lane.state, reopenAt: lane.reopenAt, limit: lane.limit, inFlight: lane.inFlight, waiting,
+    const next: ModelGateSnapshot = {
+      state: lane.state, reopenAt: lane.reopenAt, limit: lane.limit, inFlight: lane.inFlight, waiting: waitingIn(lane),
       troubledSince: lane.troubledSince, backgroundReopenAt: lane.backgroundReopenAt,
-      ...(lane.probeInFlight ? { probeInFlight: true } : {}),
     };
+    if (lane.probeInFlight) next.probeInFlight = true;
+    if (!sameFields(next, lane.snapshot)) lane.snapshot = next;
     return lane.snapshot;
   }
 
@@ -288,18 +285,7 @@ export function createGate(options: GateOptions = {}): Gate {
     }
     // A timer only while someone waits: an idle gate reopens lazily on the next acquire, and never keeps a
     // process (or a test) alive after its app has gone.
-    if (wake.at !== timerAt) {
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
-      timerAt = wake.at;
-      if (wake.at !== undefined) {
-        timer = clock.setTimeout(() => {
-          timer = undefined;
-          timerAt = undefined;
-          pump();
-        }, Math.max(0, wake.at - now));
-      }
-    }
+    wakeUp(wake.at);
     changed();
   }
 

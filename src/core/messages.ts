@@ -138,7 +138,7 @@ const SECONDS_SHOWN_UP_TO = 90;
 export function formatWait(seconds: number, locale: string): string {
   const whole = Math.max(0, Math.ceil(seconds));
   if (whole <= SECONDS_SHOWN_UP_TO) {
-    if (locale.toLowerCase().startsWith('en')) return `${new Intl.NumberFormat(locale).format(whole)} s`;
+    if (/^en/i.test(locale)) return `${new Intl.NumberFormat(locale).format(whole)} s`;
     return unit(locale, 'second', whole);
   }
   return unit(locale, 'minute', Math.round(whole / 60));
@@ -242,17 +242,25 @@ export function modelDisplayName(model: string): string {
   return words.join(' ');
 }
 
-/** The offer's button text: "Answer with Claude Haiku 4.5 now — faster, less thorough". */
-export function offerFallbackText(messages: ClaudeMessages, offer: Pick<FallbackOffer, 'model'>): string {
-  const name = (messages.modelName ?? defaultMessages.modelName!)(offer.model);
-  return (messages.offerFallback ?? defaultMessages.offerFallback!)(name, messages.locale);
+/**
+ * A sentence about a model, `model` shown by its display name: the optional fallback messages, English when a
+ * translation has none.
+ */
+export function modelText(
+  messages: ClaudeMessages,
+  key: 'offerFallback' | 'offerFallbackAltText' | 'answeredBy',
+  model: string,
+): string {
+  const name = (messages.modelName ?? defaultMessages.modelName!)(model);
+  return (messages[key] ?? defaultMessages[key]!)(name, messages.locale);
 }
 
+/** The offer's button text: "Answer with Claude Haiku 4.5 now — faster, less thorough". */
+export const offerFallbackText = (messages: ClaudeMessages, offer: Pick<FallbackOffer, 'model'>): string =>
+  modelText(messages, 'offerFallback', offer.model);
+
 /** The note under an answer from a fallback model: "Answered by Claude Haiku 4.5". */
-export function answeredByText(messages: ClaudeMessages, model: string): string {
-  const name = (messages.modelName ?? defaultMessages.modelName!)(model);
-  return (messages.answeredBy ?? defaultMessages.answeredBy!)(name, messages.locale);
-}
+export const answeredByText = (messages: ClaudeMessages, model: string): string => modelText(messages, 'answeredBy', model);
 
 /** Overrides win key by key; `incidentStatus` merges entry by entry. */
 export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMessages>): ClaudeMessages {

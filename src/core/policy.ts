@@ -92,13 +92,13 @@ function valid(policy: KindPolicy | undefined): KindPolicy {
   if (!policy) return out;
   for (const key of NUMERIC) {
     const value = policy[key];
-    if (typeof value === 'number' && value >= 0 && !Number.isNaN(value)) out[key] = value;
+    if (typeof value === 'number' && value >= 0) out[key] = value; // NaN >= 0 is false
   }
   if (JITTERS.has(policy.jitter)) out.jitter = policy.jitter;
   return out;
 }
 
-const finite = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+const finite = (x: unknown): number | undefined => (Number.isFinite(x) ? (x as number) : undefined); // false for non-numbers
 
 /**
  * A retry policy: which failures to retry and how long to wait. Per field, the precedence is: your per-kind option,
@@ -114,17 +114,13 @@ export function createRetryPolicy(
 ): ConfiguredRetryPolicy {
   const random = options.random ?? Math.random;
   const { kinds: kindDefaults, ...globalDefaults } = DEFAULT_RETRY_POLICY;
-  const resolved = new Map<FailureKind, ResolvedKindPolicy>();
-
-  function settingsFor(kind: FailureKind): ResolvedKindPolicy {
-    let settings = resolved.get(kind);
-    if (!settings) {
-      const defaults: KindPolicy = (kindDefaults as Partial<Record<FailureKind, KindPolicy>>)[kind] ?? {};
-      settings = { ...globalDefaults, ...defaults, ...valid(options), ...valid(options.kinds?.[kind]) };
-      resolved.set(kind, settings);
-    }
-    return settings;
-  }
+  // Merged on each call, not cached: a few spreads per failure cost less than the cache's code in every bundle.
+  const settingsFor = (kind: FailureKind): ResolvedKindPolicy => ({
+    ...globalDefaults,
+    ...(kindDefaults as Partial<Record<FailureKind, KindPolicy>>)[kind],
+    ...valid(options),
+    ...valid(options.kinds?.[kind]),
+  });
 
   function nextDelay(failure: ClaudeError, context: RetryContext): number | null {
     if (!failure || failure.retryable !== true || isNeverRetried(failure.kind)) return null;

@@ -172,14 +172,14 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       };
       wake = finish;
       interrupt = () => finish('timer');
-      const stopListening =
-        ms === undefined
-          ? online.subscribe((isOnline) => {
-              if (isOnline) finish('timer');
-            })
-          : () => {};
-      if (ms === undefined && online.isOnline()) finish('timer');
+      let stopListening = () => {};
       if (ms !== undefined) timer = clock.setTimeout(() => finish('timer'), Math.max(0, ms));
+      else {
+        stopListening = online.subscribe((isOnline) => {
+          if (isOnline) finish('timer');
+        });
+        if (online.isOnline()) finish('timer');
+      }
     });
   }
 

@@ -36,8 +36,8 @@ export function errorTypeFor(status: number): string {
   return status >= 500 ? 'api_error' : 'invalid_request_error';
 }
 
-/** The kind an Anthropic `error.type` means, or undefined for a type the table does not know. */
-export function kindForType(type: string): FailureKind | undefined {
+/** The kind an Anthropic `error.type` means, or undefined for a type the table does not know (or none). */
+export function kindForType(type: string | undefined): FailureKind | undefined {
   for (const [, t, kind] of ERROR_TYPES) if (t === type) return kind;
   return undefined;
 }

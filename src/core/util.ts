@@ -29,3 +29,31 @@ export function sleep(ms: number, clock: Pick<Clock, 'setTimeout' | 'clearTimeou
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * One timer for "call `fire` at this moment": `set(at)` re-arms it only when the moment changes, `set(undefined)`
+ * stops it. A moment already past fires on the next timer tick, never synchronously.
+ */
+export function createAlarm(clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>, fire: () => void): (at: number | undefined) => void {
+  let timer: unknown;
+  let timerAt: number | undefined;
+  return (at) => {
+    if (at === timerAt) return;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+    timerAt = at;
+    if (at !== undefined) {
+      timer = clock.setTimeout(() => {
+        timer = timerAt = undefined;
+        fire();
+      }, Math.max(0, at - clock.now()));
+    }
+  };
+}
+
+/** Whether two flat objects hold the same keys with the same values (a key set to undefined counts as present). */
+export function sameFields<T extends object>(a: T, b: T): boolean {
+  for (const key in a) if (a[key] !== b[key]) return false;
+  for (const key in b) if (!(key in a)) return false;
+  return true;
+}

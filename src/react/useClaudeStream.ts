@@ -92,14 +92,7 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
 function statusOf(retry: RetryState, state: StreamState): ClaudeStreamStatus {
   if (state.error) return state.error.kind === 'aborted' ? 'cancelled' : 'error';
   if (state.done) return 'done';
-  switch (retry.phase) {
-    case 'sending':
-      return state.text ? 'streaming' : 'sending';
-    case 'waiting':
-      return 'waiting';
-    case 'paused':
-      return 'paused';
-    default:
-      return 'idle';
-  }
+  const { phase } = retry;
+  if (phase === 'sending') return state.text ? 'streaming' : 'sending';
+  return phase === 'waiting' || phase === 'paused' ? phase : 'idle';
 }
