@@ -9,34 +9,23 @@
  * fleet-wide; test/server/redis/admission-diff.test.ts checks that it decides as they do).
  */
 import { ClaudeError } from '../src/core/failure.js';
+import { createChainMemory } from '../src/server/admission/chain-memory.js';
 import { holdForClaude, type HoldFallback } from '../src/server/admission/hold.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
 import { createMemoryStore } from '../src/server/store/memory.js';
 import type { ClaudeStore } from '../src/server/store/types.js';
-import { createSimulatedClaude, type SimulatedClaude } from './claude.js';
+import { arrivals, model, percentile, type Model, type Sample } from './failover-common.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
 
-const PATIENCE_MS = 120_000;
-const RTT_MS = 150;
 /** The handler's retry-after when the store names none (the handler's `retryAfter` default, 2 s). */
 const SHED_RETRY_AFTER_MS = 2_000;
 
-interface Model { claude: SimulatedClaude; serviceMs: number }
-interface Sample { ms: number; ok: boolean; model?: string }
 export interface HandlerRow {
   label: string; p50: number; p95: number; success: number; onFallback: number; count: number;
   /** Background requests answered (the priority runs). */
   other: number;
   /** 529s Claude sent, all models. */
   refused: number;
-}
-
-function model(clock: VirtualClock, slots: number, share: number, serviceMs: number, runMs: number): Model {
-  const claude = createSimulatedClaude(clock, {
-    timeline: { slots, dropDepth: 1 - share, dropStartMs: 0, dropMs: runMs + 2 * PATIENCE_MS, rampMs: 1 },
-    rttMs: RTT_MS, bucketMs: 10_000,
-  });
-  return { claude, serviceMs };
 }
 
 function backend(clock: VirtualClock, ceiling?: number): ClaudeStore {
@@ -102,28 +91,8 @@ async function ask(
   }
 }
 
-/** Poisson arrivals; each resolves to its latency (giving up counts as the patience limit). */
-function arrivals(clock: VirtualClock, ratePerSec: number, runMs: number, send: (signal: AbortSignal) => Promise<string>): Sample[] {
-  const samples: Sample[] = [];
-  for (let at = 0; ;) {
-    at += (-Math.log(1 - clock.random()) / ratePerSec) * 1000;
-    if (at >= runMs) break;
-    clock.setTimeout(() => {
-      const start = clock.now();
-      const patience = new AbortController();
-      const timer = clock.setTimeout(() => patience.abort(), PATIENCE_MS);
-      send(patience.signal).then(
-        (answeredBy) => samples.push({ ms: clock.now() - start, ok: true, model: answeredBy }),
-        () => samples.push({ ms: PATIENCE_MS, ok: false }),
-      ).finally(() => clock.clearTimeout(timer));
-    }, at);
-  }
-  return samples;
-}
-
 function row(label: string, samples: Sample[], models: Record<string, Model>, fallbackModel: string, other = 0): HandlerRow {
-  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  const at = (p: number) => percentile(samples, p);
   const ok = samples.filter((s) => s.ok);
   return {
     label, p50: at(50), p95: at(95), success: ok.length / Math.max(1, samples.length),
@@ -137,7 +106,9 @@ export async function handlerFailover(fallback: Omit<HoldFallback, 'now'> | unde
   const clock = createVirtualClock(seed);
   const models = { big: model(clock, 20, 0.15, 4_000, runMs), small: model(clock, 1_000, 1, 1_500, runMs) };
   const store = backend(clock);
-  const samples = arrivals(clock, 2, runMs, (signal) => ask(clock, store, models, 'big', signal, 'interactive', fallback));
+  // As the handler keeps it: one memory for the chain across all its requests.
+  const chain = fallback && { ...fallback, memory: createChainMemory() };
+  const samples = arrivals(clock, 2, runMs, (signal) => ask(clock, store, models, 'big', signal, 'interactive', chain));
   await clock.run();
   await store.close();
   return row(fallback ? `chain big → small, afterMs ${fallback.afterMs / 1000} s` : 'no chain', samples, models, 'small');

@@ -10,53 +10,9 @@
 import { createClaudeClient } from '../src/core/client.js';
 import { DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions } from '../src/core/fallback.js';
 import type { RequestPriority } from '../src/core/gate.js';
-import { createSimulatedClaude, type SimulatedClaude } from './claude.js';
+import { arrivals, model, percentile, type Model } from './failover-common.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
 import { handlerFailover, handlerPriority, type HandlerRow } from './failover-handler.js';
-
-const PATIENCE_MS = 120_000;
-const RTT_MS = 150;
-
-interface Model {
-  claude: SimulatedClaude;
-  serviceMs: number;
-}
-
-function model(clock: VirtualClock, slots: number, share: number, serviceMs: number, runMs: number): Model {
-  const claude = createSimulatedClaude(clock, {
-    timeline: { slots, dropDepth: 1 - share, dropStartMs: 0, dropMs: runMs + 2 * PATIENCE_MS, rampMs: 1 },
-    rttMs: RTT_MS,
-    bucketMs: 10_000,
-  });
-  return { claude, serviceMs };
-}
-
-interface Sample { ms: number; ok: boolean; model?: string }
-
-function percentile(samples: Sample[], p: number): number {
-  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-/** Poisson arrivals of one kind of request; each resolves to its latency (a failure counts as the patience limit). */
-function arrivals(clock: VirtualClock, ratePerSec: number, runMs: number, send: (signal: AbortSignal) => Promise<string | undefined>): Sample[] {
-  const samples: Sample[] = [];
-  let at = 0;
-  for (;;) {
-    at += (-Math.log(1 - clock.random()) / ratePerSec) * 1000;
-    if (at >= runMs) break;
-    clock.setTimeout(() => {
-      const start = clock.now();
-      const patience = new AbortController();
-      const timer = clock.setTimeout(() => patience.abort(), PATIENCE_MS);
-      send(patience.signal).then(
-        (answeredBy) => samples.push({ ms: clock.now() - start, ok: true, model: answeredBy }),
-        () => samples.push({ ms: PATIENCE_MS, ok: false }),
-      ).finally(() => clock.clearTimeout(timer));
-    }, at);
-  }
-  return samples;
-}
 
 export interface FallbackResult { label: string; p50: number; p95: number; success: number; onFallback: number; count: number }
 

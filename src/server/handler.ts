@@ -12,6 +12,7 @@ import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './c
 import type { CorsOptions } from './cors.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
 import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } from './admission/hints.js';
+import { createChainMemory } from './admission/chain-memory.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
@@ -108,10 +109,14 @@ export interface ClaudeHandlerOptions {
   lineUpdateMs?: number;
   /**
    * A fallback chain the handler applies itself, for clients that have none (an SDK, curl): a request for a model in
-   * `models` whose model has refused it (overload, rate limit) for `afterMs` while it was held in line moves to the
-   * next model of the chain; the answer says so in `x-claude-kit-model-fallback: <model used>`. Every model must be
-   * in `models` (the allowlist) when that is set. Only held requests move (`holdMs` > 0, not the job queue). Keep
-   * `afterMs` under `holdMs`; it defaults to 15 000 ms (the browser's default). Defaults to no chain.
+   * `models` that has waited `afterMs` for its model while that model was overloaded (Claude turned calls away for
+   * it: 529, rate limit) moves to the next model of the chain; the answer says so in
+   * `x-claude-kit-model-fallback: <model used>`. The wait counts from the request's arrival, in line and in a closed
+   * window too, and across the kit transport's returns with its ticket; it moves sooner by as much as its model's
+   * recent answers take longer than the next one's (at most half of `afterMs`), so that no answer comes later than
+   * the fallback's would. A call Claude has taken stays with its model. Every model must be in `models` (the
+   * allowlist) when that is set. Only held requests move (`holdMs` > 0, not the job queue). Keep `afterMs` under
+   * `holdMs`; it defaults to 15 000 ms (the browser's default). Defaults to no chain.
    */
   fallback?: { models: readonly string[]; afterMs?: number };
   /** `retry-after` (seconds) on the handler's own 529s when the store has no estimate. Defaults to 2. */
@@ -163,6 +168,9 @@ const FORWARD = 'claude_kit_forward';
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeHandler {
   if (options.cors) assertCorsOptions(options.cors);
   const fallback = fallbackOf(options);
+  // What the chain learns from every request: when each model refused, how long its answers take, tickets' arrivals.
+  // Tickets' arrivals are kept for as many tickets as the store's lines keep (4 per place in line).
+  const chainMemory = fallback && createChainMemory((options.maxQueue ?? DEFAULT_MAX_QUEUE) * 4);
   const upstream = createUpstream({
     apiKey: options.apiKey ?? options.client?.apiKey ?? undefined,
     baseURL: options.baseURL ?? options.client?.baseURL,
@@ -296,7 +304,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));
       const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit), {
         deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
-        fallback: fallback && { ...fallback, now },
+        fallback: fallback && { ...fallback, now, memory: chainMemory },
       });
       if (isRefusal(held)) return { response: refused(held, line.hints), via: held.via };
       const { permit, result, response: answered } = held;

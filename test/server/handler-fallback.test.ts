@@ -122,6 +122,123 @@ describe("the handler's fallback chain", () => {
     expect(modelsCalled().length).toBeGreaterThan(calls);
   });
 
+  it('counts the wait of a request held behind its overloaded model from its arrival, though Claude never refused it itself', async () => {
+    const { handler } = setup('overloaded');
+    // The first request meets Claude's 529s and closes the window; the second waits behind it, never sent to BIG
+    // (the first, older, is each window's probe).
+    const first = handler(post({ model: BIG }));
+    await vi.advanceTimersByTimeAsync(500);
+    let answeredAt: number | undefined;
+    const second = handler(post({ model: BIG })).then((r) => {
+      answeredAt = Date.now();
+      return r;
+    });
+    const arrivedAt = Date.now();
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect(answeredAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(200);
+    expect((await second).headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+    expect(answeredAt! - arrivedAt).toBeLessThanOrEqual(3_100);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await first;
+  });
+
+  it("keeps counting across the kit transport's returns with its ticket, instead of starting over each time", async () => {
+    const { handler } = setup('overloaded', { lineUpdateMs: 2_000 });
+    const kit = (ticket: string) => post({ model: BIG }, { headers: { 'content-type': 'application/json', 'x-claude-kit-ticket': ticket } });
+    // Held 2 s (lineUpdateMs), told its place, it comes back 1 s later with its ticket (retry-after 1 s).
+    const firstTry = handler(kit('new'));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const told = await firstTry;
+    expect(told.status).toBe(529);
+    const ticket = told.headers.get('x-claude-kit-ticket')!;
+    expect(ticket).toBeTruthy();
+    await vi.advanceTimersByTimeAsync(500);
+    let answered = false;
+    const back = handler(kit(ticket)).then((r) => {
+      answered = true;
+      return r;
+    });
+    // 3 s after its first arrival, not 3 s after its return.
+    await vi.advanceTimersByTimeAsync(600);
+    expect(answered).toBe(true);
+    const response = await back;
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+  });
+
+  it('in an outage (its model overloaded for afterMs already) sends a new request whose turn is not in sight to the fallback at once', async () => {
+    const { handler, modelsCalled } = setup('overloaded');
+    const first = handler(post({ model: BIG }));
+    await vi.advanceTimersByTimeAsync(3_500);
+    expect((await first).headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const calls = modelsCalled().length;
+    let answered = false;
+    const later = handler(post({ model: BIG })).then((r) => {
+      answered = true;
+      return r;
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(answered).toBe(true);
+    expect((await later).headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+    expect(modelsCalled().slice(calls)).toEqual([SMALL]);
+  });
+
+  it('leaves a model that answers slowly sooner, by as much as it answers slower than the fallback, so its answer is not later', async () => {
+    let phase: 'slow' | 'overloaded' = 'slow';
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const upstream = recordingUpstream(async (request) => {
+      const { model } = (await request.json()) as { model: string };
+      if (model === BIG && phase === 'overloaded') {
+        const error = errorNamed('overloaded');
+        return Response.json(error.body, { status: error.status, headers: error.headers });
+      }
+      await sleep(model === BIG ? 4_000 : 1_000);
+      return Response.json(anthropic.success.body, { headers: anthropic.success.headers });
+    });
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, holdMs: 20_000,
+      fallback: { models: [BIG, SMALL], afterMs: 10_000 },
+    });
+    // BIG's answers have taken 4 s lately, SMALL's 1 s.
+    const warm = [handler(post({ model: BIG })), handler(post({ model: BIG })), handler(post({ model: SMALL }))];
+    await vi.advanceTimersByTimeAsync(4_000);
+    await Promise.all(warm);
+    phase = 'overloaded';
+    let answeredAfter: number | undefined;
+    const start = Date.now();
+    const pending = handler(post({ model: BIG })).then((r) => {
+      answeredAfter = Date.now() - start;
+      return r;
+    });
+    // It moves at 10 - (4 - 1) = 7 s, and SMALL answers by 8 s: what BIG started at 7 s could not have done.
+    await vi.advanceTimersByTimeAsync(7_900);
+    expect(answeredAfter).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(200);
+    expect((await pending).headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+    expect(answeredAfter).toBeGreaterThanOrEqual(7_000);
+  });
+
+  it("never moves a request that only waited for the app's own maxConcurrency, its model not overloaded", async () => {
+    const upstream = recordingUpstream(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      return Response.json(anthropic.success.body, { headers: anthropic.success.headers });
+    });
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, holdMs: 20_000, maxConcurrency: 1,
+      fallback: { models: [BIG, SMALL], afterMs: 3_000 },
+    });
+    const busy = handler(post({ model: OTHER }));
+    const waiting = handler(post({ model: BIG }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    await busy;
+    const response = await waiting;
+    expect(response.status).toBe(200);
+    expect(response.headers.has('x-claude-kit-model-fallback')).toBe(false);
+    expect(upstream.calls.map((call) => (JSON.parse(call.body) as { model: string }).model)).toEqual([OTHER, BIG]);
+  });
+
   it('refuses at creation a chain that leaves the allowlist, or has fewer than two models', () => {
     expect(() => createClaudeHandler({ apiKey: API_KEY, models: [BIG], fallback: { models: [BIG, SMALL] } }))
       .toThrow(/claude-haiku-4-5 not in the handler's `models`/);

@@ -157,16 +157,59 @@ describe('the memory store keeps a line per model', () => {
 });
 
 describe('the lanes of a line', () => {
-  it('lets an interactive request go at once while a background flood fills all but one slot', async () => {
+  it('lets two people go at once while a background flood fills all but two slots', async () => {
+    for (const limits of [{ maxConcurrency: 4, ceiling: 4 }, { maxConcurrency: 4 }]) {
+      const clock = fakeClock();
+      const store = storeOn(clock, limits);
+      const { granted, admit } = tracker(store, clock);
+      for (let i = 0; i < 20; i++) void admit(`bg${i}`, A, 'background');
+      await settle();
+      expect(granted.size).toBe(2);
+      void admit('person', A);
+      void admit('another', A);
+      await settle();
+      expect(granted.has('person') && granted.has('another')).toBe(true);
+      await store.close();
+    }
+  });
+
+  it("keeps the people's window open after a 529 met while background is on the wire: the person takes the next freed slot", async () => {
     const clock = fakeClock();
-    const store = storeOn(clock, { maxConcurrency: 4, ceiling: 4 });
+    const store = storeOn(clock, { maxConcurrency: 8 });
     const { granted, admit } = tracker(store, clock);
     for (let i = 0; i < 20; i++) void admit(`bg${i}`, A, 'background');
-    await settle();
-    expect(granted.size).toBe(3);
     void admit('person', A);
+    void admit('friend', A);
     await settle();
-    expect(granted.has('person')).toBe(true);
+    // 6 background calls and 2 people on the wire: Claude had room for only 7 and refuses the friend.
+    expect(granted.size).toBe(8);
+    const friend = granted.get('friend')!;
+    granted.delete('friend');
+    friend.permit.release({ status: 529, pressure: true });
+    void store.admit(new AbortController().signal, { model: A, order: friend.permit.order }).then((x) => {
+      if ('release' in x) granted.set('friend', { at: clock.now(), permit: x });
+    });
+    await settle();
+    // Not a closed window for the people: the friend waits only for a slot under the room Claude showed (7).
+    expect(store.stats().models?.[A]).toMatchObject({ state: 'open', limit: 8 });
+    expect(granted.has('friend')).toBe(false);
+    await clock.advance(300);
+    granted.get('bg0')!.permit.release({ status: 200 });
+    await settle();
+    expect(granted.get('friend')?.at).toBe(300);
+    // Background keeps two of those 7 slots free for people: no background call goes until it has 5 or fewer out.
+    const active = () => store.stats().models?.[A]?.active;
+    expect(active()).toBe(7);
+    granted.get('bg1')!.permit.release({ status: 200 });
+    await settle();
+    expect(active()).toBe(6);
+    granted.get('bg2')!.permit.release({ status: 200 });
+    await settle();
+    expect(active()).toBe(5);
+    granted.get('bg3')!.permit.release({ status: 200 });
+    await settle();
+    expect(active()).toBe(5);
+    expect(granted.has('bg6')).toBe(true);
     await store.close();
   });
 
@@ -207,23 +250,48 @@ describe('the lanes of a line', () => {
     await store.close();
   });
 
+  it('forgets the room a background flood showed once the flood is over: people, then the next flood, use the whole limit', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock, { maxConcurrency: 8 });
+    const { granted, admit } = tracker(store, clock);
+    for (let i = 0; i < 6; i++) void admit(`bg${i}`, A, 'background');
+    void admit('p0', A);
+    void admit('p1', A);
+    await settle();
+    // Claude refuses p1 with background on the wire: the room it shows is 7.
+    granted.get('p1')!.permit.release({ status: 529, pressure: true });
+    for (let i = 0; i < 6; i++) granted.get(`bg${i}`)!.permit.release({ status: 200 });
+    granted.get('p0')!.permit.release({ status: 200 });
+    await settle();
+    // No background left: eight people may be on the wire together, as the line's limit says.
+    for (let i = 2; i < 10; i++) void admit(`p${i}`, A);
+    await settle();
+    expect(store.stats().models?.[A]).toMatchObject({ state: 'open', active: 8, queued: 0 });
+    for (let i = 2; i < 10; i++) granted.get(`p${i}`)!.permit.release({ status: 200 });
+    // A later flood leaves two of the line's 8 slots free, not two of the 7 the first one showed.
+    for (let i = 10; i < 20; i++) void admit(`bg${i}`, A, 'background');
+    await settle();
+    expect(store.stats().models?.[A]).toMatchObject({ active: 6 });
+    await store.close();
+  });
+
   it('after an overload, sends an interactive request as the probe before older background ones', async () => {
     const clock = fakeClock();
     const store = storeOn(clock, { maxConcurrency: 2 });
     const { granted, admit } = tracker(store, clock);
+    void admit('i0', A);
+    // Older than i1, but with one slot left it leaves it to people.
     void admit('bg1', A, 'background');
     void admit('i1', A);
     await settle();
-    const order = [granted.get('bg1')!.permit.order, granted.get('i1')!.permit.order];
-    // Claude says when to come back: the window closes for that long.
+    expect([...granted.keys()]).toEqual(['i0', 'i1']);
+    const order = granted.get('i1')!.permit.order;
+    // Claude says when to come back, with no background on the wire: the window closes for that long.
+    granted.get('i0')!.permit.release({ status: 529, pressure: true, retryAfterMs: 1000 });
     granted.get('i1')!.permit.release({ status: 529, pressure: true, retryAfterMs: 1000 });
-    granted.get('bg1')!.permit.release({ status: 529, pressure: true, retryAfterMs: 1000 });
     granted.clear();
-    // Both wait again at their places: background's is older, but the probe is the interactive one.
-    void store.admit(new AbortController().signal, { model: A, priority: 'background', order: order[0] }).then((x) => {
-      if ('release' in x) granted.set('bg1', { at: clock.now(), permit: x });
-    });
-    void store.admit(new AbortController().signal, { model: A, order: order[1] }).then((x) => {
+    // i1 waits again at its place: background's is older, but the probe is the interactive one.
+    void store.admit(new AbortController().signal, { model: A, order }).then((x) => {
       if ('release' in x) granted.set('i1', { at: clock.now(), permit: x });
     });
     await settle();
@@ -281,10 +349,11 @@ describe('createClaudeHandler with a line per model', () => {
     const handler = createClaudeHandler({ apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, maxConcurrency: 3 });
     const background = () => handler(post({}, { headers: { 'content-type': 'application/json', 'x-claude-kit-priority': 'background' } }));
     const pending = [background(), background(), background()];
-    await until(() => upstream.calls.length === 2 && handler.stats().queued === 1);
+    // Background leaves two of the three slots free for people.
+    await until(() => upstream.calls.length === 1 && handler.stats().queued === 2);
     const person = handler(post());
-    await until(() => upstream.calls.length === 3);
-    expect(handler.stats().queued).toBe(1);
+    await until(() => upstream.calls.length === 2);
+    expect(handler.stats().queued).toBe(2);
     for (let i = 0; i < 5 && answers.length > 0; i++) {
       for (const answer of answers.splice(0)) answer();
       await vi.advanceTimersByTimeAsync(0);

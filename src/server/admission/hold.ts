@@ -5,11 +5,20 @@
  * its place. Whatever else Claude answers is the caller's to pass on. Streams use it too: Claude refuses before the
  * first byte, so nothing has been relayed when a stream waits again.
  *
- * With a fallback chain, a request whose model has kept refusing it (overload, rate limit) for `afterMs` moves to the
- * next model of the chain, at its place of first arrival; nothing else (a 400, a spend limit, a cancel) moves it.
+ * With a fallback chain, a request moves to the next model of the chain once it has waited `afterMs` for its model while
+ * that model was overloaded: waiting counts from the request's first arrival (carried across HTTP retries by the
+ * kit's ticket), whether it waited in line, in a closed window or after Claude's own refusals. Most requests held in an
+ * overload never meet a 529 themselves (the line keeps them from Claude), so their own refusals alone would start the
+ * clock too late, or never. Overloaded means Claude turned away a call for that model (anyone's) during the wait or in
+ * the `afterMs` before it: a wait under the app's own `maxConcurrency` alone moves nothing. A request leaves sooner,
+ * by as much as its model's recent answers took longer than the next model's (at most half of `afterMs`): started on
+ * its model later than that, its answer would come after the one the fallback gives at `afterMs`. A call Claude has
+ * taken is not counted: the request stays with the model that is answering it. Nothing else (a 400, a spend limit, a
+ * cancel) moves a request; it keeps its place of first arrival.
  */
 import { isRefusal } from '../store/types.js';
 import type { ClaudeStore, Permit, Refusal, UpstreamResult } from '../store/types.js';
+import type { ChainMemory } from './chain-memory.js';
 
 export interface HoldOptions {
   /** Epoch ms until which the request may wait in line, after Claude's refusals too, before the browser hears. */
@@ -29,9 +38,14 @@ export interface HoldOptions {
 export interface HoldFallback {
   /** The chain, in order. */
   models: readonly string[];
-  /** How long the request's model must have refused it, from its first refusal, before it moves on. */
+  /** How long a request waits for an overloaded model before it moves on (see above). */
   afterMs: number;
   now: () => number;
+  /**
+   * What the chain learns from every request (when each model last refused a call, how long its answers take, the
+   * first arrival of a ticketed request). Without it the chain knows only this request's own refusals.
+   */
+  memory?: ChainMemory;
 }
 
 /** One call to Claude through a permit: its response, and what the line should learn from it. */
@@ -48,6 +62,9 @@ export interface Held<T> extends Attempt<T> {
   model?: string;
 }
 
+/** Half of `afterMs` at most: a model that answers slowly is still waited for, not given up at its first wait. */
+const MAX_LEAD_SHARE = 0.5;
+
 export async function holdForClaude<T>(
   store: ClaudeStore,
   signal: AbortSignal,
@@ -55,33 +72,101 @@ export async function holdForClaude<T>(
   options: HoldOptions,
 ): Promise<Held<T> | Refusal> {
   const { deadlineAt, priority, fallback } = options;
+  const memory = fallback?.memory;
   let model = options.model;
   let ticket = options.ticket;
   let order: number | undefined;
   const at = fallback && model !== undefined ? fallback.models.indexOf(model) : -1;
   const chain = fallback && at >= 0 ? fallback.models.slice(at + 1) : [];
-  // When Claude first refused the request on its current model: the chain's clock.
-  let refusedSince: number | undefined;
+  // The request's first arrival: a ticket from an earlier HTTP request of it carries the time it has waited already.
+  const arrivedAt = fallback ? (memory?.arrivalOf(ticket, fallback.now()) ?? fallback.now()) : 0;
+  // Since when the request waits for its current model, and whether that model turned it away itself.
+  let waitingSince = arrivedAt;
+  let turnedAway = false;
+  // Its switch came while its model was not overloaded (it only waited for the app's own maxConcurrency).
+  let calm = false;
+  // Whether it has looked at its place in its current model's line (once per model).
+  let looked = false;
   const moveOn = () => {
     model = chain.shift();
-    refusedSince = undefined;
+    waitingSince = fallback!.now();
+    turnedAway = false;
+    looked = false;
+    calm = false;
+  };
+  const switchAt = (): number | undefined => {
+    if (!fallback || chain.length === 0 || model === undefined) return undefined;
+    const slower = (memory?.typicalAnswerMs(model) ?? 0) - (memory?.typicalAnswerMs(chain[0]!) ?? Infinity);
+    const lead = Math.min(fallback.afterMs * MAX_LEAD_SHARE, Math.max(0, slower));
+    return waitingSince + fallback.afterMs - lead;
+  };
+  const overloaded = (refused: Refusal['refused']) => {
+    if (turnedAway || refused === 'closed') return true;
+    const last = model === undefined ? undefined : memory?.refusedAt(model);
+    return last !== undefined && last >= waitingSince - fallback!.afterMs;
   };
   for (;;) {
-    // Waiting in a closed window counts too: the wait ends when the request may move on.
-    const switchAt = fallback && chain.length > 0 && refusedSince !== undefined ? refusedSince + fallback.afterMs : undefined;
-    const waitUntil = switchAt === undefined ? deadlineAt : Math.min(deadlineAt, switchAt);
-    const admission = await store.admit(signal, { ticket, order, deadlineAt: waitUntil, model, priority });
+    // Waiting in a closed window counts too: the wait ends when the request may move on. One whose model was not
+    // overloaded when its switch came waits on at its place (its own refusals still move it).
+    const moveAt = calm ? undefined : switchAt();
+    const waitUntil = moveAt === undefined ? deadlineAt : Math.min(deadlineAt, moveAt);
+    let admission: Permit | Refusal | undefined;
+    if (moveAt !== undefined && !looked && overloaded('timeout')) {
+      // Its model is overloaded: first a look at where it would stand (a wait of nothing), and no wait at all when its
+      // turn is not expected before it would move anyway: in an outage, only as many requests as the model takes in
+      // time wait for it, and the rest get the fallback's answer at once instead of after afterMs.
+      looked = true;
+      const now = fallback!.now();
+      const look = await store.admit(signal, { ticket, order, deadlineAt: now, model, priority });
+      if (!isRefusal(look)) admission = look;
+      else if (look.refused === 'timeout' || look.refused === 'closed') {
+        const turnIn = look.expectedWaitMs ?? (look.refused === 'closed' ? look.retryAfterMs : undefined);
+        // Only in an outage (its model overloaded for afterMs already), not a blip: a model that has just refused a
+        // call has no recent rate of answers to tell a wait by.
+        const since = model === undefined ? undefined : memory?.overloadedSince(model, now);
+        const outage = since !== undefined && now - since >= fallback!.afterMs;
+        if (outage && turnIn !== undefined && now + turnIn > moveAt && now < deadlineAt) {
+          moveOn();
+          continue;
+        }
+        // Back to the place it just took (its new ticket keeps it).
+        if (look.ticket !== undefined) {
+          ticket = look.ticket;
+          order = undefined;
+        }
+      } else admission = look;
+    }
+    admission ??= await store.admit(signal, { ticket, order, deadlineAt: waitUntil, model, priority });
     if (isRefusal(admission)) {
       const now = fallback?.now();
-      // Due to switch: its wait for this model ran out, or the store says at once that the model stays shut past the
-      // switch (`closed`: the Redis store does, rather than wait out a window it knows outlasts the wait).
-      const due = switchAt !== undefined && now !== undefined && now < deadlineAt
-        && ((admission.refused === 'timeout' && now >= switchAt) || admission.refused === 'closed');
-      if (!due) return admission;
+      // Due to switch: its wait for an overloaded model ran out, or the store says at once that the model stays shut
+      // past the switch (`closed`: the Redis store does, rather than wait out a window it knows outlasts the wait).
+      const due = moveAt !== undefined && now !== undefined && now < deadlineAt
+        && ((admission.refused === 'timeout' && now >= moveAt) || admission.refused === 'closed')
+        && overloaded(admission.refused);
+      if (!due && moveAt !== undefined && admission.refused === 'timeout' && now! >= moveAt && now! < deadlineAt) {
+        calm = true;
+        if (admission.ticket !== undefined) {
+          ticket = admission.ticket;
+          order = undefined;
+        }
+        continue;
+      }
+      if (!due) {
+        // Its return with the ticket goes on counting from its first arrival.
+        if (memory && admission.ticket !== undefined && now !== undefined) memory.keepArrival(admission.ticket, arrivedAt, now);
+        return admission;
+      }
       moveOn();
       continue;
     }
+    const sentAt = fallback?.now();
     const attempt = await call(admission, model);
+    if (memory && model !== undefined && sentAt !== undefined && attempt.result) {
+      const { status, pressure } = attempt.result;
+      if (pressure) memory.refused(model, fallback!.now());
+      else if (status >= 200 && status < 300) memory.answered(model, fallback!.now() - sentAt);
+    }
     // A store without a line (or a client gone) cannot hold the request: Claude's refusal is passed on as it is.
     if (!options.requeue || !attempt.result?.pressure || admission.order === undefined || signal.aborted) {
       return { ...attempt, permit: admission, model };
@@ -89,9 +174,9 @@ export async function holdForClaude<T>(
     await admission.release(attempt.result);
     order = admission.order;
     ticket = undefined;
-    if (fallback) {
-      refusedSince ??= fallback.now();
-      if (chain.length > 0 && fallback.now() - refusedSince >= fallback.afterMs) moveOn();
-    }
+    turnedAway = true;
+    // Its model refused it past the switch: the next model, at once.
+    const after = switchAt();
+    if (fallback && after !== undefined && fallback.now() >= after) moveOn();
   }
 }

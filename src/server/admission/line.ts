@@ -5,13 +5,17 @@
  * ticket, takes its old place. A request that waited its budget, or finds the line full, gets a refusal that says
  * when its turn is expected and carries a ticket to keep its place. Time comes from an injected clock.
  *
- * Two lanes: interactive requests go before background ones, and a background request never takes the last free
- * slot (unless the limit is 1), so a background flood delays an interactive request by one service time at most.
- * After an overload, background requests are held back first: they never probe while an interactive one waits.
+ * Two lanes: interactive requests go before background ones, and a background request leaves two slots free for
+ * people (one when the limit is 2, none at 1; at a person a second, two often overlap), so a background flood delays
+ * an interactive request by one service time at most.
+ * After an overload, background requests are held back first: they never probe while an interactive one waits, and
+ * a refusal met while background work is on the wire is blamed on it (background-room.ts): the window stays open for
+ * people, who wait for the next slot under the room Claude showed, while background keeps two of its slots free.
  * Several lines (one per model) can share a `room`: an app-wide bound on calls in flight, and one order of arrival.
  */
 import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
+import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
 import { RATE_WINDOW_MS } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
@@ -48,7 +52,7 @@ export interface SharedRoom {
   nextOrder(): number;
   /** Requests waiting in every line: `maxQueue` bounds them together. */
   queued(): number;
-  /** May one more call go now app-wide? A background call must leave a slot free. */
+  /** May one more call go now app-wide? A background call must leave two slots free (one when the ceiling is 2). */
   mayGo(background: boolean): boolean;
   /** A call of one of the lines left. */
   took(): void;
@@ -84,7 +88,7 @@ export interface JoinOptions {
   ticket?: string;
   /** Epoch ms after which the request leaves the line with a `timeout` refusal. Defaults to never. */
   deadlineAt?: number;
-  /** `background` yields to interactive requests and never takes the last free slot. Defaults to `interactive`. */
+  /** `background` yields to interactive requests and leaves them two free slots. Defaults to `interactive`. */
   priority?: 'interactive' | 'background';
 }
 
@@ -124,7 +128,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const { clock } = options;
   const control = createLineControl(options);
   const maxQueue = options.maxQueue ?? 1000;
-  const maxClosedMs = Math.max(options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000);
+  const minClosedMs = options.minClosedMs ?? 1000;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
   const acceptAfterMs = options.acceptAfterMs ?? 1500;
   const tickets = createTickets(maxQueue * 4, options.newTicket);
   const { room } = options;
@@ -137,6 +142,10 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   let ownOrder = 0;
   const nextOrder = () => (room ? room.nextOrder() : ownOrder++);
   let windowTimer: unknown;
+  // Background's side of an overload blamed on it, and its calls on the wire.
+  const backgroundRoom = createBackgroundRoom();
+  let backgroundInFlight = 0;
+  let heldTimer: unknown;
   // Since when someone has been waiting in line (undefined: nobody is).
   let backlogSince: number | undefined;
   // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
@@ -174,8 +183,18 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     }, Math.max(0, control.wakeAt - clock.now()));
   }
 
+  /** Wakes the line when background's hold ends, in case no answer comes first to end it. */
+  function wakeAtBackgroundReturn(): void {
+    clock.clearTimeout(heldTimer);
+    heldTimer = clock.setTimeout(() => {
+      heldTimer = undefined;
+      pump();
+    }, Math.max(0, backgroundRoom.heldUntil - clock.now()));
+  }
+
   function grant(waiter: Waiter, probe: boolean): void {
     const call = control.send(probe, clock.now());
+    if (waiter.background) backgroundInFlight += 1;
     let accepted = false;
     let released = false;
     const accept = () => {
@@ -184,6 +203,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       const now = clock.now();
       tookOne(now);
       control.accepted(call, queued() > 0, now, backlogSince === undefined ? 0 : now - backlogSince);
+      backgroundRoom.answered(call.level, control.limit, now);
       pump();
     };
     const graceTimer = clock.setTimeout(accept, acceptAfterMs);
@@ -194,9 +214,17 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         released = true;
         clock.clearTimeout(graceTimer);
         control.finish(call, clock.now());
+        if (waiter.background) backgroundInFlight -= 1;
+        // The flood is over: what it showed of Claude's room is forgotten with it.
+        if (waiter.background && backgroundInFlight === 0 && background.size === 0) backgroundRoom.forget();
         const status = result?.status ?? 200;
         const pressure = result?.pressure ?? (status === 529 || status === 429);
-        if (pressure) {
+        // Background work on the wire filled Claude's room: the people's window stays open (see background-room.ts).
+        const blameBackground = pressure && (waiter.background || backgroundInFlight > 0) && control.state === 'open';
+        if (blameBackground) {
+          backgroundRoom.blamed(call.level, control.inFlight, Math.max(result?.retryAfterMs ?? 0, minClosedMs), clock.now());
+          wakeAtBackgroundReturn();
+        } else if (pressure) {
           const before = control.reopenAt;
           control.refused(call, clock.now(), result?.retryAfterMs);
           // A new window: the old wake-up time is wrong now.
@@ -219,10 +247,14 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
    * interactive request waits).
    */
   function next(turn: 'go' | 'probe'): Waiter | undefined {
-    if (interactive.size > 0) return room && !room.mayGo(false) ? undefined : interactive.shift();
+    // Under the room Claude showed when it refused a call with background work on the wire (see background-room.ts).
+    // People only while background work is on the wire: without it, the room it showed says nothing of theirs.
+    const under = (isBackground: boolean) =>
+      (!isBackground && backgroundInFlight === 0) || control.inFlight < backgroundRoom.cap(isBackground);
+    if (interactive.size > 0) return (room && !room.mayGo(false)) || !under(false) ? undefined : interactive.shift();
     if (background.size === 0) return undefined;
-    const spare = control.limit <= 1 || control.limit - control.inFlight >= 2;
-    if (turn === 'go' && !spare) return undefined;
+    const spare = control.limit - control.inFlight > Math.min(BACKGROUND_SPARE, control.limit - 1);
+    if (turn === 'go' && (!spare || !under(true) || clock.now() < backgroundRoom.heldUntil)) return undefined;
     return room && !room.mayGo(true) ? undefined : background.shift();
   }
 
@@ -305,6 +337,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     dispose() {
       clock.clearTimeout(windowTimer);
       windowTimer = undefined;
+      clock.clearTimeout(heldTimer);
+      heldTimer = undefined;
       for (const lane of [interactive, background]) {
         for (let w = lane.shift(); w; w = lane.shift()) {
           w.gone = true;

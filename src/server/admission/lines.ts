@@ -5,10 +5,11 @@
  * bound on the requests waiting, and, when the app set a ceiling, an app-wide bound on calls in flight. When a slot
  * of that bound is freed, every line gets its turn, interactive waiters first, then the oldest.
  */
+import { BACKGROUND_SPARE } from './background-room.js';
 import { createAdmissionLine, type AdmissionLine, type AdmissionLineOptions, type JoinOptions, type LineGrant, type LineRefusal, type LineStats, type SharedRoom } from './line.js';
 
 export interface ModelLinesOptions extends Omit<AdmissionLineOptions, 'room'> {
-  /** Calls in flight for all models together; a background call leaves the last one free. Defaults to no bound. */
+  /** Calls in flight for all models together; a background call leaves two of them free. Defaults to no bound. */
   ceiling?: number;
 }
 
@@ -38,7 +39,7 @@ export function createModelLines(options: ModelLinesOptions): ModelLines {
     },
     mayGo(background) {
       if (ceiling === undefined) return true;
-      return background && ceiling > 1 ? ceiling - active >= 2 : active < ceiling;
+      return ceiling - active > (background ? Math.min(BACKGROUND_SPARE, ceiling - 1) : 0);
     },
     took: () => {
       active += 1;

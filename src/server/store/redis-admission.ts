@@ -73,6 +73,7 @@ export function lineKeys(prefix: string, names: { line?: string; id?: string; ti
     `${base}:alive`,
     `${prefix}lines`, `${prefix}lines:leases`, `${prefix}lines:ready`, `${prefix}lines:ready-alive`,
     `${prefix}abandoned:${names.id ?? ''}`, `${prefix}ticket:${names.ticket ?? ''}`,
+    `${base}:leases-background`,
   ];
 }
 

@@ -15,7 +15,8 @@ import { RATE_WINDOW_MS } from '../admission/defaults.js';
  *  - the app's room, shared by every model's line: 8 a hash (the order counter), 9 every model's leases (the ceiling
  *    counts them), 10 ready (waiters their line would let go, held back by the ceiling; score lane × 2^50 + order),
  *    11 when each ready entry is presumed gone;
- *  - the request's: 12 its abandon mark, 13 its ticket (store ops).
+ *  - the request's: 12 its abandon mark, 13 its ticket (store ops);
+ *  - 14 the model's background leases (a subset of 4: background-room.ts needs background's calls on the wire).
  * A script touches one model's keys and the app's, never two models' lines at once. (Redis Cluster is not supported:
  * the keys carry no common hash tag, so one script's keys may live on different nodes.)
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
@@ -39,9 +40,12 @@ import { RATE_WINDOW_MS } from '../admission/defaults.js';
  * once they stop asking (aliveMs).
  *
  * Lanes and room, as line.ts and lines.ts: a waiter goes when its line's turn lets it (interactive ones in order;
- * background ones only when no interactive one waits, and never into the line's last free slot unless its limit is
- * 1) and, under a ceiling, when the room has a slot for it among the waiters every line would let go, interactive
- * first then oldest (a background one leaves the room's last slot free unless the ceiling is 1). Waiting is polling,
+ * background ones only when no interactive one waits, leaving two of the line's free slots to people, one when its
+ * limit is 2, none at 1) and, under a ceiling, when the room has a slot for it among the waiters every line would let go, interactive
+ * first then oldest (a background one leaves two of the room's slots free, one when the ceiling is 2). A 529 met
+ * while background work is on the wire is blamed on it as background-room.ts says (settle): the window stays open,
+ * people wait under the room Claude showed while background is on the wire, background keeps two of its slots free
+ * and is held until the next answer. Waiting is polling,
  * so where the reference hands a freed slot to the oldest waiter at once, here the oldest takes it on its next ask.
  */
 export const LINE_CONTROL = `
@@ -68,6 +72,10 @@ local H, EV, RC, LEASES, LANE_I, LANE_B, ALIVE = KEYS[1], KEYS[2], KEYS[3], KEYS
 local ROOM, ROOM_LEASES, READY, READY_ALIVE = KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 -- The request's.
 local MARK, TICKET = KEYS[12], KEYS[13]
+-- The model's background leases (background-room.ts).
+local BG_LEASES = KEYS[14]
+-- background-room.ts's constants.
+local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = 2, 16, 3000
 -- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
 local LANE_SCORE = 2 ^ 50
 
@@ -86,6 +94,7 @@ if op == 'abandon' then
   redis.call('SET', MARK, '1', 'PX', P[2])
   redis.call('ZREM', LEASES, P[1])
   redis.call('ZREM', ROOM_LEASES, P[1])
+  redis.call('ZREM', BG_LEASES, P[1])
   unqueue(P[1])
   if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   return 1
@@ -99,6 +108,8 @@ elseif op == 'renew' then
   if not redis.call('ZSCORE', LEASES, P[1]) then return 0 end
   redis.call('ZADD', LEASES, 'XX', tnow + tonumber(P[2]), P[1])
   redis.call('ZADD', ROOM_LEASES, 'XX', tnow + tonumber(P[2]), P[1])
+  redis.call('ZADD', BG_LEASES, 'XX', tnow + tonumber(P[2]), P[1])
+  redis.call('PEXPIRE', BG_LEASES, ttl)
   redis.call('PEXPIRE', LEASES, ttl)
   redis.call('PEXPIRE', ROOM_LEASES, ttl)
   return 1
@@ -123,6 +134,11 @@ local since = num('since', 0)
 local inARow = num('inARow', 0)
 local refusedN = num('refusedN', 0)
 local notOurs = num('notOurs', 0)
+-- background-room.ts: Claude's seen room (-1: none), background held until, the latest proof of room.
+local seenRoom = num('seenRoom', -1)
+local heldUntil = num('heldUntil', 0)
+local answeredLevel = num('answeredLevel', 0)
+local answeredAt = num('answeredAt', -1)
 local value = function() return math.max(1, math.floor(limit)) end
 -- Below one call (limit.ts, control.ts): when the limit last grew or was cut, since when someone has waited in this
 -- line, and the pacing (when the latest call ended, how long it took, the typical answered call). nil: never.
@@ -150,6 +166,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', LEASES, '-inf', tnow)) do redis.call('HDEL', H, 's:' .. id) end
 redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', tnow)
 redis.call('ZREMRANGEBYSCORE', ROOM_LEASES, '-inf', tnow)
+redis.call('ZREMRANGEBYSCORE', BG_LEASES, '-inf', tnow)
 local inFlight = redis.call('ZCARD', LEASES)
 local roomInFlight = redis.call('ZCARD', ROOM_LEASES)
 -- The probe's lease expired (its instance died): it is no longer out.
@@ -159,11 +176,13 @@ local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
   put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs) put('lastTook', lastTook) put('typical', typical)
+  put('seenRoom', seenRoom) put('heldUntil', heldUntil) put('answeredLevel', answeredLevel) put('answeredAt', answeredAt)
   if changedAt ~= nil then put('changedAt', changedAt) end
   if lastEndAt ~= nil then put('lastEndAt', lastEndAt) end
   if backlogSince ~= nil then put('backlogSince', backlogSince) else redis.call('HDEL', H, 'backlogSince') end
   put('rate', rate) put('rateAt', rateAt)
   for i = 1, 11 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  redis.call('PEXPIRE', BG_LEASES, ttl)
 end
 
 local function remember(refused)
@@ -186,9 +205,10 @@ local function turn()
   return 'go'
 end
 
-local function send(probe, id, leaseMs)
+local function send(probe, id, leaseMs, background)
   redis.call('ZADD', LEASES, tnow + leaseMs, id)
   redis.call('ZADD', ROOM_LEASES, tnow + leaseMs, id)
+  if background then redis.call('ZADD', BG_LEASES, tnow + leaseMs, id) end
   redis.call('HSET', H, 's:' .. id, string.format('%.17g', now))
   inFlight = inFlight + 1
   roomInFlight = roomInFlight + 1
@@ -231,6 +251,14 @@ local function accepted(level, probeId, binding, backlogMs)
   if probeId ~= 0 and probeId == currentProbe then
     probeOut = 0
     if state == 2 then state = 0; streak = 0 end
+  end
+  -- background-room.ts answered(): proof of room, background's hold ends, the seen room grows back.
+  local proven = 0
+  if answeredAt >= 0 and now - answeredAt < EVIDENCE_MS then proven = answeredLevel end
+  if level >= proven then answeredLevel = level; answeredAt = now end
+  heldUntil = 0
+  if seenRoom >= 0 then
+    if seenRoom >= value() then seenRoom = -1 else seenRoom = seenRoom + 1 / (ROOM_GROWTH_ROUNDS * seenRoom) end
   end
 end
 
@@ -291,6 +319,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
 end
 
 local function finish(probeId, id)
+  redis.call('ZREM', BG_LEASES, id)
   local sentAt = redis.call('HGET', H, 's:' .. id)
   if sentAt then
     redis.call('HDEL', H, 's:' .. id)
@@ -318,20 +347,28 @@ local function backlogMs()
   return now - backlogSince
 end
 
--- Would the line let this waiter go now (line.ts's next())? Interactive ones in order; background ones only when no
--- interactive one waits, and, unless the limit is 1, not into the last free slot (the probe needs no spare).
+-- Would the line let this waiter go now (line.ts's next())? -- interactive ones in order; background ones only when no interactive one waits, and, unless the limit is 1, leaving
+-- two free slots (one when the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts):
+-- people while background is on the wire, background two below it and not while held.
 local function lineLets(id, background, go)
   if go == 'wait' then return false end
   local room = 1
   if go == 'go' then room = value() - inFlight end
-  if not background then return redis.call('ZRANK', LANE_I, id) < room end
+  if not background then
+    if seenRoom >= 0 and redis.call('ZCARD', BG_LEASES) > 0 then room = math.min(room, math.floor(seenRoom) - inFlight) end
+    return redis.call('ZRANK', LANE_I, id) < room
+  end
   if redis.call('ZCARD', LANE_I) > 0 then return false end
-  if go == 'go' and value() > 1 then room = room - 1 end
+  if go == 'go' then
+    if now < heldUntil then return false end
+    room = room - math.min(BACKGROUND_SPARE, value() - 1)
+    if seenRoom >= 0 then room = math.min(room, math.floor(seenRoom) - BACKGROUND_SPARE - inFlight) end
+  end
   return redis.call('ZRANK', LANE_B, id) < room
 end
 
 -- Does the app's room have a slot for it (lines.ts's mayGo)? Under a ceiling, the waiters their lines would let go
--- take the room's free slots interactive first, then oldest; a background one leaves the last slot free.
+-- take the room's free slots interactive first, then oldest; a background one leaves two slots free (one at 2).
 local function roomLets(id, background, order, aliveMs)
   if ceiling < 0 then return true end
   local gone = redis.call('ZRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
@@ -342,7 +379,7 @@ local function roomLets(id, background, order, aliveMs)
   redis.call('ZADD', READY, score, id)
   redis.call('ZADD', READY_ALIVE, tnow + aliveMs, id)
   local free = ceiling - roomInFlight
-  if background and ceiling > 1 then free = free - 1 end
+  if background then free = free - math.min(BACKGROUND_SPARE, ceiling - 1) end
   return redis.call('ZRANK', READY, id) < free
 end
 
@@ -350,7 +387,7 @@ local result = 'ok'
 if op == 'turn' then
   result = turn()
 elseif op == 'send' then
-  result = send(P[1] == '1', P[2], tonumber(P[3]))
+  result = send(P[1] == '1', P[2], tonumber(P[3]), false)
 elseif op == 'accepted' then
   accepted(tonumber(P[1]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0)
 elseif op == 'refused' then
@@ -396,7 +433,7 @@ elseif op == 'admit' then
   if lets then
     unqueue(id)
     waiting()
-    local call = send(go == 'probe', id, tonumber(P[3]))
+    local call = send(go == 'probe', id, tonumber(P[3]), background)
     result = {1, call[1], call[2], call[3], order, value()}
   else
     local closedMs = 0
@@ -413,8 +450,20 @@ elseif op == 'accept' then
   accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())
 elseif op == 'settle' then
   local probeId = tonumber(P[4])
+  local wasBackground = redis.call('ZSCORE', BG_LEASES, P[1]) ~= false
   finish(probeId, P[1])
-  if P[5] == 'refused' then
+  local bgOnWire = redis.call('ZCARD', BG_LEASES)
+  -- The flood is over: what it showed of Claude's room is forgotten with it.
+  if wasBackground and bgOnWire == 0 and redis.call('ZCARD', LANE_B) == 0 then seenRoom = -1; heldUntil = 0 end
+  if P[5] == 'refused' and (wasBackground or bgOnWire > 0) and state == 0 then
+    -- background-room.ts blamed(): the people's window stays open and the limit is not cut.
+    local retryAfter = tonumber(P[6])
+    heldUntil = math.max(heldUntil, now + math.max(math.max(retryAfter, 0), minClosed))
+    local proven = 0
+    if answeredAt >= 0 and now - answeredAt < EVIDENCE_MS then proven = answeredLevel end
+    if tonumber(P[2]) > proven then seenRoom = math.max(1, inFlight) end
+    result = 'blamed'
+  elseif P[5] == 'refused' then
     result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]))
   elseif P[5] == 'ok' and P[7] ~= '1' then
     accepted(tonumber(P[2]), probeId, waiting() > 0, backlogMs())

@@ -4,6 +4,7 @@
  * never a dependency of an answer: when it is unreachable or slow, each instance falls back to its memory store.
  */
 import type { Redis } from 'ioredis';
+import { BACKGROUND_SPARE } from '../admission/background-room.js';
 import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
@@ -28,7 +29,7 @@ export interface RedisStoreOptions {
   prefix?: string;
   /**
    * A ceiling on calls to Claude at once across the whole fleet, all models together (a quota of the app's own); it
-   * also caps each model's limit, and a background request leaves its last slot free. Defaults to none: each model's
+   * also caps each model's limit, and a background request leaves two of its slots free. Defaults to none: each model's
    * limit adapts to what Claude takes, starting at 32. Each handler's own `maxConcurrency` also applies.
    */
   maxConcurrency?: number;
@@ -236,8 +237,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
 
   /** One of this process's slots under its ceiling, held while a waiter asks Redis; undefined when none is free. */
   function reserveHere(ceiling: number, background: boolean): (() => void) | undefined {
-    // As the memory line's room: a background call leaves the last slot free (unless the ceiling is 1).
-    if (ceiling - local.stats().active - reserved < (background && ceiling > 1 ? 2 : 1)) return undefined;
+    // As the memory line's room: a background call leaves two slots free (one when the ceiling is 2, none at 1).
+    if (ceiling - local.stats().active - reserved < 1 + (background ? Math.min(BACKGROUND_SPARE, ceiling - 1) : 0)) return undefined;
     reserved += 1;
     let held = true;
     return () => {

@@ -44,7 +44,7 @@ export interface AdmitOptions {
    * requests (the Redis store too, fleet-wide). Defaults to one line for requests that name none.
    */
   model?: string;
-  /** `background` yields to interactive requests in line and never takes the last free slot. Defaults to `interactive`. */
+  /** `background` yields to interactive requests in line and leaves two free slots to them. Defaults to `interactive`. */
   priority?: 'interactive' | 'background';
 }
 

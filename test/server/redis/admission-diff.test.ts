@@ -110,12 +110,14 @@ describe('the Lua port of the line control', () => {
 });
 
 describe('the Lua port of the lines per model, their lanes and their room', () => {
-  it.each([4, 9])('lets the same requests through as createModelLines, two models and both lanes, no ceiling (seed %i)', async (seed) => {
+  it.each([11, 13])('lets the same requests through as createModelLines, two models and both lanes, no ceiling (seed %i)', async (seed) => {
     const run = await playLines(redis, `lines-${seed}:`, seed, 320, { limit: { initial: 3 }, minClosedMs: 1000, maxClosedMs: 8000 });
     expect(run.lua).toEqual(run.ts);
-    // Both models' windows closed at some point, and each lane of each model got through.
+    // Both models' windows closed at some point, refusals were blamed on background, and each lane of each model got
+    // through.
     for (const model of MODELS) {
       expect(run.seen.closed[model]).toBeGreaterThan(0);
+      expect(run.seen.blamed[model]).toBeGreaterThan(0);
       for (const lane of ['interactive', 'background']) expect(run.seen.grants[`${model} ${lane}`]).toBeGreaterThan(0);
     }
   }, 60_000);
@@ -125,7 +127,7 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
     expect(run.lua).toEqual(run.ts);
   }, 60_000);
 
-  it.each([9, 11])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
+  it.each([8, 11])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
     const run = await playLines(redis, `room-${seed}:`, seed, 320, {
       ceiling: 4, limit: { initial: 3, max: 4 }, minClosedMs: 500, maxClosedMs: 4000,
     });
@@ -134,6 +136,7 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
     expect(run.seen.ceilingFull).toBeGreaterThan(10);
     for (const model of MODELS) {
       expect(run.seen.closed[model]).toBeGreaterThan(0);
+      expect(run.seen.blamed[model]).toBeGreaterThan(0);
       expect(run.seen.grants[`${model} background`]).toBeGreaterThan(0);
     }
   }, 60_000);

@@ -59,7 +59,7 @@ export interface Run {
   ts: string[];
   lua: string[];
   /** Grants per model and lane on the reference, and steps where the ceiling was full with someone waiting. */
-  seen: { grants: Record<string, number>; closed: Record<string, number>; ceilingFull: number };
+  seen: { grants: Record<string, number>; closed: Record<string, number>; ceilingFull: number; blamed: Record<string, number> };
 }
 
 export async function playLines(
@@ -77,7 +77,7 @@ export async function playLines(
   const requests: Request[] = [];
   const waitingLua = () => requests.filter((r) => !r.lua);
   const open = () => requests.filter((r) => r.tsGrant && r.lua);
-  const run: Run = { ts: [], lua: [], seen: { grants: {}, closed: {}, ceilingFull: 0 } };
+  const run: Run = { ts: [], lua: [], seen: { grants: {}, closed: {}, ceilingFull: 0, blamed: {} } };
 
   /** Every waiter asks Redis again (see above for the order) until two rounds in a row let no one through. */
   async function poll(now: number, first?: string): Promise<void> {
@@ -153,12 +153,19 @@ export async function playLines(
       const retryAfterMs = outcome === 'refused' && random() < 0.2 ? 100 * Math.floor(random() * 100) : undefined;
       const status = outcome === 'refused' ? 529 : outcome === 'ok' ? 200 : 500;
       requests.splice(requests.indexOf(r), 1);
+      // A refusal with background work of its model on the wire, its window open: blamed on background.
+      if (outcome === 'refused' && lines.stats()[r.model]?.state === 'open'
+        && (r.background || requests.some((o) => o.model === r.model && o.background && o.tsGrant))) {
+        run.seen.blamed[r.model] = (run.seen.blamed[r.model] ?? 0) + 1;
+      }
       r.tsGrant!.release({ status, retryAfterMs });
       await eval_(r.model, 'settle', now, r.id, r.lua!.level, r.lua!.epoch, r.lua!.probeId, outcome, retryAfterMs ?? -1, r.lua!.accepted ? '1' : '0');
       if (outcome === 'ok' && !r.lua!.accepted) first = r.model;
       what = `${r.id} ${outcome}`;
     } else if (requests.filter((r) => !r.tsGrant).length < 14 && roll < 0.9) {
-      const r: Request = { id: `r${step}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4, order: '' };
+      // Background work in the calm and busy phases only: a refusal with background on the wire is blamed on it
+      // and keeps the window open (background-room.ts), so the other phases are where windows close.
+      const r: Request = { id: `r${step}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4 && phase < 2, order: '' };
       requests.push(r);
       void lines.join(r.model, { priority: r.background ? 'background' : 'interactive' }).then((outcome) => {
         if ('release' in outcome) {

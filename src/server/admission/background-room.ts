@@ -1,0 +1,80 @@
+/**
+ * How one line's background lane gives way to people after Claude refuses a call while background work is on the
+ * wire (the line's side of core/background-yield.ts). Such a 529 is blamed on background, not on the people: the
+ * line's window stays open for interactive requests and its limit is not cut (a closed window would hold every person
+ * back for a second or more because of work nobody is waiting for). Instead the calls still on the wire show where
+ * Claude's room ends: people wait for a slot under that room (the next one freed; interactive goes first), background
+ * keeps BACKGROUND_SPARE of its slots free for them and is held until Claude answers again, and the room grows back
+ * by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Pure state: the line tells it what happened and asks for caps.
+ */
+
+/**
+ * Slots of Claude's seen room background keeps free for people (one is not enough: at a person a second with 2 s
+ * answers, two often overlap), and the rounds of answers per slot the seen room grows back by. Each step of growth
+ * lets background fill one slot more than Claude showed, and a person who then finds Claude full meets a 529 and waits
+ * for the next slot, so the line grows slower than the browser gate (4 rounds, where the gate's own ceiling bounds
+ * the room). Measured on `npm run bench -- --scenario failover` through the handler's line (adaptive limit, seeds
+ * 1-4): interactive p95 1.18-1.30 x its unloaded value at 4 rounds, 1.13-1.21 x at 8, 1.08-1.18 x at 16 (seeds 5-8:
+ * 1.13-1.16 x), 1.00-1.06 x with no growth at all; background throughput alike. The cost: while a flood lasts,
+ * background regains a slot of Claude's room per 16 rounds of answers; the room is forgotten when the flood ends.
+ */
+export const BACKGROUND_SPARE = 2;
+export const ROOM_GROWTH_ROUNDS = 16;
+/**
+ * An answer to a call sent with some number of calls on the wire counts this long as proof that Claude has room for
+ * that many: a 529 at that level or below is then Anthropic-wide load, not ours, and teaches nothing about room.
+ */
+export const EVIDENCE_MS = 3_000;
+
+export interface BackgroundRoom {
+  /** Claude's room as the last blamed 529 showed it, grown since; undefined when nothing is known. */
+  readonly seenRoom: number | undefined;
+  /** Background waits until then (a blamed 529 holds it until the next answer, at most a closed window's length). */
+  readonly heldUntil: number;
+  /** The most calls on the wire before one more of this lane may go; Infinity for no cap. */
+  cap(background: boolean): number;
+  /** Claude took a call sent with `level` calls on the wire (itself included). `limit`: the line's limit now. */
+  answered(level: number, limit: number, now: number): void;
+  /** A 529 blamed on background: `level` the refused call's when sent, `onWire` the calls still on the wire. */
+  blamed(level: number, onWire: number, holdMs: number, now: number): void;
+  /** No background work is left: the room it showed is forgotten (people go under the line's limit again). */
+  forget(): void;
+}
+
+export function createBackgroundRoom(): BackgroundRoom {
+  let seenRoom: number | undefined;
+  let heldUntil = 0;
+  let answeredLevel = 0;
+  let answeredAt = -Infinity;
+  const proven = (now: number) => (now - answeredAt < EVIDENCE_MS ? answeredLevel : 0);
+  return {
+    get seenRoom() {
+      return seenRoom;
+    },
+    get heldUntil() {
+      return heldUntil;
+    },
+    cap(background) {
+      if (seenRoom === undefined) return Infinity;
+      return Math.floor(seenRoom) - (background ? BACKGROUND_SPARE : 0);
+    },
+    answered(level, limit, now) {
+      if (level >= proven(now)) {
+        answeredLevel = level;
+        answeredAt = now;
+      }
+      heldUntil = 0;
+      // Grown back to the line's own limit, it no longer binds.
+      if (seenRoom !== undefined) seenRoom = seenRoom >= limit ? undefined : seenRoom + 1 / (ROOM_GROWTH_ROUNDS * seenRoom);
+    },
+    blamed(level, onWire, holdMs, now) {
+      heldUntil = Math.max(heldUntil, now + holdMs);
+      // Claude took as many of ours a moment ago: this 529 is Anthropic-wide load, and says nothing of our room.
+      if (level > proven(now)) seenRoom = Math.max(1, onWire);
+    },
+    forget() {
+      seenRoom = undefined;
+      heldUntil = 0;
+    },
+  };
+}
