@@ -11,3 +11,5 @@ export const DEFAULT_LINE_UPDATE_MS = 8_000;
 export const DEFAULT_INITIAL_LIMIT = 32;
 /** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */
 export const DEFAULT_MAX_QUEUE = 1000;
+/** The window over which a line measures the rate Claude takes its calls, to turn a place into an expected wait. */
+export const RATE_WINDOW_MS = 10_000;

@@ -17,6 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
+import { RATE_WINDOW_MS } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
 import { createTickets } from './tickets.js';
@@ -119,7 +120,7 @@ interface Waiter extends Ordered {
   resolve(outcome: LineGrant | LineRefusal): void;
 }
 
-const RATE_WINDOW_MS = 10_000;
+
 const MIN_RETRY_AFTER_MS = 1_000;
 const MAX_RETRY_AFTER_MS = 60_000;
 

@@ -142,20 +142,20 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       }
       ticket = undefined;
       if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
-      if (answer[5] !== undefined) seen(place.model ?? '', answer[5]);
+      if (answer[0] === 1 && answer[5] !== undefined) seen(place.model ?? '', answer[5]);
       if (answer[0] === 1) {
         // The level comes as a string: below one call it is the paced share, a fraction.
         const [, level, epoch, probeId, at] = answer as [number, string, number, number, number];
         return { id, level: Number(level), epoch, probeId, order: at, line, unreserve };
       }
-      const [, closedMs, ahead, at] = answer as [number, number, number, number];
+      const [, closedMs, ahead, at, , expectedWaitMs] = answer as [number, number, number, number, number, number];
       order = String(at);
       const left = deadline - Date.now();
       // Closed for longer than this request may wait: answer now with the real reopen time instead of timing out.
       if (closedMs > left || left <= 0) {
         const refusal: Refusal = closedMs > left && closedMs > 0
-          ? { refused: 'closed', retryAfterMs: closedMs, ahead }
-          : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead };
+          ? { refused: 'closed', retryAfterMs: closedMs, ahead, expectedWaitMs }
+          : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead, expectedWaitMs };
         return { ...refusal, ticket: await keepPlace(line, id, at, refusal.retryAfterMs ?? 0) };
       }
       const wait = closedMs > 0 ? Math.min(closedMs, MAX_SLEEP_MS) : pollMs;

@@ -5,6 +5,7 @@
  */
 import { ANSWERED_MS, TYPICAL_WEIGHT } from '../admission/control.js';
 import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admission/limit.js';
+import { RATE_WINDOW_MS } from '../admission/defaults.js';
 
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
@@ -28,7 +29,7 @@ import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admi
  *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
  *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
  *          keeping its order)
- *     → {1, level, epoch, probeId, order, limit} | {0, closedMs, ahead, order, limit} | {-1} (abandoned)
+ *     → {1, level, epoch, probeId, order, limit} | {0, closedMs, ahead, order, limit, expectedWaitMs} | {-1} (abandoned)
  *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
  *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
  *   renew: lease id, leaseMs → 1 | 0              abandon: id, leaseMs
@@ -149,6 +150,10 @@ local typical = num('typical', 0)
 -- The reference's constants, written into the script from limit.ts and control.ts.
 local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS = ${BELOW_ONE_DECREASE}, ${BELOW_ONE_GROWTH_MS}, ${GROWTH_SPAN_MS}
 local ANSWERED_MS, TYPICAL_WEIGHT = ${ANSWERED_MS}, ${TYPICAL_WEIGHT}
+-- Calls Claude took per ms, decayed over RATE_WINDOW_MS (line.ts): turns a place in line into an expected wait.
+local RATE_WINDOW_MS = ${RATE_WINDOW_MS}
+local rate = num('rate', 0)
+local rateAt = num('rateAt', now)
 local function pausedUntil()
   if limit >= 1 or lastEndAt == nil then return -math.huge end
   local base = typical
@@ -175,6 +180,7 @@ local function save()
   if changedAt ~= nil then put('changedAt', changedAt) end
   if lastEndAt ~= nil then put('lastEndAt', lastEndAt) end
   if backlogSince ~= nil then put('backlogSince', backlogSince) else redis.call('HDEL', H, 'backlogSince') end
+  put('rate', rate) put('rateAt', rateAt)
   for i = 1, 11 do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', BG_LEASES, ttl)
 end
@@ -218,6 +224,8 @@ local function send(probe, id, leaseMs, background)
 end
 
 local function accepted(level, probeId, binding, backlogMs)
+  rate = rate * math.exp(-(now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS
+  rateAt = now
   remember(false)
   while true do
     local back = redis.call('LINDEX', EV, -1)
@@ -432,7 +440,11 @@ elseif op == 'admit' then
     if state == 1 then closedMs = reopenAt - now end
     local ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
-    result = {0, closedMs, ahead, order, value()}
+    -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
+    local current = rate * math.exp(-(now - rateAt) / RATE_WINDOW_MS)
+    local flowing = maxClosed
+    if current > 0 then flowing = (ahead + 1) / current end
+    result = {0, closedMs, ahead, order, value(), math.floor(math.max(0, closedMs) + flowing + 0.5)}
   end
 elseif op == 'accept' then
   accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())

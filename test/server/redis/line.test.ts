@@ -184,4 +184,32 @@ describe("the Redis store's fleet-wide line", () => {
     expect('release' in again && again.via).toBe('redis');
     if ('release' in again) await again.release({ status: 200 });
   }, 30_000);
+
+  it("tells a turned-away request when its turn is expected, from the rate the fleet's calls were taken", async () => {
+    const prefix = `expected-${Date.now()}:`;
+    const context = {
+      maxConcurrency: 8, maxQueue: 8, queueTimeoutMs: 5_000, clock: systemClock, logger: { warn: () => {} },
+      run: async () => ({ status: 200, headers: {}, body: '' }),
+    };
+    const store = createRedisStore({ url: testbed.redis.url, prefix, maxConcurrency: 1, logger: { warn: () => {} } });
+    stores.push(store);
+    store.attach(context);
+    await store.ready();
+    const signal = new AbortController().signal;
+    // Claude takes five calls one after the other: about 5 calls per 10 s.
+    for (let i = 0; i < 5; i++) {
+      const permit = await store.admit(signal);
+      if ('release' in permit) await permit.release({ status: 200 });
+    }
+    const holder = await store.admit(signal);
+    expect('release' in holder).toBe(true);
+    // A request behind the only call is turned away, told its turn is about (0 ahead + 1) / (5 calls per 10 s) away.
+    const refused = await store.admit(signal, { deadlineAt: Date.now() + 150 });
+    expect(refused).toMatchObject({ refused: 'timeout', ahead: 0, via: 'redis' });
+    const expected = 'expectedWaitMs' in refused ? refused.expectedWaitMs : undefined;
+    // Less the decay over the fraction of a second this test takes: a little over 2 s.
+    expect(expected).toBeGreaterThan(1_800);
+    expect(expected).toBeLessThan(2_600);
+    if ('release' in holder) await holder.release({ status: 200 });
+  }, 30_000);
 });
