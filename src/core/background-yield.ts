@@ -14,17 +14,10 @@
  * failover` (gate above Claude's slots, seeds 1–3): interactive p95 1.09–1.16 × its unloaded value, against
  * 1.36–1.46 × with one slot kept and growth every round.
  */
+import { createSeenRoom } from './seen-room.js';
+
 const BACKGROUND_SPARE = 2;
 const ROOM_GROWTH_ROUNDS = 4;
-/**
- * An answer to an attempt sent at some level of attempts on the wire counts this long as proof that Claude has room
- * for that many: a 529 at that level or below is then Anthropic-wide load, not ours, and teaches nothing about room.
- * Short, because the level at sending overstates what Claude held (refusals on their way back count in it): at
- * 10 s, the flood's seed 2 got 1.25 × instead of 1.17 ×; at 1 s, random 529s (5–10 % of calls) held background to a
- * third of what it had.
- */
-const EVIDENCE_MS = 3_000;
-
 export interface BackgroundYield {
   /** Background attempts allowed on the wire now (whole). */
   readonly backgroundLimit: number;
@@ -43,11 +36,8 @@ export interface BackgroundYield {
 
 export function createBackgroundYield(ceiling: number): BackgroundYield {
   let limit = ceiling;
-  let seenRoom: number | undefined;
+  const seen = createSeenRoom(ROOM_GROWTH_ROUNDS);
   let peopleWaitUntil: number | undefined;
-  let answeredLevel = 0;
-  let answeredAt = -Infinity;
-  const proven = (now: number) => (now - answeredAt < EVIDENCE_MS ? answeredLevel : 0);
 
   return {
     get backgroundLimit() {
@@ -57,25 +47,18 @@ export function createBackgroundYield(ceiling: number): BackgroundYield {
       return peopleWaitUntil;
     },
     cap(background, now) {
-      if (seenRoom === undefined) return Infinity;
-      if (background) return Math.floor(seenRoom) - (BACKGROUND_SPARE - 1);
-      return now < (peopleWaitUntil ?? 0) ? Math.floor(seenRoom) : Infinity;
+      if (seen.value === undefined) return Infinity;
+      if (background) return Math.floor(seen.value) - (BACKGROUND_SPARE - 1);
+      return now < (peopleWaitUntil ?? 0) ? Math.floor(seen.value) : Infinity;
     },
     answered(level, background, now) {
-      if (level >= proven(now)) {
-        answeredLevel = level;
-        answeredAt = now;
-      }
       if (background) limit = Math.min(ceiling, limit + 1 / limit);
-      if (seenRoom !== undefined) seenRoom = seenRoom + 1 >= ceiling ? undefined : seenRoom + 1 / (ROOM_GROWTH_ROUNDS * seenRoom);
+      // Forgotten one slot short of the ceiling: there the gate's own bound is as tight.
+      seen.answered(level, ceiling - 1, now);
     },
     blamed(level, onWire, backgroundOnWire, retryAt, now) {
       limit = Math.max(1, Math.floor(backgroundOnWire / 2));
-      // Claude took as many of ours a moment ago: this 529 is Anthropic-wide load, and says nothing of our room.
-      if (level > proven(now)) {
-        seenRoom = Math.max(1, onWire);
-        peopleWaitUntil = retryAt;
-      }
+      if (seen.blamed(level, onWire, now)) peopleWaitUntil = retryAt;
     },
   };
 }

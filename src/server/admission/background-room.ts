@@ -7,6 +7,9 @@
  * keeps BACKGROUND_SPARE of its slots free for them and is held until Claude answers again, and the room grows back
  * by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Pure state: the line tells it what happened and asks for caps.
  */
+import { createSeenRoom } from '../../core/seen-room.js';
+
+export { EVIDENCE_MS } from '../../core/seen-room.js';
 
 /**
  * Slots of Claude's seen room background keeps free for people (one is not enough: at a person a second with 2 s
@@ -20,12 +23,6 @@
  */
 export const BACKGROUND_SPARE = 2;
 export const ROOM_GROWTH_ROUNDS = 16;
-/**
- * An answer to a call sent with some number of calls on the wire counts this long as proof that Claude has room for
- * that many: a 529 at that level or below is then Anthropic-wide load, not ours, and teaches nothing about room.
- */
-export const EVIDENCE_MS = 3_000;
-
 export interface BackgroundRoom {
   /** Claude's room as the last blamed 529 showed it, grown since; undefined when nothing is known. */
   readonly seenRoom: number | undefined;
@@ -42,38 +39,30 @@ export interface BackgroundRoom {
 }
 
 export function createBackgroundRoom(): BackgroundRoom {
-  let seenRoom: number | undefined;
+  const seen = createSeenRoom(ROOM_GROWTH_ROUNDS);
   let heldUntil = 0;
-  let answeredLevel = 0;
-  let answeredAt = -Infinity;
-  const proven = (now: number) => (now - answeredAt < EVIDENCE_MS ? answeredLevel : 0);
   return {
     get seenRoom() {
-      return seenRoom;
+      return seen.value;
     },
     get heldUntil() {
       return heldUntil;
     },
     cap(background) {
-      if (seenRoom === undefined) return Infinity;
-      return Math.floor(seenRoom) - (background ? BACKGROUND_SPARE : 0);
+      if (seen.value === undefined) return Infinity;
+      return Math.floor(seen.value) - (background ? BACKGROUND_SPARE : 0);
     },
     answered(level, limit, now) {
-      if (level >= proven(now)) {
-        answeredLevel = level;
-        answeredAt = now;
-      }
       heldUntil = 0;
       // Grown back to the line's own limit, it no longer binds.
-      if (seenRoom !== undefined) seenRoom = seenRoom >= limit ? undefined : seenRoom + 1 / (ROOM_GROWTH_ROUNDS * seenRoom);
+      seen.answered(level, limit, now);
     },
     blamed(level, onWire, holdMs, now) {
       heldUntil = Math.max(heldUntil, now + holdMs);
-      // Claude took as many of ours a moment ago: this 529 is Anthropic-wide load, and says nothing of our room.
-      if (level > proven(now)) seenRoom = Math.max(1, onWire);
+      seen.blamed(level, onWire, now);
     },
     forget() {
-      seenRoom = undefined;
+      seen.forget();
       heldUntil = 0;
     },
   };

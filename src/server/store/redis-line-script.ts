@@ -5,6 +5,7 @@
  */
 import { ANSWERED_MS, TYPICAL_WEIGHT } from '../admission/control.js';
 import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admission/limit.js';
+import { BACKGROUND_SPARE, EVIDENCE_MS, ROOM_GROWTH_ROUNDS } from '../admission/background-room.js';
 import { RATE_WINDOW_MS } from '../admission/defaults.js';
 
 /**
@@ -75,7 +76,7 @@ local MARK, TICKET = KEYS[12], KEYS[13]
 -- The model's background leases (background-room.ts).
 local BG_LEASES = KEYS[14]
 -- background-room.ts's constants.
-local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = 2, 16, 3000
+local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = ${BACKGROUND_SPARE}, ${ROOM_GROWTH_ROUNDS}, ${EVIDENCE_MS}
 -- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
 local LANE_SCORE = 2 ^ 50
 
