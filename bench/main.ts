@@ -17,14 +17,16 @@ const USAGE = `npm run bench -- [options]
   --seed N              (default 1)
   --kit JSON            also run the kit with these options (repeatable), e.g.
                         '{"name":"gate 5 s","gate":{"minClosedMs":5000},"policy":{"kinds":{"overloaded":{"baseMs":2000}}}}'
-  --no-chart            do not write docs/bench-<scenario>.svg`;
+  --no-chart            do not write docs/bench-<scenario>.svg (written only for the reference run: seed 1, no
+                        other option; --chart writes it whatever the options, for a chart of your own)
+  --chart               write the chart even for a run with options`;
 
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string' }, json: { type: 'boolean' }, capacity: { type: 'string' }, apps: { type: 'string' },
     rate: { type: 'string' }, 'drop-depth': { type: 'string' }, 'drop-minutes': { type: 'string' },
     'retry-after': { type: 'string' }, seed: { type: 'string' }, kit: { type: 'string', multiple: true },
-    'no-chart': { type: 'boolean' }, help: { type: 'boolean' },
+    'no-chart': { type: 'boolean' }, chart: { type: 'boolean' }, help: { type: 'boolean' },
   },
 });
 
@@ -53,6 +55,12 @@ const extra = (values.kit ?? []).map((json, i): KitOptions => {
   return { ...options, name: `${KIT} (${options.name ?? `#${i + 1}`})` };
 });
 
+// The committed charts (docs/, shown in the README) are the reference run's: an experiment must not replace them.
+const reference = extra.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
+  && [values.capacity, values.apps, values.rate, values['drop-depth'], values['drop-minutes'], values['retry-after']]
+    .every((v) => v === undefined);
+const writeChart = values.chart === true || (reference && !values['no-chart']);
+
 const started = performance.now();
 for (const name of names) {
   const scenario = createScenario(name, {
@@ -63,7 +71,7 @@ for (const name of names) {
   });
   const t0 = performance.now();
   const result = await runBench(scenario, extra);
-  if (!values['no-chart']) {
+  if (writeChart) {
     mkdirSync('docs', { recursive: true });
     writeFileSync(`docs/bench-${name}.svg`, result.chart);
   }
@@ -76,6 +84,6 @@ for (const name of names) {
   for (const t of checkTargets(result.report)) console.log(`  ${t.holds ? 'holds' : 'MISSES'}  ${t.target}: ${t.figures}`);
   const events = [...result.runs, result.ideal].reduce((n, r) => n + r.events, 0);
   console.log(`\n(${events.toLocaleString('en')} virtual-time events in ${((performance.now() - t0) / 1000).toFixed(1)} s`
-    + `${values['no-chart'] ? '' : `; chart: docs/bench-${name}.svg`})\n`);
+    + `${writeChart ? `; chart: docs/bench-${name}.svg` : ''})\n`);
 }
 if (!values.json) console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
