@@ -45,6 +45,11 @@ export interface ModelGateSnapshot {
   troubledSince?: number;
   /** While background requests of this model are held back after one of them met an overload: until when. */
   backgroundReopenAt?: number;
+  /**
+   * After a 529 blamed on background work showed where Claude's room ends: until when (at the latest) people wait for
+   * a slot under that room instead of a backoff. Past, or absent, when nothing holds them.
+   */
+  peopleWaitUntil?: number;
   /** While probing: the probe is on the wire (the others wait for its answer). */
   probeInFlight?: boolean;
 }

@@ -98,6 +98,7 @@ export function createGate(options: GateOptions = {}): Gate {
     const next: ModelGateSnapshot = {
       state: lane.state, reopenAt: lane.reopenAt, limit: lane.limit, inFlight: lane.inFlight, waiting: waitingIn(lane),
       troubledSince: lane.troubledSince, backgroundReopenAt: lane.backgroundReopenAt,
+      peopleWaitUntil: lane.yielding.peopleWaitUntil,
     };
     if (lane.probeInFlight) next.probeInFlight = true;
     if (!sameFields(next, lane.snapshot)) lane.snapshot = next;

@@ -284,8 +284,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         // count down to the moment this request can really go.
         const gate = options.gate?.snapshotOf(model);
         // Background work filled Claude's room and took the blame: a person's request waits only for the next free
-        // slot, which the gate keeps for it (background is held), not for a backoff meant for a busy Claude.
-        const yielded = options.priority !== 'background' && gate?.state === 'open' && gate.backgroundReopenAt !== undefined
+        // slot, which the gate keeps for it (background is held), not for a backoff meant for a busy Claude. Only while
+        // the gate holds people under that room: a 529 it took for Anthropic-wide load gets the backoff, never a loop.
+        const yielded = options.priority !== 'background' && gate?.state === 'open' && (gate.peopleWaitUntil ?? 0) > clock.now()
           && isPressure(failure.kind) && failure.retryAfterMs === undefined;
         const goAt = yielded ? clock.now() : Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
         update({ phase: 'waiting', failure, nextAttemptAt: goAt, responding: false });

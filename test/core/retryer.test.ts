@@ -204,6 +204,31 @@ describe('createRetryer', () => {
     await expect(background.promise).resolves.toBe('summary');
   });
 
+  it('keeps its backoff when the gate took the 529 for Anthropic-wide load, so a person never loops on random 529s', async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    const finishers: Array<(value: string) => void> = [];
+    const background = () => createRetryer({
+      run: () => new Promise<string>((resolve) => finishers.push(resolve)), policy, gate, priority: 'background',
+    });
+    background();
+    background();
+    await vi.advanceTimersByTimeAsync(0);
+    finishers[1]!('summary'); // Claude answered with two on the wire a moment ago: it has room for two
+    await vi.advanceTimersByTimeAsync(0);
+    const person = scripted([overloaded(), 'ok']);
+    const retryer = createRetryer({ run: person.run, policy: createRetryPolicy({ random: () => 0.99 }), gate });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(person.calls).toHaveLength(1);
+    const wait = retryer.getSnapshot().nextAttemptAt! - Date.now();
+    expect(wait).toBeGreaterThan(500);
+    finishers[0]!('summary'); // a slot frees, but the person waits out its backoff
+    await vi.advanceTimersByTimeAsync(wait - 1);
+    expect(person.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(person.calls).toHaveLength(2);
+    await expect(retryer.promise).resolves.toBe('ok');
+  });
+
   it('settles at once when cancelled during its own backoff, even with a gate', async () => {
     const gate = createGate();
     const { run, calls } = scripted([overloaded(), 'ok']);
