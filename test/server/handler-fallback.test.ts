@@ -12,6 +12,11 @@ const SMALL = 'claude-haiku-4-5';
 const OTHER = 'claude-sonnet-4-5';
 const errorNamed = (name: string) => anthropic.errors.find((e) => e.name === name)!;
 
+/** How long the fake upstream takes to answer: on the test's fake timers, it passes only as the test advances them. */
+const answerTime = (ms: number) => new Promise<void>((done) => {
+  setTimeout(done, ms);
+});
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
 });
@@ -187,14 +192,13 @@ describe("the handler's fallback chain", () => {
 
   it('leaves a model that answers slowly sooner, by as much as it answers slower than the fallback, so its answer is not later', async () => {
     let phase: 'slow' | 'overloaded' = 'slow';
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const upstream = recordingUpstream(async (request) => {
       const { model } = (await request.json()) as { model: string };
       if (model === BIG && phase === 'overloaded') {
         const error = errorNamed('overloaded');
         return Response.json(error.body, { status: error.status, headers: error.headers });
       }
-      await sleep(model === BIG ? 4_000 : 1_000);
+      await answerTime(model === BIG ? 4_000 : 1_000);
       return Response.json(anthropic.success.body, { headers: anthropic.success.headers });
     });
     const handler = createClaudeHandler({
@@ -222,7 +226,7 @@ describe("the handler's fallback chain", () => {
 
   it("never moves a request that only waited for the app's own maxConcurrency, its model not overloaded", async () => {
     const upstream = recordingUpstream(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await answerTime(5_000);
       return Response.json(anthropic.success.body, { headers: anthropic.success.headers });
     });
     const handler = createClaudeHandler({

@@ -9,6 +9,7 @@ import { createOverloadSimulator } from '../../../src/testing/index.js';
 import type { OverloadSimulator } from '../../../src/testing/index.js';
 import { API_KEY, post } from '../helpers.js';
 import { createFleet, useRedisTestbed } from './fleet.js';
+import { realPause } from './redis-server.js';
 import type { Instance } from './fleet.js';
 
 const testbed = useRedisTestbed();
@@ -124,7 +125,8 @@ describe("an instance's own maxConcurrency on the Redis store", () => {
     })) as [Instance];
     // Two requests for A: the first meets a 529 and closes A's window; both wait it out in the fleet's line.
     const heldA = [timed(a, ask(A)), timed(a, ask(A))];
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Real time for both to reach the real redis-server's line (the fleet's own clock is Redis's).
+    await realPause(150);
     const onB = await timed(a, ask(B));
     expect(onB).toMatchObject({ status: 200, store: 'redis' });
     // Not after A's window (1.5 s): the instance's 2 slots are for calls at Claude, not for requests waiting.
@@ -154,7 +156,8 @@ describe('an instance at its own maxConcurrency on the Redis store', () => {
     })) as [Instance, Instance];
     // On a: one call for A at Claude, and a request for B waiting in the fleet's line (a's slot is taken).
     const onA = [timed(a, ask(A)), timed(a, ask(B)), timed(a, ask(B))];
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Real time for them to take a's slot and their places in the real redis-server's line.
+    await realPause(100);
     const onB = await timed(b, ask(B));
     expect(onB.status).toBe(200);
     // Its own 300 ms call and a poll (measured 303–309 ms), not after a's call: a's request for B, ahead of it in B's
@@ -210,7 +213,8 @@ describe('the Redis store keeps two lanes in each line, fleet-wide', () => {
     const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, maxConcurrency: 2, queueTimeoutMs: 20_000 });
     const [a, b] = fleet as [Instance, Instance];
     const flood = Array.from({ length: 12 }, (_, i) => timed(fleet[i % 2]!, ask(A, 'background')));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Real time for the flood to line up in the real redis-server before the people ask.
+    await realPause(200);
     // A person asks, on each instance, while ten background requests wait in line ahead of them.
     const person = await timed(a, ask(A));
     const another = await timed(b, ask(A));
