@@ -99,15 +99,9 @@ describe('lines sharing one Claude', () => {
 });
 
 describe('the line control below one call', () => {
-  /** A control in a flood (Claude refusing every call, one at a time), until it paces below one call. */
-  function flooded() {
-    const control = createLineControl({ limit: { initial: 4, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
-    // One answered call of 6 s sets the typical duration.
-    const first = control.send(false, 0);
-    control.finish(first, 6000);
-    control.accepted(first, true, 6000);
-    let now = 6000;
-    for (let i = 0; i < 50 && control.share >= 1; i++) {
+  /** Claude refuses every call, one at a time, `calls` times or until `stop`; returns the time reached. */
+  function refuseEvery(control: ReturnType<typeof createLineControl>, now: number, calls: number, stop = () => false): number {
+    for (let i = 0; i < calls && !stop(); i++) {
       const turn = control.turn(now);
       if (turn === 'wait') {
         now = Math.max(now + 1, control.wakeAt);
@@ -117,7 +111,19 @@ describe('the line control below one call', () => {
       now += 100;
       control.finish(call, now);
       control.refused(call, now);
+      expect(control.share).toBeGreaterThan(0);
     }
+    return now;
+  }
+
+  /** A control in a flood (Claude refusing every call, one at a time), until it paces below one call. */
+  function flooded() {
+    const control = createLineControl({ limit: { initial: 4, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
+    // One answered call of 6 s sets the typical duration.
+    const first = control.send(false, 0);
+    control.finish(first, 6000);
+    control.accepted(first, true, 6000);
+    const now = refuseEvery(control, 6000, 50, () => control.share < 1);
     expect(control.share).toBeLessThan(1);
     return { control, now };
   }
@@ -180,18 +186,7 @@ describe('the line control below one call', () => {
 
   it('stays at one call or more in the same flood unless the app set a floor below one', () => {
     const control = createLineControl({ limit: { initial: 4, evidenceMs: 1 }, minClosedMs: 1000 });
-    let now = 0;
-    for (let i = 0; i < 50; i++) {
-      const turn = control.turn(now);
-      if (turn === 'wait') {
-        now = Math.max(now + 1, control.wakeAt);
-        continue;
-      }
-      const call = control.send(turn === 'probe', now);
-      now += 100;
-      control.finish(call, now);
-      control.refused(call, now);
-      expect(control.share).toBeGreaterThanOrEqual(1);
-    }
+    refuseEvery(control, 0, 50, () => control.share < 1);
+    expect(control.share).toBeGreaterThanOrEqual(1);
   });
 });
