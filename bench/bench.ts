@@ -27,11 +27,13 @@ export interface BenchResult {
 /**
  * Plays one scenario's workload against every strategy, each on its own fresh Claude and clock, one after the
  * other (they share nothing, so the order cannot change a figure). `extra` adds variants of the kit, e.g. tuned
- * options to compare with the defaults.
+ * options to compare with the defaults; `references` adds bench-side references such as the fair-share oracle.
  */
-export async function runBench(scenario: Scenario, extra: readonly KitOptions[] = []): Promise<BenchResult> {
+export async function runBench(scenario: Scenario, extra: readonly KitOptions[] = [],
+  references: readonly Strategy[] = []): Promise<BenchResult> {
   const workload = createWorkload(scenario);
-  const strategies: Strategy[] = [...PEERS, ...kitRows(scenario), ...extra.flatMap((options) => kitRows(scenario, options))];
+  const strategies: Strategy[] = [...PEERS, ...kitRows(scenario), ...extra.flatMap((options) => kitRows(scenario, options)),
+    ...references];
   const runs: RunResult[] = [];
   for (const strategy of strategies) runs.push(await simulate(scenario, workload, strategy));
   const idealRun = await simulate(scenario, workload, ideal);

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
+import { fairShareOracle } from './oracle.js';
 import { checkTargets, formatTable, KIT } from './report.js';
 import { ALL_SCENARIOS, createScenario, SCENARIOS, type ScenarioName } from './scenario.js';
 import type { KitOptions } from './strategies.js';
@@ -19,7 +20,9 @@ const USAGE = `npm run bench -- [options]
                         '{"name":"gate 5 s","gate":{"minClosedMs":5000},"policy":{"kinds":{"overloaded":{"baseMs":2000}}}}'
   --no-chart            do not write docs/bench-<scenario>.svg (written only for the reference run: seed 1, no
                         other option; --chart writes it whatever the options, for a chart of your own)
-  --chart               write the chart even for a run with options`;
+  --chart               write the chart even for a run with options
+  --oracle F            also run a bench-side oracle (repeatable): each app's own line KNOWS its fair share of
+                        Claude at every instant (F × capacity / apps) and paces to it; no real app can know it`;
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     rate: { type: 'string' }, 'drop-depth': { type: 'string' }, 'drop-minutes': { type: 'string' },
     'retry-after': { type: 'string' }, seed: { type: 'string' }, kit: { type: 'string', multiple: true },
     'no-chart': { type: 'boolean' }, chart: { type: 'boolean' }, help: { type: 'boolean' },
+    oracle: { type: 'string', multiple: true },
   },
 });
 
@@ -56,7 +60,9 @@ const extra = (values.kit ?? []).map((json, i): KitOptions => {
 });
 
 // The committed charts (docs/, shown in the README) are the reference run's: an experiment must not replace them.
-const reference = extra.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
+const oracles = (values.oracle ?? []).map((raw) => fairShareOracle(number('oracle', raw) ?? 1));
+
+const reference = extra.length === 0 && oracles.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
   && [values.capacity, values.apps, values.rate, values['drop-depth'], values['drop-minutes'], values['retry-after']]
     .every((v) => v === undefined);
 const writeChart = values.chart === true || (reference && !values['no-chart']);
@@ -70,7 +76,7 @@ for (const name of names) {
     retryAfterMs: number('retry-after', values['retry-after']),
   });
   const t0 = performance.now();
-  const result = await runBench(scenario, extra);
+  const result = await runBench(scenario, extra, oracles);
   if (writeChart) {
     mkdirSync('docs', { recursive: true });
     writeFileSync(`docs/bench-${name}.svg`, result.chart);
