@@ -203,6 +203,32 @@ describe("the handler's fallback chain on the Redis store", () => {
     // afterMs, a probe of A's window perhaps, and Redis's polling; not the 5 s hold.
     expect(Date.now() - started).toBeLessThan(2_500);
   }, 15_000);
+
+  it('in an outage sends a new request whose turn is not in sight to the next model at once, though its line is open', async () => {
+    // A takes one call at a time, for 1 s each: overloaded by four requests, its window open again once a probe passes.
+    const simulator = createOverloadSimulator({
+      apiKey: API_KEY, models: { [A]: { capacity: 1, serviceTimeMs: 1_000 } }, serviceTimeMs: 20,
+    });
+    const [instance] = await createFleet(testbed.redis.url, simulator, {
+      instances: 1, holdMs: 10_000, handler: { models: [A, B], fallback: { models: [A, B], afterMs: 1_500 } },
+    }) as [Instance];
+    const answeredBy = async (request: Request) => {
+      const started = Date.now();
+      const response = await instance.handler(request);
+      await response.body?.cancel();
+      return { model: response.headers.get('x-claude-kit-model-fallback') ?? A, ms: Date.now() - started };
+    };
+    // A refuses for afterMs and longer, and refused again lately: an outage, not a blip.
+    await Promise.all([1, 2, 3, 4].map(() => answeredBy(ask(A))));
+    await Promise.all([1, 2, 3].map(() => answeredBy(ask(A))));
+
+    const next = await Promise.all([1, 2, 3].map(() => answeredBy(ask(A))));
+    // The first may wait its turn at A; those whose turn is not in sight get B's answer at once, not after the switch
+    // time (afterMs less the 0.75 s A answers slower than B; 0.78 s measured without the rule).
+    const movedOn = next.filter((r) => r.model === B);
+    expect(movedOn.length).toBeGreaterThanOrEqual(2);
+    for (const r of movedOn) expect(r.ms).toBeLessThan(400);
+  }, 15_000);
 });
 
 describe('the Redis store keeps two lanes in each line, fleet-wide', () => {
