@@ -50,7 +50,11 @@ export function createBackgroundRoom(): BackgroundRoom {
     },
     cap(background) {
       if (seen.value === undefined) return Infinity;
-      return Math.floor(seen.value) - (background ? BACKGROUND_SPARE : 0);
+      const room = Math.floor(seen.value);
+      // Background leaves people two slots of the room, one of a room of 2, none of a room of 1 (as under the line's
+      // limit): with no spare rule at small rooms, a room of 2 or less let no background call go even with nothing
+      // on the wire, and only people's answers grow it back, so a background-only app waited for ever.
+      return room - (background ? Math.min(BACKGROUND_SPARE, room - 1) : 0);
     },
     answered(level, limit, now) {
       heldUntil = 0;

@@ -350,7 +350,7 @@ end
 
 -- Would the line let this waiter go now (line.ts's next())? -- interactive ones in order; background ones only when no interactive one waits, and, unless the limit is 1, leaving
 -- two free slots (one when the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts):
--- people while background is on the wire, background two below it and not while held.
+-- people while background is on the wire, background two below it (one below a room of 2) and not while held.
 local function lineLets(id, background, go)
   if go == 'wait' then return false end
   local room = 1
@@ -363,7 +363,11 @@ local function lineLets(id, background, go)
   if go == 'go' then
     if now < heldUntil then return false end
     room = room - math.min(BACKGROUND_SPARE, value() - 1)
-    if seenRoom >= 0 then room = math.min(room, math.floor(seenRoom) - BACKGROUND_SPARE - inFlight) end
+    -- background-room.ts cap(): two slots of the seen room left to people, one of a room of 2, none of a room of 1.
+    if seenRoom >= 0 then
+      local seen = math.floor(seenRoom)
+      room = math.min(room, seen - math.min(BACKGROUND_SPARE, seen - 1) - inFlight)
+    end
   end
   return redis.call('ZRANK', LANE_B, id) < room
 end

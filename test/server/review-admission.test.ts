@@ -1,0 +1,92 @@
+// Sequences found in review of the handler's admission code that left a request waiting for nothing, a slot counted
+// wrongly, or a bad number on the wire. Time is a hand-driven clock.
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/server/index.js';
+import type { ClaudeStore, Permit, StoreAdmission } from '../../src/server/index.js';
+
+const A = 'claude-model-a';
+
+/** A hand-driven clock: timers fire only when the test advances time. */
+function fakeClock() {
+  let now = 0;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn: () => void, ms: number) {
+      const id = ++seq;
+      timers.set(id, { at: now + Math.max(0, ms), fn });
+      return id;
+    },
+    clearTimeout(id: unknown) {
+      timers.delete(id as number);
+    },
+    async advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        const next = [...timers.entries()].sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+        if (!next || next[1].at > end) break;
+        timers.delete(next[0]);
+        now = next[1].at;
+        next[1].fn();
+        await settle();
+      }
+      now = end;
+      await settle();
+    },
+    get pending() {
+      return timers.size;
+    },
+  };
+}
+type FakeClock = ReturnType<typeof fakeClock>;
+
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+function storeOn(clock: FakeClock, limits: { maxConcurrency?: number; ceiling?: number; maxQueue?: number } = {}): ClaudeStore {
+  const store = createMemoryStore();
+  store.attach({
+    maxConcurrency: limits.maxConcurrency ?? 32, concurrencyCeiling: limits.ceiling, maxQueue: limits.maxQueue ?? 100,
+    queueTimeoutMs: 60_000,
+    clock, logger: { warn: () => {} }, run: () => Promise.reject(new Error('no queue')),
+  });
+  return store;
+}
+
+/** Admits and records when each request got its permit. */
+function tracker(store: ClaudeStore, clock: FakeClock) {
+  const granted = new Map<string, { at: number; permit: Permit }>();
+  const admit = (name: string, options: Parameters<ClaudeStore['admit']>[1] = {}) =>
+    store.admit(new AbortController().signal, { model: A, ...options }).then((admission: StoreAdmission) => {
+      if ('release' in admission) granted.set(name, { at: clock.now(), permit: admission });
+      return admission;
+    });
+  return { granted, admit };
+}
+
+describe('review: background work', () => {
+  it('goes on, one call at a time, after Claude showed room for fewer than three calls and no person is around', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock, { maxConcurrency: 4 });
+    const { granted, admit } = tracker(store, clock);
+    for (let i = 0; i < 6; i++) void admit(`bg${i}`, { priority: 'background' });
+    await settle();
+    // Limit 4, two slots left for people: two background calls go.
+    expect([...granted.keys()]).toEqual(['bg0', 'bg1']);
+    // Claude has room for one call: it refuses bg0 (blamed on background: the room seen is 1), which waits again at
+    // its place, and answers bg1.
+    const bg0 = granted.get('bg0')!.permit;
+    bg0.release({ status: 529, pressure: true });
+    void admit('bg0 again', { priority: 'background', order: bg0.order });
+    await clock.advance(300);
+    granted.get('bg1')!.permit.release({ status: 200 });
+    await settle();
+    // Nothing is on the wire and only background waits: one call goes (it left people none of a room of one before).
+    await clock.advance(5_000);
+    expect(granted.has('bg0 again')).toBe(true);
+    expect(store.stats().active).toBe(1);
+    await store.close();
+  });
+});
