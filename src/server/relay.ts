@@ -135,8 +135,17 @@ export function relayStream(upstream: Response, signal: AbortSignal, secret: str
   const finish = () => {
     if (finished) return;
     finished = true;
+    signal.removeEventListener('abort', onAbort);
     onEnd();
   };
+  // The browser left: the upstream fetch is aborted with it, but only a read would notice, and a server that has
+  // nowhere to write the body may never read or cancel it again. Its slot toward Claude is given back now.
+  const onAbort = () => {
+    finish();
+    reader.cancel().catch(() => {});
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
     if (!text) return;
     parser.feed(text);
