@@ -1,6 +1,9 @@
 // Sequences found in review of the handler's admission code that left a request waiting for nothing, a slot counted
 // wrongly, or a bad number on the wire. Time is a hand-driven clock.
 import { describe, expect, it } from 'vitest';
+import { createAdmissionLine, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import { lineHintHeaders } from '../../src/server/admission/hints.js';
+import { readLinePlace } from '../../src/core/line-ticket.js';
 import { createMemoryStore } from '../../src/server/index.js';
 import type { ClaudeStore, Permit, StoreAdmission } from '../../src/server/index.js';
 
@@ -88,5 +91,32 @@ describe('review: background work', () => {
     expect(granted.has('bg0 again')).toBe(true);
     expect(store.stats().active).toBe(1);
     await store.close();
+  });
+});
+
+describe('review: the expected wait', () => {
+  it('stays a plain number of milliseconds, an hour at most, after minutes in which Claude took no call', async () => {
+    const clock = fakeClock();
+    const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
+    // Claude took calls at a good pace for a while, then one call hangs (an outage starts): nothing is taken for
+    // minutes, and the recent rate of calls decays towards zero.
+    for (let i = 0; i < 20; i++) {
+      const grant = (await line.join()) as LineGrant;
+      await clock.advance(500);
+      grant.release({ status: 200 });
+    }
+    const hung = (await line.join()) as LineGrant;
+    for (const minutes of [1, 3, 10, 60]) {
+      await clock.advance(minutes * 60_000);
+      const refusal = (await line.join({ deadlineAt: clock.now() })) as LineRefusal;
+      expect(refusal.refused).toBe('timeout');
+      expect(Number.isFinite(refusal.expectedWaitMs)).toBe(true);
+      expect(refusal.expectedWaitMs).toBeLessThanOrEqual(3_600_000);
+      // What the kit's browser transport reads from the handler's 529: a wait it can show.
+      const place = readLinePlace(new Headers(lineHintHeaders({ ...refusal, via: 'memory' }, true)));
+      expect(place?.expectedWaitMs).toBe(refusal.expectedWaitMs);
+    }
+    hung.release({ status: 200 });
+    line.dispose();
   });
 });

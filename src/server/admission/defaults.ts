@@ -13,3 +13,9 @@ export const DEFAULT_INITIAL_LIMIT = 32;
 export const DEFAULT_MAX_QUEUE = 1000;
 /** The window over which a line measures the rate Claude takes its calls, to turn a place into an expected wait. */
 export const RATE_WINDOW_MS = 10_000;
+/**
+ * The longest expected wait a line names. Its rate of calls decays over RATE_WINDOW_MS, so minutes into an outage it
+ * is nearly zero and a place in line would read as days or centuries (or Infinity); past an hour the recent rate
+ * says nothing of a turn, and the kit's browser transport shows "about an hour".
+ */
+export const MAX_EXPECTED_WAIT_MS = 3_600_000;

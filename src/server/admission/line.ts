@@ -17,7 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
-import { RATE_WINDOW_MS } from './defaults.js';
+import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
 import { createTickets } from './tickets.js';
@@ -162,7 +162,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     const current = rate * Math.exp(-(now - rateAt) / RATE_WINDOW_MS);
     const closed = control.state === 'closed' ? Math.max(0, control.reopenAt - now) : 0;
     const flowing = current > 0 ? (ahead + 1) / current : maxClosedMs;
-    return Math.round(closed + flowing);
+    // Bounded: a rate decayed through an outage would otherwise name a wait of centuries, or Infinity (see defaults).
+    return Math.round(Math.min(MAX_EXPECTED_WAIT_MS, closed + flowing));
   }
 
   function refusal(refused: 'full' | 'timeout', order: number, ahead: number): LineRefusal {

@@ -6,7 +6,7 @@
 import { ANSWERED_MS, TYPICAL_WEIGHT } from '../admission/control.js';
 import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admission/limit.js';
 import { BACKGROUND_SPARE, EVIDENCE_MS, ROOM_GROWTH_ROUNDS } from '../admission/background-room.js';
-import { RATE_WINDOW_MS } from '../admission/defaults.js';
+import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from '../admission/defaults.js';
 
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
@@ -152,7 +152,7 @@ local typical = num('typical', 0)
 local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS = ${BELOW_ONE_DECREASE}, ${BELOW_ONE_GROWTH_MS}, ${GROWTH_SPAN_MS}
 local ANSWERED_MS, TYPICAL_WEIGHT = ${ANSWERED_MS}, ${TYPICAL_WEIGHT}
 -- Calls Claude took per ms, decayed over RATE_WINDOW_MS (line.ts): turns a place in line into an expected wait.
-local RATE_WINDOW_MS = ${RATE_WINDOW_MS}
+local RATE_WINDOW_MS, MAX_EXPECTED_WAIT_MS = ${RATE_WINDOW_MS}, ${MAX_EXPECTED_WAIT_MS}
 local rate = num('rate', 0)
 local rateAt = num('rateAt', now)
 local function pausedUntil()
@@ -449,7 +449,9 @@ elseif op == 'admit' then
     local current = rate * math.exp(-(now - rateAt) / RATE_WINDOW_MS)
     local flowing = maxClosed
     if current > 0 then flowing = (ahead + 1) / current end
-    result = {0, closedMs, ahead, order, value(), math.floor(math.max(0, closedMs) + flowing + 0.5)}
+    -- Bounded as line.ts's: a rate decayed through an outage gives a huge float, which Redis's integer reply turns
+    -- into -9223372036854775808.
+    result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + 0.5)}
   end
 elseif op == 'accept' then
   accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())

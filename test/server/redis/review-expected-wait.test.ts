@@ -1,0 +1,53 @@
+// The Redis line names the same bounded expected wait as the memory line (review: a rate decayed through an outage
+// came out of Lua as a huge float, which Redis turns into -9223372036854775808 in its integer reply). Driven with
+// explicit times, on a real redis-server.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_EXPECTED_WAIT_MS } from '../../../src/server/admission/defaults.js';
+import { LINE_CONTROL, lineArgs, lineKeys } from '../../../src/server/store/redis-admission.js';
+import { startRedis, type RedisServer } from './redis-server.js';
+
+let server: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+const FOREVER_MS = 3_600_000_000;
+
+describe("the Redis line's expected wait", () => {
+  it('stays between 0 and an hour after minutes in which Claude took no call', async () => {
+    const keys = lineKeys('review-wait:');
+    const options = { limit: { initial: 1 }, ttlMs: FOREVER_MS };
+    const run = (op: string, now: number, ...rest: Array<string | number>) =>
+      redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
+    let now = 1_000_000;
+    // Claude takes calls at a good pace for a while.
+    for (let i = 0; i < 20; i++) {
+      const [went, level, epoch, probeId] = (await run('admit', now, `c${i}`, '', FOREVER_MS, FOREVER_MS, '0', '0', '0')) as number[];
+      expect(went).toBe(1);
+      now += 500;
+      await run('settle', now, `c${i}`, level!, epoch!, probeId!, 'ok', -1, '0');
+    }
+    // Then one call hangs: nothing is taken for minutes, and a request waits behind it.
+    const [went, level, epoch, probeId] = (await run('admit', now, 'hung', '', FOREVER_MS, FOREVER_MS, '0', '0', '0')) as number[];
+    expect(went).toBe(1);
+    await run('accept', now + 1500, level!, epoch!, probeId!);
+    let order = '';
+    for (const minutes of [1, 3, 10, 60]) {
+      now += minutes * 60_000;
+      const answer = (await run('admit', now, 'waiter', order, FOREVER_MS, FOREVER_MS, '0', '0', '0')) as number[];
+      expect(answer[0]).toBe(0);
+      order = String(answer[3]);
+      const expectedWaitMs = answer[5]!;
+      expect(expectedWaitMs).toBeGreaterThan(0);
+      expect(expectedWaitMs).toBeLessThanOrEqual(MAX_EXPECTED_WAIT_MS);
+    }
+  });
+});
