@@ -1,7 +1,9 @@
 // Sequences found in review of the handler around its line (holdForClaude and what it calls) that kept a slot toward
 // Claude taken for good, or put a bad number on the wire. Time is Vitest's fake clock.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { handlerOnSimulator, post } from './helpers.js';
+import { createClaudeHandler } from '../../src/server/index.js';
+import { anthropic } from '../testing/helpers.js';
+import { API_KEY, handlerOnSimulator, post, recordingUpstream } from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -25,5 +27,34 @@ describe('review: a stream whose browser leaves', () => {
     const next = handler(post({}));
     await vi.advanceTimersByTimeAsync(1000);
     expect((await next).status).toBe(200);
+  });
+});
+
+/**
+ * What undici's fetch hands back for a gateway that answers a status outside 200–599 (seen: 600, LinkedIn-style 999):
+ * a Response whose status no Response constructor would accept.
+ */
+function answeredWithStatus(status: number): Response {
+  const response = Response.json({ type: 'error', error: { type: 'api_error', message: 'odd gateway' } }, { status: 500 });
+  Object.defineProperty(response, 'status', { value: status });
+  return response;
+}
+
+describe('review: an upstream answer the handler cannot relay', () => {
+  it('gives the slot back, so the next request is answered rather than waiting for a slot nobody holds', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const upstream = recordingUpstream(() =>
+      (++calls === 1 ? answeredWithStatus(999) : Response.json(anthropic.success.body, { headers: anthropic.success.headers })));
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, maxConcurrency: 1, holdMs: 5000,
+      logger: { warn: () => {} },
+    });
+    const first = await handler(post({}));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    expect(handler.stats().active).toBe(0);
+    const second = handler(post({}));
+    await vi.advanceTimersByTimeAsync(100);
+    expect((await second).status).toBe(200);
   });
 });

@@ -161,7 +161,15 @@ export async function holdForClaude<T>(
       continue;
     }
     const sentAt = fallback?.now();
-    const attempt = await call(admission, model);
+    let attempt: Attempt<T>;
+    try {
+      attempt = await call(admission, model);
+    } catch (error) {
+      // The slot is given back whatever happened, or it stays taken for the life of the process (the line learns
+      // nothing from a call without an answer).
+      await admission.release();
+      throw error;
+    }
     if (memory && model !== undefined && sentAt !== undefined && attempt.result) {
       const { status, pressure } = attempt.result;
       if (pressure) memory.refused(model, fallback!.now());

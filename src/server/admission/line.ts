@@ -63,7 +63,10 @@ export interface SharedRoom {
 export interface LineGrant {
   /** The request's place in line (its first arrival); pass it back to `join` to wait again at the same place. */
   readonly order: number;
-  /** Idempotent. Pass what Claude answered: a refusal cuts the limit or is judged not ours; a success may grow it. */
+  /**
+   * Idempotent. Pass what Claude answered: a refusal cuts the limit or is judged not ours; a success may grow it.
+   * Without a result (the call never reached Claude) the line learns nothing.
+   */
   release(result?: UpstreamResult): void;
 }
 
@@ -218,7 +221,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         if (waiter.background) backgroundInFlight -= 1;
         // The flood is over: what it showed of Claude's room is forgotten with it.
         if (waiter.background && backgroundInFlight === 0 && background.size === 0) backgroundRoom.forget();
-        const status = result?.status ?? 200;
+        // No result: the call never reached Claude, or its answer is unknown; it teaches nothing (as on Redis).
+        const status = result?.status ?? 0;
         const pressure = result?.pressure ?? (status === 529 || status === 429);
         // Background work on the wire filled Claude's room: the people's window stays open (see background-room.ts).
         const blameBackground = pressure && (waiter.background || backgroundInFlight > 0) && control.state === 'open';
