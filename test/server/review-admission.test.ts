@@ -44,6 +44,24 @@ function fakeClock() {
 }
 type FakeClock = ReturnType<typeof fakeClock>;
 
+/**
+ * A wall clock over monotonic timers, as Date.now and setTimeout are: `step` moves the wall clock (an NTP step, a
+ * VM restored from a snapshot) while timers keep counting real time.
+ */
+function steppingClock() {
+  const timers = fakeClock();
+  let offset = 0;
+  return {
+    now: () => timers.now() + offset,
+    setTimeout: timers.setTimeout,
+    clearTimeout: timers.clearTimeout,
+    advance: timers.advance,
+    step(ms: number) {
+      offset += ms;
+    },
+  };
+}
+
 const settle = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
@@ -118,5 +136,54 @@ describe('review: the expected wait', () => {
     }
     hung.release({ status: 200 });
     line.dispose();
+  });
+});
+
+describe('review: the wall clock stepping back', () => {
+  it("ends a closed window after its length, not after the clock's step as well", async () => {
+    const clock = steppingClock();
+    const line = createAdmissionLine({ clock, limit: { initial: 4 }, minClosedMs: 1000, newTicket: () => 'ticket' });
+    const granted: string[] = [];
+    const grants: LineGrant[] = [];
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      void line.join().then((x) => {
+        if ('release' in x) {
+          granted.push(name);
+          grants.push(x);
+        }
+      });
+    }
+    await settle();
+    // A wave of refusals (the third call sent comes back first: Claude took fewer than three) closes the window.
+    const [a, b, c, d] = grants.splice(0);
+    for (const grant of [c!, d!, b!, a!]) grant.release({ status: 529, pressure: true });
+    expect(line.stats().state).toBe('closed');
+    // The server's clock is set back an hour while the window is closed.
+    clock.step(-3_600_000);
+    await clock.advance(1000);
+    // The probe goes when the second is over, not an hour later.
+    expect(granted).toEqual(['a', 'b', 'c', 'd', 'e']);
+    line.dispose();
+  });
+
+  it('names no wait of zero for an hour after the clock was set back an hour', async () => {
+    const clock = steppingClock();
+    const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
+    // Claude takes a call every two seconds: ten people ahead are about 20 s.
+    for (let i = 0; i < 10; i++) {
+      const grant = (await line.join()) as LineGrant;
+      await clock.advance(2000);
+      grant.release({ status: 200 });
+    }
+    const busy = (await line.join()) as LineGrant;
+    const waiting = Array.from({ length: 10 }, () => line.join({ deadlineAt: clock.now() + 60_000 }));
+    const before = (await line.join({ deadlineAt: clock.now() })) as LineRefusal;
+    clock.step(-3_600_000);
+    const after = (await line.join({ deadlineAt: clock.now() })) as LineRefusal;
+    expect(before.expectedWaitMs).toBeGreaterThan(5_000);
+    expect(after.expectedWaitMs).toBeGreaterThanOrEqual(before.expectedWaitMs * 0.5);
+    busy.release({ status: 200 });
+    line.dispose();
+    await Promise.all(waiting);
   });
 });

@@ -67,6 +67,8 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
   const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
   let state: LineState = 'open';
   let reopenAt = 0;
+  // When the window closed: a wall clock set back before it (an NTP step) ends it, rather than adding the step to it.
+  let closedAt = 0;
   let streak = 0;
   // The latest probe sent, and whether it is still out: it stops being out once Claude has answered it either way,
   // but stays the current probe, so its answer still opens the window after its slot was freed.
@@ -86,8 +88,9 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
 
   return {
     turn(now) {
-      if (state === 'closed' && now >= reopenAt) state = 'probing';
-      if (state === 'closed' || inFlight >= limit.value || now < pausedUntil()) return 'wait';
+      if (state === 'closed' && (now >= reopenAt || now < closedAt)) state = 'probing';
+      // A pause is over too when the clock went back past the call it follows.
+      if (state === 'closed' || inFlight >= limit.value || (now < pausedUntil() && now >= lastEndAt)) return 'wait';
       if (state === 'probing') return probeOut ? 'wait' : 'probe';
       return 'go';
     },
@@ -126,6 +129,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
         const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
         streak += 1;
         state = 'closed';
+        closedAt = now;
         reopenAt = now + ms;
       } else if (verdict === 'not-ours' && wasProbe && state === 'probing') {
         state = 'open';

@@ -156,13 +156,14 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   let rateAt = clock.now();
 
   function tookOne(now: number): void {
-    rate = rate * Math.exp(-(now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS;
+    // Decay over the time since, never negative: a clock set back would otherwise multiply the rate by e^(step/10 s).
+    rate = rate * Math.exp(-Math.max(0, now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS;
     rateAt = now;
   }
 
   function expectedWaitMs(ahead: number): number {
     const now = clock.now();
-    const current = rate * Math.exp(-(now - rateAt) / RATE_WINDOW_MS);
+    const current = rate * Math.exp(-Math.max(0, now - rateAt) / RATE_WINDOW_MS);
     const closed = control.state === 'closed' ? Math.max(0, control.reopenAt - now) : 0;
     const flowing = current > 0 ? (ahead + 1) / current : maxClosedMs;
     // Bounded: a rate decayed through an outage would otherwise name a wait of centuries, or Infinity (see defaults).

@@ -127,6 +127,7 @@ local limit = num('limit', math.min(maxL, math.max(minL, tonumber(ARGV[3]))))
 local epoch = num('epoch', 0)
 local state = num('state', 0) -- 0 open, 1 closed, 2 probing
 local reopenAt = num('reopenAt', 0)
+local closedAt = num('closedAt', 0)
 local streak = num('streak', 0)
 local probeOut = num('probeOut', 0)
 local currentProbe = num('currentProbe', 0)
@@ -174,7 +175,7 @@ local roomInFlight = redis.call('ZCARD', ROOM_LEASES)
 if probeOut ~= 0 and not redis.call('ZSCORE', LEASES, redis.call('HGET', H, 'probeLease') or '') then probeOut = 0 end
 
 local function save()
-  put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('streak', streak)
+  put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('closedAt', closedAt) put('streak', streak)
   put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs) put('lastTook', lastTook) put('typical', typical)
   put('seenRoom', seenRoom) put('heldUntil', heldUntil) put('answeredLevel', answeredLevel) put('answeredAt', answeredAt)
@@ -200,8 +201,9 @@ local function split(entry)
 end
 
 local function turn()
-  if state == 1 and now >= reopenAt then state = 2 end
-  if state == 1 or inFlight >= value() or now < pausedUntil() then return 'wait' end
+  -- A clock set back before the window closed, or before the call a pause follows, ends it (control.ts).
+  if state == 1 and (now >= reopenAt or now < closedAt) then state = 2 end
+  if state == 1 or inFlight >= value() or (now < pausedUntil() and now >= lastEndAt) then return 'wait' end
   if state == 2 then if probeOut ~= 0 then return 'wait' end return 'probe' end
   return 'go'
 end
@@ -225,7 +227,7 @@ local function send(probe, id, leaseMs, background)
 end
 
 local function accepted(level, probeId, binding, backlogMs)
-  rate = rate * math.exp(-(now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS
+  rate = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS
   rateAt = now
   remember(false)
   while true do
@@ -305,6 +307,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
     local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * 2 ^ streak))
     streak = streak + 1
     state = 1
+    closedAt = now
     reopenAt = now + ms
     -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
     for _, lane in ipairs({LANE_I, LANE_B}) do
@@ -446,7 +449,7 @@ elseif op == 'admit' then
     local ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
-    local current = rate * math.exp(-(now - rateAt) / RATE_WINDOW_MS)
+    local current = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS)
     local flowing = maxClosed
     if current > 0 then flowing = (ahead + 1) / current end
     -- Bounded as line.ts's: a rate decayed through an outage gives a huge float, which Redis's integer reply turns

@@ -1,10 +1,10 @@
-// The Redis line names the same bounded expected wait as the memory line (review: a rate decayed through an outage
-// came out of Lua as a huge float, which Redis turns into -9223372036854775808 in its integer reply). Driven with
-// explicit times, on a real redis-server.
+// Sequences found in review, on the Redis line (the Lua port), driven with explicit times on a real redis-server:
+// the expected wait is bounded as the memory line's (a rate decayed through an outage came out of Lua as a huge
+// float, which Redis turns into -9223372036854775808 in its integer reply), and a clock set back ends a closed window.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_EXPECTED_WAIT_MS } from '../../../src/server/admission/defaults.js';
-import { LINE_CONTROL, lineArgs, lineKeys } from '../../../src/server/store/redis-admission.js';
+import { createRedisLineControl, LINE_CONTROL, lineArgs, lineKeys } from '../../../src/server/store/redis-admission.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 let server: RedisServer;
@@ -49,5 +49,25 @@ describe("the Redis line's expected wait", () => {
       expect(expectedWaitMs).toBeGreaterThan(0);
       expect(expectedWaitMs).toBeLessThanOrEqual(MAX_EXPECTED_WAIT_MS);
     }
+  });
+});
+
+describe("the Redis line's closed window", () => {
+  it('ends after its length when the clock is set back an hour while it is closed', async () => {
+    const control = createRedisLineControl(redis, 'review-step:', { limit: { initial: 4 }, minClosedMs: 1000 });
+    const now = 5_000_000;
+    const calls = [];
+    for (let i = 0; i < 4; i++) {
+      expect(await control.turn(now)).toBe('go');
+      calls.push(await control.send(false, now));
+    }
+    // The third call sent comes back refused first: a cut, and the window closes for a second.
+    for (const call of [calls[2]!, calls[3]!, calls[1]!, calls[0]!]) {
+      await control.finish(call, now + 100);
+      await control.refused(call, now + 100);
+    }
+    expect(await control.turn(now + 500)).toBe('wait');
+    // Redis's clock is set back an hour; a second later the window is over, not an hour and a second later.
+    expect(await control.turn(now + 1100 - 3_600_000)).toBe('probe');
   });
 });
