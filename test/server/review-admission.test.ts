@@ -187,3 +187,23 @@ describe('review: the wall clock stepping back', () => {
     await Promise.all(waiting);
   });
 });
+
+describe('review: closing the store', () => {
+  it('leaves no timer behind, calls on the wire included, and starts none when they end afterwards', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock, { maxConcurrency: 4 });
+    const { granted, admit } = tracker(store, clock);
+    for (let i = 0; i < 3; i++) void admit(`bg${i}`, { priority: 'background' });
+    void admit('person');
+    await settle();
+    expect(granted.size).toBe(3);
+    await store.close();
+    expect(clock.pending).toBe(0);
+    // The calls end after the store closed (a server shutting down lets them finish): a 529 blamed on background,
+    // then answers. Nothing may wake a closed store.
+    granted.get('bg0')!.permit.release({ status: 529, pressure: true });
+    granted.get('bg1')!.permit.release({ status: 200 });
+    granted.get('person')!.permit.release({ status: 200 });
+    expect(clock.pending).toBe(0);
+  });
+});

@@ -149,6 +149,10 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const backgroundRoom = createBackgroundRoom();
   let backgroundInFlight = 0;
   let heldTimer: unknown;
+  // Calls on the wire still waiting to count as accepted: a disposed line stops their timers, and a call that ends
+  // after it starts none (a store closed while calls finish must not keep the process alive).
+  const graceTimers = new Set<unknown>();
+  let disposed = false;
   // Since when someone has been waiting in line (undefined: nobody is).
   let backlogSince: number | undefined;
   // Calls Claude took per ms, decayed over RATE_WINDOW_MS: turns a place in line into an expected wait.
@@ -181,7 +185,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   /** Wakes the line when the closed window ends, so the probe goes without waiting for another event. */
   function wakeAtReopen(): void {
-    if (windowTimer !== undefined) return;
+    if (windowTimer !== undefined || disposed) return;
     windowTimer = clock.setTimeout(() => {
       windowTimer = undefined;
       pump();
@@ -191,6 +195,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   /** Wakes the line when background's hold ends, in case no answer comes first to end it. */
   function wakeAtBackgroundReturn(): void {
     clock.clearTimeout(heldTimer);
+    if (disposed) return;
     heldTimer = clock.setTimeout(() => {
       heldTimer = undefined;
       pump();
@@ -203,6 +208,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     let accepted = false;
     let released = false;
     const accept = () => {
+      graceTimers.delete(graceTimer);
       if (accepted) return;
       accepted = true;
       const now = clock.now();
@@ -212,12 +218,14 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       pump();
     };
     const graceTimer = clock.setTimeout(accept, acceptAfterMs);
+    graceTimers.add(graceTimer);
     waiter.resolve({
       order: waiter.order,
       release(result) {
         if (released) return;
         released = true;
         clock.clearTimeout(graceTimer);
+        graceTimers.delete(graceTimer);
         control.finish(call, clock.now());
         if (waiter.background) backgroundInFlight -= 1;
         // The flood is over: what it showed of Claude's room is forgotten with it.
@@ -341,6 +349,9 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       return first ? [first.background ? 1 : 0, first.order] : undefined;
     },
     dispose() {
+      disposed = true;
+      for (const timer of graceTimers) clock.clearTimeout(timer);
+      graceTimers.clear();
       clock.clearTimeout(windowTimer);
       windowTimer = undefined;
       clock.clearTimeout(heldTimer);
