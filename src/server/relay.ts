@@ -65,6 +65,13 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
       headers: { 'x-should-retry': 'false' },
     });
   }
+  if (upstream.status < 200 || upstream.status > 599) {
+    await upstream.body?.cancel().catch(() => {});
+    // fetch hands a gateway's 600 or 999 over as is, but no Response can carry it (the constructor throws).
+    return errorResponse(502, 'api_error', `Claude's API answered with status ${upstream.status}, which HTTP does not define.`, {
+      headers: { 'x-should-retry': 'true' },
+    });
+  }
   const read = await readBody(upstream.body, { limit: options.maxAnswerBytes });
   if (!read.ok) {
     if (read.reason === 'too_large') {

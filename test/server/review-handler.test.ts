@@ -1,7 +1,9 @@
 // Sequences found in review of the handler around its line (holdForClaude and what it calls) that kept a slot toward
 // Claude taken for good, or put a bad number on the wire. Time is Vitest's fake clock.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClaudeHandler } from '../../src/server/index.js';
+import { systemClock } from '../../src/core/clock.js';
+import { holdForClaude } from '../../src/server/admission/hold.js';
+import { createClaudeHandler, createMemoryStore } from '../../src/server/index.js';
 import { anthropic } from '../testing/helpers.js';
 import { API_KEY, handlerOnSimulator, post, recordingUpstream } from './helpers.js';
 
@@ -41,20 +43,34 @@ function answeredWithStatus(status: number): Response {
 }
 
 describe('review: an upstream answer the handler cannot relay', () => {
-  it('gives the slot back, so the next request is answered rather than waiting for a slot nobody holds', async () => {
-    vi.useFakeTimers();
-    let calls = 0;
-    const upstream = recordingUpstream(() =>
-      (++calls === 1 ? answeredWithStatus(999) : Response.json(anthropic.success.body, { headers: anthropic.success.headers })));
-    const handler = createClaudeHandler({
-      apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, maxConcurrency: 1, holdMs: 5000,
-      logger: { warn: () => {} },
+  it('gives the slot back when the call to Claude throws, so the next request is not left waiting for it', async () => {
+    const store = createMemoryStore();
+    store.attach({
+      maxConcurrency: 1, concurrencyCeiling: 1, maxQueue: 10, queueTimeoutMs: 5000, clock: systemClock,
+      logger: { warn: () => {} }, run: () => Promise.reject(new Error('no queue')),
     });
-    const first = await handler(post({}));
-    expect(first.status).toBeGreaterThanOrEqual(500);
-    expect(handler.stats().active).toBe(0);
-    const second = handler(post({}));
-    await vi.advanceTimersByTimeAsync(100);
-    expect((await second).status).toBe(200);
+    const signal = new AbortController().signal;
+    // Before the relay knew statuses outside 200-599, a gateway's 999 made the handler's call throw a RangeError here.
+    const thrown = await holdForClaude(store, signal, () => Promise.reject(new RangeError('status 999')), {
+      deadlineAt: Date.now() + 5000, requeue: true,
+    }).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(RangeError);
+    expect(store.stats().active).toBe(0);
+    const next = await store.admit(signal, { deadlineAt: Date.now() });
+    expect('release' in next).toBe(true);
+    await store.close();
+  });
+
+  it("answers a gateway's status outside HTTP's range with a retryable 502, not the handler's own 500", async () => {
+    const warnings: string[] = [];
+    const upstream = recordingUpstream(() => answeredWithStatus(999));
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, baseURL: 'http://claude.test', fetch: upstream.fetch, logger: { warn: (message) => warnings.push(message) },
+    });
+    const response = await handler(post({}));
+    expect(response.status).toBe(502);
+    expect(response.headers.get('x-should-retry')).toBe('true');
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe('api_error');
+    expect(warnings).toEqual([]);
   });
 });
