@@ -207,3 +207,19 @@ describe('review: closing the store', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('review: lines per model', () => {
+  it('forgets lines of models Claude refused once, after their window, so ever new model names cannot grow memory', async () => {
+    const clock = fakeClock();
+    const store = storeOn(clock);
+    // In an Anthropic-wide overload, a client names a new model with every request and each is refused: each line
+    // closes its window. Nobody comes back for those models.
+    for (let i = 0; i < 500; i++) {
+      const admission = await store.admit(new AbortController().signal, { model: `model-${i}` });
+      if ('release' in admission) admission.release({ status: 529, pressure: true });
+      await clock.advance(100);
+    }
+    expect(Object.keys(store.stats().models ?? {}).length).toBeLessThanOrEqual(64);
+    await store.close();
+  });
+});

@@ -342,7 +342,12 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   return {
     join,
-    stats: () => ({ active: control.inFlight, queued: queued(), limit: control.limit, share: control.share, state: control.state }),
+    stats: () => ({
+      active: control.inFlight, queued: queued(), limit: control.limit, share: control.share,
+      // The control moves a window that has ended to probing at its next turn; a line nobody uses takes none, and
+      // would read closed (and never idle, see lines.ts) for ever.
+      state: control.state === 'closed' && clock.now() >= control.reopenAt ? 'probing' : control.state,
+    }),
     pump,
     head() {
       const first = interactive.peek() ?? background.peek();

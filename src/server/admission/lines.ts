@@ -57,14 +57,16 @@ export function createModelLines(options: ModelLinesOptions): ModelLines {
 
   const idle = (line: AdmissionLine) => {
     const { active: calls, queued, state } = line.stats();
-    return calls === 0 && queued === 0 && state === 'open';
+    // A window still closed is remembered; one that has ended is forgotten like an open line (a client naming ever
+    // new models that Claude refuses once each must not grow memory either).
+    return calls === 0 && queued === 0 && state !== 'closed';
   };
 
   function lineOf(model: string): AdmissionLine {
     let line = lines.get(model);
     if (line) return line;
     if (lines.size >= MAX_IDLE_LINES) {
-      // Forget what was learnt about a model nobody is using (an open line with nothing on the wire).
+      // Forget what was learnt about a model nobody is using (nothing on the wire, no window still closed).
       for (const [other, kept] of lines) {
         if (lines.size < MAX_IDLE_LINES) break;
         if (idle(kept)) {
