@@ -166,6 +166,29 @@ describe('review: the wall clock stepping back', () => {
     line.dispose();
   });
 
+  it("ends background's hold after a 529 when its length is over, not after the clock's step as well", async () => {
+    const clock = steppingClock();
+    const line = createAdmissionLine({ clock, limit: { initial: 8 }, newTicket: () => 'ticket' });
+    const grants: LineGrant[] = [];
+    for (let i = 0; i < 10; i++) {
+      void line.join({ priority: 'background' }).then((x) => {
+        if ('release' in x) grants.push(x);
+      });
+    }
+    await settle();
+    expect(grants).toHaveLength(6);
+    // Claude refuses one with background on the wire and asks for 5 s: background is held that long. The others end
+    // without an answer that proves room (500s), so only the hold keeps background back.
+    grants[0]!.release({ status: 529, pressure: true, retryAfterMs: 5000 });
+    for (const grant of grants.slice(1)) grant.release({ status: 500 });
+    await settle();
+    expect(line.stats().active).toBe(0);
+    clock.step(-3_600_000);
+    await clock.advance(5000);
+    expect(line.stats().active).toBeGreaterThan(0);
+    line.dispose();
+  });
+
   it('names no wait of zero for an hour after the clock was set back an hour', async () => {
     const clock = steppingClock();
     const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });

@@ -28,6 +28,8 @@ export interface BackgroundRoom {
   readonly seenRoom: number | undefined;
   /** Background waits until then (a blamed 529 holds it until the next answer, at most a closed window's length). */
   readonly heldUntil: number;
+  /** Background is held now: before `heldUntil`, and not before the 529 that held it (a clock set back ends it). */
+  held(now: number): boolean;
   /** The most calls on the wire before one more of this lane may go; Infinity for no cap. */
   cap(background: boolean): number;
   /** Claude took a call sent with `level` calls on the wire (itself included). `limit`: the line's limit now. */
@@ -41,6 +43,7 @@ export interface BackgroundRoom {
 export function createBackgroundRoom(): BackgroundRoom {
   const seen = createSeenRoom(ROOM_GROWTH_ROUNDS);
   let heldUntil = 0;
+  let heldAt = 0;
   return {
     get seenRoom() {
       return seen.value;
@@ -48,6 +51,7 @@ export function createBackgroundRoom(): BackgroundRoom {
     get heldUntil() {
       return heldUntil;
     },
+    held: (now) => now < heldUntil && now >= heldAt,
     cap(background) {
       if (seen.value === undefined) return Infinity;
       const room = Math.floor(seen.value);
@@ -63,6 +67,7 @@ export function createBackgroundRoom(): BackgroundRoom {
     },
     blamed(level, onWire, holdMs, now) {
       heldUntil = Math.max(heldUntil, now + holdMs);
+      heldAt = now;
       seen.blamed(level, onWire, now);
     },
     forget() {

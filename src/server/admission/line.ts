@@ -268,7 +268,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     if (interactive.size > 0) return (room && !room.mayGo(false)) || !under(false) ? undefined : interactive.shift();
     if (background.size === 0) return undefined;
     const spare = control.limit - control.inFlight > Math.min(BACKGROUND_SPARE, control.limit - 1);
-    if (turn === 'go' && (!spare || !under(true) || clock.now() < backgroundRoom.heldUntil)) return undefined;
+    if (turn === 'go' && (!spare || !under(true) || backgroundRoom.held(clock.now()))) return undefined;
     return room && !room.mayGo(true) ? undefined : background.shift();
   }
 

@@ -139,6 +139,7 @@ local notOurs = num('notOurs', 0)
 -- background-room.ts: Claude's seen room (-1: none), background held until, the latest proof of room.
 local seenRoom = num('seenRoom', -1)
 local heldUntil = num('heldUntil', 0)
+local heldAt = num('heldAt', 0)
 local answeredLevel = num('answeredLevel', 0)
 local answeredAt = num('answeredAt', -1)
 local value = function() return math.max(1, math.floor(limit)) end
@@ -178,7 +179,7 @@ local function save()
   put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('closedAt', closedAt) put('streak', streak)
   put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs) put('lastTook', lastTook) put('typical', typical)
-  put('seenRoom', seenRoom) put('heldUntil', heldUntil) put('answeredLevel', answeredLevel) put('answeredAt', answeredAt)
+  put('seenRoom', seenRoom) put('heldUntil', heldUntil) put('heldAt', heldAt) put('answeredLevel', answeredLevel) put('answeredAt', answeredAt)
   if changedAt ~= nil then put('changedAt', changedAt) end
   if lastEndAt ~= nil then put('lastEndAt', lastEndAt) end
   if backlogSince ~= nil then put('backlogSince', backlogSince) else redis.call('HDEL', H, 'backlogSince') end
@@ -364,7 +365,8 @@ local function lineLets(id, background, go)
   end
   if redis.call('ZCARD', LANE_I) > 0 then return false end
   if go == 'go' then
-    if now < heldUntil then return false end
+    -- Held, unless the clock was set back before the 529 that held it (background-room.ts held()).
+    if now < heldUntil and now >= heldAt then return false end
     room = room - math.min(BACKGROUND_SPARE, value() - 1)
     -- background-room.ts cap(): two slots of the seen room left to people, one of a room of 2, none of a room of 1.
     if seenRoom >= 0 then
@@ -469,6 +471,7 @@ elseif op == 'settle' then
     -- background-room.ts blamed(): the people's window stays open and the limit is not cut.
     local retryAfter = tonumber(P[6])
     heldUntil = math.max(heldUntil, now + math.max(math.max(retryAfter, 0), minClosed))
+    heldAt = now
     local proven = 0
     if answeredAt >= 0 and now - answeredAt < EVIDENCE_MS then proven = answeredLevel end
     if tonumber(P[2]) > proven then seenRoom = math.max(1, inFlight) end

@@ -71,3 +71,28 @@ describe("the Redis line's closed window", () => {
     expect(await control.turn(now + 1100 - 3_600_000)).toBe('probe');
   });
 });
+
+describe("the Redis line's hold of background after a 529", () => {
+  it('ends after its length when the clock is set back an hour', async () => {
+    const keys = lineKeys('review-held:');
+    const options = { limit: { initial: 5 }, ttlMs: FOREVER_MS };
+    const run = (op: string, now: number, ...rest: Array<string | number>) =>
+      redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
+    const now = 9_000_000;
+    const calls: number[][] = [];
+    for (let i = 0; i < 3; i++) calls.push((await run('admit', now, `b${i}`, '', FOREVER_MS, FOREVER_MS, '0', '1', '0')) as number[]);
+    expect(calls.map((c) => c[0])).toEqual([1, 1, 1]);
+    // A fourth waits: the limit leaves two slots to people.
+    expect(((await run('admit', now, 'late', '', FOREVER_MS, FOREVER_MS, '0', '1', '0')) as number[])[0]).toBe(0);
+    // Claude refuses one with background on the wire and asks for 5 s; the others end with no answer (500s).
+    const settle = (i: number, outcome: string, retryAfterMs: number) =>
+      run('settle', now + 100, `b${i}`, calls[i]![1]!, calls[i]![2]!, calls[i]![3]!, outcome, retryAfterMs, '0');
+    expect(await settle(0, 'refused', 5000)).toBe('blamed');
+    await settle(1, 'neutral', -1);
+    await settle(2, 'neutral', -1);
+    expect(((await run('admit', now + 200, 'late', '', FOREVER_MS, FOREVER_MS, '0', '1', '0')) as number[])[0]).toBe(0);
+    // Redis's clock is set back an hour; 5 s later the hold is over.
+    const answer = (await run('admit', now + 5200 - 3_600_000, 'late', '', FOREVER_MS, FOREVER_MS, '0', '1', '0')) as number[];
+    expect(answer[0]).toBe(1);
+  });
+});
