@@ -302,6 +302,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
 
   const onExternalAbort = () => cancel();
   options.signal?.addEventListener('abort', onExternalAbort, { once: true });
+  // An 'abort' listener never fires for a signal aborted already: without this, a request cancelled before it was
+  // created would still go to Claude (and be billed).
+  if (options.signal?.aborted) cancel();
 
   function cancel(): void {
     if (snapshot.phase === 'succeeded' || snapshot.phase === 'failed' || cancelled.signal.aborted) return;
