@@ -4,6 +4,7 @@ import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
 import { keepTicket, PRIORITY_HEADER, TICKET_HEADER } from './line-ticket.js';
 import type { LineTicket } from './line-ticket.js';
 import { isRecord } from './util.js';
+import { MAX_TIMER_DELAY_MS } from './backoff.js';
 
 /** A Messages API request body, as the app's endpoint forwards it to Claude. */
 export interface MessageRequest {
@@ -35,12 +36,13 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   /**
    * The longest a non-streamed answer (or a stream's first byte) may take before the attempt fails as a retryable
-   * `timeout`. Claude can take minutes on long answers. Defaults to 10 min.
+   * `timeout`. Claude can take minutes on long answers. `Infinity` for no limit. Defaults to 10 min.
    */
   timeoutMs?: number;
   /**
    * The longest a stream may go without a byte (Claude sends pings while it thinks). Defaults to 60 s. Pings keep a
-   * stream alive only so long: one that sends nothing but pings for `timeoutMs` fails as a `timeout` too.
+   * stream alive only so long: one that sends nothing but pings for `timeoutMs` fails as a `timeout` too. `Infinity`
+   * for no limit.
    */
   streamIdleTimeoutMs?: number;
   /**
@@ -87,7 +89,12 @@ function deadline(outer: AbortSignal | undefined, ms: number, clock: Clock) {
   let timer: unknown;
   const arm = (after: number) => {
     if (timer !== undefined) clock.clearTimeout(timer);
-    timer = clock.setTimeout(() => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')), after);
+    timer = undefined;
+    // `Infinity` (an app's "no limit") or more than a timer holds (~24.8 days) would fire at once and fail every
+    // attempt as a timeout: no limit is no timer, and a far one waits as long as a timer can.
+    if (!Number.isFinite(after)) return;
+    timer = clock.setTimeout(() => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')),
+      Math.min(after, MAX_TIMER_DELAY_MS));
   };
   arm(ms);
   return {
