@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTransport, messageText } from '../../src/core/transport.js';
+import { createClaudeClient } from '../../src/core/client.js';
 
 const SUCCESS = readFileSync(new URL('../fixtures/stream-success.sse', import.meta.url), 'utf8');
 import { systemClock, type Clock } from '../../src/core/clock.js';
@@ -59,5 +60,26 @@ describe('a transport told to wait without end (review)', () => {
     const outcome = expect(streamed.then(messageText)).resolves.toBe('Hello! How can I help?');
     await vi.advanceTimersByTimeAsync(90_000);
     await outcome;
+  });
+});
+
+describe('a retry-after longer than a timer can hold (review)', () => {
+  it.each([
+    ['30 days in seconds', { 'retry-after': String(30 * 24 * 60 * 60) }],
+    ['a date in 2100', { 'retry-after': 'Fri, 01 Jan 2100 00:00:00 GMT' }],
+  ])('with %s, ends the request at once instead of retrying it every few seconds', async (_name, headers) => {
+    const fetch = vi.fn(async () => Response.json(
+      { type: 'error', error: { type: 'rate_limit_error', message: 'Come back later' }, request_id: 'req_1' },
+      { status: 429, headers },
+    ));
+    const client = createClaudeClient({ fetch: fetch as typeof globalThis.fetch, gate: false });
+    const sent = client.send({ messages: [{ role: 'user', content: 'hi' }] });
+    const outcome = expect(sent.promise).rejects.toMatchObject({ kind: 'rate_limited' });
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    await outcome;
+    expect(fetch).toHaveBeenCalledTimes(1);
+    // The app can still tell the person it is a long wait.
+    expect((await sent.promise.catch((error: { retryAfterMs?: number }) => error)).retryAfterMs).toBeGreaterThan(24 * 60 * 60_000);
+    client.dispose();
   });
 });
