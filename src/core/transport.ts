@@ -228,13 +228,26 @@ async function readStream(
     else if (type === 'content_block_start' && message && isRecord(data.content_block)) {
       const index = blockIndex(data.index, message.content.length) ?? message.content.length;
       message.content[index] = { ...(data.content_block as Message['content'][number]) };
-    } else if (type === 'content_block_delta' && data.delta?.type === 'text_delta' && typeof data.delta.text === 'string') {
+    } else if (type === 'content_block_delta' && isRecord(data.delta)) {
       // An index that cannot be a block's goes to the block opened last, so the text still lands somewhere sane.
       const blocks = message?.content ?? [];
       const block = blocks[blockIndex(data.index ?? 0, blocks.length - 1) ?? blocks.length - 1];
-      if (block) block.text = (block.text ?? '') + data.delta.text;
-      text += data.delta.text;
-      callbacks.onText?.(text, data.delta.text);
+      // Each delta's strings grow the block's fields of the same name, as the SDK builds them: text, thinking,
+      // signature, and a tool call's partial_json (its input once the block stops). Text alone was kept before: a
+      // streamed tool call came with an empty input, a thinking block without the signature a next turn needs.
+      for (const key in data.delta) {
+        const piece = data.delta[key];
+        if (key === 'type' || !piece || typeof piece !== 'string') continue; // '' first, for a tool call without input
+        if (block) block[key] = (block[key] ?? '') + piece;
+        if (key === 'text') callbacks.onText?.((text += piece), piece);
+      }
+    } else if (type === 'content_block_stop') {
+      // Throws, leaving the block as it is, for no block, no partial_json (no tool call) or a call cut short.
+      try {
+        const block = message!.content[data.index]!;
+        block.input = JSON.parse(block.partial_json as string);
+        delete block.partial_json;
+      } catch { /* nothing to parse */ }
     } else if (type === 'message_delta' && message) {
       message.stop_reason = data.delta?.stop_reason ?? message.stop_reason;
       message.usage = { ...message.usage, ...(isRecord(data.usage) ? data.usage : {}) };
