@@ -250,6 +250,8 @@ async function readStream(
       } catch { /* nothing to parse */ }
     } else if (type === 'message_delta' && message) {
       message.stop_reason = data.delta?.stop_reason ?? message.stop_reason;
+      // Which of the request's stop_sequences ended the answer: the unstreamed answer says it, so must this one.
+      message.stop_sequence = data.delta?.stop_sequence ?? message.stop_sequence;
       message.usage = { ...message.usage, ...(isRecord(data.usage) ? data.usage : {}) };
     } else if (type === 'message_stop') stopped = true;
   };

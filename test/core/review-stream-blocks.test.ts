@@ -60,3 +60,15 @@ describe('a streamed tool call without input (review)', () => {
     expect(message.content).toEqual([{ type: 'tool_use', id: 'toolu_1', name: 'now', input: {} }]);
   });
 });
+
+describe('a streamed answer stopped by a stop sequence (review)', () => {
+  it('says which stop sequence ended it, as the same answer unstreamed does', async () => {
+    const message = await streamOf(start
+      + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+      + delta(0, { type: 'text_delta', text: 'One, two' })
+      + event('content_block_stop', { type: 'content_block_stop', index: 0 })
+      + event('message_delta', { type: 'message_delta', delta: { stop_reason: 'stop_sequence', stop_sequence: 'three' }, usage: { output_tokens: 3 } })
+      + event('message_stop', { type: 'message_stop' }));
+    expect(message).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'three' });
+  });
+});
