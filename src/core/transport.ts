@@ -237,6 +237,8 @@ async function readStream(
       // streamed tool call came with an empty input, a thinking block without the signature a next turn needs.
       for (const key in data.delta) {
         const piece = data.delta[key];
+        // A citation (an object, its own delta) joins the text's citations.
+        if (key === 'citation' && block) ((block.citations ||= []) as unknown[]).push(piece);
         if (key === 'type' || !piece || typeof piece !== 'string') continue; // '' first, for a tool call without input
         if (block) block[key] = (block[key] ?? '') + piece;
         if (key === 'text') callbacks.onText?.((text += piece), piece);

@@ -72,3 +72,16 @@ describe('a streamed answer stopped by a stop sequence (review)', () => {
     expect(message).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'three' });
   });
 });
+
+describe('a streamed answer that cites its sources (review)', () => {
+  it('keeps the citations of its text, as the same answer unstreamed has them', async () => {
+    const citation = { type: 'web_search_result_location', url: 'https://example.com/', title: 'Example', cited_text: 'Paris is the capital.', encrypted_index: 'Eo8B' };
+    const message = await streamOf(start
+      + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+      + delta(0, { type: 'citations_delta', citation })
+      + delta(0, { type: 'text_delta', text: 'Paris.' })
+      + event('content_block_stop', { type: 'content_block_stop', index: 0 })
+      + end('end_turn'));
+    expect(message.content).toEqual([{ type: 'text', text: 'Paris.', citations: [citation] }]);
+  });
+});
