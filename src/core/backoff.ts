@@ -83,14 +83,16 @@ const DECIMAL = /^\d+(\.\d+)?$/;
 // IMF-fixdate, RFC 850 and asctime all start with a day name. Date.parse alone is too lenient ("1" is 2001).
 const HTTP_DATE = /^[A-Za-z]{3,9},?\s/;
 
-function bounded(ms: number): number | undefined {
-  return Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS ? Math.ceil(ms) : undefined;
-}
+// Callers pass a number ≥ 0 (a DECIMAL, a date not past), Infinity at worst. Longer than a timer holds is kept as the
+// longest, not dropped: dropped, "come back in a month" was retried every few seconds; kept, the policy ends the
+// request at once (the wait is beyond any budget) and the app can say so.
+const bounded = (ms: number): number => Math.ceil(Math.min(ms, MAX_RETRY_AFTER_MS));
 
 /**
  * Reads `retry-after-ms` (float milliseconds, the Anthropic SDK's header) first, then `retry-after` (seconds or an
- * HTTP date, relative to `nowMs`). Negative values, garbage, past dates and values above {@link MAX_RETRY_AFTER_MS}
- * (24 days) are ignored. A long value is kept: the policy decides (a wait beyond the budget ends the request at once).
+ * HTTP date, relative to `nowMs`). Negative values, garbage and past dates are ignored; values above
+ * {@link MAX_RETRY_AFTER_MS} (24 days) read as it. A long value is kept: the policy decides (a wait beyond the budget
+ * ends the request at once).
  * @returns whole milliseconds, or undefined when neither header holds a usable value.
  */
 export function parseRetryAfterValues(
@@ -99,10 +101,7 @@ export function parseRetryAfterValues(
   nowMs: number,
 ): number | undefined {
   const ms = typeof retryAfterMs === 'string' ? retryAfterMs.trim() : '';
-  if (DECIMAL.test(ms)) {
-    const value = bounded(Number(ms));
-    if (value !== undefined) return value;
-  }
+  if (DECIMAL.test(ms)) return bounded(Number(ms));
   const text = typeof retryAfter === 'string' ? retryAfter.trim() : '';
   if (DECIMAL.test(text)) return bounded(Number(text) * 1000);
   if (HTTP_DATE.test(text) && Number.isFinite(nowMs)) {

@@ -92,7 +92,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
       run: attemptFn, policy, clock, online, gate, signal: runOptions.signal,
       model: runOptions.model, priority: runOptions.priority, fallback, episodes,
     });
-    demand.track(retryer as Retryer<unknown>);
+    demand.track(retryer as Retryer<unknown>, runOptions.priority === 'background');
     return retryer;
   }
 

@@ -37,9 +37,15 @@ export interface DemandStoreOptions {
 }
 
 export interface DemandStore extends Subscribable<DemandSnapshot> {
-  /** Follow a request until it settles. Returns a function that stops following it early. */
-  track(retryer: Retryer<unknown>): () => void;
-  /** "Retry now" for every waiting request, and a new try for every request given up on (see `onRevive`). */
+  /**
+   * Follow a request until it settles. Returns a function that stops following it early. `background`: work nobody
+   * watches (`priority: 'background'`), which the app-wide "Retry now" leaves to the gate. Defaults to false.
+   */
+  track(retryer: Retryer<unknown>, background?: boolean): () => void;
+  /**
+   * "Retry now" for every waiting request but background work, and a new try for every request given up on (see
+   * `onRevive`).
+   */
   retryNow(): void;
   /**
    * Registers how to try a given-up request again (its owner re-sends it: a hook's last request, a query's refetch),
@@ -86,6 +92,7 @@ interface Share {
   paused: boolean;
   sending: boolean;
   rateLimited: boolean;
+  background?: boolean;
   /** The next attempt time while troubled (what `nextRetryAt` is the earliest of). */
   nextAt?: number;
   failure?: ClaudeError;
@@ -320,9 +327,9 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
       if (dirty) compute();
       return snapshot;
     },
-    track(retryer) {
+    track(retryer, background) {
       watchOnline();
-      const share: Share = { unsubscribe: () => {}, troubled: false, paused: false, sending: false, rateLimited: false };
+      const share: Share = { unsubscribe: () => {}, troubled: false, paused: false, sending: false, rateLimited: false, background };
       share.unsubscribe = retryer.subscribe(() => {
         const s = retryer.getSnapshot();
         const { phase, failure } = s;
@@ -344,7 +351,9 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     },
     retryNow() {
       gaveUp = undefined;
-      for (const retryer of [...tracked.keys()]) retryer.retryNow();
+      // The person's button: forcing background work too would send a backlog past the closed window, and ahead of
+      // the person's own request in the gate's line.
+      for (const [retryer, share] of [...tracked]) if (!share.background) retryer.retryNow();
       for (const revive of [...revivers]) revive();
       invalidate();
     },

@@ -14,7 +14,10 @@ export interface IncidentWatchOptions {
 export interface IncidentWatch {
   /** Feeds one fresh status report (from `createStatusHandler`, polled however the app likes). */
   report(report: StatusReport): void;
-  /** Stops the "Resolved" timer and takes the incident off the demand summary. The watch stays usable. */
+  /**
+   * Stops the "Resolved" timer and takes the incident off the demand summary, unless another watch of that summary
+   * still shows one. The watch stays usable.
+   */
   dispose(): void;
 }
 
@@ -31,6 +34,9 @@ export function incidentOf(report: StatusReport): StatusIncident | undefined {
   return undefined;
 }
 
+/** The watches feeding each demand summary, each with what it has put on it (see `dispose`). */
+const watchesOf = new WeakMap<DemandStore, Set<() => StatusIncident | undefined>>();
+
 /**
  * Turns status reports into the demand summary's `incident` (level `incident`): shown while it lasts, then as
  * resolved for a minute. `onIncident` hears each new incident or status once, not each poll. Options are read at
@@ -38,7 +44,18 @@ export function incidentOf(report: StatusReport): StatusIncident | undefined {
  */
 export function createIncidentWatch(demand: DemandStore, options: IncidentWatchOptions = {}): IncidentWatch {
   let shown: StatusIncident | undefined;
+  // What this watch last put on the summary: the incident, or its "Resolved" notice while that lasts.
+  let onSummary: StatusIncident | undefined;
   let timer: unknown;
+  const mine = () => onSummary;
+  let watches = watchesOf.get(demand);
+  if (!watches) watchesOf.set(demand, (watches = new Set()));
+  const siblings = watches;
+  const show = (incident: StatusIncident | undefined) => {
+    onSummary = incident;
+    siblings.add(mine); // again after a dispose: StrictMode's rehearsal unmount disposes a watch that lives on
+    demand.setIncident(incident);
+  };
   const clock = () => options.clock ?? systemClock;
   const clear = () => {
     if (timer !== undefined) clock().clearTimeout(timer);
@@ -53,25 +70,30 @@ export function createIncidentWatch(demand: DemandStore, options: IncidentWatchO
         if (identity(incident) === identity(shown)) return;
         clear();
         shown = incident;
-        demand.setIncident(incident);
+        show(incident);
         options.onIncident?.(incident);
         return;
       }
       if (!shown) return;
       const resolved = { ...shown, status: 'resolved' };
       shown = undefined;
-      demand.setIncident(resolved);
+      show(resolved);
       options.onIncident?.(resolved);
       clear();
       timer = clock().setTimeout(() => {
         timer = undefined;
-        demand.setIncident(undefined);
+        show(undefined);
       }, options.resolvedNoticeMs ?? 60_000);
     },
     dispose() {
       clear();
-      shown = undefined;
-      demand.setIncident(undefined);
+      shown = onSummary = undefined;
+      // Another watch of the same summary (a second useAnthropicStatus) still reads the page, and would not say its
+      // incident again until it changes: clearing the summary here would hide a live incident from everyone.
+      siblings.delete(mine);
+      let left: StatusIncident | undefined;
+      for (const other of siblings) left ??= other();
+      demand.setIncident(left);
     },
   };
 }

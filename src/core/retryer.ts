@@ -265,7 +265,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const failure = toClaudeError(thrown);
         if (isPressure(failure.kind) && !ownSince.has(model)) ownSince.set(model, clock.now());
         const elapsedMs = clock.now() - startedAt;
-        const delay = failure.kind === 'network' && !online.isOnline()
+        // Offline: wait for the network whatever the budget, but only for a failure that may be retried at all (a
+        // stream broken after its first token under `afterFirstToken: 'keep'` is not, and must not start over).
+        const delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
           ? 0
           : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
         const retryAt = delay === null ? undefined : clock.now() + delay;
@@ -302,6 +304,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
 
   const onExternalAbort = () => cancel();
   options.signal?.addEventListener('abort', onExternalAbort, { once: true });
+  // An 'abort' listener never fires for a signal aborted already: without this, a request cancelled before it was
+  // created would still go to Claude (and be billed).
+  if (options.signal?.aborted) cancel();
 
   function cancel(): void {
     if (snapshot.phase === 'succeeded' || snapshot.phase === 'failed' || cancelled.signal.aborted) return;

@@ -4,6 +4,7 @@ import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
 import { keepTicket, PRIORITY_HEADER, TICKET_HEADER } from './line-ticket.js';
 import type { LineTicket } from './line-ticket.js';
 import { isRecord } from './util.js';
+import { MAX_TIMER_DELAY_MS } from './backoff.js';
 
 /** A Messages API request body, as the app's endpoint forwards it to Claude. */
 export interface MessageRequest {
@@ -35,12 +36,13 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   /**
    * The longest a non-streamed answer (or a stream's first byte) may take before the attempt fails as a retryable
-   * `timeout`. Claude can take minutes on long answers. Defaults to 10 min.
+   * `timeout`. Claude can take minutes on long answers. `Infinity` for no limit. Defaults to 10 min.
    */
   timeoutMs?: number;
   /**
    * The longest a stream may go without a byte (Claude sends pings while it thinks). Defaults to 60 s. Pings keep a
-   * stream alive only so long: one that sends nothing but pings for `timeoutMs` fails as a `timeout` too.
+   * stream alive only so long: one that sends nothing but pings for `timeoutMs` fails as a `timeout` too. `Infinity`
+   * for no limit.
    */
   streamIdleTimeoutMs?: number;
   /**
@@ -87,7 +89,12 @@ function deadline(outer: AbortSignal | undefined, ms: number, clock: Clock) {
   let timer: unknown;
   const arm = (after: number) => {
     if (timer !== undefined) clock.clearTimeout(timer);
-    timer = clock.setTimeout(() => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')), after);
+    timer = undefined;
+    // `Infinity` (an app's "no limit") or more than a timer holds (~24.8 days) would fire at once and fail every
+    // attempt as a timeout: no limit is no timer, and a far one waits as long as a timer can.
+    if (!Number.isFinite(after)) return;
+    timer = clock.setTimeout(() => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')),
+      Math.min(after, MAX_TIMER_DELAY_MS));
   };
   arm(ms);
   return {
@@ -221,15 +228,32 @@ async function readStream(
     else if (type === 'content_block_start' && message && isRecord(data.content_block)) {
       const index = blockIndex(data.index, message.content.length) ?? message.content.length;
       message.content[index] = { ...(data.content_block as Message['content'][number]) };
-    } else if (type === 'content_block_delta' && data.delta?.type === 'text_delta' && typeof data.delta.text === 'string') {
+    } else if (type === 'content_block_delta' && isRecord(data.delta)) {
       // An index that cannot be a block's goes to the block opened last, so the text still lands somewhere sane.
       const blocks = message?.content ?? [];
       const block = blocks[blockIndex(data.index ?? 0, blocks.length - 1) ?? blocks.length - 1];
-      if (block) block.text = (block.text ?? '') + data.delta.text;
-      text += data.delta.text;
-      callbacks.onText?.(text, data.delta.text);
+      // Each delta's strings grow the block's fields of the same name, as the SDK builds them: text, thinking,
+      // signature, and a tool call's partial_json (its input once the block stops). Text alone was kept before: a
+      // streamed tool call came with an empty input, a thinking block without the signature a next turn needs.
+      for (const key in data.delta) {
+        const piece = data.delta[key];
+        // A citation (an object, its own delta) joins the text's citations.
+        if (key === 'citation' && block) ((block.citations ||= []) as unknown[]).push(piece);
+        if (key === 'type' || !piece || typeof piece !== 'string') continue; // '' first, for a tool call without input
+        if (block) block[key] = (block[key] ?? '') + piece;
+        if (key === 'text') callbacks.onText?.((text += piece), piece);
+      }
+    } else if (type === 'content_block_stop') {
+      // Throws, leaving the block as it is, for no block, no partial_json (no tool call) or a call cut short.
+      try {
+        const block = message!.content[data.index]!;
+        block.input = JSON.parse(block.partial_json as string);
+        delete block.partial_json;
+      } catch { /* nothing to parse */ }
     } else if (type === 'message_delta' && message) {
       message.stop_reason = data.delta?.stop_reason ?? message.stop_reason;
+      // Which of the request's stop_sequences ended the answer: the unstreamed answer says it, so must this one.
+      message.stop_sequence = data.delta?.stop_sequence ?? message.stop_sequence;
       message.usage = { ...message.usage, ...(isRecord(data.usage) ? data.usage : {}) };
     } else if (type === 'message_stop') stopped = true;
   };

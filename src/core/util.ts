@@ -1,5 +1,6 @@
 /** Small helpers every layer needs, written once. */
 import type { Clock } from './clock.js';
+import { MAX_TIMER_DELAY_MS } from './backoff.js';
 
 /** A non-null object (arrays included): safe to read properties from. */
 export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
@@ -32,7 +33,7 @@ export function sleep(ms: number, clock: Pick<Clock, 'setTimeout' | 'clearTimeou
 
 /**
  * One timer for "call `fire` at this moment": `set(at)` re-arms it only when the moment changes, `set(undefined)`
- * stops it. A moment already past fires on the next timer tick, never synchronously.
+ * stops it. A moment already past fires on the next timer tick, never synchronously; `Infinity` never fires.
  */
 export function createAlarm(clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>, fire: () => void): (at: number | undefined) => void {
   let timer: unknown;
@@ -42,11 +43,13 @@ export function createAlarm(clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTime
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
     timerAt = at;
-    if (at !== undefined) {
+    // A timer cannot hold more than ~24.8 days: beyond it (and at Infinity, an option's "never") it fires at once, and
+    // an owner that re-arms from `fire` would spin. Never is no timer; a far moment wakes early and is re-armed.
+    if (at !== undefined && Number.isFinite(at)) {
       timer = clock.setTimeout(() => {
         timer = timerAt = undefined;
         fire();
-      }, Math.max(0, at - clock.now()));
+      }, Math.min(MAX_TIMER_DELAY_MS, Math.max(0, at - clock.now())));
     }
   };
 }

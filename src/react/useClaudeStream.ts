@@ -86,13 +86,16 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
   const retry = useRevivable(useRetryState(retryer), client, () => {
     if (lastRequest.current) send(lastRequest.current);
   });
-  return { send, cancel, text: state.text, restarted: state.restarted, message: state.message, error: state.error, retry, status: statusOf(retry, state) };
+  return { send, cancel, text: state.text, restarted: state.restarted, message: state.message, error: state.error, retry, status: statusOf(retry, state, retryer !== undefined) };
 }
 
-function statusOf(retry: RetryState, state: StreamState): ClaudeStreamStatus {
+function statusOf(retry: RetryState, state: StreamState, sent: boolean): ClaudeStreamStatus {
   if (state.error) return state.error.kind === 'aborted' ? 'cancelled' : 'error';
   if (state.done) return 'done';
   const { phase } = retry;
   if (phase === 'sending') return state.text ? 'streaming' : 'sending';
-  return phase === 'waiting' || phase === 'paused' ? phase : 'idle';
+  if (phase === 'waiting' || phase === 'paused') return phase;
+  // A request sent but queued in the gate for a free slot (an open window, the concurrency limit reached) is still
+  // idle in the retryer until a slot frees: for the person it is on its way, not idle.
+  return sent ? 'sending' : 'idle';
 }

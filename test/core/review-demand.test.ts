@@ -1,0 +1,45 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClaudeClient } from '../../src/core/client.js';
+import { overloaded } from './helpers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("the app-wide Retry now (the banner's and the toast's) (review)", () => {
+  it('sends the person’s waiting request, not the background work held behind the closed window', async () => {
+    const sent: string[] = [];
+    let first = true;
+    const client = createClaudeClient({ gate: { maxConcurrency: 2, minClosedMs: 10_000, maxClosedMs: 10_000 }, clock: {
+      now: () => Date.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as never), random: () => 0.5,
+    } });
+    const run = (name: string) => client.run(async () => {
+      sent.push(name);
+      if (first) {
+        first = false;
+        throw overloaded();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // Claude takes a second to answer
+      return name;
+    }, name.startsWith('summary') ? { priority: 'background' } : {});
+    const person = run('person');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.gate!.getSnapshot().state).toBe('closed');
+    // A backlog of summaries nobody watches queues behind the window.
+    const backlog = [run('summary 1'), run('summary 2'), run('summary 3')];
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sent).toEqual(['person']);
+    // The person presses "Retry now" on the banner.
+    client.demand.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    // Only the person's request goes past the closed window; the summaries wait for it to show Claude has room.
+    expect(sent).toEqual(['person', 'person']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(person.promise).resolves.toBe('person');
+    for (const summary of backlog) summary.cancel();
+    client.dispose();
+  });
+});
