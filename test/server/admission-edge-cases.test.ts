@@ -1,5 +1,5 @@
-// Sequences found in review of the handler's admission code that left a request waiting for nothing, a slot counted
-// wrongly, or a bad number on the wire. Time is a hand-driven clock.
+// Sequences of the admission line that once left a request waiting for nothing, a slot counted wrongly, or a bad
+// number on the wire. Time is a hand-driven clock.
 import { describe, expect, it } from 'vitest';
 import { createAdmissionLine, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
 import { lineHintHeaders } from '../../src/server/admission/hints.js';
@@ -87,7 +87,7 @@ function tracker(store: ClaudeStore, clock: FakeClock) {
   return { granted, admit };
 }
 
-describe('review: background work', () => {
+describe('background work', () => {
   it('goes on, one call at a time, after Claude showed room for fewer than three calls and no person is around', async () => {
     const clock = fakeClock();
     const store = storeOn(clock, { maxConcurrency: 4 });
@@ -112,7 +112,7 @@ describe('review: background work', () => {
   });
 });
 
-describe('review: the expected wait', () => {
+describe('the expected wait', () => {
   it('stays a plain number of milliseconds, an hour at most, after minutes in which Claude took no call', async () => {
     const clock = fakeClock();
     const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
@@ -139,7 +139,7 @@ describe('review: the expected wait', () => {
   });
 });
 
-describe('review: the wall clock stepping back', () => {
+describe('the wall clock stepping back', () => {
   it("ends a closed window after its length, not after the clock's step as well", async () => {
     const clock = steppingClock();
     const line = createAdmissionLine({ clock, limit: { initial: 4 }, minClosedMs: 1000, newTicket: () => 'ticket' });
@@ -211,7 +211,7 @@ describe('review: the wall clock stepping back', () => {
   });
 });
 
-describe('review: closing the store', () => {
+describe('closing the store', () => {
   it('leaves no timer behind, calls on the wire included, and starts none when they end afterwards', async () => {
     const clock = fakeClock();
     const store = storeOn(clock, { maxConcurrency: 4 });
@@ -231,7 +231,7 @@ describe('review: closing the store', () => {
   });
 });
 
-describe('review: lines per model', () => {
+describe('lines per model', () => {
   it('forgets lines of models Claude refused once, after their window, so ever new model names cannot grow memory', async () => {
     const clock = fakeClock();
     const store = storeOn(clock);

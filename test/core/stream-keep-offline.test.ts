@@ -16,7 +16,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("a stream with afterFirstToken: 'keep' (review)", () => {
+describe("a stream with afterFirstToken: 'keep'", () => {
   it('keeps its partial text and does not start over when the device went offline mid-answer', async () => {
     const online = createOnlineSwitch(true);
     let breakStream: (() => void) | undefined;

@@ -42,7 +42,7 @@ function App({ details }: { details: boolean }) {
   );
 }
 
-describe('useAnthropicStatus in two places (review)', () => {
+describe('useAnthropicStatus in two places', () => {
   it('keeps the incident on the demand summary when one of two readers unmounts', async () => {
     const queryClient = new QueryClient();
     const tree = (details: boolean) => (

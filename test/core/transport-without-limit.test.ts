@@ -21,7 +21,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('a transport told to wait without end (review)', () => {
+describe('a transport told to wait without end', () => {
   it.each([
     ['timeoutMs', { timeoutMs: Infinity }],
     ['timeoutMs of 30 days', { timeoutMs: 30 * 24 * 60 * 60_000 }],
@@ -63,7 +63,7 @@ describe('a transport told to wait without end (review)', () => {
   });
 });
 
-describe('a retry-after longer than a timer can hold (review)', () => {
+describe('a retry-after longer than a timer can hold', () => {
   it.each([
     ['30 days in seconds', { 'retry-after': String(30 * 24 * 60 * 60) }],
     ['a date in 2100', { 'retry-after': 'Fri, 01 Jan 2100 00:00:00 GMT' }],

@@ -1,4 +1,4 @@
-// Sequences found in review, on the Redis line (the Lua port), driven with explicit times on a real redis-server:
+// Sequences on the Redis line (the Lua port), driven with explicit times on a real redis-server:
 // the expected wait is bounded as the memory line's (a rate decayed through an outage came out of Lua as a huge
 // float, which Redis turns into -9223372036854775808 in its integer reply), and a clock set back ends a closed window.
 import { Redis } from 'ioredis';

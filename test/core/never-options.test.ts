@@ -31,7 +31,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('options that mean "never" (review)', () => {
+describe('options that mean "never"', () => {
   it.each([
     ['Infinity', Infinity],
     ['30 days', 30 * 24 * 60 * 60_000],

@@ -5,7 +5,7 @@ import { ask, endpoint, openSse, renderKit, settle, SUCCESS_SSE, useKitTestEnvir
 
 useKitTestEnvironment();
 
-describe('useClaudeStream while the gate queues it (review)', () => {
+describe('useClaudeStream while the gate queues it', () => {
   it('says sending, not idle, while its request waits in the gate for a free slot', async () => {
     const first = openSse();
     const second = openSse();

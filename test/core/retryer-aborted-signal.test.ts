@@ -13,7 +13,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('createRetryer under an abort (review)', () => {
+describe('createRetryer under an abort', () => {
   it('sends nothing when its signal was aborted before it started', async () => {
     const { run, calls } = scripted(['answer']);
     const retryer = createRetryer({ run, policy, signal: AbortSignal.abort() });

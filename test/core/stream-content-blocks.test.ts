@@ -13,7 +13,7 @@ const streamOf = (text: string) =>
   createTransport({ fetch: async () => new Response(text, { headers: { 'content-type': 'text/event-stream' } }) })
     .stream({ messages: [{ role: 'user', content: 'hi' }] });
 
-describe('a streamed answer with more than text (review)', () => {
+describe('a streamed answer with more than text', () => {
   it('gives a tool call its input, streamed as partial JSON', async () => {
     const message = await streamOf(start
       + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
@@ -50,7 +50,7 @@ describe('a streamed answer with more than text (review)', () => {
   });
 });
 
-describe('a streamed tool call without input (review)', () => {
+describe('a streamed tool call without input', () => {
   it('keeps its input empty and adds no field the API would refuse on the next turn', async () => {
     const message = await streamOf(start
       + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'now', input: {} } })
@@ -61,7 +61,7 @@ describe('a streamed tool call without input (review)', () => {
   });
 });
 
-describe('a streamed answer stopped by a stop sequence (review)', () => {
+describe('a streamed answer stopped by a stop sequence', () => {
   it('says which stop sequence ended it, as the same answer unstreamed does', async () => {
     const message = await streamOf(start
       + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
@@ -73,7 +73,7 @@ describe('a streamed answer stopped by a stop sequence (review)', () => {
   });
 });
 
-describe('a streamed answer that cites its sources (review)', () => {
+describe('a streamed answer that cites its sources', () => {
   it('keeps the citations of its text, as the same answer unstreamed has them', async () => {
     const citation = { type: 'web_search_result_location', url: 'https://example.com/', title: 'Example', cited_text: 'Paris is the capital.', encrypted_index: 'Eo8B' };
     const message = await streamOf(start

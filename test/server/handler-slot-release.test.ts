@@ -1,5 +1,5 @@
-// Sequences found in review of the handler around its line (holdForClaude and what it calls) that kept a slot toward
-// Claude taken for good, or put a bad number on the wire. Time is Vitest's fake clock.
+// Sequences of the handler around its line (holdForClaude and what it calls) that once kept a slot toward Claude
+// taken for good, or put a bad number on the wire. Time is Vitest's fake clock.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { holdForClaude } from '../../src/server/admission/hold.js';
@@ -11,7 +11,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('review: a stream whose browser leaves', () => {
+describe('a stream whose browser leaves', () => {
   it('gives its slot back when the browser leaves even if the server never reads or cancels the body again', async () => {
     vi.useFakeTimers();
     const { handler, simulator } = handlerOnSimulator({ serviceTimeMs: 1000 }, { maxConcurrency: 1 });
@@ -42,7 +42,7 @@ function answeredWithStatus(status: number): Response {
   return response;
 }
 
-describe('review: an upstream answer the handler cannot relay', () => {
+describe('an upstream answer the handler cannot relay', () => {
   it('gives the slot back when the call to Claude throws, so the next request is not left waiting for it', async () => {
     const store = createMemoryStore();
     store.attach({

@@ -9,7 +9,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("the app-wide Retry now (the banner's and the toast's) (review)", () => {
+describe("the app-wide Retry now (the banner's and the toast's)", () => {
   it('sends the person’s waiting request, not the background work held behind the closed window', async () => {
     const sent: string[] = [];
     let first = true;
