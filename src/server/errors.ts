@@ -35,5 +35,16 @@ export function overloadedResponse(retryAfterSeconds: number, message: string): 
   });
 }
 
+/**
+ * A 503 for a request the handler stops holding because its store closed (the app is shutting down): retryable, so the
+ * browser (and the SDKs, which retry 5xx) comes back within a second and another instance serves it. A 499 would be
+ * the end of it: no client retries one.
+ */
+export function shuttingDownResponse(): Response {
+  return errorResponse(503, 'api_error', 'This server is shutting down. Please retry; another instance will answer.', {
+    headers: { 'retry-after': '1', 'x-should-retry': 'true' },
+  });
+}
+
 /** Status for a client that went away: nobody reads it, but logs should not call it a server error. */
 export const CLIENT_CLOSED_REQUEST = 499;

@@ -15,7 +15,7 @@ import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } fro
 import { createChainMemory } from './admission/chain-memory.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
-import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse } from './errors.js';
+import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse, shuttingDownResponse } from './errors.js';
 import type { ServerToolName } from './fields.js';
 import { isStreamAnswer, relayAnswer, relayStream, upstreamErrorResponse } from './relay.js';
 import { routeOf } from './routes.js';
@@ -264,8 +264,10 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
    * wait ran out at `lineUpdateMs` to tell the person, not because its turn is far: it comes straight back with its
    * ticket (retry-after 1 s) and waits at its place again, instead of staying away while its turn may come.
    */
-  function refused(refusal: Refusal, hints = false): Response {
+  function refused(refusal: Refusal, signal: AbortSignal, hints = false): Response {
     if (refusal.refused === 'aborted') return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    // The store closed under it: retryable, unless its client is gone anyway (nobody would retry it).
+    if (refusal.refused === 'closing') return signal.aborted ? new Response(null, { status: CLIENT_CLOSED_REQUEST }) : shuttingDownResponse();
     shed += 1;
     const seconds = hints && refusal.refused === 'timeout' ? 1
       : refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
@@ -292,7 +294,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     let via: string | undefined;
     if (!params.stream && store.enqueue) {
       const done = await store.enqueue(queued, signal);
-      if ('refused' in done) return { response: refused(done), via: done.via };
+      if ('refused' in done) return { response: refused(done, signal), via: done.via };
       response = fromStored(done.answer);
       via = done.via;
     } else {
@@ -306,7 +308,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
         deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
         fallback: fallback && { ...fallback, now, memory: chainMemory },
       });
-      if (isRefusal(held)) return { response: refused(held, line.hints), via: held.via };
+      if (isRefusal(held)) return { response: refused(held, signal, line.hints), via: held.via };
       const { permit, result, response: answered } = held;
       if (!answered.streamed) await permit.release(result);
       response = answered.response;

@@ -71,8 +71,8 @@ export interface LineGrant {
 }
 
 export interface LineRefusal {
-  /** `full`: no room in line; `timeout`: waited until `deadlineAt`; `aborted`: the client left. */
-  refused: 'full' | 'timeout' | 'aborted';
+  /** `full`: no room in line; `timeout`: waited until `deadlineAt`; `closing`: the line was disposed; `aborted`: the client left. */
+  refused: 'full' | 'timeout' | 'closing' | 'aborted';
   /** When to come back: well before the expected turn (0.6 of it), at least 1 s, at most 60 s. */
   retryAfterMs: number;
   /** Expected wait for this request's turn from now, from the recent rate of calls Claude took. */
@@ -114,7 +114,7 @@ export interface AdmissionLine {
   pump(): void;
   /** The first waiter's place, interactive ones first (`[lane, order]`, lane 0 interactive), or undefined. */
   head(): readonly [number, number] | undefined;
-  /** Refuses every waiter (`aborted`) and stops the line's timers. */
+  /** Refuses every waiter (`closing`) and stops the line's timers. */
   dispose(): void;
 }
 
@@ -361,10 +361,12 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       windowTimer = undefined;
       clock.clearTimeout(heldTimer);
       heldTimer = undefined;
+      // Not `aborted`: their clients are still there, and another instance can serve them (a shutdown, a deploy).
+      // A client that left has already left the line (its abort listener runs at once).
       for (const lane of [interactive, background]) {
         for (let w = lane.shift(); w; w = lane.shift()) {
           w.gone = true;
-          w.resolve({ refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 });
+          w.resolve({ refused: 'closing', retryAfterMs: MIN_RETRY_AFTER_MS, expectedWaitMs: 0, ahead: 0 });
         }
       }
     },

@@ -82,7 +82,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       });
       if ('release' in outcome) return { release: (result) => outcome.release(result), via, order: outcome.order };
       const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;
-      return refused === 'aborted' ? { refused, via } : { refused, retryAfterMs, expectedWaitMs, ahead, ticket, via };
+      // Neither a client gone nor a closed store has a place to tell.
+      return refused === 'aborted' || refused === 'closing' ? { refused, via } : { refused, retryAfterMs, expectedWaitMs, ahead, ticket, via };
     },
     stats: () => {
       const models = current().stats();

@@ -49,8 +49,11 @@ export interface AdmitOptions {
 }
 
 export interface Refusal {
-  /** `full`: no room to wait; `timeout`: waited `queueTimeoutMs`; `closed`: the shared gate stays shut longer than that. */
-  refused: 'full' | 'timeout' | 'closed' | 'aborted';
+  /**
+   * `full`: no room to wait; `timeout`: waited `queueTimeoutMs`; `closed`: the shared gate stays shut longer than that;
+   * `closing`: the store was closed (the app is shutting down) while the request waited; `aborted`: its client left.
+   */
+  refused: 'full' | 'timeout' | 'closed' | 'closing' | 'aborted';
   /** When to come back, when the store knows better than the handler's default. */
   retryAfterMs?: number;
   via?: string;
