@@ -23,9 +23,9 @@ import type { Route } from './routes.js';
 import { SetupProblem, createSetupLog, notConfiguredResponse } from './setup.js';
 import { cacheKeyOf, isCacheable } from './store/cache-key.js';
 import { createMemoryStore } from './store/memory.js';
-import { fromStored, resultOf, toStored } from './store/answers.js';
+import { fromStored, resultOf, resultOfStream, toStored } from './store/answers.js';
 import { consoleLogger, isRefusal } from './store/types.js';
-import type { ClaudeStore, Permit, Refusal, StoreLogger } from './store/types.js';
+import type { ClaudeStore, Permit, Refusal, StoreLogger, UpstreamResult } from './store/types.js';
 import { createUpstream, forwardedOf } from './upstream.js';
 import type { FetchLike, Forwarded } from './upstream.js';
 import { validateMessagesRequest } from './validate.js';
@@ -211,13 +211,13 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
 
   /**
    * One upstream call answered whatever happens: a stream relayed as it comes (`streamed`, and `onStreamEnd` runs
-   * when it ends), anything else read whole.
+   * when it ends, with what the line should learn from how it ended), anything else read whole.
    */
   async function send(
     forwarded: Forwarded,
     body: string,
     signal: AbortSignal,
-    onStreamEnd?: (status: number) => void,
+    onStreamEnd?: (result: UpstreamResult) => void,
   ): Promise<{ response: Response; streamed: boolean; reachedClaude: boolean }> {
     let sent: Response | SetupProblem;
     try {
@@ -228,7 +228,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     if (sent instanceof SetupProblem) return { response: notConfigured(sent), streamed: false, reachedClaude: false };
     if (onStreamEnd && isStreamAnswer(sent)) {
       const status = sent.status;
-      return { response: relayStream(sent, signal, upstream.key(), () => onStreamEnd(status)), streamed: true, reachedClaude: true };
+      const relayed = relayStream(sent, signal, upstream.key(), (claudeError) => onStreamEnd(resultOfStream(status, claudeError)));
+      return { response: relayed, streamed: true, reachedClaude: true };
     }
     const answer = await relayAnswer(sent, { secret: upstream.key(), maxAnswerBytes, signal });
     if (answer instanceof SetupProblem) return { response: notConfigured(answer), streamed: false, reachedClaude: false };
@@ -241,7 +242,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
    * mistake tells the line nothing about Claude.
    */
   async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit): Promise<Attempt<{ response: Response; streamed: boolean }>> {
-    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (status) => permit.release({ status }));
+    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (ended) => permit.release(ended));
     const result = streamed ? { status: response.status, pressure: false } : reachedClaude ? await resultOf(response) : undefined;
     return { response: { response, streamed }, result };
   }

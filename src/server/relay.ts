@@ -115,9 +115,10 @@ const sseError = (type: string, message: string) =>
  * Relays the upstream SSE bytes as they come (a mid-stream `event: error` included), with the key redacted even
  * when it is split across chunks, while watching the events go by. A stream that breaks or ends without
  * `message_stop` would leave the browser with half an answer and no reason, so one `event: error` is added then, in
- * Anthropic's shape. `onEnd` runs once, however the stream ends.
+ * Anthropic's shape. `onEnd` runs once, however the stream ends, with the data of Claude's own `event: error` when
+ * Claude broke the stream off with one (an error this relay adds is not Claude's and is not passed).
  */
-export function relayStream(upstream: Response, signal: AbortSignal, secret: string | undefined, onEnd: () => void): Response {
+export function relayStream(upstream: Response, signal: AbortSignal, secret: string | undefined, onEnd: (claudeError?: string) => void): Response {
   const headers = relayedHeaders(upstream.headers, secret);
   headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
   headers.set('cache-control', 'no-cache');
@@ -134,16 +135,18 @@ export function relayStream(upstream: Response, signal: AbortSignal, secret: str
   const redactor = createStreamRedactor(secret);
   let finished = false;
   let sawEnd = false;
+  let claudeError: string | undefined;
   const parser = createParser({
     onEvent: (event) => {
       if (event.event === 'message_stop' || event.event === 'error') sawEnd = true;
+      if (event.event === 'error') claudeError = event.data;
     },
   });
   const finish = () => {
     if (finished) return;
     finished = true;
     signal.removeEventListener('abort', onAbort);
-    onEnd();
+    onEnd(claudeError);
   };
   // The browser left: the upstream fetch is aborted with it, but only a read would notice, and a server that has
   // nowhere to write the body may never read or cancel it again. Its slot toward Claude is given back now.

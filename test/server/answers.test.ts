@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resultOf, resultOfStored } from '../../src/server/store/answers.js';
+import { resultOf, resultOfStored, resultOfStream } from '../../src/server/store/answers.js';
 
 const answer = (status: number, headers: Record<string, string> = {}, body = '{}') => new Response(body, { status, headers });
 const spendLimit = JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'limit', details: { error_code: 'enforced_spend_limit_reached' } } });
@@ -18,5 +18,21 @@ describe('what the line learns from an answer', () => {
   it("does not pass on a retry-after longer than a gate ever holds (a proxy's day-long one would shut the line for a day)", async () => {
     expect(await resultOf(answer(529, { 'retry-after': '86400' }))).toEqual({ status: 529, pressure: true });
     expect(await resultOf(answer(529, { 'retry-after': '300' }))).toEqual({ status: 529, retryAfterMs: 300_000, pressure: true });
+  });
+});
+
+describe('what the line learns from a stream once it has ended', () => {
+  const event = (type: string) => JSON.stringify({ type: 'error', error: { type, message: 'm' } });
+
+  it("takes Claude's mid-stream overload or rate limit as the 529 or 429 it stands for", () => {
+    expect(resultOfStream(200, event('overloaded_error'))).toEqual({ status: 529, pressure: true });
+    expect(resultOfStream(200, event('rate_limit_error'))).toEqual({ status: 429, pressure: true });
+  });
+
+  it('counts a normal end, another error, an unreadable one or the spend limit as the 200 it started with', () => {
+    expect(resultOfStream(200, undefined)).toEqual({ status: 200, pressure: false });
+    expect(resultOfStream(200, event('api_error'))).toEqual({ status: 200, pressure: false });
+    expect(resultOfStream(200, 'not json')).toEqual({ status: 200, pressure: false });
+    expect(resultOfStream(200, spendLimit)).toEqual({ status: 200, pressure: false });
   });
 });

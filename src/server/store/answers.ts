@@ -1,6 +1,7 @@
 /** Non-streamed answers as plain data, so a cache or a job queue can keep them, and back into Responses. */
 import { parseRetryAfter } from '../../core/backoff.js';
-import { gateHoldFor, isPressureAnswer } from '../../core/rules.js';
+import { ERROR_TYPES, gateHoldFor, isPressureAnswer } from '../../core/rules.js';
+import { isRecord } from '../../core/util.js';
 import type { StoredAnswer, UpstreamResult } from './types.js';
 
 export async function toStored(response: Response): Promise<StoredAnswer> {
@@ -34,4 +35,25 @@ export async function resultOf(response: Response): Promise<UpstreamResult> {
 
 export function resultOfStored(answer: StoredAnswer): UpstreamResult {
   return resultFrom(answer.status, answer.headers, answer.body);
+}
+
+/**
+ * What the line learns from a stream once it has ended. Claude can refuse a call after its 200 and some events (an
+ * `event: error` with overloaded_error or rate_limit_error): that is the same refusal as a 529 or 429 before the first
+ * byte, and counting it as a success would grow the limit on a call Claude turned away. Anything else (a normal end,
+ * a network break, another error) counts as the 200 it started with, as before.
+ */
+export function resultOfStream(status: number, claudeError: string | undefined): UpstreamResult {
+  if (claudeError === undefined) return { status, pressure: false };
+  let type: unknown;
+  try {
+    const data: unknown = JSON.parse(claudeError);
+    type = isRecord(data) && isRecord(data.error) ? data.error.type : undefined;
+  } catch {
+    type = undefined;
+  }
+  const refusal = ERROR_TYPES.find(([, t]) => t === type)?.[0];
+  // The status the error type comes with (529, 429), and core's rule on it: a spend-limit 429 is no pressure.
+  if (refusal !== undefined && isPressureAnswer(refusal, claudeError)) return { status: refusal, pressure: true };
+  return { status, pressure: false };
 }
