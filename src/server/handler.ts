@@ -10,7 +10,7 @@ import { authorized, checked } from './app-checks.js';
 import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
-import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE } from './admission/defaults.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, MAX_TIMER_MS } from './admission/defaults.js';
 import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } from './admission/hints.js';
 import { createChainMemory } from './admission/chain-memory.js';
 import { holdForClaude } from './admission/hold.js';
@@ -79,7 +79,10 @@ export interface ClaudeHandlerOptions {
   check?: (params: MessagesParams, request: Request) => CheckVerdict | Promise<CheckVerdict>;
   /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
   maxBodyBytes?: number;
-  /** How long the request body may take to arrive; a slower upload gets 408. Defaults to 30 000 ms. */
+  /**
+   * How long the request body may take to arrive; a slower upload gets 408. At most 2^31 − 1 ms (a timer's limit);
+   * Infinity sets no deadline. Defaults to 30 000 ms.
+   */
   bodyTimeoutMs?: number;
   /** How deeply the request's JSON may nest; deeper gets 400. Defaults to 100. */
   maxJsonDepth?: number;
@@ -95,16 +98,22 @@ export interface ClaudeHandlerOptions {
   /**
    * How long a request may wait in line, Claude's own 529s and rate-limit 429s included (the request goes back to
    * its place instead of back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
-   * Keep it under the platform's request time limit. 0 passes Claude's refusals through at once. Defaults to 25 000 ms.
+   * Keep it under the platform's request time limit. 0 passes Claude's refusals through at once. At most 2^31 − 1 ms
+   * (about 24.8 days, the longest a timer waits); Infinity is refused rather than read as "no limit": a request held
+   * without bound would outlive any platform's request limit. Defaults to 25 000 ms.
    */
   holdMs?: number;
-  /** How long a request may wait for its first turn in line. Defaults to `holdMs` (25 000 ms when that is 0). */
+  /**
+   * How long a request may wait for its first turn in line. At most 2^31 − 1 ms, as `holdMs`. Defaults to `holdMs`
+   * (25 000 ms when that is 0).
+   */
   queueTimeoutMs?: number;
   /**
    * The longest a request from the kit's own browser transport (it asks for the line's hints) is held before it gets
    * its 529 with its place in line, its expected turn and a ticket that keeps its place when it comes back: the
    * person then sees "You're in line — about 40 s" within seconds. Other clients (SDKs, curl) are held for `holdMs`:
-   * they could show nothing better. `holdMs` and `queueTimeoutMs` still bound it. Defaults to 8000 ms.
+   * they could show nothing better. `holdMs` and `queueTimeoutMs` still bound it. At most 2^31 − 1 ms, as `holdMs`.
+   * Defaults to 8000 ms.
    */
   lineUpdateMs?: number;
   /**
@@ -167,6 +176,7 @@ const FORWARD = 'claude_kit_forward';
 
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeHandler {
   if (options.cors) assertCorsOptions(options.cors);
+  assertDurations(options);
   const fallback = fallbackOf(options);
   // What the chain learns from every request: when each model refused, how long its answers take, tickets' arrivals.
   // Tickets' arrivals are kept for as many tickets as the store's lines keep (4 per place in line).
@@ -372,6 +382,22 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       return { ...totals, shed };
     },
   });
+}
+
+/**
+ * The waits the handler sets timers for, checked once: setTimeout fires at once past MAX_TIMER_MS (and for NaN), so
+ * such a value would time out every request at once instead of failing where the mistake is.
+ */
+function assertDurations(options: ClaudeHandlerOptions): void {
+  const { holdMs, queueTimeoutMs, lineUpdateMs, bodyTimeoutMs } = options;
+  const durations = { holdMs, queueTimeoutMs, lineUpdateMs, bodyTimeoutMs };
+  for (const [name, value] of Object.entries(durations)) {
+    if (value === undefined || (name === 'bodyTimeoutMs' && value === Infinity)) continue;
+    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMER_MS)) {
+      const infinity = name === 'bodyTimeoutMs' ? ', or Infinity for no deadline' : '';
+      throw new TypeError(`${name}: a number of milliseconds from 0 to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer waits)${infinity}; got ${String(value)}.`);
+    }
+  }
 }
 
 /** The handler's chain, checked once: a typo in it should fail at startup, not on the first overload. */

@@ -2,7 +2,7 @@
 // errors (x-claude-kit-error: not_configured, x-should-retry: false), never retried as if Claude were down.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeHandler } from '../../src/server/index.js';
 import type { ClaudeHandlerOptions } from '../../src/server/index.js';
 import { anthropic } from '../testing/helpers.js';
@@ -112,5 +112,39 @@ describe('createClaudeHandler says when the server is not set up', () => {
     const { handler } = withLog({ apiKey: API_KEY, baseURL: 'https://api.anthropic.com/v1', maxConcurrency: 1, maxQueue: 0 });
     for (let i = 0; i < 3; i += 1) expect((await handler(post())).status).toBe(500);
     expect(handler.stats()).toEqual({ active: 0, queued: 0, shed: 0, limit: 1 });
+  });
+});
+
+describe('createClaudeHandler refuses a wait no timer can measure', () => {
+  // setTimeout fires at once past 2^31 − 1 ms (about 24.8 days): every request would have timed out at once.
+  it('names holdMs, queueTimeoutMs, lineUpdateMs or bodyTimeoutMs above about 24.8 days, NaN or negative', () => {
+    for (const name of ['holdMs', 'queueTimeoutMs', 'lineUpdateMs', 'bodyTimeoutMs'] as const) {
+      for (const value of [2 ** 31, 30 * 24 * 3_600_000, Number.NaN, -1, ...(name === 'bodyTimeoutMs' ? [] : [Infinity])]) {
+        expect(() => createClaudeHandler({ apiKey: API_KEY, [name]: value }), `${name}: ${value}`).toThrow(TypeError);
+        expect(() => createClaudeHandler({ apiKey: API_KEY, [name]: value })).toThrow(new RegExp(`^${name}: `));
+      }
+    }
+    // Infinity is no deadline for the upload only (the line's waits would outlive any platform's request limit).
+    expect(() => createClaudeHandler({ apiKey: API_KEY, bodyTimeoutMs: Infinity })).not.toThrow();
+  });
+
+  it('keeps a request waiting in line for a wait at the largest value, instead of timing it out at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const longest = 2 ** 31 - 1;
+      const { handler } = handlerOnSimulator({ serviceTimeMs: 10_000 }, { maxConcurrency: 1, holdMs: longest, queueTimeoutMs: longest });
+      const first = handler(post());
+      await vi.advanceTimersByTimeAsync(0);
+      let settled = false;
+      const waiting = handler(post()).finally(() => void (settled = true));
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(settled).toBe(false);
+      expect(handler.stats()).toMatchObject({ queued: 1 });
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect((await first).status).toBe(200);
+      expect((await waiting).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -19,3 +19,8 @@ export const RATE_WINDOW_MS = 10_000;
  * says nothing of a turn, and the kit's browser transport shows "about an hour".
  */
 export const MAX_EXPECTED_WAIT_MS = 3_600_000;
+/**
+ * The longest delay setTimeout can wait: past 2^31 − 1 ms (about 24.8 days) every runtime fires the timer at once, so
+ * a wait that long would end every request at once. Durations the handler sets timers for are held to it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -11,6 +11,7 @@
  */
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { MAX_TIMER_MS } from '../admission/defaults.js';
 import { resultOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
 import { createJobWatch } from './redis-job-watch.js';
@@ -78,7 +79,8 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   const { context } = deps;
   const name = deps.name ?? 'claude-messages';
   const maxWaiting = deps.maxWaiting ?? 1000;
-  const answerTimeoutMs = deps.answerTimeoutMs ?? context.queueTimeoutMs + 600_000;
+  // Held to a timer's limit: past it setTimeout fires at once, and the queueTimeoutMs the handler allows goes up to it.
+  const answerTimeoutMs = Math.min(MAX_TIMER_MS, deps.answerTimeoutMs ?? context.queueTimeoutMs + 600_000);
   const bounded = <T>(work: Promise<T>) => within(deps.commandTimeoutMs, context.clock, work);
   const mark = (jobId: string) => `${deps.prefix}abandoned:${jobId}`;
   const watch = createJobWatch({ client: deps.connected, commandTimeoutMs: deps.commandTimeoutMs, checkMs: CHECK_MS, clock: context.clock });
