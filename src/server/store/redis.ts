@@ -88,6 +88,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   let queue: RedisQueue | undefined;
   let down = false;
   let closed = false;
+  // Aborted by close(): requests waiting in the fleet's line stop at once and hear `closing` (see admit).
+  const closing = new AbortController();
   const pending = new Set<Promise<unknown>>();
   // Renewal timers of the leases this instance holds, so close() leaves no timer behind.
   const renewals = new Set<() => void>();
@@ -199,16 +201,24 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     let call: FleetCall;
     asking += 1;
     try {
-      const turn = await fleet.waitTurn(id, signal, deadline, {
+      const turn = await fleet.waitTurn(id, AbortSignal.any([signal, closing.signal]), deadline, {
         order: fleetOrder, ticket: admitOptions.ticket, model, priority,
         reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
       });
       if ('refused' in turn) {
         slot.release();
+        // Its client is still there: it comes back to another instance, as from the memory store's line.
+        if (turn.refused === 'aborted' && closed && !signal.aborted) return { refused: 'closing', via: 'redis' };
         return { ...turn, via: 'redis' };
       }
       call = turn;
     } catch (error) {
+      // The store closed under it (its commands fail once closed): not a Redis outage, so it does not go on alone
+      // in memory, outside the fleet's line and ceiling, after the app has closed the store.
+      if (closed) {
+        slot.release();
+        return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' };
+      }
       // Redis failed mid-wait: the request goes on as if this instance were alone, and a command of its that Redis
       // runs late (after a hang) must not take a lease or a place for it.
       degrade(error);
@@ -355,6 +365,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     },
     async close() {
       closed = true;
+      closing.abort();
+      // Requests waiting in this process (for its slots, or in the line used while Redis is away) hear `closing` too.
+      await Promise.all([local.close(), entry.close()]);
       if (healTimer !== undefined) clock().clearTimeout(healTimer);
       healTimer = undefined;
       // Leases still held are not given back here: like a crashed instance's, they expire after leaseMs.

@@ -1,0 +1,48 @@
+// The Redis store's side of a graceful shutdown: requests waiting in the fleet's line when the store closes hear
+// "come back" (a retryable 503), as with the memory store, never a 499.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClaudeError } from '../../../src/core/failure.js';
+import { createClaudeHandler } from '../../../src/server/index.js';
+import { createRedisStore } from '../../../src/server/redis-entry.js';
+import { createOverloadSimulator } from '../../../src/testing/index.js';
+import { API_KEY, post } from '../helpers.js';
+import { eventually, realPause, startRedis } from './redis-server.js';
+import type { RedisServer } from './redis-server.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('a Redis store closed while requests wait', () => {
+  it.each([
+    ["in the fleet's line (the fleet's maxConcurrency is full)", { fleet: 1, handler: undefined }],
+    ["for this instance's own slots (the handler's maxConcurrency is full)", { fleet: undefined, handler: 1 }],
+  ])('answers a request waiting %s a retryable 503 at once, and lets the call on the wire finish', async (_, limits) => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 300 });
+    const store = createRedisStore({ url: redis.url, prefix: `shutdown-${Date.now()}:`, maxConcurrency: limits.fleet, logger: { warn: () => {} } });
+    const handler = createClaudeHandler({
+      apiKey: API_KEY, fetch: simulator.fetch, store, maxConcurrency: limits.handler, logger: { warn: () => {} },
+    });
+    expect(await store.ready()).toBe(true);
+    const first = handler(post());
+    await eventually(() => simulator.stats().inFlight === 1, 'the first call at Claude');
+    const waiting = handler(post());
+    // A waiter in the fleet's line is not counted in this instance's stats: it is given time to ask Redis.
+    await realPause(100);
+    expect(simulator.stats().requests).toBe(1);
+    const closedAt = Date.now();
+    await store.close();
+    const response = await waiting;
+    // Before, it went on alone in memory after the close, outside the fleet's line: a second call at Claude.
+    expect(response.status).toBe(503);
+    expect(Date.now() - closedAt).toBeLessThan(250);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect((await readClaudeError(response)).retryable).toBe(true);
+    expect((await first).status).toBe(200);
+    expect(simulator.stats().requests).toBe(1);
+  });
+});
