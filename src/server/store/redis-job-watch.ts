@@ -21,7 +21,8 @@ export type JobOutcome =
   | { kind: 'vanished' }
   /** Redis did not answer a check within the command timeout, or the connection is down. */
   | { kind: 'unreachable'; error?: unknown }
-  | { kind: 'timeout' | 'aborted' };
+  /** `closing`: the store closed while the request waited (the app is shutting down). */
+  | { kind: 'timeout' | 'aborted' | 'closing' };
 
 interface Waiter {
   token: string;
@@ -126,7 +127,8 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
       waiters.get(jobId)?.settle({ kind: 'failed' });
     },
     close() {
-      for (const waiter of [...waiters.values()]) waiter.settle({ kind: 'timeout' });
+      // Not a timeout: the request did not wait too long; another instance can serve it now.
+      for (const waiter of [...waiters.values()]) waiter.settle({ kind: 'closing' });
       if (timer !== undefined) options.clock.clearTimeout(timer);
       timer = undefined;
     },

@@ -243,6 +243,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       }
       case 'timeout':
       case 'aborted':
+      case 'closing':
         // Take the job out if it has not started, so it never reaches Claude for nobody.
         abandon(running.queue, jobId, data.startBy);
         return { refused: outcome.kind, via: 'redis' } satisfies Refusal;

@@ -45,4 +45,20 @@ describe('a Redis store closed while requests wait', () => {
     expect((await first).status).toBe(200);
     expect(simulator.stats().requests).toBe(1);
   });
+
+  it('answers a request waiting in the fleet\'s job queue a retryable 503 too, not an overloaded 529', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 300 });
+    const store = createRedisStore({ url: redis.url, prefix: `shutdown-queue-${Date.now()}:`, queue: { concurrency: 1 }, logger: { warn: () => {} } });
+    const handler = createClaudeHandler({ apiKey: API_KEY, fetch: simulator.fetch, store, logger: { warn: () => {} } });
+    expect(await store.ready()).toBe(true);
+    const first = handler(post());
+    await eventually(() => simulator.stats().inFlight === 1, 'the first job at Claude');
+    const waiting = handler(post());
+    await realPause(100);
+    await store.close();
+    const response = await waiting;
+    expect(response.status).toBe(503);
+    expect((await readClaudeError(response)).retryable).toBe(true);
+    await first;
+  });
 });
