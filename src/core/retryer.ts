@@ -267,11 +267,18 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const elapsedMs = clock.now() - startedAt;
         // Offline: wait for the network whatever the budget, but only for a failure that may be retried at all (a
         // stream broken after its first token under `afterFirstToken: 'keep'` is not, and must not start over).
-        const delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
-          ? 0
-          : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
-        const retryAt = delay === null ? undefined : clock.now() + delay;
-        permit?.release({ ok: false, failure, retryAt });
+        let delay: number | null = null;
+        let retryAt: number | undefined;
+        try {
+          delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
+            ? 0
+            : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
+          if (delay !== null) retryAt = clock.now() + delay;
+        } finally {
+          // An app's policy may throw: the request then ends with its error (as a ClaudeError), and the slot goes
+          // back all the same, or under a small maxConcurrency every later request would wait for ever.
+          permit?.release({ ok: false, failure, retryAt });
+        }
         if (delay === null) {
           update({ phase: 'failed', failure, nextAttemptAt: undefined, responding: false });
           throw failure;
