@@ -54,7 +54,10 @@ export interface RetryerOptions<T> {
 export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   /** Settles once: the answer, or the ClaudeError that ended the attempts (kind `aborted` after cancel). */
   readonly promise: Promise<T>;
-  /** Skip the wait (the gate's window too) and send now. */
+  /**
+   * Skip the wait (the gate's window too) and send now. A `background` request skips only its own backoff: in the
+   * gate it keeps its lane (behind the people, held while its model is, out of the slots kept free for them).
+   */
   retryNow(): void;
   /** Abort the attempt in flight, stop waiting, and settle with an `aborted` ClaudeError. */
   cancel(): void;
