@@ -18,7 +18,7 @@ export interface RetrySnapshot {
   nextAttemptAt?: number;
   /** Epoch ms when the first attempt started. */
   startedAt?: number;
-  /** The attempt on the wire is receiving its answer (a stream's first text arrived): Claude is answering. */
+  /** The attempt on the wire is receiving its answer (a stream's first content, thinking too): Claude is answering. */
   responding?: boolean;
   /** This request has had to wait (a backoff, the gate's window, the network): it belongs to a busy episode. */
   waited?: boolean;
@@ -61,7 +61,7 @@ export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   retryNow(): void;
   /** Abort the attempt in flight, stop waiting, and settle with an `aborted` ClaudeError. */
   cancel(): void;
-  /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first text). */
+  /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first content: text, thinking, a tool call). */
   markResponding(): void;
   /** Take the offered fallback: the next attempt goes to the offered model, at once. */
   acceptOffer(scope?: OfferScope): void;
