@@ -29,7 +29,10 @@ export interface StreamOptions extends StreamCallbacks {
   /**
    * When the stream breaks after text has arrived: `'restart'` asks again from the start (the text resets and
    * `onRestart` is called), `'keep'` stops and keeps the partial text. Breaks before the first token are always
-   * retried transparently. Defaults to `'restart'`.
+   * retried transparently. The first token is the first text: a stream that breaks while Claude is still thinking or
+   * writing a tool call's input, before any text, starts over under `'keep'` too (most apps show nothing of the
+   * thinking, so nothing is lost to the person, and a cut thinking block or tool input cannot be used anyway).
+   * Defaults to `'restart'`.
    */
   afterFirstToken?: 'restart' | 'keep';
   /** Called when an attempt starts over after text had already arrived. */
@@ -118,8 +121,13 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
         try {
           return await transport.stream(withModel(request, model), signal, {
             onChunk: streamOptions.onChunk,
+            // Any content, thinking and tool input too, means Claude is answering: the busy episode ends for this
+            // request (thinking can last a minute before the first text, with the banner up all the while).
+            onDelta() {
+              retryer.markResponding();
+              streamOptions.onDelta?.();
+            },
             onText(text, delta) {
-              if (!textThisAttempt) retryer.markResponding();
               shown = textThisAttempt = true;
               streamOptions.onText?.(text, delta);
             },

@@ -39,7 +39,8 @@ export interface DemandStoreOptions {
 export interface DemandStore extends Subscribable<DemandSnapshot> {
   /**
    * Follow a request until it settles. Returns a function that stops following it early. `background`: work nobody
-   * watches (`priority: 'background'`), which the app-wide "Retry now" leaves to the gate. Defaults to false.
+   * watches (`priority: 'background'`), which the app-wide "Retry now" leaves to the gate and "Cancel" leaves running.
+   * Defaults to false.
    */
   track(retryer: Retryer<unknown>, background?: boolean): () => void;
   /**
@@ -52,7 +53,7 @@ export interface DemandStore extends Subscribable<DemandSnapshot> {
    * so "Retry now" on an `unavailable` notice really tries again. Returns a function that unregisters it.
    */
   onRevive(revive: () => void): () => void;
-  /** Cancel every request that is waiting or paused. */
+  /** Cancel every request that is waiting or paused, but background work (its own `cancel()` stops it). */
   cancel(): void;
   /** Clear an `unavailable` state after the person has read it. */
   dismiss(): void;
@@ -365,7 +366,8 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     },
     cancel() {
       ending = 'stopped';
-      for (const [retryer, share] of [...tracked]) if (share.troubled) retryer.cancel();
+      // The person's button, like "Retry now": it stops the waits they started, not the app's background jobs.
+      for (const [retryer, share] of [...tracked]) if (share.troubled && !share.background) retryer.cancel();
       gaveUp = undefined;
       invalidate();
     },

@@ -87,7 +87,10 @@ export interface AcquireOptions {
   model?: string;
   /** Defaults to `'interactive'`. */
   priority?: RequestPriority;
-  /** "Retry now": skip a closed window (the concurrency limit still applies). */
+  /**
+   * "Retry now": skip a closed window (the concurrency limit still applies). Ignored for `background` work, which keeps
+   * its lane: behind the people, held while its model is, and out of the slots kept free for them.
+   */
   force?: boolean;
   /**
    * Told, while this request waits, each time the window holding it moves: when the gate may reopen (epoch ms), or

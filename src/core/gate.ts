@@ -304,7 +304,11 @@ export function createGate(options: GateOptions = {}): Gate {
           return;
         }
         const lane = laneOf(model);
-        const ownLine = priority === 'background' ? lane.background : lane.interactive;
+        const background = priority === 'background';
+        const ownLine = background ? lane.background : lane.interactive;
+        // "Retry now" skips the window for people only: a forced permit is a person's, so background work forced
+        // would go ahead of the people and into the slot kept free for them. It keeps its lane.
+        if (background) force = false;
         let isForced = force;
         const onAbort = () => {
           (isForced ? lane.forced : ownLine).remove(entry);
@@ -320,7 +324,7 @@ export function createGate(options: GateOptions = {}): Gate {
           },
         };
         let entry: LineEntry<Waiter> = (force ? lane.forced : ownLine).push(waiter);
-        if (ticket) {
+        if (ticket && !background) {
           ticket.expedite = () => {
             if (isForced || !entry.inLine) return;
             ownLine.remove(entry);
@@ -331,7 +335,7 @@ export function createGate(options: GateOptions = {}): Gate {
         }
         signal?.addEventListener('abort', onAbort, { once: true });
         if (!force && lane.state !== 'open') onHold?.(lane.reopenAt);
-        else if (!force && priority === 'background' && lane.backgroundReopenAt !== undefined && lane.backgroundReopenAt > clock.now()) {
+        else if (!force && background && lane.backgroundReopenAt !== undefined && lane.backgroundReopenAt > clock.now()) {
           onHold?.(lane.backgroundReopenAt);
         }
         pump();

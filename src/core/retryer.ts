@@ -18,7 +18,7 @@ export interface RetrySnapshot {
   nextAttemptAt?: number;
   /** Epoch ms when the first attempt started. */
   startedAt?: number;
-  /** The attempt on the wire is receiving its answer (a stream's first text arrived): Claude is answering. */
+  /** The attempt on the wire is receiving its answer (a stream's first content, thinking too): Claude is answering. */
   responding?: boolean;
   /** This request has had to wait (a backoff, the gate's window, the network): it belongs to a busy episode. */
   waited?: boolean;
@@ -54,11 +54,14 @@ export interface RetryerOptions<T> {
 export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   /** Settles once: the answer, or the ClaudeError that ended the attempts (kind `aborted` after cancel). */
   readonly promise: Promise<T>;
-  /** Skip the wait (the gate's window too) and send now. */
+  /**
+   * Skip the wait (the gate's window too) and send now. A `background` request skips only its own backoff: in the
+   * gate it keeps its lane (behind the people, held while its model is, out of the slots kept free for them).
+   */
   retryNow(): void;
   /** Abort the attempt in flight, stop waiting, and settle with an `aborted` ClaudeError. */
   cancel(): void;
-  /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first text). */
+  /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first content: text, thinking, a tool call). */
   markResponding(): void;
   /** Take the offered fallback: the next attempt goes to the offered model, at once. */
   acceptOffer(scope?: OfferScope): void;
@@ -267,11 +270,18 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const elapsedMs = clock.now() - startedAt;
         // Offline: wait for the network whatever the budget, but only for a failure that may be retried at all (a
         // stream broken after its first token under `afterFirstToken: 'keep'` is not, and must not start over).
-        const delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
-          ? 0
-          : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
-        const retryAt = delay === null ? undefined : clock.now() + delay;
-        permit?.release({ ok: false, failure, retryAt });
+        let delay: number | null = null;
+        let retryAt: number | undefined;
+        try {
+          delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
+            ? 0
+            : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
+          if (delay !== null) retryAt = clock.now() + delay;
+        } finally {
+          // An app's policy may throw: the request then ends with its error (as a ClaudeError), and the slot goes
+          // back all the same, or under a small maxConcurrency every later request would wait for ever.
+          permit?.release({ ok: false, failure, retryAt });
+        }
         if (delay === null) {
           update({ phase: 'failed', failure, nextAttemptAt: undefined, responding: false });
           throw failure;

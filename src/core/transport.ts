@@ -59,6 +59,8 @@ export interface StreamCallbacks {
   onText?: (text: string, delta: string) => void;
   /** Every chunk of bytes received, pings included (the transport uses it to watch for a stalled stream). */
   onChunk?: () => void;
+  /** Each piece of the answer's content (text, thinking, a tool call's input) as it arrives: Claude is answering. */
+  onDelta?: () => void;
 }
 
 export interface Transport {
@@ -229,6 +231,7 @@ async function readStream(
       const index = blockIndex(data.index, message.content.length) ?? message.content.length;
       message.content[index] = { ...(data.content_block as Message['content'][number]) };
     } else if (type === 'content_block_delta' && isRecord(data.delta)) {
+      callbacks.onDelta?.();
       // An index that cannot be a block's goes to the block opened last, so the text still lands somewhere sane.
       const blocks = message?.content ?? [];
       const block = blocks[blockIndex(data.index ?? 0, blocks.length - 1) ?? blocks.length - 1];

@@ -5,9 +5,9 @@ import type { DemandSnapshot } from '../core/types.js';
 import { useClaudeClient } from './context.js';
 
 export interface ClaudeDemand extends DemandSnapshot {
-  /** Send every waiting request now. */
+  /** Send every waiting request now, but background work (`priority: 'background'`), which the gate paces. */
   retryNow(): void;
-  /** Cancel every waiting request. */
+  /** Cancel every waiting request, but background work, which only its own `cancel()` stops. */
   cancel(): void;
   /** Put away an `unavailable` notice. */
   dismiss(): void;

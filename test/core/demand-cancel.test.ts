@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClaudeClient } from '../../src/core/client.js';
+import { overloaded } from './helpers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const clock = {
+  now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
+  clearTimeout: (h: unknown) => clearTimeout(h as never), random: () => 0.5,
+};
+
+describe("the app-wide Cancel (the banner's and the toast's)", () => {
+  it('cancels the person’s waiting request and leaves the background work waiting', async () => {
+    const client = createClaudeClient({ gate: false, clock });
+    const run = (name: string, background = false) => client.run(async (_signal, attempt) => {
+      if (attempt === 1) throw overloaded();
+      return name;
+    }, background ? { priority: 'background' } : {});
+    const person = run('person');
+    const summary = run('summary', true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect([person.getSnapshot().phase, summary.getSnapshot().phase]).toEqual(['waiting', 'waiting']);
+    // The person presses Cancel on the banner.
+    client.demand.cancel();
+    await expect(person.promise).rejects.toMatchObject({ kind: 'aborted' });
+    expect(summary.getSnapshot().phase).toBe('waiting');
+    await vi.runAllTimersAsync();
+    await expect(summary.promise).resolves.toBe('summary');
+    client.dispose();
+  });
+
+  it('leaves a background request’s own cancel() cancelling it', async () => {
+    const client = createClaudeClient({ clock });
+    const summary = client.run(async () => { throw overloaded(); }, { priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    summary.cancel();
+    await expect(summary.promise).rejects.toMatchObject({ kind: 'aborted' });
+    expect(vi.getTimerCount()).toBe(0);
+    client.dispose();
+  });
+});

@@ -1,0 +1,40 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClaudeClient } from '../../src/core/client.js';
+import { ClaudeError } from '../../src/core/failure.js';
+import type { RetryPolicy } from '../../src/core/policy.js';
+import { overloaded } from './helpers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const clock = {
+  now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
+  clearTimeout: (h: unknown) => clearTimeout(h as never), random: () => 0.5,
+};
+
+describe('a custom retry policy whose nextDelay throws', () => {
+  it('ends the request with the policy’s error as a ClaudeError and gives its slot to the next request', async () => {
+    const bug = new Error('policy bug: cannot read properties of undefined');
+    const policy: RetryPolicy = { nextDelay: () => { throw bug; } };
+    const client = createClaudeClient({ policy, gate: { maxConcurrency: 1 }, clock });
+    const first = client.run(async () => { throw overloaded(); });
+    const second = client.run(async () => 'answered');
+    const failed = expect(first.promise).rejects.toSatisfy((error: unknown) =>
+      error instanceof ClaudeError && error.kind === 'unknown' && error.message === bug.message && error.cause === bug);
+    await vi.advanceTimersByTimeAsync(0);
+    await failed;
+    expect(first.getSnapshot()).toMatchObject({ phase: 'failed' });
+    // The only slot went back: the request behind it goes at once (the overload closed the model's window, which a
+    // fresh request waits out, as after any 529).
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(second.getSnapshot().phase).toBe('succeeded');
+    await expect(second.promise).resolves.toBe('answered');
+    expect(client.gate!.getSnapshot()).toMatchObject({ inFlight: 0, waiting: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+    client.dispose();
+  });
+});
