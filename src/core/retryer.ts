@@ -276,6 +276,11 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
           delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
             ? 0
             : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
+          // An app's policy that returns no usable delay (undefined, NaN, negative, Infinity) would retry in a tight
+          // loop or wait for ever: it ends the request with an error that says so, like a policy that throws.
+          if (delay !== null && !(Number.isFinite(delay) && delay >= 0)) {
+            throw new TypeError(`policy.nextDelay gave ${delay}, not ms ≥ 0 or null`);
+          }
           if (delay !== null) retryAt = clock.now() + delay;
         } finally {
           // An app's policy may throw: the request then ends with its error (as a ClaudeError), and the slot goes

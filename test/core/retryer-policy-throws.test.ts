@@ -38,3 +38,25 @@ describe('a custom retry policy whose nextDelay throws', () => {
     client.dispose();
   });
 });
+
+describe('a custom retry policy whose nextDelay returns no usable delay', () => {
+  it.each([undefined, Number.NaN, -1_000, Number.POSITIVE_INFINITY])(
+    'ends the request with a clear error when it returns %s, instead of retrying in a tight loop',
+    async (bad) => {
+      let calls = 0;
+      const policy = { nextDelay: () => bad } as unknown as RetryPolicy;
+      const client = createClaudeClient({ policy, clock });
+      const request = client.run(async () => {
+        calls += 1;
+        throw overloaded();
+      });
+      const failed = expect(request.promise).rejects.toSatisfy((error: unknown) =>
+        error instanceof ClaudeError && error.kind === 'unknown' && error.message.includes('nextDelay'));
+      await vi.advanceTimersByTimeAsync(1_000);
+      await failed;
+      expect(calls).toBe(1);
+      expect(vi.getTimerCount()).toBe(0);
+      client.dispose();
+    },
+  );
+});
