@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
-import { overloaded } from './helpers.js';
+import { overloaded, fakeTimersClock } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -9,10 +9,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const clock = {
-  now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
-  clearTimeout: (h: unknown) => clearTimeout(h as never), random: () => 0.5,
-};
+const clock = fakeTimersClock;
 
 describe("the app-wide Cancel (the banner's and the toast's)", () => {
   it('cancels the person’s waiting request and leaves the background work waiting', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
-import { overloaded } from './helpers.js';
+import { overloaded, answerTime, fakeTimersClock } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -13,16 +13,14 @@ describe("the app-wide Retry now (the banner's and the toast's)", () => {
   it('sends the person’s waiting request, not the background work held behind the closed window', async () => {
     const sent: string[] = [];
     let first = true;
-    const client = createClaudeClient({ gate: { maxConcurrency: 2, minClosedMs: 10_000, maxClosedMs: 10_000 }, clock: {
-      now: () => Date.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as never), random: () => 0.5,
-    } });
+    const client = createClaudeClient({ gate: { maxConcurrency: 2, minClosedMs: 10_000, maxClosedMs: 10_000 }, clock: fakeTimersClock });
     const run = (name: string) => client.run(async () => {
       sent.push(name);
       if (first) {
         first = false;
         throw overloaded();
       }
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // Claude takes a second to answer
+      await answerTime(1_000); // Claude takes a second to answer
       return name;
     }, name.startsWith('summary') ? { priority: 'background' } : {});
     const person = run('person');

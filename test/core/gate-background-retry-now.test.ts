@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
-import { overloaded } from './helpers.js';
+import { overloaded, answerTime, fakeTimersClock } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -9,10 +9,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const clock = {
-  now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
-  clearTimeout: (h: unknown) => clearTimeout(h as never), random: () => 0.5,
-};
+const clock = fakeTimersClock;
 
 describe("a background request's own Retry now", () => {
   it('keeps it in the background lane: it does not take the slot kept free for a person', async () => {
@@ -20,7 +17,7 @@ describe("a background request's own Retry now", () => {
     const client = createClaudeClient({ gate: { maxConcurrency: 2 }, clock });
     const run = (name: string, background = false) => client.run(async () => {
       sent.push(name);
-      await new Promise((resolve) => setTimeout(resolve, 10_000)); // a long answer
+      await answerTime(10_000); // a long answer
       return name;
     }, background ? { priority: 'background' } : {});
     const reading = run('person reading');

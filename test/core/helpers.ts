@@ -51,3 +51,19 @@ export function scripted<T>(outcomes: Array<T | Error>, { latencyMs = 0 } = {}) 
   };
   return { run, calls };
 }
+
+/**
+ * The kit's clock over Vitest's fake timers (`vi.useFakeTimers()` first): time passes only as the test advances it,
+ * and jitter draws the middle of its range.
+ */
+export const fakeTimersClock = {
+  now: () => Date.now(),
+  setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
+  clearTimeout: (h: unknown) => clearTimeout(h as never),
+  random: () => 0.5,
+};
+
+/** How long a simulated Claude takes to answer: on Vitest's fake timers, it passes only as the test advances them. */
+export const answerTime = (ms: number) => new Promise<void>((done) => {
+  setTimeout(done, ms);
+});

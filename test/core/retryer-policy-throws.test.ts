@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { ClaudeError } from '../../src/core/failure.js';
 import type { RetryPolicy } from '../../src/core/policy.js';
-import { overloaded } from './helpers.js';
+import { overloaded, fakeTimersClock } from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -11,10 +11,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const clock = {
-  now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
-  clearTimeout: (h: unknown) => clearTimeout(h as never), random: () => 0.5,
-};
+const clock = fakeTimersClock;
 
 describe('a custom retry policy whose nextDelay throws', () => {
   it('ends the request with the policy’s error as a ClaudeError and gives its slot to the next request', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import type { MessageRequest } from '../../src/core/transport.js';
+import { fakeTimersClock } from './helpers.js';
 
 const REQUEST: MessageRequest = { max_tokens: 2048, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'enabled', budget_tokens: 1024 } };
 const event = (name: string, data: Record<string, unknown>) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
@@ -30,10 +31,7 @@ function claude(events: string[]) {
   return { fetch, cut: () => cuts.at(-1)!() };
 }
 
-const clock = {
-  now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
-  clearTimeout: (h: unknown) => clearTimeout(h as never), random: () => 0.5,
-};
+const clock = fakeTimersClock;
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

@@ -6,50 +6,17 @@ import { lineHintHeaders } from '../../src/server/admission/hints.js';
 import { readLinePlace } from '../../src/core/line-ticket.js';
 import { createMemoryStore } from '../../src/server/index.js';
 import type { ClaudeStore, Permit, StoreAdmission } from '../../src/server/index.js';
+import { createHandClock, type HandClock } from './hand-clock.js';
 
 const A = 'claude-model-a';
 
-/** A hand-driven clock: timers fire only when the test advances time. */
-function fakeClock() {
-  let now = 0;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout(fn: () => void, ms: number) {
-      const id = ++seq;
-      timers.set(id, { at: now + Math.max(0, ms), fn });
-      return id;
-    },
-    clearTimeout(id: unknown) {
-      timers.delete(id as number);
-    },
-    async advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const next = [...timers.entries()].sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!next || next[1].at > end) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-        await settle();
-      }
-      now = end;
-      await settle();
-    },
-    get pending() {
-      return timers.size;
-    },
-  };
-}
-type FakeClock = ReturnType<typeof fakeClock>;
 
 /**
  * A wall clock over monotonic timers, as Date.now and setTimeout are: `step` moves the wall clock (an NTP step, a
  * VM restored from a snapshot) while timers keep counting real time.
  */
 function steppingClock() {
-  const timers = fakeClock();
+  const timers = createHandClock();
   let offset = 0;
   return {
     now: () => timers.now() + offset,
@@ -66,7 +33,7 @@ const settle = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-function storeOn(clock: FakeClock, limits: { maxConcurrency?: number; ceiling?: number; maxQueue?: number } = {}): ClaudeStore {
+function storeOn(clock: HandClock, limits: { maxConcurrency?: number; ceiling?: number; maxQueue?: number } = {}): ClaudeStore {
   const store = createMemoryStore();
   store.attach({
     maxConcurrency: limits.maxConcurrency ?? 32, concurrencyCeiling: limits.ceiling, maxQueue: limits.maxQueue ?? 100,
@@ -77,7 +44,7 @@ function storeOn(clock: FakeClock, limits: { maxConcurrency?: number; ceiling?: 
 }
 
 /** Admits and records when each request got its permit. */
-function tracker(store: ClaudeStore, clock: FakeClock) {
+function tracker(store: ClaudeStore, clock: HandClock) {
   const granted = new Map<string, { at: number; permit: Permit }>();
   const admit = (name: string, options: Parameters<ClaudeStore['admit']>[1] = {}) =>
     store.admit(new AbortController().signal, { model: A, ...options }).then((admission: StoreAdmission) => {
@@ -89,7 +56,7 @@ function tracker(store: ClaudeStore, clock: FakeClock) {
 
 describe('background work', () => {
   it('goes on, one call at a time, after Claude showed room for fewer than three calls and no person is around', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 4 });
     const { granted, admit } = tracker(store, clock);
     for (let i = 0; i < 6; i++) void admit(`bg${i}`, { priority: 'background' });
@@ -114,7 +81,7 @@ describe('background work', () => {
 
 describe('the expected wait', () => {
   it('stays a plain number of milliseconds, an hour at most, after minutes in which Claude took no call', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
     // Claude took calls at a good pace for a while, then one call hangs (an outage starts): nothing is taken for
     // minutes, and the recent rate of calls decays towards zero.
@@ -213,7 +180,7 @@ describe('the wall clock stepping back', () => {
 
 describe('closing the store', () => {
   it('leaves no timer behind, calls on the wire included, and starts none when they end afterwards', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 4 });
     const { granted, admit } = tracker(store, clock);
     for (let i = 0; i < 3; i++) void admit(`bg${i}`, { priority: 'background' });
@@ -233,7 +200,7 @@ describe('closing the store', () => {
 
 describe('lines per model', () => {
   it('forgets lines of models Claude refused once, after their window, so ever new model names cannot grow memory', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock);
     // In an Anthropic-wide overload, a client names a new model with every request and each is refused: each line
     // closes its window. Nobody comes back for those models.

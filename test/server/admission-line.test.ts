@@ -1,46 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createAdmissionLine, type AdmissionLineOptions, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import { createHandClock, type HandClock } from './hand-clock.js';
 
-/** A hand-driven clock: timers fire only when the test advances time. */
-function fakeClock() {
-  let now = 0;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout(fn: () => void, ms: number) {
-      const id = ++seq;
-      timers.set(id, { at: now + Math.max(0, ms), fn });
-      return id;
-    },
-    clearTimeout(id: unknown) {
-      timers.delete(id as number);
-    },
-    async advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const next = [...timers.entries()].sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!next || next[1].at > end) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-        await Promise.resolve();
-      }
-      now = end;
-      await Promise.resolve();
-    },
-    get pending() {
-      return timers.size;
-    },
-  };
-}
 
 const OK = { status: 200 };
 const OVERLOADED = { status: 529, pressure: true };
 const isGrant = (x: LineGrant | LineRefusal): x is LineGrant => 'release' in x;
 
 function setup(options: Partial<AdmissionLineOptions> = {}) {
-  const clock = fakeClock();
+  const clock = createHandClock();
   let ticket = 0;
   const line = createAdmissionLine({ clock, newTicket: () => `t${++ticket}`, ...options });
   const granted: LineGrant[] = [];

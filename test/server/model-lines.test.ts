@@ -5,44 +5,15 @@ import { createClaudeHandler, createMemoryStore } from '../../src/server/index.j
 import type { ClaudeStore, Permit, StoreAdmission } from '../../src/server/index.js';
 import { anthropic, until } from '../testing/helpers.js';
 import { API_KEY, post, recordingUpstream } from './helpers.js';
+import { createHandClock, type HandClock } from './hand-clock.js';
 
 const OVERLOADED = anthropic.errors.find((e) => e.name === 'overloaded')!;
 const A = 'claude-model-a';
 const B = 'claude-model-b';
 
-/** A hand-driven clock: timers fire only when the test advances time. */
-function fakeClock() {
-  let now = 0;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout(fn: () => void, ms: number) {
-      const id = ++seq;
-      timers.set(id, { at: now + Math.max(0, ms), fn });
-      return id;
-    },
-    clearTimeout(id: unknown) {
-      timers.delete(id as number);
-    },
-    async advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const next = [...timers.entries()].sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!next || next[1].at > end) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-        for (let i = 0; i < 5; i++) await Promise.resolve();
-      }
-      now = end;
-      for (let i = 0; i < 5; i++) await Promise.resolve();
-    },
-  };
-}
 
 function storeOn(
-  clock: ReturnType<typeof fakeClock>,
+  clock: HandClock,
   limits: { maxConcurrency?: number; ceiling?: number; maxQueue?: number } = {},
 ): ClaudeStore {
   const store = createMemoryStore();
@@ -59,7 +30,7 @@ const settle = async () => {
 };
 
 /** Admits and records when each request got its permit. */
-function tracker(store: ClaudeStore, clock: ReturnType<typeof fakeClock>) {
+function tracker(store: ClaudeStore, clock: HandClock) {
   const granted = new Map<string, { at: number; permit: Permit }>();
   const admit = (name: string, model?: string, priority?: 'interactive' | 'background') =>
     store.admit(new AbortController().signal, { model, priority }).then((admission: StoreAdmission) => {
@@ -71,7 +42,7 @@ function tracker(store: ClaudeStore, clock: ReturnType<typeof fakeClock>) {
 
 describe('the memory store keeps a line per model', () => {
   it('admits a request for model B at once while model A is held in its closed window', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock);
     const { granted, admit } = tracker(store, clock);
     void admit('a1', A);
@@ -88,7 +59,7 @@ describe('the memory store keeps a line per model', () => {
   });
 
   it("cuts only the overloaded model's limit", async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 8 });
     const { granted, admit } = tracker(store, clock);
     for (let i = 0; i < 8; i++) void admit(`a${i}`, A);
@@ -102,7 +73,7 @@ describe('the memory store keeps a line per model', () => {
   });
 
   it('requests that name no model share one line', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock);
     const { admit } = tracker(store, clock);
     void admit('x');
@@ -114,7 +85,7 @@ describe('the memory store keeps a line per model', () => {
   });
 
   it("bounds all models together by the app's ceiling, and gives a freed slot to the oldest waiter of any model", async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 2, ceiling: 2 });
     const { granted, admit } = tracker(store, clock);
     void admit('a1', A);
@@ -132,7 +103,7 @@ describe('the memory store keeps a line per model', () => {
   });
 
   it('bounds the requests waiting for all models together by maxQueue', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 1, ceiling: 1, maxQueue: 2 });
     const { admit } = tracker(store, clock);
     void admit('a1', A);
@@ -145,7 +116,7 @@ describe('the memory store keeps a line per model', () => {
   });
 
   it('forgets idle lines, so a client naming ever new models cannot grow memory', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock);
     for (let i = 0; i < 500; i++) {
       const admission = await store.admit(new AbortController().signal, { model: `model-${i}` });
@@ -159,7 +130,7 @@ describe('the memory store keeps a line per model', () => {
 describe('the lanes of a line', () => {
   it('lets two people go at once while a background flood fills all but two slots', async () => {
     for (const limits of [{ maxConcurrency: 4, ceiling: 4 }, { maxConcurrency: 4 }]) {
-      const clock = fakeClock();
+      const clock = createHandClock();
       const store = storeOn(clock, limits);
       const { granted, admit } = tracker(store, clock);
       for (let i = 0; i < 20; i++) void admit(`bg${i}`, A, 'background');
@@ -174,7 +145,7 @@ describe('the lanes of a line', () => {
   });
 
   it("keeps the people's window open after a 529 met while background is on the wire: the person takes the next freed slot", async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 8 });
     const { granted, admit } = tracker(store, clock);
     for (let i = 0; i < 20; i++) void admit(`bg${i}`, A, 'background');
@@ -214,7 +185,7 @@ describe('the lanes of a line', () => {
   });
 
   it('never delays an interactive request by more than one service time under a background flood at 3× capacity', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const SERVICE_MS = 1000;
     const store = storeOn(clock, { maxConcurrency: 4, ceiling: 4 });
     const waits: number[] = [];
@@ -251,7 +222,7 @@ describe('the lanes of a line', () => {
   });
 
   it('forgets the room a background flood showed once the flood is over: people, then the next flood, use the whole limit', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 8 });
     const { granted, admit } = tracker(store, clock);
     for (let i = 0; i < 6; i++) void admit(`bg${i}`, A, 'background');
@@ -276,7 +247,7 @@ describe('the lanes of a line', () => {
   });
 
   it('after an overload, sends an interactive request as the probe before older background ones', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 2 });
     const { granted, admit } = tracker(store, clock);
     void admit('i0', A);
@@ -302,7 +273,7 @@ describe('the lanes of a line', () => {
   });
 
   it('lets background requests through when the limit is 1 and nobody interactive waits', async () => {
-    const clock = fakeClock();
+    const clock = createHandClock();
     const store = storeOn(clock, { maxConcurrency: 1, ceiling: 1 });
     const { granted, admit } = tracker(store, clock);
     void admit('bg1', A, 'background');
