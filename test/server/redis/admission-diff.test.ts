@@ -2,25 +2,14 @@
 // lines.ts). This plays seeded scripts of events on both, on a real redis-server, and wants the same answer to every
 // event and the same state after it: first the control alone (calls let through, taken, refused, finished, at
 // scripted times), then whole admissions — two models, both lanes, with and without a ceiling for all models.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLineControl, type ControlCall, type LineControlOptions } from '../../../src/server/admission/control.js';
 import { createRedisLineControl, type RedisLineCall } from '../../../src/server/store/redis-admission.js';
 import { mulberry32 } from '../../../src/testing/prng.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { useRedisClient } from './redis-server.js';
 import { MODELS, playLines } from './lines-driver.js';
 
-let server: RedisServer;
-let redis: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+const testbed = useRedisClient();
 
 interface Open {
   ts: ControlCall;
@@ -32,7 +21,7 @@ interface Open {
 async function play(seed: number, steps: number, options: LineControlOptions) {
   const random = mulberry32(seed);
   const ts = createLineControl(options);
-  const lua = createRedisLineControl(redis, `diff-${seed}:`, options);
+  const lua = createRedisLineControl(testbed.client, `diff-${seed}:`, options);
   const traceTs: string[] = [];
   const traceLua: string[] = [];
   const open: Open[] = [];
@@ -111,7 +100,7 @@ describe('the Lua port of the line control', () => {
 
 describe('the Lua port of the lines per model, their lanes and their room', () => {
   it.each([11, 12])('lets the same requests through as createModelLines, two models and both lanes, no ceiling (seed %i)', async (seed) => {
-    const run = await playLines(redis, `lines-${seed}:`, seed, 320, { limit: { initial: 3 }, minClosedMs: 1000, maxClosedMs: 8000 });
+    const run = await playLines(testbed.client, `lines-${seed}:`, seed, 320, { limit: { initial: 3 }, minClosedMs: 1000, maxClosedMs: 8000 });
     expect(run.lua).toEqual(run.ts);
     // Both models' windows closed at some point, refusals were blamed on background, and each lane of each model got
     // through.
@@ -123,12 +112,12 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
   }, 60_000);
 
   it('lets the same requests through when lines pace below one call (a floor below one)', async () => {
-    const run = await playLines(redis, 'lines-paced:', 4, 320, { limit: { initial: 3, min: 0.05 }, minClosedMs: 1000, maxClosedMs: 8000 });
+    const run = await playLines(testbed.client, 'lines-paced:', 4, 320, { limit: { initial: 3, min: 0.05 }, minClosedMs: 1000, maxClosedMs: 8000 });
     expect(run.lua).toEqual(run.ts);
   }, 60_000);
 
   it.each([8, 11])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
-    const run = await playLines(redis, `room-${seed}:`, seed, 320, {
+    const run = await playLines(testbed.client, `room-${seed}:`, seed, 320, {
       ceiling: 4, limit: { initial: 3, max: 4 }, minClosedMs: 500, maxClosedMs: 4000,
     });
     expect(run.lua).toEqual(run.ts);

@@ -1,23 +1,12 @@
 // Sequences on the Redis line (the Lua port), driven with explicit times on a real redis-server:
 // the expected wait is bounded as the memory line's (a rate decayed through an outage came out of Lua as a huge
 // float, which Redis turns into -9223372036854775808 in its integer reply), and a clock set back ends a closed window.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_EXPECTED_WAIT_MS } from '../../../src/server/admission/defaults.js';
 import { createRedisLineControl, LINE_CONTROL, lineArgs, lineKeys } from '../../../src/server/store/redis-admission.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { useRedisClient } from './redis-server.js';
 
-let server: RedisServer;
-let redis: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+const testbed = useRedisClient();
 
 const FOREVER_MS = 3_600_000_000;
 
@@ -26,7 +15,7 @@ describe("the Redis line's expected wait", () => {
     const keys = lineKeys('review-wait:');
     const options = { limit: { initial: 1 }, ttlMs: FOREVER_MS };
     const run = (op: string, now: number, ...rest: Array<string | number>) =>
-      redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
+      testbed.client.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
     let now = 1_000_000;
     // Claude takes calls at a good pace for a while.
     for (let i = 0; i < 20; i++) {
@@ -54,7 +43,7 @@ describe("the Redis line's expected wait", () => {
 
 describe("the Redis line's closed window", () => {
   it('ends after its length when the clock is set back an hour while it is closed', async () => {
-    const control = createRedisLineControl(redis, 'review-step:', { limit: { initial: 4 }, minClosedMs: 1000 });
+    const control = createRedisLineControl(testbed.client, 'review-step:', { limit: { initial: 4 }, minClosedMs: 1000 });
     const now = 5_000_000;
     const calls = [];
     for (let i = 0; i < 4; i++) {
@@ -77,7 +66,7 @@ describe("the Redis line's hold of background after a 529", () => {
     const keys = lineKeys('review-held:');
     const options = { limit: { initial: 5 }, ttlMs: FOREVER_MS };
     const run = (op: string, now: number, ...rest: Array<string | number>) =>
-      redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
+      testbed.client.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
     const now = 9_000_000;
     const calls: number[][] = [];
     for (let i = 0; i < 3; i++) calls.push((await run('admit', now, `b${i}`, '', FOREVER_MS, FOREVER_MS, '0', '1', '0')) as number[]);

@@ -1,4 +1,6 @@
 // A private redis-server for one test file: 127.0.0.1, a free port, no persistence, stopped by the file's afterAll.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -95,4 +97,28 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A redis-server for the whole file and one client connected to it, for tests that drive the line's scripts
+ * directly (call inside a test file, at its top level).
+ */
+export function useRedisClient(): { readonly client: Redis } {
+  let server: RedisServer | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await client.connect();
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get client() {
+      if (!client) throw new Error('the test Redis is not running');
+      return client;
+    },
+  };
 }
