@@ -66,13 +66,16 @@ export function noticeFor(
   const scheduled = demand.waiting > 0 && nextAttemptOf(demand) !== undefined;
   // Offline nothing can be sent, and a usage limit or a missing server key stops every model alike.
   const offer = available.offer === true && demand.offer !== undefined && !offline && !hopeless ? offerOf(demand.offer.model, messages) : undefined;
+  // Buttons for the person's own waits: with only background work in the episode they would do nothing.
+  const people = !demand.backgroundOnly;
   const retryNow =
     available.retryNow === true &&
+    people &&
     offer === undefined &&
     !offline &&
     !hopeless &&
     (scheduled || (demand.level === 'unavailable' && demand.inFlight === 0));
-  const cancel = available.cancel === true && (demand.waiting > 0 || demand.retrying);
+  const cancel = available.cancel === true && people && (demand.waiting > 0 || demand.retrying);
   const incidentNamed = demand.incident !== undefined;
   // "Taking longer than usual" beside a named incident guesses at what is known, and beside "not available" (nothing
   // is in progress any more) it says something false; "we've let the team know" stays true everywhere.

@@ -140,7 +140,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
   // Requests with a fallback on offer, oldest first: the summary shows the first one's offer.
   const offering = new Map<Retryer<unknown>, FallbackOffer>();
   const nextTimes = createMinHeap<{ at: number; share: Share }>((a, b) => a.at - b.at);
-  const totals = { troubled: 0, paused: 0, sending: 0, troubledSending: 0, rateLimited: 0 };
+  const totals = { troubled: 0, paused: 0, sending: 0, troubledSending: 0, rateLimited: 0, troubledBackground: 0 };
   // Failures of troubled requests since the last computation: counted into the episode once it is known.
   let fresh: Array<{ failure?: ClaudeError; attempt: number }> = [];
 
@@ -183,6 +183,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
 
   function add(share: Share, sign: 1 | -1): void {
     if (share.troubled) totals.troubled += sign;
+    if (share.troubled && share.background) totals.troubledBackground += sign;
     if (share.paused) totals.paused += sign;
     if (share.sending) totals.sending += sign;
     if (share.troubled && share.sending) totals.troubledSending += sign;
@@ -286,6 +287,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             escalation,
             incident,
             ...(offering.size > 0 ? { offer: offering.values().next().value } : {}),
+            ...(totals.troubled > 0 && totals.troubledBackground === totals.troubled && { backgroundOnly: true }),
           };
     if (!sameFields(next, snapshot)) snapshot = next;
   }

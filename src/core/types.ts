@@ -74,6 +74,11 @@ export interface DemandSnapshot {
   /** While normal: the last busy episode ended with Claude answering again (not with a cancel or a dismissal). */
   recovered?: boolean;
   /**
+   * Every request of the episode is background work (`priority: 'background'`): nobody at the screen waits, so the
+   * banner and the toast offer no "Retry now" or "Cancel" (the app-wide ones leave background work alone).
+   */
+  backgroundOnly?: boolean;
+  /**
    * With a fallback chain in `'offer'` mode: a waiting request could be answered by `offer.model` now instead of
    * waiting for `offer.from`. Show a button that calls the store's `acceptOffer()` (copy: `offerFallbackText`).
    */

@@ -37,6 +37,16 @@ describe('HighDemandBannerView', () => {
     expect(screen.getByRole('status').textContent).toContain(headline);
   });
 
+  it('tells of a busy Claude but offers no Retry now or Cancel while only background work waits', () => {
+    const props = { onRetryNow: () => {}, onCancel: () => {} };
+    const { rerender } = render(<HighDemandBannerView demand={demandOf({ backgroundOnly: true })} {...props} />);
+    expect(screen.getByRole('status').textContent).toContain('Claude is busy right now.');
+    expect(screen.queryByRole('button', { name: /Retry now|Cancel/ })).toBeNull();
+    rerender(<HighDemandBannerView demand={demandOf()} {...props} />);
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+  });
+
   it('counts down to the next attempt once a second, then says it is retrying', async () => {
     render(<HighDemandBannerView demand={demandOf({}, 3)} />);
     expect(screen.getByText('Retrying in 3 s…')).toBeTruthy();

@@ -22,10 +22,14 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
     const summary = run('summary', true);
     await vi.advanceTimersByTimeAsync(0);
     expect([person.getSnapshot().phase, summary.getSnapshot().phase]).toEqual(['waiting', 'waiting']);
+    expect(client.demand.getSnapshot().backgroundOnly).toBeUndefined();
     // The person presses Cancel on the banner.
     client.demand.cancel();
     await expect(person.promise).rejects.toMatchObject({ kind: 'aborted' });
     expect(summary.getSnapshot().phase).toBe('waiting');
+    // Only background work waits now: the banner stays, without buttons that would do nothing.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot()).toMatchObject({ level: 'busy', backgroundOnly: true });
     await vi.runAllTimersAsync();
     await expect(summary.promise).resolves.toBe('summary');
     client.dispose();
