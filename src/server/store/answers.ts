@@ -1,7 +1,7 @@
 /** Non-streamed answers as plain data, so a cache or a job queue can keep them, and back into Responses. */
 import { parseRetryAfter } from '../../core/backoff.js';
-import { ERROR_TYPES, gateHoldFor, isPressureAnswer } from '../../core/rules.js';
-import { isRecord } from '../../core/util.js';
+import { toClaudeError } from '../../core/failure.js';
+import { gateHoldFor, isPressureAnswer } from '../../core/rules.js';
 import type { StoredAnswer, UpstreamResult } from './types.js';
 
 export async function toStored(response: Response): Promise<StoredAnswer> {
@@ -45,15 +45,9 @@ export function resultOfStored(answer: StoredAnswer): UpstreamResult {
  */
 export function resultOfStream(status: number, claudeError: string | undefined): UpstreamResult {
   if (claudeError === undefined) return { status, pressure: false };
-  let type: unknown;
-  try {
-    const data: unknown = JSON.parse(claudeError);
-    type = isRecord(data) && isRecord(data.error) ? data.error.type : undefined;
-  } catch {
-    type = undefined;
-  }
-  const refusal = ERROR_TYPES.find(([, t]) => t === type)?.[0];
-  // The status the error type comes with (529, 429), and core's rule on it: a spend-limit 429 is no pressure.
-  if (refusal !== undefined && isPressureAnswer(refusal, claudeError)) return { status: refusal, pressure: true };
+  // Core's own reading of an error payload: a spend-limit 429 is `spend_limited`, no pressure.
+  const { kind } = toClaudeError(claudeError, { midStream: true });
+  if (kind === 'overloaded') return { status: 529, pressure: true };
+  if (kind === 'rate_limited') return { status: 429, pressure: true };
   return { status, pressure: false };
 }
