@@ -1,5 +1,6 @@
 // A graceful shutdown (a rolling deploy, a serverless instance recycled) closes the store while requests still wait in
 // line: they must hear "come back" (another instance will serve them), never the 499 the browser gives up on.
+import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { readClaudeError } from '../../src/core/failure.js';
@@ -55,5 +56,39 @@ describe('a store closed while requests wait in line', () => {
     expect((await readClaudeError(response)).retryable).toBe(false);
     await vi.advanceTimersByTimeAsync(10_000);
     await first;
+  });
+});
+
+describe('the official SDK through a rolling deploy', () => {
+  it('retries the 503 of an instance that closes under it and gets its answer from the next instance', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const closing = createMemoryStore();
+    const old = handlerOnSimulator({ serviceTimeMs: 10_000 }, { maxConcurrency: 1, store: closing });
+    const next = handlerOnSimulator({ serviceTimeMs: 5 });
+    void old.handler(post());
+    await vi.advanceTimersByTimeAsync(0);
+    // A load balancer: the SDK's first request lands on the old instance, its retries on the new one.
+    const statuses: number[] = [];
+    let sent = 0;
+    const balancer = async (input: string | URL | Request, init?: RequestInit) => {
+      const response = await (sent++ === 0 ? old : next).handler(new Request(input, init));
+      statuses.push(response.status);
+      return response;
+    };
+    const sdk = new Anthropic({ apiKey: 'client-side-key', baseURL: 'http://app.test/api/claude', fetch: balancer, maxRetries: 2 });
+    const started = Date.now();
+    const answer = sdk.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(old.handler.stats()).toMatchObject({ queued: 1 });
+
+    await closing.close();
+    await vi.advanceTimersByTimeAsync(2_000);
+    const message = await answer;
+    expect(message.type).toBe('message');
+    expect(statuses).toEqual([503, 200]);
+    // It waited the retry-after the handler gave (1 s), not a backoff of its own choosing, and nobody saw an error.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(Date.now() - started).toBeLessThanOrEqual(2_000);
+    await vi.advanceTimersByTimeAsync(10_000);
   });
 });
