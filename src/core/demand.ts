@@ -268,6 +268,7 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
 
     const latest = gaveUp ?? episode?.latest;
     const nextAt = level === 'normal' ? undefined : earliestNext();
+    const backgroundOnly = totals.troubled > 0 && totals.troubledBackground === totals.troubled;
     const calmAgain = snapshot.level === 'normal' ? snapshot : ending === 'answered' ? RECOVERED_DEMAND : NORMAL_DEMAND;
     const next: DemandSnapshot =
       level === 'normal'
@@ -283,11 +284,13 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             attempt: Math.max(episode?.attempt ?? 0, gaveUp ? 1 : 0),
             lastFailureKind: latest?.kind,
             lastRequestId: gaveUp?.requestId ?? episode?.latestRequestId,
-            ...(level === 'busy' && latest?.line && { line: latest.line }),
+            // A place in line is the person's only while a request of theirs is in the episode: told of background
+            // work's place, "You're in line" would be about a wait nobody at the screen has.
+            ...(level === 'busy' && latest?.line && !backgroundOnly && { line: latest.line }),
             escalation,
             incident,
             ...(offering.size > 0 ? { offer: offering.values().next().value } : {}),
-            ...(totals.troubled > 0 && totals.troubledBackground === totals.troubled && { backgroundOnly: true }),
+            ...(backgroundOnly && { backgroundOnly }),
           };
     if (!sameFields(next, snapshot)) snapshot = next;
   }
@@ -342,7 +345,8 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
           else if (phase === 'failed') ending = 'stopped';
         }
         if (phase === 'failed' && failure && leavesUnavailable(failure.kind, failure.retryable)) gaveUp = failure;
-        if (s.offer) offering.set(retryer, s.offer);
+        // An offer asks the person; background work's is not theirs to take (nor its place in line, see compute).
+        if (s.offer && !background) offering.set(retryer, s.offer);
         else offering.delete(retryer);
         if (phase === 'succeeded' || phase === 'failed') untrack(retryer);
         else refresh(share, s);

@@ -44,4 +44,46 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
     expect(vi.getTimerCount()).toBe(0);
     client.dispose();
   });
+
+  it("never tells the person of background work's place in line, which is not theirs", async () => {
+    const client = createClaudeClient({ gate: false, clock });
+    const inLine = () => overloaded({ line: { ahead: 3, expectedWaitMs: 20_000 } });
+    const summary = client.run(async (_signal, attempt) => {
+      if (attempt < 3) throw inLine();
+      return 'summary';
+    }, { priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot()).toMatchObject({ level: 'busy', backgroundOnly: true });
+    expect(client.demand.getSnapshot().line).toBeUndefined();
+    // A person's request in line too: now the place is theirs to hear.
+    const person = client.run(async (_signal, attempt) => {
+      if (attempt === 1) throw inLine();
+      return 'person';
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot().line).toEqual({ ahead: 3, expectedWaitMs: 20_000 });
+    await vi.runAllTimersAsync();
+    await expect(Promise.all([summary.promise, person.promise])).resolves.toEqual(['summary', 'person']);
+    client.dispose();
+  });
+
+  it("never offers the person background work's fallback: nobody at the screen asked for it", async () => {
+    const fallback = { models: ['big', 'small'], afterMs: 0, mode: 'offer' as const };
+    const client = createClaudeClient({ gate: false, clock, fallback });
+    const overloadedBig = async (_signal: AbortSignal, _attempt: number, model?: string) => {
+      if (model === 'big') throw overloaded();
+      return model;
+    };
+    const summary = client.run(overloadedBig, { model: 'big', priority: 'background' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(summary.getSnapshot().offer).toEqual({ model: 'small', from: 'big' });
+    expect(client.demand.getSnapshot().offer).toBeUndefined();
+    const person = client.run(overloadedBig, { model: 'big' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot().offer).toEqual({ model: 'small', from: 'big' });
+    person.cancel();
+    summary.cancel();
+    await Promise.allSettled([person.promise, summary.promise]);
+    client.dispose();
+  });
 });
