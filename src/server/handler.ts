@@ -387,6 +387,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       const allow = options.cors ? 'POST, OPTIONS' : 'POST';
       return errorResponse(405, 'invalid_request_error', `Method ${request.method} is not allowed here; send POST.`, { headers: { allow } });
     }
+    // The app is shutting down: another instance answers; nothing more is sent to Claude from here.
+    if (store.isClosed?.()) return shuttingDownResponse();
     const refusal = await authorized(options.authorize, request, logger);
     if (refusal) return refusal;
     const valid = await validateMessagesRequest(request, route, limits);
