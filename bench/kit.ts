@@ -4,7 +4,7 @@ import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.j
 import { createRetryer } from '../src/core/retryer.js';
 import { createMemoryStore, type MemoryStoreOptions } from '../src/server/store/memory.js';
 import { holdForClaude } from '../src/server/admission/hold.js';
-import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE } from '../src/server/admission/defaults.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, lineUpdateAfterMs } from '../src/server/admission/defaults.js';
 import type { ClaudeStore, UpstreamResult } from '../src/server/store/types.js';
 import type { SimulatedClaude } from './claude.js';
 import type { Strategy } from './strategies.js';
@@ -97,8 +97,10 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
         const retryer = createRetryer({
           run: (attempt) => {
             run.browserRequests += 1;
-            // The kit's transport asks for the line's hints, so the handler answers it within lineUpdateMs.
-            const holdMs = Math.min(options.holdMs ?? DEFAULT_HOLD_MS, options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS);
+            // The kit's transport asks for the line's hints, so the handler answers it within a second on its first
+            // arrival and within lineUpdateMs on its returns with a ticket, as the handler does.
+            const updateMs = lineUpdateAfterMs(options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS, place.ticket !== undefined);
+            const holdMs = Math.min(options.holdMs ?? DEFAULT_HOLD_MS, updateMs);
             return callBackend(store, claude, serviceMs, attempt, clock, place, holdMs);
           },
           policy, clock, gate, signal,

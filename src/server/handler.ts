@@ -10,7 +10,7 @@ import { authorized, checked } from './app-checks.js';
 import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
-import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, MAX_TIMER_MS } from './admission/defaults.js';
+import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, MAX_TIMER_MS, lineUpdateAfterMs } from './admission/defaults.js';
 import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } from './admission/hints.js';
 import { createChainMemory } from './admission/chain-memory.js';
 import { holdForClaude } from './admission/hold.js';
@@ -353,7 +353,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     } else {
       // Claude's 529s before the first byte send the request back to its place in line, up to `holdMs`.
       // The kit's transport hears its place in line sooner; the wait it did still counts (its ticket keeps the place).
-      const deadlineAt = now() + Math.min(Math.max(holdMs, waitMs), line.hints ? lineUpdateMs : Infinity);
+      const updateMs = line.hints ? lineUpdateAfterMs(lineUpdateMs, line.ticket !== undefined) : Infinity;
+      const deadlineAt = now() + Math.min(Math.max(holdMs, waitMs), updateMs);
       // A fallback model gets the same request with only its model changed.
       const bodyFor = (model: string | undefined) =>
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));

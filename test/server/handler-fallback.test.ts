@@ -79,11 +79,13 @@ describe("the handler's fallback chain", () => {
     expect(handler.stats().active).toBe(0);
   });
 
-  it('moves a rate-limited request too', async () => {
-    const { handler } = setup('rate_limited');
-    const pending = handler(post({ model: BIG }));
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect((await pending).headers.get('x-claude-kit-model-fallback')).toBe(SMALL);
+  it("passes a rate limit through as it is: a 429 is the app's own limit, not an overload to wait out or move from", async () => {
+    const { handler, modelsCalled } = setup('rate_limited');
+    const response = await handler(post({ model: BIG }));
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBeTruthy();
+    expect(response.headers.has('x-claude-kit-model-fallback')).toBe(false);
+    expect(modelsCalled()).toEqual([BIG]);
   });
 
   it('never moves a request on a spend limit or a 400: the client gets that answer from its own model', async () => {
@@ -173,7 +175,8 @@ describe("the handler's fallback chain", () => {
   });
 
   it('in an outage (its model overloaded for afterMs already) sends a new request whose turn is not in sight to the fallback at once', async () => {
-    const { handler, modelsCalled } = setup('overloaded');
+    // A line whose closed window grows long (a turn out of sight), as the Redis store's may be told to keep it.
+    const { handler, modelsCalled } = setup('overloaded', { store: createMemoryStore({ line: { maxClosedMs: 15_000 } }) });
     const first = handler(post({ model: BIG }));
     await vi.advanceTimersByTimeAsync(3_500);
     expect((await first).headers.get('x-claude-kit-model-fallback')).toBe(SMALL);

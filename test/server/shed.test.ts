@@ -74,23 +74,33 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
     expect(handler.stats().active).toBe(0);
   });
 
-  it('answers 529 with a ticket once the hold budget is spent, after a few probes rather than a tight loop', async () => {
+  it('answers 529 once the hold budget is spent, after one probe per closed window rather than a tight loop', async () => {
     const { handler, simulator } = handlerOnSimulator({ script: Array(50).fill('529') }, { holdMs: 5000 });
-    const answer = handler(kitPost());
+    const answer = handler(post());
     await vi.advanceTimersByTimeAsync(5000);
     const response = await answer;
     expect(response.status).toBe(529);
-    expect(response.headers.get('x-claude-kit-ticket')).toBeTruthy();
-    // One call, then one probe per closed window (1 s, then 2 s): three calls in five seconds, not fifty.
-    expect(simulator.stats().requests).toBe(3);
+    // One call, then one probe per closed window (1 s, then 2 s, never longer: a probe at least every 2 s finds
+    // Claude's return within 2 s): calls at 0, 1, 3 and 5 s, not fifty.
+    expect(simulator.stats().requests).toBe(4);
   });
 
-  it('tells the kit its place within lineUpdateMs while an SDK request is held the whole holdMs', async () => {
+  it("tells the kit's first arrival its place within a second, its returns within lineUpdateMs, while an SDK request is held the whole holdMs", async () => {
     const { handler } = handlerOnSimulator({ script: Array(50).fill('529') }, { holdMs: 20_000, lineUpdateMs: 6_000 });
+    let firstStatus = 0;
+    let first: Response | undefined;
+    void handler(kitPost()).then((r) => ((first = r), (firstStatus = r.status)));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(firstStatus).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await until(() => firstStatus !== 0);
+    expect(firstStatus).toBe(529);
+    const ticket = first!.headers.get('x-claude-kit-ticket');
+    expect(ticket).toBeTruthy();
     let kitStatus = 0;
     let sdkStatus = 0;
     let kit: Response | undefined;
-    void handler(kitPost()).then((r) => ((kit = r), (kitStatus = r.status)));
+    void handler(kitPost(ticket!)).then((r) => ((kit = r), (kitStatus = r.status)));
     void handler(post()).then((r) => (sdkStatus = r.status));
     await vi.advanceTimersByTimeAsync(5_999);
     expect(kitStatus).toBe(0);

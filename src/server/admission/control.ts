@@ -10,12 +10,13 @@
  * pause is the backoff, and the window closes only in a flood.
  */
 import { createAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions, type RefusalVerdict, type SentCall } from './limit.js';
+import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS } from './defaults.js';
 
 export interface LineControlOptions {
   limit?: AdaptiveLimitOptions;
   /** The shortest closed window after a wave of refusals; it doubles while probes are refused. Defaults to 1000 ms. */
   minClosedMs?: number;
-  /** The ceiling of that doubling (a longer retry-after from Claude still wins). Defaults to 15 000 ms. */
+  /** The ceiling of that doubling (a longer retry-after from Claude still wins): one probe at least this often while Claude refuses. Defaults to 2000 ms. */
   maxClosedMs?: number;
 }
 
@@ -63,8 +64,8 @@ export const TYPICAL_WEIGHT = 0.2;
 
 export function createLineControl(options: LineControlOptions = {}): LineControl {
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
-  const minClosedMs = options.minClosedMs ?? 1000;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
+  const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
   let state: LineState = 'open';
   let reopenAt = 0;
   // When the window closed: a wall clock set back before it (an NTP step) ends it, rather than adding the step to it.

@@ -7,6 +7,27 @@ export const DEFAULT_HOLD_MS = 25_000;
  * reads "You're in line — about 40 s" within seconds instead of watching a request hang for the whole hold.
  */
 export const DEFAULT_LINE_UPDATE_MS = 8_000;
+/**
+ * A request's first arrival is answered sooner still: the person hears within about a second that Claude is busy and
+ * where they stand, whatever the hold; the request comes straight back with its ticket and keeps its place.
+ */
+export const FIRST_LINE_UPDATE_MS = 1_000;
+
+/**
+ * How long the handler holds a request of the kit's own transport before it tells it its place: a second on its
+ * first arrival (no ticket yet), `lineUpdateMs` on its returns. The bench models the handler with the same rule.
+ */
+export function lineUpdateAfterMs(lineUpdateMs: number, returning: boolean): number {
+  return returning ? lineUpdateMs : Math.min(lineUpdateMs, FIRST_LINE_UPDATE_MS);
+}
+/** The shortest closed window after a wave of refusals; it doubles while probes are refused, up to the longest. */
+export const DEFAULT_MIN_CLOSED_MS = 1_000;
+/**
+ * The longest closed window: while Claude keeps refusing, one probe goes at least this often, so a request waiting in
+ * line is sent again within about this long of Claude's return (a window of 15 s kept requests waiting up to 15 s
+ * after Claude answered again). A probe costs one call; recovery is worth it.
+ */
+export const DEFAULT_MAX_CLOSED_MS = 2_000;
 /** The line's starting limit on calls in flight; it adapts from there, without a ceiling. */
 export const DEFAULT_INITIAL_LIMIT = 32;
 /** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */

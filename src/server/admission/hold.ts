@@ -176,7 +176,10 @@ export async function holdForClaude<T>(
       else if (status >= 200 && status < 300) memory.answered(model, fallback!.now() - sentAt);
     }
     // A store without a line (or a client gone) cannot hold the request: Claude's refusal is passed on as it is.
-    if (!options.requeue || !attempt.result?.pressure || admission.order === undefined || signal.aborted) {
+    // Only Claude's overload waits in line: a rate limit (429) is the app's own, and the client hears it as it is,
+    // with its retry-after (the line has learned from it all the same, when the permit is released).
+    const overloadedNow = attempt.result?.pressure === true && attempt.result.status === 529;
+    if (!options.requeue || !overloadedNow || admission.order === undefined || signal.aborted) {
       return { ...attempt, permit: admission, model };
     }
     await admission.release(attempt.result);

@@ -17,7 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
-import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from './defaults.js';
+import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
 import { createTickets } from './tickets.js';
@@ -32,7 +32,7 @@ export interface AdmissionLineOptions {
   maxQueue?: number;
   /** The shortest closed window after a wave of refusals; it doubles while probes are refused. Defaults to 1000 ms. */
   minClosedMs?: number;
-  /** The ceiling of that doubling (a longer retry-after from Claude still wins). Defaults to 15 000 ms. */
+  /** The ceiling of that doubling (a longer retry-after from Claude still wins): one probe at least this often while Claude refuses. Defaults to 2000 ms. */
   maxClosedMs?: number;
   /** A call Claude has not refused after this long was accepted (a 529 comes back at once). Defaults to 1500 ms. */
   acceptAfterMs?: number;
@@ -131,8 +131,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const { clock } = options;
   const control = createLineControl(options);
   const maxQueue = options.maxQueue ?? 1000;
-  const minClosedMs = options.minClosedMs ?? 1000;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
+  const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
   const acceptAfterMs = options.acceptAfterMs ?? 1500;
   const tickets = createTickets(maxQueue * 4, options.newTicket);
   const { room } = options;

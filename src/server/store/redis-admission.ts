@@ -18,6 +18,7 @@ import type { Redis } from 'ioredis';
 import type { LineControlOptions, LineState } from '../admission/control.js';
 import type { RefusalVerdict } from '../admission/limit.js';
 import { LINE_CONTROL } from './redis-line-script.js';
+import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS } from '../admission/defaults.js';
 
 export { LINE_CONTROL };
 
@@ -82,7 +83,7 @@ export function lineArgs(options: RedisLineOptions, op: string, now?: number): A
   const limit = options.limit ?? {};
   return [
     op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 1, limit.max ?? -1, limit.decrease ?? 0.9,
-    limit.evidenceMs ?? 10_000, options.minClosedMs ?? 1000, options.maxClosedMs ?? 15_000, options.ttlMs ?? 3_600_000,
+    limit.evidenceMs ?? 10_000, options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS, options.ttlMs ?? 3_600_000,
     options.ceiling ?? -1,
   ];
 }

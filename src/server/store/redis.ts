@@ -39,7 +39,7 @@ export interface RedisStoreOptions {
   leaseMs?: number;
   /** Shortest shared closed window after a wave of 529/429 (doubles while probes are refused, up to `maxClosedMs`). Defaults to 1 000 ms, as the in-process line. */
   minClosedMs?: number;
-  /** Defaults to 15 000 ms. A longer retry-after still wins. */
+  /** One probe at least this often while Claude refuses. Defaults to 2 000 ms, as the in-process line. A longer retry-after still wins. */
   maxClosedMs?: number;
   /** How often a waiting request asks Redis again (plus up to as much jitter). Defaults to 25 ms. */
   pollMs?: number;
