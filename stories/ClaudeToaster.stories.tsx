@@ -146,3 +146,17 @@ export const DarkTheme: Story = {
   parameters: { theme: 'dark' },
   args: { demand: busyDemand({ attempt: 2, escalation: 'slow' }) },
 };
+
+/**
+ * The kit handler's line keeps the request's place: one duration, the expected turn, and no attempt count (its trips
+ * back to its place are not tries the person would count).
+ */
+export const InLine: Story = {
+  args: { demand: busyDemand({ line: { ahead: 12, expectedWaitMs: 40_000 }, attempt: 6, retrying: true, waiting: 0 }), retryInSeconds: 40 },
+  play: async ({ canvas }) => {
+    const toast = await canvas.findByRole('listitem');
+    await expect(toast).toHaveTextContent("Claude is busy — you're in line.");
+    await expect(toast).toHaveTextContent(/Your turn in about \d+ s\./);
+    await expect(toast).not.toHaveTextContent(/Retrying|Attempt/);
+  },
+};

@@ -124,8 +124,27 @@ export const Incident: Story = {
   },
 };
 
-/** Anthropic reports the incident over while requests still wait: no "taking longer than usual" next to it. */
+/** Anthropic reports the incident over, and nothing of the person's waits any more. */
 export const IncidentResolved: Story = {
+  args: {
+    demand: busyDemand({
+      level: 'incident',
+      waiting: 0,
+      incident: { name: 'Elevated errors on Claude Opus', status: 'resolved', impact: 'major', url: 'https://status.claude.com/incidents/example' },
+    }),
+    retryInSeconds: undefined,
+  },
+  play: async ({ canvas }) => {
+    await expect(canvas.getByRole('status')).toHaveTextContent('Anthropic reports the disruption is over.');
+    await expect(canvas.queryByText(/Retrying/)).toBeNull();
+  },
+};
+
+/**
+ * Anthropic reports the incident over while the person's request still waits: their wait is what they read, never
+ * "the disruption is over" with a check mark beside "Retrying in 4 s".
+ */
+export const IncidentResolvedStillWaiting: Story = {
   args: {
     demand: busyDemand({
       level: 'incident',
@@ -135,8 +154,25 @@ export const IncidentResolved: Story = {
     retryInSeconds: 5,
   },
   play: async ({ canvas }) => {
-    await expect(canvas.getByRole('status')).toHaveTextContent('Anthropic reports the disruption is over.');
-    await expect(canvas.getByRole('status')).not.toHaveTextContent('longer than usual');
+    await expect(canvas.getByRole('status')).toHaveTextContent('Claude is busy right now.');
+    await expect(canvas.getByRole('status')).not.toHaveTextContent('disruption is over');
+  },
+};
+
+/**
+ * The kit handler's line keeps the request's place: the state is announced once ("you're in line"), and the one
+ * duration on screen is the expected turn, counting down silently beside it.
+ */
+export const InLine: Story = {
+  args: {
+    demand: busyDemand({ line: { ahead: 12, expectedWaitMs: 40_000 }, retrying: true, waiting: 0 }),
+    retryInSeconds: 40,
+  },
+  play: async ({ canvas }) => {
+    await expect(canvas.getByRole('status')).toHaveTextContent("Claude is busy — you're in line.");
+    await expect(canvas.getByRole('status')).not.toHaveTextContent(/\d/);
+    await expect(canvas.getByText(/^Your turn in about \d+ s\.$/)).toBeVisible();
+    await expect(canvas.queryByText(/Retrying/)).toBeNull();
   },
 };
 

@@ -162,10 +162,12 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
                 until={nextAttemptOf(shown)}
                 retrying={shown.retrying}
                 firstAttempt={notice.firstAttempt}
+                turn={shown.line !== undefined}
                 messages={messages}
                 clock={clock}
               />
-              {shown.attempt > 1 && (
+              {/* In line, its trips back to its place are not attempts the person would count. */}
+              {shown.attempt > 1 && shown.line === undefined && (
                 <span className="cok-attempt" data-attempt={shown.attempt}>
                   {messages.attempt(shown.attempt, messages.locale)}
                 </span>

@@ -83,6 +83,7 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
             until={nextAttemptOf(demand)}
             retrying={demand.retrying}
             firstAttempt={notice.firstAttempt}
+            turn={demand.line !== undefined}
             messages={messages}
             clock={clock}
           />

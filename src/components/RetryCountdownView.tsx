@@ -14,6 +14,12 @@ export interface RetryCountdownViewProps extends Omit<HTMLAttributes<HTMLSpanEle
    * "Sending in 8 s…", since it is not a retry. Defaults to false.
    */
   firstAttempt?: boolean;
+  /**
+   * True while the kit handler's line paces the request: `until` is its expected turn, the one wait on screen, and it
+   * reads "Your turn in about 40 s." (then "Still in line…") whether or not the request is on its way back to its
+   * place. Defaults to false.
+   */
+  turn?: boolean;
   /** Copy; defaults to the English `defaultMessages`. */
   messages?: ClaudeMessages;
   /** Time source for tests and stories. Defaults to the real clock. */
@@ -26,16 +32,21 @@ export interface RetryCountdownViewProps extends Omit<HTMLAttributes<HTMLSpanEle
  * `className` is added to `cok-countdown`; other props and the ref go to the `<span>`.
  */
 export const RetryCountdownView = /* @__PURE__ */ forwardRef<HTMLSpanElement, RetryCountdownViewProps>(function RetryCountdownView(
-  { until, retrying = false, firstAttempt = false, messages = defaultMessages, clock, className, ...rest },
+  { until, retrying = false, firstAttempt = false, turn = false, messages = defaultMessages, clock, className, ...rest },
   ref,
 ) {
-  const seconds = useRetryCountdown(retrying ? undefined : until, clock);
-  const state = retrying || (until !== undefined && seconds === undefined) ? 'retrying' : 'waiting';
+  // In line, the request's trips back to its place are the line's business: the turn is what the person waits for.
+  const onWire = retrying && !turn;
+  const seconds = useRetryCountdown(onWire ? undefined : until, clock);
+  const state = onWire || (until !== undefined && seconds === undefined) ? 'retrying' : 'waiting';
   if (state === 'waiting' && seconds === undefined) return null;
+  const counting = turn
+    ? (messages.turnIn ?? messages.retryingIn)
+    : firstAttempt ? (messages.sendingIn ?? messages.retryingIn) : messages.retryingIn;
   const text =
     seconds === undefined
-      ? messages.retrying
-      : (firstAttempt ? (messages.sendingIn ?? messages.retryingIn) : messages.retryingIn)(seconds, messages.locale);
+      ? (turn ? (messages.turnDue ?? messages.retrying) : messages.retrying)
+      : counting(seconds, messages.locale);
   return (
     <span
       aria-live="off"

@@ -1,3 +1,4 @@
+import { stillWaitingAfterIncident } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
 
 /**
@@ -17,7 +18,7 @@ const PATHS = {
 export type IconName = keyof typeof PATHS;
 
 /** The icon for a snapshot: busy, rate-limited, offline, incident (or its end), unavailable, back to normal. */
-export function iconFor(demand: Pick<DemandSnapshot, 'level' | 'incident'>): IconName {
+export function iconFor(demand: Pick<DemandSnapshot, 'level' | 'incident'> & Partial<Pick<DemandSnapshot, 'waiting' | 'retrying'>>): IconName {
   switch (demand.level) {
     case 'normal':
       return 'circle-check';
@@ -28,7 +29,8 @@ export function iconFor(demand: Pick<DemandSnapshot, 'level' | 'incident'>): Ico
     case 'offline':
       return 'wifi-off';
     case 'incident':
-      return demand.incident?.status === 'resolved' ? 'circle-check' : 'triangle-alert';
+      if (demand.incident?.status !== 'resolved') return 'triangle-alert';
+      return stillWaitingAfterIncident(demand) ? 'hourglass' : 'circle-check';
     case 'unavailable':
       return 'octagon-x';
   }

@@ -240,7 +240,9 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
     let level: DemandLevel = 'normal';
     if (!online.isOnline() || totals.paused > 0) level = 'offline';
     else if (gaveUp) level = 'unavailable';
-    else if (incident) level = 'incident';
+    // A resolved incident is no news while the person's own requests still wait: "the disruption is over" beside
+    // "Retrying in 4 s" says two things at once. Their wait is what they are told until it ends.
+    else if (incident && !(incident.status === 'resolved' && totals.troubled > totals.troubledBackground)) level = 'incident';
     else if (totals.rateLimited > 0) level = 'rate_limited';
     else if (totals.troubled > 0) level = 'busy';
 

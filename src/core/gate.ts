@@ -170,7 +170,9 @@ export function createGate(options: GateOptions = {}): Gate {
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
       return;
     }
-    if (!('failure' in outcome) || !isPressure(outcome.failure.kind)) {
+    // A refusal the kit handler's line paced (it named the request's place) is the line's clock, not a wave to hold
+    // the tab for: the request goes back to its place there, and a window here would be a second wait on top.
+    if (!('failure' in outcome) || !isPressure(outcome.failure.kind) || outcome.failure.line !== undefined) {
       if (probe && lane.state === 'probing') open(lane); // an unrelated failure says nothing about load: let others try
       return;
     }

@@ -9,7 +9,7 @@ import { formatWait, modelDisplayName, plural, type ClaudeMessages } from './mes
 export const frenchMessages: ClaudeMessages = {
   locale: 'fr',
   busy: 'Claude est très sollicité en ce moment.',
-  inLine: (seconds, locale) => `Vous êtes dans la file — votre tour dans environ ${formatWait(seconds, locale)}.`,
+  inLine: 'Claude est très sollicité — vous êtes dans la file.',
   serverError: 'Un problème est survenu du côté de Claude.',
   connectionProblem: 'Problème de connexion.',
   rateLimited: 'Trop de demandes.',
@@ -26,6 +26,10 @@ export const frenchMessages: ClaudeMessages = {
   incidentResolvedHeadline: 'Anthropic annonce la fin de la perturbation.',
   retryingIn: (seconds, locale) => `Nouvel essai dans ${formatWait(seconds, locale)}…`,
   retrying: 'Nouvel essai…',
+  turnIn: (seconds, locale) => `Votre tour dans environ ${formatWait(seconds, locale)}.`,
+  turnDue: 'Toujours dans la file…',
+  cancelled: 'Annulé — votre question est toujours là.',
+  sendAgain: 'Renvoyer',
   attempt: (attempt, locale) => `Tentative ${new Intl.NumberFormat(locale).format(attempt)}`,
   waitingRequests: (count, locale) =>
     plural(locale, count, { one: '# demande en attente', other: '# demandes en attente' }),

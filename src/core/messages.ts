@@ -15,10 +15,11 @@ export interface ClaudeMessages {
   /** Overloaded. Default: "Claude is busy right now." */
   busy: string;
   /**
-   * Overloaded, and the kit's handler named this request's expected turn in its line. Optional so that translations
-   * written before it still type-check; falls back to `busy`. Default: "You're in line — your turn in about 40 s."
+   * Overloaded, and the kit's handler keeps this request's place in its line. It is announced once, with the state;
+   * the expected turn counts down beside it (`turnIn`), silently. Optional so that translations written before it
+   * still type-check; falls back to `busy`. Default: "Claude is busy — you're in line."
    */
-  inLine?: (seconds: number, locale: string) => string;
+  inLine?: string;
   /** 5xx and proxy error pages while retrying. Default: "Something went wrong on Claude's side." */
   serverError: string;
   /** Timeouts and failed fetches while retrying. Default: "Connection problem." */
@@ -47,6 +48,20 @@ export interface ClaudeMessages {
   retryingIn: (seconds: number, locale: string) => string;
   /** While an attempt is on the wire. Default: "Retrying…" */
   retrying: string;
+  /**
+   * The countdown to the request's expected turn in the kit handler's line (then the only wait on screen). Optional,
+   * falls back to `retryingIn`. Default: "Your turn in about 40 s."
+   */
+  turnIn?: (seconds: number, locale: string) => string;
+  /** The expected turn has come and the request still waits for it. Optional, falls back to `retrying`. Default: "Still in line…" */
+  turnDue?: string;
+  /**
+   * After the person pressed Cancel, where the app shows what was asked (the hooks' `cancelled`). Optional.
+   * Default: "Cancelled — your question is still here."
+   */
+  cancelled?: string;
+  /** The button that sends a cancelled question again. Optional. Default: "Send again" */
+  sendAgain?: string;
   /** "Attempt 3" */
   attempt: (attempt: number, locale: string) => string;
   /** "2 requests waiting" */
@@ -175,7 +190,7 @@ export function incidentText(messages: ClaudeMessages, incident: StatusIncident)
 export const defaultMessages: ClaudeMessages = {
   locale: 'en',
   busy: 'Claude is busy right now.',
-  inLine: (seconds, locale) => `You're in line — your turn in about ${formatWait(seconds, locale)}.`,
+  inLine: "Claude is busy — you're in line.",
   serverError: "Something went wrong on Claude's side.",
   connectionProblem: 'Connection problem.',
   rateLimited: 'Too many requests.',
@@ -187,6 +202,10 @@ export const defaultMessages: ClaudeMessages = {
   incidentResolvedHeadline: 'Anthropic reports the disruption is over.',
   retryingIn: (seconds, locale) => `Retrying in ${formatWait(seconds, locale)}…`,
   retrying: 'Retrying…',
+  turnIn: (seconds, locale) => `Your turn in about ${formatWait(seconds, locale)}.`,
+  turnDue: 'Still in line…',
+  cancelled: 'Cancelled — your question is still here.',
+  sendAgain: 'Send again',
   attempt: (attempt, locale) => `Attempt ${new Intl.NumberFormat(locale).format(attempt)}`,
   waitingRequests: (count, locale) =>
     plural(locale, count, { one: '# request waiting', other: '# requests waiting' }),
@@ -278,9 +297,9 @@ export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMe
  */
 export function headlineFor(
   messages: ClaudeMessages,
-  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident' | 'line'>,
+  demand: Pick<DemandSnapshot, 'level' | 'lastFailureKind' | 'incident' | 'line'> & Partial<Pick<DemandSnapshot, 'waiting' | 'retrying'>>,
 ): string | undefined {
-  const level: DemandLevel = demand.level;
+  const level: DemandLevel = stillWaitingAfterIncident(demand) ? 'busy' : demand.level;
   switch (level) {
     case 'normal':
       return undefined;
@@ -289,9 +308,7 @@ export function headlineFor(
       if (demand.lastFailureKind === 'timeout' || demand.lastFailureKind === 'network') {
         return messages.connectionProblem;
       }
-      if (demand.line?.expectedWaitMs !== undefined && messages.inLine) {
-        return messages.inLine(demand.line.expectedWaitMs / 1000, messages.locale);
-      }
+      if (demand.line !== undefined && messages.inLine) return messages.inLine;
       return messages.busy;
     case 'rate_limited':
       return messages.rateLimited;
@@ -304,6 +321,14 @@ export function headlineFor(
     case 'incident':
       return demand.incident?.status === 'resolved' ? messages.incidentResolvedHeadline : messages.incidentHeadline;
   }
+}
+
+/**
+ * An incident Anthropic reports resolved, while the person's requests still wait (a snapshot an app made itself;
+ * the kit's own store never sets the level so): their wait is the news, not "the disruption is over".
+ */
+export function stillWaitingAfterIncident(demand: Partial<Pick<DemandSnapshot, 'level' | 'incident' | 'waiting' | 'retrying'>>): boolean {
+  return demand.level === 'incident' && demand.incident?.status === 'resolved' && ((demand.waiting ?? 0) > 0 || demand.retrying === true);
 }
 
 /** The escalation sentence for a stage, or undefined at `none`. */

@@ -233,6 +233,10 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   async function loop(): Promise<T> {
     const startedAt = clock.now();
     let previousDelayMs: number | undefined;
+    // While the kit handler's line paces this request: its expected turn (the one moment the person is shown), and
+    // how many of its tries were only returns to its place (they spend no retry budget; the wait still counts).
+    let turnAt: number | undefined;
+    let returns = 0;
     update({ startedAt });
     for (;;) {
       if (cancelled.signal.aborted) throw abortedError();
@@ -253,7 +257,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       attemptController = new AbortController();
       const onCancel = () => attemptController?.abort(cancelled.signal.reason);
       cancelled.signal.addEventListener('abort', onCancel, { once: true });
-      update({ phase: 'sending', attempt, nextAttemptAt: undefined, responding: false, model: model || undefined, offer: undefined });
+      // A return to the handler's line waits there for its turn: the countdown goes on counting to it.
+      update({ phase: 'sending', attempt, nextAttemptAt: turnAt, responding: false, model: model || undefined, offer: undefined });
       try {
         const value = await options.run(attemptController.signal, attempt, model || undefined);
         permit?.release({ ok: true });
@@ -268,6 +273,11 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const failure = toClaudeError(thrown);
         if (isPressure(failure.kind) && !ownSince.has(model)) ownSince.set(model, clock.now());
         const elapsedMs = clock.now() - startedAt;
+        // The handler's line answered with this request's place: its turn there is the next attempt, and coming back
+        // with the ticket at once (after the handler's retry-after) is how it keeps the place. No backoff of its own.
+        const paced = isLinePaced(failure);
+        if (paced) returns += 1;
+        turnAt = paced && failure.line?.expectedWaitMs !== undefined ? clock.now() + failure.line.expectedWaitMs : undefined;
         // Offline: wait for the network whatever the budget, but only for a failure that may be retried at all (a
         // stream broken after its first token under `afterFirstToken: 'keep'` is not, and must not start over).
         let delay: number | null = null;
@@ -275,7 +285,10 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         try {
           delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
             ? 0
-            : options.policy.nextDelay(failure, { attempt, elapsedMs, previousDelayMs });
+            : options.policy.nextDelay(failure, { attempt: Math.max(1, attempt - returns), elapsedMs, previousDelayMs });
+          // Still within its budget (elapsed time counts): it returns to its place when the handler says.
+          // Never sooner than half a second: a server that answers such a 529 at once must not be called in a loop.
+          if (paced && delay !== null) delay = Math.max(failure.retryAfterMs ?? 1000, 500);
           // An app's policy that returns no usable delay (undefined, NaN, negative, Infinity) would retry in a tight
           // loop or wait for ever: it ends the request with an error that says so, like a policy that throws.
           if (delay !== null && !(Number.isFinite(delay) && delay >= 0)) {
@@ -305,8 +318,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         // the gate holds people under that room: a 529 it took for Anthropic-wide load gets the backoff, never a loop.
         const yielded = options.priority !== 'background' && gate?.state === 'open' && (gate.peopleWaitUntil ?? 0) > clock.now()
           && isPressure(failure.kind) && failure.retryAfterMs === undefined;
-        const goAt = yielded ? clock.now() : Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
-        update({ phase: 'waiting', failure, nextAttemptAt: goAt, responding: false });
+        const goAt = yielded ? clock.now() : paced ? retryAt! : Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
+        // One moment on screen: the turn the handler named while its line paces the request, else our own retry.
+        update({ phase: 'waiting', failure, nextAttemptAt: turnAt ?? goAt, responding: false });
         if (isPressure(failure.kind)) watchForFallback(index);
         await pause(goAt - clock.now());
         clearSwitchTimer();
@@ -371,4 +385,12 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       update({ offer: undefined });
     },
   };
+}
+
+/**
+ * A refusal from the kit handler's line that names the request's place (the handler held it, or its line is full):
+ * the line paces it, and the browser adds no window or backoff of its own on top.
+ */
+export function isLinePaced(failure: ClaudeError): boolean {
+  return failure.line !== undefined && failure.retryable && failure.kind === 'overloaded';
 }

@@ -143,10 +143,35 @@ describe('HighDemandBannerView', () => {
     const { rerender } = render(<HighDemandBannerView demand={demandOf({ level: 'incident', escalation: 'unusual', incident })} />);
     expect(screen.getByRole('status').textContent).not.toContain('there may be an incident');
     rerender(
-      <HighDemandBannerView demand={demandOf({ level: 'incident', escalation: 'slow', incident: { ...incident, status: 'resolved' } })} />,
+      <HighDemandBannerView demand={demandOf({ level: 'incident', escalation: 'slow', waiting: 0, retrying: false, incident: { ...incident, status: 'resolved' } })} />,
     );
     expect(screen.getByRole('status').textContent).toContain('Anthropic reports the disruption is over.');
     expect(screen.getByRole('status').textContent).not.toContain('taking longer than usual');
+  });
+
+  it('never says the disruption is over, with a check mark, while something of the person\'s still waits', () => {
+    const incident = { name: 'Elevated errors on Claude Opus', status: 'resolved', impact: 'major' as const };
+    const { container } = render(
+      <HighDemandBannerView demand={demandOf({ level: 'incident', waiting: 1, nextAttemptAt: Date.now() + 4_000, incident })} />,
+    );
+    expect(screen.getByRole('status').textContent).toContain('Claude is busy right now.');
+    expect(screen.getByRole('status').textContent).not.toContain('disruption is over');
+    expect(container.querySelector('svg[data-icon]')!.getAttribute('data-icon')).toBe('hourglass');
+  });
+
+  it('announces "you\'re in line" once and shows the expected turn, the one duration, outside the live region', () => {
+    const now = Date.now();
+    const demand = demandOf({ level: 'busy', waiting: 0, retrying: true, line: { ahead: 3, expectedWaitMs: 16_000 }, nextAttemptAt: now + 16_000 });
+    const { container, rerender } = render(<HighDemandBannerView demand={demand} />);
+    const live = screen.getByRole('status');
+    expect(live.textContent).toBe("Claude is busy — you're in line.");
+    const countdown = container.querySelector('.cok-countdown')!;
+    expect(countdown.getAttribute('aria-live')).toBe('off');
+    expect(countdown.textContent).toMatch(/^Your turn in about 1[56] s\.$/);
+    // A new estimate from the handler changes the figure, never the announced text.
+    rerender(<HighDemandBannerView demand={{ ...demand, line: { ahead: 1, expectedWaitMs: 26_000 }, nextAttemptAt: now + 26_000 }} />);
+    expect(screen.getByRole('status').textContent).toBe("Claude is busy — you're in line.");
+    expect(container.textContent!.match(/\d+ s/g)).toHaveLength(1);
   });
 
   it('shows a different icon for each state, hidden from screen readers', () => {

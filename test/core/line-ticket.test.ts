@@ -43,16 +43,24 @@ describe("a request's place in the handler's line", () => {
     client.dispose();
   });
 
-  it('says "You\'re in line — your turn in about 40 s" while it waits, instead of only "busy", in English and French', async () => {
+  it('says "Claude is busy — you\'re in line" while it waits, and counts down to its expected turn: the one wait shown', async () => {
     const { fetch } = recordingFetch([inLine('t-1', 12, 40_000)]);
     const client = createClaudeClient({ fetch, gate: false });
     const sent = client.send(request);
     await vi.advanceTimersByTimeAsync(0);
     const demand = client.demand.getSnapshot();
     expect(demand).toMatchObject({ level: 'busy', line: { ahead: 12, expectedWaitMs: 40_000 } });
-    expect(headlineFor(defaultMessages, demand)).toBe("You're in line — your turn in about 40 s.");
-    expect(headlineFor(frenchMessages, demand)).toMatch(/^Vous êtes dans la file — votre tour dans environ 40/);
+    // The headline is the state (announced once); the figure is the countdown's, which updates silently.
+    expect(headlineFor(defaultMessages, demand)).toBe("Claude is busy — you're in line.");
+    expect(headlineFor(frenchMessages, demand)).toBe('Claude est très sollicité — vous êtes dans la file.');
     expect(headlineFor({ ...defaultMessages, inLine: undefined }, demand)).toBe(defaultMessages.busy);
+    expect(demand.nextAttemptAt).toBe(40_000);
+    // It goes back to its place after the handler's retry-after (2 s here), not after a backoff of its own, and the
+    // countdown keeps counting to the same turn while it waits there.
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fetch).toHaveBeenCalledTimes(2);
     await vi.advanceTimersByTimeAsync(120_000);
     await sent.promise;
     client.dispose();

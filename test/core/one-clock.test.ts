@@ -1,0 +1,121 @@
+// The browser's side of "one clock": where the kit handler's line paces a request (its 529 names the place), the
+// line's turn is the request's next attempt and the one wait on screen; the browser adds no window or backoff.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClaudeClient } from '../../src/core/client.js';
+
+const request = { messages: [{ role: 'user' as const, content: 'hi' }] };
+const message = { id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Hello' }] };
+const ok = () => new Response(JSON.stringify(message), { status: 200, headers: { 'content-type': 'application/json' } });
+
+/** The handler's 529 to the kit transport: held to tell the person, it names the place and the expected turn. */
+const inLine = (expectedWaitMs: number, retryAfter: string | undefined = '1') =>
+  new Response(JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: 'req_kit_1' }), {
+    status: 529,
+    headers: {
+      'content-type': 'application/json', 'x-should-retry': 'true', ...(retryAfter !== undefined && { 'retry-after': retryAfter }),
+      'x-claude-kit-ticket': 't', 'x-claude-kit-line-ahead': '4', 'x-claude-kit-expected-wait-ms': String(expectedWaitMs),
+    },
+  });
+const overloaded = () =>
+  new Response(JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }), {
+    status: 529, headers: { 'content-type': 'application/json', 'x-should-retry': 'true' },
+  });
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("a request the handler's line paces", () => {
+  it('keeps waiting at its place for as long as its wait budget lasts: its returns spend no retry attempts', async () => {
+    let calls = 0;
+    // 60 returns to its place (overloaded allows 40 attempts), then its turn.
+    const fetch = vi.fn(async () => (++calls <= 60 ? inLine(30_000) : ok()));
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await expect(sent.promise).resolves.toMatchObject({ id: 'msg_1' });
+    expect(calls).toBe(61);
+    client.dispose();
+  });
+
+  it("closes no window in the browser's gate: another request of the tab goes to the line at once", async () => {
+    const sentAt: number[] = [];
+    let calls = 0;
+    const fetch = vi.fn(async () => {
+      sentAt.push(Date.now());
+      return ++calls === 1 ? inLine(20_000) : ok();
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const first = client.send(request);
+    await vi.advanceTimersByTimeAsync(10);
+    const second = client.send({ messages: [{ role: 'user', content: 'another' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sentAt).toEqual([0, 10]);
+    expect(client.gate?.snapshotOf(undefined).state ?? 'open').toBe('open');
+    await vi.advanceTimersByTimeAsync(5_000);
+    await Promise.all([first.promise, second.promise]);
+    client.dispose();
+  });
+
+  it('shows one moment, its expected turn, while it waits and while it is back at its place', async () => {
+    let calls = 0;
+    const fetch = vi.fn(async () => {
+      calls += 1;
+      if (calls === 1) return inLine(30_000);
+      // Held at its place by the handler for 8 s, then told its turn is 15 s further off.
+      await new Promise<void>((done) => {
+        setTimeout(done, 8_000);
+      });
+      return calls === 2 ? inLine(15_000) : ok();
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot().nextAttemptAt).toBe(30_000);
+    await vi.advanceTimersByTimeAsync(1_000); // back at its place, on the wire
+    expect(client.demand.getSnapshot()).toMatchObject({ level: 'busy', retrying: true, nextAttemptAt: 30_000 });
+    await vi.advanceTimersByTimeAsync(8_000); // the handler's next word: 15 s from now
+    expect(client.demand.getSnapshot().nextAttemptAt).toBe(9_000 + 15_000);
+    await vi.advanceTimersByTimeAsync(20_000);
+    await expect(sent.promise).resolves.toMatchObject({ id: 'msg_1' });
+    expect(client.demand.getSnapshot().level).toBe('normal');
+    client.dispose();
+  });
+
+  it('never comes back in a loop: without a retry-after after 1 s, and never sooner than half a second', async () => {
+    const sentAt: number[] = [];
+    const answers = [inLine(10_000, undefined), inLine(10_000, '0'), ok()];
+    const fetch = vi.fn(async () => {
+      sentAt.push(Date.now());
+      return answers.shift()!;
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await sent.promise;
+    expect(sentAt).toEqual([0, 1_000, 1_500]);
+    client.dispose();
+  });
+
+  it('still backs off on its own when the 529 names no place (a backend without the kit, or holdMs 0)', async () => {
+    const sentAt: number[] = [];
+    const answers = [overloaded(), ok()];
+    const fetch = vi.fn(async () => {
+      sentAt.push(Date.now());
+      return answers.shift()!;
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(0);
+    const { nextAttemptAt, line } = client.demand.getSnapshot();
+    expect(line).toBeUndefined();
+    expect(nextAttemptAt).toBeGreaterThan(0);
+    await vi.advanceTimersByTimeAsync(70_000);
+    await sent.promise;
+    expect(sentAt[1]).toBe(nextAttemptAt);
+    client.dispose();
+  });
+});
