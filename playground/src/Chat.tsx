@@ -5,11 +5,11 @@ const STATUS_TEXT: Record<string, string> = {
   idle: '',
   sending: 'Sending…',
   streaming: 'Claude is writing…',
-  waiting: 'Waiting to retry',
+  waiting: 'Waiting',
   paused: 'Paused while offline',
   done: 'Done',
   error: 'Could not get an answer',
-  cancelled: 'Cancelled',
+  cancelled: '',
 };
 
 /** A small streaming chat on useClaudeStream. */
@@ -49,8 +49,17 @@ export function Chat() {
         {stream.status === 'waiting' && stream.retry.nextAttemptAt ? (
           <>
             {' · '}
-            <RetryCountdown until={stream.retry.nextAttemptAt} />
+            {/* The same moment as the banner's: the expected turn while the handler's line keeps the place. */}
+            <RetryCountdown until={stream.retry.nextAttemptAt} turn={stream.retry.failure?.line !== undefined} />
           </>
+        ) : null}
+        {stream.cancelled && stream.request ? (
+          <span data-testid="cancelled">
+            {messages.cancelled}{' '}
+            <button type="button" className="pg-button pg-secondary" onClick={() => stream.send(stream.request!)}>
+              {messages.sendAgain}
+            </button>
+          </span>
         ) : null}
         {stream.restarted && stream.status !== 'idle' ? ' · The answer restarted after a broken stream.' : null}
       </p>

@@ -25,6 +25,13 @@ export interface ClaudeStreamResult {
   error: ClaudeError | undefined;
   retry: RetryState;
   cancel(): void;
+  /**
+   * True after `cancel()` (or the banner's Cancel) stopped the answer: show what was asked and a way to send it again
+   * (`messages.cancelled`, `messages.sendAgain`), never an empty screen.
+   */
+  cancelled: boolean;
+  /** The request last sent, kept after a cancel or an error, for "Send again": `send(request)`. */
+  request: MessageRequest | undefined;
 }
 
 interface StreamState {
@@ -86,7 +93,11 @@ export function useClaudeStream(options: ClaudeStreamOptions = {}): ClaudeStream
   const retry = useRevivable(useRetryState(retryer), client, () => {
     if (lastRequest.current) send(lastRequest.current);
   });
-  return { send, cancel, text: state.text, restarted: state.restarted, message: state.message, error: state.error, retry, status: statusOf(retry, state, retryer !== undefined) };
+  const status = statusOf(retry, state, retryer !== undefined);
+  return {
+    send, cancel, text: state.text, restarted: state.restarted, message: state.message, error: state.error, retry, status,
+    cancelled: status === 'cancelled', request: lastRequest.current,
+  };
 }
 
 function statusOf(retry: RetryState, state: StreamState, sent: boolean): ClaudeStreamStatus {

@@ -134,6 +134,23 @@ describe('useClaudeStream', () => {
     expect(api.count).toBe(1);
   });
 
+  it('after a cancel says so and keeps the question, which "Send again" sends as it was', async () => {
+    const live = openSse();
+    const api = endpoint((n) => (n === 1 ? live.response : sse(SUCCESS_SSE)));
+    const { result } = renderKit(() => useApp());
+    expect(result.current.stream).toMatchObject({ cancelled: false, request: undefined });
+    result.current.stream.send(ask('What is jitter?'));
+    await settle();
+    result.current.stream.cancel();
+    await settle();
+    expect(result.current.stream.cancelled).toBe(true);
+    expect(result.current.stream.request).toMatchObject({ messages: [{ role: 'user', content: 'What is jitter?' }] });
+    result.current.stream.send(result.current.stream.request!);
+    await settle();
+    expect(result.current.stream).toMatchObject({ cancelled: false, status: 'done', text: FULL });
+    expect(api.calls[1]!.body).toMatchObject({ messages: [{ role: 'user', content: 'What is jitter?' }] });
+  });
+
   it('a new send replaces the answer under way', async () => {
     const first = openSse();
     const api = endpoint((n) => (n === 1 ? first.response : sse(SUCCESS_SSE)));
