@@ -1,0 +1,90 @@
+import { queryOptions, type QueryKeyWithDataTag, type UnusedSkipTokenOptions, type UseQueryOptions } from '@tanstack/react-query';
+import type { ClaudeClient, RunOptions } from '../core/client.js';
+import type { ClaudeError } from '../core/failure.js';
+import { hashRequest } from '../core/hash.js';
+import { queryRegistryOf } from '../core/query-registry.js';
+import { messageText, type Message, type MessageRequest } from '../core/transport.js';
+
+/** What a person reads of a kit query in React Query Devtools: the model and the start of the last prompt. */
+export interface ClaudeQueryLabel {
+  model?: string;
+  prompt: string;
+}
+
+/** `['claude-overload-kit', 'message', hash of the whole request, label for Devtools]`. */
+export type ClaudeQueryKey = readonly ['claude-overload-kit', 'message', string, ClaudeQueryLabel];
+
+/**
+ * Options of a kit query: React Query's (`select`, `enabled`, `gcTime`, `staleTime`, `meta`, …) without the ones the
+ * kit owns (`queryKey`, `queryFn`, and `retry`/`retryDelay`: the kit's retryer owns the attempts), plus the request's
+ * `priority` (defaults to `'interactive'`; a prefetch is a good `'background'`) and a fallback chain over the client's.
+ */
+export type ClaudeQueryOptions<TData = Message> = Omit<
+  UseQueryOptions<Message, ClaudeError, TData, ClaudeQueryKey>,
+  'queryKey' | 'queryFn' | 'retry' | 'retryDelay'
+> &
+  Pick<RunOptions, 'priority' | 'fallback'>;
+
+/** What `claudeQueryOptions` returns: everything `useQuery`, `useSuspenseQuery`, `useQueries` and `prefetchQuery` take. */
+export type ClaudeQueryConfig<TData = Message> = UnusedSkipTokenOptions<Message, ClaudeError, TData, ClaudeQueryKey> &
+  QueryKeyWithDataTag<ClaudeQueryKey, Message, ClaudeError>;
+
+/** How much of the prompt the key shows: enough to tell queries apart in Devtools, short enough to read. */
+const LABEL_CHARS = 48;
+
+function label(request: MessageRequest): ClaudeQueryLabel {
+  const last = request.messages[request.messages.length - 1];
+  const content = last?.content;
+  const text = (typeof content === 'string' ? content : Array.isArray(content) ? messageText({ content: content as Message['content'] }) : '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const prompt = text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text;
+  return request.model === undefined ? { prompt } : { model: request.model, prompt };
+}
+
+function checkRequest(request: unknown, caller: string): asserts request is MessageRequest {
+  const messages = (request as MessageRequest | null | undefined)?.messages;
+  if (typeof request !== 'object' || request === null || !Array.isArray(messages)) {
+    throw new TypeError(`${caller}: the request must be a Messages request, an object with a \`messages\` array.`);
+  }
+}
+
+/**
+ * The query key of a Messages request: equal requests (whatever their key order) share one cache entry. The hash
+ * covers the whole request; the label after it is only for reading (Devtools, a persisted cache).
+ */
+export function claudeQueryKey(request: MessageRequest): ClaudeQueryKey {
+  checkRequest(request, 'claudeQueryKey(request)');
+  return ['claude-overload-kit', 'message', hashRequest(request), label(request)];
+}
+
+/**
+ * A Messages request as TanStack Query options: the same object goes to `useQuery`, `useSuspenseQuery`,
+ * `useQueries`, `queryClient.prefetchQuery` and `ensureQueryData`, on the server as in the browser. Its `queryFn`
+ * asks through `client` (`createClaudeClient()`, or `useClaudeClient()` in a component): the kit's retries, gate,
+ * lanes and fallback, with the retry state the banner and `useClaudeQuery` read. An answer never goes stale
+ * (`staleTime: Infinity`: the same prompt is not asked twice); the kit's retryer, not React Query, pauses while
+ * offline (`networkMode: 'always'`); `meta.claude` names the model for Devtools.
+ */
+export function claudeQueryOptions<TData = Message>(
+  client: ClaudeClient,
+  request: MessageRequest,
+  { priority, fallback, meta, ...options }: ClaudeQueryOptions<TData> = {},
+): ClaudeQueryConfig<TData> {
+  if (typeof client?.send !== 'function') {
+    throw new TypeError('claudeQueryOptions(client, request): client must be a ClaudeClient, from createClaudeClient() or useClaudeClient().');
+  }
+  checkRequest(request, 'claudeQueryOptions(client, request)');
+  const queryKey = claudeQueryKey(request);
+  const id = queryKey[2];
+  return queryOptions<Message, ClaudeError, TData, ClaudeQueryKey>({
+    staleTime: Infinity,
+    // The kit's retryer pauses while offline and says so (phase `paused`); React Query pausing first would hide it.
+    networkMode: 'always',
+    ...options,
+    meta: { claude: { model: request.model, priority: priority ?? 'interactive' }, ...meta },
+    queryKey,
+    retry: false,
+    queryFn: ({ signal }) => queryRegistryOf(client).run(id, () => client.send(request, { signal, priority, fallback })),
+  });
+}
