@@ -1,8 +1,9 @@
 import { queryOptions, type QueryKeyWithDataTag, type UnusedSkipTokenOptions, type UseQueryOptions } from '@tanstack/react-query';
 import type { ClaudeClient, RunOptions } from '../core/client.js';
-import type { ClaudeError } from '../core/failure.js';
+import { toClaudeError, type ClaudeError } from '../core/failure.js';
 import { hashRequest } from '../core/hash.js';
 import { queryRegistryOf } from '../core/query-registry.js';
+import { offerRevive } from '../core/revive.js';
 import { messageText, type Message, type MessageRequest } from '../core/transport.js';
 
 /** What a person reads of a kit query in React Query Devtools: the model and the start of the last prompt. */
@@ -29,6 +30,18 @@ export type ClaudeQueryOptions<TData = Message> = Omit<
 export type ClaudeQueryConfig<TData = Message> = UnusedSkipTokenOptions<Message, ClaudeError, TData, ClaudeQueryKey> &
   QueryKeyWithDataTag<ClaudeQueryKey, Message, ClaudeError>;
 
+/** Each request object's key: a render that passes the same request does not hash it again. */
+const keys = new WeakMap<MessageRequest, ClaudeQueryKey>();
+
+/** Per client, the withdrawal of each given-up query's "Retry now" offer, by query id. */
+const offers = new WeakMap<ClaudeClient, Map<string, () => void>>();
+
+function offersOf(client: ClaudeClient): Map<string, () => void> {
+  let byId = offers.get(client);
+  if (!byId) offers.set(client, (byId = new Map()));
+  return byId;
+}
+
 /** How much of the prompt the key shows: enough to tell queries apart in Devtools, short enough to read. */
 const LABEL_CHARS = 48;
 
@@ -51,11 +64,14 @@ function checkRequest(request: unknown, caller: string): asserts request is Mess
 
 /**
  * The query key of a Messages request: equal requests (whatever their key order) share one cache entry. The hash
- * covers the whole request; the label after it is only for reading (Devtools, a persisted cache).
+ * covers the whole request; the label after it is only for reading (Devtools, a persisted cache). Treat a request as
+ * immutable, as React state: its key is worked out once per request object.
  */
 export function claudeQueryKey(request: MessageRequest): ClaudeQueryKey {
   checkRequest(request, 'claudeQueryKey(request)');
-  return ['claude-overload-kit', 'message', hashRequest(request), label(request)];
+  let key = keys.get(request);
+  if (!key) keys.set(request, (key = ['claude-overload-kit', 'message', hashRequest(request), label(request)]));
+  return key;
 }
 
 /**
@@ -85,6 +101,21 @@ export function claudeQueryOptions<TData = Message>(
     meta: { claude: { model: request.model, priority: priority ?? 'interactive' }, ...meta },
     queryKey,
     retry: false,
-    queryFn: ({ signal }) => queryRegistryOf(client).run(id, () => client.send(request, { signal, priority, fallback })),
+    async queryFn({ signal, client: queryClient }) {
+      const byId = offersOf(client);
+      byId.get(id)?.();
+      byId.delete(id);
+      try {
+        return await queryRegistryOf(client).run(id, () => client.send(request, { signal, priority, fallback }));
+      } catch (error) {
+        // Given up on while waiting might cure it: the banner's "Retry now" asks again for whoever still reads the
+        // query (useQuery, useQueries; a hook's own offer joins the same fetch).
+        const failure = toClaudeError(error);
+        byId.set(id, offerRevive(client.demand, { phase: 'failed', failure }, () => {
+          void queryClient.refetchQueries({ queryKey, exact: true, type: 'active' }, { cancelRefetch: false });
+        }));
+        throw failure;
+      }
+    },
   });
 }

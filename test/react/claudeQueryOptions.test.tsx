@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 // The kit's query as TanStack `queryOptions`: the same object in useQuery, useSuspenseQuery, useQueries and
 // prefetchQuery, each through the kit's client (retries, gate, the retry state the banner reads).
-import { QueryClient, useQueries, useQuery, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
-import { screen } from '@testing-library/react';
+import { QueryClient, QueryErrorResetBoundary, useQueries, useQuery, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
+import { fireEvent, screen } from '@testing-library/react';
 import { Component, Suspense, type ReactNode } from 'react';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { HighDemandBanner } from '../../src/components/index.js';
@@ -11,6 +11,7 @@ import { ClaudeError } from '../../src/core/failure.js';
 import { messageText, type Message, type MessageRequest } from '../../src/core/transport.js';
 import { claudeQueryKey, claudeQueryOptions } from '../../src/query/index.js';
 import { useClaudeClient } from '../../src/react/context.js';
+import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeQuery } from '../../src/react/useClaudeQuery.js';
 import { useClaudeSuspenseQuery } from '../../src/react/useClaudeSuspenseQuery.js';
 import {
@@ -21,7 +22,7 @@ useKitTestEnvironment();
 
 const BANNER = { name: 'Claude status' } as const;
 
-class ErrorBoundary extends Component<{ children: ReactNode }, { error?: unknown }> {
+class ErrorBoundary extends Component<{ onReset?: () => void; children: ReactNode }, { error?: unknown }> {
   override state: { error?: unknown } = {};
   static getDerivedStateFromError(error: unknown) {
     return { error };
@@ -29,7 +30,16 @@ class ErrorBoundary extends Component<{ children: ReactNode }, { error?: unknown
   override render() {
     const { error } = this.state;
     if (error === undefined) return this.props.children;
-    return <p role="alert">{error instanceof ClaudeError ? `ClaudeError ${error.kind}` : 'something else'}</p>;
+    const tryAgain = () => {
+      this.props.onReset?.();
+      this.setState({ error: undefined });
+    };
+    return (
+      <>
+        <p role="alert">{error instanceof ClaudeError ? `ClaudeError ${error.kind}` : 'something else'}</p>
+        <button onClick={tryAgain}>Try again</button>
+      </>
+    );
   }
 }
 
@@ -172,6 +182,56 @@ describe('claudeQueryOptions', () => {
     expect(api.count).toBe(5);
     expect(result.current).toEqual(['Re: a', 'Re: b', 'Re: c', 'Re: d', 'Re: e']);
   });
+
+  it('lets the banner\'s "Retry now" ask again for useQueries after the kit gave up: once per query', async () => {
+    let busy = true;
+    const api = endpoint((_n, _request, body) => (busy ? reply('overloaded') : answer(`Re: ${String(body.messages[0]!.content)}`)));
+    const prompts = ['a', 'b'].map(ask);
+    const { result } = renderKit(
+      () => {
+        const client = useClaudeClient();
+        const texts = useQueries({ queries: prompts.map((p) => claudeQueryOptions(client, p, { select: messageText })) }).map((q) => q.data);
+        return { texts, demand: useClaudeDemand() };
+      },
+      { policy: { maxAttempts: 2 } },
+    );
+    await settle();
+    await advance(60_000);
+    await settle();
+    expect(result.current.demand.level).toBe('unavailable');
+    const sent = api.count;
+
+    busy = false;
+    result.current.demand.retryNow();
+    await settle();
+    await advance(1_000); // the first goes as the gate's probe, the other right after its answer
+    await settle();
+    expect(api.count).toBe(sent + 2);
+    expect(result.current.texts).toEqual(['Re: a', 'Re: b']);
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('asks once on "Retry now" when useClaudeQuery and useQuery read the same given-up query', async () => {
+    let busy = true;
+    const api = endpoint(() => (busy ? reply('overloaded') : answer('Back.')));
+    const { result } = renderKit(
+      () => {
+        const hook = useClaudeQuery(ask('same')).text;
+        const plain = useQuery(claudeQueryOptions(useClaudeClient(), ask('same'), { select: messageText })).data;
+        return { hook, plain, demand: useClaudeDemand() };
+      },
+      { policy: { maxAttempts: 2 } },
+    );
+    await settle();
+    await advance(60_000);
+    await settle();
+    const sent = api.count;
+    busy = false;
+    result.current.demand.retryNow();
+    await settle();
+    expect(api.count).toBe(sent + 1);
+    expect(result.current).toMatchObject({ hook: 'Back.', plain: 'Back.' });
+  });
 });
 
 describe('useClaudeSuspenseQuery', () => {
@@ -182,11 +242,15 @@ describe('useClaudeSuspenseQuery', () => {
   const app = (request: MessageRequest) => (
     <>
       <HighDemandBanner />
-      <ErrorBoundary>
-        <Suspense fallback={<p>Loading…</p>}>
-          <Summary request={request} />
-        </Suspense>
-      </ErrorBoundary>
+      <QueryErrorResetBoundary>
+        {({ reset }) => (
+          <ErrorBoundary onReset={reset}>
+            <Suspense fallback={<p>Loading…</p>}>
+              <Summary request={request} />
+            </Suspense>
+          </ErrorBoundary>
+        )}
+      </QueryErrorResetBoundary>
     </>
   );
 
@@ -220,5 +284,21 @@ describe('useClaudeSuspenseQuery', () => {
     await advance(60_000);
     await settle();
     expect(screen.getByRole('alert').textContent).toBe('ClaudeError overloaded');
+  });
+
+  it("asks again from the error boundary's \"Try again\" (TanStack's QueryErrorResetBoundary), and shows the answer", async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    let busy = true;
+    const api = endpoint(() => (busy ? reply('overloaded') : answer('Second time lucky.')));
+    renderInKit(app(ask('go')), { policy: { maxAttempts: 2 } });
+    await settle();
+    await advance(60_000);
+    await settle();
+    const sent = api.count;
+    busy = false;
+    fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    await settle();
+    expect(screen.getByText('Second time lucky.')).toBeTruthy();
+    expect(api.count).toBe(sent + 1);
   });
 });
