@@ -1,6 +1,6 @@
 import { queryOptions, type QueryKeyWithDataTag, type UnusedSkipTokenOptions, type UseQueryOptions } from '@tanstack/react-query';
 import type { ClaudeClient, RunOptions } from '../core/client.js';
-import { toClaudeError, type ClaudeError } from '../core/failure.js';
+import type { ClaudeError } from '../core/failure.js';
 import { hashRequest } from '../core/hash.js';
 import { queryRegistryOf } from '../core/query-registry.js';
 import { offerRevive } from '../core/revive.js';
@@ -110,11 +110,11 @@ export function claudeQueryOptions<TData = Message>(
       } catch (error) {
         // Given up on while waiting might cure it: the banner's "Retry now" asks again for whoever still reads the
         // query (useQuery, useQueries; a hook's own offer joins the same fetch).
-        const failure = toClaudeError(error);
-        byId.set(id, offerRevive(client.demand, { phase: 'failed', failure }, () => {
+        // The retryer rejects with a ClaudeError; anything else has no `retryable` and is offered nothing.
+        byId.set(id, offerRevive(client.demand, { phase: 'failed', failure: error as ClaudeError }, () => {
           void queryClient.refetchQueries({ queryKey, exact: true, type: 'active' }, { cancelRefetch: false });
         }));
-        throw failure;
+        throw error;
       }
     },
   });
