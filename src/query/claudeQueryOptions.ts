@@ -109,10 +109,11 @@ export function claudeQueryOptions<TData = Message>(
         return await queryRegistryOf(client).run(id, () => client.send(request, { signal, priority, fallback }));
       } catch (error) {
         // Given up on while waiting might cure it: the banner's "Retry now" asks again for whoever still reads the
-        // query (useQuery, useQueries; a hook's own offer joins the same fetch).
-        // The retryer rejects with a ClaudeError; anything else has no `retryable` and is offered nothing.
+        // query (useQuery, useQueries; a hook's own offer joins the same fetch). The retryer rejects with a
+        // ClaudeError; anything else has no `retryable` and is offered nothing. (Early 5.x releases give no
+        // `client` in the context: there the hooks' own offers remain.)
         byId.set(id, offerRevive(client.demand, { phase: 'failed', failure: error as ClaudeError }, () => {
-          void queryClient.refetchQueries({ queryKey, exact: true, type: 'active' }, { cancelRefetch: false });
+          void queryClient?.refetchQueries({ queryKey, exact: true, type: 'active' }, { cancelRefetch: false });
         }));
         throw error;
       }
