@@ -1,4 +1,4 @@
-import { queryOptions, type QueryKeyWithDataTag, type UnusedSkipTokenOptions, type UseQueryOptions } from '@tanstack/react-query';
+import type { QueryKeyWithDataTag, UnusedSkipTokenOptions, UseQueryOptions } from '@tanstack/react-query';
 import type { ClaudeClient, RunOptions } from '../core/client.js';
 import type { ClaudeError } from '../core/failure.js';
 import { hashRequest } from '../core/hash.js';
@@ -93,7 +93,7 @@ export function claudeQueryOptions<TData = Message>(
   checkRequest(request, 'claudeQueryOptions(client, request)');
   const queryKey = claudeQueryKey(request);
   const id = queryKey[2];
-  return queryOptions<Message, ClaudeError, TData, ClaudeQueryKey>({
+  const config: UnusedSkipTokenOptions<Message, ClaudeError, TData, ClaudeQueryKey> = {
     staleTime: Infinity,
     // The kit's retryer pauses while offline and says so (phase `paused`); React Query pausing first would hide it.
     networkMode: 'always',
@@ -118,5 +118,8 @@ export function claudeQueryOptions<TData = Message>(
         throw error;
       }
     },
-  });
+  };
+  // What TanStack's queryOptions() does, without importing it: the same object, its key tagged with the data type.
+  // So this entry imports nothing of React Query at run time, and its build needs no "use client".
+  return config as ClaudeQueryConfig<TData>;
 }
