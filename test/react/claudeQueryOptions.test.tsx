@@ -5,7 +5,7 @@ import { QueryClient, QueryErrorResetBoundary, useQueries, useQuery, useQueryCli
 import { fireEvent, screen } from '@testing-library/react';
 import { Component, Suspense, type ReactNode } from 'react';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { HighDemandBanner } from '../../src/components/index.js';
+import { ClaudeToaster, HighDemandBanner } from '../../src/components/index.js';
 import { createClaudeClient } from '../../src/core/client.js';
 import { ClaudeError } from '../../src/core/failure.js';
 import { messageText, type Message, type MessageRequest } from '../../src/core/transport.js';
@@ -263,6 +263,28 @@ describe('useClaudeSuspenseQuery', () => {
     await settle();
     expect(screen.getByText('Done.')).toBeTruthy();
     expect(api.calls.map((c) => c.at - NOW)).toEqual([0, 1_000, 2_000]);
+  });
+
+  it('shows the wait in the toaster too, where the app has no banner', async () => {
+    // Radix Toast needs pointer capture, which jsdom lacks.
+    Element.prototype.hasPointerCapture ??= () => false;
+    Element.prototype.setPointerCapture ??= () => {};
+    Element.prototype.releasePointerCapture ??= () => {};
+    endpoint((n) => (n <= 2 ? reply('overloaded') : answer('Done.')));
+    renderInKit(
+      <>
+        <Suspense fallback={<p>Loading…</p>}>
+          <Summary request={ask('go')} />
+        </Suspense>
+        <ClaudeToaster />
+      </>,
+    );
+    await settle();
+    expect(screen.getByText('Loading…')).toBeTruthy();
+    expect(screen.getByRole('region', { name: /^Notifications/ }).textContent).toContain('Claude is busy right now.');
+    await advance(3_000);
+    await settle();
+    expect(screen.getByText('Done.')).toBeTruthy();
   });
 
   it('throws a failure the kit gave up on to the error boundary, as a ClaudeError', async () => {
