@@ -1,7 +1,8 @@
 // The Next.js example as a user gets it: the packed kit (after `npm run build`) installed into examples/nextjs with no
 // optional peer (no ioredis, bullmq or msw), `next build` (Turbopack), `next start` on 127.0.0.1, then Debian's
-// Chromium: a normal answer streams, a busy episode shows the coloured banner (the toaster leaves it the episode),
-// and the console stays clean.
+// Chromium: a normal answer streams, a server component's prefetched answer is in the first HTML (and hydrating it
+// asks nothing), a busy episode shows the coloured banner (the toaster leaves it the episode), and the console stays
+// clean.
 //
 // The example is copied outside the repository first: inside it, module resolution would climb into the kit's own
 // node_modules and find the optional peers there, hiding exactly the failure this check exists for.
@@ -160,9 +161,32 @@ async function normalAnswerStreams(browser) {
     if (errors.length > 0) fail(`console errors on a normal answer:\n  ${errors.join('\n  ')}`);
     console.log(`  answered, streamed in ${lengths.length} steps; no console errors`);
     await page.close();
+    await serverPrefetchIsInFirstHtml(browser, server.url);
   } finally {
     await server.stop();
   }
+}
+
+/** /summary prefetches in a server component: its first HTML holds the answer, and hydrating it asks nothing. */
+async function serverPrefetchIsInFirstHtml(browser, url) {
+  step('/summary: a server component prefetches with claudeQueryOptions');
+  const html = await (await fetch(`${url}/summary`)).text();
+  const answered = /data-testid="summary">You said: (?:&quot;|")In one sentence/;
+  if (!answered.test(html)) fail(`the first HTML of /summary does not hold the answer:\n${html.slice(0, 2_000)}`);
+  const page = await browser.newPage();
+  const errors = watchConsole(page, []);
+  const asked = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.startsWith('/api/claude')) asked.push(request.url());
+  });
+  await page.goto(`${url}/summary`);
+  await page.getByTestId('summary').waitFor();
+  await page.waitForLoadState('networkidle');
+  if (!/^You said: "In one sentence/.test((await page.getByTestId('summary').textContent()) ?? '')) fail('the hydrated page lost the answer');
+  if (asked.length > 0) fail(`the browser asked Claude again after hydrating the server's answer: ${asked.join(', ')}`);
+  if (errors.length > 0) fail(`console errors on /summary:\n  ${errors.join('\n  ')}`);
+  console.log('  the first HTML holds the answer; hydrated without a request; no console errors');
+  await page.close();
 }
 
 async function busyEpisodeShows(browser) {
@@ -198,6 +222,15 @@ async function busyEpisodeShows(browser) {
     if (errors.length > 0) fail(`console errors in a busy episode:\n  ${errors.join('\n  ')}`);
     console.log(`  banner ${colours.banner}, no toast repeating it; cancelled; no console errors beyond the 529s`);
     await page.close();
+
+    // /summary's server component waits for Claude within its budget (4 s), then sends the page without the answer:
+    // the browser asks for itself, with the banner, instead of a blank tab while the server retries.
+    const asked = Date.now();
+    const html = await (await fetch(`${server.url}/summary`)).text();
+    const tookMs = Date.now() - asked;
+    if (tookMs > 10_000) fail(`/summary took ${tookMs} ms while Claude was busy: the server's prefetch budget did not hold`);
+    if (!html.includes('Asking Claude…')) fail(`/summary's first HTML, while Claude is busy, is not the waiting state:\n${html.slice(0, 2_000)}`);
+    console.log(`  /summary sent after ${tookMs} ms without the answer, left to the browser`);
   } finally {
     await server.stop();
   }

@@ -4,6 +4,7 @@ import { frenchMessages as frenchMessagesMoved } from './core/messages-fr.js';
 import type { ClaudeMessages } from './core/messages.js';
 
 export * from './core/index.js';
+export * from './query/index.js';
 export * from './react/index.js';
 export * from './components/index.js';
 

@@ -12,38 +12,51 @@ export type ClaudeMutationOptions<TContext = unknown> = Omit<
   'mutationFn' | 'retry' | 'retryDelay'
 > &
   /** `priority` (defaults to `'interactive'`) and a fallback chain over the provider's (`false` for none). */
-  Pick<RunOptions, 'priority' | 'fallback'>;
+  Pick<RunOptions, 'priority' | 'fallback'> & {
+    /**
+     * What a new `mutate()` does to the calls still under way. `'parallel'`: they go on side by side, each with its
+     * own retries, as TanStack's mutations do (three clicks, three requests). `'latest'`: the latest call wins and the
+     * one under way is cancelled (a search box, a "regenerate" button, a mutate from an effect under StrictMode).
+     * Defaults to `'parallel'`.
+     */
+    concurrency?: 'parallel' | 'latest';
+  };
 
 export type ClaudeMutationResult<TContext = unknown> = UseMutationResult<Message, ClaudeError, MessageRequest, TContext> & {
+  /** Where the latest call stands (every call shows in the demand summary, so in the banner). */
   retry: RetryState;
 };
 
 /**
  * Sends a Messages request with the kit's retries (React Query retries mutations zero times; the kit's retryer owns
- * the attempts). `retry` tells where the current request stands; unmounting cancels it. The latest call wins: a new
- * `mutate()` cancels the one still under way, so a double click or StrictMode's doubled effect never sends twice (for
- * requests in parallel, use a hook each, or `useClaudeClient().send`).
+ * the attempts). Calls run side by side unless `concurrency: 'latest'`; `retry`, like `data` and `status`, follows the
+ * latest call. Unmounting cancels every call still under way.
  */
 export function useClaudeMutation<TContext = unknown>(
-  { priority, fallback, ...options }: ClaudeMutationOptions<TContext> = {},
+  { priority, fallback, concurrency = 'parallel', ...options }: ClaudeMutationOptions<TContext> = {},
 ): ClaudeMutationResult<TContext> {
   const client = useClaudeClient();
   const [retryer, setRetryer] = useState<Retryer<Message>>();
-  const current = useRef<Retryer<Message>>(undefined);
+  const running = useRef(new Set<Retryer<Message>>());
   const mutation = useMutation<Message, ClaudeError, MessageRequest, TContext>({
     // The kit's retryer pauses while offline and says so (phase `paused`); React Query pausing first would hide it.
     networkMode: 'always',
     ...options,
     retry: false,
     mutationFn: (request) => {
-      current.current?.cancel();
+      if (concurrency === 'latest') for (const previous of running.current) previous.cancel();
       const next = client.send(request, { priority, fallback });
-      current.current = next;
+      running.current.add(next);
       setRetryer(next);
-      return next.promise;
+      return next.promise.finally(() => running.current.delete(next));
     },
   });
-  useEffect(() => () => current.current?.cancel(), []);
+  useEffect(() => {
+    const calls = running.current;
+    return () => {
+      for (const call of calls) call.cancel();
+    };
+  }, []);
   const { mutate, variables } = mutation;
   const retry = useRevivable(useRetryState(retryer), client, () => {
     if (variables !== undefined) mutate(variables);

@@ -1,16 +1,12 @@
-import { useQuery, type UseQueryOptions, type UseQueryResult } from '@tanstack/react-query';
-import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import type { RunOptions } from '../core/client.js';
+import { skipToken, useQuery, type UseQueryOptions, type UseQueryResult } from '@tanstack/react-query';
+import { useCallback, useSyncExternalStore } from 'react';
+import type { ClaudeClient } from '../core/client.js';
 import type { ClaudeError } from '../core/failure.js';
-import { hashRequest } from '../core/hash.js';
 import { queryRegistryOf } from '../core/query-registry.js';
 import { messageText, type Message, type MessageRequest } from '../core/transport.js';
+import { claudeQueryOptions, type ClaudeQueryKey, type ClaudeQueryOptions } from '../query/claudeQueryOptions.js';
 import { useClaudeClient } from './context.js';
 import { useRetryState, useRevivable, type RetryState } from './useRetryState.js';
-
-export type ClaudeQueryOptions = Omit<UseQueryOptions<Message, ClaudeError>, 'queryKey' | 'queryFn' | 'retry' | 'retryDelay'> &
-  /** `priority` (defaults to `'interactive'`; a prefetch is a good `'background'`) and a fallback chain over the provider's. */
-  Pick<RunOptions, 'priority' | 'fallback'>;
 
 export type ClaudeQueryResult = UseQueryResult<Message, ClaudeError> & {
   /** The answer's text, once there is one. */
@@ -18,36 +14,34 @@ export type ClaudeQueryResult = UseQueryResult<Message, ClaudeError> & {
   retry: RetryState;
 };
 
-/** The query key of a Messages request: equal requests (whatever their key order) share one cache entry. */
-export function claudeQueryKey(request: MessageRequest) {
-  return ['claude-overload-kit', 'message', hashRequest(request)] as const;
+/** The key while the request is `null`: disabled, never fetched (a request's hash is never empty). */
+const WAITING_KEY: ClaudeQueryKey = ['claude-overload-kit', 'message', '', { prompt: '' }];
+
+/**
+ * The retry state of the kit query `id` (`''`: none), shared by every component that reads it; after the kit gave up,
+ * "Retry now" (the hook's and the banner's) refetches.
+ */
+export function useClaudeQueryRetry(client: ClaudeClient, id: string, refetch: () => unknown): RetryState {
+  const queries = queryRegistryOf(client);
+  const subscribe = useCallback((listener: () => void) => queries.subscribe(id, listener), [queries, id]);
+  const retryer = useSyncExternalStore(subscribe, () => queries.get(id), () => undefined);
+  return useRevivable(useRetryState(retryer), client, refetch);
 }
 
 /**
  * Asks Claude once per distinct request and caches the answer (`staleTime: Infinity` by default): identical prompts
- * are answered from the cache, not the network. Pass `null` to wait for input. The kit's retryer owns attempts.
+ * are answered from the cache, not the network. Pass `null` to wait for input. Built on `claudeQueryOptions`, so a
+ * `prefetchQuery` of the same request fills the entry this hook reads. The kit's retryer owns attempts.
  */
-export function useClaudeQuery(
-  request: MessageRequest | null | undefined,
-  { priority, fallback, ...options }: ClaudeQueryOptions = {},
-): ClaudeQueryResult {
+export function useClaudeQuery(request: MessageRequest | null | undefined, options: ClaudeQueryOptions = {}): ClaudeQueryResult {
   const client = useClaudeClient();
-  const key = useMemo(() => (request ? claudeQueryKey(request) : (['claude-overload-kit', 'message', null] as const)), [request]);
-  const id = key[2] ?? '';
-  const queries = queryRegistryOf(client);
-  const subscribe = useCallback((listener: () => void) => queries.subscribe(id, listener), [queries, id]);
-  const query = useQuery<Message, ClaudeError>({
-    staleTime: Infinity,
-    // The kit's retryer pauses while offline and says so (phase `paused`); React Query pausing first would hide it.
-    networkMode: 'always',
-    ...options,
-    enabled: Boolean(request) && options.enabled !== false,
-    queryKey: key,
-    retry: false,
-    queryFn: ({ signal }) => queries.run(id, () => client.send(request!, { signal, priority, fallback })),
-  });
-  const retryer = useSyncExternalStore(subscribe, () => queries.get(id), () => undefined);
+  const { priority: _priority, fallback: _fallback, ...waiting } = options;
+  const config: UseQueryOptions<Message, ClaudeError, Message, ClaudeQueryKey> = request
+    ? claudeQueryOptions(client, request, options)
+    : { ...waiting, queryKey: WAITING_KEY, queryFn: skipToken };
+  const query = useQuery(config);
+  const id = config.queryKey[2];
   const { refetch } = query;
-  const retry = useRevivable(useRetryState(retryer), client, () => void refetch({ cancelRefetch: false }));
+  const retry = useClaudeQueryRetry(client, id, () => void refetch({ cancelRefetch: false }));
   return Object.assign(query, { text: query.data ? messageText(query.data) : undefined, retry });
 }

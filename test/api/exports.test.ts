@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 const entries = {
   'claude-overload-kit': () => import('../../src/index.js'),
   'claude-overload-kit/core': () => import('../../src/core/index.js'),
+  'claude-overload-kit/query': () => import('../../src/query/index.js'),
   'claude-overload-kit/messages/fr': () => import('../../src/core/messages-fr.js'),
   'claude-overload-kit/server': () => import('../../src/server/index.js'),
   'claude-overload-kit/server/redis': () => import('../../src/server/redis-entry.js'),

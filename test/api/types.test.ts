@@ -8,12 +8,14 @@ import type {
   FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
   ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope,
   RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
-  ClaudeStreamOptions, ClaudeProviderProps,
+  ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig, ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
 } from '../../src/index.js';
 import {
   createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
-  useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState,
+  useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState, claudeQueryOptions, claudeQueryKey,
+  useClaudeSuspenseQuery, messageText,
 } from '../../src/index.js';
+import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
 
 describe('the types of the public API', () => {
@@ -94,6 +96,20 @@ describe('the types of the public API', () => {
     expectTypeOf<IncidentWatch['report']>().parameter(0).toEqualTypeOf<StatusReport>();
     expectTypeOf<ClaudeError['kind']>().toEqualTypeOf<FailureKind>();
     expectTypeOf<'not_configured'>().toMatchTypeOf<FailureKind>();
+  });
+
+  it("types the kit's queries as TanStack options, so the data type flows", () => {
+    const typesOnly = (client: ClaudeClient, request: MessageRequest) => {
+      expectTypeOf(claudeQueryOptions(client, request)).toEqualTypeOf<ClaudeQueryConfig<Message>>();
+      expectTypeOf(claudeQueryOptions(client, request, { select: messageText })).toEqualTypeOf<ClaudeQueryConfig<string>>();
+    };
+    void typesOnly;
+    expectTypeOf(claudeQueryKey).returns.toEqualTypeOf<ClaudeQueryKey>();
+    expectTypeOf<ClaudeQueryKey>().toEqualTypeOf<readonly ['claude-overload-kit', 'message', string, { model?: string; prompt: string }]>();
+    expectTypeOf(useClaudeSuspenseQuery).returns.toEqualTypeOf<ClaudeSuspenseQueryResult>();
+    expectTypeOf<ClaudeSuspenseQueryResult>().toMatchTypeOf<UseSuspenseQueryResult<Message, ClaudeError>>();
+    expectTypeOf<ClaudeSuspenseQueryResult['text']>().toEqualTypeOf<string>();
+    expectTypeOf<ClaudeMutationOptions['concurrency']>().toEqualTypeOf<'parallel' | 'latest' | undefined>();
   });
 
   it('lets a translation be written outside the package with the same helpers', () => {

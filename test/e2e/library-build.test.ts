@@ -55,7 +55,7 @@ describe('the library build', () => {
         REACT_IMPORT.test(text),
       );
     }
-    for (const entry of ['core.js', 'server.js', 'server-redis.js', 'testing.js', 'testing-msw.js']) {
+    for (const entry of ['core.js', 'query.js', 'server.js', 'server-redis.js', 'testing.js', 'testing-msw.js']) {
       for (const file of closure(entry)) expect(startsWithDirective(files.get(file)!), `${entry} loads ${file}`).toBe(false);
     }
   });

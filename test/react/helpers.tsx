@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { notifyManager, onlineManager, QueryClient } from '@tanstack/react-query';
-import { act, renderHook, type RenderHookResult } from '@testing-library/react';
+import { act, render, renderHook, type RenderHookResult, type RenderResult } from '@testing-library/react';
 import { http, HttpResponse, type DefaultBodyType, type StrictRequest } from 'msw';
 import { setupServer } from 'msw/node';
 import { StrictMode, type ReactNode } from 'react';
@@ -162,6 +162,17 @@ export function renderKit<T>(
     return strict ? <StrictMode>{tree}</StrictMode> : tree;
   };
   return Object.assign(renderHook(hook, { wrapper }), { queryClient });
+}
+
+/** Renders a component tree inside `<ClaudeProvider>`, as `renderKit` does hooks. */
+export function renderInKit(ui: ReactNode, props: KitProps = {}): RenderResult & { queryClient: QueryClient } {
+  const queryClient = props.queryClient ?? new QueryClient();
+  const view = render(
+    <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={queryClient} gate={TEST_GATE} {...props}>
+      {ui}
+    </ClaudeProvider>,
+  );
+  return Object.assign(view, { queryClient });
 }
 
 export const ask = (content: string): MessageRequest => ({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content }] });

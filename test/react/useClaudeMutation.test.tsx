@@ -324,14 +324,64 @@ describe('useClaudeMutation', () => {
     expect(result.current.demand.level).toBe('normal');
   });
 
-  it('lets the latest mutate() win: the one still under way is cancelled, never sent twice', async () => {
-    const api = endpoint((_n, _request, body) => answer(`Re: ${String(body.messages[0]?.content)}`));
+  it('runs quick calls side by side by default, as TanStack does: three clicks, three requests, one busy episode', async () => {
+    const api = endpoint((n, _request, body) => (n <= 3 ? reply('overloaded', `req_${n}`) : answer(`Re: ${String(body.messages[0]?.content)}`)));
     const { result } = renderKit(useApp);
+    const answers = ['one', 'two', 'three'].map((word) => result.current.mutation.mutateAsync(ask(word)));
+    await settle();
+    expect(api.calls.map((c) => c.body.messages[0]?.content)).toEqual(['one', 'two', 'three']);
+    // The banner reads this summary: one episode for the three, each waiting for its own retry.
+    expect(result.current.demand).toMatchObject({ level: 'busy', waiting: 3 });
+    expect(result.current.mutation.retry.phase).toBe('waiting');
+
+    await advance(5_000);
+    await settle();
+    const texts = (await Promise.all(answers)).map((message) => message.content[0]?.text);
+    expect(texts).toEqual(['Re: one', 'Re: two', 'Re: three']);
+    expect(api.count).toBe(6);
+    expect(result.current.mutation.retry.phase).toBe('succeeded');
+    expect(result.current.demand.level).toBe('normal');
+  });
+
+  it('cancels every call still under way when the component unmounts, not only the latest', async () => {
+    const api = endpoint(() => reply('overloaded'));
+    const { result, unmount } = renderKit(useApp);
+    result.current.mutation.mutate(ask('one'));
+    result.current.mutation.mutate(ask('two'));
+    await settle();
+    expect(result.current.demand.waiting).toBe(2);
+    unmount();
+    await advance(60_000);
+    expect(api.count).toBe(2);
+  });
+
+  it("with concurrency: 'latest', lets the latest mutate() win: the one still under way is cancelled, never sent twice", async () => {
+    const api = endpoint((_n, _request, body) => answer(`Re: ${String(body.messages[0]?.content)}`));
+    const { result } = renderKit(() => ({ mutation: useClaudeMutation({ concurrency: 'latest' }) }));
     const first = expect(result.current.mutation.mutateAsync(ask('one'))).rejects.toMatchObject({ kind: 'aborted' });
     const second = expect(result.current.mutation.mutateAsync(ask('two'))).resolves.toMatchObject({ content: [{ text: 'Re: two' }] });
     await settle();
     await first;
     await second;
     expect(api.calls.map((c) => c.body.messages[0]?.content)).toEqual(['two']);
+  });
+
+  it("with concurrency: 'latest', still shows the busy episode of the call that won", async () => {
+    const api = endpoint((n, _request, body) => (n === 1 ? reply('overloaded') : answer(`Re: ${String(body.messages[0]?.content)}`)));
+    const { result } = renderKit(() => ({ mutation: useClaudeMutation({ concurrency: 'latest' }), demand: useClaudeDemand() }));
+    const first = expect(result.current.mutation.mutateAsync(ask('one'))).rejects.toMatchObject({ kind: 'aborted' });
+    await settle();
+    expect(result.current.demand).toMatchObject({ level: 'busy', waiting: 1 });
+    const second = result.current.mutation.mutateAsync(ask('two'));
+    await settle();
+    await first;
+    // The first call met the 529 and closed the gate; the second waits behind it, and the banner says so.
+    expect(result.current.demand).toMatchObject({ level: 'busy', waiting: 1 });
+    expect(result.current.mutation.retry.phase).toBe('waiting');
+    await advance(1_000);
+    await settle();
+    expect((await second).content[0]?.text).toBe('Re: two');
+    expect(api.calls.map((c) => c.body.messages[0]?.content)).toEqual(['one', 'two']);
+    expect(result.current.demand.level).toBe('normal');
   });
 });
