@@ -8,6 +8,8 @@ import { createCapacity, createStats, type Capacity } from './capacity.js';
 import type { SimulatorStats } from './capacity.js';
 import type { ListenOptions, ListeningSimulator } from './listen.js';
 import { listenSimulator } from './listen.js';
+import { assertSimulatorOptions } from './check-options.js';
+import { countTokens } from './count-tokens.js';
 import { SimulatedNetworkError, errorResponse, isErrorOutcome, jsonError, modeOutcome } from './outcomes.js';
 import type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
 import { messageIdFor, mulberry32, requestIdFor } from './prng.js';
@@ -29,10 +31,21 @@ export interface ModelCapacity {
 export interface OverloadSimulatorOptions {
   /** Outcomes of the first requests, in order; when it runs out, the mode and the capacity model decide. Defaults to []. */
   script?: readonly SimulatorOutcome[];
-  /** Claude's load. Defaults to 'normal'. */
+  /**
+   * Claude's load. Defaults to 'normal'. An option the mode never reads (`busyRate` outside 'busy', `calmMs` and
+   * `busyMs` outside 'episodes', `retryAfterSeconds` outside 'rate-limited' without a scripted '429') is refused
+   * with a TypeError: set it with `configure()` ahead of a later switch of mode.
+   */
   mode?: SimulatorMode;
-  /** The share of requests answered 529 in 'busy' mode. Defaults to 0.5. */
+  /** The share of requests answered 529 in 'busy' mode, from 0 to 1. Defaults to 0.5. */
   busyRate?: number;
+  /**
+   * In 'episodes' mode, how long Claude answers before each busy spell. The spells count from the first request
+   * (not from creation), so the first answer comes at once. Defaults to 3000 ms.
+   */
+  calmMs?: number;
+  /** In 'episodes' mode, how long each busy spell lasts: every request meets a 529. Defaults to 15 000 ms. */
+  busyMs?: number;
   /** Requests served at once; a request arriving when all are taken gets 529 at once. Defaults to Infinity. */
   capacity?: number;
   /** How long producing an answer holds its slot; a stream spreads its events over it. Defaults to 0. */
@@ -47,7 +60,7 @@ export interface OverloadSimulatorOptions {
   models?: Readonly<Record<string, ModelCapacity>>;
   /** Same seed, same request ids and same 'busy' draws. Defaults to 1. */
   seed?: number;
-  /** `retry-after` of a 429, in seconds. Defaults to 17 (as in the fixture). */
+  /** `retry-after` of a 429 ('rate-limited' mode, or a scripted '429'), in seconds. Defaults to 17 (as in the fixture). */
   retryAfterSeconds?: number;
   /**
    * When set, requests must carry this key in `x-api-key` (or `Authorization: Bearer`), else 401. Defaults to none:
@@ -61,7 +74,7 @@ export interface OverloadSimulatorOptions {
 /** Settings that can change while the simulator runs (the playground's load control). */
 export type SimulatorSettings = Pick<
   OverloadSimulatorOptions,
-  'mode' | 'busyRate' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
+  'mode' | 'busyRate' | 'calmMs' | 'busyMs' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
 >;
 
 export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -100,12 +113,19 @@ function sleep(ms: number, signal: AbortSignal, clock: SimulatorClock): Promise<
   });
 }
 
+/** 'episodes' mode: the calm spell before each busy one, and the busy spell, when the options leave them out. */
+const DEFAULT_CALM_MS = 3_000;
+const DEFAULT_BUSY_MS = 15_000;
+
 export function createOverloadSimulator(options: OverloadSimulatorOptions = {}): OverloadSimulator {
+  assertSimulatorOptions(options);
   const clock = options.clock ?? systemClock;
   const seed = options.seed ?? 1;
   const defaults: Required<Omit<SimulatorSettings, 'models'>> & Pick<SimulatorSettings, 'models'> = {
     mode: options.mode ?? 'normal',
     busyRate: options.busyRate ?? 0.5,
+    calmMs: options.calmMs ?? DEFAULT_CALM_MS,
+    busyMs: options.busyMs ?? DEFAULT_BUSY_MS,
     capacity: options.capacity ?? Infinity,
     serviceTimeMs: options.serviceTimeMs ?? 0,
     latencyMs: options.latencyMs ?? 0,
@@ -116,6 +136,8 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
   let script = [...(options.script ?? [])];
   let random = mulberry32(seed);
   let counter = 0;
+  /** When the first Messages request came: 'episodes' counts its spells from it. */
+  let firstRequestAt: number | undefined;
   const shared = createCapacity(() => settings.capacity);
   const perModel = new Map<string, Capacity>();
   const stats = createStats();
@@ -131,11 +153,21 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
     return own;
   }
 
+  /** Whether an 'episodes' busy spell is on: each cycle is `calmMs` of answers, then `busyMs` of 529s. */
+  function inBusySpell(): boolean {
+    const now = clock.now();
+    firstRequestAt ??= now;
+    const cycle = settings.calmMs + settings.busyMs;
+    if (settings.busyMs <= 0) return false;
+    if (cycle <= 0 || !Number.isFinite(cycle)) return now - firstRequestAt >= settings.calmMs;
+    return (now - firstRequestAt) % cycle >= settings.calmMs;
+  }
+
   const serviceTimeOf = (model: string) => settings.models?.[model]?.serviceTimeMs ?? settings.serviceTimeMs;
 
   function decide(stream: boolean, capacity: Capacity): { outcome: SimulatorOutcome; slot: boolean } {
     const scripted = script.shift();
-    let outcome = scripted ?? modeOutcome(settings.mode, random, settings.busyRate);
+    let outcome = scripted ?? modeOutcome(settings.mode, { random, busyRate: settings.busyRate, inBusySpell });
     // A non-streaming request cannot break mid-stream; it gets the whole answer.
     if (!stream && (outcome === 'stream-error-midway' || outcome === 'stream-cut')) outcome = 'ok';
     if (isErrorOutcome(outcome) || outcome === 'network-error') return { outcome, slot: false };
@@ -221,14 +253,28 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
     });
   }
 
+  /** count_tokens is answered whatever the mode: it takes no slot, plays no script, and is not in the stats. */
+  async function tokenCount(request: Request, number: number): Promise<Response> {
+    const requestId = requestIdFor(seed, number);
+    if (options.apiKey !== undefined && presentedKey(request) !== options.apiKey) {
+      return jsonError(401, 'authentication_error', 'invalid x-api-key', requestId);
+    }
+    const counted = countTokens(await request.text());
+    if (!counted.ok) return jsonError(400, 'invalid_request_error', counted.message, requestId);
+    await sleep(settings.latencyMs, request.signal, clock);
+    return Response.json({ input_tokens: counted.inputTokens }, { headers: { 'request-id': requestId } });
+  }
+
   const fetch: SimulatorFetch = async (input, init) => {
     const request = input instanceof Request && init === undefined ? input : new Request(input, init);
     const number = counter;
     counter += 1;
     const { pathname } = new URL(request.url);
+    if (request.method === 'POST' && pathname.endsWith('/v1/messages/count_tokens')) return tokenCount(request, number);
     if (request.method !== 'POST' || !pathname.endsWith('/v1/messages')) {
       return jsonError(404, 'not_found_error', `Not found: ${request.method} ${pathname}`, requestIdFor(seed, number));
     }
+    firstRequestAt ??= clock.now();
     stats.arrived();
     let finished = false;
     const finish = (aborted: boolean) => {
@@ -262,6 +308,7 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
       script = [...(options.script ?? [])];
       random = mulberry32(seed);
       counter = 0;
+      firstRequestAt = undefined;
       stats.reset();
     },
     listen: (listenOptions) => listenSimulator(simulator, listenOptions),
