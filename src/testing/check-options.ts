@@ -5,22 +5,30 @@
  */
 import { SIMULATOR_MODES, type SimulatorMode, type SimulatorOutcome } from './outcomes.js';
 
+/** 'episodes' mode, when the options leave it out: a 10 s busy spell 3 s after the first request, and every minute. */
+export const DEFAULT_BUSY_AFTER_MS = 3_000;
+export const DEFAULT_BUSY_MS = 10_000;
+export const DEFAULT_BUSY_EVERY_MS = 60_000;
+
 interface CheckedOptions {
   mode?: SimulatorMode;
   script?: readonly SimulatorOutcome[];
   busyRate?: number;
-  calmMs?: number;
+  busyAfterMs?: number;
   busyMs?: number;
+  busyEveryMs?: number;
   retryAfterSeconds?: number;
 }
 
 const PREFIX = 'createOverloadSimulator:';
 
 /** Which modes read each mode-bound option, and what the option does there. */
-const READ_BY: Record<'busyRate' | 'calmMs' | 'busyMs' | 'retryAfterSeconds', { modes: readonly SimulatorMode[]; does: string }> = {
+type ModeBound = 'busyRate' | 'busyAfterMs' | 'busyMs' | 'busyEveryMs' | 'retryAfterSeconds';
+const READ_BY: Record<ModeBound, { modes: readonly SimulatorMode[]; does: string }> = {
   busyRate: { modes: ['busy'], does: "the share of requests answered 529 in mode 'busy'" },
-  calmMs: { modes: ['episodes'], does: "the calm spell between busy spells in mode 'episodes'" },
+  busyAfterMs: { modes: ['episodes'], does: "when the first busy spell starts in mode 'episodes'" },
   busyMs: { modes: ['episodes'], does: "the length of a busy spell in mode 'episodes'" },
+  busyEveryMs: { modes: ['episodes'], does: "how often a busy spell comes back in mode 'episodes'" },
   retryAfterSeconds: { modes: ['rate-limited'], does: "the retry-after of a 429, in mode 'rate-limited' or a scripted '429'" },
 };
 
@@ -35,7 +43,7 @@ export function assertSimulatorOptions(options: CheckedOptions): void {
   }
   const mode = options.mode ?? 'normal';
   for (const [name, { modes, does }] of Object.entries(READ_BY)) {
-    const value = options[name as keyof typeof READ_BY];
+    const value = options[name as ModeBound];
     if (value === undefined) continue;
     const scripted429 = name === 'retryAfterSeconds' && options.script?.includes('429');
     if (!modes.includes(mode) && !scripted429) {
@@ -47,8 +55,16 @@ export function assertSimulatorOptions(options: CheckedOptions): void {
     }
   }
   assertRange('busyRate', options.busyRate, 0, 1);
-  assertRange('calmMs', options.calmMs, 0, Number.MAX_SAFE_INTEGER);
+  assertRange('busyAfterMs', options.busyAfterMs, 0, Number.MAX_SAFE_INTEGER);
   assertRange('busyMs', options.busyMs, 0, Number.MAX_SAFE_INTEGER);
+  assertRange('busyEveryMs', options.busyEveryMs, 1, Infinity);
+  const busyMs = options.busyMs ?? DEFAULT_BUSY_MS;
+  const everyMs = options.busyEveryMs ?? DEFAULT_BUSY_EVERY_MS;
+  if (options.mode === 'episodes' && everyMs <= busyMs) {
+    throw new RangeError(
+      `${PREFIX} busyEveryMs (${everyMs}) must be longer than busyMs (${busyMs}): Claude would never recover. Infinity gives one busy spell.`,
+    );
+  }
   assertRange('retryAfterSeconds', options.retryAfterSeconds, 0, Number.MAX_SAFE_INTEGER);
 }
 
@@ -56,6 +72,7 @@ function assertRange(name: string, value: number | undefined, min: number, max: 
   if (value === undefined) return;
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${PREFIX} ${name} must be a number, got ${String(value)}.`);
   if (value < min || value > max) {
-    throw new RangeError(`${PREFIX} ${name} must be from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'a finite number' : max}, got ${value}.`);
+    const upTo = max === Number.MAX_SAFE_INTEGER ? 'a finite number' : max === Infinity ? 'Infinity' : String(max);
+    throw new RangeError(`${PREFIX} ${name} must be from ${min} to ${upTo}, got ${value}.`);
   }
 }

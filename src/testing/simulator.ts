@@ -8,7 +8,7 @@ import { createCapacity, createStats, type Capacity } from './capacity.js';
 import type { SimulatorStats } from './capacity.js';
 import type { ListenOptions, ListeningSimulator } from './listen.js';
 import { listenSimulator } from './listen.js';
-import { assertSimulatorOptions } from './check-options.js';
+import { assertSimulatorOptions, DEFAULT_BUSY_AFTER_MS, DEFAULT_BUSY_EVERY_MS, DEFAULT_BUSY_MS } from './check-options.js';
 import { countTokens } from './count-tokens.js';
 import { SimulatedNetworkError, errorResponse, isErrorOutcome, jsonError, modeOutcome } from './outcomes.js';
 import type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
@@ -32,20 +32,25 @@ export interface OverloadSimulatorOptions {
   /** Outcomes of the first requests, in order; when it runs out, the mode and the capacity model decide. Defaults to []. */
   script?: readonly SimulatorOutcome[];
   /**
-   * Claude's load. Defaults to 'normal'. An option the mode never reads (`busyRate` outside 'busy', `calmMs` and
-   * `busyMs` outside 'episodes', `retryAfterSeconds` outside 'rate-limited' without a scripted '429') is refused
+   * Claude's load. Defaults to 'normal'. An option the mode never reads (`busyRate` outside 'busy', `busyAfterMs`,
+   * `busyMs` and `busyEveryMs` outside 'episodes', `retryAfterSeconds` outside 'rate-limited' without a scripted '429') is refused
    * with a TypeError: set it with `configure()` ahead of a later switch of mode.
    */
   mode?: SimulatorMode;
   /** The share of requests answered 529 in 'busy' mode, from 0 to 1. Defaults to 0.5. */
   busyRate?: number;
   /**
-   * In 'episodes' mode, how long Claude answers before each busy spell. The spells count from the first request
-   * (not from creation), so the first answer comes at once. Defaults to 3000 ms.
+   * In 'episodes' mode, when the first busy spell starts, counted from the first request (not from creation), so a
+   * demo's first question is answered and one of its next few meets the spell. Defaults to 3000 ms.
    */
-  calmMs?: number;
-  /** In 'episodes' mode, how long each busy spell lasts: every request meets a 529. Defaults to 15 000 ms. */
+  busyAfterMs?: number;
+  /** In 'episodes' mode, how long a busy spell lasts: every request meets a 529. Defaults to 10 000 ms. */
   busyMs?: number;
+  /**
+   * In 'episodes' mode, how often a busy spell starts again, counted from the start of the last one; longer than
+   * `busyMs`, Infinity for a single spell. Defaults to 60 000 ms.
+   */
+  busyEveryMs?: number;
   /** Requests served at once; a request arriving when all are taken gets 529 at once. Defaults to Infinity. */
   capacity?: number;
   /** How long producing an answer holds its slot; a stream spreads its events over it. Defaults to 0. */
@@ -74,7 +79,7 @@ export interface OverloadSimulatorOptions {
 /** Settings that can change while the simulator runs (the playground's load control). */
 export type SimulatorSettings = Pick<
   OverloadSimulatorOptions,
-  'mode' | 'busyRate' | 'calmMs' | 'busyMs' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
+  'mode' | 'busyRate' | 'busyAfterMs' | 'busyMs' | 'busyEveryMs' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
 >;
 
 export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -113,10 +118,6 @@ function sleep(ms: number, signal: AbortSignal, clock: SimulatorClock): Promise<
   });
 }
 
-/** 'episodes' mode: the calm spell before each busy one, and the busy spell, when the options leave them out. */
-const DEFAULT_CALM_MS = 3_000;
-const DEFAULT_BUSY_MS = 15_000;
-
 export function createOverloadSimulator(options: OverloadSimulatorOptions = {}): OverloadSimulator {
   assertSimulatorOptions(options);
   const clock = options.clock ?? systemClock;
@@ -124,8 +125,9 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
   const defaults: Required<Omit<SimulatorSettings, 'models'>> & Pick<SimulatorSettings, 'models'> = {
     mode: options.mode ?? 'normal',
     busyRate: options.busyRate ?? 0.5,
-    calmMs: options.calmMs ?? DEFAULT_CALM_MS,
+    busyAfterMs: options.busyAfterMs ?? DEFAULT_BUSY_AFTER_MS,
     busyMs: options.busyMs ?? DEFAULT_BUSY_MS,
+    busyEveryMs: options.busyEveryMs ?? DEFAULT_BUSY_EVERY_MS,
     capacity: options.capacity ?? Infinity,
     serviceTimeMs: options.serviceTimeMs ?? 0,
     latencyMs: options.latencyMs ?? 0,
@@ -153,14 +155,14 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
     return own;
   }
 
-  /** Whether an 'episodes' busy spell is on: each cycle is `calmMs` of answers, then `busyMs` of 529s. */
+  /** Whether an 'episodes' busy spell is on: `busyMs` of 529s from `busyAfterMs` after the first request, every `busyEveryMs`. */
   function inBusySpell(): boolean {
     const now = clock.now();
     firstRequestAt ??= now;
-    const cycle = settings.calmMs + settings.busyMs;
-    if (settings.busyMs <= 0) return false;
-    if (cycle <= 0 || !Number.isFinite(cycle)) return now - firstRequestAt >= settings.calmMs;
-    return (now - firstRequestAt) % cycle >= settings.calmMs;
+    const sinceFirstSpell = now - firstRequestAt - settings.busyAfterMs;
+    if (sinceFirstSpell < 0) return false;
+    const intoSpell = Number.isFinite(settings.busyEveryMs) ? sinceFirstSpell % settings.busyEveryMs : sinceFirstSpell;
+    return intoSpell < settings.busyMs;
   }
 
   const serviceTimeOf = (model: string) => settings.models?.[model]?.serviceTimeMs ?? settings.serviceTimeMs;

@@ -277,18 +277,21 @@ describe('createOverloadSimulator refuses options its mode never reads', () => {
     expect(createOverloadSimulator({ mode: 'busy', busyRate: 0.5 }).mode).toBe('busy');
   });
 
-  it('names calmMs and busyMs outside episodes, and retryAfterSeconds outside rate-limited', () => {
+  it('names the episode timings outside episodes, and retryAfterSeconds outside rate-limited', () => {
     expect(() => createOverloadSimulator({ mode: 'busy', busyMs: 10_000 })).toThrow(/busyMs .*mode: 'episodes'/);
-    expect(() => createOverloadSimulator({ calmMs: 1_000 })).toThrow(/calmMs/);
+    expect(() => createOverloadSimulator({ busyAfterMs: 1_000 })).toThrow(/busyAfterMs/);
+    expect(() => createOverloadSimulator({ mode: 'outage', busyEveryMs: 1_000 })).toThrow(/busyEveryMs/);
     expect(() => createOverloadSimulator({ retryAfterSeconds: 3 })).toThrow(/retryAfterSeconds .*mode: 'rate-limited'/);
     expect(createOverloadSimulator({ script: ['429'], retryAfterSeconds: 3 }).mode).toBe('normal');
-    expect(createOverloadSimulator({ mode: 'episodes', calmMs: 0, busyMs: 1 }).mode).toBe('episodes');
+    expect(createOverloadSimulator({ mode: 'episodes', busyAfterMs: 0, busyMs: 1, busyEveryMs: Infinity }).mode).toBe('episodes');
   });
 
   it('refuses an unknown mode and values out of range', () => {
     expect(() => createOverloadSimulator({ mode: 'overloaded' as never })).toThrow(/mode 'overloaded' is not a mode; use one of normal, busy, episodes/);
     expect(() => createOverloadSimulator({ mode: 'busy', busyRate: 50 })).toThrow(RangeError);
     expect(() => createOverloadSimulator({ mode: 'episodes', busyMs: -1 })).toThrow(RangeError);
+    // Busy spells back to back: Claude would never recover.
+    expect(() => createOverloadSimulator({ mode: 'episodes', busyMs: 20_000, busyEveryMs: 20_000 })).toThrow(/never recover/);
     expect(() => createOverloadSimulator({ mode: 'busy', busyRate: Number.NaN })).toThrow(TypeError);
   });
 
@@ -309,8 +312,8 @@ describe('createOverloadSimulator in episodes mode', () => {
     vi.useRealTimers();
   });
 
-  it('answers for calmMs from the first request, turns everything away for busyMs, then answers again', async () => {
-    const simulator = createOverloadSimulator({ mode: 'episodes', calmMs: 3_000, busyMs: 15_000 });
+  it('answers until busyAfterMs from the first request, turns everything away for busyMs, then answers again', async () => {
+    const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 3_000, busyMs: 15_000, busyEveryMs: 40_000 });
     // Nobody asks for a minute: the spells count from the first request, so it is answered.
     await vi.advanceTimersByTimeAsync(60_000);
     expect(await statusesOf(simulator, 2)).toEqual([200, 200]);
@@ -322,13 +325,24 @@ describe('createOverloadSimulator in episodes mode', () => {
     expect(await statusesOf(simulator, 1)).toEqual([529]);
     await vi.advanceTimersByTimeAsync(1);
     expect(await statusesOf(simulator, 1)).toEqual([200]);
-    // And again, a cycle later.
-    await vi.advanceTimersByTimeAsync(3_000);
+    // And again, busyEveryMs after the first spell started.
+    await vi.advanceTimersByTimeAsync(24_999);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(1);
     expect(await statusesOf(simulator, 1)).toEqual([529]);
   });
 
+  it('has one spell only with busyEveryMs: Infinity', async () => {
+    const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 0, busyMs: 1_000, busyEveryMs: Infinity });
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+  });
+
   it('counts from the first request again after reset', async () => {
-    const simulator = createOverloadSimulator({ mode: 'episodes', calmMs: 1_000, busyMs: 5_000 });
+    const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 1_000, busyMs: 5_000 });
     await statusesOf(simulator, 1);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(await statusesOf(simulator, 1)).toEqual([529]);
