@@ -3,12 +3,8 @@
  * simulator would otherwise hide: `{ busyRate: 0.5 }` without `mode: 'busy'` answers every request 200, and the app
  * in front of it never shows an overload. It is refused with the mode to choose instead.
  */
+import { SIMULATOR_DEFAULTS } from './defaults.js';
 import { SIMULATOR_MODES, type SimulatorMode, type SimulatorOutcome } from './outcomes.js';
-
-/** 'episodes' mode, when the options leave it out: a 10 s busy spell 3 s after the first request, and every minute. */
-export const DEFAULT_BUSY_AFTER_MS = 3_000;
-export const DEFAULT_BUSY_MS = 10_000;
-export const DEFAULT_BUSY_EVERY_MS = 60_000;
 
 interface CheckedOptions {
   mode?: SimulatorMode;
@@ -58,8 +54,8 @@ export function assertSimulatorOptions(options: CheckedOptions): void {
   assertRange('busyAfterMs', options.busyAfterMs, 0, Number.MAX_SAFE_INTEGER);
   assertRange('busyMs', options.busyMs, 0, Number.MAX_SAFE_INTEGER);
   assertRange('busyEveryMs', options.busyEveryMs, 1, Infinity);
-  const busyMs = options.busyMs ?? DEFAULT_BUSY_MS;
-  const everyMs = options.busyEveryMs ?? DEFAULT_BUSY_EVERY_MS;
+  const busyMs = options.busyMs ?? SIMULATOR_DEFAULTS.busyMs;
+  const everyMs = options.busyEveryMs ?? SIMULATOR_DEFAULTS.busyEveryMs;
   if (options.mode === 'episodes' && everyMs <= busyMs) {
     throw new RangeError(
       `${PREFIX} busyEveryMs (${everyMs}) must be longer than busyMs (${busyMs}): Claude would never recover. Infinity gives one busy spell.`,

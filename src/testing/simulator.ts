@@ -8,7 +8,8 @@ import { createCapacity, createStats, type Capacity } from './capacity.js';
 import type { SimulatorStats } from './capacity.js';
 import type { ListenOptions, ListeningSimulator } from './listen.js';
 import { listenSimulator } from './listen.js';
-import { assertSimulatorOptions, DEFAULT_BUSY_AFTER_MS, DEFAULT_BUSY_EVERY_MS, DEFAULT_BUSY_MS } from './check-options.js';
+import { assertSimulatorOptions } from './check-options.js';
+import { SIMULATOR_DEFAULTS } from './defaults.js';
 import { countTokens } from './count-tokens.js';
 import { SimulatedNetworkError, errorResponse, isErrorOutcome, jsonError, modeOutcome } from './outcomes.js';
 import type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
@@ -121,17 +122,17 @@ function sleep(ms: number, signal: AbortSignal, clock: SimulatorClock): Promise<
 export function createOverloadSimulator(options: OverloadSimulatorOptions = {}): OverloadSimulator {
   assertSimulatorOptions(options);
   const clock = options.clock ?? systemClock;
-  const seed = options.seed ?? 1;
+  const seed = options.seed ?? SIMULATOR_DEFAULTS.seed;
   const defaults: Required<Omit<SimulatorSettings, 'models'>> & Pick<SimulatorSettings, 'models'> = {
-    mode: options.mode ?? 'normal',
-    busyRate: options.busyRate ?? 0.5,
-    busyAfterMs: options.busyAfterMs ?? DEFAULT_BUSY_AFTER_MS,
-    busyMs: options.busyMs ?? DEFAULT_BUSY_MS,
-    busyEveryMs: options.busyEveryMs ?? DEFAULT_BUSY_EVERY_MS,
-    capacity: options.capacity ?? Infinity,
-    serviceTimeMs: options.serviceTimeMs ?? 0,
-    latencyMs: options.latencyMs ?? 0,
-    retryAfterSeconds: options.retryAfterSeconds ?? 17,
+    mode: options.mode ?? SIMULATOR_DEFAULTS.mode,
+    busyRate: options.busyRate ?? SIMULATOR_DEFAULTS.busyRate,
+    busyAfterMs: options.busyAfterMs ?? SIMULATOR_DEFAULTS.busyAfterMs,
+    busyMs: options.busyMs ?? SIMULATOR_DEFAULTS.busyMs,
+    busyEveryMs: options.busyEveryMs ?? SIMULATOR_DEFAULTS.busyEveryMs,
+    capacity: options.capacity ?? SIMULATOR_DEFAULTS.capacity,
+    serviceTimeMs: options.serviceTimeMs ?? SIMULATOR_DEFAULTS.serviceTimeMs,
+    latencyMs: options.latencyMs ?? SIMULATOR_DEFAULTS.latencyMs,
+    retryAfterSeconds: options.retryAfterSeconds ?? SIMULATOR_DEFAULTS.retryAfterSeconds,
     models: options.models,
   };
   let settings = { ...defaults };
