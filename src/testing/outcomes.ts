@@ -28,8 +28,9 @@ export type SimulatorOutcome =
 /**
  * Claude's load, as the playground's control names it: `normal` answers every request; `busy` answers `busyRate` of
  * them 529 at random; `episodes` answers, except in busy spells when every request meets a 529 (`busyMs` long,
- * `busyAfterMs` after the first request, then every `busyEveryMs`); `outage` answers 529 to every request; `rate-limited` 429 with
- * `retry-after`; `broken-streams` breaks every stream midway with an overloaded error event.
+ * `busyAfterMs` after the first request, or the first since the switch into it, then every `busyEveryMs`); `outage`
+ * answers 529 to every request; `rate-limited` 429 with `retry-after`; `broken-streams` breaks every stream midway
+ * with an overloaded error event.
  */
 export type SimulatorMode = 'normal' | 'busy' | 'episodes' | 'outage' | 'rate-limited' | 'broken-streams';
 

@@ -139,7 +139,7 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
   let script = [...(options.script ?? [])];
   let random = mulberry32(seed);
   let counter = 0;
-  /** When the first Messages request came: 'episodes' counts its spells from it. */
+  /** When the first Messages request came (since the switch into 'episodes'): the spells count from it. */
   let firstRequestAt: number | undefined;
   const shared = createCapacity(() => settings.capacity);
   const perModel = new Map<string, Capacity>();
@@ -296,10 +296,12 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
       return settings.mode;
     },
     setMode(mode) {
-      settings.mode = mode;
+      simulator.configure({ mode });
     },
     configure(changes) {
       const defined = Object.entries(changes).filter(([, value]) => value !== undefined);
+      // Switched into 'episodes' while running (the playground's load control): the spells count from the next request.
+      if (changes.mode === 'episodes' && settings.mode !== 'episodes') firstRequestAt = undefined;
       settings = { ...settings, ...(Object.fromEntries(defined) as SimulatorSettings) };
     },
     setScript(next) {

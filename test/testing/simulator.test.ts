@@ -341,6 +341,20 @@ describe('createOverloadSimulator in episodes mode', () => {
     expect(await statusesOf(simulator, 1)).toEqual([200]);
   });
 
+  it('counts from the first request after a switch into episodes, as the playground makes it', async () => {
+    const simulator = createOverloadSimulator();
+    await statusesOf(simulator, 1);
+    await vi.advanceTimersByTimeAsync(120_000);
+    simulator.setMode('episodes');
+    // Two minutes after the simulator's first request, but the first in this mode: answered, and busy 3 s later.
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+    // Setting the mode it already has changes nothing.
+    simulator.configure({ mode: 'episodes' });
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+  });
+
   it('counts from the first request again after reset', async () => {
     const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 1_000, busyMs: 5_000 });
     await statusesOf(simulator, 1);
