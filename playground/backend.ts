@@ -16,7 +16,9 @@ export interface PlaygroundBackendOptions {
 export function claudeKitBackend(options: PlaygroundBackendOptions = {}): Plugin {
   const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
   // Streams spread over a second and a half, so a person can watch text grow and a broken stream break.
-  const simulator = apiKey ? undefined : createOverloadSimulator({ latencyMs: 250, serviceTimeMs: 1_500, busyRate: 0.6 });
+  const simulator = apiKey ? undefined : createOverloadSimulator({ latencyMs: 250, serviceTimeMs: 1_500 });
+  // The load control switches modes later; 'busy' then turns 60 % of requests away (set ahead: the mode starts normal).
+  simulator?.configure({ busyRate: 0.6 });
   // The simulator needs no key, and the handler asks for none when given a fetch of its own.
   const upstream = apiKey ? { apiKey } : { fetch: simulator!.fetch };
   // A short hold: the playground shows the browser's side of an overload within seconds, not after the default 25 s.

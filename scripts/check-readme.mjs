@@ -1,26 +1,32 @@
-// The README's code, checked. A block that names a file of an example app (a first line `// src/App.tsx`, or
-// ```tsx title="app/page.tsx"`) must be that file, word for word: CI builds and runs the examples, which type-checks
-// them. Every other TypeScript block is type-checked here against the kit's sources. A snippet that drifts or stops
-// compiling fails with its README line.
+// The code of the README and of every docs/*.md page, checked. A block that names a file of an example app (a first
+// line `// src/App.tsx`, or ```tsx title="app/page.tsx"`) must be that file, word for word: CI builds and runs the
+// examples, which type-checks them. Every other TypeScript block is type-checked here against the kit's sources. A
+// snippet that drifts or stops compiling fails with its file and line.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const EXAMPLES = readdirSync('examples').map((name) => join('examples', name));
 const OUT = 'node_modules/.cache/readme-snippets';
-const readme = readFileSync('README.md', 'utf8').split('\n');
+const PAGES = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).sort().map((name) => join('docs', name))];
 
-/** Fenced blocks: language, first line number (1-based) of the code, and the code. */
+/** Fenced blocks: the page, language, first line number (1-based) of the code, and the code. */
 const blocks = [];
-for (let i = 0; i < readme.length; i += 1) {
-  const open = /^```(\w+)(?:\s+title="([^"]+)")?\s*$/.exec(readme[i]);
-  if (!open) continue;
-  const start = i + 1;
-  let end = start;
-  while (end < readme.length && readme[end] !== '```') end += 1;
-  blocks.push({ lang: open[1], title: open[2], line: start + 1, code: readme.slice(start, end).join('\n') });
-  i = end;
+for (const page of PAGES) {
+  const text = readFileSync(page, 'utf8').split('\n');
+  for (let i = 0; i < text.length; i += 1) {
+    const open = /^```(\w+)(?:\s+title="([^"]+)")?\s*$/.exec(text[i]);
+    if (!open) continue;
+    const start = i + 1;
+    let end = start;
+    while (end < text.length && text[end] !== '```') end += 1;
+    blocks.push({ page, lang: open[1], title: open[2], line: start + 1, code: text.slice(start, end).join('\n') });
+    i = end;
+  }
 }
+/** A snippet's file name says where it came from: `docs/line.md` line 12 → `docs__line.md@12.ts`. */
+const snippetName = (block, ext) => `${block.page.replace(/[/\\]/g, '__')}@${block.line}.${ext}`;
+const SNIPPET = /(?:^|\/)([^/]+\.md)@(\d+)\.tsx?\((\d+),(\d+)\): (.*)/;
 
 const problems = [];
 rmSync(OUT, { recursive: true, force: true });
@@ -30,20 +36,21 @@ for (const block of blocks) {
   const lines = block.code.split('\n');
   const comment = /^\/\/ ([\w./\[\]-]+\.(?:tsx?|jsx?|css|mjs))\s*$/.exec(lines[0])?.[1];
   const path = block.title ?? comment;
-  const example = path && EXAMPLES.find((dir) => existsSync(join(dir, path)));
-  if (example) {
+  // Two examples may both have a `server.js`: the block must be one of them, word for word.
+  const examples = path ? EXAMPLES.filter((dir) => existsSync(join(dir, path))) : [];
+  if (examples.length > 0) {
     const body = (comment ? lines.slice(1) : lines).join('\n').trimEnd();
-    if (body !== readFileSync(join(example, path), 'utf8').trimEnd()) {
-      problems.push(`README.md:${block.line}: differs from ${example}/${path}`);
+    if (!examples.some((dir) => body === readFileSync(join(dir, path), 'utf8').trimEnd())) {
+      problems.push(`${block.page}:${block.line}: differs from ${examples.map((dir) => `${dir}/${path}`).join(' and from ')}`);
     }
     continue;
   }
-  if (path && block.title) problems.push(`README.md:${block.line}: title="${path}" names no file of ${EXAMPLES.join(', ')}`);
+  if (path && block.title) problems.push(`${block.page}:${block.line}: title="${path}" names no file of ${EXAMPLES.join(', ')}`);
   if (!['ts', 'tsx', 'typescript'].includes(block.lang)) continue;
-  const name = `readme-line-${block.line}.${block.lang === 'tsx' ? 'tsx' : 'ts'}`;
+  const name = snippetName(block, block.lang === 'tsx' ? 'tsx' : 'ts');
   // Each block is a module of its own, so two blocks may both declare `function Chat`.
   writeFileSync(join(OUT, name), `${block.code}\nexport {};\n`);
-  checked.push({ name, line: block.line });
+  checked.push(name);
 }
 
 // The kit's entries as the root tsconfig maps them (its paths are relative to the root; OUT is three levels down).
@@ -79,14 +86,16 @@ try {
 } catch (error) {
   const output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
   for (const line of output.split('\n').filter(Boolean)) {
-    const match = /readme-line-(\d+)\.tsx?\((\d+),(\d+)\): (.*)/.exec(line);
-    if (match) problems.push(`README.md:${Number(match[1]) + Number(match[2]) - 1}:${match[3]}: ${match[4]}`);
+    const match = SNIPPET.exec(line.trim());
+    if (match) problems.push(`${match[1].replace(/__/g, '/')}:${Number(match[2]) + Number(match[3]) - 1}:${match[4]}: ${match[5]}`);
     else if (!/^\s/.test(line)) problems.push(line);
   }
 }
 
 if (problems.length > 0) {
-  console.error(`README code check: ${problems.length} problem(s)\n${problems.join('\n')}`);
+  console.error(`README and docs code check: ${problems.length} problem(s)\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`README code check: ${checked.length} TypeScript blocks compile; the examples' files match the README's copies.`);
+console.log(
+  `README and docs code check: ${checked.length} TypeScript blocks of ${PAGES.length} pages compile; the examples' files match their copies.`,
+);

@@ -6,19 +6,18 @@ import { createClaudeHandler } from 'claude-overload-kit/server';
 import { createOverloadSimulator } from 'claude-overload-kit/testing';
 import { Hono } from 'hono';
 
-// SIMULATOR_SCRIPT=529,529,ok plays those answers in order; otherwise about every other request meets a 529.
-const script = process.env.SIMULATOR_SCRIPT?.split(',');
-const simulator = createOverloadSimulator(script ? { script, latencyMs: 150 } : { busyRate: 0.5, latencyMs: 300 });
+// A fake Claude on a bad day: 3 s after the first request it turns every call away (529 overloaded) for 10 s, then
+// answers again; the busy spell comes back every minute. Press "Ask Claude" a few times to see one and its end.
+const simulator = createOverloadSimulator({
+  mode: 'episodes',
+  busyAfterMs: 3_000,
+  busyMs: 10_000,
+  busyEveryMs: 60_000,
+  latencyMs: 300,
+});
 
 // The simulator needs no key. With a real one, drop `fetch`: the handler then calls Anthropic with ANTHROPIC_API_KEY.
-const claude = createClaudeHandler({
-  fetch: simulator.fetch,
-  defaultModel: 'claude-sonnet-5-5',
-  maxTokensCap: 1024,
-  // Claude's 529s wait in the handler's line this long before the browser hears (25 s by default): short here, so
-  // the banner shows within seconds. HOLD_MS=0 passes every 529 straight through.
-  holdMs: Number(process.env.HOLD_MS ?? 5_000),
-});
+const claude = createClaudeHandler({ fetch: simulator.fetch, defaultModel: 'claude-sonnet-5-5', maxTokensCap: 1024 });
 
 const app = new Hono();
 app.post('/api/claude', (c) => claude(c.req.raw));

@@ -5,7 +5,8 @@ import { FALLBACK_MODEL, MAIN_MODEL } from './models.js';
 
 const MODES = [
   { value: 'normal', label: 'Normal', hint: 'Every request is answered.' },
-  { value: 'busy', label: 'Busy', hint: 'Claude turns away more than half the requests.' },
+  { value: 'episodes', label: 'Busy spells', hint: 'Claude turns away every request for 10 s, 3 s after your next question, and every minute.' },
+  { value: 'busy', label: 'Busy', hint: 'Claude turns away more than half the requests (the line mostly absorbs it).' },
   { value: 'outage', label: 'Outage', hint: 'Claude turns away every request.' },
   { value: 'rate-limited', label: 'Rate-limited', hint: 'Too many requests: Claude asks the app to wait.' },
   { value: 'broken-streams', label: 'Broken streams', hint: 'Streams break after their first words.' },

@@ -393,7 +393,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     const refusal = await authorized(options.authorize, request, logger);
     if (refusal) return refusal;
     const valid = await validateMessagesRequest(request, route, limits);
-    if (!valid.ok) return errorResponse(valid.status, valid.type, valid.message);
+    if (!valid.ok) return 'setup' in valid ? notConfigured(valid.setup) : errorResponse(valid.status, valid.type, valid.message);
     const own = await checked(options.check, valid.params, request, logger);
     if (own) return own;
 

@@ -9,6 +9,7 @@ import { CLIENT_TOOLS, HARMLESS_SERVER_TOOLS, HEADER_PARAMS, OPT_IN_FIELDS, PASS
 import { jsonDepthExceeds } from './json-depth.js';
 import { readBody } from './read-body.js';
 import type { Route } from './routes.js';
+import { SetupProblem } from './setup.js';
 
 export interface ValidationOptions {
   maxBodyBytes: number;
@@ -36,7 +37,9 @@ export interface MessagesParams extends Record<string, unknown> {
 export type ValidationResult =
   /** `body`: the bytes to forward, the browser's own unless the handler filled in or clamped something. */
   | { ok: true; params: MessagesParams; body: string }
-  | { ok: false; status: 400 | 408 | 413; type: string; message: string };
+  | { ok: false; status: 400 | 408 | 413; type: string; message: string }
+  /** The app's server, not the client, is at fault (its body parser read the body first). */
+  | { ok: false; setup: SetupProblem };
 
 const bad = (message: string): ValidationResult => ({ ok: false, status: 400, type: 'invalid_request_error', message });
 
@@ -76,6 +79,20 @@ function policyRefusal(body: Record<string, unknown>, options: ValidationOptions
   return undefined;
 }
 
+/**
+ * The request says it carries a body and the handler gets none: something on the app's server read it first. In
+ * Express that is a body parser (`express.json()`) mounted before the handler; the client did nothing wrong.
+ */
+const bodyWasSent = (request: Request) =>
+  Number(request.headers.get('content-length') ?? 0) > 0 || request.headers.has('transfer-encoding');
+
+const BODY_READ_FIRST = new SetupProblem(
+  'its request body was read before the handler',
+  'The request carried a body and the handler got none: a body parser mounted before the handler read it ' +
+    "(in Express, express.json() or express.text() on the handler's path). Mount the handler first: " +
+    "app.use('/api/claude', getRequestListener(handler)) before app.use(express.json()).",
+);
+
 export async function validateMessagesRequest(request: Request, route: Route, options: ValidationOptions): Promise<ValidationResult> {
   const contentType = request.headers.get('content-type');
   if (!isJsonMediaType(contentType)) {
@@ -97,6 +114,7 @@ export async function validateMessagesRequest(request: Request, route: Route, op
     return bad('The request body could not be read (the upload broke off).');
   }
   const text = read.text;
+  if (!text && bodyWasSent(request)) return { ok: false, setup: BODY_READ_FIRST };
   if (!text.trim()) return bad('The request body is empty; send a JSON object with "messages".');
   if (text.trimStart().startsWith('<')) return bad('The request body is HTML, not JSON; send a JSON object with "messages".');
   if (jsonDepthExceeds(text, options.maxJsonDepth)) return bad(`The request body nests deeper than ${options.maxJsonDepth} levels.`);

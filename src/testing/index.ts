@@ -7,7 +7,7 @@ export type {
   SimulatorFetch,
   SimulatorSettings,
 } from './simulator.js';
-export { SIMULATOR_OUTCOMES, SimulatedNetworkError } from './outcomes.js';
+export { SIMULATOR_MODES, SIMULATOR_OUTCOMES, SimulatedNetworkError } from './outcomes.js';
 export type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
 export type { SimulatorStats } from './capacity.js';
 export { listenSimulator } from './listen.js';

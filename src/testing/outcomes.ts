@@ -25,8 +25,16 @@ export type SimulatorOutcome =
   /** The connection fails: `fetch` rejects with a TypeError (a socket reset when listening). */
   | 'network-error';
 
-/** Claude's load, as the playground's control names it. */
-export type SimulatorMode = 'normal' | 'busy' | 'outage' | 'rate-limited' | 'broken-streams';
+/**
+ * Claude's load, as the playground's control names it: `normal` answers every request; `busy` answers `busyRate` of
+ * them 529 at random; `episodes` answers, except in busy spells when every request meets a 529 (`busyMs` long,
+ * `busyAfterMs` after the first request, or the first since the switch into it, then every `busyEveryMs`); `outage`
+ * answers 529 to every request; `rate-limited` 429 with `retry-after`; `broken-streams` breaks every stream midway
+ * with an overloaded error event.
+ */
+export type SimulatorMode = 'normal' | 'busy' | 'episodes' | 'outage' | 'rate-limited' | 'broken-streams';
+
+export const SIMULATOR_MODES: readonly SimulatorMode[] = ['normal', 'busy', 'episodes', 'outage', 'rate-limited', 'broken-streams'];
 
 /** Thrown by `fetch` for a 'network-error' outcome, like a real `fetch` whose connection was reset. */
 export class SimulatedNetworkError extends TypeError {
@@ -123,13 +131,22 @@ export function errorResponse(outcome: SimulatorOutcome, context: ErrorContext):
   return anthropicErrorResponse(shape.status, body, headers);
 }
 
+/** What the modes read to decide: a random draw, the busy share, and whether an episode's busy spell is on now. */
+export interface ModeContext {
+  random: () => number;
+  busyRate: number;
+  inBusySpell: () => boolean;
+}
+
 /** The outcome the mode gives a request that neither the script nor the capacity model has decided. */
-export function modeOutcome(mode: SimulatorMode, random: () => number, busyRate: number): SimulatorOutcome {
+export function modeOutcome(mode: SimulatorMode, context: ModeContext): SimulatorOutcome {
   switch (mode) {
     case 'normal':
       return 'ok';
     case 'busy':
-      return random() < busyRate ? '529' : 'ok';
+      return context.random() < context.busyRate ? '529' : 'ok';
+    case 'episodes':
+      return context.inBusySpell() ? '529' : 'ok';
     case 'outage':
       return '529';
     case 'rate-limited':

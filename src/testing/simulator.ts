@@ -8,6 +8,9 @@ import { createCapacity, createStats, type Capacity } from './capacity.js';
 import type { SimulatorStats } from './capacity.js';
 import type { ListenOptions, ListeningSimulator } from './listen.js';
 import { listenSimulator } from './listen.js';
+import { assertSimulatorOptions } from './check-options.js';
+import { SIMULATOR_DEFAULTS } from './defaults.js';
+import { countTokens } from './count-tokens.js';
 import { SimulatedNetworkError, errorResponse, isErrorOutcome, jsonError, modeOutcome } from './outcomes.js';
 import type { SimulatorMode, SimulatorOutcome } from './outcomes.js';
 import { messageIdFor, mulberry32, requestIdFor } from './prng.js';
@@ -29,10 +32,26 @@ export interface ModelCapacity {
 export interface OverloadSimulatorOptions {
   /** Outcomes of the first requests, in order; when it runs out, the mode and the capacity model decide. Defaults to []. */
   script?: readonly SimulatorOutcome[];
-  /** Claude's load. Defaults to 'normal'. */
+  /**
+   * Claude's load. Defaults to 'normal'. An option the mode never reads (`busyRate` outside 'busy', `busyAfterMs`,
+   * `busyMs` and `busyEveryMs` outside 'episodes', `retryAfterSeconds` outside 'rate-limited' without a scripted '429') is refused
+   * with a TypeError: set it with `configure()` ahead of a later switch of mode.
+   */
   mode?: SimulatorMode;
-  /** The share of requests answered 529 in 'busy' mode. Defaults to 0.5. */
+  /** The share of requests answered 529 in 'busy' mode, from 0 to 1. Defaults to 0.5. */
   busyRate?: number;
+  /**
+   * In 'episodes' mode, when the first busy spell starts, counted from the first request (not from creation), so a
+   * demo's first question is answered and one of its next few meets the spell. Defaults to 3000 ms.
+   */
+  busyAfterMs?: number;
+  /** In 'episodes' mode, how long a busy spell lasts: every request meets a 529. Defaults to 10 000 ms. */
+  busyMs?: number;
+  /**
+   * In 'episodes' mode, how often a busy spell starts again, counted from the start of the last one; longer than
+   * `busyMs`, Infinity for a single spell. Defaults to 60 000 ms.
+   */
+  busyEveryMs?: number;
   /** Requests served at once; a request arriving when all are taken gets 529 at once. Defaults to Infinity. */
   capacity?: number;
   /** How long producing an answer holds its slot; a stream spreads its events over it. Defaults to 0. */
@@ -47,7 +66,7 @@ export interface OverloadSimulatorOptions {
   models?: Readonly<Record<string, ModelCapacity>>;
   /** Same seed, same request ids and same 'busy' draws. Defaults to 1. */
   seed?: number;
-  /** `retry-after` of a 429, in seconds. Defaults to 17 (as in the fixture). */
+  /** `retry-after` of a 429 ('rate-limited' mode, or a scripted '429'), in seconds. Defaults to 17 (as in the fixture). */
   retryAfterSeconds?: number;
   /**
    * When set, requests must carry this key in `x-api-key` (or `Authorization: Bearer`), else 401. Defaults to none:
@@ -61,7 +80,7 @@ export interface OverloadSimulatorOptions {
 /** Settings that can change while the simulator runs (the playground's load control). */
 export type SimulatorSettings = Pick<
   OverloadSimulatorOptions,
-  'mode' | 'busyRate' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
+  'mode' | 'busyRate' | 'busyAfterMs' | 'busyMs' | 'busyEveryMs' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
 >;
 
 export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -101,21 +120,27 @@ function sleep(ms: number, signal: AbortSignal, clock: SimulatorClock): Promise<
 }
 
 export function createOverloadSimulator(options: OverloadSimulatorOptions = {}): OverloadSimulator {
+  assertSimulatorOptions(options);
   const clock = options.clock ?? systemClock;
-  const seed = options.seed ?? 1;
+  const seed = options.seed ?? SIMULATOR_DEFAULTS.seed;
   const defaults: Required<Omit<SimulatorSettings, 'models'>> & Pick<SimulatorSettings, 'models'> = {
-    mode: options.mode ?? 'normal',
-    busyRate: options.busyRate ?? 0.5,
-    capacity: options.capacity ?? Infinity,
-    serviceTimeMs: options.serviceTimeMs ?? 0,
-    latencyMs: options.latencyMs ?? 0,
-    retryAfterSeconds: options.retryAfterSeconds ?? 17,
+    mode: options.mode ?? SIMULATOR_DEFAULTS.mode,
+    busyRate: options.busyRate ?? SIMULATOR_DEFAULTS.busyRate,
+    busyAfterMs: options.busyAfterMs ?? SIMULATOR_DEFAULTS.busyAfterMs,
+    busyMs: options.busyMs ?? SIMULATOR_DEFAULTS.busyMs,
+    busyEveryMs: options.busyEveryMs ?? SIMULATOR_DEFAULTS.busyEveryMs,
+    capacity: options.capacity ?? SIMULATOR_DEFAULTS.capacity,
+    serviceTimeMs: options.serviceTimeMs ?? SIMULATOR_DEFAULTS.serviceTimeMs,
+    latencyMs: options.latencyMs ?? SIMULATOR_DEFAULTS.latencyMs,
+    retryAfterSeconds: options.retryAfterSeconds ?? SIMULATOR_DEFAULTS.retryAfterSeconds,
     models: options.models,
   };
   let settings = { ...defaults };
   let script = [...(options.script ?? [])];
   let random = mulberry32(seed);
   let counter = 0;
+  /** When the first Messages request came (since the switch into 'episodes'): the spells count from it. */
+  let firstRequestAt: number | undefined;
   const shared = createCapacity(() => settings.capacity);
   const perModel = new Map<string, Capacity>();
   const stats = createStats();
@@ -131,11 +156,21 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
     return own;
   }
 
+  /** Whether an 'episodes' busy spell is on: `busyMs` of 529s from `busyAfterMs` after the first request, every `busyEveryMs`. */
+  function inBusySpell(): boolean {
+    const now = clock.now();
+    firstRequestAt ??= now;
+    const sinceFirstSpell = now - firstRequestAt - settings.busyAfterMs;
+    if (sinceFirstSpell < 0) return false;
+    const intoSpell = Number.isFinite(settings.busyEveryMs) ? sinceFirstSpell % settings.busyEveryMs : sinceFirstSpell;
+    return intoSpell < settings.busyMs;
+  }
+
   const serviceTimeOf = (model: string) => settings.models?.[model]?.serviceTimeMs ?? settings.serviceTimeMs;
 
   function decide(stream: boolean, capacity: Capacity): { outcome: SimulatorOutcome; slot: boolean } {
     const scripted = script.shift();
-    let outcome = scripted ?? modeOutcome(settings.mode, random, settings.busyRate);
+    let outcome = scripted ?? modeOutcome(settings.mode, { random, busyRate: settings.busyRate, inBusySpell });
     // A non-streaming request cannot break mid-stream; it gets the whole answer.
     if (!stream && (outcome === 'stream-error-midway' || outcome === 'stream-cut')) outcome = 'ok';
     if (isErrorOutcome(outcome) || outcome === 'network-error') return { outcome, slot: false };
@@ -221,14 +256,28 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
     });
   }
 
+  /** count_tokens is answered whatever the mode: it takes no slot, plays no script, and is not in the stats. */
+  async function tokenCount(request: Request, number: number): Promise<Response> {
+    const requestId = requestIdFor(seed, number);
+    if (options.apiKey !== undefined && presentedKey(request) !== options.apiKey) {
+      return jsonError(401, 'authentication_error', 'invalid x-api-key', requestId);
+    }
+    const counted = countTokens(await request.text());
+    if (!counted.ok) return jsonError(400, 'invalid_request_error', counted.message, requestId);
+    await sleep(settings.latencyMs, request.signal, clock);
+    return Response.json({ input_tokens: counted.inputTokens }, { headers: { 'request-id': requestId } });
+  }
+
   const fetch: SimulatorFetch = async (input, init) => {
     const request = input instanceof Request && init === undefined ? input : new Request(input, init);
     const number = counter;
     counter += 1;
     const { pathname } = new URL(request.url);
+    if (request.method === 'POST' && pathname.endsWith('/v1/messages/count_tokens')) return tokenCount(request, number);
     if (request.method !== 'POST' || !pathname.endsWith('/v1/messages')) {
       return jsonError(404, 'not_found_error', `Not found: ${request.method} ${pathname}`, requestIdFor(seed, number));
     }
+    firstRequestAt ??= clock.now();
     stats.arrived();
     let finished = false;
     const finish = (aborted: boolean) => {
@@ -247,10 +296,12 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
       return settings.mode;
     },
     setMode(mode) {
-      settings.mode = mode;
+      simulator.configure({ mode });
     },
     configure(changes) {
       const defined = Object.entries(changes).filter(([, value]) => value !== undefined);
+      // Switched into 'episodes' while running (the playground's load control): the spells count from the next request.
+      if (changes.mode === 'episodes' && settings.mode !== 'episodes') firstRequestAt = undefined;
       settings = { ...settings, ...(Object.fromEntries(defined) as SimulatorSettings) };
     },
     setScript(next) {
@@ -262,6 +313,7 @@ export function createOverloadSimulator(options: OverloadSimulatorOptions = {}):
       script = [...(options.script ?? [])];
       random = mulberry32(seed);
       counter = 0;
+      firstRequestAt = undefined;
       stats.reset();
     },
     listen: (listenOptions) => listenSimulator(simulator, listenOptions),

@@ -1,7 +1,9 @@
 // What a new user gets: examples/vite-hono installed from the packed tarball (not the sources), built by Vite in
 // production mode (lightningcss minifies the kit's CSS), served by its own Node/Hono server on the simulator, and
-// looked at in Chromium: the computed colours in light, dark (the system's preference) and data-theme="dark".
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// looked at in Chromium: the computed colours in light, dark (the system's preference) and data-theme="dark". The
+// server here plays a script of answers (scripted-server.mjs), so each case is the same; quick-start.test.ts runs the
+// example's own server.js as the README has it.
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -25,6 +27,7 @@ beforeAll(async () => {
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   manifest.dependencies['claude-overload-kit'] = `file:${tarball}`;
   writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  copyFileSync(join(ROOT, 'test/production/scripted-server.mjs'), join(app, 'scripted-server.mjs'));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
   await run('npm', ['run', 'build'], { cwd: app });
   browser = await launchChromium();
@@ -41,7 +44,7 @@ afterAll(async () => {
 
 /** A fresh server (its simulator plays `script` from the start) and a page on it. */
 async function open(script: string, options: { colorScheme: 'light' | 'dark'; theme?: 'light' | 'dark' }): Promise<Page> {
-  const started = await startServer(app, ['server.js'], { SIMULATOR_SCRIPT: script, HOLD_MS: '0' });
+  const started = await startServer(app, ['scripted-server.mjs'], { SIMULATOR_SCRIPT: script });
   server = started.child;
   const page = await browser.newPage({ colorScheme: options.colorScheme, reducedMotion: 'reduce', viewport: { width: 900, height: 640 } });
   await page.goto(started.url);

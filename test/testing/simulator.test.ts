@@ -267,3 +267,138 @@ describe('createOverloadSimulator with models', () => {
     expect((await other).status).toBe(200);
   });
 });
+
+describe('createOverloadSimulator refuses options its mode never reads', () => {
+  it('names busyRate without busy mode, and the modes that read it', () => {
+    // The old quick start's options: every request answered 200, and no banner ever.
+    expect(() => createOverloadSimulator({ busyRate: 0.5, latencyMs: 300 })).toThrow(TypeError);
+    expect(() => createOverloadSimulator({ busyRate: 0.5 })).toThrow(/busyRate .*mode is 'normal' \(the default\).*mode: 'busy'.*mode: 'episodes'/);
+    expect(() => createOverloadSimulator({ mode: 'outage', busyRate: 0.5 })).toThrow(/mode is 'outage'/);
+    expect(createOverloadSimulator({ mode: 'busy', busyRate: 0.5 }).mode).toBe('busy');
+  });
+
+  it('names the episode timings outside episodes, and retryAfterSeconds outside rate-limited', () => {
+    expect(() => createOverloadSimulator({ mode: 'busy', busyMs: 10_000 })).toThrow(/busyMs .*mode: 'episodes'/);
+    expect(() => createOverloadSimulator({ busyAfterMs: 1_000 })).toThrow(/busyAfterMs/);
+    expect(() => createOverloadSimulator({ mode: 'outage', busyEveryMs: 1_000 })).toThrow(/busyEveryMs/);
+    expect(() => createOverloadSimulator({ retryAfterSeconds: 3 })).toThrow(/retryAfterSeconds .*mode: 'rate-limited'/);
+    expect(createOverloadSimulator({ script: ['429'], retryAfterSeconds: 3 }).mode).toBe('normal');
+    expect(createOverloadSimulator({ mode: 'episodes', busyAfterMs: 0, busyMs: 1, busyEveryMs: Infinity }).mode).toBe('episodes');
+  });
+
+  it('refuses an unknown mode and values out of range', () => {
+    expect(() => createOverloadSimulator({ mode: 'overloaded' as never })).toThrow(/mode 'overloaded' is not a mode; use one of normal, busy, episodes/);
+    expect(() => createOverloadSimulator({ mode: 'busy', busyRate: 50 })).toThrow(RangeError);
+    expect(() => createOverloadSimulator({ mode: 'episodes', busyMs: -1 })).toThrow(RangeError);
+    // Busy spells back to back: Claude would never recover.
+    expect(() => createOverloadSimulator({ mode: 'episodes', busyMs: 20_000, busyEveryMs: 20_000 })).toThrow(/never recover/);
+    expect(() => createOverloadSimulator({ mode: 'busy', busyRate: Number.NaN })).toThrow(TypeError);
+  });
+
+  it('takes them through configure, ahead of a later switch of mode (the playground’s load control)', async () => {
+    const simulator = createOverloadSimulator();
+    simulator.configure({ busyRate: 1 });
+    expect(await statusesOf(simulator, 2)).toEqual([200, 200]);
+    simulator.setMode('busy');
+    expect(await statusesOf(simulator, 2)).toEqual([529, 529]);
+  });
+});
+
+describe('createOverloadSimulator in episodes mode', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers until busyAfterMs from the first request, turns everything away for busyMs, then answers again', async () => {
+    const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 3_000, busyMs: 15_000, busyEveryMs: 40_000 });
+    // Nobody asks for a minute: the spells count from the first request, so it is answered.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await statusesOf(simulator, 2)).toEqual([200, 200]);
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await statusesOf(simulator, 3)).toEqual([529, 529, 529]);
+    await vi.advanceTimersByTimeAsync(14_999);
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    // And again, busyEveryMs after the first spell started.
+    await vi.advanceTimersByTimeAsync(24_999);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+  });
+
+  it('has one spell only with busyEveryMs: Infinity', async () => {
+    const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 0, busyMs: 1_000, busyEveryMs: Infinity });
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+  });
+
+  it('counts from the first request after a switch into episodes, as the playground makes it', async () => {
+    const simulator = createOverloadSimulator();
+    await statusesOf(simulator, 1);
+    await vi.advanceTimersByTimeAsync(120_000);
+    simulator.setMode('episodes');
+    // Two minutes after the simulator's first request, but the first in this mode: answered, and busy 3 s later.
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+    // Setting the mode it already has changes nothing.
+    simulator.configure({ mode: 'episodes' });
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+  });
+
+  it('counts from the first request again after reset', async () => {
+    const simulator = createOverloadSimulator({ mode: 'episodes', busyAfterMs: 1_000, busyMs: 5_000 });
+    await statusesOf(simulator, 1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await statusesOf(simulator, 1)).toEqual([529]);
+    simulator.reset();
+    expect(await statusesOf(simulator, 1)).toEqual([200]);
+  });
+});
+
+describe('createOverloadSimulator answers count_tokens', () => {
+  const countRequest = (body: Record<string, unknown>) =>
+    new Request('http://simulator.test/v1/messages/count_tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, ...body }),
+    });
+
+  it('counts more tokens for a longer prompt, the same for the same request', async () => {
+    const simulator = createOverloadSimulator();
+    const count = async (content: string) => {
+      const response = await simulator.fetch(countRequest({ messages: [{ role: 'user', content }] }));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('request-id')).toMatch(REQUEST_ID);
+      return ((await response.json()) as { input_tokens: number }).input_tokens;
+    };
+    const short = await count('Hi');
+    expect(short).toBeGreaterThan(0);
+    expect(await count('Hi')).toBe(short);
+    expect(await count('A much longer prompt about the plan for the quarter, in detail.')).toBeGreaterThan(short);
+  });
+
+  it('answers whatever the mode and the script, without taking a scripted outcome', async () => {
+    const simulator = createOverloadSimulator({ mode: 'outage', script: ['ok'] });
+    const counted = await simulator.fetch(countRequest({ messages: [{ role: 'user', content: 'Hello' }] }));
+    expect(counted.status).toBe(200);
+    expect(await statusesOf(simulator, 2)).toEqual([200, 529]);
+  });
+
+  it('answers 400 in Anthropic shape without messages, and 401 without the required key', async () => {
+    const bad = await createOverloadSimulator().fetch(countRequest({}));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'messages: Field required' } });
+    const locked = await createOverloadSimulator({ apiKey: 'sk-right' }).fetch(countRequest({ messages: [{ role: 'user', content: 'Hi' }] }));
+    expect(locked.status).toBe(401);
+  });
+});

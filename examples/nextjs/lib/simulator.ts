@@ -1,11 +1,11 @@
-import { createOverloadSimulator, createStatusPageSimulator, type SimulatorMode } from 'claude-overload-kit/testing';
+import { createOverloadSimulator, createStatusPageSimulator, SIMULATOR_MODES, type SimulatorMode } from 'claude-overload-kit/testing';
 
-const MODES: readonly SimulatorMode[] = ['normal', 'busy', 'outage', 'rate-limited', 'broken-streams'];
+const MODES = SIMULATOR_MODES;
 
 /**
  * Without ANTHROPIC_API_KEY (development, CI) the route handlers talk to the kit's simulators instead of Anthropic:
- * no key, no network. CLAUDE_SIMULATOR sets Claude's load: normal (the default), busy, outage, rate-limited or
- * broken-streams.
+ * no key, no network. CLAUDE_SIMULATOR sets Claude's load: normal (the default), episodes (a 10 s busy spell 3 s after
+ * the first request, every minute), busy, outage, rate-limited or broken-streams.
  */
 export const simulated = !process.env.ANTHROPIC_API_KEY;
 

@@ -1,12 +1,11 @@
 import { ClaudeProvider, ClaudeToaster, HighDemandBanner } from 'claude-overload-kit';
 import 'claude-overload-kit/styles.css';
 import { Chat } from './Chat';
-import './app.css';
 
 export default function App() {
   return (
     <ClaudeProvider endpoint="/api/claude">
-      <main className="app">
+      <main>
         <h1>Ask Claude</h1>
         <HighDemandBanner />
         <Chat />
