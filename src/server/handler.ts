@@ -77,7 +77,10 @@ export interface ClaudeHandlerOptions {
    * throw answers 500. Defaults to none.
    */
   check?: (params: MessagesParams, request: Request) => CheckVerdict | Promise<CheckVerdict>;
-  /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
+  /**
+   * The largest request body accepted; larger ones get 413 request_too_large. Defaults to 32 MiB, what Claude's
+   * Messages API takes (images and PDFs ride in the body as base64), so the handler never refuses what Claude accepts.
+   */
   maxBodyBytes?: number;
   /**
    * How long the request body may take to arrive; a slower upload gets 408. At most 2^31 − 1 ms (a timer's limit);
@@ -194,7 +197,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   const retryAfter = options.shedRetryAfterSeconds ?? 2;
   const maxAnswerBytes = options.maxAnswerBytes ?? 16 * MIB;
   const limits = {
-    maxBodyBytes: options.maxBodyBytes ?? MIB,
+    maxBodyBytes: options.maxBodyBytes ?? 32 * MIB,
     bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
     maxJsonDepth: options.maxJsonDepth ?? 100,
     clock,

@@ -12,6 +12,12 @@ export type BodyRead =
 export interface BodyReadOptions {
   /** The most bytes kept; reading stops (and the stream is cancelled) as soon as one more arrives. */
   limit: number;
+  /**
+   * The size the sender announced (`content-length`), when it is within `limit`: the bytes are then copied into one
+   * buffer of that size as they arrive, so a 32 MB body is held once as bytes (then once as text), not as its chunks,
+   * their concatenation and the text at the same time. Defaults to unknown.
+   */
+  expectedBytes?: number;
   /** The whole body must have arrived within this many ms. Defaults to no deadline. */
   timeoutMs?: number;
   clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
@@ -22,6 +28,9 @@ const TIMED_OUT = Symbol('timeout');
 export async function readBody(stream: ReadableStream<Uint8Array> | null, options: BodyReadOptions): Promise<BodyRead> {
   if (!stream) return { ok: true, text: '' };
   const reader = stream.getReader();
+  const expected = options.expectedBytes;
+  // One buffer of the announced size, filled in place; chunks are kept only when the size is unknown (or was wrong).
+  let buffer = expected !== undefined && Number.isSafeInteger(expected) && expected > 0 && expected <= options.limit ? new Uint8Array(expected) : undefined;
   const chunks: Uint8Array[] = [];
   let total = 0;
   let timer: unknown;
@@ -46,18 +55,34 @@ export async function readBody(stream: ReadableStream<Uint8Array> | null, option
       }
       if (next === TIMED_OUT) return stop('timeout');
       if (next.done) break;
-      total += next.value.byteLength;
-      if (total > options.limit) return stop('too_large');
-      chunks.push(next.value);
+      const chunk = next.value;
+      if (total + chunk.byteLength > options.limit) return stop('too_large');
+      if (buffer && total + chunk.byteLength <= buffer.byteLength) {
+        buffer.set(chunk, total);
+      } else {
+        if (buffer) chunks.push(buffer.subarray(0, total));
+        buffer = undefined;
+        chunks.push(chunk);
+      }
+      total += chunk.byteLength;
     }
   } finally {
     if (timer !== undefined) options.clock!.clearTimeout(timer);
   }
+  return { ok: true, text: decode(buffer ? buffer.subarray(0, total) : concat(chunks, total)) };
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return { ok: true, text: new TextDecoder().decode(bytes) };
+  // The chunks are copied: let them go before the text is made, so at most the bytes and the text are held.
+  chunks.length = 0;
+  return bytes;
 }
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

@@ -87,8 +87,11 @@ export async function validateMessagesRequest(request: Request, route: Route, op
     type: 'request_too_large',
     message: `Request exceeds the maximum allowed number of bytes (${options.maxBodyBytes}).`,
   };
-  if (Number(request.headers.get('content-length') ?? NaN) > options.maxBodyBytes) return tooLarge;
-  const read = await readBody(request.body, { limit: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs, clock: options.clock });
+  const announced = Number(request.headers.get('content-length') ?? NaN);
+  if (announced > options.maxBodyBytes) return tooLarge;
+  const read = await readBody(request.body, {
+    limit: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs, clock: options.clock, expectedBytes: announced || undefined,
+  });
   if (!read.ok) {
     if (read.reason === 'too_large') return tooLarge;
     if (read.reason === 'timeout') {
