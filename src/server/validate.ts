@@ -121,7 +121,9 @@ export async function validateMessagesRequest(request: Request, route: Route, op
     return bad(`model: ${model} is not allowed here; use one of: ${options.models.join(', ')}.`);
   }
   let changed = model !== body.model;
-  const params: MessagesParams = { ...body, model };
+  // The parsed body is the handler's own: filled in place rather than copied.
+  const params = body as MessagesParams;
+  params.model = model;
   if (route === 'messages') {
     if (body.stream !== undefined && typeof body.stream !== 'boolean') return bad('stream: Input should be a valid boolean');
     const asked = body.max_tokens;

@@ -21,6 +21,16 @@ describe('readBody', () => {
     expect(read).toEqual({ ok: true, text: 'héllo wörld' });
   });
 
+  it.each([
+    ['the right size', 150_000],
+    ['a size too small', 70_000],
+    ['a size too large', 200_000],
+  ])('reads a 150 kB body in 3 chunks whole with %s announced (filled in one buffer from 64 KiB on)', async (_, expectedBytes) => {
+    const parts = ['a', 'é', 'z'].map((c) => c.repeat(c === 'é' ? 25_000 : 50_000));
+    const read = await readBody(streamOf(...parts), { limit: 1_000_000, expectedBytes });
+    expect(read).toEqual({ ok: true, text: parts.join('') });
+  });
+
   it('keeps a character split across chunks whole', async () => {
     const bytes = new TextEncoder().encode('é');
     const stream = new ReadableStream<Uint8Array>({
