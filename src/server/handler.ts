@@ -133,6 +133,24 @@ export interface ClaudeHandlerOptions {
    * `holdMs`; it defaults to 15 000 ms (the browser's default). Defaults to no chain.
    */
   fallback?: { models: readonly string[]; afterMs?: number };
+  /**
+   * How long Claude's API may take to send the response headers of a stream (and of count_tokens); past it the
+   * upstream call is aborted, its slot freed, and the client gets a retryable 504 timeout_error. At most 2^31 − 1 ms.
+   * Defaults to 60 000 ms.
+   */
+  upstreamTimeoutMs?: number;
+  /**
+   * The longest silence inside a stream (Claude sends `ping` events while it thinks); past it the stream ends with a
+   * retryable `event: error` (api_error) the kit's client resumes from, and the upstream call is aborted. At most
+   * 2^31 − 1 ms. Defaults to 60 000 ms.
+   */
+  streamIdleTimeoutMs?: number;
+  /**
+   * How long a non-streamed answer may take, whole: Claude sends its headers only with the finished answer, so this
+   * is the whole generation's time (a 4,000-token answer can take well over a minute). Past it: a retryable 504
+   * timeout_error. At most 2^31 − 1 ms. Defaults to 600 000 ms, the official SDK's own timeout.
+   */
+  answerTimeoutMs?: number;
   /** `retry-after` (seconds) on the handler's own 529s when the store has no estimate. Defaults to 2. */
   shedRetryAfterSeconds?: number;
   /**
@@ -226,6 +244,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
   const waitMs = options.queueTimeoutMs ?? (holdMs > 0 ? holdMs : DEFAULT_HOLD_MS);
   const lineUpdateMs = options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
+  const streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 60_000;
+  const answerTimeoutMs = options.answerTimeoutMs ?? 600_000;
   const now = () => clock.now?.() ?? Date.now();
 
   const notConfigured = (problem: SetupProblem): Response => {
@@ -242,22 +263,43 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     body: string,
     signal: AbortSignal,
     onStreamEnd?: (result: UpstreamResult) => void,
+    streamAsked = false,
   ): Promise<{ response: Response; streamed: boolean; reachedClaude: boolean }> {
-    let sent: Response | SetupProblem;
+    // A non-streamed answer comes whole, headers and all, only once Claude has finished writing it: its deadline is
+    // the whole answer's. A stream's headers come at once; after them, silence is what is timed (relayStream).
+    const wholeAnswer = forwarded.route === 'messages' && !streamAsked;
+    const limitMs = wholeAnswer ? answerTimeoutMs : upstreamTimeoutMs;
+    const deadline = new AbortController();
+    const timer = clock.setTimeout(() => deadline.abort(), limitMs);
+    const upstreamSignal = AbortSignal.any([signal, deadline.signal]);
+    const timedOut = () => deadline.signal.aborted && !signal.aborted;
+    const tooSlow = () => errorResponse(504, 'timeout_error', `Claude's API did not answer within ${Math.round(limitMs / 1000)} s.`, {
+      headers: { 'x-should-retry': 'true' },
+    });
     try {
-      sent = await upstream.send(forwarded, body, signal);
-    } catch (error) {
-      return { response: upstreamErrorResponse(error, signal), streamed: false, reachedClaude: true };
+      let sent: Response | SetupProblem;
+      try {
+        sent = await upstream.send(forwarded, body, upstreamSignal);
+      } catch (error) {
+        return { response: timedOut() ? tooSlow() : upstreamErrorResponse(error, signal), streamed: false, reachedClaude: true };
+      }
+      if (sent instanceof SetupProblem) return { response: notConfigured(sent), streamed: false, reachedClaude: false };
+      if (onStreamEnd && isStreamAnswer(sent)) {
+        clock.clearTimeout(timer);
+        const status = sent.status;
+        const relayed = relayStream(sent, {
+          signal, secret: upstream.key(), idleTimeoutMs: streamIdleTimeoutMs, clock,
+          onEnd: (claudeError) => onStreamEnd(resultOfStream(status, claudeError)),
+        });
+        return { response: relayed, streamed: true, reachedClaude: true };
+      }
+      const answer = await relayAnswer(sent, { secret: upstream.key(), maxAnswerBytes, signal });
+      if (timedOut()) return { response: tooSlow(), streamed: false, reachedClaude: true };
+      if (answer instanceof SetupProblem) return { response: notConfigured(answer), streamed: false, reachedClaude: false };
+      return { response: answer, streamed: false, reachedClaude: true };
+    } finally {
+      clock.clearTimeout(timer);
     }
-    if (sent instanceof SetupProblem) return { response: notConfigured(sent), streamed: false, reachedClaude: false };
-    if (onStreamEnd && isStreamAnswer(sent)) {
-      const status = sent.status;
-      const relayed = relayStream(sent, signal, upstream.key(), (claudeError) => onStreamEnd(resultOfStream(status, claudeError)));
-      return { response: relayed, streamed: true, reachedClaude: true };
-    }
-    const answer = await relayAnswer(sent, { secret: upstream.key(), maxAnswerBytes, signal });
-    if (answer instanceof SetupProblem) return { response: notConfigured(answer), streamed: false, reachedClaude: false };
-    return { response: answer, streamed: false, reachedClaude: true };
   }
 
   /**
@@ -265,8 +307,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
    * back to its place in line), or a stream relayed as it comes, its slot given back after its last byte. A setup
    * mistake tells the line nothing about Claude.
    */
-  async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit): Promise<Attempt<{ response: Response; streamed: boolean }>> {
-    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (ended) => permit.release(ended));
+  async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit, streamAsked: boolean): Promise<Attempt<{ response: Response; streamed: boolean }>> {
+    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (ended) => permit.release(ended), streamAsked);
     const result = streamed ? { status: response.status, pressure: false } : reachedClaude ? await resultOf(response) : undefined;
     return { response: { response, streamed }, result };
   }
@@ -329,7 +371,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       // A fallback model gets the same request with only its model changed.
       const bodyFor = (model: string | undefined) =>
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));
-      const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit), {
+      const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit, params.stream === true), {
         deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
         fallback: fallback && { ...fallback, now, memory: chainMemory },
       });
@@ -350,6 +392,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
 
   const passthrough = createPassthrough({
     allowRoutes: options.allowRoutes, upstream, maxAnswerBytes, authorize: options.authorize, logger, notConfigured,
+    isClosed: () => store.isClosed?.() ?? false,
   });
 
   async function handle(request: Request): Promise<Response> {
@@ -361,6 +404,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       const allow = options.cors ? 'POST, OPTIONS' : 'POST';
       return errorResponse(405, 'invalid_request_error', `Method ${request.method} is not allowed here; send POST.`, { headers: { allow } });
     }
+    // The app is shutting down: another instance answers; nothing more is sent to Claude from here.
+    if (store.isClosed?.()) return shuttingDownResponse();
     const refusal = await authorized(options.authorize, request, logger, { route });
     if (refusal) return refusal;
     const valid = await validateMessagesRequest(request, route, limits);
@@ -405,13 +450,16 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
  * such a value would time out every request at once instead of failing where the mistake is.
  */
 function assertDurations(options: ClaudeHandlerOptions): void {
-  const { holdMs, queueTimeoutMs, lineUpdateMs, bodyTimeoutMs } = options;
-  const durations = { holdMs, queueTimeoutMs, lineUpdateMs, bodyTimeoutMs };
+  const { holdMs, queueTimeoutMs, lineUpdateMs, bodyTimeoutMs, upstreamTimeoutMs, streamIdleTimeoutMs, answerTimeoutMs } = options;
+  const durations = { holdMs, queueTimeoutMs, lineUpdateMs, bodyTimeoutMs, upstreamTimeoutMs, streamIdleTimeoutMs, answerTimeoutMs };
+  // A deadline of 0 would end every call before it started.
+  const deadlines = new Set(['upstreamTimeoutMs', 'streamIdleTimeoutMs', 'answerTimeoutMs']);
   for (const [name, value] of Object.entries(durations)) {
     if (value === undefined || (name === 'bodyTimeoutMs' && value === Infinity)) continue;
-    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMER_MS)) {
+    const least = deadlines.has(name) ? 1 : 0;
+    if (typeof value !== 'number' || !(value >= least && value <= MAX_TIMER_MS)) {
       const infinity = name === 'bodyTimeoutMs' ? ', or Infinity for no deadline' : '';
-      throw new TypeError(`${name}: a number of milliseconds from 0 to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer waits)${infinity}; got ${String(value)}.`);
+      throw new TypeError(`${name}: a number of milliseconds from ${least} to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer waits)${infinity}; got ${String(value)}.`);
     }
   }
 }

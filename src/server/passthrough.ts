@@ -7,7 +7,7 @@
  */
 import { authorized } from './app-checks.js';
 import type { AuthorizeContext, AuthorizeVerdict } from './app-checks.js';
-import { CLIENT_CLOSED_REQUEST, errorResponse } from './errors.js';
+import { CLIENT_CLOSED_REQUEST, errorResponse, shuttingDownResponse } from './errors.js';
 import { readBody } from './read-body.js';
 import { redact } from './redact.js';
 import { byteRedactor } from './redact-bytes.js';
@@ -37,6 +37,8 @@ export interface PassthroughOptions {
   authorize?: (request: Request, context: AuthorizeContext) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
   logger: StoreLogger;
   notConfigured: (problem: SetupProblem) => Response;
+  /** The app is shutting down (its store closed): nothing more is sent to Claude from here. */
+  isClosed: () => boolean;
 }
 
 export interface Passthrough {
@@ -184,6 +186,7 @@ export function createPassthrough(options: PassthroughOptions): Passthrough {
           headers: { allow: call.methods.join(', ') },
         });
       }
+      if (options.isClosed()) return shuttingDownResponse();
       const refusal = await authorized(options.authorize, request, logger, { route: call.route });
       if (refusal) return refusal;
       return forward(request, call);

@@ -4,6 +4,7 @@
  * answer too large to hold) is left out, and an answer that breaks off says so instead of ending quietly.
  */
 import { createParser } from 'eventsource-parser';
+import type { Clock } from '../core/clock.js';
 import { isRecord } from '../core/util.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, errorTypeFor, localRequestId } from './errors.js';
 import { readBody } from './read-body.js';
@@ -111,14 +112,30 @@ const encoder = new TextEncoder();
 const sseError = (type: string, message: string) =>
   encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
 
+export interface StreamRelayOptions {
+  signal: AbortSignal;
+  secret?: string;
+  /** The longest silence between two chunks of the stream before it is ended with a retryable `event: error`. */
+  idleTimeoutMs: number;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /** Runs once however the stream ends, with the data of Claude's own `event: error` if Claude ended it with one. */
+  onEnd: (claudeError?: string) => void;
+}
+
 /**
  * Relays the upstream SSE bytes as they come (a mid-stream `event: error` included), with the key redacted even
- * when it is split across chunks, while watching the events go by. A stream that breaks or ends without
- * `message_stop` would leave the browser with half an answer and no reason, so one `event: error` is added then, in
- * Anthropic's shape. `onEnd` runs once, however the stream ends, with the data of Claude's own `event: error` when
- * Claude broke the stream off with one (an error this relay adds is not Claude's and is not passed).
+ * when it is split across chunks, while watching the events go by. A stream that breaks, goes silent for
+ * `idleTimeoutMs` or ends without `message_stop` would leave the browser with half an answer and no reason, so one
+ * `event: error` is added then, in Anthropic's shape. `onEnd` runs once, however the stream ends, with the data of
+ * Claude's own `event: error` when Claude broke the stream off with one (an error this relay adds is not Claude's
+ * and is not passed).
+ *
+ * Every pull either hands the browser bytes or ends the stream: a chunk that decodes to nothing yet (the first bytes
+ * of a multi-byte character, the first characters of what could be the key) is followed by another read, never by
+ * a pull that returns empty-handed (a stream does not ask again by itself, and the browser would wait for ever).
  */
-export function relayStream(upstream: Response, signal: AbortSignal, secret: string | undefined, onEnd: (claudeError?: string) => void): Response {
+export function relayStream(upstream: Response, options: StreamRelayOptions): Response {
+  const { signal, secret, onEnd, clock } = options;
   const headers = relayedHeaders(upstream.headers, secret);
   headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
   headers.set('cache-control', 'no-cache');
@@ -156,30 +173,46 @@ export function relayStream(upstream: Response, signal: AbortSignal, secret: str
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
+  /** The next chunk, or `silent` when none came within the idle limit (the upstream read is then cancelled). */
+  const nextChunk = () => {
+    let timer: unknown;
+    const silence = new Promise<'silent'>((resolve) => {
+      timer = clock.setTimeout(() => resolve('silent'), options.idleTimeoutMs);
+    });
+    return Promise.race([reader.read(), silence]).finally(() => clock.clearTimeout(timer));
+  };
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
-    if (!text) return;
+    if (!text) return false;
     parser.feed(text);
     controller.enqueue(encoder.encode(text));
+    return true;
+  };
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>, tail: string, why: string) => {
+    send(controller, tail);
+    if (!sawEnd) controller.enqueue(sseError('api_error', why));
+    controller.close();
+    finish();
   };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const { done, value } = await reader.read();
-        if (done) {
-          send(controller, redactor.push(decoder.decode()) + redactor.flush());
-          if (!sawEnd) controller.enqueue(sseError('api_error', "Claude's stream ended before the answer was complete."));
-          controller.close();
-          finish();
-          return;
+        for (;;) {
+          const next = await nextChunk();
+          if (next === 'silent') {
+            reader.cancel().catch(() => {});
+            const seconds = Math.round(options.idleTimeoutMs / 1000);
+            return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
+          }
+          if (next.done) return end(controller, redactor.push(decoder.decode()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
+          if (send(controller, redactor.push(decoder.decode(next.value, { stream: true })))) return;
         }
-        send(controller, redactor.push(decoder.decode(value, { stream: true })));
       } catch {
-        finish();
         // The browser left (and the upstream fetch was aborted): nobody reads on, and servers log an errored body as a crash.
-        if (signal.aborted) return controller.close();
-        send(controller, redactor.flush());
-        if (!sawEnd) controller.enqueue(sseError('api_error', "The connection to Claude's API broke mid-stream."));
-        controller.close();
+        if (signal.aborted) {
+          finish();
+          return controller.close();
+        }
+        end(controller, redactor.flush(), "The connection to Claude's API broke mid-stream.");
       }
     },
     cancel(reason) {

@@ -56,7 +56,7 @@ function policyRefusal(body: Record<string, unknown>, options: ValidationOptions
     }
   }
   for (const field of Object.keys(body)) {
-    if (!KNOWN.has(field) && !(field in OPT_IN_FIELDS) && !options.allowFields.includes(field)) {
+    if (!KNOWN.has(field) && !Object.hasOwn(OPT_IN_FIELDS, field) && !options.allowFields.includes(field)) {
       return `${field}: this server does not forward fields it does not know; the app can allow it with the handler option \`allowFields: ['${field}']\`.`;
     }
   }

@@ -3,7 +3,7 @@
 import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClaudeHandler } from '../../src/server/index.js';
+import { createClaudeHandler, createMemoryStore } from '../../src/server/index.js';
 import type { ClaudeHandlerOptions, ClaudeRoute } from '../../src/server/index.js';
 import { listenSimulator } from '../../src/testing/listen.js';
 import type { ListeningSimulator } from '../../src/testing/listen.js';
@@ -224,6 +224,16 @@ describe('the rest of the API through the mount, by opt-in', () => {
     expect((await sdk.models.list()).data).toHaveLength(2);
     hold?.();
     stream.controller.abort();
+  });
+
+  it('answers the retryable 503 once the app is shutting down, and sends nothing more to Claude', async () => {
+    const store = createMemoryStore();
+    const { api, sdk } = await mounted({ allowRoutes: ['models'], store });
+    await store.close();
+    const error = await sdk.models.list().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
+    expect(api.arrived).toEqual([]);
   });
 
   it('refuses an unknown route name when the handler is created', () => {

@@ -61,6 +61,15 @@ describe('createClaudeHandler checks input before calling Claude', () => {
     expect(simulator.stats().requests).toBe(0);
   });
 
+  it('answers 400 for a field named like a property every object has, as for any unknown field', async () => {
+    const { handler, simulator } = handlerOnSimulator();
+    for (const field of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const body = `{"model":"${MODEL}","max_tokens":10,"messages":[{"role":"user","content":"Hi"}],"${field}":{"x":1}}`;
+      await expectInvalid(await handler(rawPost(body)), new RegExp(`^${field}: .*allowFields: \\['${field}'\\]`));
+    }
+    expect(simulator.stats().requests).toBe(0);
+  });
+
   it('answers 400 for a model outside the allowlist, naming the allowed ones', async () => {
     const { handler, simulator } = handlerOnSimulator({}, { models: ['claude-haiku-5-5'] });
     await expectInvalid(await handler(post({ model: 'claude-opus-5-5' })), /claude-opus-5-5 is not allowed here; use one of: claude-haiku-5-5/);

@@ -61,6 +61,26 @@ describe('createClaudeHandler keeps the key out of relayed bytes', () => {
     expect(JSON.stringify([...response.headers])).not.toContain(API_KEY);
   });
 
+  it('redacts the key from a non-streamed JSON body however its characters are escaped, so JSON.parse cannot restore it', async () => {
+    const u = (c: string, upper = false) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+    const forms = [
+      Array.from(API_KEY, (c) => u(c)).join(''),
+      Array.from(API_KEY, (c) => u(c, true)).join(''),
+      `${u('s')}${API_KEY.slice(1)}`,
+      Array.from(API_KEY, (c, i) => (i % 2 ? u(c) : c)).join(''),
+    ];
+    for (const form of forms) {
+      const raw = `{"id":"msg_1","type":"message","role":"assistant","model":"${MODEL}","content":[{"type":"text","text":"key: ${form}."}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`;
+      // The upstream's own bytes really do carry the key to a client that parses them.
+      expect(JSON.stringify(JSON.parse(raw))).toContain(API_KEY);
+      const fetch = async () => new Response(raw, { headers: { 'content-type': 'application/json' } });
+      const response = await createClaudeHandler({ apiKey: API_KEY, fetch })(post());
+      const text = await response.text();
+      expect(JSON.parse(text).content[0].text).toBe('key: [redacted].');
+      expect(JSON.stringify(JSON.parse(text))).not.toContain(API_KEY);
+    }
+  });
+
   it('redacts the playground\'s key, the word "simulator", in relayed text, and leaves a key under 8 characters alone', async () => {
     const answer = { ...(anthropic.success.body as object), content: [{ type: 'text', text: 'the overload simulator is testing' }] };
     const fetch = async () => Response.json(answer);

@@ -37,7 +37,26 @@ describe('a store closed while requests wait in line', () => {
     expect(createRetryPolicy({ random: () => 0.5 }).nextDelay(failure, { attempt: 1, elapsedMs: 0 })).toBeGreaterThanOrEqual(1000);
     // The call already on the wire is not cut: it finishes.
     await vi.advanceTimersByTimeAsync(10_000);
-    expect((await first).status).toBe(200);
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { type: string }).type).toBe('message');
+  });
+
+  it('answers a request that arrives after close() the same 503, and sends nothing more to Claude', async () => {
+    const store = createMemoryStore();
+    const { handler, simulator } = handlerOnSimulator({}, { store });
+    expect((await handler(post())).status).toBe(200);
+    await store.close();
+    const countTokens = new Request('http://app.test/api/claude/v1/messages/count_tokens', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    for (const request of [post(), post({ stream: true }), countTokens]) {
+      const response = await handler(request);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('x-should-retry')).toBe('true');
+    }
+    expect(simulator.stats().requests).toBe(1);
   });
 
   it('still answers nothing retryable to a request whose own client left before the store closed', async () => {

@@ -48,6 +48,7 @@ export function createMemoryCache(ttlMs: number, maxEntries: number, now: () => 
 export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore {
   const via = options.via ?? 'memory';
   let line: ModelLines | undefined;
+  let closed = false;
   let context: Pick<StoreContext, 'queueTimeoutMs' | 'clock' | 'concurrencyCeiling'> = { queueTimeoutMs: 30_000, clock: systemClock };
   const cache = options.cache
     ? createMemoryCache(options.cache.ttlMs, options.cache.maxEntries ?? 1000, options.now ?? Date.now)
@@ -76,6 +77,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       line = open(attached);
     },
     async admit(signal, admit = {}): Promise<StoreAdmission> {
+      if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via };
       const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
       const outcome = await current().join(admit.model ?? '', {
         signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority,
@@ -94,7 +96,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       return { active: sum((l) => l.active), queued: sum((l) => l.queued), ...(limit !== undefined && { limit }), models };
     },
     close: async () => {
+      closed = true;
       line?.dispose();
     },
+    isClosed: () => closed,
   };
 }

@@ -45,7 +45,12 @@ export interface JobWatch {
   /** From BullMQ's completion and failure events: a hint, checked against the token. */
   completed(jobId: string, result: unknown): void;
   failed(jobId: string): void;
-  /** Ends every wait (with `timeout`) and the check timer. */
+  /**
+   * For a closing store: waits whose job has not started end now (`closing`: the request can go to another
+   * instance); waits whose job is already at Claude go on until it is answered. Resolves when no wait is left.
+   */
+  drain(): Promise<void>;
+  /** Ends every wait (with `closing`) and the check timer. */
   close(): void;
 }
 
@@ -53,6 +58,8 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
   const waiters = new Map<string, Waiter>();
   let timer: unknown;
   let checking = false;
+  let draining = false;
+  const emptied: Array<() => void> = [];
 
   function outcomeOf(token: string, result: unknown): JobOutcome {
     const value = result as Partial<{ token: string; answer: StoredAnswer; expired: true }> | null;
@@ -76,13 +83,15 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
       const redis = options.client();
       if (!redis) throw new Error('Redis is not connected');
       const pipeline = redis.pipeline();
-      for (const [, waiter] of batch) pipeline.hmget(waiter.key, 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
+      for (const [, waiter] of batch) pipeline.hmget(waiter.key, 'timestamp', 'finishedOn', 'returnvalue', 'failedReason', 'processedOn');
       const replies = (await within(options.commandTimeoutMs, options.clock, pipeline.exec())) ?? [];
       batch.forEach(([, waiter], i) => {
         const [error, fields] = replies[i] ?? [new Error('no reply')];
         if (error) return waiter.settle({ kind: 'unreachable', error });
-        const [timestamp, finishedOn, returnvalue, failedReason] = fields as Array<string | null>;
+        const [timestamp, finishedOn, returnvalue, failedReason, processedOn] = fields as Array<string | null>;
         if (timestamp === null) return waiter.settle({ kind: 'vanished' });
+        // Not started while the store closes: it goes elsewhere. Started: Claude has it, and its answer is awaited.
+        if (finishedOn === null && draining && processedOn === null) return waiter.settle({ kind: 'closing' });
         if (finishedOn === null) return;
         if (returnvalue !== null && returnvalue !== undefined && failedReason == null) {
           return waiter.settle(outcomeOf(waiter.token, parse(returnvalue)));
@@ -107,6 +116,7 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
           settle(outcome) {
             if (waiters.get(jobId) !== waiter) return;
             waiters.delete(jobId);
+            if (waiters.size === 0) for (const done of emptied.splice(0)) done();
             options.clock.clearTimeout(deadline);
             signal.removeEventListener('abort', onAbort);
             resolve(outcome);
@@ -125,6 +135,14 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
     },
     failed(jobId) {
       waiters.get(jobId)?.settle({ kind: 'failed' });
+    },
+    async drain() {
+      draining = true;
+      if (waiters.size === 0) return;
+      const empty = new Promise<void>((resolve) => emptied.push(resolve));
+      await check();
+      schedule();
+      await empty;
     },
     close() {
       // Not a timeout: the request did not wait too long; another instance can serve it now.

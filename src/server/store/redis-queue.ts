@@ -90,6 +90,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   // Jobs this instance's worker has sent to Claude: a request of this instance whose job it is takes the answer here
   // when Redis fails under it, instead of calling Claude a second time.
   const runningHere = new Map<string, { token: string; call: Promise<StoredAnswer> }>();
+  let closed = false;
   const starting = start().then((p) => (parts = p));
   starting.catch((error: unknown) => deps.degrade(error));
 
@@ -206,6 +207,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   }
 
   async function enqueue(params: Record<string, unknown>, signal: AbortSignal, resends = 0): Promise<{ answer: StoredAnswer; via: string } | Refusal> {
+    if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } satisfies Refusal;
     const running = parts;
     if (!running || !deps.usable()) return direct(params, signal);
     const jobId = globalThis.crypto.randomUUID();
@@ -239,6 +241,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
         const here = runningHere.get(jobId);
         if (here?.token === data.token) return { answer: await here.call, via: 'redis' };
         abandon(running.queue, jobId, data.startBy);
+        if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } satisfies Refusal;
         return direct(params, signal, true);
       }
       case 'timeout':
@@ -262,13 +265,20 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       return within(Math.max(0, timeoutMs), context.clock, connected).catch(() => false);
     },
     async close() {
-      watch.close();
+      closed = true;
       const running = await starting.catch(() => undefined);
-      if (!running) return;
+      if (!running) return watch.close();
+      // No new job starts here; a request whose job has not started hears `closing` (another instance serves it), and
+      // one whose job is already at Claude (here or on another instance) waits for its answer, as in the other modes.
+      await Promise.resolve(running.worker.pause(true)).catch(() => {});
+      await watch.drain();
+      watch.close();
+      // This worker's calls for other instances' requests finish too, and their answers are stored for them.
+      await Promise.allSettled([...runningHere.values()].map(({ call }) => call));
       running.client.off('ready', payJobDebts);
       owedJobs.clear();
       // BullMQ's close waits for its connections, which may be reconnecting to a Redis that is gone: bounded, then cut.
-      const closing = Promise.allSettled([running.worker.close(true), running.events.close(), running.queue.close()]);
+      const closing = Promise.allSettled([running.worker.close(), running.events.close(), running.queue.close()]);
       await within(CLOSE_MS, context.clock, closing).catch(() => {});
       for (const c of running.connections) c.disconnect();
     },

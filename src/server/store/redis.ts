@@ -88,6 +88,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   let queue: RedisQueue | undefined;
   let down = false;
   let closed = false;
+  // Set once close() has let the job queue's calls at Claude finish: the connection is then given up.
+  let shut = false;
   // Aborted by close(): requests waiting in the fleet's line stop at once and hear `closing` (see admit).
   const closing = new AbortController();
   const pending = new Set<Promise<unknown>>();
@@ -161,9 +163,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   }
 
   /** The connection, whatever the breaker says: for giving back what was taken, and checking jobs already queued. */
-  const connected = (): Redis | undefined => (client?.status === 'ready' && !closed ? client : undefined);
-  /** For new work: not while Redis is known to be failing. */
-  const usable = (): Redis | undefined => (down ? undefined : connected());
+  const connected = (): Redis | undefined => (client?.status === 'ready' && !shut ? client : undefined);
+  /** For new work: not while Redis is known to be failing, nor once the store is closing. */
+  const usable = (): Redis | undefined => (down || closed ? undefined : connected());
 
   /** Fire and forget, but known to close(), and a failure only marks Redis as down. */
   function background(work: Promise<unknown>): Promise<void> {
@@ -173,6 +175,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   }
 
   async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}): Promise<StoreAdmission> {
+    if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' };
     if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
     const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
     // A place in the fleet's line given by this instance (Claude refused the call): the request waits there again.
@@ -342,7 +345,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       }
     },
     admit,
-    enqueue: options.queue ? (params, signal) => (queue ?? failNow()).enqueue(params, signal) : undefined,
+    enqueue: options.queue
+      ? async (params, signal) => (closed ? { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } : (queue ?? failNow()).enqueue(params, signal))
+      : undefined,
+    isClosed: () => closed,
     // This process's requests; the limits are the fleet's, as last seen here.
     stats: () => {
       const calls = local.stats();
@@ -368,13 +374,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       closing.abort();
       // Requests waiting in this process (for its slots, or in the line used while Redis is away) hear `closing` too.
       await Promise.all([local.close(), entry.close()]);
+      // Requests whose job is already at Claude wait for its answer, which comes over the connection: before it goes.
+      await queue?.close();
+      shut = true;
       if (healTimer !== undefined) clock().clearTimeout(healTimer);
       healTimer = undefined;
       // Leases still held are not given back here: like a crashed instance's, they expire after leaseMs.
       for (const stop of renewals) stop();
       renewals.clear();
       await Promise.allSettled([...pending]);
-      await queue?.close();
       owed.clear();
       client?.off('ready', payDebts);
       if (owned) (await connecting.catch(() => undefined))?.disconnect();

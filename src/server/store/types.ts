@@ -127,8 +127,13 @@ export interface ClaudeStore {
    */
   readonly enqueue?: (params: Record<string, unknown>, signal: AbortSignal) => Promise<{ answer: StoredAnswer; via: string } | Refusal>;
   stats(): ClaudeStoreStats;
-  /** Stops timers and connections the store opened itself. */
+  /**
+   * Stops timers and connections the store opened itself. Requests waiting for a turn hear `closing` (the handler
+   * answers them a retryable 503); calls already sent to Claude finish and are answered.
+   */
   close(): Promise<void>;
+  /** True once `close()` was called: the handler then answers every new request 503 and forwards nothing. */
+  isClosed?(): boolean;
 }
 
 /** Errors go to the console once per event unless the app gives a logger. */

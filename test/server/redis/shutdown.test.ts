@@ -42,7 +42,13 @@ describe('a Redis store closed while requests wait', () => {
     expect(Date.now() - closedAt).toBeLessThan(250);
     expect(response.headers.get('retry-after')).toBe('1');
     expect((await readClaudeError(response)).retryable).toBe(true);
-    expect((await first).status).toBe(200);
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { type: string }).type).toBe('message');
+    expect(simulator.stats().requests).toBe(1);
+    // Arriving after close(): the same 503, and nothing sent to Claude.
+    expect((await handler(post())).status).toBe(503);
+    expect((await handler(post({ stream: true }))).status).toBe(503);
     expect(simulator.stats().requests).toBe(1);
   });
 
@@ -59,6 +65,33 @@ describe('a Redis store closed while requests wait', () => {
     const response = await waiting;
     expect(response.status).toBe(503);
     expect((await readClaudeError(response)).retryable).toBe(true);
-    await first;
+    // The job already at Claude finishes and is answered: before, its request got the 503 too (and Claude's answer
+    // was lost after being paid for).
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { type: string }).type).toBe('message');
+    expect(simulator.stats().requests).toBe(1);
+    expect((await handler(post())).status).toBe(503);
+    expect(simulator.stats().requests).toBe(1);
+  });
+
+  it('lets a job at Claude on one instance answer its request waiting on another that closes', async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, serviceTimeMs: 300 });
+    const prefix = `shutdown-queue-two-${Date.now()}:`;
+    // Instance A only asks (its worker is busy elsewhere: concurrency 1 and a long first job); B runs the job.
+    const worker = createRedisStore({ url: redis.url, prefix, queue: { concurrency: 1 }, logger: { warn: () => {} } });
+    const workerHandler = createClaudeHandler({ apiKey: API_KEY, fetch: simulator.fetch, store: worker, logger: { warn: () => {} } });
+    expect(await worker.ready()).toBe(true);
+    const asking = createRedisStore({ url: redis.url, prefix, queue: { concurrency: 1 }, logger: { warn: () => {} } });
+    const askingHandler = createClaudeHandler({ apiKey: API_KEY, fetch: simulator.fetch, store: asking, logger: { warn: () => {} } });
+    expect(await asking.ready()).toBe(true);
+    const request = askingHandler(post());
+    await eventually(() => simulator.stats().inFlight === 1, 'the job at Claude');
+    await asking.close();
+    const answered = await request;
+    expect(answered.status).toBe(200);
+    expect(simulator.stats().requests).toBe(1);
+    await worker.close();
+    void workerHandler;
   });
 });
