@@ -6,6 +6,9 @@
 import { parseArgs } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { runClientWorker } from './client.js';
+import { runCompareProxy } from './compare-proxy.js';
+import { runFront, runHelper } from './compare-roles.js';
+import type { FrontKind } from './compare-roles.js';
 import type { Outcome } from './client.js';
 import { runLoad } from './load.js';
 import type { LoadOptions, LoadResult } from './load.js';
@@ -23,7 +26,10 @@ const USAGE = `npm run load -- [options]
   --default-backlog     listen with Node's default backlog (511) as serve() does: a burst overflows the accept queue
                         and waits in SYN retransmits (default: a backlog as deep as the burst)
   --max-rss-mib N       fail above this peak RSS (default 512)
-  --max-heap-growth-mib N  fail when the heap after GC grows more than this from the first round to the last (default 16)`;
+  --max-heap-growth-mib N  fail when the heap after GC grows more than this from the first round to the last (default 16)
+  --compare-proxy       instead: the handler against a plain fetch proxy, side by side on loopback; prints the ratios
+                        of time to first byte, requests per second and streams per second, and memory per waiting
+                        request (exits 1 on a missed target). With it, --rounds N alternating rounds (default 8)`;
 
 const MIB = 1024 * 1024;
 // The whole run, whatever happens: a hang is a FAIL, not a stuck terminal.
@@ -44,15 +50,22 @@ function number(name: string, raw: string | undefined, fallback: number, max = I
   return value;
 }
 
-function parse(): { options: LoadOptions; limits: Limits } {
+type Parsed = { mode: 'load'; options: LoadOptions; limits: Limits } | { mode: 'compare'; rounds: number };
+
+function parse(): Parsed {
   const { values } = parseArgs({
     options: {
       requests: { type: 'string' }, rounds: { type: 'string' }, 'stream-share': { type: 'string' },
       capacity: { type: 'string' }, 'service-ms': { type: 'string' }, 'latency-ms': { type: 'string' }, 'max-concurrency': { type: 'string' },
       'max-queue': { type: 'string' }, 'over-http': { type: 'boolean' }, 'default-backlog': { type: 'boolean' },
       'max-rss-mib': { type: 'string' }, 'max-heap-growth-mib': { type: 'string' }, help: { type: 'boolean' },
+      'compare-proxy': { type: 'boolean' },
     },
   });
+  if (values['compare-proxy']) {
+    const rounds = Math.max(1, Math.floor(number('rounds', values.rounds, 8, 20)));
+    return { mode: 'compare', rounds };
+  }
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
@@ -72,7 +85,7 @@ function parse(): { options: LoadOptions; limits: Limits } {
   };
   const maxRss = number('max-rss-mib', values['max-rss-mib'], 512) * MIB;
   const maxHeapGrowth = number('max-heap-growth-mib', values['max-heap-growth-mib'], 16) * MIB;
-  return { options, limits: { maxRss, maxHeapGrowth } };
+  return { mode: 'load', options, limits: { maxRss, maxHeapGrowth } };
 }
 
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
@@ -175,7 +188,18 @@ function report(result: LoadResult, { maxRss, maxHeapGrowth }: Limits): boolean 
 }
 
 async function main(): Promise<void> {
-  const { options, limits } = parse();
+  const parsed = parse();
+  if (parsed.mode === 'compare') {
+    setTimeout(() => {
+      console.error('\nFAIL: the comparison did not finish within 300 s');
+      process.exit(1);
+    }, 300_000).unref();
+    const ok = await runCompareProxy({
+      rounds: parsed.rounds, ttfbRequests: 100, rpsConcurrency: 32, rpsMs: 1_000, streamConcurrency: 8, streamMs: 1_000, waiting: 4_000, warmMs: 3_000,
+    });
+    process.exit(ok ? 0 : 1);
+  }
+  const { options, limits } = parsed;
   const deadline = setTimeout(() => {
     console.error(`\nFAIL: the load check did not finish within ${DEADLINE_MS / 1000} s`);
     process.exit(1);
@@ -190,6 +214,9 @@ async function main(): Promise<void> {
   }
 }
 
-// This same bundle is the client's worker (see load.ts).
-if (isMainThread) await main();
+// This same bundle is the client's worker (see load.ts), and the processes of --compare-proxy (compare-roles.ts).
+const role = process.env.LOAD_ROLE;
+if (role === 'helper') await runHelper();
+else if (role === 'front') await runFront(process.env.LOAD_FRONT as FrontKind, process.env.LOAD_UPSTREAM!);
+else if (isMainThread) await main();
 else runClientWorker();

@@ -136,6 +136,12 @@ async function normalAnswerStreams(browser) {
     });
     const body = await direct.json();
     if (direct.status !== 200 || body.type !== 'message') fail(`POST /api/claude/v1/messages answered ${direct.status}: ${JSON.stringify(body)}`);
+    // GET is mounted too: the models route answers the handler's own 404 naming its option, not Next.js's bodyless 405.
+    const models = await fetch(`${server.url}/api/claude/v1/models`);
+    const modelsBody = await models.json().catch(() => null);
+    if (models.status !== 404 || !/allowRoutes/.test(modelsBody?.error?.message ?? '')) {
+      fail(`GET /api/claude/v1/models answered ${models.status}: ${JSON.stringify(modelsBody)} (expected the handler's 404 naming allowRoutes)`);
+    }
 
     const page = await browser.newPage();
     const errors = watchConsole(page, []);

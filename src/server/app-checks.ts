@@ -3,6 +3,7 @@
  * hook that throws refuses (logged on the server, never detailed to the browser).
  */
 import { errorResponse } from './errors.js';
+import type { ClaudeRoute } from './routes.js';
 import type { StoreLogger } from './store/types.js';
 import type { MessagesParams } from './validate.js';
 
@@ -12,15 +13,21 @@ export type AuthorizeVerdict = boolean | Response | void;
 export type CheckVerdict = boolean | string | Response | void;
 
 /** The refusal to answer with, or undefined when the request may go on. */
+/** What `authorize` is told besides the request: which of Claude's endpoints it is for. */
+export interface AuthorizeContext {
+  route: ClaudeRoute;
+}
+
 export async function authorized(
-  authorize: ((request: Request) => AuthorizeVerdict | Promise<AuthorizeVerdict>) | undefined,
+  authorize: ((request: Request, context: AuthorizeContext) => AuthorizeVerdict | Promise<AuthorizeVerdict>) | undefined,
   request: Request,
   logger: StoreLogger,
+  context: AuthorizeContext,
 ): Promise<Response | undefined> {
   if (!authorize) return undefined;
   let verdict: unknown;
   try {
-    verdict = await authorize(request);
+    verdict = await authorize(request, context);
   } catch (error) {
     logger.warn('authorize threw; the request was refused.', error);
     return errorResponse(500, 'api_error', "This app's server could not check whether this request is allowed.");

@@ -63,10 +63,11 @@ export function corsHeaders(request: Request, options: CorsOptions | undefined):
   return headers;
 }
 
-export function preflightResponse(request: Request, options: CorsOptions): Response {
+/** `methods`: what the route takes (the opt-in routes take GET and DELETE too). Defaults to 'POST, OPTIONS'. */
+export function preflightResponse(request: Request, options: CorsOptions, methods = 'POST, OPTIONS'): Response {
   const headers = corsHeaders(request, options) ?? new Headers({ vary: 'origin' });
   if (headers.has('access-control-allow-origin')) {
-    headers.set('access-control-allow-methods', 'POST, OPTIONS');
+    headers.set('access-control-allow-methods', methods);
     headers.set('access-control-allow-headers', ['content-type', TICKET_HEADER, PRIORITY_HEADER, ...(options.allowHeaders ?? [])].join(', '));
     headers.set('access-control-max-age', String(options.maxAge ?? 600));
   }

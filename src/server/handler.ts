@@ -7,7 +7,7 @@
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
 import { authorized, checked } from './app-checks.js';
-import type { AuthorizeVerdict, CheckVerdict } from './app-checks.js';
+import type { AuthorizeContext, AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, MAX_TIMER_MS, lineUpdateAfterMs } from './admission/defaults.js';
@@ -18,8 +18,9 @@ import type { Attempt } from './admission/hold.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse, shuttingDownResponse } from './errors.js';
 import type { ServerToolName } from './fields.js';
 import { isStreamAnswer, relayAnswer, relayStream, upstreamErrorResponse } from './relay.js';
+import { createPassthrough } from './passthrough.js';
 import { routeOf } from './routes.js';
-import type { Route } from './routes.js';
+import type { ApiRoute, Route } from './routes.js';
 import { SetupProblem, createSetupLog, notConfiguredResponse } from './setup.js';
 import { cacheKeyOf, isCacheable } from './store/cache-key.js';
 import { createMemoryStore } from './store/memory.js';
@@ -33,7 +34,8 @@ import type { MessagesParams } from './validate.js';
 
 export type { MessagesParams } from './validate.js';
 
-export type { CheckVerdict } from './app-checks.js';
+export type { AuthorizeContext, CheckVerdict } from './app-checks.js';
+export type { ApiRoute, ClaudeRoute } from './routes.js';
 
 export interface ClaudeHandlerOptions {
   /** The Anthropic API key, sent upstream as `x-api-key` and never to the browser. Defaults to `ANTHROPIC_API_KEY`. */
@@ -77,7 +79,10 @@ export interface ClaudeHandlerOptions {
    * throw answers 500. Defaults to none.
    */
   check?: (params: MessagesParams, request: Request) => CheckVerdict | Promise<CheckVerdict>;
-  /** The largest request body accepted; larger ones get 413 request_too_large. Defaults to 1 MiB. */
+  /**
+   * The largest request body accepted; larger ones get 413 request_too_large. Defaults to 32 MiB, what Claude's
+   * Messages API takes (images and PDFs ride in the body as base64), so the handler never refuses what Claude accepts.
+   */
   maxBodyBytes?: number;
   /**
    * How long the request body may take to arrive; a slower upload gets 408. At most 2^31 − 1 ms (a timer's limit);
@@ -149,11 +154,12 @@ export interface ClaudeHandlerOptions {
   /** `retry-after` (seconds) on the handler's own 529s when the store has no estimate. Defaults to 2. */
   shedRetryAfterSeconds?: number;
   /**
-   * The app's own auth, run before the body is read. Only `true` or no return value allows; a Response answers
+   * The app's own auth, run before the body is read, told which route the request is for (`'messages'`,
+   * `'count_tokens'`, or one of `allowRoutes`). Only `true` or no return value allows; a Response answers
    * with it (see `errorResponse`, e.g. a 403 permission_error); anything else (`false`, null, a string…) answers 401
    * authentication_error, and a throw answers 500. Defaults to allowing every request.
    */
-  authorize?: (request: Request) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
+  authorize?: (request: Request, context: AuthorizeContext) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
   /** Cross-origin access. Defaults to none: no CORS headers, and OPTIONS is answered 405. */
   cors?: CorsOptions;
   /**
@@ -168,6 +174,14 @@ export interface ClaudeHandlerOptions {
   store?: ClaudeStore;
   /** Where setup mistakes, a throwing `authorize`, and the store's news are reported. Defaults to the console. */
   logger?: StoreLogger;
+  /**
+   * The rest of Claude's API to forward besides messages and count_tokens: `'models'` (GET …/v1/models and
+   * …/v1/models/:id), `'batches'` (…/v1/messages/batches and below, results included) and `'files'` (…/v1/files and
+   * below, upload and download). They get the server's key, `authorize` (told the route), CORS and the key's redaction,
+   * never the line. Off by default: anyone who passes `authorize` could then create batches or upload files on the
+   * app's key. Defaults to [] (those paths answer 404 naming this option).
+   */
+  allowRoutes?: readonly ApiRoute[];
 }
 
 export interface ClaudeHandlerStats {
@@ -212,7 +226,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   const retryAfter = options.shedRetryAfterSeconds ?? 2;
   const maxAnswerBytes = options.maxAnswerBytes ?? 16 * MIB;
   const limits = {
-    maxBodyBytes: options.maxBodyBytes ?? MIB,
+    maxBodyBytes: options.maxBodyBytes ?? 32 * MIB,
     bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
     maxJsonDepth: options.maxJsonDepth ?? 100,
     clock,
@@ -377,20 +391,23 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     return { response, via };
   }
 
+  const passthrough = createPassthrough({
+    allowRoutes: options.allowRoutes, upstream, maxAnswerBytes, authorize: options.authorize, logger, notConfigured,
+    isClosed: () => store.isClosed?.() ?? false,
+  });
+
   async function handle(request: Request): Promise<Response> {
-    if (request.method === 'OPTIONS' && options.cors) return preflightResponse(request, options.cors);
+    if (request.method === 'OPTIONS' && options.cors) return preflightResponse(request, options.cors, passthrough.preflightMethods(request.url));
     const route: Route | 'not_found' = routeOf(request.url);
-    if (route === 'not_found') {
-      const path = new URL(request.url).pathname;
-      return errorResponse(404, 'not_found_error', `Not found: ${path}. This server forwards …/v1/messages and …/v1/messages/count_tokens only.`);
-    }
+    // Any other /v1/… path: models, batches and files when the app allows them, else a 404 that names the option.
+    if (route === 'not_found') return passthrough.handle(request);
     if (request.method !== 'POST') {
       const allow = options.cors ? 'POST, OPTIONS' : 'POST';
       return errorResponse(405, 'invalid_request_error', `Method ${request.method} is not allowed here; send POST.`, { headers: { allow } });
     }
     // The app is shutting down: another instance answers; nothing more is sent to Claude from here.
     if (store.isClosed?.()) return shuttingDownResponse();
-    const refusal = await authorized(options.authorize, request, logger);
+    const refusal = await authorized(options.authorize, request, logger, { route });
     if (refusal) return refusal;
     const valid = await validateMessagesRequest(request, route, limits);
     if (!valid.ok) return 'setup' in valid ? notConfigured(valid.setup) : errorResponse(valid.status, valid.type, valid.message);

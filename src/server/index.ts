@@ -1,5 +1,7 @@
 export { createClaudeHandler } from './handler.js';
-export type { CheckVerdict, ClaudeHandler, ClaudeHandlerOptions, ClaudeHandlerStats, MessagesParams } from './handler.js';
+export type {
+  ApiRoute, AuthorizeContext, CheckVerdict, ClaudeHandler, ClaudeHandlerOptions, ClaudeHandlerStats, ClaudeRoute, MessagesParams,
+} from './handler.js';
 export type { ServerToolName } from './fields.js';
 export { DEFAULT_ANTHROPIC_VERSION } from './upstream.js';
 export type { CorsOptions } from './cors.js';

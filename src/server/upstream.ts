@@ -43,9 +43,19 @@ function env(name: string): string | undefined {
   return proc?.env?.[name] || undefined;
 }
 
+export interface UpstreamTarget {
+  apiKey?: string;
+  /** Without a trailing slash. */
+  baseURL: string;
+  /** Call it unbound (`const call = target.fetch; call(…)`): a Worker's fetch refuses another `this`. */
+  fetch: FetchLike;
+}
+
 export interface Upstream {
   /** The key in use, read on each call so a key set after startup (tests, secrets loaded late) applies. */
   key(): string | undefined;
+  /** Where calls go and with which key, or the setup mistake that keeps them from going anywhere. */
+  target(): UpstreamTarget | SetupProblem;
   /** The upstream Response as it came (any status), or the setup problem that kept it from being sent. */
   send(forwarded: Forwarded, body: string, signal: AbortSignal): Promise<Response | SetupProblem>;
 }
@@ -65,28 +75,37 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const key = () => options.apiKey ?? env('ANTHROPIC_API_KEY');
   const base = () => (options.baseURL ?? env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
 
+  /** Where calls go and with which key, or the setup mistake that keeps them from going anywhere. */
+  const target = (): UpstreamTarget | SetupProblem => {
+    const apiKey = key();
+    // With a fetch of its own (the simulator, a gateway that adds credentials) a key may not be needed; should the
+    // upstream want one after all, its 401 is reported as "no API key".
+    if (!apiKey && !options.fetch) {
+      return new SetupProblem('no API key', 'Set ANTHROPIC_API_KEY in the server\'s environment, or pass `apiKey` to createClaudeHandler.');
+    }
+    const baseURL = base();
+    if (!/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
+      return new SetupProblem(
+        'its Claude API address is not an http(s) URL',
+        `baseURL is ${JSON.stringify(baseURL)}; give a full URL such as https://api.anthropic.com or http://127.0.0.1:8787.`,
+      );
+    }
+    if (/\/v1(\/messages)?$/.test(baseURL)) {
+      return new SetupProblem(
+        'its Claude API address ends in /v1',
+        `baseURL is ${baseURL}; give the address without /v1 (e.g. https://api.anthropic.com): the handler adds /v1/messages itself.`,
+      );
+    }
+    return { apiKey, baseURL, fetch: options.fetch ?? globalThis.fetch };
+  };
+
   return {
     key,
+    target,
     async send(forwarded, body, signal) {
-      const apiKey = key();
-      // With a fetch of its own (the simulator, a gateway that adds credentials) a key may not be needed; should the
-      // upstream want one after all, its 401 is reported as "no API key".
-      if (!apiKey && !options.fetch) {
-        return new SetupProblem('no API key', 'Set ANTHROPIC_API_KEY in the server\'s environment, or pass `apiKey` to createClaudeHandler.');
-      }
-      const baseURL = base();
-      if (!/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
-        return new SetupProblem(
-          'its Claude API address is not an http(s) URL',
-          `baseURL is ${JSON.stringify(baseURL)}; give a full URL such as https://api.anthropic.com or http://127.0.0.1:8787.`,
-        );
-      }
-      if (/\/v1(\/messages)?$/.test(baseURL)) {
-        return new SetupProblem(
-          'its Claude API address ends in /v1',
-          `baseURL is ${baseURL}; give the address without /v1 (e.g. https://api.anthropic.com): the handler adds /v1/messages itself.`,
-        );
-      }
+      const resolved = target();
+      if (resolved instanceof SetupProblem) return resolved;
+      const { apiKey, baseURL } = resolved;
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         accept: forwarded.route === 'messages' ? 'application/json, text/event-stream' : 'application/json',

@@ -104,8 +104,11 @@ export async function validateMessagesRequest(request: Request, route: Route, op
     type: 'request_too_large',
     message: `Request exceeds the maximum allowed number of bytes (${options.maxBodyBytes}).`,
   };
-  if (Number(request.headers.get('content-length') ?? NaN) > options.maxBodyBytes) return tooLarge;
-  const read = await readBody(request.body, { limit: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs, clock: options.clock });
+  const announced = Number(request.headers.get('content-length') ?? NaN);
+  if (announced > options.maxBodyBytes) return tooLarge;
+  const read = await readBody(request.body, {
+    limit: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs, clock: options.clock, expectedBytes: announced || undefined,
+  });
   if (!read.ok) {
     if (read.reason === 'too_large') return tooLarge;
     if (read.reason === 'timeout') {
@@ -136,7 +139,9 @@ export async function validateMessagesRequest(request: Request, route: Route, op
     return bad(`model: ${model} is not allowed here; use one of: ${options.models.join(', ')}.`);
   }
   let changed = model !== body.model;
-  const params: MessagesParams = { ...body, model };
+  // The parsed body is the handler's own: filled in place rather than copied.
+  const params = body as MessagesParams;
+  params.model = model;
   if (route === 'messages') {
     if (body.stream !== undefined && typeof body.stream !== 'boolean') return bad('stream: Input should be a valid boolean');
     const asked = body.max_tokens;

@@ -24,8 +24,13 @@ export interface ListeningSimulator {
   close(): Promise<void>;
 }
 
-/** The Fetch Request for a Node request; its signal fires when the client goes away before the answer is done. */
-function toRequest(req: IncomingMessage, res: ServerResponse, origin: string, readable: typeof Readable): Request {
+/**
+ * The Fetch Request for a Node request; its signal fires when the client goes away before the answer is done. Its URL
+ * has the host the client asked for (port included), as a framework's adapter gives it, so a handler that builds
+ * URLs back to itself (a batch's results_url) gets them right.
+ */
+function toRequest(req: IncomingMessage, res: ServerResponse, fallbackOrigin: string, readable: typeof Readable): Request {
+  const origin = req.headers.host ? `http://${req.headers.host}` : fallbackOrigin;
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();

@@ -1,0 +1,212 @@
+/**
+ * `npm run load -- --compare-proxy`: what the kit's handler costs against the cheapest thing that could stand in its
+ * place, a plain fetch proxy, both on loopback in front of the same fake Claude, in one run. Rounds alternate between
+ * the two (handler, proxy, handler, proxy…) so that a neighbour's load on a shared machine falls on both, and each
+ * figure is the median of its rounds. Memory per waiting request is measured in fresh processes, against a server
+ * that only reads the body and never answers: what any Node HTTP server costs per open request is not the handler's.
+ */
+import { fork } from 'node:child_process';
+import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FromFront, FromHelper, FrontKind, ToFront, ToHelper } from './compare-roles.js';
+import { STREAM_TOKENS } from './compare-roles.js';
+
+export interface CompareOptions {
+  rounds: number;
+  /** Sequential streamed requests per round for the time to first byte. */
+  ttfbRequests: number;
+  /** Small non-streamed requests kept going at once, and for how long per round. */
+  rpsConcurrency: number;
+  rpsMs: number;
+  /** 2,000-token streams kept going at once, and for how long per round. */
+  streamConcurrency: number;
+  streamMs: number;
+  /** Requests left waiting for the memory figure. */
+  waiting: number;
+  /** Load on each front before anything counts (JIT, pools). */
+  warmMs: number;
+}
+
+interface Targets {
+  ttfb: number;
+  rps: number;
+  ownKiB: number;
+}
+
+const TARGETS: Targets = { ttfb: 1.1, rps: 0.9, ownKiB: 10 };
+
+const self = fileURLToPath(import.meta.url);
+
+function start(role: string, env: Record<string, string> = {}): ChildProcess {
+  return fork(self, [], { env: { ...process.env, LOAD_ROLE: role, ...env }, execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function next<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string }) => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`a load process exited (${code}) before answering ${type}`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+function ask<T extends FromHelper | FromFront>(child: ChildProcess, message: ToHelper | ToFront, answer: T['type']): Promise<T> {
+  const reply = next<T>(child, answer);
+  child.send(message);
+  return reply;
+}
+
+async function front(kind: FrontKind, upstream: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = start('front', { LOAD_FRONT: kind, LOAD_UPSTREAM: upstream });
+  const { url } = await next<Extract<FromFront, { type: 'listening' }>>(child, 'listening');
+  return { child, url };
+}
+
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill();
+  });
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : ((sorted[middle - 1]! + sorted[middle]!) / 2);
+};
+
+type Memory = Extract<FromFront, { type: 'memory' }>;
+
+/** Per waiting request, in bytes: RSS and heap, from a fresh front with `waiting` requests open on it. */
+async function waitingCost(kind: FrontKind, helper: ChildProcess, upstream: string, waiting: number) {
+  const { child, url } = await front(kind, upstream);
+  try {
+    // Warm: the first requests load code and grow pools that every later request shares.
+    await ask(helper, { type: 'rps', url, concurrency: 32, ms: 500 }, 'count');
+    const before = await ask<Memory>(child, { type: 'memory' }, 'memory');
+    const seenBefore = (await ask<Extract<FromFront, { type: 'seen' }>>(child, { type: 'seen' }, 'seen')).seen;
+    await ask(helper, { type: 'hold', url, requests: waiting }, 'holding');
+    for (let tries = 0; tries < 600; tries += 1) {
+      const { seen } = await ask<Extract<FromFront, { type: 'seen' }>>(child, { type: 'seen' }, 'seen');
+      if (seen - seenBefore >= waiting) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Let the last bodies be read and the last upstream calls be made.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await ask<Memory>(child, { type: 'memory' }, 'memory');
+    if (kind !== 'server') await ask(helper, { type: 'release' }, 'released');
+    return {
+      rss: (after.rss - before.rss) / waiting,
+      heap: (after.heapUsed - before.heapUsed) / waiting,
+      external: (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / waiting,
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
+type Count = Extract<FromHelper, { type: 'count' }>;
+type Cpu = Extract<FromFront, { type: 'cpu' }>;
+
+/** One window of load on one front: requests per wall second, and the front's CPU time per request. */
+async function window(helper: ChildProcess, front: { child: ChildProcess; url: string }, load: 'rps' | 'streams', concurrency: number, ms: number) {
+  const before = await ask<Cpu>(front.child, { type: 'cpu' }, 'cpu');
+  const count = await ask<Count>(helper, { type: load, url: front.url, concurrency, ms }, 'count');
+  const after = await ask<Cpu>(front.child, { type: 'cpu' }, 'cpu');
+  return { perSecond: (count.done / count.ms) * 1000, cpuPerRequest: (after.micros - before.micros) / Math.max(1, count.done), failures: count.failures };
+}
+
+export async function runCompareProxy(options: CompareOptions): Promise<boolean> {
+  const helper = start('helper');
+  const { url: upstream } = await next<Extract<FromHelper, { type: 'upstream' }>>(helper, 'upstream');
+  const fronts = { handler: await front('handler', upstream), proxy: await front('proxy', upstream) };
+  const direct = `${upstream}/v1/messages`;
+  const empty = () => ({ ttfb: [] as number[], rps: [] as number[], rpsCpu: [] as number[], streams: [] as number[], streamsCpu: [] as number[] });
+  const figures = { handler: empty(), proxy: empty(), direct: [] as number[] };
+  let failures = 0;
+  const load = os.loadavg()[0]!;
+  try {
+    // Warm both (JIT, connection pools) before anything counts.
+    for (const f of Object.values(fronts)) {
+      await window(helper, f, 'rps', options.rpsConcurrency, options.warmMs);
+      await window(helper, f, 'streams', options.streamConcurrency, options.warmMs / 2);
+    }
+    for (let round = 0; round < options.rounds; round += 1) {
+      const order = round % 2 === 0 ? (['handler', 'proxy'] as const) : (['proxy', 'handler'] as const);
+      const urls = [direct, fronts[order[0]].url, fronts[order[1]].url];
+      const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
+      failures += ttfb.failures;
+      figures.direct.push(median(ttfb.samples[0]!));
+      figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
+      figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
+      for (const kind of order) {
+        const small = await window(helper, fronts[kind], 'rps', options.rpsConcurrency, options.rpsMs);
+        const streams = await window(helper, fronts[kind], 'streams', options.streamConcurrency, options.streamMs);
+        failures += small.failures + streams.failures;
+        figures[kind].rps.push(small.perSecond);
+        figures[kind].rpsCpu.push(small.cpuPerRequest);
+        figures[kind].streams.push(streams.perSecond);
+        figures[kind].streamsCpu.push(streams.cpuPerRequest);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(fronts).map(({ child }) => stop(child)));
+  }
+  const memory = {
+    server: await waitingCost('server', helper, upstream, options.waiting),
+    proxy: await waitingCost('proxy', helper, upstream, options.waiting),
+    handler: await waitingCost('handler', helper, upstream, options.waiting),
+  };
+  await stop(helper);
+
+  const summary = (f: ReturnType<typeof empty>) => ({
+    ttfb: median(f.ttfb), rps: median(f.rps), rpsCpu: median(f.rpsCpu), streams: median(f.streams), streamsCpu: median(f.streamsCpu),
+  });
+  const h = summary(figures.handler);
+  const p = summary(figures.proxy);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  const own = (kind: 'handler' | 'proxy') => ({
+    rss: memory[kind].rss - memory.server.rss,
+    objects: memory[kind].heap + memory[kind].external - memory.server.heap - memory.server.external,
+  });
+  const handlerOwn = own('handler');
+  const proxyOwn = own('proxy');
+  // Requests per CPU-second of the front: what it serves with a core to itself, whatever else the machine runs.
+  const ratio = {
+    ttfb: h.ttfb / p.ttfb, rps: h.rps / p.rps, rpsCpu: p.rpsCpu / h.rpsCpu, streams: h.streams / p.streams, streamsCpu: p.streamsCpu / h.streamsCpu,
+  };
+  const x = (value: number) => `${value.toFixed(2)} ×`;
+  const rows: [string, string, string, string, string][] = [
+    ['measure', 'handler', 'plain proxy', 'ratio', 'target'],
+    [`time to first byte p50, streamed, one at a time (direct ${median(figures.direct).toFixed(2)} ms)`, `${h.ttfb.toFixed(2)} ms`, `${p.ttfb.toFixed(2)} ms`, x(ratio.ttfb), `≤ ${TARGETS.ttfb.toFixed(2)} ×`],
+    [`small requests per CPU-second of the front, ${options.rpsConcurrency} at once`, (1e6 / h.rpsCpu).toFixed(0), (1e6 / p.rpsCpu).toFixed(0), x(ratio.rpsCpu), `≥ ${TARGETS.rps.toFixed(2)} ×`],
+    ['  per wall second (the machine shared)', h.rps.toFixed(0), p.rps.toFixed(0), x(ratio.rps), ''],
+    [`${STREAM_TOKENS.toLocaleString('en')}-token streams per CPU-second, ${options.streamConcurrency} at once`, (1e6 / h.streamsCpu).toFixed(1), (1e6 / p.streamsCpu).toFixed(1), x(ratio.streamsCpu), ''],
+    ['  per wall second', h.streams.toFixed(1), p.streams.toFixed(1), x(ratio.streams), ''],
+    [`RSS per waiting request (${options.waiting} waiting)`, kib(memory.handler.rss), kib(memory.proxy.rss), '', ''],
+    ['  the HTTP server alone (reads the body, never answers)', kib(memory.server.rss), kib(memory.server.rss), '', ''],
+    ['  the rest: the handler\'s own / the proxy\'s own', kib(handlerOwn.rss), kib(proxyOwn.rss), '', `≤ ${TARGETS.ownKiB} KiB`],
+    ['  heap and buffers of its own (after GC)', kib(handlerOwn.objects), kib(proxyOwn.objects), '', `≤ ${TARGETS.ownKiB} KiB`],
+  ];
+  const width = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start\n`);
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('   ').trimEnd());
+    if (i === 0) console.log(width.map((w) => '─'.repeat(w)).join('   '));
+  }
+  if (load > os.cpus().length) console.log(`\nThe machine was busy (load average ${load.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
+  const misses = [
+    ratio.ttfb > TARGETS.ttfb && 'time to first byte',
+    ratio.rpsCpu < TARGETS.rps && 'requests per CPU-second',
+    Math.max(handlerOwn.rss, handlerOwn.objects) / 1024 > TARGETS.ownKiB && 'memory per waiting request',
+    failures > 0 && `${failures} requests failed`,
+  ].filter(Boolean);
+  console.log(misses.length === 0 ? '\nPASS: every target met' : `\nMISS: ${misses.join('; ')}`);
+  return misses.length === 0;
+}
