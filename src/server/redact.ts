@@ -32,6 +32,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 interface Matcher {
   forms: { exact: string; escaped: string[] }[];
   pattern: RegExp;
+  /** The escapes an escaped form of the key starts with (`\\u`, and `\\/` for a key with a slash): a text with none of them can only hold the key as it is. */
+  openers: string[];
 }
 
 let cached: { secret: string; matcher: Matcher } | undefined;
@@ -42,16 +44,18 @@ function matcherFor(secret: string): Matcher {
   // A hex digit's letter in either case: `\u006B` and `\u006b` are the same character to JSON.parse.
   const caseless = (text: string) => escapeRegExp(text).replace(/[a-f]/g, (c) => `[${c}${c.toUpperCase()}]`);
   const source = forms.map(({ exact, escaped }) => `(?:${[escapeRegExp(exact), ...escaped.map(caseless)].join('|')})`).join('');
-  const matcher = { forms, pattern: new RegExp(source, 'g') };
+  const openers = [...new Set(forms.flatMap(({ escaped }) => escaped.map((form) => form.slice(0, 2))))];
+  const matcher = { forms, pattern: new RegExp(source, 'g'), openers };
   cached = { secret, matcher };
   return matcher;
 }
 
 export function redact(text: string, secret: string | null | undefined): string {
   if (!redactable(secret)) return text;
-  // The common case, no key and no escape at all, costs one scan of each.
-  if (!text.includes(secret) && !text.includes('\\')) return text;
-  return text.replace(matcherFor(secret).pattern, REDACTED);
+  const matcher = matcherFor(secret);
+  // The common case, no key and no escape that could start one (a JSON text's `\\n` cannot), costs a few scans.
+  if (!text.includes(secret) && !matcher.openers.some((opener) => text.includes(opener))) return text;
+  return text.replace(matcher.pattern, REDACTED);
 }
 
 export function redactHeaders(headers: Headers, secret: string | null | undefined): Headers {

@@ -103,8 +103,34 @@ const durations = (cell: string) =>
 
 describe('the defaults the docs state', () => {
   it('are all in tables this test reads', () => {
-    const known = ['testing.md:option', 'line.md:option', 'failover-and-lanes.md:option'];
+    const known = ['testing.md:option', 'line.md:option', 'failover-and-lanes.md:option', 'front-door.md:option'];
     expect(DEFAULT_TABLES.map((table) => `${table.page}:${table.header[0]}`).sort()).toEqual(known.sort());
+  });
+
+  it("match the handler's limits and deadlines (docs/front-door.md)", () => {
+    const table = tableOf('front-door.md', 'option');
+    const defaultColumn = table.header.indexOf('default');
+    const handlerFile = readFileSync('src/server/handler.ts', 'utf8');
+    /** `options.<name> ?? <number or n * MIB>` in handler.ts, in bytes or ms. */
+    const code = (name: string) => {
+      const match = new RegExp(`options\\.${name} \\?\\? ([\\d_]+)(?: \\* MIB)?`).exec(handlerFile);
+      if (!match) throw new Error(`handler.ts sets no inline default for ${name}: read it from where it moved`);
+      return Number(match[1]!.replace(/_/g, '')) * (match[0].endsWith('MIB') ? 2 ** 20 : 1);
+    };
+    /** "32 MiB (…)", "30 s", "100", "10 min" → bytes, ms or a count. */
+    const value = (cell: string) => {
+      const mib = /^([\d.]+) MiB/.exec(cell);
+      if (mib) return Number(mib[1]) * 2 ** 20;
+      return /\d\s*(s|min)\b/.test(cell) ? durations(cell)[0] : firstNumber(cell);
+    };
+    const checked = ['maxBodyBytes', 'bodyTimeoutMs', 'maxJsonDepth', 'maxAnswerBytes', 'upstreamTimeoutMs', 'streamIdleTimeoutMs', 'answerTimeoutMs'];
+    for (const name of checked) {
+      const row = table.rows.find((r) => rowName(r) === name);
+      if (!row) throw new Error(`docs/front-door.md has no row for ${name}`);
+      expect(value(row[defaultColumn]!), `docs/front-door.md: ${name}`).toBe(code(name));
+    }
+    expect(value(table.rows.find((r) => rowName(r) === 'holdMs')![defaultColumn]!)).toBe(DEFAULT_HOLD_MS);
+    expect(value(table.rows.find((r) => rowName(r) === 'maxQueue')![defaultColumn]!)).toBe(DEFAULT_MAX_QUEUE);
   });
 
   it("match the simulator's (docs/testing.md)", () => {
