@@ -17,6 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import type { UpstreamResult } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
+import { createAcceptGrace } from './accept-grace.js';
 import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
@@ -134,6 +135,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
   const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
   const acceptAfterMs = options.acceptAfterMs ?? 1500;
+  // Learned from the refusals the line sees: no cliff where 529s come later than acceptAfterMs.
+  const grace = createAcceptGrace(acceptAfterMs);
   const tickets = createTickets(maxQueue * 4, options.newTicket);
   const { room } = options;
   const interactive = createOrderHeap<Waiter>();
@@ -217,7 +220,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       backgroundRoom.answered(call.level, control.limit, now);
       pump();
     };
-    const graceTimer = clock.setTimeout(accept, acceptAfterMs);
+    const sentAt = clock.now();
+    const graceTimer = clock.setTimeout(accept, grace.ms());
     graceTimers.add(graceTimer);
     waiter.resolve({
       order: waiter.order,
@@ -233,6 +237,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         // No result: the call never reached Claude, or its answer is unknown; it teaches nothing (as on Redis).
         const status = result?.status ?? 0;
         const pressure = result?.pressure ?? (status === 529 || status === 429);
+        if (pressure) grace.refused(clock.now() - sentAt);
         // Background work on the wire filled Claude's room: the people's window stays open (see background-room.ts).
         const blameBackground = pressure && (waiter.background || backgroundInFlight > 0) && control.state === 'open';
         if (blameBackground) {

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { BACKGROUND_SPARE } from '../admission/background-room.js';
+import { createAcceptGrace } from '../admission/accept-grace.js';
 import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
@@ -88,6 +89,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   let queue: RedisQueue | undefined;
   let down = false;
   let closed = false;
+  // When an unrefused call counts as taken, learned from this instance's refusals (see accept-grace.ts).
+  const acceptGrace = createAcceptGrace(ACCEPT_AFTER_MS);
   // Set once close() has let the job queue's calls at Claude finish: the connection is then given up.
   let shut = false;
   // Aborted by close(): requests waiting in the fleet's line stop at once and hear `closing` (see admit).
@@ -271,10 +274,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       }, leaseMs / 3);
     };
     renew();
+    const sentAt = Date.now();
     const acceptTimer = ctx.clock.setTimeout(() => {
       accepted = true;
       background(shared.accept(call));
-    }, ACCEPT_AFTER_MS);
+    }, acceptGrace.ms());
     const stop = () => {
       ctx.clock.clearTimeout(timer);
       ctx.clock.clearTimeout(acceptTimer);
@@ -291,6 +295,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
         stop();
         renewals.delete(stop);
         releaseLocal();
+        if (isPressure(result)) acceptGrace.refused(Date.now() - sentAt);
         // Only a call Claude turned away comes back with its place.
         if (!isPressure(result)) fleetOrders.delete(call.order);
         return giveBack(shared, call.id, call.line, shared.settle(call, result, accepted));

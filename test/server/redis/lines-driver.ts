@@ -5,6 +5,7 @@
 // Where the outcome in Redis depends on which waiter asks first (in a fleet, a race between polls), they ask in the
 // order the reference serves them: the line an accepted call just grew first (line.ts pumps its own line before
 // the room hands out the freed slot), then interactive before background, oldest first.
+import { createAcceptGrace } from '../../../src/server/admission/accept-grace.js';
 import type { Redis } from 'ioredis';
 import { createModelLines, type ModelLinesOptions } from '../../../src/server/admission/lines.js';
 import type { LineGrant } from '../../../src/server/admission/line.js';
@@ -52,7 +53,7 @@ interface Request {
   background: boolean;
   order: string;
   tsGrant?: LineGrant;
-  lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean };
+  lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean; graceMs: number };
 }
 
 export interface Run {
@@ -74,6 +75,9 @@ export async function playLines(
     const keys = lineKeys(prefix, { line: tags[model] });
     return redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(luaOptions, op, now), ...rest);
   };
+  // The grace each model's line learns from its refusals (accept-grace.ts), kept here for the Lua side as the
+  // handler's Redis store keeps it in the instance.
+  const graces = Object.fromEntries(MODELS.map((m) => [m, createAcceptGrace(ACCEPT_AFTER_MS)]));
   const requests: Request[] = [];
   const waitingLua = () => requests.filter((r) => !r.lua);
   const open = () => requests.filter((r) => r.tsGrant && r.lua);
@@ -89,7 +93,7 @@ export async function playLines(
       for (const r of waitingLua().sort((x, y) => rank(x) - rank(y) || Number(x.id.slice(1)) - Number(y.id.slice(1)))) {
         const answer = (await eval_(r.model, 'admit', now, r.id, r.order, FOREVER_MS, FOREVER_MS, '0', r.background ? '1' : '0')) as number[];
         if (answer[0] === 1) {
-          r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false };
+          r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false, graceMs: graces[r.model]!.ms() };
           moved = true;
         } else r.order = String(answer[3]);
       }
@@ -102,7 +106,7 @@ export async function playLines(
     for (let at = clock.fireNext(end); at !== undefined; at = clock.fireNext(end)) {
       await settleMicrotasks();
       for (const r of open()) {
-        if (!r.lua!.accepted && r.lua!.at + ACCEPT_AFTER_MS <= at) {
+        if (!r.lua!.accepted && r.lua!.at + r.lua!.graceMs <= at) {
           r.lua!.accepted = true;
           await eval_(r.model, 'accept', at, r.lua!.level, r.lua!.epoch, r.lua!.probeId);
           await poll(at, r.model);
@@ -159,6 +163,7 @@ export async function playLines(
         run.seen.blamed[r.model] = (run.seen.blamed[r.model] ?? 0) + 1;
       }
       r.tsGrant!.release({ status, retryAfterMs });
+      if (outcome === 'refused') graces[r.model]!.refused(now - r.lua!.at);
       await eval_(r.model, 'settle', now, r.id, r.lua!.level, r.lua!.epoch, r.lua!.probeId, outcome, retryAfterMs ?? -1, r.lua!.accepted ? '1' : '0');
       if (outcome === 'ok' && !r.lua!.accepted) first = r.model;
       what = `${r.id} ${outcome}`;

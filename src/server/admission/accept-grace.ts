@@ -1,0 +1,36 @@
+/**
+ * When a call Claude has not refused counts as taken. Claude answers a 529 within about a round trip, so a call still
+ * unrefused after a moment is in: the line counts it (its rate, its limit) without waiting for a long answer to end.
+ * A fixed moment makes a cliff: where 529s arrive later than it (a far region, a slow proxy, an overload reported
+ * after a stream's first bytes), every refused call was counted taken first, and the limit grew on refusals (13 calls
+ * per request with 529s 2 s late, against 1.7 at 1.5 s). So the moment is learned: at least `baseMs`, and 1.5 × the
+ * slowest of the recent refusals, up to 10 s (a refusal later than that, an overload deep into a stream, says nothing of when calls are taken).
+ */
+
+/** Refusals remembered (their time from send to refusal). */
+const RECENT_REFUSALS = 32;
+/** The grace is this many times the slowest recent refusal. */
+const SLOWEST_FACTOR = 1.5;
+/** The longest grace: past it a call counts as taken until Claude says otherwise. */
+const MAX_GRACE_MS = 10_000;
+
+export interface AcceptGrace {
+  /** How long after it was sent an unrefused call counts as taken. */
+  ms(): number;
+  /** A refusal came this long after its call was sent. */
+  refused(afterMs: number): void;
+}
+
+export function createAcceptGrace(baseMs: number): AcceptGrace {
+  const recent: number[] = [];
+  let slowest = 0;
+  return {
+    ms: () => Math.min(MAX_GRACE_MS, Math.max(baseMs, slowest * SLOWEST_FACTOR)),
+    refused(afterMs) {
+      if (!(afterMs >= 0)) return;
+      recent.push(afterMs);
+      if (recent.length > RECENT_REFUSALS) recent.shift();
+      slowest = Math.max(...recent);
+    },
+  };
+}
