@@ -5,3 +5,5 @@ export { createClaudeFetch } from './claude-fetch.js';
 export type { ClaudeFetch, ClaudeFetchOptions } from './claude-fetch.js';
 export { CLAUDE_WAIT_PART, WAIT_HEADER, claudeWaitHeaders } from './wait.js';
 export type { ClaudeWait, ClaudeWaitPart, ClaudeWaitWriter } from './wait.js';
+export { createClaudeChatTransport } from './chat-transport.js';
+export type { ClaudeChatTransportOptions } from './chat-transport.js';

@@ -1,0 +1,83 @@
+/**
+ * One chat answer's wait in the server's line, as the kit's demand store follows requests: a tracked object with the
+ * retryer's face, driven by the route's `data-claude-wait` parts instead of by attempts of its own. The banner and
+ * the toaster then read it like any other request's wait: "You're in line — about 20 s".
+ */
+import type { Clock } from '../core/clock.js';
+import { ClaudeError } from '../core/failure.js';
+import type { Retryer, RetrySnapshot } from '../core/retryer.js';
+import { createListeners } from '../core/store.js';
+import type { ClaudeWait } from './wait.js';
+
+export interface StreamWait extends Retryer<void> {
+  /** A `data-claude-wait` part arrived. */
+  update(wait: ClaudeWait): void;
+  /** Claude is answering (the first content, or the line said `answered`). */
+  answered(): void;
+  /** The stream ended or broke: nothing more to follow. */
+  end(): void;
+}
+
+/**
+ * `cancel` stops the chat's request (the person's "Cancel"). "Retry now" changes nothing: the call already stands at
+ * its place in the server's line and goes the moment its turn comes; jumping the line is what the line prevents.
+ */
+export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void): StreamWait {
+  const listeners = createListeners();
+  let snapshot: RetrySnapshot = { phase: 'sending', attempt: 1, startedAt: clock.now() };
+  let settle!: () => void;
+  const promise = new Promise<void>((resolve) => (settle = resolve));
+  const done = () => snapshot.phase === 'succeeded' || snapshot.phase === 'failed';
+  const set = (next: RetrySnapshot) => {
+    if (done()) return;
+    snapshot = next;
+    listeners.notify();
+    if (done()) settle();
+  };
+
+  return {
+    promise,
+    subscribe: listeners.subscribe,
+    getSnapshot: () => snapshot,
+    retryNow() {},
+    cancel() {
+      cancel();
+      set({ ...snapshot, phase: 'failed', failure: new ClaudeError({ kind: 'aborted', message: 'The chat request was cancelled.', retryable: false }) });
+    },
+    markResponding() {
+      set({ ...snapshot, phase: 'succeeded', responding: true });
+    },
+    acceptOffer() {},
+    declineOffer() {},
+    update(wait) {
+      if (wait.state === 'answered') return this.answered();
+      const failure = new ClaudeError({
+        kind: 'overloaded', status: 529, type: 'overloaded_error', retryable: true,
+        message: wait.state === 'gave-up' ? 'The server stopped waiting for Claude.' : 'The request waits in the server’s line toward Claude.',
+        ...(wait.retryAfterMs !== undefined && { retryAfterMs: wait.retryAfterMs }),
+        ...((wait.ahead !== undefined || wait.expectedWaitMs !== undefined) && {
+          line: {
+            ...(wait.ahead !== undefined && { ahead: wait.ahead }),
+            ...(wait.expectedWaitMs !== undefined && { expectedWaitMs: wait.expectedWaitMs }),
+          },
+        }),
+      });
+      if (wait.state === 'gave-up') return set({ ...snapshot, phase: 'failed', failure });
+      const turnIn = wait.expectedWaitMs ?? wait.retryAfterMs;
+      set({
+        ...snapshot,
+        phase: 'waiting',
+        attempt: snapshot.attempt + 1,
+        waited: true,
+        failure,
+        nextAttemptAt: turnIn === undefined ? undefined : clock.now() + turnIn,
+      });
+    },
+    answered() {
+      set({ ...snapshot, phase: 'succeeded', responding: true, nextAttemptAt: undefined });
+    },
+    end() {
+      set({ ...snapshot, phase: 'succeeded', nextAttemptAt: undefined });
+    },
+  };
+}
