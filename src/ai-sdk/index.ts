@@ -3,7 +3,7 @@
 // Nothing here imports `ai` or its providers at run time but the chat transport; the server half never loads it.
 export { createClaudeFetch } from './claude-fetch.js';
 export type { ClaudeFetch, ClaudeFetchOptions } from './claude-fetch.js';
-export { CLAUDE_WAIT_PART, WAIT_HEADER, claudeWaitHeaders } from './wait.js';
+export { CLAUDE_WAIT_PART, claudeWaitHeaders } from './wait.js';
 export type { ClaudeWait, ClaudeWaitPart, ClaudeWaitWriter } from './wait.js';
 export { createClaudeChatTransport } from './chat-transport.js';
 export type { ClaudeChatTransportOptions } from './chat-transport.js';
