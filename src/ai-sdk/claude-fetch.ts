@@ -57,14 +57,15 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
   if (given && extra.length > 0) {
     throw new TypeError(`createClaudeFetch: ${extra.join(', ')} configure a handler; with \`handler\` given, set them on that handler.`);
   }
-  // Calls waiting for their answer, to be told at Claude's first refusal that they wait (the line's own update names
-  // their place, but only after `lineUpdateMs`).
+  // Calls waiting for their answer, to be told at Claude's first refusal that they wait (the line's own update, a
+  // second later, names their place).
   const pending = new Set<() => void>();
   let refusing = false;
   const upstream = handlerOptions.fetch;
   const watched = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const response = await (upstream ?? globalThis.fetch)(input, init);
-    if (response.status === 529 || response.status === 429) {
+    // Only Claude's 529 holds calls in the line; a 429 goes back to its caller as the 429 it is.
+    if (response.status === 529) {
       refusing = true;
       for (const told of [...pending]) told();
     } else if (response.ok) refusing = false;

@@ -54,5 +54,6 @@ it('answers 20 streamText calls over two instances in a 5 s outage, at most 1.5 
   expect(upstream.calls / 20).toBeLessThanOrEqual(1.5);
   // Every call went through the fleet's line in Redis, none through an instance's memory fallback.
   expect(via).toEqual(Array(20).fill('redis'));
-  expect(Math.max(...outcomes.map((o) => o.atMs))).toBeLessThan(10_000);
+  // Within the fleet's closed window (at most 2 s) of Claude's return.
+  expect(Math.max(...outcomes.map((o) => o.atMs))).toBeLessThan(7_500);
 }, 30_000);

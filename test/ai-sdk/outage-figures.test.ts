@@ -59,11 +59,12 @@ it('gives the figures of docs/ai-sdk.md', async () => {
     // The AI SDK alone: calls at 0, 2 and 6 s (2 s, then 4 s, no jitter); answered at 6 s, or failed then.
     'direct, 5 s': { answered: 20, callsPerRequest: 3, lastEndS: 6, firstNoticeS: undefined, firstPlaceS: undefined },
     'direct, 40 s': { answered: 0, callsPerRequest: 3, lastEndS: 6, firstNoticeS: undefined, firstPlaceS: undefined },
-    // Through the kit: the first 20 go together (the line starts at 32), then probes at 1, 3 and 7 s (at 15, 30, 45 s
-    // in the long outage: the closed window doubles to 15 s); told at once, their place after the line's 8 s update.
-    'kit, 5 s': { answered: 20, callsPerRequest: 2.1, lastEndS: 7, firstNoticeS: 0, firstPlaceS: undefined },
-    'kit, 40 s': { answered: 20, callsPerRequest: 2.25, lastEndS: 45, firstNoticeS: 0, firstPlaceS: 8 },
-    'kit, line starting at 4, 5 s': { answered: 20, callsPerRequest: 1.3, lastEndS: 7, firstNoticeS: 0, firstPlaceS: undefined },
-    'kit, line starting at 4, 40 s': { answered: 20, callsPerRequest: 1.45, lastEndS: 45, firstNoticeS: 0, firstPlaceS: 8 },
+    // Through the kit: the first 20 go together (the line starts at 32); then one probe per closed window (1 s, 2 s,
+    // then every 2 s), so the last is answered within 2 s of Claude's return. Told at once that they wait, and their
+    // place after a second (the line's first update), then every 8 s.
+    'kit, 5 s': { answered: 20, callsPerRequest: 2.1, lastEndS: 5, firstNoticeS: 0, firstPlaceS: 1 },
+    'kit, 40 s': { answered: 20, callsPerRequest: 3, lastEndS: 41, firstNoticeS: 0, firstPlaceS: 1 },
+    'kit, line starting at 4, 5 s': { answered: 20, callsPerRequest: 1.3, lastEndS: 5, firstNoticeS: 0, firstPlaceS: 1 },
+    'kit, line starting at 4, 40 s': { answered: 20, callsPerRequest: 2.2, lastEndS: 41, firstNoticeS: 0, firstPlaceS: 1 },
   });
 });
