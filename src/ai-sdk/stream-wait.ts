@@ -63,15 +63,9 @@ export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void):
         }),
       });
       if (wait.state === 'gave-up') return set({ ...snapshot, phase: 'failed', failure });
-      const turnIn = wait.expectedWaitMs ?? wait.retryAfterMs;
-      set({
-        ...snapshot,
-        phase: 'waiting',
-        attempt: snapshot.attempt + 1,
-        waited: true,
-        failure,
-        nextAttemptAt: turnIn === undefined ? undefined : clock.now() + turnIn,
-      });
+      // No next attempt: the browser makes none (the server's call waits at its place), so the only duration on
+      // screen is the expected turn the line named, in the headline.
+      set({ ...snapshot, phase: 'waiting', attempt: snapshot.attempt + 1, waited: true, failure, nextAttemptAt: undefined });
     },
     answered() {
       set({ ...snapshot, phase: 'succeeded', responding: true, nextAttemptAt: undefined });

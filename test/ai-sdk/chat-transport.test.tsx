@@ -127,6 +127,8 @@ describe('createClaudeChatTransport', () => {
     await advance(0);
     expect(level()).toBe('busy');
     expect(bannerText()).toMatch(/You're in line — your turn in about 40 s/);
+    // One duration on screen: the browser makes no attempt of its own to count down to.
+    expect(bannerText()).not.toMatch(/Retrying in/);
     go();
     await advance(0);
     expect(messagesText()).toContain('assistant: After the wait.');
