@@ -76,6 +76,8 @@ export function createClaudeChatTransport<UI_MESSAGE extends UIMessage = UIMessa
         wait?.update(data);
       } else if (ANSWERING.has(chunk.type)) {
         wait?.answered();
+      } else if (chunk.type === 'error') {
+        wait?.fail(chunk.errorText);
       }
     };
     // Whichever way the stream ends (its end, an error, the chat's stop), the wait is no longer followed.
@@ -92,7 +94,7 @@ export function createClaudeChatTransport<UI_MESSAGE extends UIMessage = UIMessa
           observe(value);
           controller.enqueue(value);
         } catch (error) {
-          wait?.end();
+          wait?.fail(error instanceof Error ? error.message : String(error));
           controller.error(error);
         }
       },

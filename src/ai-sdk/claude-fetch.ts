@@ -128,7 +128,8 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
       const ticket = response.headers.get(TICKET_HEADER);
       // Anything but the line's own 529 is the answer: Claude's, or an error of the app's policy.
       if (response.status !== 529 || ticket === null) {
-        if (waited) tell({ state: 'answered', waitedMs: now() - startedAt });
+        // Claude took the call; any other answer (the app's policy, a shutdown) ends the stream with its error.
+        if (waited && response.ok) tell({ state: 'answered', waitedMs: now() - startedAt });
         return response;
       }
       const waitedMs = now() - startedAt;

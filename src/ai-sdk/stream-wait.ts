@@ -14,8 +14,10 @@ export interface StreamWait extends Retryer<void> {
   update(wait: ClaudeWait): void;
   /** Claude is answering (the first content, or the line said `answered`). */
   answered(): void;
-  /** The stream ended or broke: nothing more to follow. */
+  /** The stream ended: nothing more to follow. */
   end(): void;
+  /** The stream broke, or carried an error before any answer: the wait ended without one (not "back to normal"). */
+  fail(message: string): void;
 }
 
 /**
@@ -72,6 +74,10 @@ export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void):
     },
     end() {
       set({ ...snapshot, phase: 'succeeded', nextAttemptAt: undefined });
+    },
+    fail(message) {
+      // Not retryable: the kit did not give up on Claude, the route's call ended; the app shows its own error.
+      set({ ...snapshot, phase: 'failed', nextAttemptAt: undefined, failure: new ClaudeError({ kind: 'server_error', message, retryable: false }) });
     },
   };
 }

@@ -17,6 +17,8 @@ export const WAIT_HEADER = 'x-claude-kit-wait';
 /**
  * Where one call stands. `waiting`: in the kit's line (Claude is refusing, or the app's own limit is full);
  * `answered`: its turn came and Claude is answering; `gave-up`: it waited `maxWaitMs` and its 529 goes to the AI SDK.
+ * A wait that ends any other way (a 400 of the app's policy, a shutdown) has no part of its own: the stream's error
+ * follows.
  */
 export interface ClaudeWait {
   state: 'waiting' | 'answered' | 'gave-up';

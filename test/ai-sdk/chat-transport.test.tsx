@@ -133,7 +133,47 @@ describe('createClaudeChatTransport', () => {
     await advance(0);
     expect(messagesText()).toContain('assistant: After the wait.');
     expect(level()).toBe('normal');
+    await advance(5_000);
+    expect(screen.queryByText('Back to normal', { exact: true })).not.toBeNull();
     expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('says Claude is unavailable when the server stops waiting, and the chat shows its error', async () => {
+    const fetch = vi.fn(async () => createUIMessageStreamResponse({
+      stream: createUIMessageStream({
+        execute: ({ writer }) => {
+          writer.write({ type: 'data-claude-wait', data: { state: 'waiting', waitedMs: 0 }, transient: true });
+          writer.write({ type: 'data-claude-wait', data: { state: 'gave-up', retryAfterMs: 1_000, waitedMs: 240_000 }, transient: true });
+          throw new Error('Overloaded');
+        },
+        onError: () => 'Claude is overloaded.',
+      }),
+    }));
+    renderChat(fetch as unknown as typeof globalThis.fetch);
+    await send();
+    await advance(0);
+    expect(level()).toBe('unavailable');
+    expect(screen.getByTestId('status').textContent).toBe('error: Claude is overloaded.');
+  });
+
+  it('ends the wait without "back to normal" when the route’s call fails otherwise', async () => {
+    const fetch = vi.fn(async () => createUIMessageStreamResponse({
+      stream: createUIMessageStream({
+        execute: ({ writer }) => {
+          writer.write({ type: 'data-claude-wait', data: { state: 'waiting', ahead: 2, expectedWaitMs: 9_000, waitedMs: 1_000 }, transient: true });
+          throw new Error('max_tokens is above the limit');
+        },
+        onError: () => 'Bad request.',
+      }),
+    }));
+    renderChat(fetch as unknown as typeof globalThis.fetch);
+    await send();
+    await advance(0);
+    expect(level()).toBe('normal');
+    expect(bannerText()).toBe('');
+    expect(screen.getByTestId('status').textContent).toBe('error: Bad request.');
+    await advance(5_000);
+    expect(screen.queryByText('Back to normal', { exact: true })).toBeNull();
   });
 
   it('stops the chat’s request when the person presses Cancel on the banner', async () => {
