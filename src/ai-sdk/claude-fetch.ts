@@ -9,7 +9,7 @@ import { systemClock } from '../core/clock.js';
 import { AHEAD_HEADER, EXPECTED_WAIT_HEADER, TICKET_HEADER } from '../core/line-ticket.js';
 import { createClaudeHandler } from '../server/handler.js';
 import type { ClaudeHandler, ClaudeHandlerOptions } from '../server/handler.js';
-import { WAIT_HEADER, waitListenerOf } from './wait.js';
+import { WAIT_HEADER, acquireWaitListener } from './wait.js';
 import type { ClaudeWait } from './wait.js';
 
 export interface ClaudeFetchOptions extends ClaudeHandlerOptions {
@@ -90,8 +90,16 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
     const url = new URL(source.url);
     const body = source.method === 'GET' || source.method === 'HEAD' ? undefined : await source.text();
     const headers = new Headers(source.headers);
-    const listener = waitListenerOf(headers);
+    const listener = acquireWaitListener(headers);
     headers.delete(WAIT_HEADER);
+    try {
+      return await waitInLine(source, url, body, headers, listener?.listen);
+    } finally {
+      listener?.release();
+    }
+  }
+
+  async function waitInLine(source: Request, url: URL, body: string | undefined, headers: Headers, listener: ((wait: ClaudeWait) => void) | undefined): Promise<Response> {
     // The key stays with the handler; whatever the AI SDK was given is never passed on.
     headers.delete('x-api-key');
     headers.delete('authorization');

@@ -47,33 +47,71 @@ export interface ClaudeWaitWriter {
 
 export type ClaudeWaitListener = (wait: ClaudeWait) => void;
 
-/** A bound on ids held at once, should a runtime never collect the writers. */
+/** A bound on ids held at once, whatever else happens. */
 const MAX_LISTENERS = 10_000;
+/** A listener no call has used this long after its registration was for a call that never came (another fetch). */
+const UNUSED_MS = 10 * 60_000;
 
-const listeners = new Map<string, WeakRef<ClaudeWaitListener> | { deref(): ClaudeWaitListener }>();
-const collected = typeof FinalizationRegistry === 'function'
+/**
+ * One writer's listener. Held strongly from its registration until a call uses it, and while a call of it is in
+ * flight (nothing else may hold the writer meanwhile); between calls (a multi-step `streamText`) only weakly, so a
+ * finished stream's writer can go.
+ */
+interface Entry {
+  strong?: ClaudeWaitListener;
+  weak?: WeakRef<ClaudeWaitListener>;
+  inFlight: number;
+  used: boolean;
+  registeredAt: number;
+}
+
+const listeners = new Map<string, Entry>();
+const collected = typeof FinalizationRegistry === 'function' && typeof WeakRef === 'function'
   ? new FinalizationRegistry<string>((id) => listeners.delete(id))
   : undefined;
 let counter = 0;
 
-/** Registers `listen` under a fresh id; held weakly where the runtime can (the caller keeps it alive). */
+function sweep(now: number): void {
+  // Insertion order is registration order: stop at the first entry too young to be given up on.
+  for (const [id, entry] of listeners) {
+    if (now - entry.registeredAt < UNUSED_MS && listeners.size < MAX_LISTENERS) break;
+    if ((!entry.used && entry.inFlight === 0) || listeners.size >= MAX_LISTENERS) listeners.delete(id);
+  }
+}
+
+/** Registers `listen` under a fresh id, for the wait header. */
 export function registerWaitListener(listen: ClaudeWaitListener): string {
   counter += 1;
   const id = `w${counter.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  if (listeners.size >= MAX_LISTENERS) listeners.delete(listeners.keys().next().value as string);
-  if (typeof WeakRef === 'function' && collected) {
-    listeners.set(id, new WeakRef(listen));
-    collected.register(listen, id);
-  } else {
-    listeners.set(id, { deref: () => listen });
-  }
+  const now = Date.now();
+  sweep(now);
+  listeners.set(id, { strong: listen, inFlight: 0, used: false, registeredAt: now, ...(collected && { weak: new WeakRef(listen) }) });
+  collected?.register(listen, id);
   return id;
 }
 
-/** The listener a request names in its wait header, if it is still there. */
-export function waitListenerOf(headers: Headers): ClaudeWaitListener | undefined {
-  const id = headers.get(WAIT_HEADER);
-  return id === null ? undefined : listeners.get(id.trim())?.deref();
+/**
+ * The listener a request names in its wait header, held for the request's life: call `release` when it is over.
+ * Undefined when the header names none, or one whose stream is gone.
+ */
+export function acquireWaitListener(headers: Headers): { listen: ClaudeWaitListener; release(): void } | undefined {
+  const id = headers.get(WAIT_HEADER)?.trim();
+  const entry = id === undefined ? undefined : listeners.get(id);
+  const listen = entry?.strong ?? entry?.weak?.deref();
+  if (!entry || !listen) return undefined;
+  entry.strong = listen;
+  entry.used = true;
+  entry.inFlight += 1;
+  let released = false;
+  return {
+    listen,
+    release() {
+      if (released) return;
+      released = true;
+      entry.inFlight -= 1;
+      if (entry.inFlight === 0 && entry.weak) entry.strong = undefined;
+    },
+  };
 }
 
 /**
