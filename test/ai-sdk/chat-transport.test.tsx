@@ -115,6 +115,27 @@ describe('createClaudeChatTransport', () => {
     expect(level()).toBe('normal');
   });
 
+  it('sends the refused route again at once when the person presses Retry now', async () => {
+    const calls: number[] = [];
+    const fetch = vi.fn(async () => {
+      calls.push(Date.now());
+      return calls.length === 1
+        ? Response.json({ type: 'error', error: { type: 'rate_limit_error', message: 'Slow down' } }, { status: 429, headers: { 'retry-after': '30' } })
+        : answer('Sooner.');
+    });
+    renderChat(fetch as unknown as typeof globalThis.fetch);
+    await send();
+    await advance(0);
+    expect(level()).toBe('rate_limited');
+    await advance(1_000);
+    expect(calls).toHaveLength(1);
+    fireEvent.click(screen.getAllByRole('button', { name: 'Retry now' })[0]!);
+    await advance(0);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]! - calls[0]!).toBe(1_000);
+    expect(messagesText()).toContain('assistant: Sooner.');
+  });
+
   it('shows the place in line the route reports in data-claude-wait parts, until Claude answers', async () => {
     let go!: () => void;
     const turn = new Promise<void>((resolve) => (go = resolve));
