@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 it('shows the kit’s banner within 1.5 s of the first refusal, one wait at a time, then the answer when Claude returns', async () => {
-  const started = await startServer(app, ['server.js'], { OUTAGE_MS: '4000' });
+  const started = await startServer(app, ['chat-server.js'], { OUTAGE_MS: '4000' });
   server = started.child;
   const page = await browser.newPage({ reducedMotion: 'reduce' });
   await page.goto(started.url);

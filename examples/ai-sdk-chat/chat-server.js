@@ -1,6 +1,6 @@
 // The app's backend: the AI SDK's streamText at /api/chat, its calls to Claude going through the kit's line in
 // process (createClaudeFetch), the same handler at /api/claude for the kit's own hooks, and the built app from dist/.
-// Claude here is the kit's overload simulator (no API key). `node server.js --dev` serves the API only.
+// Claude here is the kit's overload simulator (no API key). `node chat-server.js --dev` serves the API only.
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';

@@ -1,15 +1,15 @@
 import { ClaudeProvider, ClaudeToaster, HighDemandBanner } from 'claude-overload-kit';
 import 'claude-overload-kit/styles.css';
-import { Chat } from './Chat';
+import { ChatWindow } from './ChatWindow';
 import './app.css';
 
-export default function App() {
+export default function ChatApp() {
   return (
     <ClaudeProvider endpoint="/api/claude">
       <main className="app">
         <h1>Chat with Claude</h1>
         <HighDemandBanner />
-        <Chat />
+        <ChatWindow />
       </main>
       <ClaudeToaster />
     </ClaudeProvider>

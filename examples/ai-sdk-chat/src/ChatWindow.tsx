@@ -3,7 +3,7 @@ import { useClaudeClient } from 'claude-overload-kit';
 import { createClaudeChatTransport } from 'claude-overload-kit/ai-sdk';
 import { useMemo, useState } from 'react';
 
-export function Chat() {
+export function ChatWindow() {
   const client = useClaudeClient();
   const transport = useMemo(() => createClaudeChatTransport({ api: '/api/chat', client }), [client]);
   const { messages, sendMessage, status, error } = useChat({ transport });
