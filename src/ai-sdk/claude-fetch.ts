@@ -124,6 +124,8 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
     }
 
     for (;;) {
+      // As fetch does: a call stopped by its caller (the person left, the route's abortSignal) rejects, it is not answered.
+      signal.throwIfAborted();
       const askedAt = now();
       let response: Response;
       try {
@@ -133,6 +135,7 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
       } finally {
         pending.delete(refused);
       }
+      signal.throwIfAborted();
       const ticket = response.headers.get(TICKET_HEADER);
       // Anything but the line's own 529 is the answer: Claude's, or an error of the app's policy.
       if (response.status !== 529 || ticket === null) {
@@ -142,7 +145,7 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
       }
       const waitedMs = now() - startedAt;
       const retryAfterMs = retryAfterOf(response.headers);
-      if (waitedMs >= maxWaitMs || signal.aborted) {
+      if (waitedMs >= maxWaitMs) {
         if (waited) tell({ state: 'gave-up', waitedMs, ...(retryAfterMs !== undefined && { retryAfterMs }) });
         return response;
       }

@@ -130,6 +130,27 @@ describe('createClaudeFetch under streamText', () => {
     expect((await sdk)[0]!.text).toBeTruthy();
   });
 
+  it('leaves the line when the route’s abortSignal fires, and rejects as fetch does', async () => {
+    const upstream = outageUpstream(systemClock, 60_000);
+    const claudeFetch = kitFetch(upstream, { initial: 4 });
+    const stop = new AbortController();
+    const anthropic = createAnthropic({ apiKey: 'sk-not-used', baseURL: 'http://claude.test/v1', fetch: claudeFetch });
+    let failure: unknown;
+    const result = streamText({ model: anthropic(MODEL), prompt: 'hello', abortSignal: stop.signal, maxRetries: 0, onError: () => {} });
+    const text = Promise.resolve(result.text).catch((error: unknown) => (failure = error));
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(claudeFetch.handler.stats().queued).toBe(1);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    await text;
+    expect(claudeFetch.handler.stats()).toMatchObject({ queued: 0, active: 0 });
+    expect(String((failure as Error)?.name ?? failure)).toMatch(/Abort/);
+    // Nothing more reached Claude after the stop.
+    const calls = upstream.calls;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(upstream.calls).toBe(calls);
+  });
+
   it('refuses options it cannot honour, where the mistake is', () => {
     expect(() => createClaudeFetch({ maxWaitMs: -1 })).toThrow(/maxWaitMs/);
     expect(() => createClaudeFetch({ maxWaitMs: Infinity })).toThrow(/maxWaitMs/);
