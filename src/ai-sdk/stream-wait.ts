@@ -21,8 +21,9 @@ export interface StreamWait extends Retryer<void> {
 }
 
 /**
- * `cancel` stops the chat's request (the person's "Cancel"). "Retry now" changes nothing: the call already stands at
- * its place in the server's line and goes the moment its turn comes; jumping the line is what the line prevents.
+ * `cancel` stops the chat's request (the person's "Cancel"). "Retry now" keeps the call where it is, as it keeps a kit
+ * request's place in the handler's line: the call already stands at its place in the server's line and goes the
+ * moment its turn comes; jumping the line is what the line prevents.
  */
 export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void): StreamWait {
   const listeners = createListeners();
@@ -65,9 +66,10 @@ export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void):
         }),
       });
       if (wait.state === 'gave-up') return set({ ...snapshot, phase: 'failed', failure });
-      // No next attempt: the browser makes none (the server's call waits at its place), so the only duration on
-      // screen is the expected turn the line named, in the headline.
-      set({ ...snapshot, phase: 'waiting', attempt: snapshot.attempt + 1, waited: true, failure, nextAttemptAt: undefined });
+      // The browser makes no attempt of its own (the server's call waits at its place): the one moment on screen is
+      // the expected turn the line named, as for the kit's own requests in the line. Without one, none.
+      const turnAt = wait.expectedWaitMs === undefined ? undefined : clock.now() + wait.expectedWaitMs;
+      set({ ...snapshot, phase: 'waiting', attempt: snapshot.attempt + 1, waited: true, failure, nextAttemptAt: turnAt });
     },
     answered() {
       set({ ...snapshot, phase: 'succeeded', responding: true, nextAttemptAt: undefined });
