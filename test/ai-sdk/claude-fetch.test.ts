@@ -1,7 +1,7 @@
 // createClaudeFetch under the AI SDK's own streamText: calls wait in the kit's line (in virtual time, fake timers)
 // instead of hammering a Claude that refuses every call, and each call's wait reaches its route's UI message stream.
 import { createAnthropic } from '@ai-sdk/anthropic';
-import { createUIMessageStream, streamText } from 'ai';
+import { createUIMessageStream, generateText, streamText } from 'ai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { claudeWaitHeaders, createClaudeFetch } from '../../src/ai-sdk/index.js';
@@ -90,6 +90,29 @@ describe('createClaudeFetch under streamText', () => {
     expect(alone.filter((o) => o.text).length).toBe(0);
     expect(direct.calls).toBe(60);
     expect(Math.max(...alone.map((o) => o.atMs))).toBe(6_000);
+  });
+
+  it('holds generateText calls in the line too: 10 answered in a 5 s outage, one AI SDK fetch each', async () => {
+    const upstream = outageUpstream(systemClock, 5_000);
+    const claudeFetch = kitFetch(upstream, { initial: 4 });
+    let sdkCalls = 0;
+    const anthropic = createAnthropic({
+      apiKey: 'sk-not-used', baseURL: 'http://claude.test/v1',
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        sdkCalls += 1;
+        return claudeFetch(input, init);
+      }) as typeof globalThis.fetch,
+    });
+    const texts: string[] = [];
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      generateText({ model: anthropic(MODEL), prompt: `question ${i}` }).then((r) => texts.push(r.text)));
+    const until = Date.now() + 60_000;
+    while (texts.length < 10 && Date.now() < until) await vi.advanceTimersByTimeAsync(250);
+    await Promise.all(calls);
+    expect(texts.every((t) => t.length > 0)).toBe(true);
+    expect(sdkCalls).toBe(10);
+    // Refused: the first 4 sent and one probe per closed window (at 1 and 3 s; the one at 5 s is answered).
+    expect(upstream.refused).toBe(6);
   });
 
   it('gives the AI SDK the line’s 529 after maxWaitMs, so maxRetries: 0 ends the call then', async () => {
