@@ -39,6 +39,7 @@ export default defineConfig(({ mode }) =>
               query: 'src/query/index.ts',
               server: 'src/server/index.ts',
               'server-redis': 'src/server/redis-entry.ts',
+              'ai-sdk': 'src/ai-sdk/index.ts',
               testing: 'src/testing/index.ts',
               'testing-msw': 'src/testing/msw-entry.ts',
               'messages-fr': 'src/core/messages-fr.ts',

@@ -8,4 +8,4 @@ run('npx', ['vite', 'build', '--mode', 'lib', '--logLevel', 'warn']);
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 mkdirSync('dist', { recursive: true });
 copyFileSync('src/components/styles.css', 'dist/styles.css');
-console.log('built dist/: index.js, core.js, server.js, server-redis.js, testing.js, testing-msw.js, styles.css, types/');
+console.log('built dist/: index.js, core.js, server.js, server-redis.js, ai-sdk.js, testing.js, testing-msw.js, styles.css, types/');

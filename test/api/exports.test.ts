@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 // or keep a rename's old name as a deprecated alias for one release (DESIGN.md). Types are checked in types.test.ts.
 const entries = {
   'claude-overload-kit': () => import('../../src/index.js'),
+  'claude-overload-kit/ai-sdk': () => import('../../src/ai-sdk/index.js'),
   'claude-overload-kit/core': () => import('../../src/core/index.js'),
   'claude-overload-kit/query': () => import('../../src/query/index.js'),
   'claude-overload-kit/messages/fr': () => import('../../src/core/messages-fr.js'),

@@ -55,7 +55,8 @@ describe('the library build', () => {
         REACT_IMPORT.test(text),
       );
     }
-    for (const entry of ['core.js', 'query.js', 'server.js', 'server-redis.js', 'testing.js', 'testing-msw.js']) {
+    // ai-sdk.js too: a route handler imports createClaudeFetch from it, so it must load no React and no "use client".
+    for (const entry of ['core.js', 'query.js', 'server.js', 'server-redis.js', 'ai-sdk.js', 'testing.js', 'testing-msw.js']) {
       for (const file of closure(entry)) expect(startsWithDirective(files.get(file)!), `${entry} loads ${file}`).toBe(false);
     }
   });
@@ -64,6 +65,7 @@ describe('the library build', () => {
     const server = closure('server.js');
     expect(server.length).toBeGreaterThan(1);
     for (const file of server) expect(/ioredis|bullmq/.test(files.get(file)!), `server.js loads ${file}, which names Redis`).toBe(false);
+    for (const file of closure('ai-sdk.js')) expect(/ioredis|bullmq/.test(files.get(file)!), `ai-sdk.js loads ${file}, which names Redis`).toBe(false);
     expect(closure('server-redis.js').some((file) => /import\(["']ioredis["']\)/.test(files.get(file)!))).toBe(true);
   });
 });
