@@ -112,7 +112,8 @@ if (values.matrix) {
   for (const name of names) {
     const base = world ?? {};
     const t0 = performance.now();
-    const entries = await runWorlds(matrixWorlds(base, worldOf(scenarioIn(name, base))),
+    const baseScenario = scenarioIn(name, base);
+    const entries = await runWorlds(matrixWorlds(base, worldOf(baseScenario), baseScenario.timeline.slots),
       (w) => scenarioIn(name, w), extra, oracles);
     misses += entries.reduce((n, e) => n + e.targets.filter((t) => !t.holds).length, 0);
     if (values.json) {

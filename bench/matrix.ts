@@ -16,11 +16,16 @@ export const MATRIX_VALUES: ReadonlyArray<readonly [WorldKey, readonly number[]]
   ['midStream', [0, 0.25, 0.5]],
 ];
 
-/** The base world first, then every value of the matrix that differs from it, one key changed each. */
-export function matrixWorlds(base: Partial<World>, full: World): Array<Partial<World>> {
+/**
+ * The base world first, then every value of the matrix that differs from it, one key changed each (`full` is the base
+ * world with every key). A drop to more slots than Claude has (`--capacity` below 60) is left out.
+ */
+export function matrixWorlds(base: Partial<World>, full: World, slots: number): Array<Partial<World>> {
   const worlds: Array<Partial<World>> = [base];
   for (const [key, values] of MATRIX_VALUES) {
-    for (const value of values) if (value !== full[key]) worlds.push({ ...base, [key]: value });
+    for (const value of values) {
+      if (value !== full[key] && !(key === 'dropSlots' && value > slots)) worlds.push({ ...base, [key]: value });
+    }
   }
   return worlds;
 }
@@ -112,6 +117,6 @@ export function formatMatrix(scenario: string, entries: readonly MatrixEntry[]):
     '',
     `${scenario}: targets for ${KIT} in each world`,
     '',
-    ...table(['world', 'row', 'target', '', 'figures'], targets, new Set([0, 1, 2, 3, 4])),
+    ...table(['world', 'row', 'target', 'verdict', 'figures'], targets, new Set([0, 1, 2, 3, 4])),
   ].join('\n');
 }
