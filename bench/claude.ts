@@ -39,6 +39,14 @@ export interface ClaudeOptions {
   rttMs: number;
   /** The retry-after variant: every 529 carries this (ms). */
   retryAfterMs?: number;
+  /**
+   * Share of refusals that arrive as an HTTP 200 whose stream then breaks with `overloaded_error` (a mid-stream
+   * overload): such a refusal costs its first bytes' time (`firstBytesMs`) instead of `rttMs`, and carries no
+   * retry-after (its headers were a 200's). Drawn from its own seeded stream, and only when above 0.
+   */
+  midStream?: number;
+  /** When a mid-stream refusal arrives, from the call leaving. */
+  firstBytesMs?: number;
   /** Width of the chart's buckets. */
   bucketMs: number;
   /**
@@ -51,7 +59,10 @@ export interface ClaudeOptions {
 }
 
 export interface SimulatedClaude {
-  /** One attempt: answered after `serviceMs` if a slot is free on arrival, otherwise a 529 one round trip later. */
+  /**
+   * One attempt: answered after `serviceMs` if a slot is free on arrival, otherwise a 529 one round trip later (or,
+   * with `midStream`, a 200 that breaks with overloaded_error after its first bytes).
+   */
   send(signal: AbortSignal, serviceMs: number): Promise<void>;
   /** The ideal scheduler's path: waits in one FIFO queue and is sent only when a slot is free (never refused). */
   admit(signal: AbortSignal, serviceMs: number): Promise<void>;
@@ -65,7 +76,10 @@ const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', 
 
 export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOptions): SimulatedClaude {
   const { timeline, rttMs, retryAfterMs, bucketMs, refusalAt } = options;
+  const midStream = options.midStream ?? 0;
+  const firstBytesMs = options.firstBytesMs ?? rttMs;
   const luck = createRandom((options.seed ?? 1) * 7 + 13);
+  const streamLuck = createRandom((options.seed ?? 1) * 31 + 5);
   let busy = 0;
   let attempts = 0;
   let rejected = 0;
@@ -110,9 +124,11 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
       const turnedAway = refusalAt !== undefined && luck() < refusalAt(clock.now());
       if (!turnedAway && busy < capacityAt(timeline, clock.now())) return serve(signal, serviceMs, resolve, reject);
       rejected += 1;
-      const overloaded = new ClaudeError({
-        kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Overloaded', retryAfterMs,
-      });
+      const broken = midStream > 0 && streamLuck() < midStream;
+      // A mid-stream overload is Claude's same refusal, seen later: the line must count it as one (bench/kit.ts does).
+      const overloaded = broken
+        ? new ClaudeError({ kind: 'overloaded', status: 200, type: 'overloaded_error', message: 'Overloaded', midStream: true })
+        : new ClaudeError({ kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Overloaded', retryAfterMs });
       const onAbort = () => {
         clock.clearTimeout(timer);
         reject(abortError());
@@ -120,7 +136,7 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
       const timer = clock.setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         reject(overloaded);
-      }, rttMs);
+      }, broken ? firstBytesMs : rttMs);
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -30,6 +30,22 @@ const handlerShedRetryAfterMs = 2_000;
 const noop = () => {};
 const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
+/** Waits `ms` on the virtual clock; an abort ends it with the aborted error. */
+function pause(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(aborted());
+    const onAbort = () => {
+      clock.clearTimeout(timer);
+      reject(aborted());
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** What the browser's transport keeps between attempts of one request: the ticket the handler gave it. */
 interface Place {
   ticket?: string;
@@ -41,12 +57,25 @@ interface Place {
  * with retry-after and a ticket, which the browser's next attempt echoes.
  */
 async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceMs: number, signal: AbortSignal,
-  clock: VirtualClock, place: Place, holdMs: number): Promise<void> {
+  clock: VirtualClock, place: Place, holdMs: number, returnMs: number): Promise<void> {
+  const askedAt = clock.now();
+  let calls = 0;
   const held = await holdForClaude(store, signal, async () => {
+    // The world's returnMs: a call the line sends after holding the request (a turn handed over when another call
+    // ended or a window reopened, or the request's own return after Claude refused it) leaves that much later, its
+    // permit held meanwhile. A request let through on arrival leaves at once, as a peer's first call does.
+    const handedOver = calls > 0 || clock.now() > askedAt;
+    calls += 1;
     try {
+      if (returnMs > 0 && handedOver) await pause(clock, returnMs, signal);
       await claude.send(signal, serviceMs);
       return { response: undefined as unknown, result: { status: 200, pressure: false } satisfies UpstreamResult };
     } catch (error) {
+      // A 200 whose stream broke with overloaded_error: the handler reports it to the line as the refusal it is
+      // (src/server/store/answers.ts, resultOfStream), so it waits again like a 529.
+      if (error instanceof ClaudeError && error.midStream && error.kind === 'overloaded') {
+        return { response: error, result: { status: 529, pressure: true } };
+      }
       const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
       return { response: error, result: { status, pressure: status === 529 || status === 429 } };
     }
@@ -101,7 +130,7 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
             // arrival and within lineUpdateMs on its returns with a ticket, as the handler does.
             const updateMs = lineUpdateAfterMs(options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS, place.ticket !== undefined);
             const holdMs = Math.min(options.holdMs ?? DEFAULT_HOLD_MS, updateMs);
-            return callBackend(store, claude, serviceMs, attempt, clock, place, holdMs);
+            return callBackend(store, claude, serviceMs, attempt, clock, place, holdMs, run.scenario.returnMs);
           },
           policy, clock, gate, signal,
         });

@@ -3,7 +3,11 @@ import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
 import { fairShareOracle } from './oracle.js';
 import { checkTargets, formatTable, KIT } from './report.js';
-import { ALL_SCENARIOS, createScenario, SCENARIOS, type ScenarioName } from './scenario.js';
+import { formatMatrix, matrixWorlds, runWorlds } from './matrix.js';
+import {
+  ALL_SCENARIOS, createScenario, parseWorld, SCENARIOS, worldOf, WorldError, type Scenario, type ScenarioName,
+  type ScenarioOverrides, type World,
+} from './scenario.js';
 import type { KitOptions } from './strategies.js';
 
 const USAGE = `npm run bench -- [options]
@@ -22,7 +26,15 @@ const USAGE = `npm run bench -- [options]
                         other option; --chart writes it whatever the options, for a chart of your own)
   --chart               write the chart even for a run with options
   --oracle F            also run a bench-side oracle (repeatable): each app's own line KNOWS its fair share of
-                        Claude at every instant (F × capacity / apps) and paces to it; no real app can know it`;
+                        Claude at every instant (F × capacity / apps) and paces to it; no real app can know it
+  --world K=V,…         another world (docs/bench-worlds.md): refusalMs (time until a 529 arrives, ms; 100),
+                        returnMs (a line's call ending to its next call leaving, ms; 0), serviceMedianS (6),
+                        serviceSigma (0.6), dropSlots (slots left during the drop; 15), patienceS (600),
+                        midStream (share of overloads that arrive as a 200 whose stream breaks; 0),
+                        firstBytesMs (when such a break arrives, ms; 1000)
+  --matrix              every scenario (or --scenario) in every world of the matrix, one key changed at a time,
+                        with the kit's targets in each world
+  --strict              with --matrix: exit 1 when a target misses`;
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +42,8 @@ const { values } = parseArgs({
     rate: { type: 'string' }, 'drop-depth': { type: 'string' }, 'drop-minutes': { type: 'string' },
     'retry-after': { type: 'string' }, seed: { type: 'string' }, kit: { type: 'string', multiple: true },
     'no-chart': { type: 'boolean' }, chart: { type: 'boolean' }, help: { type: 'boolean' },
-    oracle: { type: 'string', multiple: true },
+    oracle: { type: 'string', multiple: true }, world: { type: 'string' }, matrix: { type: 'boolean' },
+    strict: { type: 'boolean' },
   },
 });
 
@@ -62,19 +75,64 @@ const extra = (values.kit ?? []).map((json, i): KitOptions => {
 // The committed charts (docs/, shown in the README) are the reference run's: an experiment must not replace them.
 const oracles = (values.oracle ?? []).map((raw) => fairShareOracle(number('oracle', raw) ?? 1));
 
-const reference = extra.length === 0 && oracles.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
+let world: Partial<World> | undefined;
+try {
+  world = values.world === undefined ? undefined : parseWorld(values.world);
+} catch (error) {
+  if (!(error instanceof WorldError)) throw error;
+  console.error(`${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const reference = world === undefined && !values.matrix && extra.length === 0 && oracles.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
   && [values.capacity, values.apps, values.rate, values['drop-depth'], values['drop-minutes'], values['retry-after']]
     .every((v) => v === undefined);
 const writeChart = values.chart === true || (reference && !values['no-chart']);
 
 const started = performance.now();
+const overrides: ScenarioOverrides = {
+  capacity: number('capacity', values.capacity), apps: number('apps', values.apps),
+  ratePerSec: number('rate', values.rate), dropDepth: number('drop-depth', values['drop-depth']),
+  dropMinutes: number('drop-minutes', values['drop-minutes']), seed: number('seed', values.seed),
+  retryAfterMs: number('retry-after', values['retry-after']),
+};
+/** The scenario in a world; a world that does not fit it (dropSlots above its slots) is a usage error. */
+function scenarioIn(name: ScenarioName, inWorld: Partial<World> | undefined): Scenario {
+  try {
+    return createScenario(name, { ...overrides, world: inWorld });
+  } catch (error) {
+    if (!(error instanceof WorldError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+}
+
+if (values.matrix) {
+  let misses = 0;
+  for (const name of names) {
+    const base = world ?? {};
+    const t0 = performance.now();
+    const baseScenario = scenarioIn(name, base);
+    const entries = await runWorlds(matrixWorlds(base, worldOf(baseScenario), baseScenario.timeline.slots),
+      (w) => scenarioIn(name, w), extra, oracles);
+    misses += entries.reduce((n, e) => n + e.targets.filter((t) => !t.holds).length, 0);
+    if (values.json) {
+      for (const e of entries) console.log(JSON.stringify({ scenario: name, world: e.world, report: e.report, targets: e.targets }));
+      continue;
+    }
+    const events = entries.reduce((n, e) => n + e.events, 0);
+    console.log(`${formatMatrix(name, entries)}\n\n(${entries.length} worlds, ${events.toLocaleString('en')} virtual-time `
+      + `events in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  }
+  if (!values.json) {
+    console.log(`${misses === 0 ? 'Every target holds' : `${misses} target(s) missed`} in the world matrix. `
+      + `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  }
+  process.exit(values.strict && misses > 0 ? 1 : 0);
+}
+
 for (const name of names) {
-  const scenario = createScenario(name, {
-    capacity: number('capacity', values.capacity), apps: number('apps', values.apps),
-    ratePerSec: number('rate', values.rate), dropDepth: number('drop-depth', values['drop-depth']),
-    dropMinutes: number('drop-minutes', values['drop-minutes']), seed: number('seed', values.seed),
-    retryAfterMs: number('retry-after', values['retry-after']),
-  });
+  const scenario = scenarioIn(name, world);
   const t0 = performance.now();
   const result = await runBench(scenario, extra, oracles);
   if (writeChart) {

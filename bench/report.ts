@@ -1,4 +1,4 @@
-import type { Scenario } from './scenario.js';
+import { formatWorld, type Scenario } from './scenario.js';
 import { percentile, type RunResult } from './simulate.js';
 import { ORACLE } from './oracle.js';
 
@@ -83,6 +83,7 @@ export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunR
     + `Claude ${t.slots} slots, −${Math.round(t.dropDepth * 100)} % for ${t.dropMs / 60_000} min from `
     + `minute ${t.dropStartMs / 60_000}; patience ${scenario.patienceMs / 60_000} min; seed ${scenario.seed}`
     + (scenario.retryAfterMs === undefined ? '' : `; 529s carry retry-after ${scenario.retryAfterMs} ms`)
+    + (scenario.world === undefined ? '' : `; world: ${formatWorld(scenario.world)}`)
     + (scenario.exogenous ? `; Claude refuses ${percent(scenario.exogenous.baseRate)} of calls, `
       + `${percent(scenario.exogenous.incidentRate)} during the incident, whatever the load` : '')
     + '\nPercentiles over all requests, a failure counted as the patience limit; amplif. = calls reaching Claude per '

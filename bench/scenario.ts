@@ -1,4 +1,4 @@
-import type { CapacityTimeline } from './claude.js';
+import { lowSlots, type CapacityTimeline } from './claude.js';
 import { createRandom } from './virtual-clock.js';
 
 export type ScenarioName = 'backends' | 'browser-tabs' | 'fleet' | 'exogenous';
@@ -26,7 +26,19 @@ export interface Scenario {
   serviceMedianMs: number;
   serviceSigma: number;
   serviceMaxMs: number;
-  rttMs: number;
+  /** Time until a 529 arrives, from the call leaving (the world's `refusalMs`). */
+  refusalMs: number;
+  /**
+   * Time between a line's call ending and its next call leaving (the world's `returnMs`): the handler's line sends
+   * a request it held this much after its permit, a peer's retry leaves this much after its backoff.
+   */
+  returnMs: number;
+  /** Share of Claude's refusals that arrive as a 200 whose stream breaks with overloaded_error (the world's `midStream`). */
+  midStream: number;
+  /** Such a refusal arrives this long after the call left: its first bytes' time (the world's `firstBytesMs`). */
+  firstBytesMs: number;
+  /** The world keys set by `--world` (for the report's title); absent in today's world. */
+  world?: Partial<World>;
   /** The retry-after variant: every 529 carries this. */
   retryAfterMs?: number;
   /** Tabs: share of tabs that send a second request, after a think time with this mean. */
@@ -52,6 +64,8 @@ export function refusalAt(s: Scenario, ms: number): number {
 }
 
 export type ScenarioOverrides = Partial<Pick<Scenario, 'seed' | 'apps' | 'ratePerSec' | 'retryAfterMs'>> & {
+  /** How Claude and the network behave, key by key (`--world`); a key left out keeps today's value. */
+  world?: Partial<World>;
   capacity?: number;
   dropDepth?: number;
   dropMinutes?: number;
@@ -67,6 +81,11 @@ export type ScenarioOverrides = Partial<Pick<Scenario, 'seed' | 'apps' | 'ratePe
  * answers everyone within the 10-minute patience (so 100 % success is a fair target, not an impossible one).
  */
 export function createScenario(name: ScenarioName, overrides: ScenarioOverrides = {}): Scenario {
+  const scenario = todaysScenario(name, overrides);
+  return overrides.world === undefined ? scenario : applyWorld(scenario, overrides.world);
+}
+
+function todaysScenario(name: ScenarioName, overrides: ScenarioOverrides): Scenario {
   const tabs = name === 'browser-tabs';
   // fleet: the backends' load spread over a few instances of one backend, as behind a load balancer.
   const fleet = name === 'fleet';
@@ -89,7 +108,10 @@ export function createScenario(name: ScenarioName, overrides: ScenarioOverrides 
     serviceMedianMs: 6 * SECOND,
     serviceSigma: 0.6,
     serviceMaxMs: 2 * MINUTE,
-    rttMs: 100,
+    refusalMs: 100,
+    returnMs: 0,
+    midStream: 0,
+    firstBytesMs: 1000,
     retryAfterMs: overrides.retryAfterMs,
     secondRequestShare: tabs ? 0.5 : 0,
     thinkMeanMs: 15 * SECOND,
@@ -127,4 +149,112 @@ export function createWorkload(s: Scenario): Session[] {
     sessions.push({ app, startMs: t, requests });
   }
   return sessions;
+}
+
+/**
+ * A world: how Claude and the network behave, apart from the load (who sends what, when). Today's world is the one
+ * every scenario had before worlds existed; `--world key=value,…` changes some keys of it.
+ */
+export interface World {
+  /** Time until a 529 arrives, from the call leaving, in ms. Today: 100. */
+  refusalMs: number;
+  /** Time between a line's call ending and its next call leaving, in ms. Today: 0. */
+  returnMs: number;
+  /** Median service time (an answer's length), in s. Today: 6. */
+  serviceMedianS: number;
+  /** Sigma of the log-normal service time. Today: 0.6. */
+  serviceSigma: number;
+  /** Claude's slots left during the drop. Today: 15 of 100 (the exogenous scenario: no drop, all 100). */
+  dropSlots: number;
+  /** A request not answered within this long has failed, in s. Today: 600. */
+  patienceS: number;
+  /** Share of Claude's refusals that arrive as a 200 whose stream breaks with overloaded_error, in [0, 1]. Today: 0. */
+  midStream: number;
+  /** When such a refusal arrives, from the call leaving, in ms. Today: 1000 (unused while midStream is 0). */
+  firstBytesMs: number;
+}
+
+export type WorldKey = keyof World;
+
+/** Every key `--world` accepts, each with the values it accepts. */
+const WORLD_RULES: Record<WorldKey, { test: (x: number) => boolean; wants: string }> = {
+  refusalMs: { test: (x) => x >= 1, wants: 'a number of ms, at least 1' },
+  returnMs: { test: (x) => x >= 0, wants: 'a number of ms, 0 or more' },
+  serviceMedianS: { test: (x) => x > 0, wants: 'a number of seconds above 0' },
+  serviceSigma: { test: (x) => x >= 0, wants: 'a number, 0 or more' },
+  dropSlots: { test: (x) => Number.isInteger(x) && x >= 1, wants: 'a whole number of slots, at least 1' },
+  patienceS: { test: (x) => x > 0, wants: 'a number of seconds above 0' },
+  midStream: { test: (x) => x >= 0 && x <= 1, wants: 'a share from 0 to 1' },
+  firstBytesMs: { test: (x) => x >= 1, wants: 'a number of ms, at least 1' },
+};
+
+export const WORLD_KEYS = Object.keys(WORLD_RULES) as WorldKey[];
+
+/** A `--world` that cannot be read: says which part and what it wants. */
+export class WorldError extends Error {
+  override name = 'WorldError';
+}
+
+const isWorldKey = (key: string): key is WorldKey => Object.hasOwn(WORLD_RULES, key);
+
+/** Reads `key=value,key=value` (e.g. `refusalMs=2000,midStream=0.25`). Throws a WorldError on anything else. */
+export function parseWorld(text: string): Partial<World> {
+  const world: Partial<World> = {};
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.every((part) => part === '')) throw new WorldError(`--world wants key=value pairs, got "${text}"; keys: ${WORLD_KEYS.join(', ')}`);
+  for (const part of parts) {
+    const at = part.indexOf('=');
+    if (at < 0) throw new WorldError(`--world: "${part}" is not key=value; keys: ${WORLD_KEYS.join(', ')}`);
+    const key = part.slice(0, at).trim();
+    const raw = part.slice(at + 1).trim();
+    if (!isWorldKey(key)) throw new WorldError(`--world: unknown key "${key}"; keys: ${WORLD_KEYS.join(', ')}`);
+    if (key in world) throw new WorldError(`--world: "${key}" is given twice`);
+    const value = raw === '' ? Number.NaN : Number(raw);
+    if (!Number.isFinite(value) || !WORLD_RULES[key].test(value)) {
+      throw new WorldError(`--world: ${key} wants ${WORLD_RULES[key].wants}, got "${raw}"`);
+    }
+    world[key] = value;
+  }
+  return world;
+}
+
+/** The scenario's world, key by key. */
+export function worldOf(s: Scenario): World {
+  return {
+    refusalMs: s.refusalMs, returnMs: s.returnMs, serviceMedianS: s.serviceMedianMs / 1000, serviceSigma: s.serviceSigma,
+    dropSlots: lowSlots(s.timeline), patienceS: s.patienceMs / 1000, midStream: s.midStream, firstBytesMs: s.firstBytesMs,
+  };
+}
+
+/** `refusalMs=2000, midStream=0.25`: the keys set, in the order of WORLD_KEYS. */
+export function formatWorld(world: Partial<World>): string {
+  return WORLD_KEYS.filter((key) => world[key] !== undefined).map((key) => `${key}=${world[key]}`).join(', ');
+}
+
+/** The scenario in another world: the keys given replace today's values, the others stay. */
+export function applyWorld(s: Scenario, world: Partial<World>): Scenario {
+  for (const key of Object.keys(world)) {
+    if (!isWorldKey(key)) throw new WorldError(`unknown world key "${key}"; keys: ${WORLD_KEYS.join(', ')}`);
+    const value = world[key];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || !WORLD_RULES[key].test(value)) {
+      throw new WorldError(`world key ${key} wants ${WORLD_RULES[key].wants}, got ${value}`);
+    }
+  }
+  const { dropSlots } = world;
+  if (dropSlots !== undefined && dropSlots > s.timeline.slots) {
+    throw new WorldError(`world key dropSlots wants at most Claude's ${s.timeline.slots} slots, got ${dropSlots}`);
+  }
+  return {
+    ...s,
+    refusalMs: world.refusalMs ?? s.refusalMs,
+    returnMs: world.returnMs ?? s.returnMs,
+    serviceMedianMs: world.serviceMedianS === undefined ? s.serviceMedianMs : world.serviceMedianS * 1000,
+    serviceSigma: world.serviceSigma ?? s.serviceSigma,
+    patienceMs: world.patienceS === undefined ? s.patienceMs : world.patienceS * 1000,
+    midStream: world.midStream ?? s.midStream,
+    firstBytesMs: world.firstBytesMs ?? s.firstBytesMs,
+    timeline: dropSlots === undefined ? s.timeline : { ...s.timeline, dropDepth: 1 - dropSlots / s.timeline.slots },
+    world: { ...s.world, ...world },
+  };
 }

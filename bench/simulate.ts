@@ -1,4 +1,4 @@
-import { createSimulatedClaude } from './claude.js';
+import { createSimulatedClaude, type ClaudeOptions } from './claude.js';
 import { refusalAt, type Scenario, type Session } from './scenario.js';
 import type { RunContext, Strategy } from './strategies.js';
 import { createVirtualClock } from './virtual-clock.js';
@@ -24,17 +24,24 @@ export interface RunResult {
   events: number;
 }
 
-/** Plays the workload against a fresh simulated Claude with one strategy, in virtual time. */
-export async function simulate(scenario: Scenario, workload: readonly Session[], strategy: Strategy): Promise<RunResult> {
-  const clock = createVirtualClock(scenario.seed + 7919);
-  const claude = createSimulatedClaude(clock, {
+/** The simulated Claude of a scenario's world. */
+export function claudeOptions(scenario: Scenario): ClaudeOptions {
+  return {
     refusalAt: scenario.exogenous ? (ms) => refusalAt(scenario, ms) : undefined,
     seed: scenario.seed,
     timeline: scenario.timeline,
-    rttMs: scenario.rttMs,
+    rttMs: scenario.refusalMs,
     retryAfterMs: scenario.retryAfterMs,
     bucketMs: scenario.bucketMs,
-  });
+    midStream: scenario.midStream,
+    firstBytesMs: scenario.firstBytesMs,
+  };
+}
+
+/** Plays the workload against a fresh simulated Claude with one strategy, in virtual time. */
+export async function simulate(scenario: Scenario, workload: readonly Session[], strategy: Strategy): Promise<RunResult> {
+  const clock = createVirtualClock(scenario.seed + 7919);
+  const claude = createSimulatedClaude(clock, claudeOptions(scenario));
   const run: RunContext = { scenario, browserRequests: 0 };
   const answer = strategy.setup(clock, claude, run);
   const answerMs: number[] = [];

@@ -46,14 +46,15 @@ type PeerDelay = (retry: number, failure: ClaudeError, random: () => number) => 
 function peer(name: string, maxRetries: number, delay: PeerDelay): Strategy {
   return {
     name,
-    setup: (clock, claude) => async (_app, serviceMs, signal) => {
+    setup: (clock, claude, run) => async (_app, serviceMs, signal) => {
       for (let retry = 0; ; retry++) {
         try {
           return await claude.send(signal, serviceMs);
         } catch (thrown) {
           const failure = toClaudeError(thrown);
           if (signal.aborted || !failure.retryable || retry >= maxRetries) throw failure;
-          await sleep(clock, delay(retry, failure, clock.random), signal);
+          // The world's returnMs: the next call leaves that much after the backoff (0 in today's world).
+          await sleep(clock, delay(retry, failure, clock.random) + run.scenario.returnMs, signal);
         }
       }
     },

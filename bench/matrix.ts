@@ -1,0 +1,122 @@
+import { runBench } from './bench.js';
+import { ORACLE } from './oracle.js';
+import { KIT, type BenchReport } from './report.js';
+import { formatWorld, type World, type WorldKey } from './scenario.js';
+import type { KitOptions } from './strategies.js';
+
+/**
+ * The world matrix of issue 26: each key takes these values, one key at a time from the base world (today's unless
+ * `--world` says otherwise), not their product: 12 worlds a scenario instead of 288, so the matrix runs in minutes.
+ */
+export const MATRIX_VALUES: ReadonlyArray<readonly [WorldKey, readonly number[]]> = [
+  ['refusalMs', [100, 1000, 2000, 3000]],
+  ['returnMs', [0, 100, 500]],
+  ['dropSlots', [5, 15, 30, 60]],
+  ['serviceMedianS', [6, 20]],
+  ['midStream', [0, 0.25, 0.5]],
+];
+
+/**
+ * The base world first, then every value of the matrix that differs from it, one key changed each (`full` is the base
+ * world with every key). A drop to more slots than Claude has (`--capacity` below 60) is left out.
+ */
+export function matrixWorlds(base: Partial<World>, full: World, slots: number): Array<Partial<World>> {
+  const worlds: Array<Partial<World>> = [base];
+  for (const [key, values] of MATRIX_VALUES) {
+    for (const value of values) {
+      if (value !== full[key] && !(key === 'dropSlots' && value > slots)) worlds.push({ ...base, [key]: value });
+    }
+  }
+  return worlds;
+}
+
+export interface WorldTarget {
+  row: string;
+  target: string;
+  holds: boolean;
+  figures: string;
+}
+
+/** Calls per request the kit may make in any world (issue 26), whatever the peers do. */
+export const MAX_CALLS = 1.5;
+
+const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/**
+ * Issue 26's targets in one world, for each of our rows: calls per request ≤ the fewest of any peer reaching 99 %
+ * success and ≤ 1.5; success 100 % where any peer reaches 100 %.
+ */
+export function worldTargets(report: BenchReport): WorldTarget[] {
+  const peers = report.strategies.filter((r) => !r.name.startsWith(KIT) && !r.name.startsWith(ORACLE));
+  const fewest = peers.filter((r) => r.successRate >= 0.99).sort((a, b) => a.amplification - b.amplification)[0];
+  const bound = Math.min(MAX_CALLS, fewest?.amplification ?? Infinity);
+  const perfect = peers.find((r) => r.successRate === 1);
+  return report.strategies.filter((r) => r.name.startsWith(KIT)).flatMap((row): WorldTarget[] => [
+    {
+      row: row.name,
+      target: `calls ≤ fewest of a peer at ≥ 99 % and ≤ ${MAX_CALLS}`,
+      holds: row.amplification <= bound,
+      figures: `${row.amplification.toFixed(2)} vs ${bound.toFixed(2)}`
+        + (fewest ? ` (${fewest.name} ${fewest.amplification.toFixed(2)})` : ' (no peer at 99 %)'),
+    },
+    {
+      row: row.name,
+      target: 'success 100 % where a peer reaches it',
+      holds: perfect === undefined || row.successRate === 1,
+      figures: `${percent(row.successRate)}` + (perfect ? ` (${perfect.name} 100 %)` : ' (no peer at 100 %)'),
+    },
+  ]);
+}
+
+export interface MatrixEntry {
+  world: Partial<World>;
+  report: BenchReport;
+  targets: WorldTarget[];
+  events: number;
+}
+
+/** Plays one scenario in every world, one after the other. */
+export async function runWorlds(worlds: ReadonlyArray<Partial<World>>,
+  scenarioOf: (world: Partial<World>) => Parameters<typeof runBench>[0], extra: readonly KitOptions[] = [],
+  references: Parameters<typeof runBench>[2] = []): Promise<MatrixEntry[]> {
+  const entries: MatrixEntry[] = [];
+  for (const world of worlds) {
+    const result = await runBench(scenarioOf(world), extra, references);
+    const events = [...result.runs, result.ideal].reduce((n, r) => n + r.events, 0);
+    entries.push({ world, report: result.report, targets: worldTargets(result.report), events });
+  }
+  return entries;
+}
+
+const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const worldName = (world: Partial<World>) => (Object.keys(world).length === 0 ? 'today' : formatWorld(world));
+
+function table(header: string[], rows: string[][], left: ReadonlySet<number>): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i] ?? 0)
+    : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+/** One scenario's matrix: every world and strategy, then our targets in each world. */
+export function formatMatrix(scenario: string, entries: readonly MatrixEntry[]): string {
+  const rows: string[][] = [];
+  for (const { world, report } of entries) {
+    const name = worldName(world);
+    report.strategies.forEach((r, i) => rows.push([i === 0 ? name : '', r.name, percent(r.successRate),
+      r.amplification.toFixed(2), seconds(r.p95Ms), seconds(r.p99Ms)]));
+    rows.push(['', 'ideal (fair FIFO)', '', '', seconds(report.ideal.p95Ms), seconds(report.ideal.p99Ms)]);
+  }
+  const targets: string[][] = entries.flatMap(({ world, targets: list }) => list.map((t, i) =>
+    [i === 0 ? worldName(world) : '', t.row, t.target, t.holds ? 'holds' : 'MISSES', t.figures]));
+  return [
+    `${scenario}: world matrix (one key changed from the base world at a time; calls = calls reaching Claude per `
+      + 'request; percentiles over all requests, a failure counted as the patience limit)',
+    '',
+    ...table(['world', 'strategy', 'success', 'calls', 'p95', 'p99'], rows, new Set([0, 1])),
+    '',
+    `${scenario}: targets for ${KIT} in each world`,
+    '',
+    ...table(['world', 'row', 'target', 'verdict', 'figures'], targets, new Set([0, 1, 2, 3, 4])),
+  ].join('\n');
+}
