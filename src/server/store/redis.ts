@@ -70,7 +70,23 @@ const ACCEPT_AFTER_MS = 1_500;
 /** How often an instance off Redis asks whether it is back. */
 const HEAL_MS = 200;
 
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * ioredis speaks TCP through Node's `net`: an edge runtime (Next.js `runtime = 'edge'`, Workers without Node
+ * compatibility) has none, and fails later with an error that names neither. Bun and Deno report a Node version.
+ */
+function assertNodeRuntime(): void {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (typeof proc?.versions?.node !== 'string') {
+    throw new TypeError(
+      "createRedisStore needs Node's TCP sockets (ioredis), which this runtime does not have: run the route on Node (Next.js: remove `export const runtime = 'edge'`), or use the memory store here.",
+    );
+  }
+}
+
 export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
+  assertNodeRuntime();
   const prefix = options.prefix ?? 'claude-kit:';
   const leaseMs = options.leaseMs ?? 15_000;
   const commandTimeoutMs = options.commandTimeoutMs ?? 500;
@@ -108,14 +124,29 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
+  // The first requests after a start wait a moment for the connection (it is being made), instead of going to the
+  // memory fallback with a false "Redis is unreachable" in the log.
+  let everReady = false;
+  let markReady!: () => void;
+  const firstReady = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const onReady = () => {
+    everReady = true;
+    markReady();
+  };
   void connecting.then((c) => {
     client = c;
     c.on('ready', payDebts);
+    if (c.status === 'ready') onReady();
+    else c.once('ready', onReady);
   }, (error: unknown) => degrade(error));
 
   async function connect(): Promise<Redis> {
     const { Redis } = await import('ioredis');
-    const redis = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+    // An unset REDIS_URL silently meaning this machine is a classic: say which Redis it is.
+    if (options.url === undefined) logger?.info?.(`createRedisStore: no url given; connecting to ${DEFAULT_REDIS_URL}.`);
+    const redis = new Redis(options.url ?? DEFAULT_REDIS_URL, {
       // Fail fast while disconnected instead of queueing commands behind a dead socket.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -197,6 +228,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       slot.release();
       return local.admit(signal, inLocal);
     };
+    // Bounded by the connect timeout: a Redis that is not there is not waited for longer than it takes to say so.
+    if (!everReady && !down) await within(options.connectTimeoutMs ?? 1_000, clock(), firstReady).catch(() => {});
     const redis = usable();
     if (!redis || !fleet) {
       degrade();
