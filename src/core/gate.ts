@@ -170,10 +170,16 @@ export function createGate(options: GateOptions = {}): Gate {
       if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
       return;
     }
-    // A refusal the kit handler's line paced (it named the request's place) is the line's clock, not a wave to hold
-    // the tab for: the request goes back to its place there, and a window here would be a second wait on top.
-    if (!('failure' in outcome) || !isPressure(outcome.failure.kind) || outcome.failure.line !== undefined) {
+    if (!('failure' in outcome) || !isPressure(outcome.failure.kind)) {
       if (probe && lane.state === 'probing') open(lane); // an unrelated failure says nothing about load: let others try
+      return;
+    }
+    // A refusal the kit handler's line paced (it named the request's place) is the line's clock, not a wave to hold
+    // the tab for: the request goes back to its place there, and a window or a cut here would be a second wait on
+    // top. The model is troubled all the same (a fallback chain counts its wait from here).
+    if (outcome.failure.line !== undefined) {
+      lane.troubledSince ??= now;
+      if (probe && lane.state === 'probing') open(lane);
       return;
     }
     const staleWave = closuresAtStart !== lane.closures && !probe;
