@@ -269,10 +269,19 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     // the whole answer's. A stream's headers come at once; after them, silence is what is timed (relayStream).
     const wholeAnswer = forwarded.route === 'messages' && !streamAsked;
     const limitMs = wholeAnswer ? answerTimeoutMs : upstreamTimeoutMs;
-    const deadline = new AbortController();
-    const timer = clock.setTimeout(() => deadline.abort(), limitMs);
-    const upstreamSignal = AbortSignal.any([signal, deadline.signal]);
-    const timedOut = () => deadline.signal.aborted && !signal.aborted;
+    // One controller for the upstream call, aborted by the client leaving or by the deadline: a listener costs under
+    // a microsecond where AbortSignal.any cost about 13 (measured per call in process, issue 29's comparison).
+    const upstreamCall = new AbortController();
+    let late = false;
+    const timer = clock.setTimeout(() => {
+      late = true;
+      upstreamCall.abort();
+    }, limitMs);
+    const onClientGone = () => upstreamCall.abort(signal.reason);
+    if (signal.aborted) onClientGone();
+    else signal.addEventListener('abort', onClientGone, { once: true });
+    const upstreamSignal = upstreamCall.signal;
+    const timedOut = () => late && !signal.aborted;
     const tooSlow = () => errorResponse(504, 'timeout_error', `Claude's API did not answer within ${Math.round(limitMs / 1000)} s.`, {
       headers: { 'x-should-retry': 'true' },
     });
@@ -299,6 +308,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       return { response: answer, streamed: false, reachedClaude: true };
     } finally {
       clock.clearTimeout(timer);
+      // A stream's relay watches the client itself from here on (it cancels the upstream read when the client leaves).
+      signal.removeEventListener('abort', onClientGone);
     }
   }
 
