@@ -321,6 +321,9 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         const goAt = yielded ? clock.now() : paced ? retryAt! : Math.max(retryAt!, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
         // One moment on screen: the turn the handler named while its line paces the request, else our own retry.
         update({ phase: 'waiting', failure, nextAttemptAt: turnAt ?? goAt, responding: false });
+        // Its return to its place goes past a window this tab's gate may still keep from earlier refusals (the limit
+        // still applies): that window would hold it away from the turn the line keeps for it.
+        if (paced) forceNext = true;
         if (isPressure(failure.kind)) watchForFallback(index);
         await pause(goAt - clock.now());
         clearSwitchTimer();

@@ -119,3 +119,36 @@ describe("a request the handler's line paces", () => {
     client.dispose();
   });
 });
+
+describe('a request the line starts pacing after refusals that closed the tab\'s gate', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('goes back to its place after the handler\'s retry-after, not after the window "Retry now" went past', async () => {
+    const sentAt: number[] = [];
+    // Claude's own 529 (a handler that passes it through, holdMs 0) closes the tab's gate; the person presses
+    // Retry now, which goes past the window, and this time the line names the place.
+    const answers = [overloaded(), inLine(4_000), ok()];
+    const fetch = vi.fn(async () => {
+      sentAt.push(Date.now());
+      return answers.shift()!;
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(client.gate?.snapshotOf(undefined).state).toBe('closed');
+    client.demand.retryNow();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sentAt).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await sent.promise;
+    expect(sentAt).toHaveLength(3);
+    // The gate's window (5 s from the first 529) was still shut; the return came 1 s after the line's 529.
+    expect(sentAt[2]! - sentAt[1]!).toBe(1_000);
+    client.dispose();
+  });
+});

@@ -82,11 +82,15 @@ describe('the example app, built for production from the packed tarball', () => 
     expect(await style(page, '.cok-banner', 'font-family')).not.toContain('Georgia');
     if (SHOTS) await page.screenshot({ path: join(SHOTS, `app-banner-${colorScheme}-system-${theme ?? 'no'}-theme.png`) });
 
-    // Retry now twice: 529, then the answer; the toast marks the end of the episode.
-    for (let press = 0; press < 2; press += 1) {
-      await banner.getByRole('button', { name: 'Retry now' }).click({ timeout: 10_000 });
-    }
+    // Retry now whenever it is offered, as a person would, until Claude answers (the script: 529, 529, the answer);
+    // the toast marks the end of the episode. (With one clock the handler's line may keep the request's place in
+    // between, so the presses are not counted.)
     const toast = page.getByRole('listitem').filter({ hasText: 'Back to normal' });
+    for (let look = 0; look < 40 && !(await toast.isVisible()); look += 1) {
+      const retry = banner.getByRole('button', { name: 'Retry now' });
+      if (await retry.isVisible().catch(() => false)) await retry.click({ timeout: 1_000 }).catch(() => {});
+      await page.waitForTimeout(500);
+    }
     await toast.waitFor({ timeout: 10_000 });
     await expect(page.getByTestId('answer').textContent()).resolves.toBeTruthy();
     expect(await style(page, '.cok-toast', 'background-color')).toBe(surface);
