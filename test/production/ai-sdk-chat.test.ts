@@ -1,27 +1,17 @@
 // The AI SDK example (examples/ai-sdk-chat) as a user gets it: installed from the packed tarball, built by Vite in
 // production mode, served by its own Node/Hono server (streamText through createClaudeFetch, the simulator as
 // Claude), and used in Chromium through an outage: Claude refuses every call for 4 s, then answers.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, packTarball, ROOT, run, startServer, stop } from './support.js';
+import { buildExampleApp, launchChromium, startServer, stop } from './support.js';
 
 let app: string;
 let browser: Browser;
 let server: ChildProcess | undefined;
 
 beforeAll(async () => {
-  const tarball = await packTarball();
-  app = mkdtempSync(join(tmpdir(), 'cok-ai-sdk-chat-'));
-  cpSync(join(ROOT, 'examples/ai-sdk-chat'), app, { recursive: true, filter: (path) => !/node_modules|[/\\]dist$/.test(path) });
-  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-  manifest.dependencies['claude-overload-kit'] = `file:${tarball}`;
-  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
-  await run('npm', ['run', 'build'], { cwd: app });
+  app = await buildExampleApp('ai-sdk-chat');
   browser = await launchChromium();
 }, 300_000);
 

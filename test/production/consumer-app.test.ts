@@ -3,13 +3,12 @@
 // looked at in Chromium: the computed colours in light, dark (the system's preference) and data-theme="dark". The
 // server here plays a script of answers (scripted-server.mjs), so each case is the same; quick-start.test.ts runs the
 // example's own server.js as the README has it.
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, packTarball, ROOT, run, startServer, stop } from './support.js';
+import { buildExampleApp, launchChromium, ROOT, startServer, stop } from './support.js';
 
 const SHOTS = process.env.COK_SHOTS_DIR; // set to keep screenshots for a person to look at
 
@@ -18,18 +17,7 @@ let browser: Browser;
 let server: ChildProcess | undefined;
 
 beforeAll(async () => {
-  const tarball = await packTarball();
-  app = mkdtempSync(join(tmpdir(), 'cok-vite-hono-'));
-  cpSync(join(ROOT, 'examples/vite-hono'), app, {
-    recursive: true,
-    filter: (path) => !/node_modules|[/\\]dist$/.test(path),
-  });
-  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-  manifest.dependencies['claude-overload-kit'] = `file:${tarball}`;
-  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  copyFileSync(join(ROOT, 'test/production/scripted-server.mjs'), join(app, 'scripted-server.mjs'));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
-  await run('npm', ['run', 'build'], { cwd: app });
+  app = await buildExampleApp('vite-hono', { 'scripted-server.mjs': readFileSync(join(ROOT, 'test/production/scripted-server.mjs'), 'utf8') });
   browser = await launchChromium();
 }, 300_000);
 

@@ -2,13 +2,10 @@
 // kit's handler at its defaults (no HOLD_MS), in front of a Claude that refuses every call for 8 s from the first.
 // The banner must show within 1.5 s of the click, never two durations (in the banner or the toast), and the answer
 // must come within 2 s of Claude's return.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, packTarball, ROOT, run, startServer, stop } from './support.js';
+import { buildExampleApp, launchChromium, startServer, stop } from './support.js';
 
 const OUTAGE_MS = 8_000;
 
@@ -46,15 +43,7 @@ let browser: Browser;
 let server: ChildProcess | undefined;
 
 beforeAll(async () => {
-  const tarball = await packTarball();
-  app = mkdtempSync(join(tmpdir(), 'cok-one-clock-'));
-  cpSync(join(ROOT, 'examples/vite-hono'), app, { recursive: true, filter: (path) => !/node_modules|[/\\]dist$/.test(path) });
-  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-  manifest.dependencies['claude-overload-kit'] = `file:${tarball}`;
-  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  writeFileSync(join(app, 'outage-server.js'), SERVER);
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
-  await run('npm', ['run', 'build'], { cwd: app });
+  app = await buildExampleApp('vite-hono', { 'outage-server.js': SERVER });
   browser = await launchChromium();
 }, 300_000);
 

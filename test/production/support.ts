@@ -1,6 +1,6 @@
 // What the production tests share: Debian's Chromium, the packed tarball, and child processes that always stop.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,23 @@ export async function packTarball(): Promise<string> {
   const tarball = readdirSync(into).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error('npm pack wrote no tarball');
   return join(into, tarball);
+}
+
+/**
+ * One of examples/ as a user gets it: copied to a fresh directory, the kit from the packed tarball, `files` added
+ * beside its own (a server of the test's, say), installed and built for production. Returns its directory.
+ */
+export async function buildExampleApp(example: string, files: Record<string, string> = {}): Promise<string> {
+  const tarball = await packTarball();
+  const app = mkdtempSync(join(tmpdir(), `cok-${example}-`));
+  cpSync(join(ROOT, 'examples', example), app, { recursive: true, filter: (path) => !/node_modules|[/\\]dist$/.test(path) });
+  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  manifest.dependencies['claude-overload-kit'] = `file:${tarball}`;
+  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(app, name), text);
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app });
+  await run('npm', ['run', 'build'], { cwd: app });
+  return app;
 }
 
 /** Starts `node <args>` in `cwd` and resolves with its URL once it prints "listening on http://…". */
