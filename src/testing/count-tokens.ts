@@ -3,21 +3,16 @@
  * `max_tokens`. The simulator has no tokenizer; it counts a token per four characters of what Claude would read
  * (system, messages, tools), as rough as the canned replies, and the same every time for the same request.
  */
-import { isRecord } from '../core/util.js';
+import { jsonObjectOf } from './parse.js';
 
 const CHARS_PER_TOKEN = 4;
 
 export type CountedTokens = { ok: true; inputTokens: number } | { ok: false; message: string };
 
 export function countTokens(text: string): CountedTokens {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { ok: false, message: 'There was an issue with the request body: it is not valid JSON.' };
-  }
-  if (!isRecord(body) || Array.isArray(body)) return { ok: false, message: 'The request body must be a JSON object.' };
-  const { model, messages, system, tools } = body;
+  const json = jsonObjectOf(text);
+  if (!json.ok) return json;
+  const { model, messages, system, tools } = json.body;
   if (typeof model !== 'string' || !model) return { ok: false, message: 'model: Field required' };
   if (!Array.isArray(messages)) return { ok: false, message: 'messages: Field required' };
   if (messages.length === 0) return { ok: false, message: 'messages: at least one message is required' };

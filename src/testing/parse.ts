@@ -5,8 +5,8 @@ import { isRecord } from '../core/util.js';
 
 export type Parsed = { ok: true; request: SimulatedRequest } | { ok: false; message: string };
 
-/** Checks what Anthropic checks first; the simulator's answers need only these fields. */
-export function parseMessagesRequest(text: string): Parsed {
+/** A request body as a JSON object, or Anthropic's words for why it is not one. */
+export function jsonObjectOf(text: string): { ok: true; body: Record<string, unknown> } | { ok: false; message: string } {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -14,6 +14,14 @@ export function parseMessagesRequest(text: string): Parsed {
     return { ok: false, message: 'There was an issue with the request body: it is not valid JSON.' };
   }
   if (!isRecord(body) || Array.isArray(body)) return { ok: false, message: 'The request body must be a JSON object.' };
+  return { ok: true, body };
+}
+
+/** Checks what Anthropic checks first; the simulator's answers need only these fields. */
+export function parseMessagesRequest(text: string): Parsed {
+  const json = jsonObjectOf(text);
+  if (!json.ok) return json;
+  const { body } = json;
   const { model, max_tokens: maxTokens, messages, stream } = body;
   if (typeof model !== 'string' || !model) return { ok: false, message: 'model: Field required' };
   if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) return { ok: false, message: 'max_tokens: Field required' };
