@@ -207,8 +207,9 @@ async function busyEpisodeShows(browser) {
 
     const banner = page.getByRole('region', { name: 'Claude status' });
     await banner.waitFor({ state: 'visible', timeout: 15_000 });
-    // Held 5 s in the handler's line, then the browser hears its place in line.
-    await waitFor('the busy headline', async () => /You're in line — your turn in about \d+ s\./.test((await banner.textContent()) ?? ''));
+    // The browser hears its place in the handler's line within a second, and sees one duration: its turn.
+    await waitFor('the busy headline', async () => /Claude is busy — you're in line\..*Your turn in about \d+ (s|min)\./.test((await banner.textContent()) ?? ''));
+    if (/Retrying in/.test((await banner.textContent()) ?? '')) fail('a second duration ("Retrying in") beside the turn');
     // One voice: with the banner mounted, the toaster leaves the episode to it (and marks only its end).
     const toasts = page.getByRole('region', { name: /^Notifications/ }).locator('li');
     if ((await toasts.count()) !== 0) fail('a busy toast repeats the banner');
