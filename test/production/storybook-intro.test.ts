@@ -1,17 +1,14 @@
 // The built Storybook opens on an Introduction page (stories/Introduction.mdx): the first entry of its index, a docs
 // page that says what the kit is and shows the banner's main states, rendered without an error.
-import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, ROOT, run } from './support.js';
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+import { launchChromium, ROOT, run, serveDirectory } from './support.js';
 
 let out: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveDirectory>> | undefined;
 let base: string;
 let browser: Browser;
 let entries: { id: string; type: string; title: string }[];
@@ -20,23 +17,14 @@ beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'cok-storybook-intro-'));
   await run('npx', ['storybook', 'build', '-o', out, '--quiet'], { cwd: ROOT, env: { ...process.env, STORYBOOK_DISABLE_TELEMETRY: '1' } });
   entries = Object.values((JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { entries: Record<string, (typeof entries)[number]> }).entries);
-  server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(out, path.endsWith('/') ? `${path}index.html` : path);
-    if (!file.startsWith(out) || !existsSync(file)) return void response.writeHead(404).end();
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(response);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
+  server = await serveDirectory(out);
+  base = server.base;
   browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((done) => server?.close(done));
+  await server?.close();
 });
 
 describe("the built Storybook's Introduction", () => {

@@ -2,13 +2,11 @@
 // where the stylesheet once lost every colour. Every story is loaded from storybook-static in Chromium, in light and
 // dark: its kit elements must have real colours, and its screenshot must match the committed baseline.
 import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, ROOT, run } from './support.js';
+import { launchChromium, ROOT, run, serveDirectory } from './support.js';
 import { compareScreenshots } from './compare.js';
 
 const BASELINES = join(import.meta.dirname, '__screenshots__');
@@ -28,21 +26,12 @@ const VIEWPORT = { width: 720, height: 480 };
 const STILL = '*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }';
 
 let out: string;
-let server: Server;
+let server: Awaited<ReturnType<typeof serveDirectory>> | undefined;
 let base: string;
 let browser: Browser;
 let stories: { id: string; title: string; name: string; tags?: string[] }[] = [];
 /** Every story sees this instant, frozen, so its countdowns read the same on every run (but `real-time` stories). */
 const FROZEN_AT = new Date('2026-01-15T12:00:00Z');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.woff2': 'font/woff2',
-};
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'cok-storybook-'));
@@ -54,26 +43,14 @@ beforeAll(async () => {
     entries: Record<string, { id: string; type: string; title: string; name: string; tags?: string[] }>;
   };
   stories = Object.values(index.entries).filter((entry) => entry.type === 'story');
-  server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(out, path.endsWith('/') ? `${path}index.html` : path);
-    if (!file.startsWith(out) || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(response);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
+  server = await serveDirectory(out);
+  base = server.base;
   browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((done) => server?.close(done));
+  await server?.close();
 });
 
 /** Opens a story in its own iframe page and waits until its play function has finished. */
