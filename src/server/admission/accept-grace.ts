@@ -7,12 +7,9 @@
  * slowest of the recent refusals, up to 10 s (a refusal later than that, an overload deep into a stream, says nothing of when calls are taken).
  */
 
-/** Refusals remembered (their time from send to refusal). */
-const RECENT_REFUSALS = 32;
-/** The grace is this many times the slowest recent refusal. */
-const SLOWEST_FACTOR = 1.5;
-/** The longest grace: past it a call counts as taken until Claude says otherwise. */
-const MAX_GRACE_MS = 10_000;
+import { LINE_TUNING } from './defaults.js';
+
+const { graceRefusals: RECENT_REFUSALS, graceFactor: SLOWEST_FACTOR, maxGraceMs: MAX_GRACE_MS } = LINE_TUNING;
 
 export interface AcceptGrace {
   /** How long after it was sent an unrefused call counts as taken. */

@@ -8,6 +8,7 @@
  * by one slot per ROOM_GROWTH_ROUNDS rounds of answers. Pure state: the line tells it what happened and asks for caps.
  */
 import { createSeenRoom } from '../../core/seen-room.js';
+import { LINE_TUNING } from './defaults.js';
 
 export { EVIDENCE_MS } from '../../core/seen-room.js';
 
@@ -21,8 +22,8 @@ export { EVIDENCE_MS } from '../../core/seen-room.js';
  * 1.13-1.16 x), 1.00-1.06 x with no growth at all; background throughput alike. The cost: while a flood lasts,
  * background regains a slot of Claude's room per 16 rounds of answers; the room is forgotten when the flood ends.
  */
-export const BACKGROUND_SPARE = 2;
-export const ROOM_GROWTH_ROUNDS = 16;
+export const BACKGROUND_SPARE = LINE_TUNING.backgroundSpare;
+export const ROOM_GROWTH_ROUNDS = LINE_TUNING.roomGrowthRounds;
 export interface BackgroundRoom {
   /** Claude's room as the last blamed 529 showed it, grown since; undefined when nothing is known. */
   readonly seenRoom: number | undefined;

@@ -10,7 +10,7 @@
  * pause is the backoff, and the window closes only in a flood.
  */
 import { createAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions, type RefusalVerdict, type SentCall } from './limit.js';
-import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS } from './defaults.js';
+import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, LINE_TUNING } from './defaults.js';
 
 export interface LineControlOptions {
   limit?: AdaptiveLimitOptions;
@@ -54,13 +54,15 @@ export interface LineControl {
   readonly limit: number;
   /** The limit itself; below 1, the share of the time one call is in flight. */
   readonly share: number;
+  /** While recovering from refusals, the limit's ceiling (twice what Claude carried, limit.ts); else Infinity. */
+  readonly ceiling: number;
   readonly inFlight: number;
 }
 
 /** A call that lasted this long was answered, not refused (a refusal comes back in a round trip). */
-export const ANSWERED_MS = 1000;
+export const ANSWERED_MS = LINE_TUNING.answeredMs;
 /** The weight of the latest answered call in the typical duration (a moving average over about five calls). */
-export const TYPICAL_WEIGHT = 0.2;
+export const TYPICAL_WEIGHT = LINE_TUNING.typicalWeight;
 
 export function createLineControl(options: LineControlOptions = {}): LineControl {
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
@@ -127,7 +129,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       const atTheEdge = paced || state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
         && limit.value < before;
       if (verdict === 'cut' && !atTheEdge) {
-        const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * 2 ** streak));
+        const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * LINE_TUNING.windowGrowth ** streak));
         streak += 1;
         state = 'closed';
         closedAt = now;
@@ -158,6 +160,9 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
     },
     get share() {
       return limit.exact;
+    },
+    get ceiling() {
+      return limit.ceiling;
     },
     get inFlight() {
       return inFlight;

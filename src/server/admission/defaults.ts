@@ -1,17 +1,129 @@
-/** The handler's defaults for its line toward Claude, in one place so the handler and the benchmark agree. */
+/**
+ * The tuning sheet of the handler's line toward Claude: every number the line runs on, in one object, each with the
+ * measurement or scenario that chose it (docs/tuning.md lists them with their figures). The memory line reads them
+ * from here, the Redis line's Lua receives them as one argument (redis-admission.ts; a test fails on a bare number in
+ * the script), and the bench models the handler with the same values.
+ */
+import { EVIDENCE_MS } from '../../core/seen-room.js';
 
-/** How long a request waits in line, Claude's refusals included, before the browser gets a 529 with a ticket. */
-export const DEFAULT_HOLD_MS = 25_000;
+export const LINE_TUNING = {
+  // --- How long the handler holds a request, and when it tells the browser its place -------------------------------
+  /** How long a request waits in line, Claude's refusals included, before the browser gets a 529 with a ticket (an SDK client's whole wait: the bench's backends, patient SDK rows). */
+  holdMs: 25_000,
+  /** The kit's own transport is answered sooner, with its place and a ticket (test/compat/sdk-outage, one-clock tests: "You're in line — about 40 s" within seconds). */
+  lineUpdateMs: 8_000,
+  /** A first arrival is answered within a second (issue 24: the person hears within about a second that Claude is busy). */
+  firstLineUpdateMs: 1_000,
+
+  // --- The closed window after a wave of refusals ------------------------------------------------------------------
+  /** Its first length; it doubles while probes are refused (browser-tabs, exogenous: the line flows again about a second after Claude's return). */
+  minClosedMs: 1_000,
+  /** Its longest: one probe at least this often (a 15 s window kept requests waiting up to 15 s after Claude answered again; 2 s costs one call per 2 s per line, the backends calls figure). */
+  maxClosedMs: 2_000,
+  /** The window grows this many times per refused probe, from minClosedMs to maxClosedMs. */
+  windowGrowth: 2,
+
+  // --- The adaptive limit (limit.ts) ---------------------------------------------------------------------------------
+  /** The starting limit before anything is known (docs/ai-sdk.md: a healthy burst of 20 calls goes at once; a lower start holds back every first burst). */
+  initialLimit: 32,
+  /** The lowest floor an app may ask for (`limit.min`): below one call a line paces a share of the time (backends, 30 lines on 15 slots). */
+  lowestFloor: 0.01,
+  /** The share of the limit kept on a cut: a refused call is not lost, it waits again (browser-tabs, fleet: a wave of refusals costs 10 % of the limit, not half). */
+  decrease: 0.9,
+  /** The deepest cut an app may ask for (`limit.decrease` is held from this to `decreaseMax`). */
+  decreaseMin: 0.1,
+  /** The gentlest cut an app may ask for. */
+  decreaseMax: 0.99,
+  /** How long an accepted call counts as evidence that a refusal at its level was not ours (exogenous scenario). */
+  evidenceMs: 10_000,
+  /** Outcomes kept to tell a flood (Claude full) from refusals at random (exogenous vs backends). */
+  recentOutcomes: 16,
+  /** A flood is judged once at least this share of `recentOutcomes` is known. */
+  floodMinShare: 0.5,
+  /** In the recent outcomes, this share of refusals or more means Claude has no room, whatever the evidence. */
+  floodedShare: 0.9,
+  /** So many refusals in a row also mean Claude has no room (at a 35 % refusal rate at random, 0.2 % of runs). */
+  floodInARow: 6,
+  /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous). */
+  sparseShare: 0.5,
+  /** Below one call, a cut keeps this share (backends: measured best, 0.7 to 0.9 tried). */
+  belowOneDecrease: 0.85,
+  /** Below one call, the limit grows by (backlog age / this) × (time since its last change / this) (backends). */
+  belowOneGrowthMs: 60_000,
+  /** The time since the last change counts up to this: a line idle for an hour has not earned an hour of growth. */
+  growthSpanMs: 60_000,
+
+  // --- The ceiling after recovery (limit.ts, issue 26) ------------------------------------------------------------
+  /**
+   * What Claude carried: the most calls in flight it accepted at once, over the last one to two of these windows of
+   * accepted calls (recovery-ceiling test: 10,000 requests waited through an outage).
+   */
+  carriedWindowMs: 120_000,
+  /** While recovering from refusals, the limit stays under this many times what Claude carried before. */
+  carriedFactor: 2,
+  /** A stretch this long without a cut while recovering: Claude showed it carries the ceiling, the ceiling re-bases. */
+  calmMs: 30_000,
+
+  // --- Pacing below one call (control.ts) ---------------------------------------------------------------------------
+  /** A call that lasted this long was answered, not refused (a refusal comes back in a round trip). */
+  answeredMs: 1_000,
+  /** The weight of the latest answered call in the typical duration (a moving average over about five calls). */
+  typicalWeight: 0.2,
+
+  // --- When a call Claude has not refused counts as taken (accept-grace.ts) -------------------------------------
+  /** The shortest grace (a 529 comes back within a round trip; the default world's refusalMs 100 ms). */
+  acceptAfterMs: 1_500,
+  /** Refusals remembered to learn the grace from (worlds refusalMs 2000 and 3000: 12.7 and 9.0 calls without it). */
+  graceRefusals: 32,
+  /** The grace is this many times the slowest recent refusal. */
+  graceFactor: 1.5,
+  /** The longest grace: a refusal later than this (deep into a stream) says nothing of when calls are taken. */
+  maxGraceMs: 10_000,
+
+  // --- Background's room (background-room.ts; bench --scenario failover) -------------------------------------------
+  /** Slots background keeps free for people. */
+  backgroundSpare: 2,
+  /** Rounds of answers per slot the seen room grows back by. */
+  roomGrowthRounds: 16,
+  /** How long an answer proves room (shared with the browser gate: core/seen-room.ts). */
+  roomEvidenceMs: EVIDENCE_MS,
+
+  // --- What the line tells a refused request ---------------------------------------------------------------------
+  /** The window over which the line measures the rate Claude takes its calls, to turn a place into an expected wait. */
+  rateWindowMs: 10_000,
+  /** The longest expected wait named: past an hour the decayed rate says nothing of a turn ("about an hour"). */
+  maxExpectedWaitMs: 3_600_000,
+  /** retry-after is this share of the expected wait: early costs a request to the backend, late the person's time (bench: 0.6 best). */
+  retryAfterShare: 0.6,
+  /** retry-after is at least this. */
+  minRetryAfterMs: 1_000,
+  /** retry-after is at most this (a longer closed window from Claude's own retry-after still wins). */
+  maxRetryAfterMs: 60_000,
+
+  // --- Bounds on memory and state ----------------------------------------------------------------------------------
+  /** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */
+  maxQueue: 1000,
+  /** Tickets kept, as a multiple of `maxQueue` (the oldest dropped first). */
+  ticketsPerPlace: 4,
+  /** How long a Redis line's state outlives its last use. */
+  redisStateTtlMs: 3_600_000,
+} as const;
+
+export type LineTuning = typeof LINE_TUNING;
+
 /**
- * The kit's own browser transport is answered sooner, with its place in line and a ticket to keep it, so the person
- * reads "You're in line — about 40 s" within seconds instead of watching a request hang for the whole hold.
+ * The one retry-after rule of both stores: not before Claude's closed window ends (`closedMs`), else well before the
+ * expected turn (retryAfterShare of it), from minRetryAfterMs to maxRetryAfterMs.
  */
-export const DEFAULT_LINE_UPDATE_MS = 8_000;
-/**
- * A request's first arrival is answered sooner still: the person hears within about a second that Claude is busy and
- * where they stand, whatever the hold; the request comes straight back with its ticket and keeps its place.
- */
-export const FIRST_LINE_UPDATE_MS = 1_000;
+export function lineRetryAfterMs(expectedWaitMs: number, closedMs = 0): number {
+  const { retryAfterShare, minRetryAfterMs, maxRetryAfterMs } = LINE_TUNING;
+  const early = Math.min(maxRetryAfterMs, Math.max(minRetryAfterMs, expectedWaitMs * retryAfterShare));
+  return Math.round(Math.max(early, closedMs));
+}
+
+export const DEFAULT_HOLD_MS = LINE_TUNING.holdMs;
+export const DEFAULT_LINE_UPDATE_MS = LINE_TUNING.lineUpdateMs;
+export const FIRST_LINE_UPDATE_MS = LINE_TUNING.firstLineUpdateMs;
 
 /**
  * How long the handler holds a request of the kit's own transport before it tells it its place: a second on its
@@ -20,28 +132,15 @@ export const FIRST_LINE_UPDATE_MS = 1_000;
 export function lineUpdateAfterMs(lineUpdateMs: number, returning: boolean): number {
   return returning ? lineUpdateMs : Math.min(lineUpdateMs, FIRST_LINE_UPDATE_MS);
 }
-/** The shortest closed window after a wave of refusals; it doubles while probes are refused, up to the longest. */
-export const DEFAULT_MIN_CLOSED_MS = 1_000;
-/**
- * The longest closed window: while Claude keeps refusing, one probe goes at least this often, so a request waiting in
- * line is sent again within about this long of Claude's return (a window of 15 s kept requests waiting up to 15 s
- * after Claude answered again). A probe costs one call; recovery is worth it.
- */
-export const DEFAULT_MAX_CLOSED_MS = 2_000;
-/** The line's starting limit on calls in flight; it adapts from there, without a ceiling. */
-export const DEFAULT_INITIAL_LIMIT = 32;
-/** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */
-export const DEFAULT_MAX_QUEUE = 1000;
-/** The window over which a line measures the rate Claude takes its calls, to turn a place into an expected wait. */
-export const RATE_WINDOW_MS = 10_000;
-/**
- * The longest expected wait a line names. Its rate of calls decays over RATE_WINDOW_MS, so minutes into an outage it
- * is nearly zero and a place in line would read as days or centuries (or Infinity); past an hour the recent rate
- * says nothing of a turn, and the kit's browser transport shows "about an hour".
- */
-export const MAX_EXPECTED_WAIT_MS = 3_600_000;
+export const DEFAULT_MIN_CLOSED_MS = LINE_TUNING.minClosedMs;
+export const DEFAULT_MAX_CLOSED_MS = LINE_TUNING.maxClosedMs;
+export const DEFAULT_INITIAL_LIMIT = LINE_TUNING.initialLimit;
+export const DEFAULT_MAX_QUEUE = LINE_TUNING.maxQueue;
+export const RATE_WINDOW_MS = LINE_TUNING.rateWindowMs;
+export const MAX_EXPECTED_WAIT_MS = LINE_TUNING.maxExpectedWaitMs;
 /**
  * The longest delay setTimeout can wait: past 2^31 − 1 ms (about 24.8 days) every runtime fires the timer at once, so
- * a wait that long would end every request at once. Durations the handler sets timers for are held to it.
+ * a wait that long would end every request at once. Durations the handler sets timers for are held to it. (A fact of
+ * the runtimes, not a tunable.)
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,6 +1,7 @@
 /**
  * The line's adaptive limit on calls in flight toward Claude. It is cut once per wave of refusals (529 / rate-limit
- * 429) and grows while it binds, with no ceiling unless the app sets one. It also learns whether cutting helps:
+ * 429) and grows while it binds, under a ceiling only while it recovers (below) or when the app sets one. It also
+ * learns whether cutting helps:
  * Claude refuses some calls because of load that is not ours (Anthropic-wide), and holding back does not cure those.
  * Claude's own slots refuse a call only above some level of calls in flight; so when Claude has accepted, since the
  * last cut, a call sent at a level at least as high as the refused one's, the refusal was not about our level, and
@@ -14,7 +15,19 @@
  * Refusals at random (load that is not ours) never take it below one: a line keeps at least one call going unless
  * Claude is full. Below one, a refusal keeps BELOW_ONE_DECREASE of the limit, and the limit grows back with time, the
  * faster the longer requests have been waiting, so a line that waited long takes back room quickly once Claude has it.
+ *
+ * After recovery, a ceiling Claude has shown. A cut (a wave of refusals that is ours) starts a recovery: until nobody
+ * waits, the limit stays at or under twice the most calls Claude carried at once (accepted) in the last one to two
+ * windows of accepted calls before it (LINE_TUNING.carriedWindowMs: an outage, with nothing accepted, does not age
+ * it), so requests that piled up through an outage do not become thousands of calls at once when Claude returns
+ * (10,000 waiting made 5,718 calls at once). A calm stretch while recovering (LINE_TUNING.calmMs without a cut)
+ * re-bases it on what Claude carried since: a Claude that truly has room is reached, twice as far per calm stretch
+ * rather than per round of answers as slow start would. A healthy app whose load grows meets no ceiling: it applies
+ * only after a cut, and ends once the line stops binding. With nothing carried before (a cold start into an outage)
+ * it is the starting limit. None when the app set its own (`max`: the handler's maxConcurrency).
  */
+
+import { LINE_TUNING } from './defaults.js';
 
 export interface AdaptiveLimitOptions {
   /** The limit before anything is known. Defaults to 32. */
@@ -54,6 +67,8 @@ export interface AdaptiveLimit {
   readonly notOurs: number;
   /** The latest refusal came in a flood (many in a row): Claude is full, not merely at the edge of our limit. */
   readonly flooded: boolean;
+  /** While recovering from refusals, the limit stays at or under this (twice what Claude carried); else Infinity. */
+  readonly ceiling: number;
   sent(level: number): SentCall;
   /**
    * Claude took the call. `binding`: someone was waiting for the limit, so it may grow. `backlogMs`: how long the line
@@ -63,30 +78,38 @@ export interface AdaptiveLimit {
   refused(call: SentCall, now: number): RefusalVerdict;
 }
 
-/** Outcomes kept to tell a flood of refusals (Claude full) from refusals at random. */
-const RECENT = 16;
-/** In the last RECENT outcomes, this share of refusals or more means Claude has no room, whatever the evidence. */
-const FLOODED = 0.9;
-/** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours. */
-const SPARSE = 0.5;
-/** So many refusals in a row also mean Claude has no room (at a 35 % refusal rate at random, 0.2 % of runs). */
-const IN_A_ROW = 6;
-/** Below one call, a cut keeps this share (deeper than above one: measured best on the bench, 0.7 to 0.9 tried). */
-export const BELOW_ONE_DECREASE = 0.85;
+const {
+  recentOutcomes: RECENT, floodMinShare: FLOOD_MIN_SHARE, floodedShare: FLOODED, sparseShare: SPARSE,
+  floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
+  carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
+} = LINE_TUNING;
+/** Below one call, a cut keeps this share (deeper than above one). */
+export const BELOW_ONE_DECREASE = LINE_TUNING.belowOneDecrease;
 /**
  * Below one call, the limit grows by (backlog age / BELOW_ONE_GROWTH_MS) × (time since its last change /
  * BELOW_ONE_GROWTH_MS): requests that waited a minute win back a whole call per minute, faster the longer they wait.
  */
-export const BELOW_ONE_GROWTH_MS = 60_000;
+export const BELOW_ONE_GROWTH_MS = LINE_TUNING.belowOneGrowthMs;
 /** The time since the last change counts up to this: a line idle for an hour has not earned an hour of growth. */
-export const GROWTH_SPAN_MS = 60_000;
+export const GROWTH_SPAN_MS = LINE_TUNING.growthSpanMs;
 
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
-  const min = Math.max(0.01, options.min ?? 1);
+  const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
-  const decrease = Math.min(0.99, Math.max(0.1, options.decrease ?? 0.9));
-  const evidenceMs = options.evidenceMs ?? 10_000;
-  let limit = Math.min(max, Math.max(min, options.initial ?? 32));
+  const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
+  const evidenceMs = options.evidenceMs ?? LINE_TUNING.evidenceMs;
+  const initial = options.initial ?? LINE_TUNING.initialLimit;
+  let limit = Math.min(max, Math.max(min, initial));
+  // What Claude carried: the most calls in flight it accepted at once, in the current and the previous window of
+  // CARRIED_WINDOW_MS (so over the last one to two windows in which calls were accepted: an outage does not age it).
+  let carriedNow = 0;
+  let carriedBefore = 0;
+  let carriedFrom = -Infinity;
+  // While recovering from refusals (undefined: not): what Claude carried when it began, and since when it has been
+  // calm (no cut). No ceiling when the app set its own (`max`).
+  let recoveringFrom: number | undefined;
+  let calmSince = 0;
+  const ceilingApplies = max === Infinity;
   let epoch = 0;
   let acceptedSinceCut = 0;
   // When the limit last grew or was cut: below one call, growth is by the time since.
@@ -104,6 +127,21 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     refusedInARow = refused ? refusedInARow + 1 : 0;
     if (refused) recentRefused += 1;
     if (recent.length > RECENT && recent.shift()) recentRefused -= 1;
+  }
+
+  function carried(now: number): number {
+    if (now - carriedFrom >= CARRIED_WINDOW_MS) {
+      carriedBefore = now - carriedFrom < 2 * CARRIED_WINDOW_MS ? carriedNow : 0;
+      carriedNow = 0;
+      carriedFrom = now;
+    }
+    return Math.max(carriedNow, carriedBefore);
+  }
+
+  /** The recovery ceiling: twice what Claude carried (the line's starting limit when it carried nothing known). */
+  function ceiling(): number {
+    if (recoveringFrom === undefined) return Infinity;
+    return recoveringFrom > 0 ? Math.max(1, recoveringFrom * CARRIED_FACTOR) : Math.max(1, initial);
   }
 
   function highestAccepted(now: number): number {
@@ -124,6 +162,9 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     get flooded() {
       return lastFlooded;
     },
+    get ceiling() {
+      return ceiling();
+    },
     // Below one call, a call's level is the share it was paced at: evidence compares paces, not a count of one.
     sent: (level) => ({ level: limit < 1 && level <= 1 ? limit : level, epoch }),
     accepted(call, binding, now, backlogMs = 0) {
@@ -132,23 +173,36 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
         while (evidence.length > 0 && evidence[evidence.length - 1]!.level <= call.level) evidence.pop();
         evidence.push({ at: now, level: call.level });
       }
+      carried(now); // rolls the window first
+      carriedNow = Math.max(carriedNow, call.level);
+      if (recoveringFrom !== undefined) {
+        // Nobody waits: the line no longer binds, so it has recovered (growth needs a backlog anyway). A calm stretch:
+        // Claude has carried what the ceiling let through without refusing, and the ceiling re-bases on it.
+        if (!binding) recoveringFrom = undefined;
+        else if (now - calmSince >= CALM_MS) {
+          recoveringFrom = Math.max(recoveringFrom, carried(now));
+          calmSince = now;
+        }
+      }
       if (!binding) return;
       // Near the level that was refused, creep (one more per round of accepted calls); once a whole round has
       // passed without a refusal, Claude has room again and the limit doubles per round.
       acceptedSinceCut += 1;
       const span = Math.min(GROWTH_SPAN_MS, Math.max(0, now - changedAt));
       changedAt = now;
+      // Never grown past the recovery ceiling (a limit already above it is not cut by it either).
+      const top = Math.min(max, Math.max(limit, ceiling()));
       if (limit < 1) {
-        limit = Math.min(max, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS));
+        limit = Math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS));
         return;
       }
-      limit = Math.min(max, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
+      limit = Math.min(top, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
     },
     refused(call, now) {
       remember(true);
       // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
       const flooded = refusedInARow >= IN_A_ROW
-        || (recent.length >= RECENT / 2 && recentRefused / recent.length >= FLOODED);
+        || (recent.length >= RECENT * FLOOD_MIN_SHARE && recentRefused / recent.length >= FLOODED);
       // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass.
       const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
       lastFlooded = flooded;
@@ -163,7 +217,10 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       // Below one call only in a flood (Claude refusing nearly everything, probes included): refusals at random leave a
       // line at least one call. Once below, every wave of refusals cuts.
       const floor = call.level >= 1 && !flooded ? 1 : min;
-      limit = Math.min(max, Math.max(min, floor, cut));
+      // A wave of refusals ours: recovering from it, the limit stays under twice what Claude carried before it.
+      if (ceilingApplies && recoveringFrom === undefined) recoveringFrom = carried(now);
+      calmSince = now;
+      limit = Math.min(max, ceiling(), Math.max(min, floor, cut));
       changedAt = now;
       epoch += 1;
       acceptedSinceCut = 0;

@@ -18,7 +18,9 @@ import type { UpstreamResult } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
 import { createAcceptGrace } from './accept-grace.js';
-import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from './defaults.js';
+import {
+  DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, LINE_TUNING, lineRetryAfterMs, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS,
+} from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
 import { createTickets } from './tickets.js';
@@ -74,7 +76,7 @@ export interface LineGrant {
 export interface LineRefusal {
   /** `full`: no room in line; `timeout`: waited until `deadlineAt`; `closing`: the line was disposed; `aborted`: the client left. */
   refused: 'full' | 'timeout' | 'closing' | 'aborted';
-  /** When to come back: well before the expected turn (0.6 of it), at least 1 s, at most 60 s. */
+  /** When to come back: lineRetryAfterMs (defaults.ts), well before the expected turn, not before the window reopens. */
   retryAfterMs: number;
   /** Expected wait for this request's turn from now, from the recent rate of calls Claude took. */
   expectedWaitMs: number;
@@ -125,19 +127,18 @@ interface Waiter extends Ordered {
 }
 
 
-const MIN_RETRY_AFTER_MS = 1_000;
-const MAX_RETRY_AFTER_MS = 60_000;
+const { minRetryAfterMs: MIN_RETRY_AFTER_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS } = LINE_TUNING;
 
 export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLine {
   const { clock } = options;
   const control = createLineControl(options);
-  const maxQueue = options.maxQueue ?? 1000;
+  const maxQueue = options.maxQueue ?? LINE_TUNING.maxQueue;
   const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
   const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
-  const acceptAfterMs = options.acceptAfterMs ?? 1500;
+  const acceptAfterMs = options.acceptAfterMs ?? LINE_TUNING.acceptAfterMs;
   // Learned from the refusals the line sees: no cliff where 529s come later than acceptAfterMs.
   const grace = createAcceptGrace(acceptAfterMs);
-  const tickets = createTickets(maxQueue * 4, options.newTicket);
+  const tickets = createTickets(maxQueue * LINE_TUNING.ticketsPerPlace, options.newTicket);
   const { room } = options;
   const interactive = createOrderHeap<Waiter>();
   const background = createOrderHeap<Waiter>();
@@ -179,9 +180,9 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   function refusal(refused: 'full' | 'timeout', order: number, ahead: number): LineRefusal {
     const expected = expectedWaitMs(ahead);
-    // Early: coming back before its turn costs a request to the backend (the line holds it again), coming back late
-    // costs the person time; the browser adds its own jitter and gate on top (0.6 measured best on the bench).
-    const retryAfterMs = Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, expected * 0.6)));
+    // The one rule of both stores (defaults.ts): early, but not before the closed window ends.
+    const closedMs = control.state === 'closed' ? Math.max(0, control.reopenAt - clock.now()) : 0;
+    const retryAfterMs = lineRetryAfterMs(expected, closedMs);
     const ticket = tickets.issue(order, clock.now() + retryAfterMs + MAX_RETRY_AFTER_MS * 2, clock.now());
     return { refused, retryAfterMs, expectedWaitMs: expected, ahead, ticket };
   }

@@ -18,7 +18,7 @@ import type { Redis } from 'ioredis';
 import type { LineControlOptions, LineState } from '../admission/control.js';
 import type { RefusalVerdict } from '../admission/limit.js';
 import { LINE_CONTROL } from './redis-line-script.js';
-import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS } from '../admission/defaults.js';
+import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, LINE_TUNING } from '../admission/defaults.js';
 
 export { LINE_CONTROL };
 
@@ -78,13 +78,17 @@ export function lineKeys(prefix: string, names: { line?: string; id?: string; ti
   ];
 }
 
-/** ARGV[1..11] of LINE_CONTROL: the op, the time ('' for Redis's own) and the tuning. */
+/** The tuning sheet as the script reads it (ARGV[12]): every number it runs on. */
+const TUNING_ARG = JSON.stringify(LINE_TUNING);
+
+/** ARGV[1..12] of LINE_CONTROL: the op, the time ('' for Redis's own), the app's options and the tuning sheet. */
 export function lineArgs(options: RedisLineOptions, op: string, now?: number): Array<string | number> {
   const limit = options.limit ?? {};
   return [
-    op, now === undefined ? '' : String(now), limit.initial ?? 32, limit.min ?? 1, limit.max ?? -1, limit.decrease ?? 0.9,
-    limit.evidenceMs ?? 10_000, options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS, options.ttlMs ?? 3_600_000,
-    options.ceiling ?? -1,
+    op, now === undefined ? '' : String(now), limit.initial ?? LINE_TUNING.initialLimit, limit.min ?? 1, limit.max ?? -1,
+    limit.decrease ?? LINE_TUNING.decrease, limit.evidenceMs ?? LINE_TUNING.evidenceMs,
+    options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS,
+    options.ttlMs ?? LINE_TUNING.redisStateTtlMs, options.ceiling ?? -1, TUNING_ARG,
   ];
 }
 
@@ -94,7 +98,8 @@ export interface RedisLineControl {
   accepted(call: RedisLineCall, binding: boolean, now?: number, backlogMs?: number): Promise<void>;
   refused(call: RedisLineCall, now?: number, retryAfterMs?: number): Promise<RefusalVerdict>;
   finish(call: RedisLineCall, now?: number): Promise<void>;
-  snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number; queued: number; share: number }>;
+  /** `ceiling`: while recovering from refusals, the limit's ceiling (limit.ts); else Infinity. */
+  snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number; queued: number; share: number; ceiling: number }>;
 }
 
 /**
@@ -104,7 +109,7 @@ export interface RedisLineControl {
  */
 export function createRedisLineControl(redis: Redis, prefix: string, options: RedisLineOptions = {}, line = ''): RedisLineControl {
   const keys = lineKeys(prefix, { line });
-  const leaseMs = options.ttlMs ?? 3_600_000;
+  const leaseMs = options.ttlMs ?? LINE_TUNING.redisStateTtlMs;
   const run = (op: string, now: number | undefined, ...rest: Array<string | number>) =>
     redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest);
   const flag = (b: boolean) => (b ? '1' : '0');
@@ -124,9 +129,9 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Re
       await run('finish', now, call.probeId, call.id);
     },
     async snapshot() {
-      const [state, reopenAt, value, inFlight, queued, share] =
-        (await run('snapshot', undefined)) as [string, string, number, number, number, string];
-      return { state: state as LineState, reopenAt: Number(reopenAt), limit: value, inFlight, queued, share: Number(share) };
+      const [state, reopenAt, value, inFlight, queued, share, ceiling] =
+        (await run('snapshot', undefined)) as [string, string, number, number, number, string, string];
+      return { state: state as LineState, reopenAt: Number(reopenAt), limit: value, inFlight, queued, share: Number(share), ceiling: ceiling === '-1' ? Infinity : Number(ceiling) };
     },
   };
 }

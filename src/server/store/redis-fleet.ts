@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
+import { lineRetryAfterMs } from '../admission/defaults.js';
 import { LINE_CONTROL, lineArgs, lineKeys, lineTag } from './redis-admission.js';
 import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
@@ -153,9 +154,11 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       const left = deadline - Date.now();
       // Closed for longer than this request may wait: answer now with the real reopen time instead of timing out.
       if (closedMs > left || left <= 0) {
+        // The one retry-after rule of both stores (admission/defaults.ts).
+        const retryAfterMs = lineRetryAfterMs(expectedWaitMs, closedMs);
         const refusal: Refusal = closedMs > left && closedMs > 0
-          ? { refused: 'closed', retryAfterMs: closedMs, ahead, expectedWaitMs }
-          : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead, expectedWaitMs };
+          ? { refused: 'closed', retryAfterMs, ahead, expectedWaitMs }
+          : { refused: 'timeout', retryAfterMs, ahead, expectedWaitMs };
         return { ...refusal, ticket: await keepPlace(line, id, at, refusal.retryAfterMs ?? 0) };
       }
       const wait = closedMs > 0 ? Math.min(closedMs, MAX_SLEEP_MS) : pollMs;

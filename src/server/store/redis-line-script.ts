@@ -3,10 +3,6 @@
  * the TypeScript reference). One script for every op, so each runs atomically in Redis and the store's ops are built
  * from the very functions the differential test drives.
  */
-import { ANSWERED_MS, TYPICAL_WEIGHT } from '../admission/control.js';
-import { BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS } from '../admission/limit.js';
-import { BACKGROUND_SPARE, EVIDENCE_MS, ROOM_GROWTH_ROUNDS } from '../admission/background-room.js';
-import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from '../admission/defaults.js';
 
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
@@ -21,7 +17,9 @@ import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from '../admission/defaults.js';
  * A script touches one model's keys and the app's, never two models' lines at once. (Redis Cluster is not supported:
  * the keys carry no common hash tag, so one script's keys may live on different nodes.)
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
- * ceiling (calls in flight for every model together, -1 = none), then per op (P[1], P[2], … = ARGV[12], ARGV[13], …):
+ * ceiling (calls in flight for every model together, -1 = none), the tuning sheet (LINE_TUNING of admission/defaults.ts
+ * as JSON: the script has no number of its own, test/server/redis/lua-numbers.test.ts checks it), then per op (P[1],
+ * P[2], … = ARGV[13], ARGV[14], …):
  *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId}
  *   accepted: level, epoch, probeId, binding, backlogMs
  *                                                  refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
@@ -50,23 +48,33 @@ import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from '../admission/defaults.js';
  * so where the reference hands a freed slot to the oldest waiter at once, here the oldest takes it on its next ask.
  */
 export const LINE_CONTROL = `
+-- Numbers of structure, not of tuning (the only ones the script spells; lua-numbers.test.ts lists them).
+local MS_PER_S, US_PER_MS = 1000, 1000
+local OPEN, CLOSED, PROBING = 0, 1, 2
+local LINE_KEY_COUNT, FIRST_P = 11, 13
+local HALF = 0.5 -- rounds to the nearest whole
+-- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
+local LANE_SCORE = 2 ^ 50
+
 local op = ARGV[1]
 local t = redis.call('TIME')
-local tnow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tnow = tonumber(t[1]) * MS_PER_S + math.floor(tonumber(t[2]) / US_PER_MS)
 local now = tnow
 if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
-local minL = math.max(0.01, tonumber(ARGV[4]))
+local T = cjson.decode(ARGV[12])
+local initialL = tonumber(ARGV[3])
+local minL = math.max(T.lowestFloor, tonumber(ARGV[4]))
 local maxL = tonumber(ARGV[5])
 if maxL < 0 then maxL = math.huge end
 maxL = math.max(minL, maxL)
-local decrease = math.min(0.99, math.max(0.1, tonumber(ARGV[6])))
+local decrease = math.min(T.decreaseMax, math.max(T.decreaseMin, tonumber(ARGV[6])))
 local evidenceMs = tonumber(ARGV[7])
 local minClosed = tonumber(ARGV[8])
 local maxClosed = math.max(minClosed, tonumber(ARGV[9]))
 local ttl = tonumber(ARGV[10])
 local ceiling = tonumber(ARGV[11])
 local P = {}
-for i = 12, #ARGV do P[i - 11] = ARGV[i] end
+for i = FIRST_P, #ARGV do P[i - FIRST_P + 1] = ARGV[i] end
 -- The model's line.
 local H, EV, RC, LEASES, LANE_I, LANE_B, ALIVE = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 -- The app's room, shared by every model's line.
@@ -75,10 +83,8 @@ local ROOM, ROOM_LEASES, READY, READY_ALIVE = KEYS[8], KEYS[9], KEYS[10], KEYS[1
 local MARK, TICKET = KEYS[12], KEYS[13]
 -- The model's background leases (background-room.ts).
 local BG_LEASES = KEYS[14]
--- background-room.ts's constants.
-local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = ${BACKGROUND_SPARE}, ${ROOM_GROWTH_ROUNDS}, ${EVIDENCE_MS}
--- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
-local LANE_SCORE = 2 ^ 50
+-- background-room.ts's numbers.
+local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = T.backgroundSpare, T.roomGrowthRounds, T.roomEvidenceMs
 
 -- A request leaves every queue it may be in (its line's lanes, the room's ready set).
 local function unqueue(id)
@@ -123,9 +129,9 @@ local function num(field, default)
 end
 local function put(field, value) redis.call('HSET', H, field, string.format('%.17g', value)) end
 
-local limit = num('limit', math.min(maxL, math.max(minL, tonumber(ARGV[3]))))
+local limit = num('limit', math.min(maxL, math.max(minL, initialL)))
 local epoch = num('epoch', 0)
-local state = num('state', 0) -- 0 open, 1 closed, 2 probing
+local state = num('state', OPEN)
 local reopenAt = num('reopenAt', 0)
 local closedAt = num('closedAt', 0)
 local streak = num('streak', 0)
@@ -150,11 +156,36 @@ local backlogSince = num('backlogSince', nil)
 local lastEndAt = num('lastEndAt', nil)
 local lastTook = num('lastTook', 0)
 local typical = num('typical', 0)
--- The reference's constants, written into the script from limit.ts and control.ts.
-local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS = ${BELOW_ONE_DECREASE}, ${BELOW_ONE_GROWTH_MS}, ${GROWTH_SPAN_MS}
-local ANSWERED_MS, TYPICAL_WEIGHT = ${ANSWERED_MS}, ${TYPICAL_WEIGHT}
+-- The reference's numbers (limit.ts, control.ts), from the tuning sheet.
+local BELOW_ONE_DECREASE, BELOW_ONE_GROWTH_MS, GROWTH_SPAN_MS = T.belowOneDecrease, T.belowOneGrowthMs, T.growthSpanMs
+local ANSWERED_MS, TYPICAL_WEIGHT = T.answeredMs, T.typicalWeight
 -- Calls Claude took per ms, decayed over RATE_WINDOW_MS (line.ts): turns a place in line into an expected wait.
-local RATE_WINDOW_MS, MAX_EXPECTED_WAIT_MS = ${RATE_WINDOW_MS}, ${MAX_EXPECTED_WAIT_MS}
+local RATE_WINDOW_MS, MAX_EXPECTED_WAIT_MS = T.rateWindowMs, T.maxExpectedWaitMs
+-- limit.ts's ceiling after recovery: what Claude carried in the current and previous window (carriedFrom nil: never),
+-- and while recovering (recoveringFrom -1: not) what it carried when the recovery began, calm since when.
+local carriedNow = num('carriedNow', 0)
+local carriedBefore = num('carriedBefore', 0)
+local carriedFrom = num('carriedFrom', nil)
+local recoveringFrom = num('recoveringFrom', -1)
+local calmSince = num('calmSince', 0)
+local ceilingApplies = maxL == math.huge
+local function carried()
+  if carriedFrom == nil or now - carriedFrom >= T.carriedWindowMs then
+    if carriedFrom ~= nil and now - carriedFrom < T.carriedWindowMs + T.carriedWindowMs then
+      carriedBefore = carriedNow
+    else
+      carriedBefore = 0
+    end
+    carriedNow = 0
+    carriedFrom = now
+  end
+  return math.max(carriedNow, carriedBefore)
+end
+local function recoveryCeiling()
+  if recoveringFrom < 0 then return math.huge end
+  if recoveringFrom > 0 then return math.max(1, recoveringFrom * T.carriedFactor) end
+  return math.max(1, initialL)
+end
 local rate = num('rate', 0)
 local rateAt = num('rateAt', now)
 local function pausedUntil()
@@ -184,14 +215,16 @@ local function save()
   if lastEndAt ~= nil then put('lastEndAt', lastEndAt) end
   if backlogSince ~= nil then put('backlogSince', backlogSince) else redis.call('HDEL', H, 'backlogSince') end
   put('rate', rate) put('rateAt', rateAt)
-  for i = 1, 11 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  put('carriedNow', carriedNow) put('carriedBefore', carriedBefore) put('recoveringFrom', recoveringFrom) put('calmSince', calmSince)
+  if carriedFrom ~= nil then put('carriedFrom', carriedFrom) end
+  for i = 1, LINE_KEY_COUNT do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', BG_LEASES, ttl)
 end
 
 local function remember(refused)
   redis.call('RPUSH', RC, refused and '1' or '0')
   if refused then inARow = inARow + 1; refusedN = refusedN + 1 else inARow = 0 end
-  if redis.call('LLEN', RC) > 16 then
+  if redis.call('LLEN', RC) > T.recentOutcomes then
     if redis.call('LPOP', RC) == '1' then refusedN = refusedN - 1 end
   end
 end
@@ -203,9 +236,9 @@ end
 
 local function turn()
   -- A clock set back before the window closed, or before the call a pause follows, ends it (control.ts).
-  if state == 1 and (now >= reopenAt or now < closedAt) then state = 2 end
-  if state == 1 or inFlight >= value() or (now < pausedUntil() and now >= lastEndAt) then return 'wait' end
-  if state == 2 then if probeOut ~= 0 then return 'wait' end return 'probe' end
+  if state == CLOSED and (now >= reopenAt or now < closedAt) then state = PROBING end
+  if state == CLOSED or inFlight >= value() or (now < pausedUntil() and now >= lastEndAt) then return 'wait' end
+  if state == PROBING then if probeOut ~= 0 then return 'wait' end return 'probe' end
   return 'go'
 end
 
@@ -239,22 +272,32 @@ local function accepted(level, probeId, binding, backlogMs)
     redis.call('RPOP', EV)
   end
   redis.call('RPUSH', EV, string.format('%.17g:%.17g', now, level))
+  carried()
+  carriedNow = math.max(carriedNow, level)
+  if recoveringFrom >= 0 then
+    if not binding then recoveringFrom = -1
+    elseif now - calmSince >= T.calmMs then
+      recoveringFrom = math.max(recoveringFrom, carried())
+      calmSince = now
+    end
+  end
   if binding then
     since = since + 1
     local span = GROWTH_SPAN_MS
     if changedAt ~= nil then span = math.min(GROWTH_SPAN_MS, math.max(0, now - changedAt)) end
     changedAt = now
+    local top = math.min(maxL, math.max(limit, recoveryCeiling()))
     if limit < 1 then
-      limit = math.min(maxL, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS))
+      limit = math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS))
     else
       local step
       if since > limit then step = 1 else step = 1 / limit end
-      limit = math.min(maxL, limit + step)
+      limit = math.min(top, limit + step)
     end
   end
   if probeId ~= 0 and probeId == currentProbe then
     probeOut = 0
-    if state == 2 then state = 0; streak = 0 end
+    if state == PROBING then state = OPEN; streak = 0 end
   end
   -- background-room.ts answered(): proof of room, background's hold ends, the seen room grows back.
   local proven = 0
@@ -273,8 +316,8 @@ local function refused(level, callEpoch, probeId, retryAfter)
   if wasProbe then probeOut = 0 end
   remember(true)
   local n = redis.call('LLEN', RC)
-  local flooded = inARow >= 6 or (n >= 8 and refusedN / n >= 0.9)
-  local loose = level < math.floor(limit * decrease) and refusedN / n < 0.5
+  local flooded = inARow >= T.floodInARow or (n >= T.recentOutcomes * T.floodMinShare and refusedN / n >= T.floodedShare)
+  local loose = level < math.floor(limit * decrease) and refusedN / n < T.sparseShare
   local highest = 0
   while true do
     local front = redis.call('LINDEX', EV, 0)
@@ -295,7 +338,9 @@ local function refused(level, callEpoch, probeId, retryAfter)
     -- Below one call only in a flood: refusals at random leave a line at least one call.
     local floor = minL
     if level >= 1 and not flooded then floor = 1 end
-    limit = math.min(maxL, math.max(minL, floor, cut))
+    if ceilingApplies and recoveringFrom < 0 then recoveringFrom = carried() end
+    calmSince = now
+    limit = math.min(maxL, recoveryCeiling(), math.max(minL, floor, cut))
     changedAt = now
     epoch = epoch + 1
     since = 0
@@ -303,11 +348,11 @@ local function refused(level, callEpoch, probeId, retryAfter)
   end
   -- Below one call the pause after each call is the backoff: only a flood closes the window.
   local paced = limit < 1 and not flooded
-  local atTheEdge = paced or (state == 0 and level >= before and retryAfter < 0 and not flooded and value() < before)
+  local atTheEdge = paced or (state == OPEN and level >= before and retryAfter < 0 and not flooded and value() < before)
   if result == 'cut' and not atTheEdge then
-    local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * 2 ^ streak))
+    local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * T.windowGrowth ^ streak))
     streak = streak + 1
-    state = 1
+    state = CLOSED
     closedAt = now
     reopenAt = now + ms
     -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
@@ -317,8 +362,8 @@ local function refused(level, callEpoch, probeId, retryAfter)
         redis.call('ZREM', READY_ALIVE, id)
       end
     end
-  elseif result == 'not-ours' and wasProbe and state == 2 then
-    state = 0
+  elseif result == 'not-ours' and wasProbe and state == PROBING then
+    state = OPEN
   end
   return result
 end
@@ -405,8 +450,11 @@ elseif op == 'refused' then
 elseif op == 'finish' then
   finish(tonumber(P[1]), P[2])
 elseif op == 'snapshot' then
-  local names = {'open', 'closed', 'probing'}
-  return {names[state + 1], string.format('%.17g', reopenAt), value(), inFlight, waiting(), string.format('%.17g', limit)}
+  local names = {[OPEN] = 'open', [CLOSED] = 'closed', [PROBING] = 'probing'}
+  -- No ceiling is '-1' (a float reply cannot say infinity).
+  local ceilingReply = '-1'
+  if recoveringFrom >= 0 then ceilingReply = string.format('%.17g', recoveryCeiling()) end
+  return {names[state], string.format('%.17g', reopenAt), value(), inFlight, waiting(), string.format('%.17g', limit), ceilingReply}
 elseif op == 'admit' then
   if redis.call('EXISTS', MARK) == 1 then return {-1} end
   local id = P[1]
@@ -447,7 +495,7 @@ elseif op == 'admit' then
     result = {1, call[1], call[2], call[3], order, value()}
   else
     local closedMs = 0
-    if state == 1 then closedMs = reopenAt - now end
+    if state == CLOSED then closedMs = reopenAt - now end
     local ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
@@ -456,7 +504,7 @@ elseif op == 'admit' then
     if current > 0 then flowing = (ahead + 1) / current end
     -- Bounded as line.ts's: a rate decayed through an outage gives a huge float, which Redis's integer reply turns
     -- into -9223372036854775808.
-    result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + 0.5)}
+    result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + HALF)}
   end
 elseif op == 'accept' then
   accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())
@@ -467,7 +515,7 @@ elseif op == 'settle' then
   local bgOnWire = redis.call('ZCARD', BG_LEASES)
   -- The flood is over: what it showed of Claude's room is forgotten with it.
   if wasBackground and bgOnWire == 0 and redis.call('ZCARD', LANE_B) == 0 then seenRoom = -1; heldUntil = 0 end
-  if P[5] == 'refused' and (wasBackground or bgOnWire > 0) and state == 0 then
+  if P[5] == 'refused' and (wasBackground or bgOnWire > 0) and state == OPEN then
     -- background-room.ts blamed(): the people's window stays open and the limit is not cut.
     local retryAfter = tonumber(P[6])
     heldUntil = math.max(heldUntil, now + math.max(math.max(retryAfter, 0), minClosed))

@@ -18,7 +18,7 @@ interface Open {
 }
 
 /** Plays `steps` events on both and returns both traces, one line per event. */
-async function play(seed: number, steps: number, options: LineControlOptions) {
+async function play(seed: number, steps: number, options: LineControlOptions, bindingShare = 0.7) {
   const random = mulberry32(seed);
   const ts = createLineControl(options);
   const lua = createRedisLineControl(testbed.client, `diff-${seed}:`, options);
@@ -30,7 +30,7 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
     now += Math.floor(random() * 900);
     // Claude's mood drifts: calm, busy, then refusing nearly everything, and back.
     const refuseRate = [0.05, 0.4, 0.95, 0.3][Math.floor(step / 100) % 4]!;
-    const binding = random() < 0.7;
+    const binding = random() < bindingShare;
     // How long someone has waited in line (below one call, the limit grows with it).
     const backlogMs = binding ? Math.floor(random() * 120_000) : 0;
     let tsOut: unknown;
@@ -72,8 +72,8 @@ async function play(seed: number, steps: number, options: LineControlOptions) {
       }
     }
     const snap = await lua.snapshot();
-    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.share} ${ts.inFlight}`);
-    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.share} ${snap.inFlight}`);
+    traceTs.push(`${step} ${String(tsOut)} ${ts.state} ${ts.reopenAt} ${ts.limit} ${ts.share} ${ts.ceiling} ${ts.inFlight}`);
+    traceLua.push(`${step} ${String(luaOut)} ${snap.state} ${snap.reopenAt} ${snap.limit} ${snap.share} ${snap.ceiling} ${snap.inFlight}`);
   }
   return { traceTs, traceLua };
 }
@@ -88,8 +88,19 @@ describe('the Lua port of the line control', () => {
     for (const word of ['cut', 'same-wave', 'not-ours', 'probe', 'closed', 'wait']) expect(all).toContain(word);
     // A flood took the limit below one call, and the line paced: a wait while open with nothing in flight.
     const fields = traceTs.map((line) => line.split(' '));
-    expect(fields.some((f) => Number(f[f.length - 2]) < 1)).toBe(true);
+    expect(fields.some((f) => Number(f[f.length - 3]) < 1)).toBe(true);
     expect(fields.some((f) => f[1] === 'wait' && f[2] === 'open' && f[f.length - 1] === '0')).toBe(true);
+    // Recoveries happened (a ceiling of twice what Claude carried).
+    expect(fields.some((f) => f[f.length - 2] !== 'Infinity')).toBe(true);
+  }, 60_000);
+
+  it.each([4, 5])('agrees through recoveries whose ceiling (twice what Claude carried) holds the limit back (seed %i)', async (seed) => {
+    // Someone always waits, so a recovery lasts until a calm stretch re-bases it.
+    const { traceTs, traceLua } = await play(seed, 800, { limit: { initial: 8 }, minClosedMs: 1000, maxClosedMs: 4000 }, 1);
+    expect(traceLua).toEqual(traceTs);
+    const fields = traceTs.map((line) => line.split(' '));
+    const bound = fields.filter((f) => f[f.length - 2] !== 'Infinity' && Number(f[f.length - 3]) === Number(f[f.length - 2]));
+    expect(bound.length).toBeGreaterThan(0);
   }, 60_000);
 
   it('agrees with a ceiling, a gentler cut and the default floor of one call too', async () => {
