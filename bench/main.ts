@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
 import { fairShareOracle } from './oracle.js';
 import { checkTargets, formatTable, KIT } from './report.js';
-import { formatMatrix, matrixWorlds, runWorlds } from './matrix.js';
+import { formatMatrix, isMiss, MATRIX_CI_VALUES, matrixWorlds, runWorlds } from './matrix.js';
+import { LINE_TUNING } from '../src/server/admission/defaults.js';
 import {
   ALL_SCENARIOS, createScenario, parseWorld, SCENARIOS, worldOf, WorldError, type Scenario, type ScenarioName,
   type ScenarioOverrides, type World,
@@ -34,7 +35,10 @@ const USAGE = `npm run bench -- [options]
                         firstBytesMs (when such a break arrives, ms; 1000)
   --matrix              every scenario (or --scenario) in every world of the matrix, one key changed at a time,
                         with the kit's targets in each world
-  --strict              with --matrix: exit 1 when a target misses`;
+  --strict              with --matrix: exit 1 when a target misses (a documented miss within its bound aside)
+  --ci                  with --matrix: the CI subset of worlds (bench/matrix.ts, MATRIX_CI_VALUES)
+  --tuning JSON         run the handler's line with other values of its tuning sheet (src/server/admission/
+                        defaults.ts), e.g. '{"graceFactor":0}' to try the line without a mechanism`;
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +47,7 @@ const { values } = parseArgs({
     'retry-after': { type: 'string' }, seed: { type: 'string' }, kit: { type: 'string', multiple: true },
     'no-chart': { type: 'boolean' }, chart: { type: 'boolean' }, help: { type: 'boolean' },
     oracle: { type: 'string', multiple: true }, world: { type: 'string' }, matrix: { type: 'boolean' },
-    strict: { type: 'boolean' },
+    strict: { type: 'boolean' }, ci: { type: 'boolean' }, tuning: { type: 'string' },
   },
 });
 
@@ -66,6 +70,24 @@ if (!names.every((n) => ALL_SCENARIOS.includes(n))) {
   console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);
   process.exit(2);
 }
+// An experiment on the line's tuning sheet: every line made from here on reads these values.
+if (values.tuning !== undefined) {
+  const tuning = JSON.parse(values.tuning) as Record<string, unknown>;
+  const unknown = Object.keys(tuning).filter((key) => !(key in LINE_TUNING));
+  if (unknown.length > 0) {
+    console.error(`--tuning: unknown ${unknown.join(', ')}; the sheet has ${Object.keys(LINE_TUNING).join(', ')}`);
+    process.exit(2);
+  }
+  // Read once when their modules load (the bench's own options, or constants of a module): --kit sets the first ones.
+  const fixed = ['holdMs', 'lineUpdateMs', 'firstLineUpdateMs', 'initialLimit', 'maxQueue', 'rateWindowMs',
+    'maxExpectedWaitMs', 'minRetryAfterMs', 'maxRetryAfterMs', 'backgroundSpare', 'roomGrowthRounds', 'roomEvidenceMs',
+    'redisStateTtlMs'].filter((key) => key in tuning);
+  if (fixed.length > 0) {
+    console.error(`--tuning: ${fixed.join(', ')} cannot change in a run (use --kit for the handler's options)`);
+    process.exit(2);
+  }
+  Object.assign(LINE_TUNING, tuning);
+}
 // Variants keep our name as a prefix so the targets and notes treat them as ours, never as a peer.
 const extra = (values.kit ?? []).map((json, i): KitOptions => {
   const options = JSON.parse(json) as KitOptions;
@@ -84,7 +106,7 @@ try {
   process.exit(2);
 }
 
-const reference = world === undefined && !values.matrix && extra.length === 0 && oracles.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
+const reference = world === undefined && values.tuning === undefined && !values.matrix && extra.length === 0 && oracles.length === 0 && (values.seed === undefined || Number(values.seed) === 1)
   && [values.capacity, values.apps, values.rate, values['drop-depth'], values['drop-minutes'], values['retry-after']]
     .every((v) => v === undefined);
 const writeChart = values.chart === true || (reference && !values['no-chart']);
@@ -109,13 +131,16 @@ function scenarioIn(name: ScenarioName, inWorld: Partial<World> | undefined): Sc
 
 if (values.matrix) {
   let misses = 0;
+  let documented = 0;
   for (const name of names) {
     const base = world ?? {};
     const t0 = performance.now();
     const baseScenario = scenarioIn(name, base);
-    const entries = await runWorlds(matrixWorlds(base, worldOf(baseScenario), baseScenario.timeline.slots),
+    const entries = await runWorlds(matrixWorlds(base, worldOf(baseScenario), baseScenario.timeline.slots,
+      values.ci ? MATRIX_CI_VALUES : undefined),
       (w) => scenarioIn(name, w), extra, oracles);
-    misses += entries.reduce((n, e) => n + e.targets.filter((t) => !t.holds).length, 0);
+    misses += entries.reduce((n, e) => n + e.targets.filter(isMiss).length, 0);
+    documented += entries.reduce((n, e) => n + e.targets.filter((t) => t.documented !== undefined).length, 0);
     if (values.json) {
       for (const e of entries) console.log(JSON.stringify({ scenario: name, world: e.world, report: e.report, targets: e.targets }));
       continue;
@@ -125,7 +150,8 @@ if (values.matrix) {
       + `events in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
   if (!values.json) {
-    console.log(`${misses === 0 ? 'Every target holds' : `${misses} target(s) missed`} in the world matrix. `
+    console.log(`${misses === 0 ? 'Every target holds' : `${misses} target(s) missed`} in the world matrix`
+      + `${documented > 0 ? ` (${documented} documented miss(es) within their bounds)` : ''}. `
       + `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   }
   process.exit(values.strict && misses > 0 ? 1 : 0);

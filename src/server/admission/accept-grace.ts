@@ -9,8 +9,6 @@
 
 import { LINE_TUNING } from './defaults.js';
 
-const { graceRefusals: RECENT_REFUSALS, graceFactor: SLOWEST_FACTOR, maxGraceMs: MAX_GRACE_MS } = LINE_TUNING;
-
 export interface AcceptGrace {
   /** How long after it was sent an unrefused call counts as taken. */
   ms(): number;
@@ -19,6 +17,7 @@ export interface AcceptGrace {
 }
 
 export function createAcceptGrace(baseMs: number): AcceptGrace {
+  const { graceRefusals: RECENT_REFUSALS, graceFactor: SLOWEST_FACTOR, maxGraceMs: MAX_GRACE_MS } = LINE_TUNING;
   const recent: number[] = [];
   let slowest = 0;
   return {

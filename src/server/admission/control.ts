@@ -10,7 +10,7 @@
  * pause is the backoff, and the window closes only in a flood.
  */
 import { createAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions, type RefusalVerdict, type SentCall } from './limit.js';
-import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, LINE_TUNING } from './defaults.js';
+import { LINE_TUNING } from './defaults.js';
 
 export interface LineControlOptions {
   limit?: AdaptiveLimitOptions;
@@ -59,15 +59,13 @@ export interface LineControl {
   readonly inFlight: number;
 }
 
-/** A call that lasted this long was answered, not refused (a refusal comes back in a round trip). */
-export const ANSWERED_MS = LINE_TUNING.answeredMs;
-/** The weight of the latest answered call in the typical duration (a moving average over about five calls). */
-export const TYPICAL_WEIGHT = LINE_TUNING.typicalWeight;
-
 export function createLineControl(options: LineControlOptions = {}): LineControl {
+  // A call that lasted answeredMs was answered, not refused (a refusal comes back in a round trip); the typical
+  // duration is a moving average with the latest call weighing typicalWeight.
+  const { answeredMs: ANSWERED_MS, typicalWeight: TYPICAL_WEIGHT, windowGrowth } = LINE_TUNING;
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
-  const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
+  const minClosedMs = options.minClosedMs ?? LINE_TUNING.minClosedMs;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? LINE_TUNING.maxClosedMs);
   let state: LineState = 'open';
   let reopenAt = 0;
   // When the window closed: a wall clock set back before it (an NTP step) ends it, rather than adding the step to it.
@@ -129,7 +127,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       const atTheEdge = paced || state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
         && limit.value < before;
       if (verdict === 'cut' && !atTheEdge) {
-        const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * LINE_TUNING.windowGrowth ** streak));
+        const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * windowGrowth ** streak));
         streak += 1;
         state = 'closed';
         closedAt = now;

@@ -13,7 +13,7 @@
  * may fall below one: a fraction is the share of the time one call is in flight, and the line paces (control.ts
  * waits, after each call, the typical call's duration × (1/limit − 1): Swift's fractional congestion window).
  * Refusals at random (load that is not ours) never take it below one: a line keeps at least one call going unless
- * Claude is full. Below one, a refusal keeps BELOW_ONE_DECREASE of the limit, and the limit grows back with time, the
+ * Claude is full. Below one, a refusal keeps LINE_TUNING.belowOneDecrease of the limit, and the limit grows back with time, the
  * faster the longer requests have been waiting, so a line that waited long takes back room quickly once Claude has it.
  *
  * After recovery, a ceiling Claude has shown. A cut (a wave of refusals that is ours) starts a recovery: until nobody
@@ -78,22 +78,14 @@ export interface AdaptiveLimit {
   refused(call: SentCall, now: number): RefusalVerdict;
 }
 
-const {
-  recentOutcomes: RECENT, floodMinShare: FLOOD_MIN_SHARE, floodedShare: FLOODED, sparseShare: SPARSE,
-  floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
-  carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
-} = LINE_TUNING;
-/** Below one call, a cut keeps this share (deeper than above one). */
-export const BELOW_ONE_DECREASE = LINE_TUNING.belowOneDecrease;
-/**
- * Below one call, the limit grows by (backlog age / BELOW_ONE_GROWTH_MS) × (time since its last change /
- * BELOW_ONE_GROWTH_MS): requests that waited a minute win back a whole call per minute, faster the longer they wait.
- */
-export const BELOW_ONE_GROWTH_MS = LINE_TUNING.belowOneGrowthMs;
-/** The time since the last change counts up to this: a line idle for an hour has not earned an hour of growth. */
-export const GROWTH_SPAN_MS = LINE_TUNING.growthSpanMs;
-
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
+  // The tuning sheet, read when the limit is made (a bench run may try other values).
+  const {
+    recentOutcomes: RECENT, sparseShare: SPARSE,
+    floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
+    belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
+    carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
+  } = LINE_TUNING;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
@@ -201,8 +193,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     refused(call, now) {
       remember(true);
       // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
-      const flooded = refusedInARow >= IN_A_ROW
-        || (recent.length >= RECENT * FLOOD_MIN_SHARE && recentRefused / recent.length >= FLOODED);
+      const flooded = refusedInARow >= IN_A_ROW;
       // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass.
       const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
       lastFlooded = flooded;

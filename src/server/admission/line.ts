@@ -19,7 +19,7 @@ import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
 import { createAcceptGrace } from './accept-grace.js';
 import {
-  DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, LINE_TUNING, lineRetryAfterMs, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS,
+  LINE_TUNING, lineRetryAfterMs, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS,
 } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { createOrderHeap, type Ordered } from './order-heap.js';
@@ -133,8 +133,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const { clock } = options;
   const control = createLineControl(options);
   const maxQueue = options.maxQueue ?? LINE_TUNING.maxQueue;
-  const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
+  const minClosedMs = options.minClosedMs ?? LINE_TUNING.minClosedMs;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? LINE_TUNING.maxClosedMs);
   const acceptAfterMs = options.acceptAfterMs ?? LINE_TUNING.acceptAfterMs;
   // Learned from the refusals the line sees: no cliff where 529s come later than acceptAfterMs.
   const grace = createAcceptGrace(acceptAfterMs);
