@@ -1,6 +1,7 @@
 /**
  * The tuning sheet of the handler's line toward Claude: every number the line runs on, in one object, each with the
- * measurement or scenario that chose it (docs/tuning.md lists them with their figures). The memory line reads them
+ * measurement or scenario that chose it (docs/tuning.md lists them with their figures, and what each mechanism buys:
+ * `npm run bench -- --tuning '{"graceFactor":0}'` plays the line without one). The memory line reads them
  * from here, the Redis line's Lua receives them as one argument (redis-admission.ts; a test fails on a bare number in
  * the script), and the bench models the handler with the same values.
  */
@@ -16,11 +17,11 @@ export const LINE_TUNING = {
   firstLineUpdateMs: 1_000,
 
   // --- The closed window after a wave of refusals ------------------------------------------------------------------
-  /** Its first length; it doubles while probes are refused (browser-tabs, exogenous: the line flows again about a second after Claude's return). */
+  /** Its first length; it grows while probes are refused (the line flows again about a second after Claude's return). */
   minClosedMs: 1_000,
   /** Its longest: one probe at least this often (a 15 s window kept requests waiting up to 15 s after Claude answered again; 2 s costs one call per 2 s per line, the backends calls figure). */
   maxClosedMs: 2_000,
-  /** The window grows this many times per refused probe, from minClosedMs to maxClosedMs. */
+  /** The window grows this many times per refused probe, from minClosedMs to maxClosedMs (backends: fewer probes). */
   windowGrowth: 2,
 
   // --- The adaptive limit (limit.ts) ---------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ export const LINE_TUNING = {
   initialLimit: 32,
   /** The lowest floor an app may ask for (`limit.min`): below one call a line paces a share of the time (backends, 30 lines on 15 slots). */
   lowestFloor: 0.01,
-  /** The share of the limit kept on a cut: a refused call is not lost, it waits again (browser-tabs, fleet: a wave of refusals costs 10 % of the limit, not half). */
+  /** The share of the limit kept on a cut: a refused call is not lost, it waits again (browser-tabs: halving makes p95 worse). */
   decrease: 0.9,
   /** The deepest cut an app may ask for (`limit.decrease` is held from this to `decreaseMax`). */
   decreaseMin: 0.1,
@@ -36,12 +37,15 @@ export const LINE_TUNING = {
   decreaseMax: 0.99,
   /** How long an accepted call counts as evidence that a refusal at its level was not ours (exogenous scenario). */
   evidenceMs: 10_000,
-  /** Outcomes kept to tell refusals at random from refusals of our load (sparseShare; exogenous vs backends). */
+  /** Outcomes kept to tell a flood (Claude full) from refusals at random (exogenous vs backends). */
   recentOutcomes: 16,
+  /** A flood by share is judged once at least this share of `recentOutcomes` is known. */
+  floodMinShare: 0.5,
+  /** In the recent outcomes, this share of refusals or more also means a flood (backends, late refusals: docs/tuning.md). */
+  floodedShare: 0.9,
   /**
    * So many refusals in a row mean a flood: Claude has no room, whatever it accepted a moment ago (at a 35 % refusal
-   * rate at random, 0.2 % of runs). Without it: browser-tabs 12.2 calls per request instead of 1.04, backends 2.00
-   * instead of 1.65. (A second rule, 90 % of the last 16 outcomes refused, bought nothing in any world tried and went.)
+   * rate at random, 0.2 % of runs). Without it browser-tabs and backends make many more calls (docs/tuning.md).
    */
   floodInARow: 6,
   /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous). */
@@ -73,7 +77,7 @@ export const LINE_TUNING = {
   // --- When a call Claude has not refused counts as taken (accept-grace.ts) -------------------------------------
   /** The shortest grace (a 529 comes back within a round trip; the default world's refusalMs 100 ms). */
   acceptAfterMs: 1_500,
-  /** Refusals remembered to learn the grace from (worlds refusalMs 2000 and 3000: 12.7 and 9.0 calls without it). */
+  /** Refusals remembered to learn the grace from (worlds refusalMs=2000 and 3000: the cliff without it). */
   graceRefusals: 32,
   /** The grace is this many times the slowest recent refusal. */
   graceFactor: 1.5,

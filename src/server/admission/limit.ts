@@ -81,7 +81,7 @@ export interface AdaptiveLimit {
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
   // The tuning sheet, read when the limit is made (a bench run may try other values).
   const {
-    recentOutcomes: RECENT, sparseShare: SPARSE,
+    recentOutcomes: RECENT, floodMinShare: FLOOD_MIN_SHARE, floodedShare: FLOODED, sparseShare: SPARSE,
     floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
     belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
     carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
@@ -193,7 +193,8 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     refused(call, now) {
       remember(true);
       // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
-      const flooded = refusedInARow >= IN_A_ROW;
+      const flooded = refusedInARow >= IN_A_ROW
+        || (recent.length >= RECENT * FLOOD_MIN_SHARE && recentRefused / recent.length >= FLOODED);
       // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass.
       const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
       lastFlooded = flooded;

@@ -316,7 +316,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
   if wasProbe then probeOut = 0 end
   remember(true)
   local n = redis.call('LLEN', RC)
-  local flooded = inARow >= T.floodInARow
+  local flooded = inARow >= T.floodInARow or (n >= T.recentOutcomes * T.floodMinShare and refusedN / n >= T.floodedShare)
   local loose = level < math.floor(limit * decrease) and refusedN / n < T.sparseShare
   local highest = 0
   while true do

@@ -44,9 +44,9 @@ describe("the Redis line's Lua and the tuning sheet", () => {
 
   it('fails on a bare number, wherever it hides', () => {
     const script = withoutStructure(LINE_CONTROL);
-    const flood = script.replace('inARow >= T.floodInARow', 'inARow >= 6 or n >= 8');
+    const flood = script.replace('n >= T.recentOutcomes * T.floodMinShare', 'n >= 8');
     expect(flood).not.toBe(script);
-    expect(bareNumbers(flood)).toEqual(['6', '8']);
+    expect(bareNumbers(flood)).toEqual(['8']);
     for (const literal of ['0.9', '.5', '1e3', '0x10', '2', '16', '3600000', '-6']) {
       expect(bareNumbers(`${script}\nlocal x = y * ${literal}\n`), literal).toHaveLength(1);
     }
