@@ -134,7 +134,7 @@ if (values.matrix) {
 for (const name of names) {
   const scenario = scenarioIn(name, world);
   const t0 = performance.now();
-  const result = await runBench(scenario, extra, oracles);
+  const result = await runBench(scenario, extra, oracles, { stacks: true });
   if (writeChart) {
     mkdirSync('docs', { recursive: true });
     writeFileSync(`docs/bench-${name}.svg`, result.chart);

@@ -14,6 +14,13 @@ export interface StrategyRow {
   p99Ms: number | null;
   /** Kit rows through the handler: requests the browsers sent to the backend, per user request. */
   browserRequestsPerRequest?: number;
+  /**
+   * Recovery lag (bench/recovery.ts): from Claude's first slot back after the drop until every request then waiting
+   * (turned away, unanswered) had been sent again; its p95; and how many were waiting. Null when none was.
+   */
+  recoveryLagMs?: number | null;
+  recoveryLagP95Ms?: number | null;
+  recoveryWaiting?: number;
 }
 
 export interface BenchReport {
@@ -37,6 +44,9 @@ export function toRow(run: RunResult): StrategyRow {
     p99Ms: wholeMs(percentile(run.latencyMs, 99)),
     ...(run.browserRequests === undefined ? {}
       : { browserRequestsPerRequest: round(run.requests === 0 ? 0 : run.browserRequests / run.requests, 3) }),
+    recoveryLagMs: wholeMs(percentile(run.recovery.lagMs, 100)),
+    recoveryLagP95Ms: wholeMs(percentile(run.recovery.lagMs, 95)),
+    recoveryWaiting: run.recovery.waiting,
   };
 }
 
@@ -66,14 +76,14 @@ function note(row: StrategyRow, kit: StrategyRow | undefined): string {
 
 export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunResult): string {
   const kit = report.strategies.find((row) => row.name.startsWith(KIT));
-  const header = ['strategy', 'success', 'amplif.', 'to backend', '529s', 'p50', 'p95', 'p99', 'note'];
+  const header = ['strategy', 'success', 'amplif.', 'to backend', '529s', 'p50', 'p95', 'p99', 'recovery', 'note'];
   const idealRow = toRow(ideal);
   const rows = [
     ...report.strategies.map((r) => [r.name, percent(r.successRate), r.amplification.toFixed(2),
       r.browserRequestsPerRequest === undefined ? '' : r.browserRequestsPerRequest.toFixed(2), String(r.rejected),
-      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), note(r, kit)]),
+      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), seconds(r.recoveryLagMs ?? null), note(r, kit)]),
     ['ideal (fair FIFO)', percent(idealRow.successRate), idealRow.amplification.toFixed(2), '', '0',
-      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), 'a fair FIFO reference, never refused'],
+      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), '—', 'a fair FIFO reference, never refused'],
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0)
@@ -87,7 +97,8 @@ export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunR
     + (scenario.exogenous ? `; Claude refuses ${percent(scenario.exogenous.baseRate)} of calls, `
       + `${percent(scenario.exogenous.incidentRate)} during the incident, whatever the load` : '')
     + '\nPercentiles over all requests, a failure counted as the patience limit; amplif. = calls reaching Claude per '
-    + 'request; to backend = browser→backend requests per request.';
+    + 'request; to backend = browser→backend requests per request; recovery = from Claude\'s first slot back until '
+    + 'every request it had turned away and not yet answered was sent again.';
   return [title, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
