@@ -48,7 +48,8 @@ export interface BenchResult {
 export async function runBench(scenario: Scenario, extra: readonly KitOptions[] = [],
   references: readonly Strategy[] = [], options: BenchOptions = {}): Promise<BenchResult> {
   const workload = createWorkload(scenario);
-  const strategies: Strategy[] = [...PEERS, ...kitRows(scenario), ...(options.stacks ? stackRows(scenario) : []),
+  const stacks = options.stacks ? stackRows(scenario) : [];
+  const strategies: Strategy[] = [...PEERS, ...kitRows(scenario), ...stacks,
     ...extra.flatMap((kit) => kitRows(scenario, kit)), ...references];
   const runs: RunResult[] = [];
   for (const strategy of strategies) runs.push(await simulate(scenario, workload, strategy));
@@ -57,7 +58,8 @@ export async function runBench(scenario: Scenario, extra: readonly KitOptions[] 
   const meanServiceMs = services.reduce((a, b) => a + b, 0) / Math.max(1, services.length);
   const chart = renderChart({
     title: `${scenario.name}: attempts sent to Claude per second (seed ${scenario.seed})`,
-    runs: [...runs, idealRun],
+    // The stacks' lines would lie on the vercel-ai-sdk-default and kit lines: the chart keeps to the others.
+    runs: [...runs.filter((r) => !stacks.some((stack) => stack.name === r.name)), idealRun],
     timeline: scenario.timeline,
     bucketMs: scenario.bucketMs,
     meanServiceMs,
