@@ -1,5 +1,5 @@
 // claude-overload-kit/core — framework-free: no React, no DOM access at import time.
-// Every name here is deliberate API; internals (rules.ts, line.ts, util.ts…) are imported by the kit's own layers
+// Every name here is deliberate API; internals (rules.ts, fifo.ts, util.ts…) are imported by the kit's own layers
 // from their modules, never through this entry. test/api/exports.test.ts snapshots this list.
 import { hashRequest as hashRequestInternal, stableStringify as stableStringifyInternal } from './hash.js';
 

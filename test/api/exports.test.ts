@@ -31,7 +31,7 @@ describe('the public entries', () => {
 
   it('exports no internal of core through the core entry', async () => {
     const core = await import('../../src/core/index.js');
-    for (const internal of ['isPressure', 'isRecord', 'sleep', 'createLine', 'createMinHeap', 'ERROR_TYPES', 'SPEND_LIMIT_CODE']) {
+    for (const internal of ['isPressure', 'isRecord', 'sleep', 'createFifo', 'createMinHeap', 'ERROR_TYPES', 'SPEND_LIMIT_CODE']) {
       expect(core).not.toHaveProperty(internal);
     }
   });
