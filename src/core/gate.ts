@@ -77,7 +77,7 @@ export function createGate(options: GateOptions = {}): Gate {
 
   let inFlight = 0;
   const wakeUp = createAlarm(clock, () => pump());
-  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
+  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, models: {} };
 
   function laneOf(model: string): Lane {
     let lane = lanes.get(model);
@@ -125,7 +125,7 @@ export function createGate(options: GateOptions = {}): Gate {
     if (!dirty && snapshot.inFlight === inFlight) return;
     const models: Record<string, ModelGateSnapshot> = {};
     for (const [model, lane] of lanes) models[model] = lane.snapshot;
-    snapshot = { state, reopenAt, limit, inFlight, waiting, queued: waiting, models };
+    snapshot = { state, reopenAt, limit, inFlight, waiting, models };
     listeners.notify();
   }
 

@@ -52,8 +52,6 @@ export interface DemandSnapshot {
   since?: number;
   /** Epoch ms of the earliest scheduled attempt among the waiting requests (the name `RetryState` uses too). */
   nextAttemptAt?: number;
-  /** @deprecated Renamed `nextAttemptAt` (one name for it across the kit); same value; removed in the next minor release. */
-  nextRetryAt?: number;
   /** Requests waiting for their next attempt (or for the gate, or for the network). */
   waiting: number;
   /** Requests whose attempt is on the wire now. */
