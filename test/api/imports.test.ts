@@ -82,6 +82,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   server: ['server', 'core'],
   testing: ['testing', 'core'],
   'ai-sdk': ['ai-sdk', 'server', 'core'],
+  features: ['features', 'react', 'core'],
 };
 const layerOf = (module: string) => (module.includes('/') ? module.split('/')[0]! : 'root');
 
