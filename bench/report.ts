@@ -57,6 +57,8 @@ export function toReport(scenario: Scenario, ideal: RunResult, runs: readonly Ru
 
 const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+/** The recovery lag with the number of requests it covers: `17.5 s (46)`, or `—` when none was waiting. */
+const recovery = (row: StrategyRow) => (row.recoveryWaiting ? `${seconds(row.recoveryLagMs ?? null)} (${row.recoveryWaiting})` : '—');
 
 /** Where a peer beats ours, and whether it only does by answering fewer requests. */
 function note(row: StrategyRow, kit: StrategyRow | undefined): string {
@@ -81,7 +83,7 @@ export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunR
   const rows = [
     ...report.strategies.map((r) => [r.name, percent(r.successRate), r.amplification.toFixed(2),
       r.browserRequestsPerRequest === undefined ? '' : r.browserRequestsPerRequest.toFixed(2), String(r.rejected),
-      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), seconds(r.recoveryLagMs ?? null), note(r, kit)]),
+      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), recovery(r), note(r, kit)]),
     ['ideal (fair FIFO)', percent(idealRow.successRate), idealRow.amplification.toFixed(2), '', '0',
       seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), '—', 'a fair FIFO reference, never refused'],
   ];
@@ -98,7 +100,7 @@ export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunR
       + `${percent(scenario.exogenous.incidentRate)} during the incident, whatever the load` : '')
     + '\nPercentiles over all requests, a failure counted as the patience limit; amplif. = calls reaching Claude per '
     + 'request; to backend = browser→backend requests per request; recovery = from Claude\'s first slot back until '
-    + 'every request it had turned away and not yet answered was sent again.';
+    + 'every request it had turned away and not yet answered was sent again (how many were waiting).';
   return [title, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
