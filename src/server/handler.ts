@@ -101,8 +101,8 @@ export interface ClaudeHandlerOptions {
   /** Requests waiting in line; one more gets 529 overloaded_error with retry-after and a ticket. Defaults to 1000. */
   maxQueue?: number;
   /**
-   * How long a request may wait in line, Claude's own 529s and rate-limit 429s included (the request goes back to
-   * its place instead of back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
+   * How long a request may wait in line, Claude's own 529s included (the request goes back to its place instead of
+   * back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
    * Keep it under the platform's request time limit. 0 passes Claude's refusals through at once. At most 2^31 − 1 ms
    * (about 24.8 days, the longest a timer waits); Infinity is refused rather than read as "no limit": a request held
    * without bound would outlive any platform's request limit. Defaults to 25 000 ms.
@@ -133,6 +133,14 @@ export interface ClaudeHandlerOptions {
    * `holdMs`; it defaults to 15 000 ms (the browser's default). Defaults to no chain.
    */
   fallback?: { models: readonly string[]; afterMs?: number };
+  /**
+   * Hold Claude's rate limits in the line too. Without it only Claude's 529 waits in the line, and a 429 reaches the
+   * client at once with its `retry-after`. With it, a 429 whose `retry-after` ends within what is left of the hold
+   * waits that long at its place and is tried again; one that does not fit (or the last one, when the hold runs out)
+   * is passed on as the 429 it is, with its `retry-after`: never turned into a 529. The spend-limit 429 is never held.
+   * Defaults to false.
+   */
+  holdRateLimits?: boolean;
   /**
    * How long Claude's API may take to send the response headers of a stream (and of count_tokens); past it the
    * upstream call is aborted, its slot freed, and the client gets a retryable 504 timeout_error. At most 2^31 − 1 ms.
@@ -385,7 +393,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));
       const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit, params.stream === true), {
         deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
-        fallback: fallback && { ...fallback, now, memory: chainMemory },
+        fallback: fallback && { ...fallback, now, memory: chainMemory }, holdRateLimits: options.holdRateLimits === true, clock,
       });
       if (isRefusal(held)) return { response: refused(held, signal, line.hints), via: held.via };
       const { permit, result, response: answered } = held;

@@ -5,11 +5,15 @@
  * place. Whatever else Claude answers is the caller's to pass on. Streams use it too: Claude refuses before the first
  * byte, so nothing has been relayed when a stream waits again.
  *
- * A rate limit (429) is the app's own and is passed on as it is, with its retry-after.
+ * A rate limit (429) is the app's own and is passed on as it is, with its retry-after; with `holdRateLimits`, one whose
+ * retry-after fits in what is left of the hold waits that long at its place and is tried again, and is still passed
+ * on as the 429 it is when it does not fit, or when the line cannot take it back in time: never made a 529.
  *
  * With a fallback chain the request may move to another model while it waits: the chain is its own cursor
  * (chain-cursor.ts), which the hold asks which model to wait for and until when.
  */
+import { systemClock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { isRefusal } from '../store/types.js';
 import type { ClaudeStore, Permit, Refusal, UpstreamResult } from '../store/types.js';
 import { createChainCursor, stayOn } from './chain-cursor.js';
@@ -30,6 +34,13 @@ export interface HoldOptions {
   priority?: 'interactive' | 'background';
   /** The models a request for a model in `models` may move to (those after it), and when. Defaults to none. */
   fallback?: HoldFallback;
+  /**
+   * Hold Claude's rate limits too (with `requeue`): a 429 whose `retry-after` ends by `deadlineAt` waits that long
+   * at its place, then is tried again. Defaults to false: a 429 is passed on at once.
+   */
+  holdRateLimits?: boolean;
+  /** The timers a held rate limit waits on. Defaults to the real clock. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
 }
 
 /** One call to Claude through a permit: its response, and what the line should learn from it. */
@@ -60,6 +71,8 @@ export async function holdForClaude<T>(
     ? createChainCursor(options.fallback, options.model, options.ticket)
     : stayOn(options.model);
   let place: Place = { ticket: options.ticket };
+  // A rate limit held at its place: passed on as it is when the line cannot take the request back in time.
+  let rateLimited: Held<T> | undefined;
   const admit = (until: number) => store.admit(signal, { ...place, deadlineAt: until, model: chain.pick(), priority });
 
   for (;;) {
@@ -79,7 +92,7 @@ export async function holdForClaude<T>(
     admission ??= await admit(Math.min(deadlineAt, moveAt ?? Infinity));
     if (isRefusal(admission)) {
       const step = chain.watch(admission, moveAt, deadlineAt);
-      if (step === 'leave') return chain.leave(admission);
+      if (step === 'leave') return rateLimited && admission.refused !== 'aborted' ? rateLimited : chain.leave(admission);
       if (step === 'wait' && admission.ticket !== undefined) place = { ticket: admission.ticket };
       continue;
     }
@@ -97,14 +110,43 @@ export async function holdForClaude<T>(
     chain.accept(attempt.result, sentAt);
     const held: Held<T> = { ...attempt, permit: admission, model: chain.pick() };
 
-    // Requeue: only Claude's overload waits in line. A store without a line (or a client gone) cannot hold the
-    // request: Claude's answer is passed on as it is. A rate limit (429) is the app's own: the client hears it as it
-    // is, with its retry-after (the line has learned from it all the same, when the permit is released).
-    const overloaded = attempt.result?.pressure === true && attempt.result.status === 529;
-    if (!options.requeue || !overloaded || admission.order === undefined || signal.aborted) return held;
+    // Requeue: only Claude's overload waits in line (and a rate limit that fits, when the app asks). A store without a
+    // line (or a client gone) cannot hold the request: Claude's answer is passed on as it is.
+    const pauseMs = options.requeue && admission.order !== undefined && !signal.aborted ? requeueAfterMs(attempt.result, options) : undefined;
+    if (pauseMs === undefined) return held;
+    // The line learns from the refusal when the permit is released.
     await admission.release(attempt.result);
     place = { order: admission.order };
+    const model = chain.pick();
     chain.decline();
+    rateLimited = pauseMs > 0 ? held : undefined;
+    // A rate limit is waited out at its place, unless the chain has just moved the request to another model.
+    if (pauseMs > 0 && chain.pick() === model) await pause(options.clock, pauseMs, signal);
   }
 }
 
+/**
+ * How long after Claude's refusal the request tries again from its place: at once after a 529; after its
+ * retry-after for a rate limit the app holds that ends by the deadline; undefined to pass the answer on.
+ */
+function requeueAfterMs(result: UpstreamResult | undefined, options: HoldOptions): number | undefined {
+  if (result?.pressure !== true) return undefined;
+  if (result.status === 529) return 0;
+  if (result.status !== 429 || !options.holdRateLimits || result.retryAfterMs === undefined) return undefined;
+  const now = options.clock?.now?.() ?? Date.now();
+  return now + result.retryAfterMs <= options.deadlineAt ? Math.max(1, result.retryAfterMs) : undefined;
+}
+
+/** Waits `ms` on the clock's timers; a client that leaves ends the wait at once (and its timer). */
+function pause(clock: HoldOptions['clock'], ms: number, signal: AbortSignal): Promise<void> {
+  const timers = clock ?? systemClock;
+  return new Promise((resolve) => {
+    const done = () => {
+      timers.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = timers.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
