@@ -2,7 +2,7 @@
  * One request's way along the handler's fallback chain, as a cursor the hold consults: which model it waits for and
  * calls (`pick`), when and whether it moves on (`moveAt`, `watch`), and what the chain learns from Claude's answers
  * (`accept`, `decline`). The server's twin of the browser's chain (src/core/fallback.ts); the hold itself only admits,
- * calls and requeues.
+ * calls and requeues. Here it is Claude that accepts or declines a call: the server has no person to offer a model to.
  *
  * A request moves to the next model of the chain once it has waited `afterMs` for its model while that model was
  * overloaded: waiting counts from the request's first arrival (carried across HTTP retries by the kit's ticket),

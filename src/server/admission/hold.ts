@@ -57,7 +57,7 @@ export interface Held<T> extends Attempt<T> {
   model?: string;
 }
 
-/** Where a request stands in line: the ticket it was given (by the browser or a refusal), or its last permit's place. */
+/** Where a request stands: the ticket it was given (by the browser or a refusal), or its last permit's place. */
 type Place = { ticket?: string; order?: number };
 
 export async function holdForClaude<T>(
@@ -112,7 +112,8 @@ export async function holdForClaude<T>(
 
     // Requeue: only Claude's overload waits in line (and a rate limit that fits, when the app asks). A store without a
     // line (or a client gone) cannot hold the request: Claude's answer is passed on as it is.
-    const pauseMs = options.requeue && admission.order !== undefined && !signal.aborted ? requeueAfterMs(attempt.result, options) : undefined;
+    const holds = options.requeue && admission.order !== undefined && !signal.aborted;
+    const pauseMs = holds ? requeueAfterMs(attempt.result, options) : undefined;
     if (pauseMs === undefined) return held;
     // The line learns from the refusal when the permit is released.
     await admission.release(attempt.result);
@@ -141,6 +142,7 @@ function requeueAfterMs(result: UpstreamResult | undefined, options: HoldOptions
 function pause(clock: HoldOptions['clock'], ms: number, signal: AbortSignal): Promise<void> {
   const timers = clock ?? systemClock;
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
     const done = () => {
       timers.clearTimeout(timer);
       signal.removeEventListener('abort', done);
