@@ -20,9 +20,9 @@ import { routeOf } from './routes.js';
 import type { Route } from './routes.js';
 import { SetupProblem, createSetupLog, notConfiguredResponse } from './setup.js';
 import { cacheKeyOf, isCacheable } from './store/cache-key.js';
-import { fromStored, resultOf, resultOfStream, toStored } from './store/answers.js';
+import { fromStored, outcomeOf, outcomeOfStream, toStored } from './store/answers.js';
 import { isRefusal } from './store/types.js';
-import type { Permit, Refusal, UpstreamResult } from './store/types.js';
+import type { Permit, Refusal, Outcome } from './store/types.js';
 import { createUpstream, forwardedOf } from './upstream.js';
 import type { Forwarded } from './upstream.js';
 import { validateMessagesRequest } from './validate.js';
@@ -81,7 +81,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     forwarded: Forwarded,
     body: string,
     signal: AbortSignal,
-    onStreamEnd?: (result: UpstreamResult) => void,
+    onStreamEnd?: (outcome: Outcome) => void,
     streamAsked = false,
   ): Promise<{ response: Response; streamed: boolean; reachedClaude: boolean }> {
     // A non-streamed answer comes whole, headers and all, only once Claude has finished writing it: its deadline is
@@ -117,7 +117,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
         const status = sent.status;
         const relayed = relayStream(sent, {
           signal, secret: upstream.key(), idleTimeoutMs: streamIdleTimeoutMs, clock,
-          onEnd: (claudeError) => onStreamEnd(resultOfStream(status, claudeError)),
+          onEnd: (claudeError) => onStreamEnd(outcomeOfStream(status, claudeError)),
         });
         return { response: relayed, streamed: true, reachedClaude: true };
       }
@@ -139,8 +139,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
    */
   async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit, streamAsked: boolean): Promise<Attempt<{ response: Response; streamed: boolean }>> {
     const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (ended) => permit.release(ended), streamAsked);
-    const result = streamed ? { status: response.status, pressure: false } : reachedClaude ? await resultOf(response) : undefined;
-    return { response: { response, streamed }, result };
+    const outcome = streamed ? { status: response.status, pressure: false } : reachedClaude ? await outcomeOf(response) : undefined;
+    return { response: { response, streamed }, outcome };
   }
 
   store.attach({
@@ -207,8 +207,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
         fallback: fallback && { ...fallback, now, memory: chainMemory }, holdRateLimits, clock,
       });
       if (isRefusal(held)) return { response: refused(held, signal, line.hints), via: held.via };
-      const { permit, result, response: answered } = held;
-      if (!answered.streamed) await permit.release(result);
+      const { permit, outcome, response: answered } = held;
+      if (!answered.streamed) await permit.release(outcome);
       response = answered.response;
       if (held.model !== undefined && held.model !== params.model) response.headers.set(MODEL_FALLBACK_HEADER, held.model);
       via = permit.via;

@@ -15,7 +15,7 @@
  * is not counted: the request stays with the model that is answering it. Nothing else (a 400, a spend limit, a cancel)
  * moves a request; it keeps its place of first arrival.
  */
-import type { Refusal, UpstreamResult } from '../store/types.js';
+import type { Refusal, Outcome } from '../store/types.js';
 import type { ChainMemory } from './chain-memory.js';
 
 export interface HoldFallback {
@@ -47,7 +47,7 @@ export interface ChainCursor {
   /** The store turned the request away: from the look made at `lookedAt`, or from a wait until `moveAt`. */
   watch(refusal: Refusal, moveAt: number | undefined, deadlineAt: number, lookedAt?: number): ChainStep;
   /** Claude answered a call for the picked model, sent at `sentAt`: the chain learns from it (refusals included). */
-  accept(result: UpstreamResult | undefined, sentAt: number | undefined): void;
+  accept(outcome: Outcome | undefined, sentAt: number | undefined): void;
   /** Claude turned the request itself away; it waits again, on the next model when its switch is past. */
   decline(): void;
   /** The request leaves with `refusal`; its ticket keeps the first arrival for its return. */
@@ -138,10 +138,10 @@ export function createChainCursor(fallback: HoldFallback, model: string | undefi
       calm = true;
       return 'wait';
     },
-    accept(result, sentAt) {
-      if (!memory || model === undefined || sentAt === undefined || !result) return;
-      if (result.pressure) memory.refused(model, now());
-      else if (result.status >= 200 && result.status < 300) memory.answered(model, now() - sentAt);
+    accept(outcome, sentAt) {
+      if (!memory || model === undefined || sentAt === undefined || !outcome) return;
+      if (outcome.pressure) memory.refused(model, now());
+      else if (outcome.status >= 200 && outcome.status < 300) memory.answered(model, now() - sentAt);
     },
     decline() {
       turnedAway = true;

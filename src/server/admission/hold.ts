@@ -15,7 +15,7 @@
 import { systemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/clock.js';
 import { isRefusal } from '../store/types.js';
-import type { ClaudeStore, Permit, Refusal, UpstreamResult } from '../store/types.js';
+import type { ClaudeStore, Permit, Refusal, Outcome } from '../store/types.js';
 import { createChainCursor, stayOn } from './chain-cursor.js';
 import type { ChainCursor, HoldFallback } from './chain-cursor.js';
 
@@ -47,7 +47,7 @@ export interface HoldOptions {
 export interface Attempt<T> {
   response: T;
   /** Absent when the call never reached Claude (a setup mistake): the line learns nothing from it. */
-  result?: UpstreamResult;
+  outcome?: Outcome;
 }
 
 /** Claude's answer with the permit still held: release it when the answer is over (a stream's last byte). */
@@ -107,16 +107,16 @@ export async function holdForClaude<T>(
       await admission.release();
       throw error;
     }
-    chain.accept(attempt.result, sentAt);
+    chain.accept(attempt.outcome, sentAt);
     const held: Held<T> = { ...attempt, permit: admission, model: chain.pick() };
 
     // Requeue: only Claude's overload waits in line (and a rate limit that fits, when the app asks). A store without a
     // line (or a client gone) cannot hold the request: Claude's answer is passed on as it is.
     const holds = options.requeue && admission.order !== undefined && !signal.aborted;
-    const pauseMs = holds ? requeueAfterMs(attempt.result, options) : undefined;
+    const pauseMs = holds ? requeueAfterMs(attempt.outcome, options) : undefined;
     if (pauseMs === undefined) return held;
     // The line learns from the refusal when the permit is released.
-    await admission.release(attempt.result);
+    await admission.release(attempt.outcome);
     place = { order: admission.order };
     const model = chain.pick();
     chain.decline();
@@ -130,12 +130,12 @@ export async function holdForClaude<T>(
  * How long after Claude's refusal the request tries again from its place: at once after a 529; after its
  * retry-after for a rate limit the app holds that ends by the deadline; undefined to pass the answer on.
  */
-function requeueAfterMs(result: UpstreamResult | undefined, options: HoldOptions): number | undefined {
-  if (result?.pressure !== true) return undefined;
-  if (result.status === 529) return 0;
-  if (result.status !== 429 || !options.holdRateLimits || result.retryAfterMs === undefined) return undefined;
+function requeueAfterMs(outcome: Outcome | undefined, options: HoldOptions): number | undefined {
+  if (outcome?.pressure !== true) return undefined;
+  if (outcome.status === 529) return 0;
+  if (outcome.status !== 429 || !options.holdRateLimits || outcome.retryAfterMs === undefined) return undefined;
   const now = options.clock?.now?.() ?? Date.now();
-  return now + result.retryAfterMs <= options.deadlineAt ? Math.max(1, result.retryAfterMs) : undefined;
+  return now + outcome.retryAfterMs <= options.deadlineAt ? Math.max(1, outcome.retryAfterMs) : undefined;
 }
 
 /** Waits `ms` on the clock's timers; a client that leaves ends the wait at once (and its timer). */

@@ -88,7 +88,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
     async admit(signal, admit = {}): Promise<StoreAdmission> {
       if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via };
       const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
-      const outcome = await current().join(admit.model ?? '', {
+      const outcome = await current().admit(admit.model ?? '', {
         signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority,
       });
       if ('release' in outcome) return { release: (result) => outcome.release(result), via, order: outcome.order };
