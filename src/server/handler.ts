@@ -6,7 +6,7 @@
  */
 import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
-import { authorized, checked } from './app-checks.js';
+import { authorized, checked, userOf } from './app-checks.js';
 import type { AuthorizeContext, AuthorizeVerdict, CheckVerdict } from './app-checks.js';
 import { assertCorsOptions, corsHeaders, preflightResponse, withCors } from './cors.js';
 import type { CorsOptions } from './cors.js';
@@ -15,7 +15,7 @@ import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } fro
 import { createChainMemory } from './admission/chain-memory.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
-import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse, shuttingDownResponse } from './errors.js';
+import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse, shuttingDownResponse, userFullResponse } from './errors.js';
 import type { ServerToolName } from './fields.js';
 import { isStreamAnswer, relayAnswer, relayStream, upstreamErrorResponse } from './relay.js';
 import { createPassthrough } from './passthrough.js';
@@ -100,6 +100,20 @@ export interface ClaudeHandlerOptions {
   maxConcurrency?: number;
   /** Requests waiting in line; one more gets 529 overloaded_error with retry-after and a ticket. Defaults to 1000. */
   maxQueue?: number;
+  /**
+   * Names the user a request is for, from the app's own auth (a session id from a cookie, a JWT's `sub`), so that one
+   * user cannot fill the line: users take turns in it, each holds at most `maxPerUser` places, a ticket keeps a place
+   * for its own user only, and the kit's line hints give a user its own place. Requests it returns undefined for
+   * count as one user together. A throw answers 500. Defaults to none: one line, first come, first served (the
+   * client's address is never used: behind a proxy, every user would share one).
+   */
+  userKey?: (request: Request) => string | undefined | Promise<string | undefined>;
+  /**
+   * With `userKey`: places one user may hold in line; one more of theirs gets a 429 rate_limit_error with
+   * retry-after (this user is sending too much; Claude is not the one refusing), while other users still get places.
+   * Defaults to a tenth of `maxQueue`.
+   */
+  maxPerUser?: number;
   /**
    * How long a request may wait in line, Claude's own 529s and rate-limit 429s included (the request goes back to
    * its place instead of back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
@@ -249,6 +263,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   const answerTimeoutMs = options.answerTimeoutMs ?? 600_000;
   const now = () => clock.now?.() ?? Date.now();
 
+  /** The store as one user's requests see it: every admission names the user. */
+  const storeFor = (user: string): ClaudeStore => ({ ...store, admit: (signal, admit) => store.admit(signal, { ...admit, user }) });
+
   const notConfigured = (problem: SetupProblem): Response => {
     logSetup(problem);
     return notConfiguredResponse(problem);
@@ -328,6 +345,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     maxConcurrency: options.maxConcurrency ?? DEFAULT_INITIAL_LIMIT,
     concurrencyCeiling: options.maxConcurrency,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    maxPerUser: options.maxPerUser,
     queueTimeoutMs: waitMs,
     clock,
     logger,
@@ -347,6 +365,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     // The store closed under it: retryable, unless its client is gone anyway (nobody would retry it).
     if (refusal.refused === 'closing') return signal.aborted ? new Response(null, { status: CLIENT_CLOSED_REQUEST }) : shuttingDownResponse();
     shed += 1;
+    if (refusal.refused === 'user-full') return userFullResponse(Math.max(1, Math.ceil((refusal.retryAfterMs ?? retryAfter * 1000) / 1000)));
     const seconds = hints && refusal.refused === 'timeout' ? 1
       : refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
     const response = overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
@@ -360,7 +379,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     body: string,
     forwarded: Forwarded,
     signal: AbortSignal,
-    line: { hints: boolean; ticket?: string; priority?: 'interactive' | 'background' } = { hints: false },
+    line: { hints: boolean; ticket?: string; priority?: 'interactive' | 'background'; user?: string } = { hints: false },
   ): Promise<{ response: Response; via?: string }> {
     const queued = { ...params, [FORWARD]: forwarded };
     const cacheKey = !params.stream && store.cache ? await cacheKeyOf(queued) : undefined;
@@ -383,7 +402,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       // A fallback model gets the same request with only its model changed.
       const bodyFor = (model: string | undefined) =>
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));
-      const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit, params.stream === true), {
+      const held = await holdForClaude(line.user === undefined ? store : storeFor(line.user), signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit, params.stream === true), {
         deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
         fallback: fallback && { ...fallback, now, memory: chainMemory },
       });
@@ -424,12 +443,14 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     if (!valid.ok) return 'setup' in valid ? notConfigured(valid.setup) : errorResponse(valid.status, valid.type, valid.message);
     const own = await checked(options.check, valid.params, request, logger);
     if (own) return own;
+    const user = await userOf(options.userKey, request, logger);
+    if (user instanceof Response) return user;
 
     const forwarded = forwardedOf(request, route);
     // Counting tokens is free and bills nothing: it skips the gate, the queue and the cache.
     if (route === 'count_tokens') return (await send(forwarded, valid.body, request.signal)).response;
     const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, {
-      ...lineRequestOf(request), priority: priorityOf(request),
+      ...lineRequestOf(request), priority: priorityOf(request), user,
     });
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {

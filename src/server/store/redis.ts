@@ -10,7 +10,7 @@ import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet, FleetCall } from './redis-fleet.js';
-import { lineTag, type RedisLineOptions } from './redis-admission.js';
+import { lineTag, userTag, type RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
@@ -119,8 +119,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Lease ids whose give-back never reached Redis (the connection was down), with their model's line: sent again when
   // it is back, until their lease would have expired anyway.
   const owed = new Map<string, { until: number; line: string }>();
-  // Places in the fleet's line this instance handed out with a permit, until they are used to wait again.
-  const fleetOrders = new Set<number>();
+  // Places in the fleet's line this instance handed out with a permit (with their turn among users), until they are
+  // used to wait again.
+  const fleetOrders = new Map<number, number>();
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
@@ -214,11 +215,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
     // A place in the fleet's line given by this instance (Claude refused the call): the request waits there again.
     // Any other order is the memory line's (a fallback permit) and stays there.
-    const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
+    const fleetTag = admitOptions.order === undefined ? undefined : fleetOrders.get(admitOptions.order);
+    const fleetOrder = fleetTag !== undefined ? admitOptions.order : undefined;
+    if (fleetOrder !== undefined) fleetOrders.delete(fleetOrder);
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
-    const { model, priority } = admitOptions;
+    const { model, priority, user } = admitOptions;
     const ceiling = context.concurrencyCeiling;
-    const inLocal = { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority };
+    const inLocal = {
+      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority, user,
+    };
     // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
     const slot = await (ceiling === undefined ? local : entry).admit(signal, inLocal);
     if (isRefusal(slot)) return slot;
@@ -241,7 +246,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     asking += 1;
     try {
       const turn = await fleet.waitTurn(id, AbortSignal.any([signal, closing.signal]), deadline, {
-        order: fleetOrder, ticket: admitOptions.ticket, model, priority,
+        order: fleetOrder, tag: fleetTag, ticket: admitOptions.ticket, model, priority, user: user === undefined ? undefined : await userTag(user),
         reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
       });
       if ('refused' in turn) {
@@ -270,7 +275,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     }
     if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context);
     // The slot reserved for it while it asked Redis: taken (synchronously, by join) before the reservation goes.
-    const taking = local.admit(signal, { deadlineAt: deadline, model, priority });
+    const taking = local.admit(signal, { deadlineAt: deadline, model, priority, user });
     call.unreserve?.();
     const here = await taking;
     if (isRefusal(here)) {
@@ -318,7 +323,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     };
     renewals.add(stop);
     if (fleetOrders.size >= 10_000) fleetOrders.clear();
-    fleetOrders.add(call.order);
+    fleetOrders.set(call.order, call.tag);
     return {
       via: 'redis',
       order: call.order,
