@@ -15,8 +15,6 @@ export interface FairTurns {
   peek(user: string): number;
   /** A request with this tag was let go: its round is being served. */
   served(tag: number): void;
-  /** The round being served: the turn of a request back from Claude whose own turn was forgotten. */
-  round(): number;
 }
 
 /** Users remembered before the first sweep of those the round has caught up with. */
@@ -29,7 +27,6 @@ export function createFairTurns(): FairTurns {
   const peek = (user: string) => Math.max(current, last.get(user) ?? 0) + 1;
   return {
     peek,
-    round: () => current,
     next(user) {
       const tag = peek(user);
       last.set(user, tag);

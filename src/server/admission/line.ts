@@ -173,8 +173,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const queued = () => interactive.size + background.size;
   const aheadOf = (place: Place, isBackground: boolean) =>
     isBackground ? interactive.size + background.ahead(place) : interactive.ahead(place);
-  // Users' turns per lane, their places waiting, and the turn of each call let go that Claude may turn away (it
-  // comes back to it): only for requests that name a user.
+  // Users' turns per lane and their places waiting: only for requests that name a user.
   const turns = { interactive: createFairTurns(), background: createFairTurns() };
   const turnsOf = (isBackground: boolean) => (isBackground ? turns.background : turns.interactive);
   const waitingBy = new Map<string, number>();
@@ -185,7 +184,6 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     if (n > 0) waitingBy.set(user, n);
     else waitingBy.delete(user);
   };
-  const tagsOut = new Map<number, number>();
   let ownOrder = 0;
   const nextOrder = () => (room ? room.nextOrder() : ownOrder++);
   let windowTimer: unknown;
@@ -279,8 +277,6 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         // No result: the call never reached Claude, or its answer is unknown; it teaches nothing (as on Redis).
         const status = result?.status ?? 0;
         const pressure = result?.pressure ?? (status === 529 || status === 429);
-        // Only a call Claude turned away comes back to its turn.
-        if (!pressure) tagsOut.delete(waiter.order);
         if (pressure) grace.refused(clock.now() - sentAt);
         // Background work on the wire filled Claude's room: the people's window stays open (see background-room.ts).
         const blameBackground = pressure && (waiter.background || backgroundInFlight > 0) && control.state === 'open';
@@ -336,9 +332,6 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       if (waiter.user !== undefined) {
         countWaiting(waiter.user, -1);
         turnsOf(waiter.background).served(waiter.tag);
-        tagsOut.set(waiter.order, waiter.tag);
-        // Calls let go and never turned away are forgotten on release; bounded all the same.
-        if (tagsOut.size > maxQueue * 4) tagsOut.delete(tagsOut.keys().next().value!);
       }
       if (queued() === 0) backlogSince = undefined;
       room?.took();
@@ -360,9 +353,10 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     }
     const kept = joinOptions.order === undefined ? tickets.take(joinOptions.ticket, user, now) : undefined;
     const order = joinOptions.order ?? kept?.order ?? nextOrder();
-    const tag = user === undefined ? 0 : joinOptions.order !== undefined ? (tagsOut.get(order) ?? turnsOf(isBackground).round())
-      : (kept?.tag ?? turnsOf(isBackground).next(user));
-    if (joinOptions.order !== undefined) tagsOut.delete(order);
+    // A request Claude turned away takes its user's next turn, not its old one: its first turn was spent (Claude's
+    // refusals of a flood's calls, sent before anyone else came, must not put the flood first again). Among its
+    // user's own requests of that turn it keeps its first arrival.
+    const tag = user === undefined ? 0 : (kept?.tag ?? turnsOf(isBackground).next(user));
     const place: TicketPlace = { tag, order, user };
     return new Promise((resolve) => {
       let timer: unknown;

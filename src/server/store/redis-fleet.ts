@@ -33,8 +33,6 @@ export interface FleetCall {
   probeId: number;
   /** Its place in the fleet's order. */
   order: number;
-  /** Its turn among users (0 when the line tells none apart): the turn it comes back to if Claude turns it away. */
-  tag: number;
   /** Its model's line (the tag in its keys). */
   line: string;
   /** Gives back the slot `FleetPlace.reserve` held for it in this process, once the caller has taken it for real. */
@@ -53,8 +51,6 @@ export interface FleetPlace {
   priority?: 'interactive' | 'background';
   /** The request's user, as the script knows it (userTag); takes turns with other users. Defaults to none. */
   user?: string;
-  /** The turn of an earlier permit (with `order`), for a request of a user. */
-  tag?: number;
   /**
    * Holds one of this process's own slots while the waiter asks Redis, and returns how to give it back; undefined
    * when the process has none free: then the waiter keeps its place but may not go. Defaults to no bound here.
@@ -128,7 +124,8 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     let order = place.order === undefined ? '' : String(place.order);
     let ticket = place.order === undefined ? place.ticket : undefined;
     const user = place.user ?? '';
-    let tag = place.order === undefined || place.tag === undefined || user === '' ? '' : String(place.tag);
+    // Its turn among users, from its first ask on ('' until it has one: a request back from Claude takes a new one).
+    let tag = '';
     const line = await lineTag(place.model);
     const lane = place.priority === 'background' ? '1' : '0';
     // Leaving the line is best effort: a waiter that does not ask again is dropped after aliveMs anyway.
@@ -153,8 +150,8 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       if (answer[0] === 1 && answer[5] !== undefined) seen(place.model ?? '', answer[5]);
       if (answer[0] === 1) {
         // The level comes as a string: below one call it is the paced share, a fraction.
-        const [, level, epoch, probeId, at, , turn] = answer as [number, string, number, number, number, number, number];
-        return { id, level: Number(level), epoch, probeId, order: at, tag: turn, line, unreserve };
+        const [, level, epoch, probeId, at] = answer as [number, string, number, number, number];
+        return { id, level: Number(level), epoch, probeId, order: at, line, unreserve };
       }
       const [, closedMs, ahead, at, , expectedWaitMs, turn] = answer as [number, number, number, number, number, number, number];
       order = String(at);

@@ -440,20 +440,15 @@ elseif op == 'admit' then
       end
     end
   end
-  local fresh = order == ''
   if order == '' then order = redis.call('HINCRBY', ROOM, 'orders', 1) else order = tonumber(order) end
   local turns, roundField = TURNS_I, 'roundI'
   if background then turns, roundField = TURNS_B, 'roundB' end
   if user ~= '' and tag == '' then
+    -- One round after the user's last, never before the round being served (a request back from Claude too: its
+    -- first turn was spent).
     local round = tonumber(redis.call('HGET', H, roundField) or '0')
-    if fresh then
-      -- One round after the user's last, never before the round being served.
-      tag = math.max(round, tonumber(redis.call('ZSCORE', turns, user) or '0')) + 1
-      redis.call('ZADD', turns, tag, user)
-    else
-      -- Back from Claude with its turn forgotten: the round being served.
-      tag = round
-    end
+    tag = math.max(round, tonumber(redis.call('ZSCORE', turns, user) or '0')) + 1
+    redis.call('ZADD', turns, tag, user)
   end
   local score = order
   if user ~= '' then

@@ -119,9 +119,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Lease ids whose give-back never reached Redis (the connection was down), with their model's line: sent again when
   // it is back, until their lease would have expired anyway.
   const owed = new Map<string, { until: number; line: string }>();
-  // Places in the fleet's line this instance handed out with a permit (with their turn among users), until they are
-  // used to wait again.
-  const fleetOrders = new Map<number, number>();
+  // Places in the fleet's line this instance handed out with a permit, until they are used to wait again.
+  const fleetOrders = new Set<number>();
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
@@ -215,9 +214,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
     // A place in the fleet's line given by this instance (Claude refused the call): the request waits there again.
     // Any other order is the memory line's (a fallback permit) and stays there.
-    const fleetTag = admitOptions.order === undefined ? undefined : fleetOrders.get(admitOptions.order);
-    const fleetOrder = fleetTag !== undefined ? admitOptions.order : undefined;
-    if (fleetOrder !== undefined) fleetOrders.delete(fleetOrder);
+    const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
     const { model, priority, user } = admitOptions;
     const ceiling = context.concurrencyCeiling;
@@ -246,7 +243,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     asking += 1;
     try {
       const turn = await fleet.waitTurn(id, AbortSignal.any([signal, closing.signal]), deadline, {
-        order: fleetOrder, tag: fleetTag, ticket: admitOptions.ticket, model, priority, user: user === undefined ? undefined : await userTag(user),
+        order: fleetOrder, ticket: admitOptions.ticket, model, priority, user: user === undefined ? undefined : await userTag(user),
         reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
       });
       if ('refused' in turn) {
@@ -323,7 +320,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     };
     renewals.add(stop);
     if (fleetOrders.size >= 10_000) fleetOrders.clear();
-    fleetOrders.set(call.order, call.tag);
+    fleetOrders.add(call.order);
     return {
       via: 'redis',
       order: call.order,
