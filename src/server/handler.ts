@@ -223,6 +223,7 @@ const FORWARD = 'claude_kit_forward';
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeHandler {
   if (options.cors) assertCorsOptions(options.cors);
   assertDurations(options);
+  assertUsers(options);
   const fallback = fallbackOf(options);
   // What the chain learns from every request: when each model refused, how long its answers take, tickets' arrivals.
   // Tickets' arrivals are kept for as many tickets as the store's lines keep (4 per place in line).
@@ -494,6 +495,16 @@ function assertDurations(options: ClaudeHandlerOptions): void {
       const infinity = name === 'bodyTimeoutMs' ? ', or Infinity for no deadline' : '';
       throw new TypeError(`${name}: a number of milliseconds from ${least} to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer waits)${infinity}; got ${String(value)}.`);
     }
+  }
+}
+
+/** `userKey` and `maxPerUser`, checked once: a typo should fail at startup, not turn every request away. */
+function assertUsers({ userKey, maxPerUser }: ClaudeHandlerOptions): void {
+  if (userKey !== undefined && typeof userKey !== 'function') {
+    throw new TypeError(`userKey: a function (request) => string | undefined naming the user of a request; got ${typeof userKey}.`);
+  }
+  if (maxPerUser !== undefined && !(Number.isInteger(maxPerUser) && maxPerUser >= 1)) {
+    throw new TypeError(`maxPerUser: a whole number ≥ 1 of places one user may hold in line; got ${String(maxPerUser)}.`);
   }
 }
 

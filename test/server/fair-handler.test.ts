@@ -90,6 +90,13 @@ describe('createClaudeHandler with userKey', () => {
     await drain();
   }, 30_000);
 
+  it('refuses a userKey that is not a function, and a maxPerUser below one place, when the handler is created', () => {
+    expect(() => handlerOnSimulator({}, { userKey: 'x-user' as never })).toThrow(/userKey: a function/);
+    for (const maxPerUser of [0, 2.5, Number.NaN]) {
+      expect(() => handlerOnSimulator({}, { userKey, maxPerUser })).toThrow(/maxPerUser: a whole number/);
+    }
+  });
+
   it('answers 500 when userKey throws, and never reaches Claude', async () => {
     const { handler, simulator } = handlerOnSimulator({}, {
       userKey: () => {
