@@ -7,6 +7,8 @@ import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
 import { createRetryer, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
+import type { AttemptFunction } from './types.js';
+export type { AttemptFunction };
 
 export interface ClaudeClientOptions extends TransportOptions {
   /** Retry policy options, or a policy of your own. Defaults to the kit's patient policy. */
@@ -39,11 +41,6 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
-/**
- * One attempt of a request: must honour `signal`; `attempt` counts from 1; `model` is the model this attempt goes to
- * (it changes along a fallback chain; undefined: the handler's default).
- */
-export type AttemptFunction<T> = (signal: AbortSignal, attempt: number, model?: string) => Promise<T>;
 
 export interface RunOptions {
   signal?: AbortSignal;

@@ -65,8 +65,6 @@ export interface GateSnapshot {
   inFlight: number;
   /** Requests waiting for a permit, every model together. */
   waiting: number;
-  /** @deprecated Renamed `waiting` (one word for it across the kit); removed in the next minor release. */
-  queued: number;
   /** Each model's window, by model name; requests without a model are under `''` (the handler's default model). */
   models: Readonly<Record<string, ModelGateSnapshot>>;
 }

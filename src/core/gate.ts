@@ -1,7 +1,7 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createAlarm, sameFields } from './util.js';
-import { createLine, type Line, type LineEntry } from './line.js';
+import { createFifo, type Fifo, type FifoEntry } from './fifo.js';
 import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
 import { gateHoldFor, isPressure } from './rules.js';
 import type { Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot } from './gate-types.js';
@@ -43,9 +43,9 @@ interface Lane {
   /** Background requests are held until then after one of them met an overload (the interactive line goes on). */
   backgroundReopenAt?: number;
   // "Retry now" requests skip the window and go before the line.
-  forced: Line<Waiter>;
-  interactive: Line<Waiter>;
-  background: Line<Waiter>;
+  forced: Fifo<Waiter>;
+  interactive: Fifo<Waiter>;
+  background: Fifo<Waiter>;
   snapshot: ModelGateSnapshot;
 }
 
@@ -77,14 +77,14 @@ export function createGate(options: GateOptions = {}): Gate {
 
   let inFlight = 0;
   const wakeUp = createAlarm(clock, () => pump());
-  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
+  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, models: {} };
 
   function laneOf(model: string): Lane {
     let lane = lanes.get(model);
     if (!lane) {
       lane = {
         state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, yielding: createBackgroundYield(ceiling), probeInFlight: false, closures: 0, streak: 0,
-        forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
+        forced: createFifo(), interactive: createFifo(), background: createFifo(), snapshot: OPEN_LANE,
       };
       lanes.set(model, lane);
     }
@@ -125,7 +125,7 @@ export function createGate(options: GateOptions = {}): Gate {
     if (!dirty && snapshot.inFlight === inFlight) return;
     const models: Record<string, ModelGateSnapshot> = {};
     for (const [model, lane] of lanes) models[model] = lane.snapshot;
-    snapshot = { state, reopenAt, limit, inFlight, waiting, queued: waiting, models };
+    snapshot = { state, reopenAt, limit, inFlight, waiting, models };
     listeners.notify();
   }
 
@@ -331,10 +331,10 @@ export function createGate(options: GateOptions = {}): Gate {
             resolve(permit);
           },
         };
-        let entry: LineEntry<Waiter> = (force ? lane.forced : ownLine).push(waiter);
+        let entry: FifoEntry<Waiter> = (force ? lane.forced : ownLine).push(waiter);
         if (ticket && !background) {
           ticket.expedite = () => {
-            if (isForced || !entry.inLine) return;
+            if (isForced || !entry.inFifo) return;
             ownLine.remove(entry);
             isForced = true;
             entry = lane.forced.push(waiter);

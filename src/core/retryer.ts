@@ -1,6 +1,6 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import type { AttemptFunction } from './client.js';
+import type { AttemptFunction } from './types.js';
 import { DEFAULT_FALLBACK_AFTER_MS, chainFor, overloadedFor, type FallbackEpisodes, type FallbackOffer, type FallbackOptions, type OfferScope } from './fallback.js';
 import type { Gate, GatePermit, RequestPriority } from './gate.js';
 import { isPressure } from './rules.js';

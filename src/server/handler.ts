@@ -44,13 +44,6 @@ export interface ClaudeHandlerOptions {
   baseURL?: string;
   /** The `fetch` for upstream calls, e.g. `simulator.fetch` for tests without a network. Defaults to the global fetch. */
   fetch?: FetchLike;
-  /**
-   * @deprecated The handler no longer uses the SDK; pass `apiKey`, `baseURL` and `fetch`. Only the client's
-   * `apiKey`, `baseURL` and custom `fetch` are still read from it.
-   */
-  client?: { apiKey?: string | null; baseURL?: string };
-  /** @deprecated Ignored: the handler never retries; the browser owns retry timing, and can show it. */
-  maxRetries?: number;
   /** Used when the request names no model. Defaults to the first of `models`; without either, `model` is required. */
   defaultModel?: string;
   /** The only models the browser may ask for. Defaults to any. */
@@ -229,10 +222,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   // Tickets' arrivals are kept for as many tickets as the store's lines keep (4 per place in line).
   const chainMemory = fallback && createChainMemory((options.maxQueue ?? DEFAULT_MAX_QUEUE) * 4);
   const upstream = createUpstream({
-    apiKey: options.apiKey ?? options.client?.apiKey ?? undefined,
-    baseURL: options.baseURL ?? options.client?.baseURL,
-    // The SDK keeps a custom fetch on the instance (private in its types); a client built for the simulator needs it.
-    fetch: options.fetch ?? (options.client as { fetch?: FetchLike } | undefined)?.fetch,
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    fetch: options.fetch,
   });
   const store = options.store ?? createMemoryStore();
   const logger = options.logger ?? consoleLogger;

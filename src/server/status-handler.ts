@@ -10,8 +10,6 @@ import { readBody } from './read-body.js';
 
 /** The Statuspage v2 summary the handler reads (the browser links people to `DEFAULT_STATUS_PAGE_URL`, its page). */
 export const DEFAULT_STATUS_SUMMARY_URL = 'https://status.claude.com/api/v2/summary.json';
-/** @deprecated Renamed `DEFAULT_STATUS_SUMMARY_URL`, beside the browser's `DEFAULT_STATUS_PAGE_URL`; goes in the next major. */
-export const DEFAULT_STATUS_URL = DEFAULT_STATUS_SUMMARY_URL;
 
 export interface StatusHandlerOptions {
   /** The Statuspage v2 summary to read. Defaults to `https://status.claude.com/api/v2/summary.json`. */

@@ -3,18 +3,22 @@
 import type { UseMutationResult, UseQueryResult } from '@tanstack/react-query';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
-  AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
-  ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
-  FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
-  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope,
-  RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
-  ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig, ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
+  AnthropicStatusResult, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages, ClaudeMutationResult,
+  ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, DemandSnapshot, FailureKind, Message, MessageRequest, RetryPhase,
+  RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope, RequestPriority, ClaudeClientOptions,
+  RunOptions, ClaudeMutationOptions, ClaudeQueryOptions, ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig,
+  ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
 } from '../../src/index.js';
 import {
-  createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
-  useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState, claudeQueryOptions, claudeQueryKey,
-  useClaudeSuspenseQuery, messageText,
+  toClaudeError, useAnthropicStatus, useClaudeDemand, useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown,
+  useRetryState, claudeQueryOptions, claudeQueryKey, useClaudeSuspenseQuery, messageText,
 } from '../../src/index.js';
+// The building blocks' types, named from their entry.
+import type {
+  AcquireOptions, AttemptFunction, ConfiguredRetryPolicy, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy,
+  ModelGateSnapshot, QueryRegistry, ResolvedKindPolicy,
+} from '../../src/core/index.js';
+import { createRetryPolicy, formatWait, plural, readClaudeError } from '../../src/core/index.js';
 import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
 

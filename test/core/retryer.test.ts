@@ -179,7 +179,7 @@ describe('createRetryer', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(b.getSnapshot().phase).toBe('failed');
     await expect(b.promise).rejects.toMatchObject({ kind: 'aborted' });
-    expect(gate.getSnapshot().queued).toBe(0);
+    expect(gate.getSnapshot().waiting).toBe(0);
   });
 
   it('retries a person’s request at the next free slot, not after a backoff, when background work filled Claude', async () => {

@@ -112,14 +112,6 @@ describe('createClaudeHandler forwards the request as the client sent it', () =>
     expect(response.headers.get('location')).toBeNull();
   });
 
-  it('still reads the key, base URL and fetch of an SDK client given as the deprecated `client` option', async () => {
-    const upstream = recordingUpstream();
-    const client = new Anthropic({ apiKey: API_KEY, baseURL: 'https://gateway.example', fetch: upstream.fetch });
-    expect((await createClaudeHandler({ client })(at('/api/claude'))).status).toBe(200);
-    expect(upstream.calls[0]?.url).toBe('https://gateway.example/v1/messages');
-    expect(upstream.calls[0]?.headers.get('x-api-key')).toBe(API_KEY);
-  });
-
   it('talks to the simulator with no key asked of it', async () => {
     const { handler } = handlerOnSimulator({ apiKey: undefined });
     expect((await handler(at('/api/claude'))).status).toBe(200);
