@@ -5,7 +5,7 @@ import { createRetryer } from '../src/core/retryer.js';
 import { createMemoryStore, type MemoryStoreOptions } from '../src/server/store/memory.js';
 import { holdForClaude } from '../src/server/admission/hold.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, lineUpdateAfterMs } from '../src/server/admission/defaults.js';
-import type { ClaudeStore, UpstreamResult } from '../src/server/store/types.js';
+import type { ClaudeStore, Outcome } from '../src/server/store/types.js';
 import type { SimulatedClaude } from './claude.js';
 import type { CallTrace, Strategy } from './strategies.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -81,17 +81,17 @@ export async function callBackend(store: ClaudeStore, claude: SimulatedClaude, s
       if (returnMs > 0 && handedOver) await pause(clock, returnMs, signal);
       how.trace?.sent();
       await claude.send(signal, serviceMs);
-      return { response: undefined as unknown, result: { status: 200, pressure: false } satisfies UpstreamResult };
+      return { response: undefined as unknown, outcome: { status: 200, pressure: false } satisfies Outcome };
     } catch (error) {
       // A 200 whose stream broke with overloaded_error: the handler reports it to the line as the refusal it is
-      // (src/server/store/answers.ts, resultOfStream), so it waits again like a 529.
+      // (src/server/store/answers.ts, outcomeOfStream), so it waits again like a 529.
       if (error instanceof ClaudeError && error.midStream && error.kind === 'overloaded') {
         // Its caller has its 200 already: the line learns the refusal when the permit is released, below.
-        if (how.streamBreaks === 'fail') return { response: error, result: { status: 200, pressure: false } };
-        return { response: error, result: { status: 529, pressure: true } };
+        if (how.streamBreaks === 'fail') return { response: error, outcome: { status: 200, pressure: false } };
+        return { response: error, outcome: { status: 529, pressure: true } };
       }
       const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
-      return { response: error, result: { status, pressure: status === 529 || status === 429 } };
+      return { response: error, outcome: { status, pressure: status === 529 || status === 429 } };
     }
   }, { deadlineAt: clock.now() + holdMs, requeue: holdMs > 0, ticket: place.ticket });
   if ('refused' in held) {
@@ -106,7 +106,7 @@ export async function callBackend(store: ClaudeStore, claude: SimulatedClaude, s
     });
   }
   const broke = held.response instanceof ClaudeError && held.response.midStream === true;
-  await held.permit.release(broke ? { status: 529, pressure: true } : held.result);
+  await held.permit.release(broke ? { status: 529, pressure: true } : held.outcome);
   if (held.response !== undefined) throw held.response;
 }
 

@@ -12,8 +12,8 @@ export type { StatusHandler, StatusHandlerOptions } from './status-handler.js';
 export { createMemoryStore } from './store/memory.js';
 export type { MemoryStoreOptions } from './store/memory.js';
 export type {
-  AdmitOptions, AnswerCache, ClaudeStore, ClaudeStoreStats, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger,
-  UpstreamResult,
+  AdmitOptions, AnswerCache, ClaudeStore, ClaudeStoreStats, ModelState, Permit, Refusal, StoreAdmission, StoreContext, StoredAnswer, StoreLogger,
+  Outcome,
 } from './store/types.js';
 export type { AdmissionLineOptions } from './admission/line.js';
 export type { AdaptiveLimitOptions } from './admission/limit.js';

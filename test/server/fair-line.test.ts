@@ -2,22 +2,22 @@
 // turns with it; tickets keep a place for their own user only; a refusal tells a user its own place. Without users,
 // the line is what it was: first come, first served.
 import { describe, expect, it } from 'vitest';
-import { createAdmissionLine, type AdmissionLineOptions, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import { createAdmissionLine, type AdmissionLineOptions, type LinePermit, type LineRefusal } from '../../src/server/admission/line.js';
 import { createModelLines } from '../../src/server/admission/lines.js';
 import { createHandClock } from './hand-clock.js';
 
 const OK = { status: 200 };
 const OVERLOADED = { status: 529, pressure: true };
-const isGrant = (x: LineGrant | LineRefusal): x is LineGrant => 'release' in x;
+const isGrant = (x: LinePermit | LineRefusal): x is LinePermit => 'release' in x;
 
 function setup(options: Partial<AdmissionLineOptions> = {}) {
   const clock = createHandClock();
   let ticket = 0;
   const line = createAdmissionLine({ clock, newTicket: () => `t${++ticket}`, ...options });
-  const open: LineGrant[] = [];
+  const open: LinePermit[] = [];
   const served: string[] = [];
-  const join = (name: string, more: Parameters<typeof line.join>[0] = {}) =>
-    line.join(more).then((outcome) => {
+  const join = (name: string, more: Parameters<typeof line.admit>[0] = {}) =>
+    line.admit(more).then((outcome) => {
       if (isGrant(outcome)) {
         open.push(outcome);
         served.push(name);
@@ -133,7 +133,7 @@ describe('the line with users', () => {
   it('counts a user’s places in every model’s line together', async () => {
     const clock = createHandClock();
     const lines = createModelLines({ clock, limit: { initial: 1 }, maxQueue: 20, maxPerUser: 3 });
-    const outcomes = ['a', 'b', 'a', 'b', 'a', 'b'].map((model) => lines.join(model, { user: 'u', deadlineAt: 10_000 }));
+    const outcomes = ['a', 'b', 'a', 'b', 'a', 'b'].map((model) => lines.admit(model, { user: 'u', deadlineAt: 10_000 }));
     await clock.advance(0);
     // One call goes per model; three wait, shared by both models; the sixth is refused.
     expect(await outcomes[5]).toMatchObject({ refused: 'user-full' });

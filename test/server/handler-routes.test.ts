@@ -1,5 +1,4 @@
 // Pass-through: what the handler forwards (body, headers, path) and where, read from the fake upstream's side.
-import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { createClaudeHandler } from '../../src/server/index.js';
 import { MODEL, anthropic } from '../testing/helpers.js';

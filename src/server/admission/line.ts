@@ -13,13 +13,13 @@
  * people, who wait for the next slot under the room Claude showed, while background keeps two of its slots free.
  * Several lines (one per model) can share a `room`: an app-wide bound on calls in flight, and one order of arrival.
  *
- * Users, when the app names them (`JoinOptions.user`, the handler's `userKey`): within a lane they take turns
+ * Users, when the app names them (`LineAdmitOptions.user`, the handler's `userKey`): within a lane they take turns
  * (fair-turns.ts), each holds at most `maxPerUser` places, tickets keep a place for their own user only, and a
  * refusal's place in line is the request's own turn, not the total waiting. Without users the line is first come,
  * first served, as before.
  */
 import type { Clock } from '../../core/clock.js';
-import type { UpstreamResult } from '../store/types.js';
+import type { Outcome } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
 import { createAcceptGrace } from './accept-grace.js';
@@ -74,14 +74,14 @@ export interface SharedRoom {
   gave(): void;
 }
 
-export interface LineGrant {
-  /** The request's place in line (its first arrival); pass it back to `join` to wait again at the same place. */
+export interface LinePermit {
+  /** The request's place in line (its first arrival); pass it back to `admit` to wait again at the same place. */
   readonly order: number;
   /**
    * Idempotent. Pass what Claude answered: a refusal cuts the limit or is judged not ours; a success may grow it.
    * Without a result (the call never reached Claude) the line learns nothing.
    */
-  release(result?: UpstreamResult): void;
+  release(result?: Outcome): void;
 }
 
 export interface LineRefusal {
@@ -101,9 +101,9 @@ export interface LineRefusal {
   ticket?: string;
 }
 
-export interface JoinOptions {
+export interface LineAdmitOptions {
   signal?: AbortSignal;
-  /** The place kept from an earlier grant in this process (a refused call waiting again). */
+  /** The place kept from an earlier permit in this process (a refused call waiting again). */
   order?: number;
   /** The ticket from an earlier refusal; unknown or expired tickets join at the back. */
   ticket?: string;
@@ -132,7 +132,7 @@ export interface LineStats {
 }
 
 export interface AdmissionLine {
-  join(options?: JoinOptions): Promise<LineGrant | LineRefusal>;
+  admit(options?: LineAdmitOptions): Promise<LinePermit | LineRefusal>;
   stats(): LineStats;
   /** Lets waiters go while there is room (a shared room calls it when a slot of another line is freed). */
   pump(): void;
@@ -147,7 +147,7 @@ export interface AdmissionLine {
 interface Waiter extends Ordered {
   readonly background: boolean;
   readonly user?: string;
-  resolve(outcome: LineGrant | LineRefusal): void;
+  resolve(outcome: LinePermit | LineRefusal): void;
 }
 
 
@@ -339,20 +339,20 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     }
   }
 
-  function join(joinOptions: JoinOptions = {}): Promise<LineGrant | LineRefusal> {
-    const { signal, deadlineAt } = joinOptions;
+  function admit(admitOptions: LineAdmitOptions = {}): Promise<LinePermit | LineRefusal> {
+    const { signal, deadlineAt } = admitOptions;
     const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
     if (signal?.aborted) return Promise.resolve(refusedAborted);
     const now = clock.now();
-    const { user } = joinOptions;
-    const isBackground = joinOptions.priority === 'background';
+    const { user } = admitOptions;
+    const isBackground = admitOptions.priority === 'background';
     // A user holding its share of places gets no other (a request Claude turned away still has its own).
-    if (user !== undefined && joinOptions.order === undefined && (room ? room.queuedBy(user) : queuedBy(user)) >= maxPerUser) {
+    if (user !== undefined && admitOptions.order === undefined && (room ? room.queuedBy(user) : queuedBy(user)) >= maxPerUser) {
       const wouldBe = { tag: turnsOf(isBackground).peek(user), order: Number.MAX_SAFE_INTEGER };
-      return Promise.resolve(refusal('user-full', wouldBe, aheadOf(wouldBe, isBackground), joinOptions.ticket));
+      return Promise.resolve(refusal('user-full', wouldBe, aheadOf(wouldBe, isBackground), admitOptions.ticket));
     }
-    const kept = joinOptions.order === undefined ? tickets.take(joinOptions.ticket, user, now) : undefined;
-    const order = joinOptions.order ?? kept?.order ?? nextOrder();
+    const kept = admitOptions.order === undefined ? tickets.take(admitOptions.ticket, user, now) : undefined;
+    const order = admitOptions.order ?? kept?.order ?? nextOrder();
     // A request Claude turned away takes its user's next turn, not its old one: its first turn was spent (Claude's
     // refusals of a flood's calls, sent before anyone else came, must not put the flood first again). Among its
     // user's own requests of that turn it keeps its first arrival.
@@ -407,7 +407,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   return {
-    join,
+    admit,
     stats: () => ({
       active: control.inFlight, queued: queued(), limit: control.limit, share: control.share,
       // The control moves a window that has ended to probing at its next turn; a line nobody uses takes none, and

@@ -12,7 +12,7 @@
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MAX_TIMER_MS } from '../admission/defaults.js';
-import { resultOfStored } from './answers.js';
+import { outcomeOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
 import { createJobWatch } from './redis-job-watch.js';
 import type { JobResult } from './redis-job-watch.js';
@@ -152,7 +152,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     } finally {
       if (job.id !== undefined) runningHere.delete(job.id);
     }
-    const result = resultOfStored(answer);
+    const result = outcomeOfStored(answer);
     await admission.release(result);
     if (isPressure(result) && Date.now() <= startBy) {
       await worker.rateLimit(result.retryAfterMs ?? deps.pauseMs ?? 5_000);
@@ -202,7 +202,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     const admission = await (redisFailed ? deps.admitLocally(signal) : deps.admit(signal));
     if (isRefusal(admission)) return admission;
     const answer = await context.run(params, signal);
-    await admission.release(resultOfStored(answer));
+    await admission.release(outcomeOfStored(answer));
     return { answer, via: admission.via };
   }
 

@@ -10,7 +10,7 @@
 import { createAcceptGrace } from '../../../src/server/admission/accept-grace.js';
 import type { Redis } from 'ioredis';
 import { createModelLines, type ModelLinesOptions } from '../../../src/server/admission/lines.js';
-import type { LineGrant } from '../../../src/server/admission/line.js';
+import type { LinePermit } from '../../../src/server/admission/line.js';
 import { LINE_CONTROL, lineArgs, lineKeys, lineTag, type RedisLineOptions } from '../../../src/server/store/redis-admission.js';
 import { mulberry32 } from '../../../src/testing/prng.js';
 
@@ -57,7 +57,7 @@ interface Request {
   /** Its user ('' for none) and its turn among users, as Redis last answered. */
   user: string;
   tag: string;
-  tsGrant?: LineGrant;
+  tsGrant?: LinePermit;
   lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean; graceMs: number };
 }
 
@@ -209,7 +209,7 @@ export async function playLines(
         user: users ? users[random() < 0.75 ? 0 : Math.floor(random() * users.length)]! : '', tag: '',
       };
       requests.push(r);
-      void lines.join(r.model, { priority: r.background ? 'background' : 'interactive', user: users ? r.user : undefined }).then((outcome) => {
+      void lines.admit(r.model, { priority: r.background ? 'background' : 'interactive', user: users ? r.user : undefined }).then((outcome) => {
         if ('release' in outcome) {
           r.tsGrant = outcome;
           if (requests.some((o) => !o.tsGrant && o.id < r.id && o.user !== r.user && o.model === r.model && o.background === r.background)) {
