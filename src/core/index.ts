@@ -28,7 +28,8 @@ export {
   type RequestPriority,
 } from './gate.js';
 export { chainFor, DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions, type FallbackOffer, type OfferScope } from './fallback.js';
-export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
+export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type DemandExtension, type DemandEpisode, type RefineContext } from './demand.js';
+export type { ClaudeFeature, FeatureHost } from './features.js';
 export {
   createTransport,
   readMessageStream,
@@ -55,13 +56,10 @@ export {
   escalationFor,
   incidentText,
   describeIncidentStatus,
-  modelDisplayName,
-  offerFallbackText,
-  answeredByText,
   type ClaudeMessages,
 } from './messages.js';
 export type { Subscribable } from './store.js';
-export type { FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident } from './types.js';
+export type { FailureKind, DemandLevel, DemandSnapshot, DemandOffer, EscalationStage, RetryPhase, StatusIncident } from './types.js';
 export type { StatusReport, StatusSummary, StatusPageIncident, StatusIndicator } from './status-page.js';
 
 /**
