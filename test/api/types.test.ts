@@ -3,15 +3,17 @@
 import type { UseMutationResult, UseQueryResult } from '@tanstack/react-query';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
-  AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
+  AcquireOptions, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
   ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
   FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
   ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope,
   RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
   ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig, ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
+  DemandOffer,
 } from '../../src/index.js';
+import { useAnthropicStatus, type AnthropicStatusResult } from '../../src/features/status.js';
 import {
-  createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
+  createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useClaudeDemand,
   useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState, claudeQueryOptions, claudeQueryKey,
   useClaudeSuspenseQuery, messageText,
 } from '../../src/index.js';
@@ -78,8 +80,9 @@ describe('the types of the public API', () => {
       expectTypeOf(hookFallback).toEqualTypeOf<FallbackOptions | false | undefined>();
     }
     expectTypeOf<ClaudeStreamOptions['priority']>().toEqualTypeOf<RequestPriority | undefined>();
-    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<FallbackOffer | undefined>();
-    expectTypeOf<ClaudeDemand['acceptOffer']>().toEqualTypeOf<(scope?: OfferScope) => void>();
+    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<DemandOffer | undefined>();
+    expectTypeOf<DemandOffer>().toMatchTypeOf<FallbackOffer>();
+    expectTypeOf<NonNullable<DemandOffer['accept']>>().toEqualTypeOf<(scope?: OfferScope) => void>();
     expectTypeOf<GateSnapshot['models']>().toEqualTypeOf<Readonly<Record<string, ModelGateSnapshot>>>();
   });
 
