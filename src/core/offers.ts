@@ -5,7 +5,7 @@
  */
 import type { ClaudeFeature } from './features.js';
 import type { FallbackOffer, OfferScope } from './fallback.js';
-import { defaultMessages, type ClaudeMessages } from './messages.js';
+import type { ClaudeMessages } from './messages.js';
 import type { Retryer } from './retryer.js';
 import type { DemandOffer } from './types.js';
 
@@ -47,7 +47,7 @@ export function modelText(
   model: string,
 ): string {
   const name = (messages.modelName ?? offerMessages.modelName)(model);
-  return (messages[key] ?? offerMessages[key])(name, messages.locale ?? defaultMessages.locale);
+  return (messages[key] ?? offerMessages[key])(name, messages.locale ?? 'en');
 }
 
 /** The offer's button text: "Answer with Claude Haiku 4.5 now — faster, less thorough". */
