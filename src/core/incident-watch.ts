@@ -55,10 +55,7 @@ export function statusWatch(): ClaudeFeature {
 function incidentSetterOf(demand: DemandStore): (incident: StatusIncident | undefined) => void {
   const set = incidentSetters.get(demand);
   if (set) return set;
-  throw new TypeError(
-    'Watching the status page needs the statusWatch() feature (from claude-overload-kit/status): ' +
-      'createClaudeClient({ features: [statusWatch()] }) or <ClaudeProvider features={[statusWatch()]}>.',
-  );
+  throw new TypeError("The status watch needs statusWatch() (claude-overload-kit/status) in the client's or provider's features.");
 }
 
 /**
