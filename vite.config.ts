@@ -43,6 +43,9 @@ export default defineConfig(({ mode }) =>
               testing: 'src/testing/index.ts',
               'testing-msw': 'src/testing/msw-entry.ts',
               'messages-fr': 'src/core/messages-fr.ts',
+              escalation: 'src/features/escalation.ts',
+              status: 'src/features/status.ts',
+              offers: 'src/features/offers.ts',
             },
           },
           rolldownOptions: {

@@ -16,5 +16,6 @@ export type { RequestPriority } from './core/gate.js';
 export type { ClaudeMessages } from './core/messages.js';
 export type { StatusReport } from './core/status-page.js';
 export type {
-  FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident, FallbackOffer, OfferScope,
+  FailureKind, DemandLevel, DemandSnapshot, DemandOffer, EscalationStage, RetryPhase, StatusIncident, FallbackOffer, OfferScope,
 } from './core/types.js';
+export type { ClaudeFeature } from './core/features.js';

@@ -4,7 +4,8 @@ import type { BeforeEach } from 'storybook/internal/types';
 import { useState } from 'react';
 import { expect, waitFor } from 'storybook/test';
 import { ClaudeToaster, HighDemandBanner } from '../src/components/index.js';
-import { answeredByText, defaultMessages } from '../src/core/messages.js';
+import { defaultMessages } from '../src/core/messages.js';
+import { answeredByText, fallbackOffers } from '../src/core/offers.js';
 import type { FallbackOptions } from '../src/core/fallback.js';
 import { ClaudeProvider, useClaudeMutation } from '../src/react/index.js';
 import { createOverloadSimulator, type OverloadSimulatorOptions, type SimulatorOutcome } from '../src/testing/index.js';
@@ -39,11 +40,14 @@ function Chat() {
   );
 }
 
+/** The offer as buttons, for the story whose chain is in `'offer'` mode. */
+const FEATURES = [fallbackOffers()];
+
 function LiveApp({ fallback }: { fallback?: FallbackOptions }) {
   // A fresh provider per visit, so each story starts from "normal".
   const [key] = useState(() => Math.random());
   return (
-    <ClaudeProvider key={key} endpoint="/api/claude" fallback={fallback}>
+    <ClaudeProvider key={key} endpoint="/api/claude" fallback={fallback} features={FEATURES}>
       <Chat />
     </ClaudeProvider>
   );

@@ -1,5 +1,5 @@
 import { RetryCountdown, useClaudeMessages, useClaudeStream } from 'claude-overload-kit';
-import { answeredByText } from 'claude-overload-kit/core';
+import { answeredByText } from 'claude-overload-kit/offers';
 import { useState, type FormEvent } from 'react';
 
 const STATUS_TEXT: Record<string, string> = {

@@ -1,7 +1,8 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
-import { createDemandStore, type DemandStore, type DemandStoreOptions } from './demand.js';
+import { createDemandStore, type DemandStore } from './demand.js';
 import { ClaudeError, toClaudeError } from './failure.js';
 import { createFallbackEpisodes, type FallbackOptions } from './fallback.js';
+import type { ClaudeFeature } from './features.js';
 import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
 import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
@@ -15,8 +16,12 @@ export interface ClaudeClientOptions extends TransportOptions {
   policy?: RetryPolicyOptions | RetryPolicy;
   /** Options of the app-wide traffic gate, or `false` to let every request go on its own. */
   gate?: GateOptions | false;
-  escalation?: DemandStoreOptions['escalation'];
-  onEscalate?: DemandStoreOptions['onEscalate'];
+  /**
+   * What only some apps use, imported and passed in: `escalation()` (claude-overload-kit/escalation), `statusWatch()`
+   * (claude-overload-kit/status), `fallbackOffers()` (claude-overload-kit/offers). Read when the client is made.
+   * Defaults to none.
+   */
+  features?: readonly ClaudeFeature[];
   /**
    * A fallback chain for every request: after a request's model has been overloaded for `afterMs`, its next attempt
    * goes to the next model (`mode: 'auto'`), or the person is offered it (`mode: 'offer'`). Only overload and rate
@@ -63,6 +68,8 @@ export interface ClaudeClient {
   readonly gate: Gate | undefined;
   readonly demand: DemandStore;
   readonly policy: RetryPolicy;
+  /** The features the client was made with (the provider reads their words). */
+  readonly features: readonly ClaudeFeature[];
   /** Sends one Messages request with the kit's retries; the retryer is tracked by the demand summary. */
   send(request: MessageRequest, options?: RunOptions): Retryer<Message>;
   /** Streams one Messages request with the kit's retries, also of a stream that broke after its first token. */
@@ -83,7 +90,9 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const transport = createTransport({ ...options, clock });
   const policy = isPolicy(options.policy) ? options.policy : createRetryPolicy({ random: clock.random, ...options.policy });
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
-  const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
+  const demand = createDemandStore({ clock, online });
+  const features = options.features ?? [];
+  for (const feature of features) feature.setup({ demand, clock });
   const episodes = createFallbackEpisodes();
 
   function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
@@ -100,6 +109,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     gate,
     demand,
     policy,
+    features,
     run,
     send(request, runOptions) {
       // The ticket also carries the request's lane to the handler's line (`x-claude-kit-priority`).

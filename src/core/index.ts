@@ -29,7 +29,8 @@ export {
   type RequestPriority,
 } from './gate.js';
 export type { FallbackOptions } from './fallback.js';
-export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
+export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type DemandExtension, type DemandEpisode, type RefineContext } from './demand.js';
+export type { ClaudeFeature, FeatureHost } from './features.js';
 export {
   createTransport,
   messageText,
@@ -55,14 +56,11 @@ export {
   escalationFor,
   incidentText,
   describeIncidentStatus,
-  modelDisplayName,
-  offerFallbackText,
-  answeredByText,
   type ClaudeMessages,
 } from './messages.js';
 export type { Subscribable } from './store.js';
 export type {
-  FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident, FallbackOffer, OfferScope, LinePlace,
+  FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident, DemandOffer, FallbackOffer, OfferScope, LinePlace,
   AttemptFunction,
 } from './types.js';
 export type { StatusReport, StatusSummary, StatusPageIncident, StatusIndicator } from './status-page.js';

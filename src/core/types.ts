@@ -66,8 +66,9 @@ export interface DemandSnapshot {
   lastRequestId?: string;
   /** While busy: the place in the kit handler's line its last 529 named (requests ahead, expected wait). */
   line?: LinePlace;
+  /** How long the episode has lasted, in the person's terms: `'none'` unless the `escalation()` feature is on. */
   escalation: EscalationStage;
-  /** An unresolved incident touching the Claude API, when the status page is watched. */
+  /** An unresolved incident touching the Claude API, with the `statusWatch()` feature. */
   incident?: StatusIncident;
   /** While normal: the last busy episode ended with Claude answering again (not with a cancel or a dismissal). */
   recovered?: boolean;
@@ -77,10 +78,21 @@ export interface DemandSnapshot {
    */
   backgroundOnly?: boolean;
   /**
-   * With a fallback chain in `'offer'` mode: a waiting request could be answered by `offer.model` now instead of
-   * waiting for `offer.from`. Show a button that calls the store's `acceptOffer()` (copy: `offerFallbackText`).
+   * With a fallback chain in `'offer'` mode and the `fallbackOffers()` feature: a waiting request could be answered by
+   * `offer.model` now instead of waiting for `offer.from`. Show a button that calls `offer.accept()`.
    */
-  offer?: FallbackOffer;
+  offer?: DemandOffer;
+}
+
+/**
+ * A fallback on offer in the demand summary: the retryer's offer, and the person's two answers to it (always there in
+ * the kit's own summary; a snapshot made for a view, a story say, needs none).
+ */
+export interface DemandOffer extends FallbackOffer {
+  /** Take it for every request waiting with it (`'episode'`, the default: also the ones that come while it lasts). */
+  accept?(scope?: OfferScope): void;
+  /** Keep waiting for the busy model; those requests are not offered it again. */
+  decline?(): void;
 }
 
 /** The fallback a request may take now: answer with `model` instead of waiting for `from`. */

@@ -6,4 +6,3 @@ export { useClaudeStream, type ClaudeStreamOptions, type ClaudeStreamResult, typ
 export { useClaudeDemand, type ClaudeDemand } from './useClaudeDemand.js';
 export { useRetryCountdown } from './useRetryCountdown.js';
 export { useRetryState, type RetryState } from './useRetryState.js';
-export { useAnthropicStatus, type AnthropicStatusOptions, type AnthropicStatusResult } from './useAnthropicStatus.js';

@@ -13,6 +13,9 @@ const entries = {
   'claude-overload-kit/server/redis': () => import('../../src/server/redis-entry.js'),
   'claude-overload-kit/testing': () => import('../../src/testing/index.js'),
   'claude-overload-kit/testing/msw': () => import('../../src/testing/msw-entry.js'),
+  'claude-overload-kit/escalation': () => import('../../src/features/escalation.js'),
+  'claude-overload-kit/status': () => import('../../src/features/status.js'),
+  'claude-overload-kit/offers': () => import('../../src/features/offers.js'),
 };
 
 describe('the public entries', () => {

@@ -3,14 +3,16 @@
 import type { UseMutationResult, UseQueryResult } from '@tanstack/react-query';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
-  AnthropicStatusResult, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages, ClaudeMutationResult,
+  ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages, ClaudeMutationResult,
   ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, DemandSnapshot, FailureKind, Message, MessageRequest, RetryPhase,
   RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope, RequestPriority, ClaudeClientOptions,
   RunOptions, ClaudeMutationOptions, ClaudeQueryOptions, ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig,
   ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
+  DemandOffer,
 } from '../../src/index.js';
+import { useAnthropicStatus, type AnthropicStatusResult } from '../../src/features/status.js';
 import {
-  toClaudeError, useAnthropicStatus, useClaudeDemand, useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown,
+  toClaudeError, useClaudeDemand, useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown,
   useRetryState, claudeQueryOptions, claudeQueryKey, useClaudeSuspenseQuery, messageText,
 } from '../../src/index.js';
 // The building blocks' types, named from their entry.
@@ -82,8 +84,9 @@ describe('the types of the public API', () => {
       expectTypeOf(hookFallback).toEqualTypeOf<FallbackOptions | false | undefined>();
     }
     expectTypeOf<ClaudeStreamOptions['priority']>().toEqualTypeOf<RequestPriority | undefined>();
-    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<FallbackOffer | undefined>();
-    expectTypeOf<ClaudeDemand['acceptOffer']>().toEqualTypeOf<(scope?: OfferScope) => void>();
+    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<DemandOffer | undefined>();
+    expectTypeOf<DemandOffer>().toMatchTypeOf<FallbackOffer>();
+    expectTypeOf<NonNullable<DemandOffer['accept']>>().toEqualTypeOf<(scope?: OfferScope) => void>();
     expectTypeOf<GateSnapshot['models']>().toEqualTypeOf<Readonly<Record<string, ModelGateSnapshot>>>();
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
+import { fallbackOffers } from '../../src/core/offers.js';
 import { overloaded, fakeTimersClock } from './helpers.js';
 
 beforeEach(() => {
@@ -69,7 +70,7 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
 
   it("never offers the person background work's fallback: nobody at the screen asked for it", async () => {
     const fallback = { models: ['big', 'small'], afterMs: 0, mode: 'offer' as const };
-    const client = createClaudeClient({ gate: false, clock, fallback });
+    const client = createClaudeClient({ gate: false, clock, fallback, features: [fallbackOffers()] });
     const overloadedBig = async (_signal: AbortSignal, _attempt: number, model?: string) => {
       if (model === 'big') throw overloaded();
       return model;
@@ -80,7 +81,7 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
     expect(client.demand.getSnapshot().offer).toBeUndefined();
     const person = client.run(overloadedBig, { model: 'big' });
     await vi.advanceTimersByTimeAsync(0);
-    expect(client.demand.getSnapshot().offer).toEqual({ model: 'small', from: 'big' });
+    expect(client.demand.getSnapshot().offer).toMatchObject({ model: 'small', from: 'big' });
     person.cancel();
     summary.cancel();
     await Promise.allSettled([person.promise, summary.promise]);

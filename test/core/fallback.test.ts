@@ -162,22 +162,6 @@ describe('fallback through the client and the demand summary', () => {
     client.dispose();
   });
 
-  it('shows an offer in the demand summary, and accepting it there moves every request that has one', async () => {
-    const { createClaudeClient } = await import('../../src/core/client.js');
-    const { run, calls } = models({ big: overloaded() });
-    const client = createClaudeClient({ fallback: { ...fallback, mode: 'offer' }, policy, gate: { drainJitterMs: 0 } });
-    const a = client.run(run, { model: 'big' });
-    const b = client.run(run, { model: 'big' });
-    await vi.advanceTimersByTimeAsync(15_000);
-    expect(client.demand.getSnapshot()).toMatchObject({ level: 'busy', offer: { model: 'small', from: 'big' } });
-    client.demand.acceptOffer();
-    await expect(Promise.all([a.promise, b.promise])).resolves.toEqual(['answered by small', 'answered by small']);
-    expect(calls.filter((c) => c.model === 'small').map((c) => c.at)).toEqual([15_000, 15_000]);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(client.demand.getSnapshot().offer).toBeUndefined();
-    client.dispose();
-  });
-
   it('lets a request opt out of the client’s chain', async () => {
     const { createClaudeClient } = await import('../../src/core/client.js');
     const { run, calls } = models({ big: overloaded() });

@@ -2,7 +2,7 @@
 import { onlineManager } from '@tanstack/react-query';
 import { HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
-import type { EscalationInfo } from '../../src/core/demand.js';
+import { escalation, type EscalationInfo } from '../../src/core/escalation.js';
 import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeMutation } from '../../src/react/useClaudeMutation.js';
 import { advance, answer, ask, endpoint, NOW, renderKit, reply, settle, useKitTestEnvironment } from './helpers.js';
@@ -261,7 +261,7 @@ describe('useClaudeMutation', () => {
   it('escalates to "slow" after 30 s of overload, with the request ids of the episode', async () => {
     endpoint((n) => reply('overloaded', `req_${n}`));
     const onEscalate = vi.fn<(stage: EscalationInfo['stage'], info: EscalationInfo) => void>();
-    const { result } = renderKit(useApp, { onEscalate });
+    const { result } = renderKit(useApp, { features: [escalation({ onEscalate })] });
     result.current.mutation.mutate(ask('hi'));
     await settle();
     await advance(29_999);
@@ -280,7 +280,7 @@ describe('useClaudeMutation', () => {
   it('fires each escalation stage once, and not before its threshold', async () => {
     endpoint((n) => reply('overloaded', `req_${n}`));
     const onEscalate = vi.fn();
-    const { result } = renderKit(useApp, { onEscalate });
+    const { result } = renderKit(useApp, { features: [escalation({ onEscalate })] });
     result.current.mutation.mutate(ask('hi'));
     await settle();
     await advance(90_000);
