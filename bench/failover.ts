@@ -8,7 +8,7 @@
  * Then both again through the handler's line, for clients with no chain or gate of their own (bench/failover-handler.ts).
  */
 import { createClaudeClient } from '../src/core/client.js';
-import { DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions } from '../src/core/fallback.js';
+import { DEFAULT_FALLBACK_AFTER_MS, modelFallback, type FallbackOptions } from '../src/core/fallback.js';
 import type { RequestPriority } from '../src/core/gate.js';
 import { arrivals, model, percentile, type Model } from './failover-common.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
@@ -20,7 +20,7 @@ export interface FallbackResult { label: string; p50: number; p95: number; succe
 export async function runFallback(fallback: FallbackOptions | undefined, seed = 1, runMs = 300_000): Promise<FallbackResult> {
   const clock = createVirtualClock(seed);
   const models: Record<string, Model> = { big: model(clock, 20, 0.15, 4_000, runMs), small: model(clock, 1_000, 1, 1_500, runMs) };
-  const client = createClaudeClient({ clock, fallback });
+  const client = createClaudeClient({ clock, fallback: fallback && modelFallback(fallback) });
   const samples = arrivals(clock, 2, runMs, async (signal) => {
     const retryer = client.run((s, _attempt, name) => models[name ?? 'big']!.claude.send(s, models[name ?? 'big']!.serviceMs), { model: 'big', signal });
     await retryer.promise;

@@ -12,6 +12,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^claude-overload-kit\/styles\.css$/, replacement: src('components/styles.css') },
+      { find: /^claude-overload-kit\/fallback$/, replacement: src('core/fallback.ts') },
       { find: /^claude-overload-kit$/, replacement: src('index.ts') },
     ],
   },

@@ -1,11 +1,10 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { createDemandStore, type DemandStore, type DemandStoreOptions } from './demand.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import { createFallbackEpisodes, type FallbackOptions } from './fallback.js';
 import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
 import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
-import { createRetryer, type Retryer } from './retryer.js';
+import { createRetryer, type AttemptFunction, type FallbackChain, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
 
 export interface ClaudeClientOptions extends TransportOptions {
@@ -16,11 +15,11 @@ export interface ClaudeClientOptions extends TransportOptions {
   escalation?: DemandStoreOptions['escalation'];
   onEscalate?: DemandStoreOptions['onEscalate'];
   /**
-   * A fallback chain for every request: after a request's model has been overloaded for `afterMs`, its next attempt
-   * goes to the next model (`mode: 'auto'`), or the person is offered it (`mode: 'offer'`). Only overload and rate
-   * limits move a request. Defaults to none: requests wait for their own model.
+   * A fallback chain for every request, `modelFallback({ models, afterMs, mode })` from `claude-overload-kit/fallback`:
+   * after a request's model has been overloaded for `afterMs`, its next attempt goes to the next model, or the person
+   * is offered it. Defaults to none: requests wait for their own model.
    */
-  fallback?: FallbackOptions;
+  fallback?: FallbackChain;
   online?: OnlineSource;
   clock?: Clock;
 }
@@ -39,11 +38,7 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
-/**
- * One attempt of a request: must honour `signal`; `attempt` counts from 1; `model` is the model this attempt goes to
- * (it changes along a fallback chain; undefined: the handler's default).
- */
-export type AttemptFunction<T> = (signal: AbortSignal, attempt: number, model?: string) => Promise<T>;
+export type { AttemptFunction } from './retryer.js';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -54,8 +49,8 @@ export interface RunOptions {
   model?: string;
   /** `'background'` for work nobody is watching: it yields to interactive requests. Defaults to `'interactive'`. */
   priority?: RequestPriority;
-  /** This request's fallback chain, over the client's; `false` for none. */
-  fallback?: FallbackOptions | false;
+  /** This request's fallback chain (`modelFallback()`), over the client's; `false` for none. */
+  fallback?: FallbackChain | false;
 }
 
 /**
@@ -87,13 +82,14 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const policy = isPolicy(options.policy) ? options.policy : createRetryPolicy({ random: clock.random, ...options.policy });
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
   const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
-  const episodes = createFallbackEpisodes();
+  // The models whose busy episode the person chose to skip, for every request of the client.
+  const skipped = new Set<string>();
 
   function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
     const fallback = runOptions.fallback === false ? undefined : (runOptions.fallback ?? options.fallback);
     const retryer = createRetryer({
       run: attemptFn, policy, clock, online, gate, signal: runOptions.signal,
-      model: runOptions.model, priority: runOptions.priority, fallback, episodes,
+      model: runOptions.model, priority: runOptions.priority, fallback, skipped,
     });
     demand.track(retryer as Retryer<unknown>, runOptions.priority === 'background');
     return retryer;

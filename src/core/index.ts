@@ -14,7 +14,7 @@ export {
   type ResolvedKindPolicy,
 } from './policy.js';
 export type { JitterStrategy } from './backoff.js';
-export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot } from './retryer.js';
+export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot, type FallbackChain } from './retryer.js';
 export {
   createGate,
   type Gate,
@@ -27,7 +27,8 @@ export {
   type ModelGateSnapshot,
   type RequestPriority,
 } from './gate.js';
-export { chainFor, DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions, type FallbackOffer, type OfferScope } from './fallback.js';
+// The chain itself (`modelFallback`) is its own entry, claude-overload-kit/fallback.
+export type { FallbackOffer, OfferScope } from './fallback-offer.js';
 export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
 export {
   createTransport,

@@ -1,5 +1,5 @@
 import type { ClaudeError } from './failure.js';
-import type { FallbackOffer, OfferScope } from './fallback.js';
+import type { FallbackOffer, OfferScope } from './fallback-offer.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
 import type { RetryPhase } from './types.js';
 

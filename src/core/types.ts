@@ -1,4 +1,4 @@
-import type { FallbackOffer } from './fallback.js';
+import type { FallbackOffer } from './fallback-offer.js';
 import type { LinePlace } from './line-ticket.js';
 
 /** Every way a Claude call can fail, as the kit classifies it. */

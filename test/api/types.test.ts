@@ -6,7 +6,7 @@ import type {
   AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
   ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
   FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
-  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope,
+  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackChain, OfferScope,
   RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
   ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig, ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
 } from '../../src/index.js';
@@ -17,6 +17,7 @@ import {
 } from '../../src/index.js';
 import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
+import { modelFallback, type FallbackOptions } from '../../src/core/fallback.js';
 
 describe('the types of the public API', () => {
   it('gives every hook the result shape the README documents', () => {
@@ -69,13 +70,14 @@ describe('the types of the public API', () => {
 
   it('takes a fallback chain and a priority on the client, the provider and each hook', () => {
     expectTypeOf<FallbackOptions>().toEqualTypeOf<{ models: readonly string[]; afterMs?: number; mode?: 'auto' | 'offer' }>();
+    expectTypeOf(modelFallback).toEqualTypeOf<(options: FallbackOptions) => FallbackChain>();
     expectTypeOf<FallbackOffer>().toEqualTypeOf<{ model: string; from: string }>();
     expectTypeOf<RequestPriority>().toEqualTypeOf<'interactive' | 'background'>();
-    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
-    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
-    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackOptions | false | undefined>();
+    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
+    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
+    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackChain | false | undefined>();
     for (const hookFallback of [] as Array<ClaudeMutationOptions['fallback'] | ClaudeQueryOptions['fallback'] | ClaudeStreamOptions['fallback']>) {
-      expectTypeOf(hookFallback).toEqualTypeOf<FallbackOptions | false | undefined>();
+      expectTypeOf(hookFallback).toEqualTypeOf<FallbackChain | false | undefined>();
     }
     expectTypeOf<ClaudeStreamOptions['priority']>().toEqualTypeOf<RequestPriority | undefined>();
     expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<FallbackOffer | undefined>();

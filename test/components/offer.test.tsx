@@ -4,6 +4,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClaudeToaster } from '../../src/components/ClaudeToaster.js';
 import { HighDemandBanner } from '../../src/components/HighDemandBanner.js';
+import { modelFallback } from '../../src/core/fallback.js';
 import { answeredByText, defaultMessages } from '../../src/core/messages.js';
 import { ClaudeProvider } from '../../src/react/context.js';
 import { useClaudeStream } from '../../src/react/useClaudeStream.js';
@@ -18,7 +19,7 @@ beforeAll(() => {
   Element.prototype.releasePointerCapture ??= () => {};
 });
 
-const CHAIN = { models: ['claude-sonnet-4-5', 'claude-haiku-4-5'], afterMs: 15_000, mode: 'offer' as const };
+const CHAIN = modelFallback({ models: ['claude-sonnet-4-5', 'claude-haiku-4-5'], afterMs: 15_000, mode: 'offer' });
 const ACCEPT = 'Answer with Claude Haiku 4.5 now — faster, less thorough';
 
 /** Sonnet overloaded, Haiku answering ("Hello! How can I help?"). */

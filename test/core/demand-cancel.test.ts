@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
+import { modelFallback } from '../../src/core/fallback.js';
 import { overloaded, fakeTimersClock } from './helpers.js';
 
 beforeEach(() => {
@@ -68,7 +69,7 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
   });
 
   it("never offers the person background work's fallback: nobody at the screen asked for it", async () => {
-    const fallback = { models: ['big', 'small'], afterMs: 0, mode: 'offer' as const };
+    const fallback = modelFallback({ models: ['big', 'small'], afterMs: 0, mode: 'offer' });
     const client = createClaudeClient({ gate: false, clock, fallback });
     const overloadedBig = async (_signal: AbortSignal, _attempt: number, model?: string) => {
       if (model === 'big') throw overloaded();

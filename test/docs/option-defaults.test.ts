@@ -196,7 +196,7 @@ describe('the defaults the docs state', () => {
     expect(durations(cell('afterMs'))).toEqual([DEFAULT_FALLBACK_AFTER_MS]);
     // 'auto' is what a chain does unless told 'offer'.
     expect(stated(cell('mode'))).toBe('auto');
-    expect(readFileSync('src/core/retryer.ts', 'utf8')).toContain("options.fallback?.mode === 'offer'");
+    expect(readFileSync('src/core/fallback.ts', 'utf8')).toContain("mode = 'auto'");
   });
 
   it("match the retry policy's (docs/core.md)", () => {
