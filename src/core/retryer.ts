@@ -1,5 +1,6 @@
 import { alwaysOnline, systemClock } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
+import type { FallbackOffer } from './fallback-offer.js';
 import type { GatePermit } from './gate-types.js';
 import { createRetryTiming, isLinePaced } from './retry-timing.js';
 import { MOVE, pause, waitForPermit, type Wake } from './retry-wait.js';
@@ -43,24 +44,22 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     offer: (offer) => snapshot.offer?.from !== offer.from && update({ offer }),
   });
 
+  /** The person took the offer (the next attempt goes to its model, now) or declined it. */
+  function answerOffer(tell: (offer: FallbackOffer) => void, move: boolean): void {
+    if (!snapshot.offer) return;
+    tell(snapshot.offer);
+    update({ offer: undefined });
+    if (move) wake?.('move');
+  }
+
   function throwIfCancelled(permit: GatePermit | undefined): void {
     if (!cancelled.signal.aborted) return;
     permit?.release({ ok: false, aborted: true });
     throw abortedError();
   }
 
-  async function sleep(ms: number | undefined): Promise<void> {
-    if ((await pause(clock, online, ms, setWake)) === 'now') forceNext = true;
-  }
-
-  /** The gate's permit for `model`, its window shown as our next attempt time while it holds us. */
-  function permitFor(model: string): Promise<GatePermit | undefined | typeof MOVE> {
-    if (!gate) return Promise.resolve(undefined);
-    const force = forceNext;
-    forceNext = false;
-    const onHold = (reopenAt: number | undefined) => update({ phase: 'waiting', nextAttemptAt: reopenAt });
-    return waitForPermit(gate, { signal: cancelled.signal, model, priority, force, onHold, setWake, watch: (move) => watch(model, move) });
-  }
+  /** While the gate holds the request: its window is our next attempt time. */
+  const onHold = (reopenAt: number | undefined) => update({ phase: 'waiting', nextAttemptAt: reopenAt });
 
   async function loop(): Promise<T> {
     const timing = createRetryTiming(policy, clock, online, clock.now());
@@ -69,11 +68,14 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       if (cancelled.signal.aborted) throw abortedError();
       if (!online.isOnline()) {
         update({ phase: 'paused', nextAttemptAt: undefined });
-        await sleep(undefined);
+        if ((await pause(clock, online, undefined, setWake)) === 'now') forceNext = true;
         continue;
       }
       const model = cursor?.pick() ?? options.model ?? '';
-      const permit = await permitFor(model);
+      const permit = gate && (await waitForPermit(gate, {
+        signal: cancelled.signal, model, priority, force: forceNext, onHold, setWake, watch: (move) => watch(model, move),
+      }));
+      forceNext = false;
       if (permit === MOVE) continue;
       throwIfCancelled(permit);
       const attempt = snapshot.attempt + 1;
@@ -90,14 +92,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         failure = toClaudeError(thrown);
       }
       throwIfCancelled(permit);
-      let delay: number | null = null;
-      try {
-        delay = timing.delay(failure, attempt);
-      } finally {
-        // An app's policy may throw: the request then ends with its error (as a ClaudeError), and the slot goes back
-        // all the same, or under a small maxConcurrency every later request would wait for ever.
-        permit?.release({ ok: false, failure, retryAt: delay === null ? undefined : clock.now() + delay });
-      }
+      const delay = timing.delay(failure, attempt, (retryAt) => permit?.release({ ok: false, failure, retryAt }));
       if (delay === null) {
         update({ phase: 'failed', failure, nextAttemptAt: undefined, responding: false });
         throw failure;
@@ -116,13 +111,12 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       // Its return to its place goes past a window this tab's gate may still keep from earlier refusals (the limit
       // still applies): that window would hold it away from the turn the line keeps for it.
       if (isLinePaced(failure)) forceNext = true;
-      await sleep(goAt - clock.now());
+      if ((await pause(clock, online, goAt - clock.now(), setWake)) === 'now') forceNext = true;
       stopWatching?.();
     }
   }
 
-  const onExternalAbort = () => cancel();
-  options.signal?.addEventListener('abort', onExternalAbort, { once: true });
+  options.signal?.addEventListener('abort', cancel, { once: true });
   // An 'abort' listener never fires for a signal aborted already: without this, a request cancelled before it was
   // created would still go to Claude (and be billed).
   if (options.signal?.aborted) cancel();
@@ -137,7 +131,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     const failure = toClaudeError(error);
     if (snapshot.phase !== 'failed') update({ phase: 'failed', failure, nextAttemptAt: undefined });
     throw failure;
-  }).finally(() => options.signal?.removeEventListener('abort', onExternalAbort));
+  }).finally(() => options.signal?.removeEventListener('abort', cancel));
   // The owner may never await (a fire-and-forget cancel): a rejection here must not surface as unhandled.
   promise.catch(() => {});
 
@@ -147,19 +141,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     getSnapshot: () => snapshot,
     retryNow: () => wake?.('now'),
     cancel,
-    markResponding() {
-      if (snapshot.phase === 'sending' && !snapshot.responding) update({ responding: true });
-    },
-    acceptOffer(scope = 'request') {
-      if (!snapshot.offer) return;
-      cursor?.accept(snapshot.offer, scope);
-      update({ offer: undefined });
-      wake?.('move');
-    },
-    declineOffer() {
-      if (!snapshot.offer) return;
-      cursor?.decline(snapshot.offer);
-      update({ offer: undefined });
-    },
+    markResponding: () => snapshot.phase === 'sending' && !snapshot.responding && update({ responding: true }),
+    acceptOffer: (scope = 'request') => answerOffer((offer) => cursor?.accept(offer, scope), true),
+    declineOffer: () => answerOffer((offer) => cursor?.decline(offer), false),
   };
 }
