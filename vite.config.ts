@@ -37,6 +37,7 @@ export default defineConfig(({ mode }) =>
               index: 'src/index.ts',
               core: 'src/core/index.ts',
               fallback: 'src/core/fallback.ts',
+              lanes: 'src/core/lanes.ts',
               query: 'src/query/index.ts',
               server: 'src/server/index.ts',
               'server-redis': 'src/server/redis-entry.ts',

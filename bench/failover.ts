@@ -10,6 +10,7 @@
 import { createClaudeClient } from '../src/core/client.js';
 import { DEFAULT_FALLBACK_AFTER_MS, modelFallback, type FallbackOptions } from '../src/core/fallback.js';
 import type { RequestPriority } from '../src/core/gate.js';
+import { priorityLanes } from '../src/core/lanes.js';
 import { arrivals, model, percentile, type Model } from './failover-common.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
 import { handlerFailover, handlerPriority, type HandlerRow } from './failover-handler.js';
@@ -47,7 +48,7 @@ export async function runPriority(
 ): Promise<PriorityResult> {
   const clock = createVirtualClock(seed);
   const one = model(clock, 8, 1, 2_000, runMs);
-  const client = createClaudeClient({ clock, gate: { maxConcurrency } });
+  const client = createClaudeClient({ clock, gate: { maxConcurrency, lanes: priorityLanes() } });
   const attempt = (s: AbortSignal) => one.claude.send(s, one.serviceMs);
   const people = arrivals(clock, 1, runMs, async (signal) => {
     await client.run(attempt, { signal }).promise;

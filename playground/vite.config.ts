@@ -13,6 +13,7 @@ export default defineConfig({
     alias: [
       { find: /^claude-overload-kit\/styles\.css$/, replacement: src('components/styles.css') },
       { find: /^claude-overload-kit\/fallback$/, replacement: src('core/fallback.ts') },
+      { find: /^claude-overload-kit\/lanes$/, replacement: src('core/lanes.ts') },
       { find: /^claude-overload-kit$/, replacement: src('index.ts') },
     ],
   },

@@ -47,7 +47,10 @@ export interface RunOptions {
    * from the request). Defaults to the handler's default model.
    */
   model?: string;
-  /** `'background'` for work nobody is watching: it yields to interactive requests. Defaults to `'interactive'`. */
+  /**
+   * `'background'` for work nobody is watching: it yields to interactive requests in the kit handler's line, and in
+   * the browser gate when it has `lanes: priorityLanes()`. Defaults to `'interactive'`.
+   */
   priority?: RequestPriority;
   /** This request's fallback chain (`modelFallback()`), over the client's; `false` for none. */
   fallback?: FallbackChain | false;

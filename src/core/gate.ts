@@ -2,18 +2,14 @@ import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createAlarm, sameFields } from './util.js';
 import { createLine, type Line, type LineEntry } from './line.js';
-import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
 import { gateHoldFor, isPressure } from './rules.js';
-import type { Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot } from './gate-types.js';
-
-export type {
-  AcquireOptions, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
+import type {
+  BackgroundLane, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, GateWaiter as Waiter, ModelGateSnapshot,
 } from './gate-types.js';
 
-interface Waiter {
-  grant(permit: GatePermit): void;
-  onHold?: (reopenAt: number | undefined) => void;
-}
+export type {
+  AcquireOptions, Gate, GateLanes, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
+} from './gate-types.js';
 
 /** After a closed window, the requests that waited through it go spread over `drainJitterMs`, in their order. */
 interface Drain {
@@ -30,9 +26,6 @@ interface ModelState {
   reopenAt?: number;
   limit: number;
   inFlight: number;
-  backgroundInFlight: number;
-  /** Background's own limit, and what the model's room showed when an overload was blamed on background. */
-  yielding: BackgroundYield;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -40,19 +33,18 @@ interface ModelState {
   streak: number;
   troubledSince?: number;
   drain?: Drain;
-  /** Background requests are held until then after one of them met an overload (the interactive line goes on). */
-  backgroundReopenAt?: number;
   // "Retry now" requests skip the window and go before the line.
   forced: Line<Waiter>;
   interactive: Line<Waiter>;
-  background: Line<Waiter>;
+  /** Work nobody watches, behind the people: only with the app's `lanes` (priorityLanes()). */
+  background?: BackgroundLane;
   snapshot: ModelGateSnapshot;
 }
 
 const OPEN_MODEL: ModelGateSnapshot = Object.freeze({ state: 'open', limit: 0, inFlight: 0, waiting: 0 });
 
 /** The gate's tunables in one place; `GateOptions` documents each for apps, the comments here say why the value. */
-const GATE_DEFAULTS: Required<Omit<GateOptions, 'clock'>> = {
+const GATE_DEFAULTS: Required<Omit<GateOptions, 'clock' | 'lanes'>> = {
   // One tab's attempts on the wire, every model together: a bound, not a target (each model's limit adapts below it,
   // halving on overload); the background flood of docs/failover-and-lanes.md is measured at 8.
   maxConcurrency: 8,
@@ -98,25 +90,29 @@ export function createGate(options: GateOptions = {}): Gate {
   let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
 
   function modelOf(name: string): ModelState {
-    let model = models.get(name);
-    if (!model) {
-      model = {
-        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, yielding: createBackgroundYield(ceiling), probeInFlight: false, closures: 0, streak: 0,
-        forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_MODEL,
-      };
-      models.set(name, model);
-    }
+    const known = models.get(name);
+    if (known) return known;
+    const model: ModelState = {
+      state: 'open', limit: ceiling, inFlight: 0, probeInFlight: false, closures: 0, streak: 0,
+      forced: createLine(), interactive: createLine(), snapshot: OPEN_MODEL,
+    };
+    model.background = options.lanes?.forModel({
+      model,
+      room: (background, now) => room(model, background, now),
+      grant: (waiter, probe) => waiter.grant(issue(model, probe, true)),
+    }, ceiling);
+    models.set(name, model);
     return model;
   }
 
-  const waitingIn = (model: ModelState) => model.forced.size + model.interactive.size + model.background.size;
+  const waitingIn = (model: ModelState) => model.forced.size + model.interactive.size + (model.background?.line.size ?? 0);
 
   /** The model as seen from outside: the same object while nothing in it changed. */
   function modelSnapshot(model: ModelState): ModelGateSnapshot {
     const next: ModelGateSnapshot = {
       state: model.state, reopenAt: model.reopenAt, limit: model.limit, inFlight: model.inFlight, waiting: waitingIn(model),
-      troubledSince: model.troubledSince, backgroundReopenAt: model.backgroundReopenAt,
-      peopleWaitUntil: model.yielding.peopleWaitUntil,
+      troubledSince: model.troubledSince, backgroundReopenAt: model.background?.reopenAt,
+      peopleWaitUntil: model.background?.peopleWaitUntil,
     };
     if (model.probeInFlight) next.probeInFlight = true;
     if (!sameFields(next, model.snapshot)) model.snapshot = next;
@@ -150,14 +146,13 @@ export function createGate(options: GateOptions = {}): Gate {
   /** A model's window moved: tell each of its waiters the new time (forced waiters are not held by it). */
   function windowMoved(model: ModelState): void {
     model.interactive.forEach((waiter) => waiter.onHold?.(model.reopenAt));
-    const backgroundAt = model.state === 'closed' ? Math.max(model.reopenAt ?? 0, model.backgroundReopenAt ?? 0) : model.backgroundReopenAt;
-    model.background.forEach((waiter) => waiter.onHold?.(backgroundAt));
+    model.background?.windowMoved(model.state === 'closed', model.reopenAt);
   }
 
   function issue(model: ModelState, probe: boolean, background: boolean): GatePermit {
     inFlight += 1;
     model.inFlight += 1;
-    if (background) model.backgroundInFlight += 1;
+    if (background) model.background!.sent();
     if (probe) model.probeInFlight = true;
     const closuresAtStart = model.closures;
     const level = model.inFlight;
@@ -168,7 +163,7 @@ export function createGate(options: GateOptions = {}): Gate {
         released = true;
         inFlight -= 1;
         model.inFlight -= 1;
-        if (background) model.backgroundInFlight -= 1;
+        if (background) model.background!.ended();
         if (probe) model.probeInFlight = false;
         settle(model, outcome, probe, background, closuresAtStart, level);
         pump();
@@ -179,9 +174,8 @@ export function createGate(options: GateOptions = {}): Gate {
   function settle(model: ModelState, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number, level: number): void {
     const now = clock.now();
     if (outcome.ok) {
-      model.yielding.answered(level, background, now);
+      model.background?.answered(level, background, now);
       model.streak = 0;
-      model.backgroundReopenAt = undefined;
       model.limit = Math.min(ceiling, model.limit + 1);
       // The episode lasts while the model is paced below full speed: its line may still be long.
       if (model.limit >= ceiling) model.troubledSince = undefined;
@@ -202,18 +196,16 @@ export function createGate(options: GateOptions = {}): Gate {
     }
     const staleWave = closuresAtStart !== model.closures && !probe;
     if (staleWave) return;
-    const blameBackground = (background || model.backgroundInFlight > 0) && model.state === 'open';
-    if (blameBackground) model.yielding.blamed(level, model.inFlight, model.backgroundInFlight + (background ? 1 : 0), outcome.retryAt, now);
-    else model.limit = Math.max(floor, Math.floor(model.limit / 2));
+    const blameBackground = model.state === 'open' && !!model.background?.blame(level, model.inFlight, background, outcome.retryAt, now);
+    if (!blameBackground) model.limit = Math.max(floor, Math.floor(model.limit / 2));
     model.troubledSince ??= now;
     const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** model.streak);
     model.streak += 1;
     const until = Math.max(outcome.retryAt ?? 0, now + gateHoldFor(outcome.failure.retryAfterMs), now + shortest);
     model.closures += 1;
-    // Held back first: while background work of this model is on the wire, an overload is blamed on it. The
-    // background line is held (it drains as its attempts end) and the people go on, their window left open.
+    // Blamed on background work (lanes.ts): its lane is held and the people go on, their window left open.
     if (blameBackground) {
-      model.backgroundReopenAt = until;
+      model.background!.hold(until);
     } else {
       model.state = 'closed';
       model.reopenAt = until;
@@ -243,9 +235,9 @@ export function createGate(options: GateOptions = {}): Gate {
    */
   const room = (model: ModelState, background: boolean, now: number) => {
     const reserve = background ? 1 : 0;
-    const limit = Math.min(model.limit, model.yielding.cap(background, now));
+    const limit = Math.min(model.limit, model.background?.cap(background, now) ?? Infinity);
     return inFlight < Math.max(1, ceiling - reserve) && model.inFlight < Math.max(1, limit - reserve)
-      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && model.backgroundInFlight < model.yielding.backgroundLimit));
+      && (!background || model.background!.roomBeyond(inFlight, ceiling));
   };
 
   /** Lets at most one waiter of this model through; says when to look again if it is waiting for a moment. */
@@ -283,23 +275,7 @@ export function createGate(options: GateOptions = {}): Gate {
       model.interactive.shift()!.grant(issue(model, false, false));
       return true;
     }
-    // People held under Claude's seen room go at their own retry time at the latest.
-    const peopleAt = model.yielding.peopleWaitUntil;
-    if (model.interactive.size > 0 && peopleAt !== undefined && now < peopleAt) soonest(peopleAt);
-    if (model.background.size === 0 || model.interactive.size > 0) return false;
-    if (model.backgroundReopenAt !== undefined && now < model.backgroundReopenAt) {
-      soonest(model.backgroundReopenAt);
-      return false;
-    }
-    if (model.state === 'probing') {
-      // A background request may be the probe when nobody else waits: it risks no person's time.
-      if (model.probeInFlight || !room(model, false, now)) return false;
-      model.background.shift()!.grant(issue(model, true, true));
-      return true;
-    }
-    if (model.drain || !room(model, true, now)) return false;
-    model.background.shift()!.grant(issue(model, false, true));
-    return true;
+    return model.background?.admit(now, soonest) ?? false;
   }
 
   function pump(): void {
@@ -330,10 +306,12 @@ export function createGate(options: GateOptions = {}): Gate {
           return;
         }
         const model = modelOf(name);
-        const background = priority === 'background';
-        const ownLine = background ? model.background : model.interactive;
+        // Background work has a lane of its own only with the app's lanes; without, it waits with the people.
+        const lane = priority === 'background' ? model.background : undefined;
+        const background = lane !== undefined;
+        const ownLine = lane ? lane.line : model.interactive;
         // "Retry now" skips the window for people only: a forced permit is a person's, so background work forced
-        // would go ahead of the people and into the slot kept free for them. It keeps its model.
+        // would go ahead of the people and into the slot kept free for them. It keeps its lane.
         if (background) force = false;
         let isForced = force;
         const onAbort = () => {
@@ -361,9 +339,7 @@ export function createGate(options: GateOptions = {}): Gate {
         }
         signal?.addEventListener('abort', onAbort, { once: true });
         if (!force && model.state !== 'open') onHold?.(model.reopenAt);
-        else if (!force && background && model.backgroundReopenAt !== undefined && model.backgroundReopenAt > clock.now()) {
-          onHold?.(model.backgroundReopenAt);
-        }
+        else if (!force && lane?.reopenAt !== undefined && lane.reopenAt > clock.now()) onHold?.(lane.reopenAt);
         pump();
       });
     },

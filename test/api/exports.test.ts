@@ -7,6 +7,7 @@ const entries = {
   'claude-overload-kit/ai-sdk': () => import('../../src/ai-sdk/index.js'),
   'claude-overload-kit/core': () => import('../../src/core/index.js'),
   'claude-overload-kit/fallback': () => import('../../src/core/fallback.js'),
+  'claude-overload-kit/lanes': () => import('../../src/core/lanes.js'),
   'claude-overload-kit/query': () => import('../../src/query/index.js'),
   'claude-overload-kit/messages/fr': () => import('../../src/core/messages-fr.js'),
   'claude-overload-kit/server': () => import('../../src/server/index.js'),

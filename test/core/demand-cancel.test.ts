@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { modelFallback } from '../../src/core/fallback.js';
 import { overloaded, fakeTimersClock } from './helpers.js';
+import { priorityLanes } from '../../src/core/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -37,7 +38,7 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
   });
 
   it('leaves a background request’s own cancel() cancelling it', async () => {
-    const client = createClaudeClient({ clock });
+    const client = createClaudeClient({ gate: { lanes: priorityLanes() }, clock });
     const summary = client.run(async () => { throw overloaded(); }, { priority: 'background' });
     await vi.advanceTimersByTimeAsync(0);
     summary.cancel();
