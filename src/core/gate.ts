@@ -41,7 +41,7 @@ interface ModelState {
   snapshot: ModelGateSnapshot;
 }
 
-const OPEN_MODEL: ModelGateSnapshot = Object.freeze({ state: 'open', limit: 0, inFlight: 0, waiting: 0 });
+const OPEN_MODEL: ModelGateSnapshot = /* @__PURE__ */ Object.freeze({ state: 'open', limit: 0, inFlight: 0, waiting: 0 });
 
 /** The gate's tunables in one place; `GateOptions` documents each for apps, the comments here say why the value. */
 const GATE_DEFAULTS: Required<Omit<GateOptions, 'clock' | 'lanes'>> = {

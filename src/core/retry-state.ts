@@ -25,7 +25,7 @@ export interface RetryState {
 }
 
 const noop = () => {};
-export const IDLE_RETRY_STATE: RetryState = Object.freeze({
+export const IDLE_RETRY_STATE: RetryState = /* @__PURE__ */ Object.freeze({
   phase: 'idle', attempt: 0, retryNow: noop, cancel: noop, acceptOffer: noop, declineOffer: noop,
 });
 const cache = new WeakMap<RetrySnapshot, RetryState>();
