@@ -56,7 +56,7 @@ describe('the library build', () => {
       );
     }
     // ai-sdk.js too: a route handler imports createClaudeFetch from it, so it must load no React and no "use client".
-    for (const entry of ['core.js', 'query.js', 'server.js', 'server-redis.js', 'ai-sdk.js', 'testing.js', 'testing-msw.js']) {
+    for (const entry of ['core.js', 'fallback.js', 'lanes.js', 'query.js', 'server.js', 'server-redis.js', 'ai-sdk.js', 'testing.js', 'testing-msw.js']) {
       for (const file of closure(entry)) expect(startsWithDirective(files.get(file)!), `${entry} loads ${file}`).toBe(false);
     }
   });
