@@ -18,6 +18,8 @@ import {
 import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
 import { modelFallback, type FallbackOptions } from '../../src/core/fallback.js';
+import { priorityLanes, type GateLanes } from '../../src/core/lanes.js';
+import type { GateOptions } from '../../src/core/gate.js';
 
 describe('the types of the public API', () => {
   it('gives every hook the result shape the README documents', () => {
@@ -73,6 +75,8 @@ describe('the types of the public API', () => {
     expectTypeOf(modelFallback).toEqualTypeOf<(options: FallbackOptions) => FallbackChain>();
     expectTypeOf<FallbackOffer>().toEqualTypeOf<{ model: string; from: string }>();
     expectTypeOf<RequestPriority>().toEqualTypeOf<'interactive' | 'background'>();
+    expectTypeOf(priorityLanes).toEqualTypeOf<() => GateLanes>();
+    expectTypeOf<GateOptions['lanes']>().toEqualTypeOf<GateLanes | undefined>();
     expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
     expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
     expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackChain | false | undefined>();
