@@ -8,9 +8,9 @@
  * Then both again through the handler's line, for clients with no chain or gate of their own (bench/failover-handler.ts).
  */
 import { createClaudeClient } from '../src/core/client.js';
-import { DEFAULT_FALLBACK_AFTER_MS, modelFallback, type FallbackOptions } from '../src/core/fallback.js';
+import { DEFAULT_FALLBACK_AFTER_MS, modelFallback, type FallbackOptions } from '../src/features/fallback.js';
 import type { RequestPriority } from '../src/core/gate.js';
-import { priorityLanes } from '../src/core/lanes.js';
+import { priorityLanes } from '../src/features/lanes.js';
 import { arrivals, model, percentile, type Model } from './failover-common.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
 import { handlerFailover, handlerPriority, type HandlerRow } from './failover-handler.js';

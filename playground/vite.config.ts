@@ -12,9 +12,10 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^claude-overload-kit\/styles\.css$/, replacement: src('components/styles.css') },
-      { find: /^claude-overload-kit\/fallback$/, replacement: src('core/fallback.ts') },
-      { find: /^claude-overload-kit\/lanes$/, replacement: src('core/lanes.ts') },
+      { find: /^claude-overload-kit\/fallback$/, replacement: src('features/fallback.ts') },
+      { find: /^claude-overload-kit\/lanes$/, replacement: src('features/lanes.ts') },
       { find: /^claude-overload-kit$/, replacement: src('index.ts') },
+      { find: /^claude-overload-kit\/core$/, replacement: src('core/index.ts') },
     ],
   },
   server: { host: '127.0.0.1', port: 5173 },

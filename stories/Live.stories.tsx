@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { expect, waitFor } from 'storybook/test';
 import { ClaudeToaster, HighDemandBanner } from '../src/components/index.js';
 import { answeredByText, defaultMessages } from '../src/core/messages.js';
-import { modelFallback, type FallbackChain } from '../src/core/fallback.js';
+import { modelFallback, type FallbackChain } from '../src/features/fallback.js';
 import { ClaudeProvider, useClaudeMutation } from '../src/react/index.js';
 import { createOverloadSimulator, type OverloadSimulatorOptions, type SimulatorOutcome } from '../src/testing/index.js';
 import { createSimulatorHandlers } from '../src/testing/msw-entry.js';

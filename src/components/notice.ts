@@ -47,11 +47,6 @@ export interface Notice {
   offer?: NoticeOffer;
 }
 
-/** The next attempt; apps' own snapshots may still carry it under its deprecated name `nextRetryAt`. */
-export function nextAttemptOf(demand: DemandSnapshot): number | undefined {
-  return demand.nextAttemptAt ?? demand.nextRetryAt;
-}
-
 /** The rules, state by state (the README's table of states and sentences is read off these). */
 export function noticeFor(
   demand: DemandSnapshot,
@@ -63,7 +58,7 @@ export function noticeFor(
   const offline = demand.level === 'offline';
   // Failures that another try cannot fix: the usage limit, and an app server that is not set up.
   const hopeless = demand.lastFailureKind === 'spend_limited' || demand.lastFailureKind === 'not_configured';
-  const scheduled = demand.waiting > 0 && nextAttemptOf(demand) !== undefined;
+  const scheduled = demand.waiting > 0 && demand.nextAttemptAt !== undefined;
   // Offline nothing can be sent, and a usage limit or a missing server key stops every model alike.
   const offer = available.offer === true && demand.offer !== undefined && !offline && !hopeless ? offerOf(demand.offer.model, messages) : undefined;
   // Buttons for the person's own waits: with only background work in the episode they would do nothing.

@@ -4,8 +4,10 @@ import { ClaudeError, toClaudeError } from './failure.js';
 import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
 import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
-import { createRetryer, type AttemptFunction, type FallbackChain, type Retryer } from './retryer.js';
+import { createRetryer, type FallbackChain, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
+import type { AttemptFunction } from './types.js';
+export type { AttemptFunction };
 
 export interface ClaudeClientOptions extends TransportOptions {
   /** Retry policy options, or a policy of your own. Defaults to the kit's patient policy. */
@@ -38,7 +40,6 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
-export type { AttemptFunction } from './retryer.js';
 
 export interface RunOptions {
   signal?: AbortSignal;

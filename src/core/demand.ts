@@ -94,7 +94,7 @@ interface Share {
   sending: boolean;
   rateLimited: boolean;
   background?: boolean;
-  /** The next attempt time while troubled (what `nextRetryAt` is the earliest of). */
+  /** The next attempt time while troubled (what `nextAttemptAt` is the earliest of). */
   nextAt?: number;
   failure?: ClaudeError;
   offer?: FallbackOffer;
@@ -279,7 +279,6 @@ export function createDemandStore(options: DemandStoreOptions = {}): DemandStore
             level,
             since: episode?.since,
             nextAttemptAt: nextAt,
-            nextRetryAt: nextAt,
             waiting: totals.troubled - totals.troubledSending,
             inFlight: totals.sending,
             retrying: totals.troubledSending > 0,

@@ -1,14 +1,14 @@
 /**
- * claude-overload-kit/fallback — fallback chains: "retry for blips, fail over for outages". An app that wants one
- * imports `modelFallback` and passes it in (`fallback: modelFallback({ models })`); an app that does not ships none
- * of this. Each request gets a cursor that picks its next model from how long its model has been overloaded (the
+ * Fallback chains: "retry for blips, fail over for outages", the code of the `claude-overload-kit/fallback` entry
+ * (src/features/fallback.ts). An app that wants one imports `modelFallback` and passes it in
+ * (`fallback: modelFallback({ models })`); an app that does not ships none of this. Each request gets a cursor that picks its next model from how long its model has been overloaded (the
  * gate's per-model window, or the request's own failures when the app runs without a gate).
  */
 import type { ModelGateSnapshot } from './gate-types.js';
-import type { FallbackOffer } from './fallback-offer.js';
+import type { FallbackOffer } from './types.js';
 import type { FallbackChain, FallbackContext, FallbackCursor } from './retryer-types.js';
 
-export type { FallbackOffer, OfferScope } from './fallback-offer.js';
+export type { FallbackOffer, OfferScope } from './types.js';
 export type { FallbackChain, FallbackContext, FallbackCursor } from './retryer-types.js';
 
 export interface FallbackOptions {

@@ -1,7 +1,7 @@
 /** The gate's public face: its options, snapshots, permits and the requests' lanes (the algorithm is in gate.ts). */
 import type { Clock } from './clock.js';
 import type { ClaudeError } from './failure.js';
-import type { Line } from './line.js';
+import type { Fifo } from './fifo.js';
 import type { Subscribable } from './store.js';
 
 export interface GateOptions {
@@ -50,7 +50,7 @@ export interface LaneHost {
 
 /** One model's lane for work nobody watches, behind the people (made by {@link GateLanes}). */
 export interface BackgroundLane {
-  readonly line: Line<GateWaiter>;
+  readonly line: Fifo<GateWaiter>;
   /** While background is held back after an overload was blamed on it: until when. */
   readonly reopenAt: number | undefined;
   /** See {@link ModelGateSnapshot.peopleWaitUntil}. */
@@ -123,8 +123,6 @@ export interface GateSnapshot {
   inFlight: number;
   /** Requests waiting for a permit, every model together. */
   waiting: number;
-  /** @deprecated Renamed `waiting` (one word for it across the kit); removed in the next minor release. */
-  queued: number;
   /** Each model's window, by model name; requests without a model are under `''` (the handler's default model). */
   models: Readonly<Record<string, ModelGateSnapshot>>;
 }

@@ -1,7 +1,7 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createAlarm, sameFields } from './util.js';
-import { createLine, type Line, type LineEntry } from './line.js';
+import { createFifo, type Fifo, type FifoEntry } from './fifo.js';
 import { gateHoldFor, isPressure } from './rules.js';
 import type {
   BackgroundLane, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, GateWaiter as Waiter, ModelGateSnapshot,
@@ -34,8 +34,8 @@ interface ModelState {
   troubledSince?: number;
   drain?: Drain;
   // "Retry now" requests skip the window and go before the line.
-  forced: Line<Waiter>;
-  interactive: Line<Waiter>;
+  forced: Fifo<Waiter>;
+  interactive: Fifo<Waiter>;
   /** Work nobody watches, behind the people: only with the app's `lanes` (priorityLanes()). */
   background?: BackgroundLane;
   snapshot: ModelGateSnapshot;
@@ -87,14 +87,14 @@ export function createGate(options: GateOptions = {}): Gate {
 
   let inFlight = 0;
   const wakeUp = createAlarm(clock, () => pump());
-  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
+  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, models: {} };
 
   function modelOf(name: string): ModelState {
     const known = models.get(name);
     if (known) return known;
     const model: ModelState = {
       state: 'open', limit: ceiling, inFlight: 0, probeInFlight: false, closures: 0, streak: 0,
-      forced: createLine(), interactive: createLine(), snapshot: OPEN_MODEL,
+      forced: createFifo(), interactive: createFifo(), snapshot: OPEN_MODEL,
     };
     model.background = options.lanes?.forModel({
       model,
@@ -139,7 +139,7 @@ export function createGate(options: GateOptions = {}): Gate {
     if (!dirty && snapshot.inFlight === inFlight) return;
     const byName: Record<string, ModelGateSnapshot> = {};
     for (const [name, model] of models) byName[name] = model.snapshot;
-    snapshot = { state, reopenAt, limit, inFlight, waiting, queued: waiting, models: byName };
+    snapshot = { state, reopenAt, limit, inFlight, waiting, models: byName };
     listeners.notify();
   }
 
@@ -327,10 +327,10 @@ export function createGate(options: GateOptions = {}): Gate {
             resolve(permit);
           },
         };
-        let entry: LineEntry<Waiter> = (force ? model.forced : ownLine).push(waiter);
+        let entry: FifoEntry<Waiter> = (force ? model.forced : ownLine).push(waiter);
         if (ticket && !background) {
           ticket.expedite = () => {
-            if (isForced || !entry.inLine) return;
+            if (isForced || !entry.inFifo) return;
             ownLine.remove(entry);
             isForced = true;
             entry = model.forced.push(waiter);

@@ -1,14 +1,13 @@
 /**
- * claude-overload-kit/lanes — priority lanes for the browser gate: `gate: { lanes: priorityLanes() }`. Work sent with
+ * Priority lanes for the browser gate, the code of the `claude-overload-kit/lanes` entry (src/features/lanes.ts):
+ * `gate: { lanes: priorityLanes() }`. Work sent with
  * `priority: 'background'` (summaries, a backlog, prefetching) then waits behind the people, never takes the last free
  * slot, is the first held back when its model is overloaded, and yields Claude's room to them (background-yield.ts).
  * An app that sends no background work need not import it, and ships none of it.
  */
 import { createBackgroundYield } from './background-yield.js';
 import type { BackgroundLane, GateLanes, GateWaiter, LaneHost } from './gate-types.js';
-import { createLine } from './line.js';
-
-export type { BackgroundLane, GateLanes, LaneHost } from './gate-types.js';
+import { createFifo } from './fifo.js';
 
 /** Priority lanes for a gate (`createClaudeClient({ gate: { lanes: priorityLanes() } })`, or the provider's `gate`). */
 export function priorityLanes(): GateLanes {
@@ -16,7 +15,7 @@ export function priorityLanes(): GateLanes {
 }
 
 function createBackgroundLane(host: LaneHost, ceiling: number): BackgroundLane {
-  const line = createLine<GateWaiter>();
+  const line = createFifo<GateWaiter>();
   const yielding = createBackgroundYield(ceiling);
   let inFlight = 0;
   let reopenAt: number | undefined;

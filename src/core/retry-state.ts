@@ -1,7 +1,6 @@
 import type { ClaudeError } from './failure.js';
-import type { FallbackOffer, OfferScope } from './fallback-offer.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
-import type { RetryPhase } from './types.js';
+import type { FallbackOffer, OfferScope, RetryPhase } from './types.js';
 
 /** Where one request's retrying stands, with the two things a person can do about it: what every adapter shows. */
 export interface RetryState {

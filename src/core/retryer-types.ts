@@ -1,17 +1,12 @@
 /** The retryer's public face: its options, its snapshot, and the cursor a fallback chain gives it (see retryer.ts). */
 import type { Clock, OnlineSource } from './clock.js';
 import type { ClaudeError } from './failure.js';
-import type { FallbackOffer, OfferScope } from './fallback-offer.js';
 import type { Gate, RequestPriority } from './gate-types.js';
 import type { RetryPolicy } from './policy.js';
 import type { Subscribable } from './store.js';
-import type { RetryPhase } from './types.js';
+import type { AttemptFunction, FallbackOffer, OfferScope, RetryPhase } from './types.js';
 
-/**
- * One attempt of a request: must honour `signal`; `attempt` counts from 1; `model` is the model this attempt goes to
- * (it changes along a fallback chain; undefined: the handler's default).
- */
-export type AttemptFunction<T> = (signal: AbortSignal, attempt: number, model?: string) => Promise<T>;
+export type { AttemptFunction };
 
 export interface RetrySnapshot {
   phase: RetryPhase;

@@ -1,6 +1,6 @@
 import { alwaysOnline, systemClock } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import type { FallbackOffer } from './fallback-offer.js';
+import type { FallbackOffer } from './types.js';
 import type { GatePermit } from './gate-types.js';
 import { createRetryTiming, isLinePaced } from './retry-timing.js';
 import { MOVE, pause, waitForPermit, type Wake } from './retry-wait.js';

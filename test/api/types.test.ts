@@ -3,23 +3,27 @@
 import type { UseMutationResult, UseQueryResult } from '@tanstack/react-query';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
-  AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
-  ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
-  FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
-  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackChain, OfferScope,
-  RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
-  ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig, ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
+  AnthropicStatusResult, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages, ClaudeMutationResult,
+  ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, DemandSnapshot, FailureKind, Message, MessageRequest, RetryPhase,
+  RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope, RequestPriority, ClaudeClientOptions,
+  RunOptions, ClaudeMutationOptions, ClaudeQueryOptions, ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig,
+  ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
 } from '../../src/index.js';
 import {
-  createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
-  useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState, claudeQueryOptions, claudeQueryKey,
-  useClaudeSuspenseQuery, messageText,
+  toClaudeError, useAnthropicStatus, useClaudeDemand, useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown,
+  useRetryState, claudeQueryOptions, claudeQueryKey, useClaudeSuspenseQuery, messageText,
 } from '../../src/index.js';
+// The building blocks' types, named from their entry.
+import type {
+  AcquireOptions, AttemptFunction, ConfiguredRetryPolicy, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy,
+  ModelGateSnapshot, QueryRegistry, ResolvedKindPolicy,
+} from '../../src/core/index.js';
+import { createRetryPolicy, formatWait, plural, readClaudeError } from '../../src/core/index.js';
 import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
-import { modelFallback, type FallbackOptions } from '../../src/core/fallback.js';
-import { priorityLanes, type GateLanes } from '../../src/core/lanes.js';
-import type { GateOptions } from '../../src/core/gate.js';
+import { modelFallback, type FallbackChain } from '../../src/features/fallback.js';
+import { priorityLanes, type GateLanes } from '../../src/features/lanes.js';
+import type { GateOptions } from '../../src/core/index.js';
 
 describe('the types of the public API', () => {
   it('gives every hook the result shape the README documents', () => {

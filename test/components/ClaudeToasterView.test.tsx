@@ -67,10 +67,8 @@ describe('ClaudeToasterView', () => {
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
   });
 
-  it.each([
-    ['backToNormalMs', { backToNormalMs: 10_000 }],
-    ['the deprecated backToNormalDuration', { backToNormalDuration: 10_000 }],
-  ])('keeps "Back to normal" up as long as %s asks', async (_name, props) => {
+  it('keeps "Back to normal" up as long as backToNormalMs asks', async () => {
+    const props = { backToNormalMs: 10_000 };
     const { rerender } = render(<ClaudeToasterView demand={demandOf()} {...props} />);
     rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} {...props} />);
     await act(() => vi.advanceTimersByTimeAsync(EPISODE_SETTLE_MS - 1));

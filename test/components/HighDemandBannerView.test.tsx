@@ -111,13 +111,6 @@ describe('HighDemandBannerView', () => {
     expect(screen.getByRole('button', { name: 'Dismiss' })).toBeTruthy();
   });
 
-  it('still counts down to a snapshot that carries the deprecated nextRetryAt only (an app store of the last release)', () => {
-    const { nextAttemptAt, ...older } = demandOf({}, 6);
-    render(<HighDemandBannerView demand={{ ...older, nextRetryAt: nextAttemptAt }} onRetryNow={() => {}} />);
-    expect(screen.getByText('Retrying in 6 s…')).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
-  });
-
   it('hides Retry now while the only attempt is in flight, since pressing it would send nothing', () => {
     render(
       <HighDemandBannerView

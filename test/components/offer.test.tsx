@@ -4,7 +4,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClaudeToaster } from '../../src/components/ClaudeToaster.js';
 import { HighDemandBanner } from '../../src/components/HighDemandBanner.js';
-import { modelFallback } from '../../src/core/fallback.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { answeredByText, defaultMessages } from '../../src/core/messages.js';
 import { ClaudeProvider } from '../../src/react/context.js';
 import { useClaudeStream } from '../../src/react/useClaudeStream.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
-import { modelFallback } from '../../src/core/fallback.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { overloaded, fakeTimersClock } from './helpers.js';
-import { priorityLanes } from '../../src/core/lanes.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

@@ -36,7 +36,7 @@ describe('createDemandStore', () => {
     await vi.advanceTimersByTimeAsync(0);
     const snapshot = store.getSnapshot();
     expect(snapshot).toMatchObject({ level: 'busy', since: 0, waiting: 1, lastRequestId: 'req_1', lastFailureKind: 'overloaded' });
-    expect(snapshot.nextRetryAt).toBe(retryer.getSnapshot().nextAttemptAt);
+    expect(snapshot.nextAttemptAt).toBe(retryer.getSnapshot().nextAttemptAt);
     await vi.runAllTimersAsync();
     expect(store.getSnapshot().level).toBe('normal');
     expect(store.getSnapshot().since).toBeUndefined();

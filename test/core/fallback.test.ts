@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRetryer } from '../../src/core/retryer.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { createGate } from '../../src/core/gate.js';
-import { chainFor, modelFallback } from '../../src/core/fallback.js';
+import { chainFor } from '../../src/core/fallback.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { ClaudeError } from '../../src/core/failure.js';
 import { badRequest, overloaded, rateLimited } from './helpers.js';
 

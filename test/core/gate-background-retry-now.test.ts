@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { overloaded, answerTime, fakeTimersClock } from './helpers.js';
-import { priorityLanes } from '../../src/core/lanes.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGate, type AcquireOptions, type GatePermit } from '../../src/core/gate.js';
 import { overloaded } from './helpers.js';
-import { priorityLanes } from '../../src/core/lanes.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

@@ -4,7 +4,7 @@ import { createRetryer } from '../../src/core/retryer.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { createGate } from '../../src/core/gate.js';
 import { badRequest, createOnlineSwitch, overloaded, rateLimited, scripted } from './helpers.js';
-import { priorityLanes } from '../../src/core/lanes.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 const policy = createRetryPolicy({ random: () => 0.5 });
 
@@ -180,7 +180,7 @@ describe('createRetryer', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(b.getSnapshot().phase).toBe('failed');
     await expect(b.promise).rejects.toMatchObject({ kind: 'aborted' });
-    expect(gate.getSnapshot().queued).toBe(0);
+    expect(gate.getSnapshot().waiting).toBe(0);
   });
 
   it('retries a person’s request at the next free slot, not after a backoff, when background work filled Claude', async () => {

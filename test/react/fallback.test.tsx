@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { modelFallback } from '../../src/core/fallback.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { answeredByText, defaultMessages, offerFallbackText } from '../../src/core/messages.js';
 import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeMutation } from '../../src/react/useClaudeMutation.js';

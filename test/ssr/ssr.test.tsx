@@ -19,7 +19,7 @@ function EveryHook() {
   const mutation = useClaudeMutation();
   const query = useClaudeQuery({ messages: [{ role: 'user', content: 'Summarise the page' }] });
   const stream = useClaudeStream();
-  const seconds = useRetryCountdown(demand.nextRetryAt);
+  const seconds = useRetryCountdown(demand.nextAttemptAt);
   return (
     <ul>
       <li>client:{typeof client.send}</li>

@@ -14,7 +14,7 @@
  * Several lines (one per model) can share a `room`: an app-wide bound on calls in flight, and one order of arrival.
  */
 import type { Clock } from '../../core/clock.js';
-import type { UpstreamResult } from '../store/types.js';
+import type { Outcome } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
 import { createAcceptGrace } from './accept-grace.js';
@@ -61,14 +61,14 @@ export interface SharedRoom {
   gave(): void;
 }
 
-export interface LineGrant {
-  /** The request's place in line (its first arrival); pass it back to `join` to wait again at the same place. */
+export interface LinePermit {
+  /** The request's place in line (its first arrival); pass it back to `admit` to wait again at the same place. */
   readonly order: number;
   /**
    * Idempotent. Pass what Claude answered: a refusal cuts the limit or is judged not ours; a success may grow it.
    * Without a result (the call never reached Claude) the line learns nothing.
    */
-  release(result?: UpstreamResult): void;
+  release(result?: Outcome): void;
 }
 
 export interface LineRefusal {
@@ -84,9 +84,9 @@ export interface LineRefusal {
   ticket?: string;
 }
 
-export interface JoinOptions {
+export interface LineAdmitOptions {
   signal?: AbortSignal;
-  /** The place kept from an earlier grant in this process (a refused call waiting again). */
+  /** The place kept from an earlier permit in this process (a refused call waiting again). */
   order?: number;
   /** The ticket from an earlier refusal; unknown or expired tickets join at the back. */
   ticket?: string;
@@ -109,7 +109,7 @@ export interface LineStats {
 }
 
 export interface AdmissionLine {
-  join(options?: JoinOptions): Promise<LineGrant | LineRefusal>;
+  admit(options?: LineAdmitOptions): Promise<LinePermit | LineRefusal>;
   stats(): LineStats;
   /** Lets waiters go while there is room (a shared room calls it when a slot of another line is freed). */
   pump(): void;
@@ -121,7 +121,7 @@ export interface AdmissionLine {
 
 interface Waiter extends Ordered {
   readonly background: boolean;
-  resolve(outcome: LineGrant | LineRefusal): void;
+  resolve(outcome: LinePermit | LineRefusal): void;
 }
 
 
@@ -295,13 +295,13 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     }
   }
 
-  function join(joinOptions: JoinOptions = {}): Promise<LineGrant | LineRefusal> {
-    const { signal, deadlineAt } = joinOptions;
+  function admit(admitOptions: LineAdmitOptions = {}): Promise<LinePermit | LineRefusal> {
+    const { signal, deadlineAt } = admitOptions;
     const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
     if (signal?.aborted) return Promise.resolve(refusedAborted);
     const now = clock.now();
-    const order = joinOptions.order ?? tickets.take(joinOptions.ticket, now) ?? nextOrder();
-    const isBackground = joinOptions.priority === 'background';
+    const order = admitOptions.order ?? tickets.take(admitOptions.ticket, now) ?? nextOrder();
+    const isBackground = admitOptions.priority === 'background';
     return new Promise((resolve) => {
       let timer: unknown;
       const cleanup = () => {
@@ -346,7 +346,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   return {
-    join,
+    admit,
     stats: () => ({
       active: control.inFlight, queued: queued(), limit: control.limit, share: control.share,
       // The control moves a window that has ended to probing at its next turn; a line nobody uses takes none, and

@@ -12,7 +12,7 @@ import type { Clock } from '../../core/clock.js';
 import { LINE_CONTROL, lineArgs, lineKeys, lineTag } from './redis-admission.js';
 import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
-import type { Refusal, UpstreamResult } from './types.js';
+import type { Refusal, Outcome } from './types.js';
 
 export interface FleetOptions {
   prefix: string;
@@ -68,7 +68,7 @@ export interface Fleet {
   /** Claude has not refused the call for a while (a long stream): the line may count it as taken. */
   accept(call: FleetCall): Promise<unknown>;
   /** Gives the lease back and tells the line what Claude said. `accepted`: `accept` already ran. */
-  settle(call: FleetCall, result: UpstreamResult | undefined, accepted: boolean): Promise<unknown>;
+  settle(call: FleetCall, result: Outcome | undefined, accepted: boolean): Promise<unknown>;
   /**
    * For a request that went ahead without Redis: whatever its late commands take (a lease, a place in line) is given
    * back, and any of them that reaches Redis after this takes nothing. `line`: the tag of its model's line.
@@ -80,7 +80,7 @@ export interface Fleet {
  * Claude has too much to do. The answer's own verdict when it has one, else core's rule for a bare status (a 429
  * without its body cannot be told from the spend limit, and counts as pressure).
  */
-export const isPressure = (result: UpstreamResult | undefined) =>
+export const isPressure = (result: Outcome | undefined) =>
   result?.pressure ?? (result !== undefined && isPressureAnswer(result.status));
 
 const abort = (): Refusal => ({ refused: 'aborted' });

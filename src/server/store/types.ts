@@ -5,7 +5,7 @@
 import type { Clock } from '../../core/clock.js';
 
 /** What Claude said to one upstream call, told to the store when its slot is given back. */
-export interface UpstreamResult {
+export interface Outcome {
   status: number;
   /** From `retry-after-ms` / `retry-after`, when Claude sent one. */
   retryAfterMs?: number;
@@ -21,7 +21,7 @@ export interface UpstreamResult {
  * never rejects; awaiting it means the next request, on any instance, already sees what this one learnt.
  */
 export interface Permit {
-  release(result?: UpstreamResult): void | Promise<void>;
+  release(result?: Outcome): void | Promise<void>;
   /** Which store admitted the request (`memory`, `redis`, `memory-fallback`); sent as `x-claude-kit-store`. */
   readonly via: string;
   /**
@@ -109,8 +109,16 @@ export interface ClaudeStoreStats {
   queued: number;
   /** The line's adaptive limit on calls in flight, when the store keeps one (with lines per model, their sum). */
   limit?: number;
-  /** Per model, when the store keeps a line per model: calls in flight, requests waiting, its limit and window. */
-  models?: Record<string, { active: number; queued: number; limit: number; state: 'open' | 'closed' | 'probing' }>;
+  /** Per model, when the store keeps a line per model. */
+  models?: Record<string, ModelState>;
+}
+
+/** One model's line in a store: calls in flight, requests waiting, its limit and its window. */
+export interface ModelState {
+  active: number;
+  queued: number;
+  limit: number;
+  state: 'open' | 'closed' | 'probing';
 }
 
 export interface ClaudeStore {

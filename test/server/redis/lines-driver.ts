@@ -8,7 +8,7 @@
 import { createAcceptGrace } from '../../../src/server/admission/accept-grace.js';
 import type { Redis } from 'ioredis';
 import { createModelLines, type ModelLinesOptions } from '../../../src/server/admission/lines.js';
-import type { LineGrant } from '../../../src/server/admission/line.js';
+import type { LinePermit } from '../../../src/server/admission/line.js';
 import { LINE_CONTROL, lineArgs, lineKeys, lineTag, type RedisLineOptions } from '../../../src/server/store/redis-admission.js';
 import { mulberry32 } from '../../../src/testing/prng.js';
 
@@ -52,7 +52,7 @@ interface Request {
   model: string;
   background: boolean;
   order: string;
-  tsGrant?: LineGrant;
+  tsGrant?: LinePermit;
   lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean; graceMs: number };
 }
 
@@ -172,7 +172,7 @@ export async function playLines(
       // and keeps the window open (background-room.ts), so the other phases are where windows close.
       const r: Request = { id: `r${step}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4 && phase < 2, order: '' };
       requests.push(r);
-      void lines.join(r.model, { priority: r.background ? 'background' : 'interactive' }).then((outcome) => {
+      void lines.admit(r.model, { priority: r.background ? 'background' : 'interactive' }).then((outcome) => {
         if ('release' in outcome) {
           r.tsGrant = outcome;
           const key = `${r.model} ${r.background ? 'background' : 'interactive'}`;
