@@ -74,6 +74,20 @@ export interface ClaudeHandlerOptions {
   /** Requests waiting in line; one more gets 529 overloaded_error with retry-after and a ticket. Defaults to 1000. */
   maxQueue?: number;
   /**
+   * Names the user a request is for, from the app's own auth (a session id from a cookie, a JWT's `sub`), so that one
+   * user cannot fill the line: users take turns in it, each holds at most `maxPerUser` places, a ticket keeps a place
+   * for its own user only, and the kit's line hints give a user its own place. Requests it returns undefined for
+   * count as one user together. A throw answers 500. Defaults to none: one line, first come, first served (the
+   * client's address is never used: behind a proxy, every user would share one).
+   */
+  userKey?: (request: Request) => string | undefined | Promise<string | undefined>;
+  /**
+   * With `userKey`: places one user may hold in line; one more of theirs gets a 429 rate_limit_error with
+   * retry-after (this user is sending too much; Claude is not the one refusing), while other users still get places.
+   * Defaults to a tenth of `maxQueue`.
+   */
+  maxPerUser?: number;
+  /**
    * How long a request may wait in line, Claude's own 529s included (the request goes back to its place instead of
    * back to the browser), before it gets a 529 whose retry-after says when its turn is expected.
    * Keep it under the platform's request time limit. 0 passes Claude's refusals through at once. At most 2^31 − 1 ms
@@ -234,6 +248,9 @@ export interface ResolvedHandlerOptions {
   /** Set when the app chose `maxConcurrency`: a ceiling the line never passes. */
   concurrencyCeiling?: number;
   maxQueue: number;
+  /** Unset: the store's line takes a tenth of `maxQueue`. */
+  maxPerUser?: number;
+  userKey?: ClaudeHandlerOptions['userKey'];
   holdMs: number;
   /** How long a request may wait for its first turn (`queueTimeoutMs`). */
   waitMs: number;
@@ -254,6 +271,7 @@ export interface ResolvedHandlerOptions {
 export function resolveHandlerOptions(options: ClaudeHandlerOptions): ResolvedHandlerOptions {
   if (options.cors) assertCorsOptions(options.cors);
   assertDurations(options);
+  assertUsers(options);
   const d = HANDLER_DEFAULTS;
   const clock = options.clock ?? systemClock;
   const holdMs = options.holdMs ?? d.holdMs;
@@ -280,6 +298,8 @@ export function resolveHandlerOptions(options: ClaudeHandlerOptions): ResolvedHa
     maxConcurrency: options.maxConcurrency ?? d.initialConcurrency,
     concurrencyCeiling: options.maxConcurrency,
     maxQueue: options.maxQueue ?? d.maxQueue,
+    maxPerUser: options.maxPerUser,
+    userKey: options.userKey,
     holdMs,
     // With no hold (0), the first turn is still waited for, as long as the default hold.
     waitMs: options.queueTimeoutMs ?? (holdMs > 0 ? holdMs : d.holdMs),
@@ -295,6 +315,16 @@ export function resolveHandlerOptions(options: ClaudeHandlerOptions): ResolvedHa
     store: options.store ?? createMemoryStore(),
     logger: options.logger ?? consoleLogger,
   };
+}
+
+/** `userKey` and `maxPerUser`, checked once: a typo should fail at startup, not turn every request away. */
+function assertUsers({ userKey, maxPerUser }: ClaudeHandlerOptions): void {
+  if (userKey !== undefined && typeof userKey !== 'function') {
+    throw new TypeError(`userKey: a function (request) => string | undefined naming the user of a request; got ${typeof userKey}.`);
+  }
+  if (maxPerUser !== undefined && !(Number.isInteger(maxPerUser) && maxPerUser >= 1)) {
+    throw new TypeError(`maxPerUser: a whole number ≥ 1 of places one user may hold in line; got ${String(maxPerUser)}.`);
+  }
 }
 
 /**

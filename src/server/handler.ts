@@ -4,14 +4,14 @@
  * client sent it, and passes Claude's answer back as Claude sent it, so the browser (or any Claude SDK pointed at the
  * mount) can tell a 529 from a 500 and time its own retries.
  */
-import { authorized, checked } from './app-checks.js';
+import { authorized, checked, userOf } from './app-checks.js';
 import { corsHeaders, preflightResponse, withCors } from './cors.js';
 import { lineUpdateAfterMs } from './admission/defaults.js';
 import { lineHintHeaders, lineRequestOf, MODEL_FALLBACK_HEADER, priorityOf } from './admission/hints.js';
 import { createChainMemory } from './admission/chain-memory.js';
 import { holdForClaude } from './admission/hold.js';
 import type { Attempt } from './admission/hold.js';
-import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse, shuttingDownResponse } from './errors.js';
+import { CLIENT_CLOSED_REQUEST, errorResponse, overloadedResponse, shuttingDownResponse, userFullResponse } from './errors.js';
 import { resolveHandlerOptions } from './handler-options.js';
 import type { ClaudeHandlerOptions } from './handler-options.js';
 import { isStreamAnswer, relayAnswer, relayStream, upstreamErrorResponse } from './relay.js';
@@ -22,7 +22,7 @@ import { SetupProblem, createSetupLog, notConfiguredResponse } from './setup.js'
 import { cacheKeyOf, isCacheable } from './store/cache-key.js';
 import { fromStored, outcomeOf, outcomeOfStream, toStored } from './store/answers.js';
 import { isRefusal } from './store/types.js';
-import type { Permit, Refusal, Outcome } from './store/types.js';
+import type { ClaudeStore, Permit, Refusal, Outcome } from './store/types.js';
 import { createUpstream, forwardedOf } from './upstream.js';
 import type { Forwarded } from './upstream.js';
 import { validateMessagesRequest } from './validate.js';
@@ -147,6 +147,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     maxConcurrency: resolved.maxConcurrency,
     concurrencyCeiling: resolved.concurrencyCeiling,
     maxQueue: resolved.maxQueue,
+    maxPerUser: resolved.maxPerUser,
     queueTimeoutMs: waitMs,
     clock,
     logger,
@@ -166,6 +167,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     // The store closed under it: retryable, unless its client is gone anyway (nobody would retry it).
     if (refusal.refused === 'closing') return signal.aborted ? new Response(null, { status: CLIENT_CLOSED_REQUEST }) : shuttingDownResponse();
     shed += 1;
+    if (refusal.refused === 'user-full') return userFullResponse(Math.max(1, Math.ceil((refusal.retryAfterMs ?? retryAfter * 1000) / 1000)));
     const seconds = hints && refusal.refused === 'timeout' ? 1
       : refusal.retryAfterMs === undefined ? retryAfter : Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
     const response = overloadedResponse(seconds, 'This server is handling as many Claude requests as it can. Please retry shortly.');
@@ -173,13 +175,16 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     return response;
   }
 
+  /** The store as one user's requests see it: every admission names the user. */
+  const storeFor = (user: string): ClaudeStore => ({ ...store, admit: (signal, admit) => store.admit(signal, { ...admit, user }) });
+
   /** Cache, queue or direct call, in that order; streams only ever take the direct call. */
   async function answer(
     params: MessagesParams,
     body: string,
     forwarded: Forwarded,
     signal: AbortSignal,
-    line: { hints: boolean; ticket?: string; priority?: 'interactive' | 'background' } = { hints: false },
+    line: { hints: boolean; ticket?: string; priority?: 'interactive' | 'background'; user?: string } = { hints: false },
   ): Promise<{ response: Response; via?: string }> {
     const queued = { ...params, [FORWARD]: forwarded };
     const cacheKey = !params.stream && store.cache ? await cacheKeyOf(queued) : undefined;
@@ -202,7 +207,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       // A fallback model gets the same request with only its model changed.
       const bodyFor = (model: string | undefined) =>
         (model === undefined || model === params.model ? body : JSON.stringify({ ...params, model }));
-      const held = await holdForClaude(store, signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit, params.stream === true), {
+      const held = await holdForClaude(line.user === undefined ? store : storeFor(line.user), signal, (permit, model) => attemptUpstream(forwarded, bodyFor(model), signal, permit, params.stream === true), {
         deadlineAt, requeue: holdMs > 0, ticket: line.ticket, model: params.model, priority: line.priority,
         fallback: fallback && { ...fallback, now, memory: chainMemory }, holdRateLimits, clock,
       });
@@ -243,12 +248,14 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     if (!valid.ok) return 'setup' in valid ? notConfigured(valid.setup) : errorResponse(valid.status, valid.type, valid.message);
     const own = await checked(options.check, valid.params, request, logger);
     if (own) return own;
+    const user = await userOf(resolved.userKey, request, logger);
+    if (user instanceof Response) return user;
 
     const forwarded = forwardedOf(request, route);
     // Counting tokens is free and bills nothing: it skips the gate, the queue and the cache.
     if (route === 'count_tokens') return (await send(forwarded, valid.body, request.signal)).response;
     const { response, via } = await answer(valid.params, valid.body, forwarded, request.signal, {
-      ...lineRequestOf(request), priority: priorityOf(request),
+      ...lineRequestOf(request), priority: priorityOf(request), user,
     });
     // The default store says nothing; a shared store says which one answered, so a fallback is visible.
     if (via !== undefined && via !== 'memory' && !response.headers.has('x-claude-kit-store')) {

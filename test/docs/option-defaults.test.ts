@@ -158,7 +158,7 @@ describe('the defaults the docs state', () => {
       return row[defaultColumn]!;
     };
     expect(table.rows.map(rowName).sort()).toEqual(
-      ['holdMs', 'queueTimeoutMs', 'lineUpdateMs', 'maxConcurrency', 'maxQueue', 'line.limit.{initial, min, max, decrease, evidenceMs}', 'line.{minClosedMs, maxClosedMs, acceptAfterMs}'].sort(),
+      ['holdMs', 'queueTimeoutMs', 'lineUpdateMs', 'maxConcurrency', 'maxQueue', 'userKey', 'maxPerUser', 'line.limit.{initial, min, max, decrease, evidenceMs}', 'line.{minClosedMs, maxClosedMs, acceptAfterMs}'].sort(),
     );
     expect(stated(cell('holdMs'))).toBe(DEFAULT_HOLD_MS);
     expect(cell('queueTimeoutMs')).toMatch(/^`holdMs`/);
@@ -166,6 +166,9 @@ describe('the defaults the docs state', () => {
     expect(stated(cell('lineUpdateMs'))).toBe(DEFAULT_LINE_UPDATE_MS);
     expect(firstNumber(cell('maxConcurrency'))).toBe(DEFAULT_INITIAL_LIMIT);
     expect(stated(cell('maxQueue'))).toBe(DEFAULT_MAX_QUEUE);
+    expect(stated(cell('userKey'))).toBeUndefined();
+    expect(firstNumber(cell('maxPerUser'))).toBe(DEFAULT_MAX_QUEUE / 10);
+    expect(readFileSync('src/server/admission/line.ts', 'utf8')).toContain('options.maxPerUser ?? Math.max(1, Math.ceil(maxQueue / 10))');
 
     const limitFile = 'src/server/admission/limit.ts';
     const [initial, min, max, decrease, evidenceMs] = parts(cell('line.limit.{initial, min, max, decrease, evidenceMs}'));

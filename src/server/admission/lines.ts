@@ -37,6 +37,11 @@ export function createModelLines(options: ModelLinesOptions): ModelLines {
       for (const line of lines.values()) n += line.stats().queued;
       return n;
     },
+    queuedBy(user) {
+      let n = 0;
+      for (const line of lines.values()) n += line.queuedBy(user);
+      return n;
+    },
     mayGo(background) {
       if (ceiling === undefined) return true;
       return ceiling - active > (background ? Math.min(BACKGROUND_SPARE, ceiling - 1) : 0);

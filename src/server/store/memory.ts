@@ -64,12 +64,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
     : undefined;
   const now = () => context.clock.now?.() ?? Date.now();
 
-  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'queueTimeoutMs' | 'clock'>): ModelLines {
+  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'maxPerUser' | 'queueTimeoutMs' | 'clock'>): ModelLines {
     context = attached;
     return createModelLines({
       ceiling: attached.concurrencyCeiling,
       ...options.line,
       maxQueue: options.line?.maxQueue ?? attached.maxQueue,
+      maxPerUser: options.line?.maxPerUser ?? attached.maxPerUser,
       limit: { initial: attached.maxConcurrency, max: attached.concurrencyCeiling, ...options.line?.limit },
       clock: { now, setTimeout: attached.clock.setTimeout, clearTimeout: attached.clock.clearTimeout },
     });
@@ -89,7 +90,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via };
       const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
       const outcome = await current().admit(admit.model ?? '', {
-        signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority,
+        signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority, user: admit.user,
       });
       if ('release' in outcome) return { release: (result) => outcome.release(result), via, order: outcome.order };
       const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;
