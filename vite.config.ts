@@ -36,6 +36,8 @@ export default defineConfig(({ mode }) =>
             entry: {
               index: 'src/index.ts',
               core: 'src/core/index.ts',
+              fallback: 'src/features/fallback.ts',
+              lanes: 'src/features/lanes.ts',
               query: 'src/query/index.ts',
               server: 'src/server/index.ts',
               'server-redis': 'src/server/redis-entry.ts',

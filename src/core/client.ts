@@ -1,12 +1,11 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
 import { createDemandStore, type DemandStore } from './demand.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import { createFallbackEpisodes, type FallbackOptions } from './fallback.js';
 import type { ClaudeFeature } from './features.js';
 import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
 import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
-import { createRetryer, type Retryer } from './retryer.js';
+import { createRetryer, type FallbackChain, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
 import type { AttemptFunction } from './types.js';
 export type { AttemptFunction };
@@ -23,11 +22,11 @@ export interface ClaudeClientOptions extends TransportOptions {
    */
   features?: readonly ClaudeFeature[];
   /**
-   * A fallback chain for every request: after a request's model has been overloaded for `afterMs`, its next attempt
-   * goes to the next model (`mode: 'auto'`), or the person is offered it (`mode: 'offer'`). Only overload and rate
-   * limits move a request. Defaults to none: requests wait for their own model.
+   * A fallback chain for every request, `modelFallback({ models, afterMs, mode })` from `claude-overload-kit/fallback`:
+   * after a request's model has been overloaded for `afterMs`, its next attempt goes to the next model, or the person
+   * is offered it. Defaults to none: requests wait for their own model.
    */
-  fallback?: FallbackOptions;
+  fallback?: FallbackChain;
   online?: OnlineSource;
   clock?: Clock;
 }
@@ -54,10 +53,13 @@ export interface RunOptions {
    * from the request). Defaults to the handler's default model.
    */
   model?: string;
-  /** `'background'` for work nobody is watching: it yields to interactive requests. Defaults to `'interactive'`. */
+  /**
+   * `'background'` for work nobody is watching: it yields to interactive requests in the kit handler's line, and in
+   * the browser gate when it has `lanes: priorityLanes()`. Defaults to `'interactive'`.
+   */
   priority?: RequestPriority;
-  /** This request's fallback chain, over the client's; `false` for none. */
-  fallback?: FallbackOptions | false;
+  /** This request's fallback chain (`modelFallback()`), over the client's; `false` for none. */
+  fallback?: FallbackChain | false;
 }
 
 /**
@@ -93,13 +95,14 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const demand = createDemandStore({ clock, online });
   const features = options.features ?? [];
   for (const feature of features) feature.setup({ demand, clock });
-  const episodes = createFallbackEpisodes();
+  // The models whose busy episode the person chose to skip, for every request of the client.
+  const skipped = new Set<string>();
 
   function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
     const fallback = runOptions.fallback === false ? undefined : (runOptions.fallback ?? options.fallback);
     const retryer = createRetryer({
       run: attemptFn, policy, clock, online, gate, signal: runOptions.signal,
-      model: runOptions.model, priority: runOptions.priority, fallback, episodes,
+      model: runOptions.model, priority: runOptions.priority, fallback, skipped,
     });
     demand.track(retryer as Retryer<unknown>, runOptions.priority === 'background');
     return retryer;

@@ -15,7 +15,7 @@ export {
   type ResolvedKindPolicy,
 } from './policy.js';
 export type { JitterStrategy } from './backoff.js';
-export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot } from './retryer.js';
+export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot, type FallbackChain } from './retryer.js';
 export {
   createGate,
   type Gate,

@@ -23,6 +23,9 @@ import type {
 import { createRetryPolicy, formatWait, plural, readClaudeError } from '../../src/core/index.js';
 import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
+import { modelFallback, type FallbackChain } from '../../src/features/fallback.js';
+import { priorityLanes, type GateLanes } from '../../src/features/lanes.js';
+import type { GateOptions } from '../../src/core/index.js';
 
 describe('the types of the public API', () => {
   it('gives every hook the result shape the README documents', () => {
@@ -75,13 +78,16 @@ describe('the types of the public API', () => {
 
   it('takes a fallback chain and a priority on the client, the provider and each hook', () => {
     expectTypeOf<FallbackOptions>().toEqualTypeOf<{ models: readonly string[]; afterMs?: number; mode?: 'auto' | 'offer' }>();
+    expectTypeOf(modelFallback).toEqualTypeOf<(options: FallbackOptions) => FallbackChain>();
     expectTypeOf<FallbackOffer>().toEqualTypeOf<{ model: string; from: string }>();
     expectTypeOf<RequestPriority>().toEqualTypeOf<'interactive' | 'background'>();
-    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
-    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
-    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackOptions | false | undefined>();
+    expectTypeOf(priorityLanes).toEqualTypeOf<() => GateLanes>();
+    expectTypeOf<GateOptions['lanes']>().toEqualTypeOf<GateLanes | undefined>();
+    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
+    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
+    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackChain | false | undefined>();
     for (const hookFallback of [] as Array<ClaudeMutationOptions['fallback'] | ClaudeQueryOptions['fallback'] | ClaudeStreamOptions['fallback']>) {
-      expectTypeOf(hookFallback).toEqualTypeOf<FallbackOptions | false | undefined>();
+      expectTypeOf(hookFallback).toEqualTypeOf<FallbackChain | false | undefined>();
     }
     expectTypeOf<ClaudeStreamOptions['priority']>().toEqualTypeOf<RequestPriority | undefined>();
     expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<DemandOffer | undefined>();

@@ -6,6 +6,7 @@ import { ClaudeToaster } from '../../src/components/ClaudeToaster.js';
 import { HighDemandBanner } from '../../src/components/HighDemandBanner.js';
 import { defaultMessages } from '../../src/core/messages.js';
 import { answeredByText, fallbackOffers } from '../../src/core/offers.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { ClaudeProvider } from '../../src/react/context.js';
 import { useClaudeStream } from '../../src/react/useClaudeStream.js';
 import { advance, ask, endpoint, ENDPOINT, reply, settle, sse, SUCCESS_SSE, TEST_GATE, testClock, useKitTestEnvironment } from '../react/helpers.js';
@@ -19,7 +20,7 @@ beforeAll(() => {
   Element.prototype.releasePointerCapture ??= () => {};
 });
 
-const CHAIN = { models: ['claude-sonnet-4-5', 'claude-haiku-4-5'], afterMs: 15_000, mode: 'offer' as const };
+const CHAIN = modelFallback({ models: ['claude-sonnet-4-5', 'claude-haiku-4-5'], afterMs: 15_000, mode: 'offer' });
 const ACCEPT = 'Answer with Claude Haiku 4.5 now — faster, less thorough';
 
 /** Sonnet overloaded, Haiku answering ("Hello! How can I help?"). */

@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { fallbackOffers } from '../../src/core/offers.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { overloaded } from './helpers.js';
 
 const policy = createRetryPolicy({ random: () => 0.5 });
 const T0 = 1_000_000;
-const fallback = { models: ['big', 'small'], mode: 'offer' as const };
+const fallback = modelFallback({ models: ['big', 'small'], mode: 'offer' });
 
 beforeEach(() => {
   vi.useFakeTimers({ now: T0 });

@@ -4,7 +4,7 @@
 // test knows where its value lives in the code.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FALLBACK_AFTER_MS } from '../../src/core/fallback.js';
+import { DEFAULT_FALLBACK_AFTER_MS } from '../../src/features/fallback.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/core/policy.js';
 import {
   DEFAULT_HOLD_MS,
@@ -194,7 +194,7 @@ describe('the defaults the docs state', () => {
     expect(durations(cell('afterMs'))).toEqual([DEFAULT_FALLBACK_AFTER_MS]);
     // 'auto' is what a chain does unless told 'offer'.
     expect(stated(cell('mode'))).toBe('auto');
-    expect(readFileSync('src/core/retryer.ts', 'utf8')).toContain("options.fallback?.mode === 'offer'");
+    expect(readFileSync('src/core/fallback.ts', 'utf8')).toContain("mode = 'auto'");
   });
 
   it("match the retry policy's (docs/core.md)", () => {
