@@ -39,7 +39,7 @@ async function playOutage(line: Partial<AdmissionLineOptions> = {}): Promise<Run
   async function request(): Promise<void> {
     let order: number | undefined;
     for (;;) {
-      const grant = await admission.join({ order });
+      const grant = await admission.admit({ order });
       if (!('release' in grant)) throw new Error(`refused: ${grant.refused}`);
       order = grant.order;
       inFlight += 1;
@@ -99,7 +99,7 @@ describe("the handler's line after an outage", () => {
     const all: Array<Promise<void>> = [];
     const request = async () => {
       const asked = clock.now();
-      const grant = await admission.join();
+      const grant = await admission.admit();
       if (!('release' in grant)) throw new Error(grant.refused);
       longestWaitMs = Math.max(longestWaitMs, clock.now() - asked);
       peak = Math.max(peak, (inFlight += 1));

@@ -20,6 +20,9 @@ export interface LineControlOptions {
   maxClosedMs?: number;
 }
 
+/** `createLineControl`'s defaults: the closed window's figures from the tuning sheet (LINE_TUNING, defaults.ts). */
+export const CONTROL_DEFAULTS = { minClosedMs: LINE_TUNING.minClosedMs, maxClosedMs: LINE_TUNING.maxClosedMs } as const;
+
 export type LineState = 'open' | 'closed' | 'probing';
 
 /** A call on the wire: what the limit needs, and whether it is the probe. */

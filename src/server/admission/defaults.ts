@@ -107,8 +107,10 @@ export const LINE_TUNING = {
   // --- Bounds on memory and state ----------------------------------------------------------------------------------
   /** Requests waiting in line in one process; one more is answered 529 at once, with a ticket. */
   maxQueue: 1000,
-  /** Tickets kept, as a multiple of `maxQueue` (the oldest dropped first). */
+  /** Tickets kept, as a multiple of `maxQueue` (the oldest dropped first), and of `maxPerUser` for one user. */
   ticketsPerPlace: 4,
+  /** Places one user may hold (`maxPerUser`'s default), as a share of `maxQueue` (issue 26: about 10 %). */
+  maxPerUserShare: 0.1,
   /** How long a Redis line's state outlives its last use. */
   redisStateTtlMs: 3_600_000,
 } as const;
