@@ -48,8 +48,8 @@ export const LINE_TUNING = {
    * rate at random, 0.2 % of runs). Without it browser-tabs and backends make many more calls (docs/tuning.md).
    */
   floodInARow: 6,
-  /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous). */
-  sparseShare: 0.5,
+  /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous: p95 against immediate retry, 0.6 over 0.5 and 0.7). */
+  sparseShare: 0.6,
   /** Below one call, a cut keeps this share (backends: measured best, 0.7 to 0.9 tried). */
   belowOneDecrease: 0.85,
   /** Below one call, the limit grows by (backlog age / this) × (time since its last change / this) (backends). */
