@@ -201,7 +201,7 @@ export const HANDLER_DEFAULTS = {
   maxJsonDepth: 100,
   /** A non-streamed answer is read whole; Claude's longest are a few MB. Streams are never held. */
   maxAnswerBytes: 16 * MIB,
-  /** Unset `maxConcurrency`: the line starts here and adapts, without a ceiling. */
+  /** Unset `maxConcurrency`: the line starts here and adapts, under a ceiling only while it recovers (limit.ts). */
   initialConcurrency: DEFAULT_INITIAL_LIMIT,
   /** A waiting request costs a few KiB: 1000 of them a few MiB; a longer line is better told to come back. */
   maxQueue: DEFAULT_MAX_QUEUE,
