@@ -164,6 +164,7 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
     handler: await waitingCost('handler', helper, upstream, options.waiting),
   };
   await stop(helper);
+  const loadEnd = os.loadavg()[0]!;
 
   const summary = (f: ReturnType<typeof empty>) => ({
     ttfb: median(f.ttfb), rps: median(f.rps), rpsCpu: median(f.rpsCpu), streams: median(f.streams), streamsCpu: median(f.streamsCpu),
@@ -181,26 +182,38 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   const ratio = {
     ttfb: h.ttfb / p.ttfb, rps: h.rps / p.rps, rpsCpu: p.rpsCpu / h.rpsCpu, streams: h.streams / p.streams, streamsCpu: p.streamsCpu / h.streamsCpu,
   };
+  // Each round's own ratio (the two fronts measured minutes apart at most): their range shows how far one run's
+  // median can be trusted on a machine shared with others.
+  const perRound = (ratioOf: (h: number, p: number) => number, h: number[], p: number[]) => {
+    const ratios = h.map((value, i) => ratioOf(value, p[i]!)).sort((a, b) => a - b);
+    return `${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}`;
+  };
+  const spread = {
+    ttfb: perRound((a, b) => a / b, figures.handler.ttfb, figures.proxy.ttfb),
+    rpsCpu: perRound((a, b) => b / a, figures.handler.rpsCpu, figures.proxy.rpsCpu),
+    streamsCpu: perRound((a, b) => b / a, figures.handler.streamsCpu, figures.proxy.streamsCpu),
+  };
   const x = (value: number) => `${value.toFixed(2)} ×`;
-  const rows: [string, string, string, string, string][] = [
-    ['measure', 'handler', 'plain proxy', 'ratio', 'target'],
-    [`time to first byte p50, streamed, one at a time (direct ${median(figures.direct).toFixed(2)} ms)`, `${h.ttfb.toFixed(2)} ms`, `${p.ttfb.toFixed(2)} ms`, x(ratio.ttfb), `≤ ${TARGETS.ttfb.toFixed(2)} ×`],
-    [`small requests per CPU-second of the front, ${options.rpsConcurrency} at once`, (1e6 / h.rpsCpu).toFixed(0), (1e6 / p.rpsCpu).toFixed(0), x(ratio.rpsCpu), `≥ ${TARGETS.rps.toFixed(2)} ×`],
-    ['  per wall second (the machine shared)', h.rps.toFixed(0), p.rps.toFixed(0), x(ratio.rps), ''],
-    [`${STREAM_TOKENS.toLocaleString('en')}-token streams per CPU-second, ${options.streamConcurrency} at once`, (1e6 / h.streamsCpu).toFixed(1), (1e6 / p.streamsCpu).toFixed(1), x(ratio.streamsCpu), ''],
-    ['  per wall second', h.streams.toFixed(1), p.streams.toFixed(1), x(ratio.streams), ''],
-    [`RSS per waiting request (${options.waiting} waiting)`, kib(memory.handler.rss), kib(memory.proxy.rss), '', ''],
-    ['  the HTTP server alone (reads the body, never answers)', kib(memory.server.rss), kib(memory.server.rss), '', ''],
-    ['  the rest: the handler\'s own / the proxy\'s own', kib(handlerOwn.rss), kib(proxyOwn.rss), '', `≤ ${TARGETS.ownKiB} KiB`],
-    ['  heap and buffers of its own (after GC)', kib(handlerOwn.objects), kib(proxyOwn.objects), '', `≤ ${TARGETS.ownKiB} KiB`],
+  const rows: [string, string, string, string, string, string][] = [
+    ['measure', 'handler', 'plain proxy', 'ratio', 'rounds', 'target'],
+    [`time to first byte p50, streamed, one at a time (direct ${median(figures.direct).toFixed(2)} ms)`, `${h.ttfb.toFixed(2)} ms`, `${p.ttfb.toFixed(2)} ms`, x(ratio.ttfb), spread.ttfb, `≤ ${TARGETS.ttfb.toFixed(2)} ×`],
+    [`small requests per CPU-second of the front, ${options.rpsConcurrency} at once`, (1e6 / h.rpsCpu).toFixed(0), (1e6 / p.rpsCpu).toFixed(0), x(ratio.rpsCpu), spread.rpsCpu, `≥ ${TARGETS.rps.toFixed(2)} ×`],
+    ['  per wall second (the machine shared)', h.rps.toFixed(0), p.rps.toFixed(0), x(ratio.rps), '', ''],
+    [`${STREAM_TOKENS.toLocaleString('en')}-token streams per CPU-second, ${options.streamConcurrency} at once`, (1e6 / h.streamsCpu).toFixed(1), (1e6 / p.streamsCpu).toFixed(1), x(ratio.streamsCpu), spread.streamsCpu, ''],
+    ['  per wall second', h.streams.toFixed(1), p.streams.toFixed(1), x(ratio.streams), '', ''],
+    [`RSS per waiting request (${options.waiting} waiting)`, kib(memory.handler.rss), kib(memory.proxy.rss), '', '', ''],
+    ['  the HTTP server alone (reads the body, never answers)', kib(memory.server.rss), kib(memory.server.rss), '', '', ''],
+    ['  the rest: the handler\'s own / the proxy\'s own', kib(handlerOwn.rss), kib(proxyOwn.rss), '', '', `≤ ${TARGETS.ownKiB} KiB`],
+    ['  heap and buffers of its own (after GC)', kib(handlerOwn.objects), kib(proxyOwn.objects), '', '', `≤ ${TARGETS.ownKiB} KiB`],
   ];
-  const width = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start\n`);
+  const width = [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end\n`);
   for (const [i, row] of rows.entries()) {
     console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('   ').trimEnd());
     if (i === 0) console.log(width.map((w) => '─'.repeat(w)).join('   '));
   }
-  if (load > os.cpus().length) console.log(`\nThe machine was busy (load average ${load.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
+  const busiest = Math.max(load, loadEnd);
+  if (busiest > os.cpus().length) console.log(`\nThe machine was busy (load average up to ${busiest.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
   const misses = [
     ratio.ttfb > TARGETS.ttfb && 'time to first byte',
     ratio.rpsCpu < TARGETS.rps && 'requests per CPU-second',
