@@ -1,9 +1,10 @@
 /**
  * `npm run load -- --compare-proxy`: what the kit's handler costs against the cheapest thing that could stand in its
- * place, a plain fetch proxy, both on loopback in front of the same fake Claude, in one run. Rounds alternate between
- * the two (handler, proxy, handler, proxy…) so that a neighbour's load on a shared machine falls on both, and each
- * figure is the median of its rounds. Memory per waiting request is measured in fresh processes, against a server
- * that only reads the body and never answers: what any Node HTTP server costs per open request is not the handler's.
+ * place, a plain fetch proxy, both on loopback in front of the same fake Claude, in one run. Both are loaded at once,
+ * each client connection sending to them in turn (time to first byte: one request at a time, to each in turn), so
+ * that a neighbour's load on a shared machine falls on both alike; each figure is the median of its rounds. Memory per
+ * waiting request is measured in fresh processes, against a server that only reads the body and never answers: what
+ * any Node HTTP server costs per open request is not the handler's.
  */
 import { fork } from 'node:child_process';
 import os from 'node:os';
@@ -24,7 +25,11 @@ export interface CompareOptions {
   streamMs: number;
   /** Requests left waiting for the memory figure. */
   waiting: number;
-  /** Load on each front before anything counts (JIT, pools). */
+  /**
+   * Load on each front before anything counts (JIT, pools). On a busy machine V8's compiler threads get little CPU,
+   * and the handler, more code than a proxy, kept costing more for several seconds: 3 s of warming left the first
+   * rounds' figures about twice the later ones'.
+   */
   warmMs: number;
 }
 
@@ -111,15 +116,24 @@ async function waitingCost(kind: FrontKind, helper: ChildProcess, upstream: stri
   }
 }
 
-type Count = Extract<FromHelper, { type: 'count' }>;
+type Counts = Extract<FromHelper, { type: 'counts' }>;
 type Cpu = Extract<FromFront, { type: 'cpu' }>;
+type Front = { child: ChildProcess; url: string };
 
-/** One window of load on one front: requests per wall second, and the front's CPU time per request. */
-async function window(helper: ChildProcess, front: { child: ChildProcess; url: string }, load: 'rps' | 'streams', concurrency: number, ms: number) {
-  const before = await ask<Cpu>(front.child, { type: 'cpu' }, 'cpu');
-  const count = await ask<Count>(helper, { type: load, url: front.url, concurrency, ms }, 'count');
-  const after = await ask<Cpu>(front.child, { type: 'cpu' }, 'cpu');
-  return { perSecond: (count.done / count.ms) * 1000, cpuPerRequest: (after.micros - before.micros) / Math.max(1, count.done), failures: count.failures };
+/**
+ * One window of load on every front at once, each client connection taking them in turn, so that whatever the
+ * neighbours do at any moment falls on all of them alike: each front's CPU time per request, and its requests per
+ * wall second (which they share).
+ */
+async function window(helper: ChildProcess, fronts: Front[], load: 'rps' | 'streams', concurrency: number, ms: number) {
+  const before = await Promise.all(fronts.map((front) => ask<Cpu>(front.child, { type: 'cpu' }, 'cpu')));
+  const counts = await ask<Counts>(helper, { type: 'paired', load, urls: fronts.map((front) => front.url), concurrency, ms }, 'counts');
+  const after = await Promise.all(fronts.map((front) => ask<Cpu>(front.child, { type: 'cpu' }, 'cpu')));
+  return fronts.map((_, i) => ({
+    perSecond: (counts.done[i]! / counts.ms) * 1000,
+    cpuPerRequest: (after[i]!.micros - before[i]!.micros) / Math.max(1, counts.done[i]!),
+    failures: counts.failures[i]!,
+  }));
 }
 
 export async function runCompareProxy(options: CompareOptions): Promise<boolean> {
@@ -133,10 +147,9 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   const load = os.loadavg()[0]!;
   try {
     // Warm both (JIT, connection pools) before anything counts.
-    for (const f of Object.values(fronts)) {
-      await window(helper, f, 'rps', options.rpsConcurrency, options.warmMs);
-      await window(helper, f, 'streams', options.streamConcurrency, options.warmMs / 2);
-    }
+    const both = [fronts.handler, fronts.proxy];
+    await window(helper, both, 'rps', options.rpsConcurrency, options.warmMs);
+    await window(helper, both, 'streams', options.streamConcurrency, options.warmMs / 2);
     for (let round = 0; round < options.rounds; round += 1) {
       const order = round % 2 === 0 ? (['handler', 'proxy'] as const) : (['proxy', 'handler'] as const);
       const urls = [direct, fronts[order[0]].url, fronts[order[1]].url];
@@ -145,14 +158,14 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
       figures.direct.push(median(ttfb.samples[0]!));
       figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
       figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
-      for (const kind of order) {
-        const small = await window(helper, fronts[kind], 'rps', options.rpsConcurrency, options.rpsMs);
-        const streams = await window(helper, fronts[kind], 'streams', options.streamConcurrency, options.streamMs);
-        failures += small.failures + streams.failures;
-        figures[kind].rps.push(small.perSecond);
-        figures[kind].rpsCpu.push(small.cpuPerRequest);
-        figures[kind].streams.push(streams.perSecond);
-        figures[kind].streamsCpu.push(streams.cpuPerRequest);
+      const small = await window(helper, [fronts[order[0]], fronts[order[1]]], 'rps', options.rpsConcurrency, options.rpsMs);
+      const streams = await window(helper, [fronts[order[0]], fronts[order[1]]], 'streams', options.streamConcurrency, options.streamMs);
+      for (const [i, kind] of order.entries()) {
+        failures += small[i]!.failures + streams[i]!.failures;
+        figures[kind].rps.push(small[i]!.perSecond);
+        figures[kind].rpsCpu.push(small[i]!.cpuPerRequest);
+        figures[kind].streams.push(streams[i]!.perSecond);
+        figures[kind].streamsCpu.push(streams[i]!.cpuPerRequest);
       }
     }
   } finally {
