@@ -36,6 +36,8 @@ export default defineConfig(({ mode }) =>
             entry: {
               index: 'src/index.ts',
               core: 'src/core/index.ts',
+              fallback: 'src/features/fallback.ts',
+              lanes: 'src/features/lanes.ts',
               query: 'src/query/index.ts',
               server: 'src/server/index.ts',
               'server-redis': 'src/server/redis-entry.ts',
@@ -43,6 +45,9 @@ export default defineConfig(({ mode }) =>
               testing: 'src/testing/index.ts',
               'testing-msw': 'src/testing/msw-entry.ts',
               'messages-fr': 'src/core/messages-fr.ts',
+              escalation: 'src/features/escalation.ts',
+              status: 'src/features/status.ts',
+              offers: 'src/features/offers.ts',
             },
           },
           rolldownOptions: {

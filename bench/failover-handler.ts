@@ -64,10 +64,10 @@ async function ask(
       const chosen = models[name ?? asked]!;
       try {
         await chosen.claude.send(signal, chosen.serviceMs);
-        return { response: name ?? asked, result: { status: 200, pressure: false } };
+        return { response: name ?? asked, outcome: { status: 200, pressure: false } };
       } catch (error) {
         const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
-        return { response: undefined, result: { status, pressure: status === 529 || status === 429 } };
+        return { response: undefined, outcome: { status, pressure: status === 529 || status === 429 } };
       }
     }, {
       deadlineAt: clock.now() + DEFAULT_HOLD_MS, requeue: true, model: asked, priority,
@@ -78,10 +78,10 @@ async function ask(
       await sleep(clock, held.retryAfterMs ?? SHED_RETRY_AFTER_MS, signal);
       continue;
     }
-    await held.permit.release(held.result);
+    await held.permit.release(held.outcome);
     if (held.response === undefined) {
       // Claude's 529 passed on (the hold could not requeue it): the client retries too.
-      if (held.result?.pressure) {
+      if (held.outcome?.pressure) {
         await sleep(clock, SHED_RETRY_AFTER_MS, signal);
         continue;
       }

@@ -8,8 +8,9 @@
  * Then both again through the handler's line, for clients with no chain or gate of their own (bench/failover-handler.ts).
  */
 import { createClaudeClient } from '../src/core/client.js';
-import { DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions } from '../src/core/fallback.js';
+import { DEFAULT_FALLBACK_AFTER_MS, modelFallback, type FallbackOptions } from '../src/features/fallback.js';
 import type { RequestPriority } from '../src/core/gate.js';
+import { priorityLanes } from '../src/features/lanes.js';
 import { arrivals, model, percentile, type Model } from './failover-common.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
 import { handlerFailover, handlerPriority, type HandlerRow } from './failover-handler.js';
@@ -20,7 +21,7 @@ export interface FallbackResult { label: string; p50: number; p95: number; succe
 export async function runFallback(fallback: FallbackOptions | undefined, seed = 1, runMs = 300_000): Promise<FallbackResult> {
   const clock = createVirtualClock(seed);
   const models: Record<string, Model> = { big: model(clock, 20, 0.15, 4_000, runMs), small: model(clock, 1_000, 1, 1_500, runMs) };
-  const client = createClaudeClient({ clock, fallback });
+  const client = createClaudeClient({ clock, fallback: fallback && modelFallback(fallback) });
   const samples = arrivals(clock, 2, runMs, async (signal) => {
     const retryer = client.run((s, _attempt, name) => models[name ?? 'big']!.claude.send(s, models[name ?? 'big']!.serviceMs), { model: 'big', signal });
     await retryer.promise;
@@ -47,7 +48,7 @@ export async function runPriority(
 ): Promise<PriorityResult> {
   const clock = createVirtualClock(seed);
   const one = model(clock, 8, 1, 2_000, runMs);
-  const client = createClaudeClient({ clock, gate: { maxConcurrency } });
+  const client = createClaudeClient({ clock, gate: { maxConcurrency, lanes: priorityLanes() } });
   const attempt = (s: AbortSignal) => one.claude.send(s, one.serviceMs);
   const people = arrivals(clock, 1, runMs, async (signal) => {
     await client.run(attempt, { signal }).promise;

@@ -5,9 +5,9 @@ import { createRetryer } from '../src/core/retryer.js';
 import { createMemoryStore, type MemoryStoreOptions } from '../src/server/store/memory.js';
 import { holdForClaude } from '../src/server/admission/hold.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, lineUpdateAfterMs } from '../src/server/admission/defaults.js';
-import type { ClaudeStore, UpstreamResult } from '../src/server/store/types.js';
+import type { ClaudeStore, Outcome } from '../src/server/store/types.js';
 import type { SimulatedClaude } from './claude.js';
-import type { Strategy } from './strategies.js';
+import type { CallTrace, Strategy } from './strategies.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 export interface KitOptions {
@@ -47,8 +47,19 @@ function pause(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<vo
 }
 
 /** What the browser's transport keeps between attempts of one request: the ticket the handler gave it. */
-interface Place {
+export interface Place {
   ticket?: string;
+}
+
+/** How a caller of the handler meets a stream that broke after its 200 (a mid-stream overload). */
+export interface CallOptions {
+  /** Told of each call the request sends to Claude (the recovery-lag figure). */
+  trace?: CallTrace;
+  /**
+   * `wait` (the kit's transport: it sends the request again at once, and the bench lets it wait at its place like a
+   * 529); `fail`: the caller has already been answered 200 and reads the break as an error (the AI SDK's streamText).
+   */
+  streamBreaks?: 'wait' | 'fail';
 }
 
 /**
@@ -56,8 +67,8 @@ interface Place {
  * calls Claude; Claude's refusals send it back to its place until its hold budget is spent; then it is answered 529
  * with retry-after and a ticket, which the browser's next attempt echoes.
  */
-async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceMs: number, signal: AbortSignal,
-  clock: VirtualClock, place: Place, holdMs: number, returnMs: number): Promise<void> {
+export async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceMs: number, signal: AbortSignal,
+  clock: VirtualClock, place: Place, holdMs: number, returnMs: number, how: CallOptions = {}): Promise<void> {
   const askedAt = clock.now();
   let calls = 0;
   const held = await holdForClaude(store, signal, async () => {
@@ -68,16 +79,19 @@ async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceM
     calls += 1;
     try {
       if (returnMs > 0 && handedOver) await pause(clock, returnMs, signal);
+      how.trace?.sent();
       await claude.send(signal, serviceMs);
-      return { response: undefined as unknown, result: { status: 200, pressure: false } satisfies UpstreamResult };
+      return { response: undefined as unknown, outcome: { status: 200, pressure: false } satisfies Outcome };
     } catch (error) {
       // A 200 whose stream broke with overloaded_error: the handler reports it to the line as the refusal it is
-      // (src/server/store/answers.ts, resultOfStream), so it waits again like a 529.
+      // (src/server/store/answers.ts, outcomeOfStream), so it waits again like a 529.
       if (error instanceof ClaudeError && error.midStream && error.kind === 'overloaded') {
-        return { response: error, result: { status: 529, pressure: true } };
+        // Its caller has its 200 already: the line learns the refusal when the permit is released, below.
+        if (how.streamBreaks === 'fail') return { response: error, outcome: { status: 200, pressure: false } };
+        return { response: error, outcome: { status: 529, pressure: true } };
       }
       const status = error instanceof ClaudeError ? (error.status ?? 499) : 500;
-      return { response: error, result: { status, pressure: status === 529 || status === 429 } };
+      return { response: error, outcome: { status, pressure: status === 529 || status === 429 } };
     }
   }, { deadlineAt: clock.now() + holdMs, requeue: holdMs > 0, ticket: place.ticket });
   if ('refused' in held) {
@@ -91,7 +105,8 @@ async function callBackend(store: ClaudeStore, claude: SimulatedClaude, serviceM
       line: { ahead: held.ahead, expectedWaitMs: held.expectedWaitMs },
     });
   }
-  await held.permit.release(held.result);
+  const broke = held.response instanceof ClaudeError && held.response.midStream === true;
+  await held.permit.release(broke ? { status: 529, pressure: true } : held.outcome);
   if (held.response !== undefined) throw held.response;
 }
 
@@ -116,7 +131,7 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
       const policy = createRetryPolicy({ ...options.policy, random: clock.random });
       const tabs = new Map<number, ReturnType<typeof createGate>>();
       let session = 0;
-      return (app, serviceMs, signal) => {
+      return (app, serviceMs, signal, trace) => {
         // Browser tabs: one gate per tab (app); backends: one gate per user request.
         const key = run.scenario.name === 'browser-tabs' ? app : -(++session);
         let gate = tabs.get(key);
@@ -130,7 +145,7 @@ export function kitThroughHandler(layout: (apps: number) => Layout, options: Kit
             // arrival and within lineUpdateMs on its returns with a ticket, as the handler does.
             const updateMs = lineUpdateAfterMs(options.lineUpdateMs ?? DEFAULT_LINE_UPDATE_MS, place.ticket !== undefined);
             const holdMs = Math.min(options.holdMs ?? DEFAULT_HOLD_MS, updateMs);
-            return callBackend(store, claude, serviceMs, attempt, clock, place, holdMs, run.scenario.returnMs);
+            return callBackend(store, claude, serviceMs, attempt, clock, place, holdMs, run.scenario.returnMs, { trace });
           },
           policy, clock, gate, signal,
         });

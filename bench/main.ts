@@ -11,7 +11,8 @@ import {
 import type { KitOptions } from './strategies.js';
 
 const USAGE = `npm run bench -- [options]
-  --scenario NAME       backends | browser-tabs | fleet | scale (default: backends and browser-tabs)
+  --scenario NAME       backends | browser-tabs | fleet | exogenous (default: all four) | scale | failover | burst
+                        (burst: 20 streamText calls at once through the kit's AI SDK stack, per line setting)
   --json                one JSON object per scenario instead of the table
   --capacity N          Claude's concurrent slots (default 100)
   --apps N              backends, tabs or fleet instances (default 30 / 1000 / 8)
@@ -61,6 +62,7 @@ if (values.help) {
 // The core's own scale benchmark (bench/scale.ts): CPU per request of the shipped client at 1k to 64k requests.
 if (values.scenario === 'scale') process.exit((await (await import('./scale.js')).main()) ? 0 : 1);
 if (values.scenario === 'failover') process.exit((await (await import('./failover.js')).main()) ? 0 : 1);
+if (values.scenario === 'burst') process.exit((await (await import('./burst.js')).main([number('seed', values.seed) ?? 1])) ? 0 : 1);
 const names = values.scenario === undefined ? SCENARIOS : [values.scenario as ScenarioName];
 if (!names.every((n) => ALL_SCENARIOS.includes(n))) {
   console.error(`Unknown scenario "${values.scenario}".\n\n${USAGE}`);
@@ -134,7 +136,7 @@ if (values.matrix) {
 for (const name of names) {
   const scenario = scenarioIn(name, world);
   const t0 = performance.now();
-  const result = await runBench(scenario, extra, oracles);
+  const result = await runBench(scenario, extra, oracles, { stacks: true });
   if (writeChart) {
     mkdirSync('docs', { recursive: true });
     writeFileSync(`docs/bench-${name}.svg`, result.chart);

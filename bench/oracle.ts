@@ -1,6 +1,6 @@
 import { ClaudeError, toClaudeError } from '../src/core/failure.js';
 import { capacityAt } from './claude.js';
-import type { Strategy } from './strategies.js';
+import type { CallTrace, Strategy } from './strategies.js';
 
 /** Names of bench-side references start with this: never a peer, never ours. */
 export const ORACLE = 'oracle';
@@ -17,6 +17,7 @@ const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', ret
 interface Pending {
   serviceMs: number;
   signal: AbortSignal;
+  trace?: CallTrace;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -39,7 +40,7 @@ export function fairShareOracle(factor: number): Strategy {
       const { timeline, apps, serviceMedianMs } = run.scenario;
       const share = (now: number) => (factor * capacityAt(timeline, now)) / apps;
 
-      function createLine(): (serviceMs: number, signal: AbortSignal) => Promise<void> {
+      function createLine(): (serviceMs: number, signal: AbortSignal, trace?: CallTrace) => Promise<void> {
         const queue: Pending[] = [];
         let inFlight = 0;
         let lastEndAt = -Infinity;
@@ -68,6 +69,7 @@ export function fairShareOracle(factor: number): Strategy {
             queue.shift();
             inFlight += 1;
             const sentAt = now;
+            head.trace?.sent();
             claude.send(head.signal, head.serviceMs).then(() => {
               inFlight -= 1;
               lastEndAt = clock.now();
@@ -88,9 +90,9 @@ export function fairShareOracle(factor: number): Strategy {
           }
         }
 
-        return (serviceMs, signal) => new Promise<void>((resolve, reject) => {
+        return (serviceMs, signal, trace) => new Promise<void>((resolve, reject) => {
           if (signal.aborted) return reject(aborted());
-          const pending: Pending = { serviceMs, signal, resolve, reject };
+          const pending: Pending = { serviceMs, signal, trace, resolve, reject };
           queue.push(pending);
           // A person who gives up leaves the line at once (a call on the wire is aborted by the simulated Claude).
           signal.addEventListener('abort', () => {
@@ -104,11 +106,11 @@ export function fairShareOracle(factor: number): Strategy {
         });
       }
 
-      const perApp = new Map<number, (serviceMs: number, signal: AbortSignal) => Promise<void>>();
-      return (app, serviceMs, signal) => {
+      const perApp = new Map<number, (serviceMs: number, signal: AbortSignal, trace?: CallTrace) => Promise<void>>();
+      return (app, serviceMs, signal, trace) => {
         let line = perApp.get(app);
         if (!line) perApp.set(app, (line = createLine()));
-        return line(serviceMs, signal);
+        return line(serviceMs, signal, trace);
       };
     },
   };

@@ -14,6 +14,13 @@ export interface StrategyRow {
   p99Ms: number | null;
   /** Kit rows through the handler: requests the browsers sent to the backend, per user request. */
   browserRequestsPerRequest?: number;
+  /**
+   * Recovery lag (bench/recovery.ts): from Claude's first slot back after the drop until every request then waiting
+   * (turned away, unanswered) had been sent again; its p95; and how many were waiting. Null when none was.
+   */
+  recoveryLagMs?: number | null;
+  recoveryLagP95Ms?: number | null;
+  recoveryWaiting?: number;
 }
 
 export interface BenchReport {
@@ -37,6 +44,9 @@ export function toRow(run: RunResult): StrategyRow {
     p99Ms: wholeMs(percentile(run.latencyMs, 99)),
     ...(run.browserRequests === undefined ? {}
       : { browserRequestsPerRequest: round(run.requests === 0 ? 0 : run.browserRequests / run.requests, 3) }),
+    recoveryLagMs: wholeMs(percentile(run.recovery.lagMs, 100)),
+    recoveryLagP95Ms: wholeMs(percentile(run.recovery.lagMs, 95)),
+    recoveryWaiting: run.recovery.waiting,
   };
 }
 
@@ -47,6 +57,8 @@ export function toReport(scenario: Scenario, ideal: RunResult, runs: readonly Ru
 
 const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+/** The recovery lag with the number of requests it covers: `17.5 s (46)`, or `—` when none was waiting. */
+const recovery = (row: StrategyRow) => (row.recoveryWaiting ? `${seconds(row.recoveryLagMs ?? null)} (${row.recoveryWaiting})` : '—');
 
 /** Where a peer beats ours, and whether it only does by answering fewer requests. */
 function note(row: StrategyRow, kit: StrategyRow | undefined): string {
@@ -66,14 +78,14 @@ function note(row: StrategyRow, kit: StrategyRow | undefined): string {
 
 export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunResult): string {
   const kit = report.strategies.find((row) => row.name.startsWith(KIT));
-  const header = ['strategy', 'success', 'amplif.', 'to backend', '529s', 'p50', 'p95', 'p99', 'note'];
+  const header = ['strategy', 'success', 'amplif.', 'to backend', '529s', 'p50', 'p95', 'p99', 'recovery', 'note'];
   const idealRow = toRow(ideal);
   const rows = [
     ...report.strategies.map((r) => [r.name, percent(r.successRate), r.amplification.toFixed(2),
       r.browserRequestsPerRequest === undefined ? '' : r.browserRequestsPerRequest.toFixed(2), String(r.rejected),
-      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), note(r, kit)]),
+      seconds(r.p50Ms), seconds(r.p95Ms), seconds(r.p99Ms), recovery(r), note(r, kit)]),
     ['ideal (fair FIFO)', percent(idealRow.successRate), idealRow.amplification.toFixed(2), '', '0',
-      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), 'a fair FIFO reference, never refused'],
+      seconds(idealRow.p50Ms), seconds(idealRow.p95Ms), seconds(idealRow.p99Ms), '—', 'a fair FIFO reference, never refused'],
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0)
@@ -87,7 +99,8 @@ export function formatTable(report: BenchReport, scenario: Scenario, ideal: RunR
     + (scenario.exogenous ? `; Claude refuses ${percent(scenario.exogenous.baseRate)} of calls, `
       + `${percent(scenario.exogenous.incidentRate)} during the incident, whatever the load` : '')
     + '\nPercentiles over all requests, a failure counted as the patience limit; amplif. = calls reaching Claude per '
-    + 'request; to backend = browser→backend requests per request.';
+    + 'request; to backend = browser→backend requests per request; recovery = from Claude\'s first slot back until '
+    + 'every request it had turned away and not yet answered was sent again (how many were waiting).';
   return [title, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

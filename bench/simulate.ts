@@ -1,4 +1,5 @@
 import { createSimulatedClaude, type ClaudeOptions } from './claude.js';
+import { createRecoveryWatch, recoveryStartMs, type Recovery } from './recovery.js';
 import { refusalAt, type Scenario, type Session } from './scenario.js';
 import type { RunContext, Strategy } from './strategies.js';
 import { createVirtualClock } from './virtual-clock.js';
@@ -22,6 +23,8 @@ export interface RunResult {
   perBucket: number[];
   /** Virtual-clock events processed (for the run-time line). */
   events: number;
+  /** Requests waiting when Claude had room again, and how long until each was sent again (bench/recovery.ts). */
+  recovery: Recovery;
 }
 
 /** The simulated Claude of a scenario's world. */
@@ -44,6 +47,7 @@ export async function simulate(scenario: Scenario, workload: readonly Session[],
   const claude = createSimulatedClaude(clock, claudeOptions(scenario));
   const run: RunContext = { scenario, browserRequests: 0 };
   const answer = strategy.setup(clock, claude, run);
+  const recovery = createRecoveryWatch(clock.now, recoveryStartMs(scenario));
   const answerMs: number[] = [];
   const latencyMs: number[] = [];
   let requests = 0;
@@ -57,13 +61,16 @@ export async function simulate(scenario: Scenario, workload: readonly Session[],
       const issuedAt = clock.now();
       const patience = new AbortController();
       const timer = clock.setTimeout(() => patience.abort(), scenario.patienceMs);
+      const watch = recovery.request();
       try {
-        await answer(session.app, request.serviceMs, patience.signal);
+        await answer(session.app, request.serviceMs, patience.signal, watch.trace);
         answerMs.push(clock.now() - issuedAt);
         latencyMs.push(clock.now() - issuedAt);
+        watch.settled(true);
       } catch {
         // Gave up, or the person did: either way a failed request, counted as the whole patience.
         latencyMs.push(scenario.patienceMs);
+        watch.settled(false);
       } finally {
         clock.clearTimeout(timer);
       }
@@ -85,6 +92,7 @@ export async function simulate(scenario: Scenario, workload: readonly Session[],
     ...(strategy.viaBackend ? { browserRequests: run.browserRequests } : {}),
     perBucket: claude.perBucket,
     events: clock.events,
+    recovery: recovery.result(),
   };
 }
 

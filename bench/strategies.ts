@@ -6,8 +6,16 @@ import type { SimulatedClaude } from './claude.js';
 import type { Scenario } from './scenario.js';
 import type { VirtualClock } from './virtual-clock.js';
 
-/** Answers one request of one app; rejects when it gives up or when `signal` (the person's patience) aborts. */
-export type Answer = (app: number, serviceMs: number, signal: AbortSignal) => Promise<void>;
+/** Told of each call one request sends to Claude, just before it leaves (the recovery-lag figure, bench/recovery.ts). */
+export interface CallTrace {
+  sent(): void;
+}
+
+/**
+ * Answers one request of one app; rejects when it gives up or when `signal` (the person's patience) aborts. A strategy
+ * that calls `trace.sent()` as each of the request's calls leaves gets a recovery-lag figure.
+ */
+export type Answer = (app: number, serviceMs: number, signal: AbortSignal, trace?: CallTrace) => Promise<void>;
 
 /** What one run shares with its strategy: the scenario, and a counter of browser→backend requests. */
 export interface RunContext {
@@ -46,9 +54,10 @@ type PeerDelay = (retry: number, failure: ClaudeError, random: () => number) => 
 function peer(name: string, maxRetries: number, delay: PeerDelay): Strategy {
   return {
     name,
-    setup: (clock, claude, run) => async (_app, serviceMs, signal) => {
+    setup: (clock, claude, run) => async (_app, serviceMs, signal, trace) => {
       for (let retry = 0; ; retry++) {
         try {
+          trace?.sent();
           return await claude.send(signal, serviceMs);
         } catch (thrown) {
           const failure = toClaudeError(thrown);
@@ -84,7 +93,10 @@ export const anthropicSdk = peer('anthropic-sdk-default', 2, sdkDelay);
 /** The same SDK configured to hold on: `maxRetries: 40`. */
 export const anthropicSdkPatient = peer('anthropic-sdk-patient', 40, sdkDelay);
 
-/** Vercel AI SDK: 2 retries, 2 s then 4 s, no jitter; a retry-after under 60 s wins. */
+/**
+ * Vercel AI SDK: 2 retries, 2 s then 4 s, no jitter; a retry-after under 60 s wins. The SDK called directly, every
+ * failure retried alike; `ai-sdk-usechat` (bench/ai-sdk.ts) is the whole useChat + streamText stack, as read from its code.
+ */
 export const vercelAiSdk = peer('vercel-ai-sdk-default', 2, (retry, failure) => {
   const backoff = 2000 * 2 ** retry;
   const header = failure.retryAfterMs;
@@ -101,10 +113,14 @@ export function claudeOverloadKit(options: import('./kit.js').KitOptions = {}): 
     setup(clock, claude) {
       const policy = createRetryPolicy({ ...options.policy, random: clock.random });
       const gates = new Map<number, ReturnType<typeof createGate>>();
-      return (app, serviceMs, signal) => {
+      return (app, serviceMs, signal, trace) => {
         let gate = gates.get(app);
         if (!gate) gates.set(app, (gate = createGate({ ...options.gate, clock })));
-        const retryer = createRetryer({ run: (attempt) => claude.send(attempt, serviceMs), policy, clock, gate, signal });
+        const run = (attempt: AbortSignal) => {
+          trace?.sent();
+          return claude.send(attempt, serviceMs);
+        };
+        const retryer = createRetryer({ run, policy, clock, gate, signal });
         return retryer.promise;
       };
     },
@@ -135,8 +151,13 @@ export function sharedGateKit(instances: number, options: import('./kit.js').Kit
       const policy = createRetryPolicy({ ...options.policy, random: clock.random });
       const perInstance = options.gate?.maxConcurrency ?? 8;
       const gate = createGate({ ...options.gate, maxConcurrency: perInstance * instances, clock });
-      return (_app, serviceMs, signal) =>
-        createRetryer({ run: (attempt) => claude.send(attempt, serviceMs), policy, clock, gate, signal }).promise;
+      return (_app, serviceMs, signal, trace) => {
+        const run = (attempt: AbortSignal) => {
+          trace?.sent();
+          return claude.send(attempt, serviceMs);
+        };
+        return createRetryer({ run, policy, clock, gate, signal }).promise;
+      };
     },
   };
 }

@@ -12,7 +12,11 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^claude-overload-kit\/styles\.css$/, replacement: src('components/styles.css') },
+      { find: /^claude-overload-kit\/fallback$/, replacement: src('features/fallback.ts') },
+      { find: /^claude-overload-kit\/lanes$/, replacement: src('features/lanes.ts') },
       { find: /^claude-overload-kit$/, replacement: src('index.ts') },
+      { find: /^claude-overload-kit\/core$/, replacement: src('core/index.ts') },
+      { find: /^claude-overload-kit\/(escalation|status|offers)$/, replacement: src('features/$1.ts') },
     ],
   },
   server: { host: '127.0.0.1', port: 5173 },

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { expect, fn, waitFor } from 'storybook/test';
 import { ClaudeToasterView, type ClaudeToasterViewProps } from '../src/components/ClaudeToasterView.js';
 import type { DemandSnapshot } from '../src/core/types.js';
-import { AppFrame, busyDemand, NORMAL, useDemandAt } from './support.js';
+import { AppFrame, busyDemand, NORMAL, STORY_MESSAGES, useDemandAt } from './support.js';
 
 type Args = ClaudeToasterViewProps & {
   retryInSeconds?: number;
@@ -36,7 +36,7 @@ const meta = {
   title: 'Components/ClaudeToaster',
   component: ClaudeToasterView,
   render: (args) => <Toaster {...args} />,
-  args: { demand: busyDemand({ attempt: 1 }), retryInSeconds: 8, onRetryNow: fn(), onCancel: fn() },
+  args: { demand: busyDemand({ attempt: 1 }), messages: STORY_MESSAGES, retryInSeconds: 8, onRetryNow: fn(), onCancel: fn() },
   argTypes: {
     retryInSeconds: { control: { type: 'number', min: 0 }, description: 'Story only: next attempt, seconds from mount' },
     script: { control: false },

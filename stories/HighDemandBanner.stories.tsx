@@ -2,8 +2,8 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, fn, waitFor } from 'storybook/test';
 import { HighDemandBannerView, type HighDemandBannerViewProps } from '../src/components/HighDemandBannerView.js';
 import { frenchMessages } from '../src/core/messages-fr.js';
-import { defaultMessages, mergeMessages } from '../src/core/messages.js';
-import { AppFrame, busyDemand, NORMAL, REQUEST_ID, useDemandAt } from './support.js';
+import { mergeMessages } from '../src/core/messages.js';
+import { AppFrame, busyDemand, NORMAL, REQUEST_ID, STORY_MESSAGES, useDemandAt } from './support.js';
 
 type Args = HighDemandBannerViewProps & { retryInSeconds?: number };
 
@@ -21,6 +21,7 @@ const meta = {
   render: (args) => <Banner {...args} />,
   args: {
     demand: busyDemand(),
+    messages: STORY_MESSAGES,
     retryInSeconds: 8,
     onRetryNow: fn(),
     onCancel: fn(),
@@ -210,7 +211,7 @@ export const LongCopy: Story = {
   args: {
     demand: busyDemand({ escalation: 'contact', lastRequestId: `${REQUEST_ID}${REQUEST_ID}` }),
     retryInSeconds: 75,
-    messages: mergeMessages(defaultMessages, {
+    messages: mergeMessages(STORY_MESSAGES, {
       busy: 'Claude is handling an unusually large number of requests from people all around the world right now.',
       escalationContact:
         "We've let the on-call team know and they are keeping an eye on it. Your draft is safe; you can keep this tab open and we will carry on automatically, or come back later.",

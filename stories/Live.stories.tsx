@@ -4,8 +4,9 @@ import type { BeforeEach } from 'storybook/internal/types';
 import { useState } from 'react';
 import { expect, waitFor } from 'storybook/test';
 import { ClaudeToaster, HighDemandBanner } from '../src/components/index.js';
-import { answeredByText, defaultMessages } from '../src/core/messages.js';
-import type { FallbackOptions } from '../src/core/fallback.js';
+import { defaultMessages } from '../src/core/messages.js';
+import { answeredByText, fallbackOffers } from '../src/core/offers.js';
+import { modelFallback, type FallbackChain } from '../src/features/fallback.js';
 import { ClaudeProvider, useClaudeMutation } from '../src/react/index.js';
 import { createOverloadSimulator, type OverloadSimulatorOptions, type SimulatorOutcome } from '../src/testing/index.js';
 import { createSimulatorHandlers } from '../src/testing/msw-entry.js';
@@ -39,11 +40,14 @@ function Chat() {
   );
 }
 
-function LiveApp({ fallback }: { fallback?: FallbackOptions }) {
+/** The offer as buttons, for the story whose chain is in `'offer'` mode. */
+const FEATURES = [fallbackOffers()];
+
+function LiveApp({ fallback }: { fallback?: FallbackChain }) {
   // A fresh provider per visit, so each story starts from "normal".
   const [key] = useState(() => Math.random());
   return (
-    <ClaudeProvider key={key} endpoint="/api/claude" fallback={fallback}>
+    <ClaudeProvider key={key} endpoint="/api/claude" fallback={fallback} features={FEATURES}>
       <Chat />
     </ClaudeProvider>
   );
@@ -116,7 +120,7 @@ export const OverloadedThenCancelled: Story = {
  */
 export const AnsweredByAFallbackModel: Story = {
   name: 'Answered by a fallback model',
-  args: { fallback: { models: ['claude-sonnet-5-5', 'claude-haiku-4-5'], afterMs: 3_000, mode: 'offer' } },
+  args: { fallback: modelFallback({ models: ['claude-sonnet-5-5', 'claude-haiku-4-5'], afterMs: 3_000, mode: 'offer' }) },
   beforeEach: simulate([], { models: { 'claude-sonnet-5-5': { capacity: 0 }, 'claude-haiku-4-5': { capacity: 10 } } }),
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Ask Claude' }));

@@ -4,7 +4,8 @@ import { useState } from 'react';
 import type { BeforeEach } from 'storybook/internal/types';
 import { expect, waitFor } from 'storybook/test';
 import { HighDemandBanner } from '../src/components/index.js';
-import { ClaudeProvider, useAnthropicStatus } from '../src/react/index.js';
+import { statusWatch, useAnthropicStatus } from '../src/features/status.js';
+import { ClaudeProvider } from '../src/react/index.js';
 import { createStatusPageSimulator, type SimulatedIncidentOptions } from '../src/testing/index.js';
 import incidentSummary from '../test/fixtures/statuspage-summary-incident.json';
 import operationalSummary from '../test/fixtures/statuspage-summary-operational.json';
@@ -24,7 +25,7 @@ function Watch() {
 function StatusApp() {
   const [key] = useState(() => Math.random());
   return (
-    <ClaudeProvider key={key} endpoint="/api/claude">
+    <ClaudeProvider key={key} endpoint="/api/claude" features={[statusWatch()]}>
       <AppFrame>
         <HighDemandBanner />
         <Watch />

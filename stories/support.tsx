@@ -1,7 +1,17 @@
 import { useState, type ReactNode } from 'react';
+import { escalationMessages } from '../src/core/escalation.js';
+import { statusMessages } from '../src/core/incident-watch.js';
+import { defaultMessages, mergeMessages } from '../src/core/messages.js';
+import { offerMessages } from '../src/core/offers.js';
 import type { DemandSnapshot } from '../src/core/types.js';
 
 export const REQUEST_ID = 'req_011CUx7aBcDeFgHiJkLmNoPq';
+
+/**
+ * The English copy with every feature's words (escalation, the status page, offers): what `useClaudeMessages()` gives
+ * under `<ClaudeProvider features={[escalation(), statusWatch(), fallbackOffers()]}>`.
+ */
+export const STORY_MESSAGES = mergeMessages(defaultMessages, { ...escalationMessages, ...statusMessages, ...offerMessages });
 
 /** A busy snapshot; `nextAttemptAt` is filled in relative to mount time by `useDemandAt`. */
 export function busyDemand(overrides: Partial<DemandSnapshot> = {}): DemandSnapshot {

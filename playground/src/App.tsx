@@ -1,19 +1,31 @@
-import { ClaudeProvider, ClaudeToaster, HighDemandBanner, useAnthropicStatus } from 'claude-overload-kit';
+import { ClaudeProvider, ClaudeToaster, HighDemandBanner } from 'claude-overload-kit';
+import { escalation } from 'claude-overload-kit/escalation';
+import { modelFallback } from 'claude-overload-kit/fallback';
+import { fallbackOffers } from 'claude-overload-kit/offers';
+import { statusWatch, useAnthropicStatus } from 'claude-overload-kit/status';
 import { Chat } from './Chat.js';
 import { DemandPanel } from './DemandPanel.js';
 import { LoadControl } from './LoadControl.js';
 import { FALLBACK_MODEL, MAIN_MODEL } from './models.js';
 import { Summary } from './Summary.js';
 
+/** Escalation with a log line per stage, the status page in the banner, and the fallback offer as buttons. */
+const FEATURES = [
+  escalation({ onEscalate: (stage, info) => console.info(`[claude-overload-kit] escalation: ${stage}`, info.requestIds) }),
+  statusWatch(),
+  fallbackOffers(),
+];
+// While the main model holds a request up, the banner offers the faster one; the person decides. 6 s instead of the
+// default 15 s so the offer shows soon after the handler's 5 s hold in this demo.
+const chain = modelFallback({ models: [MAIN_MODEL, FALLBACK_MODEL], mode: 'offer', afterMs: 6_000 });
+
 /** What a user's app looks like with the kit: one provider, the banner at the top, the toaster, and the hooks. */
 export function App() {
   return (
     <ClaudeProvider
       endpoint="/api/claude"
-      // While the main model holds a request up, the banner offers the faster one; the person decides. 6 s instead of
-      // the default 15 s so the offer shows soon after the handler's 5 s hold in this demo.
-      fallback={{ models: [MAIN_MODEL, FALLBACK_MODEL], mode: 'offer', afterMs: 6_000 }}
-      onEscalate={(stage, info) => console.info(`[claude-overload-kit] escalation: ${stage}`, info.requestIds)}
+      fallback={chain}
+      features={FEATURES}
     >
       <StatusWatch />
       <div className="pg-shell">

@@ -1,4 +1,5 @@
-import { answeredByText, RetryCountdown, useClaudeMessages, useClaudeStream } from 'claude-overload-kit';
+import { RetryCountdown, useClaudeMessages, useClaudeStream } from 'claude-overload-kit';
+import { answeredByText } from 'claude-overload-kit/offers';
 import { useState, type FormEvent } from 'react';
 
 const STATUS_TEXT: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { modelDisplayName } from 'claude-overload-kit';
+import { modelDisplayName } from 'claude-overload-kit/offers';
 import { useEffect, useState } from 'react';
 import { FALLBACK_MODEL, MAIN_MODEL } from './models.js';
 

@@ -61,9 +61,9 @@ export function createClaudeFetch(options: ClaudeFetchOptions = {}): ClaudeFetch
   // second later, names their place).
   const pending = new Set<() => void>();
   let refusing = false;
-  // The handler's upstream as it would have chosen it (its deprecated `client.fetch` too), watched. Without a key the
-  // call still goes out and Claude's 401 is reported as the missing key, as the handler does with a fetch of its own.
-  const upstream = handlerOptions.fetch ?? (handlerOptions.client as { fetch?: typeof handlerOptions.fetch } | undefined)?.fetch;
+  // The handler's upstream as it would have chosen it, watched. Without a key the call still goes out and Claude's 401
+  // is reported as the missing key, as the handler does with a fetch of its own.
+  const upstream = handlerOptions.fetch;
   const watched = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const response = await (upstream ?? globalThis.fetch)(input, init);
     // Only Claude's 529 holds calls in the line; a 429 goes back to its caller as the 429 it is.

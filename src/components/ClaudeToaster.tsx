@@ -37,8 +37,8 @@ export const ClaudeToaster = /* @__PURE__ */ forwardRef<ElementRef<typeof Toast.
       messages={messages}
       onRetryNow={demand.retryNow}
       onCancel={demand.cancel}
-      onAcceptOffer={() => demand.acceptOffer(offerScope)}
-      onDeclineOffer={demand.declineOffer}
+      onAcceptOffer={() => demand.offer?.accept?.(offerScope)}
+      onDeclineOffer={() => demand.offer?.decline?.()}
     />
   );
 });

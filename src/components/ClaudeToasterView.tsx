@@ -7,7 +7,7 @@ import { cx } from './cx.js';
 import { DEFAULT_STATUS_PAGE_URL } from './HighDemandBannerView.js';
 import { StateIcon } from './icons.js';
 import { ExternalLink, visuallyHidden } from './links.js';
-import { nextAttemptOf, noticeFor } from './notice.js';
+import { noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 
 /** How long "Back to normal" stays up; Radix pauses it on hover and focus. */
@@ -44,8 +44,6 @@ export interface ClaudeToasterViewProps extends Omit<ComponentPropsWithoutRef<ty
   showBackToNormal?: boolean;
   /** How long "Back to normal" stays, in ms. Defaults to 4000. */
   backToNormalMs?: number;
-  /** @deprecated Renamed `backToNormalMs` (every duration in the kit ends in `Ms`); this name goes in the next major. */
-  backToNormalDuration?: number;
   /** How long calm must last before the episode is over (see EPISODE_SETTLE_MS), in ms. Defaults to 2000. */
   settleMs?: number;
   /** Linked when the escalation sends people to the status page. Defaults to https://status.claude.com. */
@@ -78,8 +76,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
     onDeclineOffer,
     alongsideBanner = false,
     showBackToNormal = true,
-    backToNormalDuration,
-    backToNormalMs = backToNormalDuration ?? BACK_TO_NORMAL_DURATION_MS,
+    backToNormalMs = BACK_TO_NORMAL_DURATION_MS,
     settleMs = EPISODE_SETTLE_MS,
     statusPageUrl = DEFAULT_STATUS_PAGE_URL,
     hotkey = ['F8'],
@@ -117,7 +114,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
   // While settling, the toast keeps its words but offers nothing: there is no wait left to skip or stop.
   const shown =
     calm && run
-      ? { ...run.last, nextAttemptAt: undefined, nextRetryAt: undefined, retrying: false, waiting: 0, inFlight: 0, offer: undefined }
+      ? { ...run.last, nextAttemptAt: undefined, retrying: false, waiting: 0, inFlight: 0, offer: undefined }
       : demand;
   const notice = noticeFor(shown, messages, {
     retryNow: onRetryNow !== undefined,
@@ -159,7 +156,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
             <Toast.Title className="cok-toast-title">{notice.headline}</Toast.Title>
             <Toast.Description className="cok-toast-description">
               <RetryCountdownView
-                until={nextAttemptOf(shown)}
+                until={shown.nextAttemptAt}
                 retrying={shown.retrying}
                 firstAttempt={notice.firstAttempt}
                 turn={shown.line !== undefined}

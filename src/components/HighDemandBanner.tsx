@@ -40,8 +40,8 @@ export const HighDemandBanner = /* @__PURE__ */ forwardRef<HTMLElement, HighDema
       messages={messages}
       onRetryNow={demand.retryNow}
       onCancel={demand.cancel}
-      onAcceptOffer={() => demand.acceptOffer(offerScope)}
-      onDeclineOffer={demand.declineOffer}
+      onAcceptOffer={() => demand.offer?.accept?.(offerScope)}
+      onDeclineOffer={() => demand.offer?.decline?.()}
       onDismiss={dismissible ? () => setDismissed(key) : undefined}
     />
   );

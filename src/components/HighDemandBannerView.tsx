@@ -4,7 +4,7 @@ import { defaultMessages, incidentText, type ClaudeMessages } from '../core/mess
 import type { DemandSnapshot } from '../core/types.js';
 import { cx } from './cx.js';
 import { StateIcon } from './icons.js';
-import { nextAttemptOf, noticeFor } from './notice.js';
+import { noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 import { ExternalLink, visuallyHidden } from './links.js';
 
@@ -80,7 +80,7 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
             {notice.offer && <span style={visuallyHidden}> {notice.offer.accept}</span>}
           </span>{' '}
           <RetryCountdownView
-            until={nextAttemptOf(demand)}
+            until={demand.nextAttemptAt}
             retrying={demand.retrying}
             firstAttempt={notice.firstAttempt}
             turn={demand.line !== undefined}

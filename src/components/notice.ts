@@ -1,4 +1,4 @@
-import { defaultMessages, escalationFor, headlineFor, modelText, type ClaudeMessages } from '../core/messages.js';
+import { escalationFor, headlineFor, type ClaudeMessages } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { iconFor, type IconName } from './icons.js';
 
@@ -47,11 +47,6 @@ export interface Notice {
   offer?: NoticeOffer;
 }
 
-/** The next attempt; apps' own snapshots may still carry it under its deprecated name `nextRetryAt`. */
-export function nextAttemptOf(demand: DemandSnapshot): number | undefined {
-  return demand.nextAttemptAt ?? demand.nextRetryAt;
-}
-
 /** The rules, state by state (the README's table of states and sentences is read off these). */
 export function noticeFor(
   demand: DemandSnapshot,
@@ -63,9 +58,9 @@ export function noticeFor(
   const offline = demand.level === 'offline';
   // Failures that another try cannot fix: the usage limit, and an app server that is not set up.
   const hopeless = demand.lastFailureKind === 'spend_limited' || demand.lastFailureKind === 'not_configured';
-  const scheduled = demand.waiting > 0 && nextAttemptOf(demand) !== undefined;
+  const scheduled = demand.waiting > 0 && demand.nextAttemptAt !== undefined;
   // Offline nothing can be sent, and a usage limit or a missing server key stops every model alike.
-  const offer = available.offer === true && demand.offer !== undefined && !offline && !hopeless ? offerOf(demand.offer.model, messages) : undefined;
+  const offer = available.offer === true && demand.offer && !offline && !hopeless ? offerOf(demand.offer.model, messages) : undefined;
   // Buttons for the person's own waits: with only background work in the episode they would do nothing.
   const people = !demand.backgroundOnly;
   const retryNow =
@@ -98,10 +93,10 @@ export function noticeFor(
   };
 }
 
-function offerOf(model: string, messages: ClaudeMessages): NoticeOffer {
-  return {
-    accept: modelText(messages, 'offerFallback', model),
-    acceptAltText: modelText(messages, 'offerFallbackAltText', model),
-    decline: messages.declineFallback ?? defaultMessages.declineFallback!,
-  };
+/** The offer's words come with the `fallbackOffers()` feature; without them no offer is shown. */
+function offerOf(model: string, messages: ClaudeMessages): NoticeOffer | undefined {
+  const { offerFallback, offerFallbackAltText, declineFallback, locale } = messages;
+  if (!offerFallback || !offerFallbackAltText || declineFallback === undefined) return undefined;
+  const name = messages.modelName?.(model) ?? model;
+  return { accept: offerFallback(name, locale), acceptAltText: offerFallbackAltText(name, locale), decline: declineFallback };
 }

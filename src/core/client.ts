@@ -1,26 +1,32 @@
 import { alwaysOnline, systemClock, type Clock, type OnlineSource } from './clock.js';
-import { createDemandStore, type DemandStore, type DemandStoreOptions } from './demand.js';
+import { createDemandStore, type DemandStore } from './demand.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import { createFallbackEpisodes, type FallbackOptions } from './fallback.js';
+import type { ClaudeFeature } from './features.js';
 import { createGate, type Gate, type GateOptions, type RequestPriority } from './gate.js';
 import { newLineTicket } from './line-ticket.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './policy.js';
-import { createRetryer, type Retryer } from './retryer.js';
+import { createRetryer, type FallbackChain, type Retryer } from './retryer.js';
 import { createTransport, type Message, type MessageRequest, type StreamCallbacks, type TransportOptions } from './transport.js';
+import type { AttemptFunction } from './types.js';
+export type { AttemptFunction };
 
 export interface ClaudeClientOptions extends TransportOptions {
   /** Retry policy options, or a policy of your own. Defaults to the kit's patient policy. */
   policy?: RetryPolicyOptions | RetryPolicy;
   /** Options of the app-wide traffic gate, or `false` to let every request go on its own. */
   gate?: GateOptions | false;
-  escalation?: DemandStoreOptions['escalation'];
-  onEscalate?: DemandStoreOptions['onEscalate'];
   /**
-   * A fallback chain for every request: after a request's model has been overloaded for `afterMs`, its next attempt
-   * goes to the next model (`mode: 'auto'`), or the person is offered it (`mode: 'offer'`). Only overload and rate
-   * limits move a request. Defaults to none: requests wait for their own model.
+   * What only some apps use, imported and passed in: `escalation()` (claude-overload-kit/escalation), `statusWatch()`
+   * (claude-overload-kit/status), `fallbackOffers()` (claude-overload-kit/offers). Read when the client is made.
+   * Defaults to none.
    */
-  fallback?: FallbackOptions;
+  features?: readonly ClaudeFeature[];
+  /**
+   * A fallback chain for every request, `modelFallback({ models, afterMs, mode })` from `claude-overload-kit/fallback`:
+   * after a request's model has been overloaded for `afterMs`, its next attempt goes to the next model, or the person
+   * is offered it. Defaults to none: requests wait for their own model.
+   */
+  fallback?: FallbackChain;
   online?: OnlineSource;
   clock?: Clock;
 }
@@ -39,11 +45,6 @@ export interface StreamOptions extends StreamCallbacks {
   onRestart?: (attempt: number) => void;
 }
 
-/**
- * One attempt of a request: must honour `signal`; `attempt` counts from 1; `model` is the model this attempt goes to
- * (it changes along a fallback chain; undefined: the handler's default).
- */
-export type AttemptFunction<T> = (signal: AbortSignal, attempt: number, model?: string) => Promise<T>;
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -52,10 +53,13 @@ export interface RunOptions {
    * from the request). Defaults to the handler's default model.
    */
   model?: string;
-  /** `'background'` for work nobody is watching: it yields to interactive requests. Defaults to `'interactive'`. */
+  /**
+   * `'background'` for work nobody is watching: it yields to interactive requests in the kit handler's line, and in
+   * the browser gate when it has `lanes: priorityLanes()`. Defaults to `'interactive'`.
+   */
   priority?: RequestPriority;
-  /** This request's fallback chain, over the client's; `false` for none. */
-  fallback?: FallbackOptions | false;
+  /** This request's fallback chain (`modelFallback()`), over the client's; `false` for none. */
+  fallback?: FallbackChain | false;
 }
 
 /**
@@ -66,6 +70,8 @@ export interface ClaudeClient {
   readonly gate: Gate | undefined;
   readonly demand: DemandStore;
   readonly policy: RetryPolicy;
+  /** The features the client was made with (the provider reads their words). */
+  readonly features: readonly ClaudeFeature[];
   /** Sends one Messages request with the kit's retries; the retryer is tracked by the demand summary. */
   send(request: MessageRequest, options?: RunOptions): Retryer<Message>;
   /** Streams one Messages request with the kit's retries, also of a stream that broke after its first token. */
@@ -86,14 +92,17 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
   const transport = createTransport({ ...options, clock });
   const policy = isPolicy(options.policy) ? options.policy : createRetryPolicy({ random: clock.random, ...options.policy });
   const gate = options.gate === false ? undefined : createGate({ clock, ...options.gate });
-  const demand = createDemandStore({ clock, online, escalation: options.escalation, onEscalate: options.onEscalate });
-  const episodes = createFallbackEpisodes();
+  const demand = createDemandStore({ clock, online });
+  const features = options.features ?? [];
+  for (const feature of features) feature.setup({ demand, clock });
+  // The models whose busy episode the person chose to skip, for every request of the client.
+  const skipped = new Set<string>();
 
   function run<T>(attemptFn: AttemptFunction<T>, runOptions: RunOptions = {}): Retryer<T> {
     const fallback = runOptions.fallback === false ? undefined : (runOptions.fallback ?? options.fallback);
     const retryer = createRetryer({
       run: attemptFn, policy, clock, online, gate, signal: runOptions.signal,
-      model: runOptions.model, priority: runOptions.priority, fallback, episodes,
+      model: runOptions.model, priority: runOptions.priority, fallback, skipped,
     });
     demand.track(retryer as Retryer<unknown>, runOptions.priority === 'background');
     return retryer;
@@ -103,6 +112,7 @@ export function createClaudeClient(options: ClaudeClientOptions = {}): ClaudeCli
     gate,
     demand,
     policy,
+    features,
     run,
     send(request, runOptions) {
       // The ticket also carries the request's lane to the handler's line (`x-claude-kit-priority`).

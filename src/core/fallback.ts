@@ -1,9 +1,15 @@
 /**
- * Fallback chains: "retry for blips, fail over for outages". Which model a request's next attempt goes to, decided
- * from how long its model has been overloaded (the gate's per-model window, or the request's own failures when the
- * app runs without a gate). Kept apart from the retryer, which only asks `pick()` before each attempt.
+ * Fallback chains: "retry for blips, fail over for outages", the code of the `claude-overload-kit/fallback` entry
+ * (src/features/fallback.ts). An app that wants one imports `modelFallback` and passes it in
+ * (`fallback: modelFallback({ models })`); an app that does not ships none of this. Each request gets a cursor that picks its next model from how long its model has been overloaded (the
+ * gate's per-model window, or the request's own failures when the app runs without a gate).
  */
-import type { ModelGateSnapshot } from './gate.js';
+import type { ModelGateSnapshot } from './gate-types.js';
+import type { FallbackOffer } from './types.js';
+import type { FallbackChain, FallbackContext, FallbackCursor } from './retryer-types.js';
+
+export type { FallbackOffer, OfferScope } from './types.js';
+export type { FallbackChain, FallbackContext, FallbackCursor } from './retryer-types.js';
 
 export interface FallbackOptions {
   /**
@@ -25,40 +31,101 @@ export interface FallbackOptions {
   mode?: 'auto' | 'offer';
 }
 
-/** The fallback a request may take now: answer with `model` instead of waiting for `from`. */
-export interface FallbackOffer {
-  /** The model the next attempt would go to. */
-  model: string;
-  /** The overloaded model the request is waiting for ('' for the handler's default model). */
-  from: string;
-}
-
-/** What accepting an offer covers: this request only, or every request of the busy episode of that model. */
-export type OfferScope = 'request' | 'episode';
-
 /** The default of {@link FallbackOptions.afterMs}. */
 export const DEFAULT_FALLBACK_AFTER_MS = 15_000;
+
+/**
+ * A fallback chain for a client, a provider or one call: after a request's model has been overloaded for `afterMs`,
+ * its next attempt goes to the next model (`mode: 'auto'`), or the person is offered it (`mode: 'offer'`). Only
+ * overload and rate limits move a request.
+ */
+export function modelFallback(options: FallbackOptions): FallbackChain {
+  const { models, afterMs = DEFAULT_FALLBACK_AFTER_MS, mode = 'auto' } = options ?? {};
+  if (!Array.isArray(models) || models.some((model) => typeof model !== 'string')) {
+    throw new TypeError('modelFallback: `models` must be a list of model names, e.g. ["claude-sonnet-4-5", "claude-haiku-4-5"].');
+  }
+  if (!(afterMs >= 0) || (mode !== 'auto' && mode !== 'offer')) {
+    throw new TypeError("modelFallback: `afterMs` must be ms ≥ 0 and `mode` 'auto' or 'offer'.");
+  }
+  return { cursor: (context) => createCursor(context, chainFor(context.model, models), afterMs, mode === 'offer') };
+}
 
 /**
  * The models a request may try, in order: its own first. Requests without a model start on the handler's default
  * (`''`), unless the chain names its first model, which then stands for it.
  */
-export function chainFor(model: string | undefined, fallback: FallbackOptions | undefined): string[] {
-  const models = fallback?.models ?? [];
+export function chainFor(model: string | undefined, models: readonly string[]): string[] {
   const start = model ?? models[0] ?? '';
   const at = models.indexOf(start);
   return [start, ...(at >= 0 ? models.slice(at + 1) : models.filter((m) => m !== start))];
 }
 
-/**
- * Shared by a client's requests: the models whose busy episode the person chose to skip ("Answer with Haiku now" for
- * the rest of it). An episode ends when the model answers again.
- */
-export interface FallbackEpisodes {
-  skipped: Set<string>;
-}
+function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[], afterMs: number, offerMode: boolean): FallbackCursor {
+  // When each model was first overloaded for this request, and the person's choices.
+  const ownSince = new Map<string, number>();
+  const declined = new Set<string>();
+  let acceptedThrough = -1;
+  let timer: unknown;
+  const overFor = (model: string, now: number) => overloadedFor(gate?.snapshotOf(model), ownSince.get(model), now);
+  const stop = () => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+  };
 
-export const createFallbackEpisodes = (): FallbackEpisodes => ({ skipped: new Set() });
+  /** The first model of the chain not to be passed over now. */
+  function pick(): string {
+    const now = clock.now();
+    for (let i = 0; i < chain.length - 1; i += 1) {
+      const model = chain[i]!;
+      if (i <= acceptedThrough) continue;
+      const over = overFor(model, now);
+      if (over === undefined) return model;
+      if (skipped.has(model)) continue;
+      if (!offerMode && over >= afterMs) continue;
+      return model;
+    }
+    return chain[chain.length - 1]!;
+  }
+
+  return {
+    pick,
+    /**
+     * At the moment the model has been overloaded for `afterMs`: move on (auto, or when the chain now says so) or
+     * offer the next model (offer). Watched again when the window holding the request moves.
+     */
+    watch(model, on) {
+      stop();
+      const index = chain.indexOf(model);
+      if (index < 0 || index >= chain.length - 1) return undefined;
+      const now = clock.now();
+      // A wait for the model counts toward `afterMs` while its busy episode lasts, window open or not.
+      if (!ownSince.has(model)) ownSince.set(model, now);
+      const over = overFor(model, now);
+      if (over === undefined) return stop;
+      const fire = () => {
+        timer = undefined;
+        // A window that reopened in the meantime makes this request its probe: no move, no offer.
+        if ((overFor(model, clock.now()) ?? -1) < afterMs) return;
+        if (pick() !== model) on.move();
+        else if (offerMode && !declined.has(model)) on.offer({ model: chain[index + 1]!, from: model });
+      };
+      const at = now - over + afterMs;
+      if (at <= now) fire();
+      else timer = clock.setTimeout(fire, at - now);
+      return stop;
+    },
+    accept(offer, scope) {
+      acceptedThrough = Math.max(acceptedThrough, chain.indexOf(offer.from));
+      if (scope === 'episode') skipped.add(offer.from);
+    },
+    decline: (offer) => declined.add(offer.from),
+    answered(model) {
+      // The model's busy episode is over for every request: none skips it any more.
+      skipped.delete(model);
+      return model === chain[0] ? undefined : chain[0];
+    },
+  };
+}
 
 /**
  * How long a request has been held up by its model's overload: since the model's window closed (while it is closed,
@@ -67,10 +134,10 @@ export const createFallbackEpisodes = (): FallbackEpisodes => ({ skipped: new Se
  * that reopened for a probe counts only the request's own wait, so new requests go back to the first model (one of
  * them is its probe) while a request held up for `afterMs` already moves on.
  */
-export function overloadedFor(lane: ModelGateSnapshot | undefined, ownSince: number | undefined, now: number): number | undefined {
-  if (lane && lane.troubledSince === undefined) return undefined;
-  const shut = lane !== undefined && (lane.state === 'probing' ? lane.probeInFlight === true : lane.state === 'closed' && (lane.reopenAt ?? Infinity) > now);
-  const laneSince = shut ? lane.troubledSince : undefined;
-  const since = laneSince === undefined ? ownSince : ownSince === undefined ? laneSince : Math.min(laneSince, ownSince);
+function overloadedFor(model: ModelGateSnapshot | undefined, ownSince: number | undefined, now: number): number | undefined {
+  if (model && model.troubledSince === undefined) return undefined;
+  const shut = model !== undefined && (model.state === 'probing' ? model.probeInFlight === true : model.state === 'closed' && (model.reopenAt ?? Infinity) > now);
+  const modelSince = shut ? model.troubledSince : undefined;
+  const since = modelSince === undefined ? ownSince : ownSince === undefined ? modelSince : Math.min(modelSince, ownSince);
   return since === undefined ? undefined : now - since;
 }

@@ -1,6 +1,7 @@
 /** The gate's public face: its options, snapshots, permits and the requests' lanes (the algorithm is in gate.ts). */
 import type { Clock } from './clock.js';
 import type { ClaudeError } from './failure.js';
+import type { Fifo } from './fifo.js';
 import type { Subscribable } from './store.js';
 
 export interface GateOptions {
@@ -17,15 +18,72 @@ export interface GateOptions {
   minClosedMs?: number;
   /** The ceiling of that doubling. A longer retry-after still wins. Defaults to 15 s. */
   maxClosedMs?: number;
+  /**
+   * Priority lanes, `priorityLanes()` from `claude-overload-kit/lanes`: `priority: 'background'` work then waits behind
+   * the people, never takes the last free slot and is the first held back when its model is overloaded. Without
+   * them the browser gate lets background work through like a person's (the kit handler's line still puts it behind).
+   */
+  lanes?: GateLanes;
   clock?: Clock;
+}
+
+/** A request waiting for a permit, as the gate and its lanes hold it. */
+export interface GateWaiter {
+  grant(permit: GatePermit): void;
+  onHold?: (reopenAt: number | undefined) => void;
+}
+
+/** What the gate lends one model's background lane: the model's state, its room, and permits. */
+export interface LaneHost {
+  readonly model: {
+    readonly state: GateState;
+    readonly probeInFlight: boolean;
+    /** Set while the waiters of a closed window drain (background waits for the end of it). */
+    readonly drain?: unknown;
+    readonly interactive: { readonly size: number };
+  };
+  /** Room for one more attempt of the model; `background` with the slots kept free for people. */
+  room(background: boolean, now: number): boolean;
+  /** Lets `waiter` go as background work (`probe`: the one attempt after a window). */
+  grant(waiter: GateWaiter, probe: boolean): void;
+}
+
+/** One model's lane for work nobody watches, behind the people (made by {@link GateLanes}). */
+export interface BackgroundLane {
+  readonly line: Fifo<GateWaiter>;
+  /** While background is held back after an overload was blamed on it: until when. */
+  readonly reopenAt: number | undefined;
+  /** See {@link ModelGateSnapshot.peopleWaitUntil}. */
+  readonly peopleWaitUntil: number | undefined;
+  /** The most attempts of the model on the wire before one more of this kind may go; Infinity for no cap. */
+  cap(background: boolean, now: number): number;
+  /** Room for one more background attempt beyond the model's: the app's last slot and background's own limit. */
+  roomBeyond(appInFlight: number, ceiling: number): boolean;
+  /** A background attempt went, or ended. */
+  sent(): void;
+  ended(): void;
+  /** An attempt of the model (`background`: one of ours) sent with `level` on the wire was answered. */
+  answered(level: number, background: boolean, now: number): void;
+  /** An overload met with the window open: true when it is blamed on background work (then held until `hold`). */
+  blame(level: number, onWire: number, background: boolean, retryAt: number | undefined, now: number): boolean;
+  hold(until: number): void;
+  /** The model's window moved: tell the background waiters when they may go. */
+  windowMoved(closed: boolean, reopenAt: number | undefined): void;
+  /** After the people: lets one background waiter through if it may go now; `soonest` when to look again. */
+  admit(now: number, soonest: (at: number) => void): boolean;
+}
+
+/** Priority lanes an app passes to the gate: one background lane per model. */
+export interface GateLanes {
+  forModel(host: LaneHost, ceiling: number): BackgroundLane;
 }
 
 export type GateState = 'open' | 'closed' | 'probing';
 
 /**
  * Who is waiting: a person at the screen (`interactive`, the default) or work nobody watches (`background`:
- * summaries, a backlog, pre-fetching). Background requests go after interactive ones, never take the last free
- * slot, and are the first held back when a model is overloaded.
+ * summaries, a backlog, pre-fetching). In a gate with `lanes` (priorityLanes()), background requests go after
+ * interactive ones, never take the last free slot, and are the first held back when a model is overloaded.
  */
 export type RequestPriority = 'interactive' | 'background';
 
@@ -65,8 +123,6 @@ export interface GateSnapshot {
   inFlight: number;
   /** Requests waiting for a permit, every model together. */
   waiting: number;
-  /** @deprecated Renamed `waiting` (one word for it across the kit); removed in the next minor release. */
-  queued: number;
   /** Each model's window, by model name; requests without a model are under `''` (the handler's default model). */
   models: Readonly<Record<string, ModelGateSnapshot>>;
 }

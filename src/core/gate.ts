@@ -1,19 +1,15 @@
 import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createAlarm, sameFields } from './util.js';
-import { createLine, type Line, type LineEntry } from './line.js';
-import { createBackgroundYield, type BackgroundYield } from './background-yield.js';
+import { createFifo, type Fifo, type FifoEntry } from './fifo.js';
 import { gateHoldFor, isPressure } from './rules.js';
-import type { Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot } from './gate-types.js';
-
-export type {
-  AcquireOptions, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
+import type {
+  BackgroundLane, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, GateWaiter as Waiter, ModelGateSnapshot,
 } from './gate-types.js';
 
-interface Waiter {
-  grant(permit: GatePermit): void;
-  onHold?: (reopenAt: number | undefined) => void;
-}
+export type {
+  AcquireOptions, Gate, GateLanes, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, ModelGateSnapshot, RequestPriority,
+} from './gate-types.js';
 
 /** After a closed window, the requests that waited through it go spread over `drainJitterMs`, in their order. */
 interface Drain {
@@ -25,14 +21,11 @@ interface Drain {
 }
 
 /** Everything the gate keeps per model. */
-interface Lane {
+interface ModelState {
   state: GateState;
   reopenAt?: number;
   limit: number;
   inFlight: number;
-  backgroundInFlight: number;
-  /** Background's own limit, and what the model's room showed when an overload was blamed on background. */
-  yielding: BackgroundYield;
   probeInFlight: boolean;
   // Attempts sent before the window closed fail in a wave; only the first of the wave should move the window.
   closures: number;
@@ -40,16 +33,32 @@ interface Lane {
   streak: number;
   troubledSince?: number;
   drain?: Drain;
-  /** Background requests are held until then after one of them met an overload (the interactive line goes on). */
-  backgroundReopenAt?: number;
   // "Retry now" requests skip the window and go before the line.
-  forced: Line<Waiter>;
-  interactive: Line<Waiter>;
-  background: Line<Waiter>;
+  forced: Fifo<Waiter>;
+  interactive: Fifo<Waiter>;
+  /** Work nobody watches, behind the people: only with the app's `lanes` (priorityLanes()). */
+  background?: BackgroundLane;
   snapshot: ModelGateSnapshot;
 }
 
-const OPEN_LANE: ModelGateSnapshot = Object.freeze({ state: 'open', limit: 0, inFlight: 0, waiting: 0 });
+const OPEN_MODEL: ModelGateSnapshot = /* @__PURE__ */ Object.freeze({ state: 'open', limit: 0, inFlight: 0, waiting: 0 });
+
+/** The gate's tunables in one place; `GateOptions` documents each for apps, the comments here say why the value. */
+const GATE_DEFAULTS: Required<Omit<GateOptions, 'clock' | 'lanes'>> = {
+  // One tab's attempts on the wire, every model together: a bound, not a target (each model's limit adapts below it,
+  // halving on overload); the background flood of docs/failover-and-lanes.md is measured at 8.
+  maxConcurrency: 8,
+  // A model's limit never halves below one attempt, or its requests would wait for ever.
+  minConcurrency: 1,
+  // After a window, the requests that waited go spread over a second, in their order: sent together they would meet
+  // the next 529 together.
+  drainJitterMs: 1_000,
+  // The shortest window after an overload: a blip is over after one; a refused probe doubles it (5 s, then 10 s make
+  // the fallback chain's 15 s afterMs).
+  minClosedMs: 5_000,
+  // The doubling's ceiling, so a long overload is still probed every 15 s (a longer retry-after still wins).
+  maxClosedMs: 15_000,
+};
 
 /**
  * The app's traffic gate, one window per model under one app-wide concurrency bound. When a request meets an
@@ -67,42 +76,47 @@ const OPEN_LANE: ModelGateSnapshot = Object.freeze({ state: 'open', limit: 0, in
  */
 export function createGate(options: GateOptions = {}): Gate {
   const clock = options.clock ?? systemClock;
-  const ceiling = Math.max(1, options.maxConcurrency ?? 8);
-  const floor = Math.min(ceiling, Math.max(1, options.minConcurrency ?? 1));
-  const drainJitterMs = options.drainJitterMs ?? 1_000;
-  const minClosedMs = options.minClosedMs ?? 5_000;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? 15_000);
+  const tuned = { ...GATE_DEFAULTS };
+  for (const key of Object.keys(tuned) as Array<keyof typeof tuned>) tuned[key] = options[key] ?? tuned[key];
+  const ceiling = Math.max(1, tuned.maxConcurrency);
+  const floor = Math.min(ceiling, Math.max(1, tuned.minConcurrency));
+  const { drainJitterMs, minClosedMs } = tuned;
+  const maxClosedMs = Math.max(minClosedMs, tuned.maxClosedMs);
   const listeners = createListeners();
-  const lanes = new Map<string, Lane>();
+  const models = new Map<string, ModelState>();
 
   let inFlight = 0;
   const wakeUp = createAlarm(clock, () => pump());
-  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, queued: 0, models: {} };
+  let snapshot: GateSnapshot = { state: 'open', limit: ceiling, inFlight: 0, waiting: 0, models: {} };
 
-  function laneOf(model: string): Lane {
-    let lane = lanes.get(model);
-    if (!lane) {
-      lane = {
-        state: 'open', limit: ceiling, inFlight: 0, backgroundInFlight: 0, yielding: createBackgroundYield(ceiling), probeInFlight: false, closures: 0, streak: 0,
-        forced: createLine(), interactive: createLine(), background: createLine(), snapshot: OPEN_LANE,
-      };
-      lanes.set(model, lane);
-    }
-    return lane;
+  function modelOf(name: string): ModelState {
+    const known = models.get(name);
+    if (known) return known;
+    const model: ModelState = {
+      state: 'open', limit: ceiling, inFlight: 0, probeInFlight: false, closures: 0, streak: 0,
+      forced: createFifo(), interactive: createFifo(), snapshot: OPEN_MODEL,
+    };
+    model.background = options.lanes?.forModel({
+      model,
+      room: (background, now) => room(model, background, now),
+      grant: (waiter, probe) => waiter.grant(issue(model, probe, true)),
+    }, ceiling);
+    models.set(name, model);
+    return model;
   }
 
-  const waitingIn = (lane: Lane) => lane.forced.size + lane.interactive.size + lane.background.size;
+  const waitingIn = (model: ModelState) => model.forced.size + model.interactive.size + (model.background?.line.size ?? 0);
 
-  /** The lane as seen from outside: the same object while nothing in it changed. */
-  function laneSnapshot(lane: Lane): ModelGateSnapshot {
+  /** The model as seen from outside: the same object while nothing in it changed. */
+  function modelSnapshot(model: ModelState): ModelGateSnapshot {
     const next: ModelGateSnapshot = {
-      state: lane.state, reopenAt: lane.reopenAt, limit: lane.limit, inFlight: lane.inFlight, waiting: waitingIn(lane),
-      troubledSince: lane.troubledSince, backgroundReopenAt: lane.backgroundReopenAt,
-      peopleWaitUntil: lane.yielding.peopleWaitUntil,
+      state: model.state, reopenAt: model.reopenAt, limit: model.limit, inFlight: model.inFlight, waiting: waitingIn(model),
+      troubledSince: model.troubledSince, backgroundReopenAt: model.background?.reopenAt,
+      peopleWaitUntil: model.background?.peopleWaitUntil,
     };
-    if (lane.probeInFlight) next.probeInFlight = true;
-    if (!sameFields(next, lane.snapshot)) lane.snapshot = next;
-    return lane.snapshot;
+    if (model.probeInFlight) next.probeInFlight = true;
+    if (!sameFields(next, model.snapshot)) model.snapshot = next;
+    return model.snapshot;
   }
 
   function changed(): void {
@@ -111,10 +125,10 @@ export function createGate(options: GateOptions = {}): Gate {
     let reopenAt: number | undefined;
     let limit = ceiling;
     let waiting = 0;
-    for (const [model, lane] of lanes) {
-      const before = lane.snapshot;
-      const s = laneSnapshot(lane);
-      if (s !== before || snapshot.models[model] !== s) dirty = true;
+    for (const [name, model] of models) {
+      const before = model.snapshot;
+      const s = modelSnapshot(model);
+      if (s !== before || snapshot.models[name] !== s) dirty = true;
       if (s.state === 'closed') {
         state = 'closed';
         reopenAt = reopenAt === undefined ? s.reopenAt : Math.min(reopenAt, s.reopenAt ?? reopenAt);
@@ -123,98 +137,94 @@ export function createGate(options: GateOptions = {}): Gate {
       waiting += s.waiting;
     }
     if (!dirty && snapshot.inFlight === inFlight) return;
-    const models: Record<string, ModelGateSnapshot> = {};
-    for (const [model, lane] of lanes) models[model] = lane.snapshot;
-    snapshot = { state, reopenAt, limit, inFlight, waiting, queued: waiting, models };
+    const byName: Record<string, ModelGateSnapshot> = {};
+    for (const [name, model] of models) byName[name] = model.snapshot;
+    snapshot = { state, reopenAt, limit, inFlight, waiting, models: byName };
     listeners.notify();
   }
 
   /** A model's window moved: tell each of its waiters the new time (forced waiters are not held by it). */
-  function windowMoved(lane: Lane): void {
-    lane.interactive.forEach((waiter) => waiter.onHold?.(lane.reopenAt));
-    const backgroundAt = lane.state === 'closed' ? Math.max(lane.reopenAt ?? 0, lane.backgroundReopenAt ?? 0) : lane.backgroundReopenAt;
-    lane.background.forEach((waiter) => waiter.onHold?.(backgroundAt));
+  function windowMoved(model: ModelState): void {
+    model.interactive.forEach((waiter) => waiter.onHold?.(model.reopenAt));
+    model.background?.windowMoved(model.state === 'closed', model.reopenAt);
   }
 
-  function issue(lane: Lane, probe: boolean, background: boolean): GatePermit {
+  function issue(model: ModelState, probe: boolean, background: boolean): GatePermit {
     inFlight += 1;
-    lane.inFlight += 1;
-    if (background) lane.backgroundInFlight += 1;
-    if (probe) lane.probeInFlight = true;
-    const closuresAtStart = lane.closures;
-    const level = lane.inFlight;
+    model.inFlight += 1;
+    if (background) model.background!.sent();
+    if (probe) model.probeInFlight = true;
+    const closuresAtStart = model.closures;
+    const level = model.inFlight;
     let released = false;
     return {
       release(outcome) {
         if (released) return;
         released = true;
         inFlight -= 1;
-        lane.inFlight -= 1;
-        if (background) lane.backgroundInFlight -= 1;
-        if (probe) lane.probeInFlight = false;
-        settle(lane, outcome, probe, background, closuresAtStart, level);
+        model.inFlight -= 1;
+        if (background) model.background!.ended();
+        if (probe) model.probeInFlight = false;
+        settle(model, outcome, probe, background, closuresAtStart, level);
         pump();
       },
     };
   }
 
-  function settle(lane: Lane, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number, level: number): void {
+  function settle(model: ModelState, outcome: GateOutcome, probe: boolean, background: boolean, closuresAtStart: number, level: number): void {
     const now = clock.now();
     if (outcome.ok) {
-      lane.yielding.answered(level, background, now);
-      lane.streak = 0;
-      lane.backgroundReopenAt = undefined;
-      lane.limit = Math.min(ceiling, lane.limit + 1);
+      model.background?.answered(level, background, now);
+      model.streak = 0;
+      model.limit = Math.min(ceiling, model.limit + 1);
       // The episode lasts while the model is paced below full speed: its line may still be long.
-      if (lane.limit >= ceiling) lane.troubledSince = undefined;
-      if (lane.state !== 'open') open(lane); // any answer, probe or "Retry now", shows Claude has room again
+      if (model.limit >= ceiling) model.troubledSince = undefined;
+      if (model.state !== 'open') open(model); // any answer, probe or "Retry now", shows Claude has room again
       return;
     }
     if (!('failure' in outcome) || !isPressure(outcome.failure.kind)) {
-      if (probe && lane.state === 'probing') open(lane); // an unrelated failure says nothing about load: let others try
+      if (probe && model.state === 'probing') open(model); // an unrelated failure says nothing about load: let others try
       return;
     }
     // A refusal the kit handler's line paced (it named the request's place) is the line's clock, not a wave to hold
     // the tab for: the request goes back to its place there, and a window or a cut here would be a second wait on
     // top. The model is troubled all the same (a fallback chain counts its wait from here).
     if (outcome.failure.line !== undefined) {
-      lane.troubledSince ??= now;
-      if (probe && lane.state === 'probing') open(lane);
+      model.troubledSince ??= now;
+      if (probe && model.state === 'probing') open(model);
       return;
     }
-    const staleWave = closuresAtStart !== lane.closures && !probe;
+    const staleWave = closuresAtStart !== model.closures && !probe;
     if (staleWave) return;
-    const blameBackground = (background || lane.backgroundInFlight > 0) && lane.state === 'open';
-    if (blameBackground) lane.yielding.blamed(level, lane.inFlight, lane.backgroundInFlight + (background ? 1 : 0), outcome.retryAt, now);
-    else lane.limit = Math.max(floor, Math.floor(lane.limit / 2));
-    lane.troubledSince ??= now;
-    const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** lane.streak);
-    lane.streak += 1;
+    const blameBackground = model.state === 'open' && !!model.background?.blame(level, model.inFlight, background, outcome.retryAt, now);
+    if (!blameBackground) model.limit = Math.max(floor, Math.floor(model.limit / 2));
+    model.troubledSince ??= now;
+    const shortest = Math.min(maxClosedMs, minClosedMs * 2 ** model.streak);
+    model.streak += 1;
     const until = Math.max(outcome.retryAt ?? 0, now + gateHoldFor(outcome.failure.retryAfterMs), now + shortest);
-    lane.closures += 1;
-    // Held back first: while background work of this model is on the wire, an overload is blamed on it. The
-    // background line is held (it drains as its attempts end) and the people go on, their window left open.
+    model.closures += 1;
+    // Blamed on background work (lanes.ts): its lane is held and the people go on, their window left open.
     if (blameBackground) {
-      lane.backgroundReopenAt = until;
+      model.background!.hold(until);
     } else {
-      lane.state = 'closed';
-      lane.reopenAt = until;
-      lane.drain = undefined;
+      model.state = 'closed';
+      model.reopenAt = until;
+      model.drain = undefined;
     }
-    windowMoved(lane);
+    windowMoved(model);
   }
 
   function slotAt(d: Drain): number {
     return d.start + ((d.granted + clock.random()) * drainJitterMs) / d.count;
   }
 
-  function open(lane: Lane): void {
-    lane.state = 'open';
-    lane.reopenAt = undefined;
-    lane.drain = undefined;
-    if (lane.interactive.size > 0 && drainJitterMs > 0) {
-      lane.drain = { start: clock.now(), count: lane.interactive.size, granted: 0, nextAt: 0 };
-      lane.drain.nextAt = slotAt(lane.drain);
+  function open(model: ModelState): void {
+    model.state = 'open';
+    model.reopenAt = undefined;
+    model.drain = undefined;
+    if (model.interactive.size > 0 && drainJitterMs > 0) {
+      model.drain = { start: clock.now(), count: model.interactive.size, granted: 0, nextAt: 0 };
+      model.drain.nextAt = slotAt(model.drain);
     }
   }
 
@@ -223,65 +233,49 @@ export function createGate(options: GateOptions = {}): Gate {
    * and two of Claude's room once an overload showed where it ends. People wait for a slot under that room only
    * until the retry time of the one who met the 529: never longer than a backoff would have held them.
    */
-  const room = (lane: Lane, background: boolean, now: number) => {
+  const room = (model: ModelState, background: boolean, now: number) => {
     const reserve = background ? 1 : 0;
-    const limit = Math.min(lane.limit, lane.yielding.cap(background, now));
-    return inFlight < Math.max(1, ceiling - reserve) && lane.inFlight < Math.max(1, limit - reserve)
-      && (!background || ((ceiling === 1 || inFlight < ceiling - 1) && lane.backgroundInFlight < lane.yielding.backgroundLimit));
+    const limit = Math.min(model.limit, model.background?.cap(background, now) ?? Infinity);
+    return inFlight < Math.max(1, ceiling - reserve) && model.inFlight < Math.max(1, limit - reserve)
+      && (!background || model.background!.roomBeyond(inFlight, ceiling));
   };
 
-  /** Lets at most one waiter of this lane through; says when to look again if it is waiting for a moment. */
-  function admitOne(lane: Lane, now: number, wake: { at?: number }): boolean {
+  /** Lets at most one waiter of this model through; says when to look again if it is waiting for a moment. */
+  function admitOne(model: ModelState, now: number, wake: { at?: number }): boolean {
     const soonest = (at: number) => (wake.at = wake.at === undefined ? at : Math.min(wake.at, at));
-    if (lane.state === 'closed' && lane.reopenAt !== undefined && now >= lane.reopenAt) {
-      lane.state = 'probing';
-      lane.reopenAt = undefined;
-      windowMoved(lane);
+    if (model.state === 'closed' && model.reopenAt !== undefined && now >= model.reopenAt) {
+      model.state = 'probing';
+      model.reopenAt = undefined;
+      windowMoved(model);
     }
-    if (lane.forced.size > 0 && inFlight < ceiling && lane.inFlight < lane.limit) {
-      lane.forced.shift()!.grant(issue(lane, false, false));
+    if (model.forced.size > 0 && inFlight < ceiling && model.inFlight < model.limit) {
+      model.forced.shift()!.grant(issue(model, false, false));
       return true;
     }
-    if (lane.state === 'closed') {
-      if (waitingIn(lane) > lane.forced.size && lane.reopenAt !== undefined) soonest(lane.reopenAt);
+    if (model.state === 'closed') {
+      if (waitingIn(model) > model.forced.size && model.reopenAt !== undefined) soonest(model.reopenAt);
       return false;
     }
-    if (lane.interactive.size > 0 && room(lane, false, now)) {
-      if (lane.state === 'probing') {
-        if (lane.probeInFlight) return false;
-        lane.interactive.shift()!.grant(issue(lane, true, false));
+    if (model.interactive.size > 0 && room(model, false, now)) {
+      if (model.state === 'probing') {
+        if (model.probeInFlight) return false;
+        model.interactive.shift()!.grant(issue(model, true, false));
         return true;
       }
-      const drain = lane.drain;
+      const drain = model.drain;
       if (drain) {
         if (now < drain.nextAt) {
           soonest(drain.nextAt);
           return false;
         }
         drain.granted += 1;
-        if (drain.granted >= drain.count) lane.drain = undefined;
+        if (drain.granted >= drain.count) model.drain = undefined;
         else drain.nextAt = slotAt(drain);
       }
-      lane.interactive.shift()!.grant(issue(lane, false, false));
+      model.interactive.shift()!.grant(issue(model, false, false));
       return true;
     }
-    // People held under Claude's seen room go at their own retry time at the latest.
-    const peopleAt = lane.yielding.peopleWaitUntil;
-    if (lane.interactive.size > 0 && peopleAt !== undefined && now < peopleAt) soonest(peopleAt);
-    if (lane.background.size === 0 || lane.interactive.size > 0) return false;
-    if (lane.backgroundReopenAt !== undefined && now < lane.backgroundReopenAt) {
-      soonest(lane.backgroundReopenAt);
-      return false;
-    }
-    if (lane.state === 'probing') {
-      // A background request may be the probe when nobody else waits: it risks no person's time.
-      if (lane.probeInFlight || !room(lane, false, now)) return false;
-      lane.background.shift()!.grant(issue(lane, true, true));
-      return true;
-    }
-    if (lane.drain || !room(lane, true, now)) return false;
-    lane.background.shift()!.grant(issue(lane, false, true));
-    return true;
+    return model.background?.admit(now, soonest) ?? false;
   }
 
   function pump(): void {
@@ -290,7 +284,7 @@ export function createGate(options: GateOptions = {}): Gate {
     // Round-robin over the models, one admission each per pass, so one model's crowd cannot starve another's.
     for (let admitted = true; admitted; ) {
       admitted = false;
-      for (const lane of lanes.values()) if (admitOne(lane, now, wake)) admitted = true;
+      for (const model of models.values()) if (admitOne(model, now, wake)) admitted = true;
     }
     // A timer only while someone waits: an idle gate reopens lazily on the next acquire, and never keeps a
     // process (or a test) alive after its app has gone.
@@ -301,25 +295,27 @@ export function createGate(options: GateOptions = {}): Gate {
   return {
     subscribe: listeners.subscribe,
     getSnapshot: () => snapshot,
-    snapshotOf(model = '') {
-      const lane = lanes.get(model);
-      return lane ? laneSnapshot(lane) : { ...OPEN_LANE, limit: ceiling };
+    snapshotOf(name = '') {
+      const model = models.get(name);
+      return model ? modelSnapshot(model) : { ...OPEN_MODEL, limit: ceiling };
     },
-    acquire({ signal, model = '', priority = 'interactive', force = false, onHold, ticket } = {}) {
+    acquire({ signal, model: name = '', priority = 'interactive', force = false, onHold, ticket } = {}) {
       return new Promise<GatePermit>((resolve, reject) => {
         if (signal?.aborted) {
           reject(signal.reason);
           return;
         }
-        const lane = laneOf(model);
-        const background = priority === 'background';
-        const ownLine = background ? lane.background : lane.interactive;
+        const model = modelOf(name);
+        // Background work has a lane of its own only with the app's lanes; without, it waits with the people.
+        const lane = priority === 'background' ? model.background : undefined;
+        const background = lane !== undefined;
+        const ownLine = lane ? lane.line : model.interactive;
         // "Retry now" skips the window for people only: a forced permit is a person's, so background work forced
         // would go ahead of the people and into the slot kept free for them. It keeps its lane.
         if (background) force = false;
         let isForced = force;
         const onAbort = () => {
-          (isForced ? lane.forced : ownLine).remove(entry);
+          (isForced ? model.forced : ownLine).remove(entry);
           reject(signal?.reason);
           pump();
         };
@@ -331,21 +327,19 @@ export function createGate(options: GateOptions = {}): Gate {
             resolve(permit);
           },
         };
-        let entry: LineEntry<Waiter> = (force ? lane.forced : ownLine).push(waiter);
+        let entry: FifoEntry<Waiter> = (force ? model.forced : ownLine).push(waiter);
         if (ticket && !background) {
           ticket.expedite = () => {
-            if (isForced || !entry.inLine) return;
+            if (isForced || !entry.inFifo) return;
             ownLine.remove(entry);
             isForced = true;
-            entry = lane.forced.push(waiter);
+            entry = model.forced.push(waiter);
             pump();
           };
         }
         signal?.addEventListener('abort', onAbort, { once: true });
-        if (!force && lane.state !== 'open') onHold?.(lane.reopenAt);
-        else if (!force && background && lane.backgroundReopenAt !== undefined && lane.backgroundReopenAt > clock.now()) {
-          onHold?.(lane.backgroundReopenAt);
-        }
+        if (!force && model.state !== 'open') onHold?.(model.reopenAt);
+        else if (!force && lane?.reopenAt !== undefined && lane.reopenAt > clock.now()) onHold?.(lane.reopenAt);
         pump();
       });
     },

@@ -1,7 +1,70 @@
 import { systemClock, type Clock } from './clock.js';
 import type { DemandStore } from './demand.js';
+import type { ClaudeFeature } from './features.js';
+import type { ClaudeMessages } from './messages.js';
 import { affectsClaudeApi, isApiComponentDegraded, type StatusReport } from './status-page.js';
 import type { StatusIncident } from './types.js';
+
+/** The status page's words (English); override them through the provider's `messages`. */
+export const statusMessages: Pick<ClaudeMessages, 'incidentHeadline' | 'incidentResolvedHeadline' | 'incident' | 'incidentStatus'> = {
+  incidentHeadline: 'Claude is having a service disruption.',
+  incidentResolvedHeadline: 'Anthropic reports the disruption is over.',
+  incident: (name, status) => `Anthropic reports: ${name} — ${status}`,
+  incidentStatus: {
+    investigating: 'Investigating',
+    identified: 'Cause identified',
+    monitoring: 'Monitoring a fix',
+    resolved: 'Resolved',
+    postmortem: 'Resolved',
+  },
+};
+
+/** Each demand summary's way to show an incident, there once `statusWatch()` is one of its client's features. */
+const incidentSetters = new WeakMap<DemandStore, (incident: StatusIncident | undefined) => void>();
+
+/**
+ * The status page's incidents in the demand summary, as a feature: an incident touching the Claude API puts the
+ * summary at level `incident` (the banner names it and links it), and its words come with it. Feed it with
+ * `useAnthropicStatus()` (React) or `createIncidentWatch(client.demand)` and your own polling.
+ */
+export function statusWatch(): ClaudeFeature {
+  return {
+    name: 'status',
+    messages: statusMessages,
+    setup({ demand }) {
+      let incident: StatusIncident | undefined;
+      incidentSetters.set(demand, (next) => {
+        incident = next;
+        demand.invalidate();
+      });
+      demand.extend({
+        refine(draft, { personal }) {
+          if (!incident) return;
+          draft.incident = incident;
+          // A resolved incident is no news while the person's own requests still wait: "the disruption is over" beside
+          // "Retrying in 4 s" says two things at once. Their wait is what they are told until it ends. Offline and
+          // given up say more than the incident does.
+          const outranked = draft.level === 'offline' || draft.level === 'unavailable';
+          if (!outranked && !(incident.status === 'resolved' && personal)) draft.level = 'incident';
+        },
+      });
+    },
+  };
+}
+
+function incidentSetterOf(demand: DemandStore): (incident: StatusIncident | undefined) => void {
+  const set = incidentSetters.get(demand);
+  if (set) return set;
+  throw new TypeError("The status watch needs statusWatch() (claude-overload-kit/status) in the client's or provider's features.");
+}
+
+/**
+ * Sets (or clears) the incident on a demand summary whose client has the `statusWatch()` feature: for an app that
+ * reads the status page its own way. @throws TypeError without the feature.
+ */
+export function setIncident(demand: DemandStore, incident: StatusIncident | undefined): void {
+  incidentSetterOf(demand)(incident);
+}
 
 export interface IncidentWatchOptions {
   /** How long a cleared incident stays on screen as "Resolved". Defaults to 60 s. */
@@ -43,6 +106,7 @@ const watchesOf = new WeakMap<DemandStore, Set<() => StatusIncident | undefined>
  * call time, so an adapter may update them in place.
  */
 export function createIncidentWatch(demand: DemandStore, options: IncidentWatchOptions = {}): IncidentWatch {
+  const setOnSummary = incidentSetterOf(demand);
   let shown: StatusIncident | undefined;
   // What this watch last put on the summary: the incident, or its "Resolved" notice while that lasts.
   let onSummary: StatusIncident | undefined;
@@ -54,7 +118,7 @@ export function createIncidentWatch(demand: DemandStore, options: IncidentWatchO
   const show = (incident: StatusIncident | undefined) => {
     onSummary = incident;
     siblings.add(mine); // again after a dispose: StrictMode's rehearsal unmount disposes a watch that lives on
-    demand.setIncident(incident);
+    setOnSummary(incident);
   };
   const clock = () => options.clock ?? systemClock;
   const clear = () => {
@@ -93,7 +157,7 @@ export function createIncidentWatch(demand: DemandStore, options: IncidentWatchO
       siblings.delete(mine);
       let left: StatusIncident | undefined;
       for (const other of siblings) left ??= other();
-      demand.setIncident(left);
+      setOnSummary(left);
     },
   };
 }

@@ -1,7 +1,8 @@
-// claude-overload-kit/core — framework-free: no React, no DOM access at import time.
-// Every name here is deliberate API; internals (rules.ts, line.ts, util.ts…) are imported by the kit's own layers
-// from their modules, never through this entry. test/api/exports.test.ts snapshots this list.
-import { hashRequest as hashRequestInternal, stableStringify as stableStringifyInternal } from './hash.js';
+// claude-overload-kit/core — the building blocks, framework-free: no React, no DOM access at import time. What an
+// adapter for another framework, or an app without one, composes (ARCHITECTURE.md). Every name here is deliberate
+// API; internals (rules.ts, fifo.ts, hash.ts, util.ts, the transport's stream reader, the line's header names and
+// tickets…) are imported by the kit's own layers from their modules, never through this entry.
+// test/api/exports.test.ts snapshots this list.
 
 export { ClaudeError, toClaudeError, readClaudeError, isClaudeError, type ClaudeErrorInit, type ClaudeErrorContext } from './failure.js';
 export {
@@ -14,7 +15,7 @@ export {
   type ResolvedKindPolicy,
 } from './policy.js';
 export type { JitterStrategy } from './backoff.js';
-export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot } from './retryer.js';
+export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot, type FallbackChain } from './retryer.js';
 export {
   createGate,
   type Gate,
@@ -27,11 +28,11 @@ export {
   type ModelGateSnapshot,
   type RequestPriority,
 } from './gate.js';
-export { chainFor, DEFAULT_FALLBACK_AFTER_MS, type FallbackOptions, type FallbackOffer, type OfferScope } from './fallback.js';
-export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type EscalationInfo, type EscalationOptions } from './demand.js';
+export type { FallbackOptions } from './fallback.js';
+export { createDemandStore, NORMAL_DEMAND, type DemandStore, type DemandStoreOptions, type DemandExtension, type DemandEpisode, type RefineContext } from './demand.js';
+export type { ClaudeFeature, FeatureHost } from './features.js';
 export {
   createTransport,
-  readMessageStream,
   messageText,
   type Transport,
   type TransportOptions,
@@ -39,7 +40,7 @@ export {
   type MessageRequest,
   type StreamCallbacks,
 } from './transport.js';
-export { createClaudeClient, type ClaudeClient, type ClaudeClientOptions, type StreamOptions, type RunOptions, type AttemptFunction } from './client.js';
+export { createClaudeClient, type ClaudeClient, type ClaudeClientOptions, type StreamOptions, type RunOptions } from './client.js';
 export { createQueryRegistry, queryRegistryOf, type QueryRegistry } from './query-registry.js';
 export { retryStateOf, IDLE_RETRY_STATE, type RetryState } from './retry-state.js';
 export { canRevive, offerRevive } from './revive.js';
@@ -55,26 +56,12 @@ export {
   escalationFor,
   incidentText,
   describeIncidentStatus,
-  modelDisplayName,
-  offerFallbackText,
-  answeredByText,
   type ClaudeMessages,
 } from './messages.js';
 export type { Subscribable } from './store.js';
-export type { FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident } from './types.js';
+export type {
+  FailureKind, DemandLevel, DemandSnapshot, EscalationStage, RetryPhase, StatusIncident, DemandOffer, FallbackOffer, OfferScope, LinePlace,
+  AttemptFunction,
+} from './types.js';
 export type { StatusReport, StatusSummary, StatusPageIncident, StatusIndicator } from './status-page.js';
 
-/**
- * JSON with object keys sorted.
- * @deprecated An internal of the query cache key, exported by mistake; removed from the public entries in the next
- * minor release. Use `claudeQueryKey(request)` for a cache key, or a library such as `fast-json-stable-stringify`.
- */
-export const stableStringify: (value: unknown) => string = stableStringifyInternal;
-
-/**
- * A short stable hash of a request.
- * @deprecated An internal of the query cache key, exported by mistake; removed from the public entries in the next
- * minor release. Use `claudeQueryKey(request)`.
- */
-export const hashRequest: (request: unknown) => string = hashRequestInternal;
-export { newLineTicket, TICKET_HEADER, AHEAD_HEADER, EXPECTED_WAIT_HEADER, MODEL_FALLBACK_HEADER, PRIORITY_HEADER, type LinePlace, type LineTicket } from './line-ticket.js';

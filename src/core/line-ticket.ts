@@ -20,13 +20,8 @@ export const PRIORITY_HEADER = 'x-claude-kit-priority';
 /** Response: the model that answered, when the handler's fallback chain moved the request to another one. */
 export const MODEL_FALLBACK_HEADER = 'x-claude-kit-model-fallback';
 
-/** Where a request stands in the handler's line, as the handler said on its last 529. */
-export interface LinePlace {
-  /** Requests ahead of this one. */
-  ahead?: number;
-  /** The expected wait for its turn, from the moment of that 529. */
-  expectedWaitMs?: number;
-}
+import type { LinePlace } from './types.js';
+export type { LinePlace };
 
 /** One request's ticket, carried from attempt to attempt, and its lane in the handler's line. */
 export interface LineTicket {

@@ -4,7 +4,8 @@
  * (or merge single keys over it). Seconds and minutes come from `Intl` ("8 s", "2 min"), plurals from PluralRules —
  * the same `formatWait` and `plural` the root entry exports for translations written outside the package.
  */
-import { formatWait, modelDisplayName, plural, type ClaudeMessages } from './messages.js';
+import { formatWait, plural, type ClaudeMessages } from './messages.js';
+import { modelDisplayName } from './offers.js';
 
 export const frenchMessages: ClaudeMessages = {
   locale: 'fr',

@@ -4,7 +4,6 @@
  * digits come from `Intl` rather than from string concatenation. No message ever carries a status code or an
  * API error type: the person at the screen reads what is happening, not how the API spelled it.
  */
-import type { FallbackOffer } from './fallback.js';
 import type { DemandLevel, DemandSnapshot, StatusIncident } from './types.js';
 
 export interface ClaudeMessages {
@@ -38,10 +37,6 @@ export interface ClaudeMessages {
    * Claude right now — its server isn't set up."
    */
   notConfigured?: string;
-  /** Level `incident` without incident details. Default: "Claude is having a service disruption." */
-  incidentHeadline: string;
-  /** The incident has just been resolved on the status page. Default: "Anthropic reports the disruption is over." */
-  incidentResolvedHeadline: string;
 
   // Countdown
   /** "Retrying in 8 s…" */
@@ -67,22 +62,26 @@ export interface ClaudeMessages {
   /** "2 requests waiting" */
   waitingRequests: (count: number, locale: string) => string;
 
-  // Escalation of one busy episode
+  // Escalation of one busy episode: the `escalation()` feature brings these (claude-overload-kit/escalation).
   /** Default: "This is taking longer than usual." */
-  escalationSlow: string;
+  escalationSlow?: string;
   /** Default: "This has gone on unusually long — there may be an incident. Check Claude's status page." */
-  escalationUnusual: string;
+  escalationUnusual?: string;
   /** Default: "We've let the team know. You can keep waiting or come back later." */
-  escalationContact: string;
+  escalationContact?: string;
 
-  // Incident from the status page
+  // Incident from the status page: the `statusWatch()` feature brings these (claude-overload-kit/status).
+  /** Level `incident` without incident details. Default: "Claude is having a service disruption." */
+  incidentHeadline?: string;
+  /** The incident has just been resolved on the status page. Default: "Anthropic reports the disruption is over." */
+  incidentResolvedHeadline?: string;
   /**
    * "Anthropic reports: Elevated errors on Claude — Investigating". `status` arrives already in words (through
    * `incidentStatus`); use `incidentText()` to call it.
    */
-  incident: (name: string, status: string, locale: string) => string;
+  incident?: (name: string, status: string, locale: string) => string;
   /** Statuspage incident statuses in words; unknown statuses are shown capitalised. */
-  incidentStatus: Record<string, string>;
+  incidentStatus?: Record<string, string>;
 
   // Actions
   /** Default: "Retry now" */
@@ -127,10 +126,10 @@ export interface ClaudeMessages {
   /** "Retry now" for a request not yet sent. Optional, falls back to `retryNow`. Default: "Send now" */
   sendNow?: string;
 
-  // Fallback models (optional so translations written before them still type-check; English is used instead)
+  // Fallback models: the `fallbackOffers()` feature brings these (claude-overload-kit/offers).
   /**
    * A model's name as the person reads it, e.g. `claude-haiku-4-5` → "Claude Haiku 4.5". Override it for your own
-   * names or models the default does not know. Default: {@link modelDisplayName}.
+   * names or models the default does not know. Default: `modelDisplayName`.
    */
   modelName?: (model: string) => string;
   /**
@@ -179,12 +178,12 @@ function capitalise(text: string): string {
 
 /** The words for a Statuspage incident status, e.g. "monitoring" → "Monitoring a fix". */
 export function describeIncidentStatus(messages: ClaudeMessages, status: string): string {
-  return messages.incidentStatus[status] ?? capitalise(status);
+  return messages.incidentStatus?.[status] ?? capitalise(status);
 }
 
-/** "Anthropic reports: {name} — {status in words}". */
+/** "Anthropic reports: {name} — {status in words}"; the incident's name alone without the status words. */
 export function incidentText(messages: ClaudeMessages, incident: StatusIncident): string {
-  return messages.incident(incident.name, describeIncidentStatus(messages, incident.status), messages.locale);
+  return messages.incident?.(incident.name, describeIncidentStatus(messages, incident.status), messages.locale) ?? incident.name;
 }
 
 export const defaultMessages: ClaudeMessages = {
@@ -198,8 +197,6 @@ export const defaultMessages: ClaudeMessages = {
   unavailable: "Claude isn't available right now.",
   spendLimited: 'This app has reached its usage limit.',
   notConfigured: "This app can't reach Claude right now — its server isn't set up.",
-  incidentHeadline: 'Claude is having a service disruption.',
-  incidentResolvedHeadline: 'Anthropic reports the disruption is over.',
   retryingIn: (seconds, locale) => `Retrying in ${formatWait(seconds, locale)}…`,
   retrying: 'Retrying…',
   turnIn: (seconds, locale) => `Your turn in about ${formatWait(seconds, locale)}.`,
@@ -209,17 +206,6 @@ export const defaultMessages: ClaudeMessages = {
   attempt: (attempt, locale) => `Attempt ${new Intl.NumberFormat(locale).format(attempt)}`,
   waitingRequests: (count, locale) =>
     plural(locale, count, { one: '# request waiting', other: '# requests waiting' }),
-  escalationSlow: 'This is taking longer than usual.',
-  escalationUnusual: "This has gone on unusually long — there may be an incident. Check Claude's status page.",
-  escalationContact: "We've let the team know. You can keep waiting or come back later.",
-  incident: (name, status) => `Anthropic reports: ${name} — ${status}`,
-  incidentStatus: {
-    investigating: 'Investigating',
-    identified: 'Cause identified',
-    monitoring: 'Monitoring a fix',
-    resolved: 'Resolved',
-    postmortem: 'Resolved',
-  },
   retryNow: 'Retry now',
   cancel: 'Cancel',
   dismiss: 'Dismiss',
@@ -237,49 +223,7 @@ export const defaultMessages: ClaudeMessages = {
   notificationsLabel: 'Notifications ({hotkey})',
   sendingIn: (seconds, locale) => `Sending in ${formatWait(seconds, locale)}…`,
   sendNow: 'Send now',
-  modelName: (model) => modelDisplayName(model),
-  offerFallback: (model) => `Answer with ${model} now — faster, less thorough`,
-  offerFallbackAltText: (model) => `Have ${model} answer instead of waiting`,
-  declineFallback: 'Keep waiting',
-  answeredBy: (model) => `Answered by ${model}`,
 };
-
-/**
- * A Claude model id as a person reads it: `claude-haiku-4-5` → "Claude Haiku 4.5", `claude-3-5-haiku-20241022` →
- * "Claude 3.5 Haiku", `claude-opus-4-1` → "Claude Opus 4.1". A date suffix is dropped; an id of another shape is
- * returned as it is.
- */
-export function modelDisplayName(model: string): string {
-  const parts = model.replace(/-\d{8}$/, '').replace(/-latest$/, '').split('-');
-  if (parts[0] !== 'claude' || parts.length < 2) return model;
-  const words: string[] = [];
-  for (const part of parts) {
-    const last = words.length - 1;
-    if (/^\d+$/.test(part) && last >= 0 && /^\d+(\.\d+)*$/.test(words[last]!)) words[last] += `.${part}`;
-    else words.push(/^\d/.test(part) ? part : capitalise(part));
-  }
-  return words.join(' ');
-}
-
-/**
- * A sentence about a model, `model` shown by its display name: the optional fallback messages, English when a
- * translation has none.
- */
-export function modelText(
-  messages: ClaudeMessages,
-  key: 'offerFallback' | 'offerFallbackAltText' | 'answeredBy',
-  model: string,
-): string {
-  const name = (messages.modelName ?? defaultMessages.modelName!)(model);
-  return (messages[key] ?? defaultMessages[key]!)(name, messages.locale);
-}
-
-/** The offer's button text: "Answer with Claude Haiku 4.5 now — faster, less thorough". */
-export const offerFallbackText = (messages: ClaudeMessages, offer: Pick<FallbackOffer, 'model'>): string =>
-  modelText(messages, 'offerFallback', offer.model);
-
-/** The note under an answer from a fallback model: "Answered by Claude Haiku 4.5". */
-export const answeredByText = (messages: ClaudeMessages, model: string): string => modelText(messages, 'answeredBy', model);
 
 /** Overrides win key by key; `incidentStatus` merges entry by entry. */
 export function mergeMessages(base: ClaudeMessages, overrides?: Partial<ClaudeMessages>): ClaudeMessages {
@@ -319,7 +263,8 @@ export function headlineFor(
       if (demand.lastFailureKind === 'not_configured') return messages.notConfigured ?? messages.unavailable;
       return messages.unavailable;
     case 'incident':
-      return demand.incident?.status === 'resolved' ? messages.incidentResolvedHeadline : messages.incidentHeadline;
+      // The status feature's words; a snapshot an app made itself without them reads as busy.
+      return (demand.incident?.status === 'resolved' ? messages.incidentResolvedHeadline : messages.incidentHeadline) ?? messages.busy;
   }
 }
 
@@ -331,7 +276,7 @@ export function stillWaitingAfterIncident(demand: Partial<Pick<DemandSnapshot, '
   return demand.level === 'incident' && demand.incident?.status === 'resolved' && ((demand.waiting ?? 0) > 0 || demand.retrying === true);
 }
 
-/** The escalation sentence for a stage, or undefined at `none`. */
+/** The escalation sentence for a stage, or undefined at `none` (and without the escalation feature's words). */
 export function escalationFor(messages: ClaudeMessages, stage: DemandSnapshot['escalation']): string | undefined {
   if (stage === 'slow') return messages.escalationSlow;
   if (stage === 'unusual') return messages.escalationUnusual;

@@ -1,7 +1,6 @@
 import type { ClaudeError } from './failure.js';
-import type { FallbackOffer, OfferScope } from './fallback.js';
 import type { Retryer, RetrySnapshot } from './retryer.js';
-import type { RetryPhase } from './types.js';
+import type { FallbackOffer, OfferScope, RetryPhase } from './types.js';
 
 /** Where one request's retrying stands, with the two things a person can do about it: what every adapter shows. */
 export interface RetryState {
@@ -25,7 +24,7 @@ export interface RetryState {
 }
 
 const noop = () => {};
-export const IDLE_RETRY_STATE: RetryState = Object.freeze({
+export const IDLE_RETRY_STATE: RetryState = /* @__PURE__ */ Object.freeze({
   phase: 'idle', attempt: 0, retryNow: noop, cancel: noop, acceptOffer: noop, declineOffer: noop,
 });
 const cache = new WeakMap<RetrySnapshot, RetryState>();

@@ -185,9 +185,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
 }
 
 /**
- * Reads an Anthropic SSE stream into a Message, calling back as the text grows.
- * @deprecated An internal of the transport, exported by mistake; removed from the public entries in the next minor
- * release. Use `createTransport().stream` or `createClaudeClient().stream`.
+ * Reads an Anthropic SSE stream into a Message, calling back as the text grows. The transport's own reader, in no
+ * public entry (apps use `createTransport().stream` or `createClaudeClient().stream`); its tests call it directly.
  */
 export function readMessageStream(
   body: ReadableStream<Uint8Array>,

@@ -2,10 +2,11 @@ import { QueryClient, QueryClientProvider, onlineManager } from '@tanstack/react
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { createClaudeClient, type ClaudeClient, type ClaudeClientOptions } from '../core/client.js';
 import type { OnlineSource } from '../core/clock.js';
-import { defaultMessages, mergeMessages, type ClaudeMessages } from '../core/messages.js';
+import { messagesWith } from '../core/features.js';
+import { defaultMessages, type ClaudeMessages } from '../core/messages.js';
 
 export interface ClaudeProviderProps extends ClaudeClientOptions {
-  /** Copy overrides, key by key, merged over the English defaults. */
+  /** Copy overrides, key by key, merged over the English defaults and the features' words. */
   messages?: Partial<ClaudeMessages>;
   /** An existing QueryClient. Defaults to one of the provider's own. */
   queryClient?: QueryClient;
@@ -34,7 +35,7 @@ export const reactQueryOnline: OnlineSource = {
 export function ClaudeProvider({ messages, queryClient, client: given, children, ...options }: ClaudeProviderProps) {
   const [client] = useState(() => given ?? createClaudeClient({ online: reactQueryOnline, ...options }));
   const [ownQueryClient] = useState(() => queryClient ?? new QueryClient());
-  const value = useMemo(() => ({ client, messages: mergeMessages(defaultMessages, messages) }), [client, messages]);
+  const value = useMemo(() => ({ client, messages: messagesWith(defaultMessages, client.features, messages) }), [client, messages]);
 
   // Unmounting cancels every request and timer; a client passed in belongs to its owner.
   useEffect(() => (given ? undefined : () => client.dispose()), [client, given]);

@@ -5,5 +5,4 @@ export { useClaudeSuspenseQuery, type ClaudeSuspenseQueryOptions, type ClaudeSus
 export { useClaudeStream, type ClaudeStreamOptions, type ClaudeStreamResult, type ClaudeStreamStatus } from './useClaudeStream.js';
 export { useClaudeDemand, type ClaudeDemand } from './useClaudeDemand.js';
 export { useRetryCountdown } from './useRetryCountdown.js';
-export { useRetryState, IDLE_RETRY_STATE, type RetryState } from './useRetryState.js';
-export { useAnthropicStatus, type AnthropicStatusOptions, type AnthropicStatusResult } from './useAnthropicStatus.js';
+export { useRetryState, type RetryState } from './useRetryState.js';

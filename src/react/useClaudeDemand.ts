@@ -1,6 +1,5 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import { NORMAL_DEMAND } from '../core/demand.js';
-import type { OfferScope } from '../core/fallback.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { useClaudeClient } from './context.js';
 
@@ -11,12 +10,7 @@ export interface ClaudeDemand extends DemandSnapshot {
   cancel(): void;
   /** Put away an `unavailable` notice. */
   dismiss(): void;
-  /** Take the fallback in `offer` for the waiting requests (and, by default, the rest of that model's overload). */
-  acceptOffer(scope?: OfferScope): void;
-  /** Keep waiting for the busy model; the offer goes away. */
-  declineOffer(): void;
 }
-
 
 /** How Claude is doing for the whole app: one summary of every request, for banners, toasts and alerting. */
 export function useClaudeDemand(): ClaudeDemand {
@@ -28,8 +22,6 @@ export function useClaudeDemand(): ClaudeDemand {
       retryNow: demand.retryNow,
       cancel: demand.cancel,
       dismiss: demand.dismiss,
-      acceptOffer: demand.acceptOffer,
-      declineOffer: demand.declineOffer,
     }),
     [snapshot, demand],
   );

@@ -38,6 +38,28 @@ export async function authorized(
   return errorResponse(401, 'authentication_error', 'This request is not authorized to use Claude.');
 }
 
+/** The user a request is for (`userKey`), undefined without one, or the 500 to answer when it throws. */
+export async function userOf(
+  userKey: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined,
+  request: Request,
+  logger: StoreLogger,
+): Promise<string | undefined | Response> {
+  if (!userKey) return undefined;
+  let key: unknown;
+  try {
+    key = await userKey(request);
+  } catch (error) {
+    logger.warn('userKey threw; the request was refused.', error);
+    return errorResponse(500, 'api_error', "This app's server could not tell whose request this is.");
+  }
+  if (key === undefined) return '';
+  if (typeof key !== 'string') {
+    logger.warn(`userKey must return a string or undefined; it returned ${typeof key}. The request was refused.`);
+    return errorResponse(500, 'api_error', "This app's server could not tell whose request this is.");
+  }
+  return key;
+}
+
 export async function checked(
   check: ((params: MessagesParams, request: Request) => CheckVerdict | Promise<CheckVerdict>) | undefined,
   params: MessagesParams,

@@ -63,13 +63,16 @@ export function corsHeaders(request: Request, options: CorsOptions | undefined):
   return headers;
 }
 
+/** How long a browser may reuse a preflight's answer, in seconds: one preflight per route every ten minutes at most. */
+const DEFAULT_MAX_AGE_S = 600;
+
 /** `methods`: what the route takes (the opt-in routes take GET and DELETE too). Defaults to 'POST, OPTIONS'. */
 export function preflightResponse(request: Request, options: CorsOptions, methods = 'POST, OPTIONS'): Response {
   const headers = corsHeaders(request, options) ?? new Headers({ vary: 'origin' });
   if (headers.has('access-control-allow-origin')) {
     headers.set('access-control-allow-methods', methods);
     headers.set('access-control-allow-headers', ['content-type', TICKET_HEADER, PRIORITY_HEADER, ...(options.allowHeaders ?? [])].join(', '));
-    headers.set('access-control-max-age', String(options.maxAge ?? 600));
+    headers.set('access-control-max-age', String(options.maxAge ?? DEFAULT_MAX_AGE_S));
   }
   return new Response(null, { status: 204, headers });
 }

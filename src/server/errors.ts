@@ -36,6 +36,17 @@ export function overloadedResponse(retryAfterSeconds: number, message: string): 
 }
 
 /**
+ * A 429 for a user who already holds their share of places in line (`maxPerUser`): the app's own limit on one user,
+ * not Claude's overload, so it reads as "too many requests" (the kit shows that, and SDKs wait for retry-after) and
+ * the other users' screens do not say Claude is busy.
+ */
+export function userFullResponse(retryAfterSeconds: number): Response {
+  return errorResponse(429, 'rate_limit_error', 'You have many requests waiting already. Please retry once some have been answered.', {
+    headers: { 'retry-after': String(retryAfterSeconds), 'x-should-retry': 'true' },
+  });
+}
+
+/**
  * A 503 for a request the handler stops holding because its store closed (the app is shutting down): retryable, so the
  * browser (and the SDKs, which retry 5xx) comes back within a second and another instance serves it. A 499 would be
  * the end of it: no client retries one.

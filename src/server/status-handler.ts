@@ -10,8 +10,6 @@ import { readBody } from './read-body.js';
 
 /** The Statuspage v2 summary the handler reads (the browser links people to `DEFAULT_STATUS_PAGE_URL`, its page). */
 export const DEFAULT_STATUS_SUMMARY_URL = 'https://status.claude.com/api/v2/summary.json';
-/** @deprecated Renamed `DEFAULT_STATUS_SUMMARY_URL`, beside the browser's `DEFAULT_STATUS_PAGE_URL`; goes in the next major. */
-export const DEFAULT_STATUS_URL = DEFAULT_STATUS_SUMMARY_URL;
 
 export interface StatusHandlerOptions {
   /** The Statuspage v2 summary to read. Defaults to `https://status.claude.com/api/v2/summary.json`. */
@@ -36,9 +34,18 @@ export interface StatusHandlerOptions {
   now?: () => number;
 }
 
-const DEFAULT_TIMEOUT_MS = 5_000;
-const DEFAULT_TTL_MS = 60_000;
-const DEFAULT_RETRY_AFTER_FAILURE_MS = 15_000;
+/** `createStatusHandler`'s defaults, resolved in one place. */
+export const STATUS_HANDLER_DEFAULTS = {
+  url: DEFAULT_STATUS_SUMMARY_URL,
+  /** A status page that takes longer is as good as down for a banner. */
+  timeoutMs: 5_000,
+  /** A thousand tabs cost the status page one request a minute. */
+  ttlMs: 60_000,
+  /** A struggling status page is not asked on every request. */
+  retryAfterFailureMs: 15_000,
+  /** Statuspage's summary is tens of kilobytes. */
+  maxBytes: 1024 * 1024,
+} as const;
 
 interface GoodCopy {
   summary: StatusSummary;
@@ -59,12 +66,13 @@ export type StatusHandler = (request: Request) => Promise<Response>;
  * Concurrent requests during a refresh share one upstream fetch.
  */
 export function createStatusHandler(options: StatusHandlerOptions = {}): StatusHandler {
-  const url = options.url ?? DEFAULT_STATUS_SUMMARY_URL;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-  const retryAfterFailureMs = options.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS;
+  const d = STATUS_HANDLER_DEFAULTS;
+  const url = options.url ?? d.url;
+  const timeoutMs = options.timeoutMs ?? d.timeoutMs;
+  const ttlMs = options.ttlMs ?? d.ttlMs;
+  const retryAfterFailureMs = options.retryAfterFailureMs ?? d.retryAfterFailureMs;
+  const maxBytes = options.maxBytes ?? d.maxBytes;
   const now = options.now ?? systemClock.now;
-  const maxBytes = options.maxBytes ?? 1024 * 1024;
 
   let good: GoodCopy | undefined;
   let failure: Failure | undefined;

@@ -7,7 +7,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { SimulatedNetworkError } from './outcomes.js';
-import type { SimulatorFetch } from './simulator.js';
 
 export interface ListenOptions {
   /** Defaults to 0: a free port. */
@@ -72,6 +71,9 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
     res.destroy();
   }
 }
+
+/** The simulator's `fetch` (and `handle`): what `listenSimulator` serves. */
+export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
 export async function listenSimulator(
   simulator: { fetch: SimulatorFetch },

@@ -6,7 +6,7 @@ import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
 import { createCapacity, createStats, type Capacity } from './capacity.js';
 import type { SimulatorStats } from './capacity.js';
-import type { ListenOptions, ListeningSimulator } from './listen.js';
+import type { ListenOptions, ListeningSimulator, SimulatorFetch } from './listen.js';
 import { listenSimulator } from './listen.js';
 import { assertSimulatorOptions } from './check-options.js';
 import { SIMULATOR_DEFAULTS } from './defaults.js';
@@ -83,7 +83,7 @@ export type SimulatorSettings = Pick<
   'mode' | 'busyRate' | 'busyAfterMs' | 'busyMs' | 'busyEveryMs' | 'capacity' | 'serviceTimeMs' | 'latencyMs' | 'retryAfterSeconds' | 'models'
 >;
 
-export type SimulatorFetch = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+export type { SimulatorFetch };
 
 export interface OverloadSimulator {
   /** The Fetch handler; also fits the SDK's `fetch` option (`new Anthropic({ fetch: simulator.fetch })`). */

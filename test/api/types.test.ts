@@ -3,20 +3,29 @@
 import type { UseMutationResult, UseQueryResult } from '@tanstack/react-query';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
-  AcquireOptions, AnthropicStatusResult, AttemptFunction, ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages,
-  ClaudeMutationResult, ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, ConfiguredRetryPolicy, DemandSnapshot,
-  FailureKind, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy, Message, MessageRequest, QueryRegistry,
-  ResolvedKindPolicy, RetryPhase, RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope,
-  RequestPriority, ModelGateSnapshot, ClaudeClientOptions, RunOptions, ClaudeMutationOptions, ClaudeQueryOptions,
-  ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig, ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
+  ClaudeDemand, ClaudeError, ClaudeErrorContext, ClaudeMessages, ClaudeMutationResult,
+  ClaudeQueryResult, ClaudeStreamResult, ClaudeStreamStatus, DemandSnapshot, FailureKind, Message, MessageRequest, RetryPhase,
+  RetryState, StatusIncident, StatusReport, FallbackOffer, FallbackOptions, OfferScope, RequestPriority, ClaudeClientOptions,
+  RunOptions, ClaudeMutationOptions, ClaudeQueryOptions, ClaudeStreamOptions, ClaudeProviderProps, ClaudeQueryConfig,
+  ClaudeQueryKey, ClaudeSuspenseQueryResult, ClaudeClient,
+  DemandOffer,
 } from '../../src/index.js';
+import { useAnthropicStatus, type AnthropicStatusResult } from '../../src/features/status.js';
 import {
-  createRetryPolicy, formatWait, plural, readClaudeError, toClaudeError, useAnthropicStatus, useClaudeDemand,
-  useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown, useRetryState, claudeQueryOptions, claudeQueryKey,
-  useClaudeSuspenseQuery, messageText,
+  toClaudeError, useClaudeDemand, useClaudeMutation, useClaudeQuery, useClaudeStream, useRetryCountdown,
+  useRetryState, claudeQueryOptions, claudeQueryKey, useClaudeSuspenseQuery, messageText,
 } from '../../src/index.js';
+// The building blocks' types, named from their entry.
+import type {
+  AcquireOptions, AttemptFunction, ConfiguredRetryPolicy, GateSnapshot, GateState, IncidentWatch, JitterStrategy, KindPolicy,
+  ModelGateSnapshot, QueryRegistry, ResolvedKindPolicy,
+} from '../../src/core/index.js';
+import { createRetryPolicy, formatWait, plural, readClaudeError } from '../../src/core/index.js';
 import type { UseSuspenseQueryResult } from '@tanstack/react-query';
 import type { frenchMessages } from '../../src/core/messages-fr.js';
+import { modelFallback, type FallbackChain } from '../../src/features/fallback.js';
+import { priorityLanes, type GateLanes } from '../../src/features/lanes.js';
+import type { GateOptions } from '../../src/core/index.js';
 
 describe('the types of the public API', () => {
   it('gives every hook the result shape the README documents', () => {
@@ -69,17 +78,21 @@ describe('the types of the public API', () => {
 
   it('takes a fallback chain and a priority on the client, the provider and each hook', () => {
     expectTypeOf<FallbackOptions>().toEqualTypeOf<{ models: readonly string[]; afterMs?: number; mode?: 'auto' | 'offer' }>();
+    expectTypeOf(modelFallback).toEqualTypeOf<(options: FallbackOptions) => FallbackChain>();
     expectTypeOf<FallbackOffer>().toEqualTypeOf<{ model: string; from: string }>();
     expectTypeOf<RequestPriority>().toEqualTypeOf<'interactive' | 'background'>();
-    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
-    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackOptions | undefined>();
-    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackOptions | false | undefined>();
+    expectTypeOf(priorityLanes).toEqualTypeOf<() => GateLanes>();
+    expectTypeOf<GateOptions['lanes']>().toEqualTypeOf<GateLanes | undefined>();
+    expectTypeOf<ClaudeClientOptions['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
+    expectTypeOf<ClaudeProviderProps['fallback']>().toEqualTypeOf<FallbackChain | undefined>();
+    expectTypeOf<RunOptions['fallback']>().toEqualTypeOf<FallbackChain | false | undefined>();
     for (const hookFallback of [] as Array<ClaudeMutationOptions['fallback'] | ClaudeQueryOptions['fallback'] | ClaudeStreamOptions['fallback']>) {
-      expectTypeOf(hookFallback).toEqualTypeOf<FallbackOptions | false | undefined>();
+      expectTypeOf(hookFallback).toEqualTypeOf<FallbackChain | false | undefined>();
     }
     expectTypeOf<ClaudeStreamOptions['priority']>().toEqualTypeOf<RequestPriority | undefined>();
-    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<FallbackOffer | undefined>();
-    expectTypeOf<ClaudeDemand['acceptOffer']>().toEqualTypeOf<(scope?: OfferScope) => void>();
+    expectTypeOf<DemandSnapshot['offer']>().toEqualTypeOf<DemandOffer | undefined>();
+    expectTypeOf<DemandOffer>().toMatchTypeOf<FallbackOffer>();
+    expectTypeOf<NonNullable<DemandOffer['accept']>>().toEqualTypeOf<(scope?: OfferScope) => void>();
     expectTypeOf<GateSnapshot['models']>().toEqualTypeOf<Readonly<Record<string, ModelGateSnapshot>>>();
   });
 

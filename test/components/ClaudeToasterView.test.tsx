@@ -1,8 +1,14 @@
 // @vitest-environment jsdom
 import { act, fireEvent, render, screen } from '@testing-library/react';
+import { forwardRef, type ElementRef } from 'react';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClaudeToasterView, EPISODE_SETTLE_MS } from '../../src/components/ClaudeToasterView.js';
-import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID } from './fixtures.js';
+import { ClaudeToasterView as BareToasterView, EPISODE_SETTLE_MS, type ClaudeToasterViewProps } from '../../src/components/ClaudeToasterView.js';
+import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID, WORDS } from './fixtures.js';
+
+/** The view with every feature's words, as under a provider with escalation(), statusWatch() and fallbackOffers(). */
+const ClaudeToasterView = forwardRef<ElementRef<typeof BareToasterView>, ClaudeToasterViewProps>(function ClaudeToasterView(props, ref) {
+  return <BareToasterView messages={WORDS} {...props} ref={ref} />;
+});
 
 beforeAll(() => {
   // Radix Toast's swipe handling calls these; jsdom lacks them.
@@ -67,10 +73,8 @@ describe('ClaudeToasterView', () => {
     expect(screen.queryByText('Back to normal', { selector: '.cok-toast-title' })).toBeNull();
   });
 
-  it.each([
-    ['backToNormalMs', { backToNormalMs: 10_000 }],
-    ['the deprecated backToNormalDuration', { backToNormalDuration: 10_000 }],
-  ])('keeps "Back to normal" up as long as %s asks', async (_name, props) => {
+  it('keeps "Back to normal" up as long as backToNormalMs asks', async () => {
+    const props = { backToNormalMs: 10_000 };
     const { rerender } = render(<ClaudeToasterView demand={demandOf()} {...props} />);
     rerender(<ClaudeToasterView demand={{ ...NORMAL, recovered: true }} {...props} />);
     await act(() => vi.advanceTimersByTimeAsync(EPISODE_SETTLE_MS - 1));
@@ -214,5 +218,14 @@ describe('ClaudeToasterView', () => {
     // Beside a banner the banner says it, once.
     rerender(<ClaudeToasterView demand={demandOf({ attempt: 3, offer: { ...offer, model: 'claude-haiku-4-6' } })} {...props} alongsideBanner />);
     expect(live()?.textContent).toBe('');
+  });
+
+  it('says nothing of escalation or offers without their features\' words, and still counts down', () => {
+    const offer = { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' };
+    render(<BareToasterView demand={demandOf({ escalation: 'unusual', offer })} onAcceptOffer={() => {}} onRetryNow={() => {}} />);
+    expect(toasts()).toHaveLength(1);
+    expect(screen.getByText('Retrying in 8 s…')).toBeTruthy();
+    expect(toasts()[0]!.textContent).not.toMatch(/unusually long|Haiku/);
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
   });
 });

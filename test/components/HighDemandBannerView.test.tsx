@@ -1,12 +1,17 @@
 // @vitest-environment jsdom
 import { act, fireEvent, render, screen } from '@testing-library/react';
-import { Profiler, type ReactNode } from 'react';
+import { forwardRef, Profiler, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultMessages, mergeMessages } from '../../src/core/messages.js';
 import { frenchMessages } from '../../src/core/messages-fr.js';
 import type { DemandLevel, DemandSnapshot, EscalationStage } from '../../src/core/types.js';
-import { HighDemandBannerView, type HighDemandBannerViewProps } from '../../src/components/HighDemandBannerView.js';
-import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID } from './fixtures.js';
+import { HighDemandBannerView as BareBannerView, type HighDemandBannerViewProps } from '../../src/components/HighDemandBannerView.js';
+import { demandOf, NORMAL, NOW, RAW_CODES, REQUEST_ID, WORDS } from './fixtures.js';
+
+/** The view with every feature's words, as under a provider with escalation(), statusWatch() and fallbackOffers(). */
+const HighDemandBannerView = forwardRef<HTMLElement, HighDemandBannerViewProps>(function HighDemandBannerView(props, ref) {
+  return <BareBannerView messages={WORDS} {...props} ref={ref} />;
+});
 
 beforeEach(() => {
   vi.useFakeTimers({ now: NOW });
@@ -109,13 +114,6 @@ describe('HighDemandBannerView', () => {
     expect(screen.getByRole('status').textContent).toContain("its server isn't set up");
     expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Dismiss' })).toBeTruthy();
-  });
-
-  it('still counts down to a snapshot that carries the deprecated nextRetryAt only (an app store of the last release)', () => {
-    const { nextAttemptAt, ...older } = demandOf({}, 6);
-    render(<HighDemandBannerView demand={{ ...older, nextRetryAt: nextAttemptAt }} onRetryNow={() => {}} />);
-    expect(screen.getByText('Retrying in 6 s…')).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
   });
 
   it('hides Retry now while the only attempt is in flight, since pressing it would send nothing', () => {
@@ -230,7 +228,7 @@ describe('HighDemandBannerView', () => {
       demandOf({ incident: { name: 'Degraded performance', status: 'investigating', impact: 'minor' } }),
     ];
     for (const demand of states) {
-      for (const messages of [defaultMessages, frenchMessages]) {
+      for (const messages of [WORDS, frenchMessages]) {
         const { container, unmount } = render(
           <HighDemandBannerView demand={demand} messages={messages} onRetryNow={() => {}} onCancel={() => {}} onDismiss={() => {}} />,
         );
@@ -316,7 +314,7 @@ describe('HighDemandBannerView', () => {
   });
 
   it('words the offer in the messages given, the model name included', () => {
-    const messages = mergeMessages(defaultMessages, {
+    const messages = mergeMessages(WORDS, {
       modelName: (model) => (model === 'claude-haiku-4-5' ? 'Quick' : model),
       offerFallback: (model) => `Ask ${model}`,
       declineFallback: 'Wait',
@@ -331,5 +329,18 @@ describe('HighDemandBannerView', () => {
     );
     expect(screen.getByRole('button', { name: 'Ask Quick' })).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Wait' })).toBeTruthy();
+  });
+
+  it('says nothing of escalation, incidents or offers without their features\' words, and still shows the wait', () => {
+    const incident = { name: 'Elevated errors on Claude', status: 'monitoring', impact: 'major' };
+    const { rerender } = render(<BareBannerView demand={demandOf({ escalation: 'contact' })} onRetryNow={() => {}} />);
+    const region = screen.getByRole('region', { name: 'Claude status' });
+    expect(region.textContent).toContain('Claude is busy right now.');
+    expect(region.textContent).not.toMatch(/longer than usual|let the team know|unusually long/);
+    rerender(<BareBannerView demand={demandOf({ offer: { model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' } })} onAcceptOffer={() => {}} onRetryNow={() => {}} />);
+    expect(screen.queryByRole('button', { name: /Haiku/ })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+    rerender(<BareBannerView demand={demandOf({ level: 'incident', incident })} />);
+    expect(screen.getByRole('region', { name: 'Claude status' }).textContent).not.toContain('Anthropic reports');
   });
 });

@@ -1,3 +1,7 @@
+import { escalationMessages } from '../../src/core/escalation.js';
+import { statusMessages } from '../../src/core/incident-watch.js';
+import { defaultMessages, mergeMessages } from '../../src/core/messages.js';
+import { offerMessages } from '../../src/core/offers.js';
 import type { DemandSnapshot } from '../../src/core/types.js';
 
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -24,3 +28,6 @@ export { NORMAL_DEMAND as NORMAL } from '../../src/core/demand.js';
 
 /** What must never reach the screen: status codes and API error types. */
 export const RAW_CODES = ['529', '429', '500', '503', 'overloaded_error', 'rate_limit_error', 'api_error'];
+
+/** The English copy with every feature's words (escalation, status page, offers), as a provider with all three has. */
+export const WORDS = mergeMessages(defaultMessages, { ...escalationMessages, ...statusMessages, ...offerMessages });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultMessages, formatWait, headlineFor, mergeMessages, plural } from '../../src/core/messages.js';
 import { frenchMessages } from '../../src/core/messages-fr.js';
+import { escalationMessages } from '../../src/core/escalation.js';
+import { statusMessages } from '../../src/core/incident-watch.js';
+import { offerMessages } from '../../src/core/offers.js';
 
 describe('messages', () => {
   it('formats the design headline', () => {
@@ -23,18 +26,19 @@ describe('messages', () => {
   });
 
   it('merges overrides key by key', () => {
-    const merged = mergeMessages(defaultMessages, { busy: 'Busy.', incidentStatus: { monitoring: 'Watching' } });
+    const merged = mergeMessages(mergeMessages(defaultMessages, statusMessages), { busy: 'Busy.', incidentStatus: { monitoring: 'Watching' } });
     expect(merged.busy).toBe('Busy.');
     expect(merged.retryNow).toBe('Retry now');
-    expect(merged.incidentStatus.monitoring).toBe('Watching');
-    expect(merged.incidentStatus.investigating).toBe('Investigating');
+    expect(merged.incidentStatus?.monitoring).toBe('Watching');
+    expect(merged.incidentStatus?.investigating).toBe('Investigating');
   });
 
   it('has no headline while normal', () => {
     expect(headlineFor(defaultMessages, { level: 'normal' })).toBeUndefined();
   });
 
-  it('translates every key', () => {
-    expect(Object.keys(frenchMessages).sort()).toEqual(Object.keys(defaultMessages).sort());
+  it('translates every key, the features\' words included', () => {
+    const english = { ...defaultMessages, ...escalationMessages, ...statusMessages, ...offerMessages };
+    expect(Object.keys(frenchMessages).sort()).toEqual(Object.keys(english).sort());
   });
 });

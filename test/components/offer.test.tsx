@@ -4,7 +4,9 @@ import { QueryClient } from '@tanstack/react-query';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClaudeToaster } from '../../src/components/ClaudeToaster.js';
 import { HighDemandBanner } from '../../src/components/HighDemandBanner.js';
-import { answeredByText, defaultMessages } from '../../src/core/messages.js';
+import { defaultMessages } from '../../src/core/messages.js';
+import { answeredByText, fallbackOffers } from '../../src/core/offers.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { ClaudeProvider } from '../../src/react/context.js';
 import { useClaudeStream } from '../../src/react/useClaudeStream.js';
 import { advance, ask, endpoint, ENDPOINT, reply, settle, sse, SUCCESS_SSE, TEST_GATE, testClock, useKitTestEnvironment } from '../react/helpers.js';
@@ -18,7 +20,7 @@ beforeAll(() => {
   Element.prototype.releasePointerCapture ??= () => {};
 });
 
-const CHAIN = { models: ['claude-sonnet-4-5', 'claude-haiku-4-5'], afterMs: 15_000, mode: 'offer' as const };
+const CHAIN = modelFallback({ models: ['claude-sonnet-4-5', 'claude-haiku-4-5'], afterMs: 15_000, mode: 'offer' });
 const ACCEPT = 'Answer with Claude Haiku 4.5 now — faster, less thorough';
 
 /** Sonnet overloaded, Haiku answering ("Hello! How can I help?"). */
@@ -39,9 +41,9 @@ function Chat() {
   );
 }
 
-function renderApp(notices: 'banner' | 'toaster') {
+function renderApp(notices: 'banner' | 'toaster', features = [fallbackOffers()]) {
   return render(
-    <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={new QueryClient()} gate={TEST_GATE} fallback={CHAIN}>
+    <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={new QueryClient()} gate={TEST_GATE} fallback={CHAIN} features={features}>
       {notices === 'banner' ? <HighDemandBanner /> : <ClaudeToaster />}
       <Chat />
     </ClaudeProvider>,
@@ -87,10 +89,22 @@ describe('the fallback offer in the drop-in banner and toaster', () => {
     await settle();
   });
 
+  it.each(['banner', 'toaster'] as const)('in the %s without fallbackOffers(): no offer and none of its words, the request keeps waiting', async (notices) => {
+    const api = sonnetOverloaded();
+    renderApp(notices, []);
+    await waitForOffer();
+    expect(screen.queryByRole('button', { name: ACCEPT })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Keep waiting' })).toBeNull();
+    expect(document.body.textContent).not.toMatch(/Haiku/);
+    expect(api.calls.every((call) => call.body.model === 'claude-sonnet-4-5')).toBe(true);
+    fireEvent.click(screen.getAllByRole('button', { name: 'Cancel' })[0]!);
+    await settle();
+  });
+
   it('with both mounted, shows the offer once, in the banner', async () => {
     sonnetOverloaded();
     render(
-      <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={new QueryClient()} gate={TEST_GATE} fallback={CHAIN}>
+      <ClaudeProvider endpoint={ENDPOINT} clock={testClock} queryClient={new QueryClient()} gate={TEST_GATE} fallback={CHAIN} features={[fallbackOffers()]}>
         <HighDemandBanner />
         <ClaudeToaster />
         <Chat />

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDemandStore } from '../../src/core/demand.js';
 import { ClaudeError } from '../../src/core/failure.js';
-import { createIncidentWatch } from '../../src/core/incident-watch.js';
+import { createIncidentWatch, statusWatch } from '../../src/core/incident-watch.js';
+import { systemClock } from '../../src/core/clock.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { createQueryRegistry } from '../../src/core/query-registry.js';
 import { createRetryer } from '../../src/core/retryer.js';
@@ -57,6 +58,7 @@ describe('the rules adapters share, in core', () => {
 
   it('shows an incident once per status, then as resolved for a minute, without React', async () => {
     const demand = createDemandStore();
+    statusWatch().setup({ demand, clock: systemClock });
     const onIncident = vi.fn();
     const watch = createIncidentWatch(demand, { onIncident });
     watch.report(report([elevated]));

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
+import { fallbackOffers } from '../../src/core/offers.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { overloaded, fakeTimersClock } from './helpers.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -36,7 +39,7 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
   });
 
   it('leaves a background request’s own cancel() cancelling it', async () => {
-    const client = createClaudeClient({ clock });
+    const client = createClaudeClient({ gate: { lanes: priorityLanes() }, clock });
     const summary = client.run(async () => { throw overloaded(); }, { priority: 'background' });
     await vi.advanceTimersByTimeAsync(0);
     summary.cancel();
@@ -68,8 +71,8 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
   });
 
   it("never offers the person background work's fallback: nobody at the screen asked for it", async () => {
-    const fallback = { models: ['big', 'small'], afterMs: 0, mode: 'offer' as const };
-    const client = createClaudeClient({ gate: false, clock, fallback });
+    const fallback = modelFallback({ models: ['big', 'small'], afterMs: 0, mode: 'offer' });
+    const client = createClaudeClient({ gate: false, clock, fallback, features: [fallbackOffers()] });
     const overloadedBig = async (_signal: AbortSignal, _attempt: number, model?: string) => {
       if (model === 'big') throw overloaded();
       return model;
@@ -80,7 +83,7 @@ describe("the app-wide Cancel (the banner's and the toast's)", () => {
     expect(client.demand.getSnapshot().offer).toBeUndefined();
     const person = client.run(overloadedBig, { model: 'big' });
     await vi.advanceTimersByTimeAsync(0);
-    expect(client.demand.getSnapshot().offer).toEqual({ model: 'small', from: 'big' });
+    expect(client.demand.getSnapshot().offer).toMatchObject({ model: 'small', from: 'big' });
     person.cancel();
     summary.cancel();
     await Promise.allSettled([person.promise, summary.promise]);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { overloaded, answerTime, fakeTimersClock } from './helpers.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -13,7 +14,7 @@ describe("the app-wide Retry now (the banner's and the toast's)", () => {
   it('sends the person’s waiting request, not the background work held behind the closed window', async () => {
     const sent: string[] = [];
     let first = true;
-    const client = createClaudeClient({ gate: { maxConcurrency: 2, minClosedMs: 10_000, maxClosedMs: 10_000 }, clock: fakeTimersClock });
+    const client = createClaudeClient({ gate: { lanes: priorityLanes(), maxConcurrency: 2, minClosedMs: 10_000, maxClosedMs: 10_000 }, clock: fakeTimersClock });
     const run = (name: string) => client.run(async () => {
       sent.push(name);
       if (first) {

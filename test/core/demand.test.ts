@@ -3,7 +3,9 @@ import { createDemandStore } from '../../src/core/demand.js';
 import { createRetryer } from '../../src/core/retryer.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { ClaudeError } from '../../src/core/failure.js';
-import { createOnlineSwitch, overloaded, rateLimited, scripted } from './helpers.js';
+import { escalation } from '../../src/core/escalation.js';
+import { setIncident, statusWatch } from '../../src/core/incident-watch.js';
+import { createOnlineSwitch, overloaded, rateLimited, scripted, withFeatures } from './helpers.js';
 
 const policy = createRetryPolicy({ random: () => 0.5 });
 const MINUTE = 60_000;
@@ -36,7 +38,7 @@ describe('createDemandStore', () => {
     await vi.advanceTimersByTimeAsync(0);
     const snapshot = store.getSnapshot();
     expect(snapshot).toMatchObject({ level: 'busy', since: 0, waiting: 1, lastRequestId: 'req_1', lastFailureKind: 'overloaded' });
-    expect(snapshot.nextRetryAt).toBe(retryer.getSnapshot().nextAttemptAt);
+    expect(snapshot.nextAttemptAt).toBe(retryer.getSnapshot().nextAttemptAt);
     await vi.runAllTimersAsync();
     expect(store.getSnapshot().level).toBe('normal');
     expect(store.getSnapshot().since).toBeUndefined();
@@ -82,7 +84,7 @@ describe('createDemandStore', () => {
 
   it('escalates slow at 30 s, unusual at 30 min and contact at 60 min, firing each stage once with the request ids', async () => {
     const onEscalate = vi.fn();
-    const store = createDemandStore({ onEscalate });
+    const store = withFeatures(createDemandStore(), [escalation({ onEscalate })]);
     const script = scripted([overloaded({ requestId: 'req_a' }), overloaded({ requestId: 'req_b' })]);
     const patient = createRetryPolicy({ random: () => 0.5, maxAttempts: 1_000, maxWaitMs: 2 * 60 * MINUTE });
     store.track(createRetryer({ run: script.run, policy: patient }) as never);
@@ -104,9 +106,29 @@ describe('createDemandStore', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('stays at escalation none through a long episode without the escalation feature, with no timer of its own', async () => {
+    const store = createDemandStore();
+    const script = scripted([overloaded(), overloaded()]);
+    const patient = createRetryPolicy({ random: () => 0.5, maxAttempts: 1_000, maxWaitMs: 2 * 60 * MINUTE });
+    const retryer = createRetryer({ run: script.run, policy: patient });
+    store.track(retryer as never);
+    await vi.advanceTimersByTimeAsync(61 * MINUTE);
+    expect(store.getSnapshot()).toMatchObject({ level: 'busy', escalation: 'none' });
+    // The retryer's own wait is the only timer: the summary arms none for stages it does not know.
+    expect(vi.getTimerCount()).toBe(1);
+    store.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('refuses to show an incident on a summary without the status feature, saying which feature to add', () => {
+    const store = createDemandStore();
+    expect(() => setIncident(store, { name: 'Elevated errors', status: 'identified', impact: 'major' })).toThrow(/statusWatch\(\)/);
+    expect(store.getSnapshot().level).toBe('normal');
+  });
+
   it('starts a fresh episode after a return to normal', async () => {
     const onEscalate = vi.fn();
-    const store = createDemandStore({ onEscalate, escalation: { slowMs: 5_000 } });
+    const store = withFeatures(createDemandStore(), [escalation({ onEscalate, slowMs: 5_000 })]);
     const first = start(store, [overloaded(), overloaded(), overloaded(), overloaded(), 'ok']);
     await vi.runAllTimersAsync();
     await first.retryer.promise;
@@ -136,11 +158,11 @@ describe('createDemandStore', () => {
   });
 
   it('says incident while the status page reports one, and keeps it in the snapshot', () => {
-    const store = createDemandStore();
+    const store = withFeatures(createDemandStore(), [statusWatch()]);
     const incident = { name: 'Elevated errors on Claude Sonnet', status: 'identified', impact: 'major' };
-    store.setIncident(incident);
+    setIncident(store, incident);
     expect(store.getSnapshot()).toMatchObject({ level: 'incident', incident });
-    store.setIncident(undefined);
+    setIncident(store, undefined);
     expect(store.getSnapshot().level).toBe('normal');
   });
 

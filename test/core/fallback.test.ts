@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRetryer } from '../../src/core/retryer.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { createGate } from '../../src/core/gate.js';
-import { chainFor, createFallbackEpisodes } from '../../src/core/fallback.js';
+import { chainFor } from '../../src/core/fallback.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { ClaudeError } from '../../src/core/failure.js';
 import { badRequest, overloaded, rateLimited } from './helpers.js';
 
@@ -28,7 +29,8 @@ function models(busy: Record<string, ClaudeError | undefined>) {
   return { run, calls };
 }
 
-const fallback = { models: ['big', 'small'], afterMs: 15_000 };
+const chain = { models: ['big', 'small'], afterMs: 15_000 };
+const fallback = modelFallback(chain);
 
 describe('fallback chains', () => {
   it('moves a request to the next model once its model has been overloaded for afterMs, and says which model answered', async () => {
@@ -82,17 +84,17 @@ describe('fallback chains', () => {
   it('never moves a request for a failure other than overload or rate limit', async () => {
     const gate = createGate();
     const { run, calls } = models({ big: badRequest() });
-    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: { ...fallback, afterMs: 0 } });
+    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: modelFallback({ ...chain, afterMs: 0 }) });
     await expect(retryer.promise).rejects.toMatchObject({ kind: 'invalid_request' });
     const spend = models({ big: new ClaudeError({ kind: 'spend_limited', status: 429, message: 'Spend limit', retryable: false }) });
-    await expect(createRetryer({ run: spend.run, policy, gate, model: 'big', fallback: { ...fallback, afterMs: 0 } }).promise).rejects.toMatchObject({ kind: 'spend_limited' });
+    await expect(createRetryer({ run: spend.run, policy, gate, model: 'big', fallback: modelFallback({ ...chain, afterMs: 0 }) }).promise).rejects.toMatchObject({ kind: 'spend_limited' });
     expect([...calls, ...spend.calls].map((c) => c.model)).toEqual(['big', 'big']);
   });
 
   it('in offer mode keeps waiting and offers the next model; accepting sends the next attempt there at once', async () => {
     const gate = createGate({ drainJitterMs: 0 });
     const { run, calls } = models({ big: overloaded() });
-    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: { ...fallback, mode: 'offer' } });
+    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: modelFallback({ ...chain, mode: 'offer' }) });
     await vi.advanceTimersByTimeAsync(15_000);
     expect(retryer.getSnapshot().offer).toEqual({ model: 'small', from: 'big' });
     expect(calls.every((c) => c.model === 'big')).toBe(true);
@@ -106,7 +108,7 @@ describe('fallback chains', () => {
   it('in offer mode, declining keeps the request on its model with no second offer', async () => {
     const gate = createGate({ drainJitterMs: 0 });
     const { run, calls } = models({ big: overloaded() });
-    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: { ...fallback, mode: 'offer' } });
+    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: modelFallback({ ...chain, mode: 'offer' }) });
     await vi.advanceTimersByTimeAsync(15_000);
     retryer.declineOffer();
     await vi.advanceTimersByTimeAsync(60_000);
@@ -120,9 +122,9 @@ describe('fallback chains', () => {
 
   it('accepting for the episode sends the other requests waiting on that model to the fallback as well', async () => {
     const gate = createGate({ drainJitterMs: 0 });
-    const episodes = createFallbackEpisodes();
+    const skipped = new Set<string>();
     const { run } = models({ big: overloaded() });
-    const options = { run, policy, gate, model: 'big', fallback: { ...fallback, mode: 'offer' as const }, episodes };
+    const options = { run, policy, gate, model: 'big', fallback: modelFallback({ ...chain, mode: 'offer' }), skipped };
     const first = createRetryer(options);
     await vi.advanceTimersByTimeAsync(15_000);
     first.acceptOffer('episode');
@@ -131,12 +133,19 @@ describe('fallback chains', () => {
     await expect(next.promise).resolves.toBe('answered by small');
   });
 
+  it('refuses a chain it cannot follow with a TypeError that names the option', () => {
+    expect(() => modelFallback({ models: 'claude-haiku-4-5' as never })).toThrow(/`models` must be a list of model names/);
+    expect(() => modelFallback(undefined as never)).toThrow(TypeError);
+    expect(() => modelFallback({ models: ['big'], afterMs: Number.NaN })).toThrow(/`afterMs` must be ms ≥ 0/);
+    expect(() => modelFallback({ models: ['big'], mode: 'ask' as never })).toThrow(/`mode` 'auto' or 'offer'/);
+  });
+
   it('builds a chain from the request’s model: the models after it, or all of them for another model', () => {
-    expect(chainFor('big', fallback)).toEqual(['big', 'small']);
-    expect(chainFor('small', fallback)).toEqual(['small']);
-    expect(chainFor(undefined, fallback)).toEqual(['big', 'small']);
-    expect(chainFor('other', fallback)).toEqual(['other', 'big', 'small']);
-    expect(chainFor(undefined, undefined)).toEqual(['']);
+    expect(chainFor('big', chain.models)).toEqual(['big', 'small']);
+    expect(chainFor('small', chain.models)).toEqual(['small']);
+    expect(chainFor(undefined, chain.models)).toEqual(['big', 'small']);
+    expect(chainFor('other', chain.models)).toEqual(['other', 'big', 'small']);
+    expect(chainFor(undefined, [])).toEqual(['']);
   });
 });
 
@@ -162,26 +171,10 @@ describe('fallback through the client and the demand summary', () => {
     client.dispose();
   });
 
-  it('shows an offer in the demand summary, and accepting it there moves every request that has one', async () => {
-    const { createClaudeClient } = await import('../../src/core/client.js');
-    const { run, calls } = models({ big: overloaded() });
-    const client = createClaudeClient({ fallback: { ...fallback, mode: 'offer' }, policy, gate: { drainJitterMs: 0 } });
-    const a = client.run(run, { model: 'big' });
-    const b = client.run(run, { model: 'big' });
-    await vi.advanceTimersByTimeAsync(15_000);
-    expect(client.demand.getSnapshot()).toMatchObject({ level: 'busy', offer: { model: 'small', from: 'big' } });
-    client.demand.acceptOffer();
-    await expect(Promise.all([a.promise, b.promise])).resolves.toEqual(['answered by small', 'answered by small']);
-    expect(calls.filter((c) => c.model === 'small').map((c) => c.at)).toEqual([15_000, 15_000]);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(client.demand.getSnapshot().offer).toBeUndefined();
-    client.dispose();
-  });
-
   it('lets a request opt out of the client’s chain', async () => {
     const { createClaudeClient } = await import('../../src/core/client.js');
     const { run, calls } = models({ big: overloaded() });
-    const client = createClaudeClient({ fallback: { ...fallback, afterMs: 0 }, policy });
+    const client = createClaudeClient({ fallback: modelFallback({ ...chain, afterMs: 0 }), policy });
     const retryer = client.run(run, { model: 'big', fallback: false });
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls.every((c) => c.model === 'big')).toBe(true);

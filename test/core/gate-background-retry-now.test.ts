@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { overloaded, answerTime, fakeTimersClock } from './helpers.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -14,7 +15,7 @@ const clock = fakeTimersClock;
 describe("a background request's own Retry now", () => {
   it('keeps it in the background lane: it does not take the slot kept free for a person', async () => {
     const sent: string[] = [];
-    const client = createClaudeClient({ gate: { maxConcurrency: 2 }, clock });
+    const client = createClaudeClient({ gate: { lanes: priorityLanes(), maxConcurrency: 2 }, clock });
     const run = (name: string, background = false) => client.run(async () => {
       sent.push(name);
       await answerTime(10_000); // a long answer
@@ -41,7 +42,7 @@ describe("a background request's own Retry now", () => {
 
   it('does not send it past the hold its model’s overload put on background work', async () => {
     const sent: number[] = [];
-    const client = createClaudeClient({ gate: { minClosedMs: 10_000, maxClosedMs: 10_000 }, clock });
+    const client = createClaudeClient({ gate: { lanes: priorityLanes(), minClosedMs: 10_000, maxClosedMs: 10_000 }, clock });
     const summary = client.run(async (_signal, attempt) => {
       sent.push(Date.now());
       if (attempt === 1) throw overloaded();

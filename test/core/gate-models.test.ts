@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGate, type AcquireOptions, type GatePermit } from '../../src/core/gate.js';
 import { overloaded } from './helpers.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -72,8 +73,21 @@ describe('a gate per model', () => {
 });
 
 describe('priority lanes', () => {
+  it('without priorityLanes, lets background work wait in line with the people, first come first served', async () => {
+    const gate = createGate({ maxConcurrency: 1 });
+    const running = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    const background = ask(gate, { priority: 'background' });
+    const person = ask(gate);
+    running.permit!.release({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(background.permit).toBeDefined();
+    expect(person.permit).toBeUndefined();
+    expect(gate.snapshotOf().backgroundReopenAt).toBeUndefined();
+  });
+
   it('lets a waiting interactive request go before background requests that came first', async () => {
-    const gate = createGate({ maxConcurrency: 3 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 3 });
     const running = [ask(gate), ask(gate, { priority: 'background' }), ask(gate)];
     await vi.advanceTimersByTimeAsync(0);
     const background = [ask(gate, { priority: 'background' }), ask(gate, { priority: 'background' })];
@@ -87,7 +101,7 @@ describe('priority lanes', () => {
   });
 
   it('keeps one slot free of background work, so a flood delays a person by at most one service time', async () => {
-    const gate = createGate({ maxConcurrency: 4 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 4 });
     const flood = Array.from({ length: 30 }, () => ask(gate, { priority: 'background' }));
     await vi.advanceTimersByTimeAsync(0);
     expect(flood.filter((f) => f.permit)).toHaveLength(3);
@@ -104,7 +118,7 @@ describe('priority lanes', () => {
   });
 
   it('holds background requests back after one of them meets an overload, while people keep going', async () => {
-    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 4, drainJitterMs: 0 });
     const bg = ask(gate, { model: 'a', priority: 'background' });
     await vi.advanceTimersByTimeAsync(0);
     bg.permit!.release({ ok: false, failure: overloaded(), retryAt: 5_000 });
@@ -120,7 +134,7 @@ describe('priority lanes', () => {
   });
 
   it('lets background requests wait out an interactive overload like everyone, and go last after it', async () => {
-    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 4, drainJitterMs: 0 });
     const first = ask(gate);
     await vi.advanceTimersByTimeAsync(0);
     first.permit!.release({ ok: false, failure: overloaded(), retryAt: 5_000 });
@@ -139,7 +153,7 @@ describe('priority lanes', () => {
 describe('priority lanes under overload', () => {
   it('blames an overload met while background work is on the wire on that work: the people’s window stays open', async () => {
     vi.useFakeTimers({ now: 0 });
-    const gate = createGate({ maxConcurrency: 4, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 4, drainJitterMs: 0 });
     const bg = ask(gate, { priority: 'background' });
     const person = ask(gate);
     await vi.advanceTimersByTimeAsync(0);
@@ -161,7 +175,7 @@ describe('priority lanes under overload', () => {
 describe('background’s own limit', () => {
   it('halves what background had on the wire when an overload is blamed on it, and leaves the people’s limit whole', async () => {
     vi.useFakeTimers({ now: 0 });
-    const gate = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 16, drainJitterMs: 0 });
     const running = Array.from({ length: 8 }, () => ask(gate, { priority: 'background' }));
     await vi.advanceTimersByTimeAsync(0);
     // A person's request meets Claude full: 8 background requests on the wire, so Claude's room is about 8.
@@ -183,7 +197,7 @@ describe('background’s own limit', () => {
 
   it('keeps two of Claude’s seen slots free for people once background filled them, and looks for more room slowly', async () => {
     vi.useFakeTimers({ now: 0 });
-    const gate = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 16, drainJitterMs: 0 });
     const running = Array.from({ length: 8 }, () => ask(gate, { priority: 'background' }));
     await vi.advanceTimersByTimeAsync(0);
     const person = ask(gate);
@@ -221,7 +235,7 @@ describe('background’s own limit', () => {
 
   it('holds a person under Claude’s seen room no longer than the retry time of the one who met the 529', async () => {
     vi.useFakeTimers({ now: 0 });
-    const gate = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 16, drainJitterMs: 0 });
     // Long background answers fill Claude; a person meets a 529 and would retry at 1.2 s.
     Array.from({ length: 4 }, () => ask(gate, { priority: 'background' }));
     await vi.advanceTimersByTimeAsync(0);
@@ -238,7 +252,7 @@ describe('background’s own limit', () => {
 
   it('learns no room from a 529 at a level Claude answered a moment ago: that one was Anthropic-wide load', async () => {
     vi.useFakeTimers({ now: 0 });
-    const gate = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 16, drainJitterMs: 0 });
     const first = Array.from({ length: 6 }, () => ask(gate, { priority: 'background' }));
     await vi.advanceTimersByTimeAsync(0);
     first[5]!.permit!.release({ ok: true }); // answered with 6 on the wire

@@ -141,7 +141,7 @@ describe('createGate', () => {
     controller.abort(new Error('gone'));
     await vi.advanceTimersByTimeAsync(0);
     expect(waiter.error).toEqual(new Error('gone'));
-    expect(gate.getSnapshot().queued).toBe(0);
+    expect(gate.getSnapshot().waiting).toBe(0);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(vi.getTimerCount()).toBe(0);
   });

@@ -1,5 +1,6 @@
 import { ClaudeError } from '../../src/core/failure.js';
 import type { OnlineSource } from '../../src/core/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 
 export const overloaded = (extra: Partial<ConstructorParameters<typeof ClaudeError>[0]> = {}) =>
   new ClaudeError({ kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Overloaded', ...extra });
@@ -67,3 +68,13 @@ export const fakeTimersClock = {
 export const answerTime = (ms: number) => new Promise<void>((done) => {
   setTimeout(done, ms);
 });
+
+/** Attaches features to a bare demand store, as `createClaudeClient({ features })` does. */
+export function withFeatures<S extends import('../../src/core/demand.js').DemandStore>(
+  demand: S,
+  features: ReadonlyArray<import('../../src/core/features.js').ClaudeFeature>,
+  clock: import('../../src/core/clock.js').Clock = systemClock,
+): S {
+  for (const feature of features) feature.setup({ demand, clock });
+  return demand;
+}

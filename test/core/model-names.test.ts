@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { answeredByText, defaultMessages, mergeMessages, modelDisplayName, offerFallbackText } from '../../src/core/messages.js';
+import { defaultMessages, mergeMessages } from '../../src/core/messages.js';
+import { answeredByText, modelDisplayName, offerFallbackText } from '../../src/core/offers.js';
 import { frenchMessages } from '../../src/core/messages-fr.js';
 
 describe('model names and the fallback copy', () => {

@@ -3,7 +3,8 @@ import { createDemandStore } from '../../src/core/demand.js';
 import { createRetryer } from '../../src/core/retryer.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
-import { overloaded, scripted } from './helpers.js';
+import { escalation } from '../../src/core/escalation.js';
+import { overloaded, scripted, withFeatures } from './helpers.js';
 
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
@@ -38,7 +39,7 @@ describe('options that mean "never"', () => {
   ])('a demand store whose contact stage is %s away does not spin a timer loop during a busy episode', async (_name, contactMs) => {
     const timers = browserClock();
     const onEscalate = vi.fn();
-    const store = createDemandStore({ clock: timers.clock, escalation: { contactMs }, onEscalate });
+    const store = withFeatures(createDemandStore({ clock: timers.clock }), [escalation({ contactMs, onEscalate })], timers.clock);
     // Claude stays overloaded for the whole test, and this request is patient enough to wait it out.
     const script = scripted([overloaded()]);
     const patient = createRetryPolicy({ random: () => 0.5, kinds: { overloaded: { maxWaitMs: 2 * 60 * 60_000, maxAttempts: 1_000 } } });

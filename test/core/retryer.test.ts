@@ -4,6 +4,7 @@ import { createRetryer } from '../../src/core/retryer.js';
 import { createRetryPolicy } from '../../src/core/policy.js';
 import { createGate } from '../../src/core/gate.js';
 import { badRequest, createOnlineSwitch, overloaded, rateLimited, scripted } from './helpers.js';
+import { priorityLanes } from '../../src/features/lanes.js';
 
 const policy = createRetryPolicy({ random: () => 0.5 });
 
@@ -179,11 +180,11 @@ describe('createRetryer', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(b.getSnapshot().phase).toBe('failed');
     await expect(b.promise).rejects.toMatchObject({ kind: 'aborted' });
-    expect(gate.getSnapshot().queued).toBe(0);
+    expect(gate.getSnapshot().waiting).toBe(0);
   });
 
   it('retries a person’s request at the next free slot, not after a backoff, when background work filled Claude', async () => {
-    const gate = createGate({ drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), drainJitterMs: 0 });
     let finishBackground!: (value: string) => void;
     const background = createRetryer({
       run: () => new Promise<string>((resolve) => (finishBackground = resolve)), policy, gate, priority: 'background',
@@ -205,7 +206,7 @@ describe('createRetryer', () => {
   });
 
   it('keeps its backoff when the gate took the 529 for Anthropic-wide load, so a person never loops on random 529s', async () => {
-    const gate = createGate({ drainJitterMs: 0 });
+    const gate = createGate({ lanes: priorityLanes(), drainJitterMs: 0 });
     const finishers: Array<(value: string) => void> = [];
     const background = () => createRetryer({
       run: () => new Promise<string>((resolve) => finishers.push(resolve)), policy, gate, priority: 'background',

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClaudeClient } from '../../src/core/client.js';
 import { createGate, type GatePermit } from '../../src/core/gate.js';
-import { createLine } from '../../src/core/line.js';
+import { createFifo } from '../../src/core/fifo.js';
 import { overloaded } from './helpers.js';
 
 beforeEach(() => {
@@ -96,18 +96,18 @@ describe('the core at scale', () => {
   });
 });
 
-describe('createLine', () => {
+describe('createFifo', () => {
   it('lets an entry leave from the middle and keeps the others in order', () => {
-    const line = createLine<string>();
-    const [, b] = ['a', 'b', 'c', 'd'].map((v) => line.push(v));
-    line.remove(b!);
-    line.remove(b!); // a second leave does nothing
-    expect(line.size).toBe(3);
+    const fifo = createFifo<string>();
+    const [, b] = ['a', 'b', 'c', 'd'].map((v) => fifo.push(v));
+    fifo.remove(b!);
+    fifo.remove(b!); // a second leave does nothing
+    expect(fifo.size).toBe(3);
     const seen: string[] = [];
-    line.forEach((v) => seen.push(v));
+    fifo.forEach((v) => seen.push(v));
     expect(seen).toEqual(['a', 'c', 'd']);
-    expect([line.shift(), line.shift(), line.shift(), line.shift()]).toEqual(['a', 'c', 'd', undefined]);
-    expect(line.size).toBe(0);
+    expect([fifo.shift(), fifo.shift(), fifo.shift(), fifo.shift()]).toEqual(['a', 'c', 'd', undefined]);
+    expect(fifo.size).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@
 // test knows where its value lives in the code.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FALLBACK_AFTER_MS } from '../../src/core/fallback.js';
+import { DEFAULT_FALLBACK_AFTER_MS } from '../../src/features/fallback.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/core/policy.js';
 import {
   DEFAULT_HOLD_MS,
@@ -14,6 +14,7 @@ import {
   DEFAULT_LINE_UPDATE_MS,
   DEFAULT_MAX_QUEUE,
 } from '../../src/server/admission/defaults.js';
+import { HANDLER_DEFAULTS } from '../../src/server/handler-options.js';
 import { SIMULATOR_DEFAULTS } from '../../src/testing/defaults.js';
 import { createOverloadSimulator } from '../../src/testing/index.js';
 
@@ -110,27 +111,21 @@ describe('the defaults the docs state', () => {
   it("match the handler's limits and deadlines (docs/front-door.md)", () => {
     const table = tableOf('front-door.md', 'option');
     const defaultColumn = table.header.indexOf('default');
-    const handlerFile = readFileSync('src/server/handler.ts', 'utf8');
-    /** `options.<name> ?? <number or n * MIB>` in handler.ts, in bytes or ms. */
-    const code = (name: string) => {
-      const match = new RegExp(`options\\.${name} \\?\\? ([\\d_]+)(?: \\* MIB)?`).exec(handlerFile);
-      if (!match) throw new Error(`handler.ts sets no inline default for ${name}: read it from where it moved`);
-      return Number(match[1]!.replace(/_/g, '')) * (match[0].endsWith('MIB') ? 2 ** 20 : 1);
-    };
     /** "32 MiB (…)", "30 s", "100", "10 min" → bytes, ms or a count. */
     const value = (cell: string) => {
       const mib = /^([\d.]+) MiB/.exec(cell);
       if (mib) return Number(mib[1]) * 2 ** 20;
       return /\d\s*(s|min)\b/.test(cell) ? durations(cell)[0] : firstNumber(cell);
     };
-    const checked = ['maxBodyBytes', 'bodyTimeoutMs', 'maxJsonDepth', 'maxAnswerBytes', 'upstreamTimeoutMs', 'streamIdleTimeoutMs', 'answerTimeoutMs'];
-    for (const name of checked) {
-      const row = table.rows.find((r) => rowName(r) === name);
-      if (!row) throw new Error(`docs/front-door.md has no row for ${name}`);
-      expect(value(row[defaultColumn]!), `docs/front-door.md: ${name}`).toBe(code(name));
+    // Every row is a default of HANDLER_DEFAULTS, but the uploads' limits (Anthropic's own, in passthrough.ts).
+    const rows = table.rows.filter((row) => !rowName(row).startsWith('uploads through'));
+    expect(rows.map(rowName)).toEqual(expect.arrayContaining(['maxBodyBytes', 'bodyTimeoutMs', 'holdMs', 'maxQueue']));
+    for (const row of rows) {
+      const name = rowName(row);
+      expect(name in HANDLER_DEFAULTS, `docs/front-door.md states a default for ${name}, which HANDLER_DEFAULTS lacks`).toBe(true);
+      expect(value(row[defaultColumn]!), `docs/front-door.md: ${name}`).toBe(HANDLER_DEFAULTS[name as keyof typeof HANDLER_DEFAULTS]);
     }
-    expect(value(table.rows.find((r) => rowName(r) === 'holdMs')![defaultColumn]!)).toBe(DEFAULT_HOLD_MS);
-    expect(value(table.rows.find((r) => rowName(r) === 'maxQueue')![defaultColumn]!)).toBe(DEFAULT_MAX_QUEUE);
+    expect(HANDLER_DEFAULTS.holdMs).toBe(DEFAULT_HOLD_MS);
   });
 
   it("match the simulator's (docs/testing.md)", () => {
@@ -163,7 +158,7 @@ describe('the defaults the docs state', () => {
       return row[defaultColumn]!;
     };
     expect(table.rows.map(rowName).sort()).toEqual(
-      ['holdMs', 'queueTimeoutMs', 'lineUpdateMs', 'maxConcurrency', 'maxQueue', 'line.limit.{initial, min, max, decrease, evidenceMs}', 'line.{minClosedMs, maxClosedMs, acceptAfterMs}'].sort(),
+      ['holdMs', 'queueTimeoutMs', 'lineUpdateMs', 'maxConcurrency', 'maxQueue', 'userKey', 'maxPerUser', 'line.limit.{initial, min, max, decrease, evidenceMs}', 'line.{minClosedMs, maxClosedMs, acceptAfterMs}'].sort(),
     );
     expect(stated(cell('holdMs'))).toBe(DEFAULT_HOLD_MS);
     expect(cell('queueTimeoutMs')).toMatch(/^`holdMs`/);
@@ -171,6 +166,9 @@ describe('the defaults the docs state', () => {
     expect(stated(cell('lineUpdateMs'))).toBe(DEFAULT_LINE_UPDATE_MS);
     expect(firstNumber(cell('maxConcurrency'))).toBe(DEFAULT_INITIAL_LIMIT);
     expect(stated(cell('maxQueue'))).toBe(DEFAULT_MAX_QUEUE);
+    expect(stated(cell('userKey'))).toBeUndefined();
+    expect(firstNumber(cell('maxPerUser'))).toBe(DEFAULT_MAX_QUEUE / 10);
+    expect(readFileSync('src/server/admission/line.ts', 'utf8')).toContain('options.maxPerUser ?? Math.max(1, Math.ceil(maxQueue / 10))');
 
     const limitFile = 'src/server/admission/limit.ts';
     const [initial, min, max, decrease, evidenceMs] = parts(cell('line.limit.{initial, min, max, decrease, evidenceMs}'));
@@ -196,7 +194,7 @@ describe('the defaults the docs state', () => {
     expect(durations(cell('afterMs'))).toEqual([DEFAULT_FALLBACK_AFTER_MS]);
     // 'auto' is what a chain does unless told 'offer'.
     expect(stated(cell('mode'))).toBe('auto');
-    expect(readFileSync('src/core/retryer.ts', 'utf8')).toContain("options.fallback?.mode === 'offer'");
+    expect(readFileSync('src/core/fallback.ts', 'utf8')).toContain("mode = 'auto'");
   });
 
   it("match the retry policy's (docs/core.md)", () => {

@@ -56,7 +56,7 @@ describe('the library build', () => {
       );
     }
     // ai-sdk.js too: a route handler imports createClaudeFetch from it, so it must load no React and no "use client".
-    for (const entry of ['core.js', 'query.js', 'server.js', 'server-redis.js', 'ai-sdk.js', 'testing.js', 'testing-msw.js']) {
+    for (const entry of ['core.js', 'fallback.js', 'lanes.js', 'query.js', 'server.js', 'server-redis.js', 'ai-sdk.js', 'testing.js', 'testing-msw.js']) {
       for (const file of closure(entry)) expect(startsWithDirective(files.get(file)!), `${entry} loads ${file}`).toBe(false);
     }
   });
@@ -67,5 +67,18 @@ describe('the library build', () => {
     for (const file of server) expect(/ioredis|bullmq/.test(files.get(file)!), `server.js loads ${file}, which names Redis`).toBe(false);
     for (const file of closure('ai-sdk.js')) expect(/ioredis|bullmq/.test(files.get(file)!), `ai-sdk.js loads ${file}, which names Redis`).toBe(false);
     expect(closure('server-redis.js').some((file) => /import\(["']ioredis["']\)/.test(files.get(file)!))).toBe(true);
+  });
+
+  it('puts the fallback chain and the priority lanes only where an app imports them, in their own entries', () => {
+    const chain = /function (modelFallback|chainFor)\b/;
+    const lanes = /function (priorityLanes|createBackgroundYield)\b/;
+    for (const entry of ['index.js', 'core.js', 'query.js', 'ai-sdk.js']) {
+      for (const file of closure(entry)) {
+        expect(chain.test(files.get(file)!), `${entry} loads ${file}, which holds the fallback chain`).toBe(false);
+        expect(lanes.test(files.get(file)!), `${entry} loads ${file}, which holds the priority lanes`).toBe(false);
+      }
+    }
+    expect(closure('fallback.js').some((file) => chain.test(files.get(file)!))).toBe(true);
+    expect(closure('lanes.js').some((file) => lanes.test(files.get(file)!))).toBe(true);
   });
 });

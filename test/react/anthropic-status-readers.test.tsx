@@ -6,7 +6,8 @@ import { act, render, screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClaudeProvider, useAnthropicStatus, useClaudeDemand } from '../../src/react/index.js';
+import { statusWatch, useAnthropicStatus } from '../../src/features/status.js';
+import { ClaudeProvider, useClaudeDemand } from '../../src/react/index.js';
 
 const STATUS = 'http://localhost/api/status';
 const INCIDENT = JSON.parse(readFileSync(resolve(process.cwd(), 'test/fixtures', 'statuspage-summary-incident.json'), 'utf8'));
@@ -46,7 +47,7 @@ describe('useAnthropicStatus in two places', () => {
   it('keeps the incident on the demand summary when one of two readers unmounts', async () => {
     const queryClient = new QueryClient();
     const tree = (details: boolean) => (
-      <ClaudeProvider endpoint="http://localhost/api/claude" queryClient={queryClient}>
+      <ClaudeProvider endpoint="http://localhost/api/claude" queryClient={queryClient} features={[statusWatch()]}>
         <App details={details} />
       </ClaudeProvider>
     );

@@ -7,7 +7,8 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HighDemandBanner } from '../../src/components/index.js';
-import { ClaudeProvider, useAnthropicStatus, useClaudeDemand } from '../../src/react/index.js';
+import { statusWatch, useAnthropicStatus } from '../../src/features/status.js';
+import { ClaudeProvider, useClaudeDemand } from '../../src/react/index.js';
 import { createStatusPageSimulator } from '../../src/testing/status-page.js';
 
 const STATUS = 'http://localhost/api/status';
@@ -45,10 +46,10 @@ function Watcher({ onIncident }: { onIncident?: (i: { status: string }) => void 
   );
 }
 
-function renderApp(onIncident?: (i: { status: string }) => void) {
+function renderApp(onIncident?: (i: { status: string }) => void, features = [statusWatch()]) {
   const queryClient = new QueryClient();
   return render(
-    <ClaudeProvider endpoint="http://localhost/api/claude" queryClient={queryClient}>
+    <ClaudeProvider endpoint="http://localhost/api/claude" queryClient={queryClient} features={features}>
       <HighDemandBanner />
       <Watcher onIncident={onIncident} />
     </ClaudeProvider>,
@@ -110,6 +111,12 @@ describe('useAnthropicStatus', () => {
     await act(() => vi.advanceTimersByTimeAsync(60_000));
     expect(screen.getByTestId('watch').textContent).toBe('none|normal');
     expect(screen.queryByRole('region', { name: 'Claude status' })).toBeNull();
+  });
+
+  it('says which feature is missing when the status watch runs without statusWatch()', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => renderApp(undefined, [])).toThrow(/statusWatch\(\)/);
+    vi.mocked(console.error).mockRestore();
   });
 
   it('keeps the app working when the status route answers an HTML page', async () => {

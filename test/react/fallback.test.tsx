@@ -1,6 +1,8 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { answeredByText, defaultMessages, offerFallbackText } from '../../src/core/messages.js';
+import { defaultMessages } from '../../src/core/messages.js';
+import { answeredByText, fallbackOffers, offerFallbackText } from '../../src/core/offers.js';
+import { modelFallback } from '../../src/features/fallback.js';
 import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeMutation } from '../../src/react/useClaudeMutation.js';
 import { useClaudeStream } from '../../src/react/useClaudeStream.js';
@@ -16,7 +18,7 @@ const sonnetOverloaded = () => endpoint((_n, _request, body) => (body.model === 
 describe('fallback chains in the hooks', () => {
   it('answers from the fallback model after afterMs, and the retry state says which model answered', async () => {
     const api = sonnetOverloaded();
-    const { result } = renderKit(() => useClaudeMutation(), { fallback: CHAIN });
+    const { result } = renderKit(() => useClaudeMutation(), { fallback: modelFallback(CHAIN) });
     result.current.mutate(ask('hi'));
     await settle();
     await advance(15_000);
@@ -29,17 +31,17 @@ describe('fallback chains in the hooks', () => {
 
   it('in offer mode, puts the offer in the demand summary and answers from the fallback once the person accepts', async () => {
     const api = sonnetOverloaded();
-    const { result } = renderKit(() => ({ stream: useClaudeStream(), demand: useClaudeDemand() }), { fallback: { ...CHAIN, mode: 'offer' } });
+    const { result } = renderKit(() => ({ stream: useClaudeStream(), demand: useClaudeDemand() }), { fallback: modelFallback({ ...CHAIN, mode: 'offer' }), features: [fallbackOffers()] });
     result.current.stream.send(ask('hi'));
     await settle();
     await advance(15_000);
     await settle();
     expect(api.calls.every((c) => c.body.model === 'claude-sonnet-4-5')).toBe(true);
-    expect(result.current.demand.offer).toEqual({ model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' });
+    expect(result.current.demand.offer).toMatchObject({ model: 'claude-haiku-4-5', from: 'claude-sonnet-4-5' });
     expect(offerFallbackText(defaultMessages, result.current.demand.offer!)).toBe('Answer with Claude Haiku 4.5 now — faster, less thorough');
-    expect(result.current.stream.retry.offer).toEqual(result.current.demand.offer);
+    expect(result.current.demand.offer).toMatchObject(result.current.stream.retry.offer!);
 
-    result.current.demand.acceptOffer();
+    result.current.demand.offer!.accept!();
     await settle();
     expect(api.calls.at(-1)!.body.model).toBe('claude-haiku-4-5');
     expect(result.current.stream.retry.model).toBe('claude-haiku-4-5');
@@ -48,7 +50,7 @@ describe('fallback chains in the hooks', () => {
 
   it('lets one hook call opt out of the provider’s chain', async () => {
     const api = sonnetOverloaded();
-    const { result } = renderKit(() => useClaudeMutation({ fallback: false }), { fallback: { ...CHAIN, afterMs: 0 } });
+    const { result } = renderKit(() => useClaudeMutation({ fallback: false }), { fallback: modelFallback({ ...CHAIN, afterMs: 0 }) });
     result.current.mutate(ask('hi'));
     await settle();
     await advance(30_000);

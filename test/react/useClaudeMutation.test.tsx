@@ -2,7 +2,7 @@
 import { onlineManager } from '@tanstack/react-query';
 import { HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
-import type { EscalationInfo } from '../../src/core/demand.js';
+import { escalation, type EscalationInfo } from '../../src/core/escalation.js';
 import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeMutation } from '../../src/react/useClaudeMutation.js';
 import { advance, answer, ask, endpoint, NOW, renderKit, reply, settle, useKitTestEnvironment } from './helpers.js';
@@ -26,7 +26,7 @@ describe('useClaudeMutation', () => {
     expect(api.count).toBe(1);
     expect(result.current.mutation.retry).toMatchObject({ phase: 'waiting', attempt: 1, nextAttemptAt: NOW + 1000 });
     expect(result.current.mutation.retry.failure).toMatchObject({ kind: 'overloaded', status: 529, requestId: 'req_1' });
-    expect(result.current.demand).toMatchObject({ level: 'busy', since: NOW, nextRetryAt: NOW + 1000, waiting: 1, lastRequestId: 'req_1' });
+    expect(result.current.demand).toMatchObject({ level: 'busy', since: NOW, nextAttemptAt: NOW + 1000, waiting: 1, lastRequestId: 'req_1' });
 
     await advance(999);
     expect(api.count).toBe(1);
@@ -34,7 +34,7 @@ describe('useClaudeMutation', () => {
     expect(api.calls.map((c) => c.at - NOW)).toEqual([0, 1000]);
     expect(result.current.mutation.retry).toMatchObject({ phase: 'waiting', attempt: 2, nextAttemptAt: NOW + 2000 });
     expect(result.current.mutation.retry.failure?.requestId).toBe('req_2');
-    expect(result.current.demand).toMatchObject({ level: 'busy', since: NOW, nextRetryAt: NOW + 2000, attempt: 2, lastRequestId: 'req_2' });
+    expect(result.current.demand).toMatchObject({ level: 'busy', since: NOW, nextAttemptAt: NOW + 2000, attempt: 2, lastRequestId: 'req_2' });
 
     await advance(999);
     expect(api.count).toBe(2);
@@ -68,7 +68,7 @@ describe('useClaudeMutation', () => {
     const at = result.current.mutation.retry.nextAttemptAt!;
     expect(at).toBeGreaterThanOrEqual(NOW + 17_000);
     expect(at).toBeLessThan(NOW + 18_000);
-    expect(result.current.demand).toMatchObject({ level: 'rate_limited', nextRetryAt: at, lastRequestId: 'req_011CTrate00000000000000001' });
+    expect(result.current.demand).toMatchObject({ level: 'rate_limited', nextAttemptAt: at, lastRequestId: 'req_011CTrate00000000000000001' });
 
     await advance(16_999);
     expect(api.count).toBe(1);
@@ -261,7 +261,7 @@ describe('useClaudeMutation', () => {
   it('escalates to "slow" after 30 s of overload, with the request ids of the episode', async () => {
     endpoint((n) => reply('overloaded', `req_${n}`));
     const onEscalate = vi.fn<(stage: EscalationInfo['stage'], info: EscalationInfo) => void>();
-    const { result } = renderKit(useApp, { onEscalate });
+    const { result } = renderKit(useApp, { features: [escalation({ onEscalate })] });
     result.current.mutation.mutate(ask('hi'));
     await settle();
     await advance(29_999);
@@ -280,7 +280,7 @@ describe('useClaudeMutation', () => {
   it('fires each escalation stage once, and not before its threshold', async () => {
     endpoint((n) => reply('overloaded', `req_${n}`));
     const onEscalate = vi.fn();
-    const { result } = renderKit(useApp, { onEscalate });
+    const { result } = renderKit(useApp, { features: [escalation({ onEscalate })] });
     result.current.mutation.mutate(ask('hi'));
     await settle();
     await advance(90_000);

@@ -1,7 +1,7 @@
 // Sequences of the admission line that once left a request waiting for nothing, a slot counted wrongly, or a bad
 // number on the wire. Time is a hand-driven clock.
 import { describe, expect, it } from 'vitest';
-import { createAdmissionLine, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import { createAdmissionLine, type LinePermit, type LineRefusal } from '../../src/server/admission/line.js';
 import { lineHintHeaders } from '../../src/server/admission/hints.js';
 import { readLinePlace } from '../../src/core/line-ticket.js';
 import { createMemoryStore } from '../../src/server/index.js';
@@ -86,14 +86,14 @@ describe('the expected wait', () => {
     // Claude took calls at a good pace for a while, then one call hangs (an outage starts): nothing is taken for
     // minutes, and the recent rate of calls decays towards zero.
     for (let i = 0; i < 20; i++) {
-      const grant = (await line.join()) as LineGrant;
+      const grant = (await line.admit()) as LinePermit;
       await clock.advance(500);
       grant.release({ status: 200 });
     }
-    const hung = (await line.join()) as LineGrant;
+    const hung = (await line.admit()) as LinePermit;
     for (const minutes of [1, 3, 10, 60]) {
       await clock.advance(minutes * 60_000);
-      const refusal = (await line.join({ deadlineAt: clock.now() })) as LineRefusal;
+      const refusal = (await line.admit({ deadlineAt: clock.now() })) as LineRefusal;
       expect(refusal.refused).toBe('timeout');
       expect(Number.isFinite(refusal.expectedWaitMs)).toBe(true);
       expect(refusal.expectedWaitMs).toBeLessThanOrEqual(3_600_000);
@@ -111,9 +111,9 @@ describe('the wall clock stepping back', () => {
     const clock = steppingClock();
     const line = createAdmissionLine({ clock, limit: { initial: 4 }, minClosedMs: 1000, newTicket: () => 'ticket' });
     const granted: string[] = [];
-    const grants: LineGrant[] = [];
+    const grants: LinePermit[] = [];
     for (const name of ['a', 'b', 'c', 'd', 'e']) {
-      void line.join().then((x) => {
+      void line.admit().then((x) => {
         if ('release' in x) {
           granted.push(name);
           grants.push(x);
@@ -136,9 +136,9 @@ describe('the wall clock stepping back', () => {
   it("ends background's hold after a 529 when its length is over, not after the clock's step as well", async () => {
     const clock = steppingClock();
     const line = createAdmissionLine({ clock, limit: { initial: 8 }, newTicket: () => 'ticket' });
-    const grants: LineGrant[] = [];
+    const grants: LinePermit[] = [];
     for (let i = 0; i < 10; i++) {
-      void line.join({ priority: 'background' }).then((x) => {
+      void line.admit({ priority: 'background' }).then((x) => {
         if ('release' in x) grants.push(x);
       });
     }
@@ -161,15 +161,15 @@ describe('the wall clock stepping back', () => {
     const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
     // Claude takes a call every two seconds: ten people ahead are about 20 s.
     for (let i = 0; i < 10; i++) {
-      const grant = (await line.join()) as LineGrant;
+      const grant = (await line.admit()) as LinePermit;
       await clock.advance(2000);
       grant.release({ status: 200 });
     }
-    const busy = (await line.join()) as LineGrant;
-    const waiting = Array.from({ length: 10 }, () => line.join({ deadlineAt: clock.now() + 60_000 }));
-    const before = (await line.join({ deadlineAt: clock.now() })) as LineRefusal;
+    const busy = (await line.admit()) as LinePermit;
+    const waiting = Array.from({ length: 10 }, () => line.admit({ deadlineAt: clock.now() + 60_000 }));
+    const before = (await line.admit({ deadlineAt: clock.now() })) as LineRefusal;
     clock.step(-3_600_000);
-    const after = (await line.join({ deadlineAt: clock.now() })) as LineRefusal;
+    const after = (await line.admit({ deadlineAt: clock.now() })) as LineRefusal;
     expect(before.expectedWaitMs).toBeGreaterThan(5_000);
     expect(after.expectedWaitMs).toBeGreaterThanOrEqual(before.expectedWaitMs * 0.5);
     busy.release({ status: 200 });

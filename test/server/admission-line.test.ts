@@ -1,34 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { createAdmissionLine, type AdmissionLineOptions, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import { createAdmissionLine, type AdmissionLineOptions, type LinePermit, type LineRefusal } from '../../src/server/admission/line.js';
 import { createHandClock, type HandClock } from './hand-clock.js';
 
 
 const OK = { status: 200 };
 const OVERLOADED = { status: 529, pressure: true };
-const isGrant = (x: LineGrant | LineRefusal): x is LineGrant => 'release' in x;
+const isGrant = (x: LinePermit | LineRefusal): x is LinePermit => 'release' in x;
 
 function setup(options: Partial<AdmissionLineOptions> = {}) {
   const clock = createHandClock();
   let ticket = 0;
   const line = createAdmissionLine({ clock, newTicket: () => `t${++ticket}`, ...options });
-  const granted: LineGrant[] = [];
+  const granted: LinePermit[] = [];
   const order: string[] = [];
   /** Joins and records the grant; resolves with the outcome. */
-  const join = (name: string, more: Parameters<typeof line.join>[0] = {}) =>
-    line.join(more).then((outcome) => {
+  const admit = (name: string, more: Parameters<typeof line.admit>[0] = {}) =>
+    line.admit(more).then((outcome) => {
       if (isGrant(outcome)) {
         granted.push(outcome);
         order.push(name);
       }
       return outcome;
     });
-  return { clock, line, granted, order, join };
+  return { clock, line, granted, order, admit };
 }
 
 describe('the admission line', () => {
   it('lets requests go in the order they arrived, as many at once as the limit allows', async () => {
-    const { line, granted, order, join } = setup({ limit: { initial: 2 } });
-    for (const name of ['a', 'b', 'c', 'd']) void join(name);
+    const { line, granted, order, admit } = setup({ limit: { initial: 2 } });
+    for (const name of ['a', 'b', 'c', 'd']) void admit(name);
     await Promise.resolve();
     expect(order).toEqual(['a', 'b']);
     expect(line.stats()).toMatchObject({ active: 2, queued: 2 });
@@ -38,8 +38,8 @@ describe('the admission line', () => {
   });
 
   it('grows the limit while it binds and Claude takes every call, with no ceiling', async () => {
-    const { line, granted, join } = setup({ limit: { initial: 2 } });
-    for (let i = 0; i < 40; i++) void join(`r${i}`);
+    const { line, granted, admit } = setup({ limit: { initial: 2 } });
+    for (let i = 0; i < 40; i++) void admit(`r${i}`);
     await Promise.resolve();
     for (let round = 0; round < 6; round++) {
       for (const grant of granted.splice(0)) grant.release(OK);
@@ -49,8 +49,8 @@ describe('the admission line', () => {
   });
 
   it('cuts the limit once for a wave of refusals, closes the window, then sends one probe alone', async () => {
-    const { clock, line, granted, order, join } = setup({ limit: { initial: 4 }, minClosedMs: 1000 });
-    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void join(name);
+    const { clock, line, granted, order, admit } = setup({ limit: { initial: 4 }, minClosedMs: 1000 });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void admit(name);
     await Promise.resolve();
     // The third one sent comes back first: Claude refused even a third call of ours, so the limit becomes 2 × 0.9.
     const [a, b, c, d] = granted.splice(0);
@@ -70,8 +70,8 @@ describe('the admission line', () => {
   });
 
   it('only cuts the limit, without closing the window, when a lone refusal comes at the top of the limit', async () => {
-    const { line, granted, order, join } = setup({ limit: { initial: 4 } });
-    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void join(name);
+    const { line, granted, order, admit } = setup({ limit: { initial: 4 } });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) void admit(name);
     await Promise.resolve();
     granted[3]!.release(OVERLOADED);
     await Promise.resolve();
@@ -84,8 +84,8 @@ describe('the admission line', () => {
   });
 
   it('opens the line as soon as the probe is answered, before acceptAfterMs', async () => {
-    const { clock, line, granted, order, join } = setup({ limit: { initial: 2 }, minClosedMs: 1000 });
-    for (const name of ['a', 'b', 'c', 'd', 'e']) void join(name);
+    const { clock, line, granted, order, admit } = setup({ limit: { initial: 2 }, minClosedMs: 1000 });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) void admit(name);
     await Promise.resolve();
     for (const grant of granted.splice(0).reverse()) grant.release(OVERLOADED);
     await clock.advance(1000);
@@ -98,7 +98,7 @@ describe('the admission line', () => {
 
   it('doubles the closed window each time the probe is refused', async () => {
     // Windows of 1 s, then 2 s: each probe goes when the window ends, and only then.
-    const { clock: c2, granted: g2, join: j2 } = setup({ limit: { initial: 1 }, minClosedMs: 1000 });
+    const { clock: c2, granted: g2, admit: j2 } = setup({ limit: { initial: 1 }, minClosedMs: 1000 });
     for (let i = 0; i < 4; i++) void j2(`r${i}`);
     await Promise.resolve();
     const probes: number[] = [];
@@ -116,8 +116,8 @@ describe('the admission line', () => {
   });
 
   it('keeps the line flowing when Claude refuses at random at a level it just accepted (not our load)', async () => {
-    const { clock, line, granted, join } = setup({ limit: { initial: 4 } });
-    for (let i = 0; i < 12; i++) void join(`r${i}`);
+    const { clock, line, granted, admit } = setup({ limit: { initial: 4 } });
+    for (let i = 0; i < 12; i++) void admit(`r${i}`);
     await Promise.resolve();
     await clock.advance(1500); // four calls taken: evidence that Claude accepts four of ours at once
     for (const grant of granted.splice(0, 4)) grant.release(OK);
@@ -129,8 +129,8 @@ describe('the admission line', () => {
   });
 
   it('cuts anyway after six refusals in a row, whatever it accepted a moment ago', async () => {
-    const { clock, line, granted, join } = setup({ limit: { initial: 4 } });
-    for (let i = 0; i < 20; i++) void join(`r${i}`);
+    const { clock, line, granted, admit } = setup({ limit: { initial: 4 } });
+    for (let i = 0; i < 20; i++) void admit(`r${i}`);
     await Promise.resolve();
     await clock.advance(1500);
     for (const grant of granted.splice(0, 4)) grant.release(OK);
@@ -147,17 +147,17 @@ describe('the admission line', () => {
 
   it('sends a request that waited its budget away with its expected wait and a ticket that keeps its place', async () => {
     // acceptAfterMs 60 s: the first call is not known to be taken yet, so the limit does not grow meanwhile.
-    const { clock, line, granted, order, join } = setup({ limit: { initial: 1 }, acceptAfterMs: 60_000 });
-    void join('first');
+    const { clock, line, granted, order, admit } = setup({ limit: { initial: 1 }, acceptAfterMs: 60_000 });
+    void admit('first');
     await Promise.resolve();
-    const waiting = join('waiting', { deadlineAt: 5000 });
-    void join('later');
+    const waiting = admit('waiting', { deadlineAt: 5000 });
+    void admit('later');
     await clock.advance(5000);
     const refusal = (await waiting) as LineRefusal;
     expect(refusal).toMatchObject({ refused: 'timeout', ahead: 0, ticket: 't1' });
     expect(refusal.retryAfterMs).toBeGreaterThanOrEqual(1000);
     // It comes back with its ticket behind 'later' in time, but ahead of it in line.
-    void join('back', { ticket: 't1' });
+    void admit('back', { ticket: 't1' });
     expect(line.stats().queued).toBe(2);
     granted[0]!.release(OK);
     await Promise.resolve();
@@ -165,24 +165,24 @@ describe('the admission line', () => {
   });
 
   it('takes each ticket once, and sends an unknown ticket to the back', async () => {
-    const { line, join } = setup({ limit: { initial: 1 }, maxQueue: 1 });
-    void join('first');
-    void join('second');
+    const { line, admit } = setup({ limit: { initial: 1 }, maxQueue: 1 });
+    void admit('first');
+    void admit('second');
     await Promise.resolve();
-    const full = (await join('third')) as LineRefusal;
+    const full = (await admit('third')) as LineRefusal;
     expect(full).toMatchObject({ refused: 'full', ahead: 1, ticket: 't1' });
-    void join('forged', { ticket: 'made-up' });
-    expect(((await join('again')) as LineRefusal).refused).toBe('full');
+    void admit('forged', { ticket: 'made-up' });
+    expect(((await admit('again')) as LineRefusal).refused).toBe('full');
     expect(line.stats().queued).toBe(1);
   });
 
   it('lets a request whose client left go without ever sending it, and stops every timer on dispose', async () => {
-    const { clock, line, granted, order, join } = setup({ limit: { initial: 1 } });
-    void join('first');
+    const { clock, line, granted, order, admit } = setup({ limit: { initial: 1 } });
+    void admit('first');
     await Promise.resolve();
     const client = new AbortController();
-    const leaving = join('leaving', { signal: client.signal, deadlineAt: 60_000 });
-    void join('next');
+    const leaving = admit('leaving', { signal: client.signal, deadlineAt: 60_000 });
+    void admit('next');
     client.abort();
     expect(((await leaving) as LineRefusal).refused).toBe('aborted');
     granted[0]!.release(OK);

@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../bench/virtual-clock.js';
 import { createLineControl } from '../../src/server/admission/control.js';
-import { createAdmissionLine, type AdmissionLine, type LineGrant, type LineRefusal } from '../../src/server/admission/line.js';
+import { createAdmissionLine, type AdmissionLine, type LinePermit, type LineRefusal } from '../../src/server/admission/line.js';
 import type { AdaptiveLimitOptions } from '../../src/server/admission/limit.js';
 
-const isGrant = (x: LineGrant | LineRefusal): x is LineGrant => 'release' in x;
+const isGrant = (x: LinePermit | LineRefusal): x is LinePermit => 'release' in x;
 
 interface Run {
   /** 529s Claude answered, and calls it took, after the warm-up. */
@@ -42,7 +42,7 @@ async function play(options: { lines: number; slots: number; workers: number; en
   async function worker(line: AdmissionLine): Promise<void> {
     let order: number | undefined;
     while (clock.now() < options.endMs) {
-      const turn = await line.join({ order });
+      const turn = await line.admit({ order });
       if (!isGrant(turn)) return;
       const counted = clock.now() > options.warmupMs;
       const slots = clock.now() < options.warmupMs ? (options.slotsBefore ?? options.slots) : options.slots;

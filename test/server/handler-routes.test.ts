@@ -1,5 +1,4 @@
 // Pass-through: what the handler forwards (body, headers, path) and where, read from the fake upstream's side.
-import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { createClaudeHandler } from '../../src/server/index.js';
 import { MODEL, anthropic } from '../testing/helpers.js';
@@ -133,14 +132,6 @@ describe('createClaudeHandler forwards the request as the client sent it', () =>
     expect(upstream.calls).toHaveLength(1);
     expect(response.status).toBe(502);
     expect(response.headers.get('location')).toBeNull();
-  });
-
-  it('still reads the key, base URL and fetch of an SDK client given as the deprecated `client` option', async () => {
-    const upstream = recordingUpstream();
-    const client = new Anthropic({ apiKey: API_KEY, baseURL: 'https://gateway.example', fetch: upstream.fetch });
-    expect((await createClaudeHandler({ client })(at('/api/claude'))).status).toBe(200);
-    expect(upstream.calls[0]?.url).toBe('https://gateway.example/v1/messages');
-    expect(upstream.calls[0]?.headers.get('x-api-key')).toBe(API_KEY);
   });
 
   it('talks to the simulator with no key asked of it', async () => {

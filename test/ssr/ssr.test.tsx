@@ -5,7 +5,9 @@ import { renderToString } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { ClaudeToaster, HighDemandBanner, RetryCountdown } from '../../src/components/index.js';
 import { ClaudeProvider, useClaudeClient, useClaudeMessages } from '../../src/react/context.js';
-import { useAnthropicStatus } from '../../src/react/useAnthropicStatus.js';
+import { escalation } from '../../src/core/escalation.js';
+import { fallbackOffers } from '../../src/core/offers.js';
+import { statusWatch, useAnthropicStatus } from '../../src/features/status.js';
 import { useClaudeDemand } from '../../src/react/useClaudeDemand.js';
 import { useClaudeMutation } from '../../src/react/useClaudeMutation.js';
 import { useClaudeQuery } from '../../src/react/useClaudeQuery.js';
@@ -19,7 +21,7 @@ function EveryHook() {
   const mutation = useClaudeMutation();
   const query = useClaudeQuery({ messages: [{ role: 'user', content: 'Summarise the page' }] });
   const stream = useClaudeStream();
-  const seconds = useRetryCountdown(demand.nextRetryAt);
+  const seconds = useRetryCountdown(demand.nextAttemptAt);
   return (
     <ul>
       <li>client:{typeof client.send}</li>
@@ -44,7 +46,8 @@ function renderOnServer(children: ReactNode): string {
   vi.stubGlobal('fetch', fetch);
   vi.useFakeTimers();
   try {
-    const html = renderToString(<ClaudeProvider endpoint="/api/claude">{children}</ClaudeProvider>).replace(/<!-- -->/g, '');
+    const features = [escalation(), statusWatch(), fallbackOffers()];
+    const html = renderToString(<ClaudeProvider endpoint="/api/claude" features={features}>{children}</ClaudeProvider>).replace(/<!-- -->/g, '');
     expect(fetch).not.toHaveBeenCalled();
     expect(vi.getTimerCount()).toBe(0);
     return html;

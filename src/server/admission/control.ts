@@ -20,6 +20,9 @@ export interface LineControlOptions {
   maxClosedMs?: number;
 }
 
+/** `createLineControl`'s defaults: the closed window's figures from the tuning sheet (defaults.ts). */
+export const CONTROL_DEFAULTS = { minClosedMs: DEFAULT_MIN_CLOSED_MS, maxClosedMs: DEFAULT_MAX_CLOSED_MS } as const;
+
 export type LineState = 'open' | 'closed' | 'probing';
 
 /** A call on the wire: what the limit needs, and whether it is the probe. */
@@ -64,8 +67,8 @@ export const TYPICAL_WEIGHT = 0.2;
 
 export function createLineControl(options: LineControlOptions = {}): LineControl {
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
-  const minClosedMs = options.minClosedMs ?? DEFAULT_MIN_CLOSED_MS;
-  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? DEFAULT_MAX_CLOSED_MS);
+  const minClosedMs = options.minClosedMs ?? CONTROL_DEFAULTS.minClosedMs;
+  const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? CONTROL_DEFAULTS.maxClosedMs);
   let state: LineState = 'open';
   let reopenAt = 0;
   // When the window closed: a wall clock set back before it (an NTP step) ends it, rather than adding the step to it.

@@ -12,16 +12,22 @@
  * a refusal met while background work is on the wire is blamed on it (background-room.ts): the window stays open for
  * people, who wait for the next slot under the room Claude showed, while background keeps two of its slots free.
  * Several lines (one per model) can share a `room`: an app-wide bound on calls in flight, and one order of arrival.
+ *
+ * Users, when the app names them (`LineAdmitOptions.user`, the handler's `userKey`): within a lane they take turns
+ * (fair-turns.ts), each holds at most `maxPerUser` places, tickets keep a place for their own user only, and a
+ * refusal's place in line is the request's own turn, not the total waiting. Without users the line is first come,
+ * first served, as before.
  */
 import type { Clock } from '../../core/clock.js';
-import type { UpstreamResult } from '../store/types.js';
+import type { Outcome } from '../store/types.js';
 import { BACKGROUND_SPARE, createBackgroundRoom } from './background-room.js';
 import { createLineControl, type LineState } from './control.js';
 import { createAcceptGrace } from './accept-grace.js';
 import { DEFAULT_MAX_CLOSED_MS, DEFAULT_MIN_CLOSED_MS, MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from './defaults.js';
 import type { AdaptiveLimitOptions } from './limit.js';
-import { createOrderHeap, type Ordered } from './order-heap.js';
-import { createTickets } from './tickets.js';
+import { createFairTurns } from './fair-turns.js';
+import { createOrderHeap, type Ordered, type Place } from './order-heap.js';
+import { createTickets, type TicketPlace } from './tickets.js';
 
 export interface AdmissionLineOptions {
   /** The adaptive limit on calls in flight (starting value, floor, optional ceiling, cut factor). */
@@ -31,6 +37,11 @@ export interface AdmissionLineOptions {
    * back to its place included: its new ticket keeps the same place). Defaults to 1000.
    */
   maxQueue?: number;
+  /**
+   * Places one user may hold in line (requests joined with a `user`), every model's line together; one more of that
+   * user's is refused at once (`user-full`) while other users still get places. Defaults to a tenth of `maxQueue`.
+   */
+  maxPerUser?: number;
   /** The shortest closed window after a wave of refusals; it doubles while probes are refused. Defaults to 1000 ms. */
   minClosedMs?: number;
   /** The ceiling of that doubling (a longer retry-after from Claude still wins): one probe at least this often while Claude refuses. Defaults to 2000 ms. */
@@ -53,6 +64,8 @@ export interface SharedRoom {
   nextOrder(): number;
   /** Requests waiting in every line: `maxQueue` bounds them together. */
   queued(): number;
+  /** Requests of `user` waiting in every line: `maxPerUser` bounds them together. */
+  queuedBy(user: string): number;
   /** May one more call go now app-wide? A background call must leave two slots free (one when the ceiling is 2). */
   mayGo(background: boolean): boolean;
   /** A call of one of the lines left. */
@@ -61,32 +74,36 @@ export interface SharedRoom {
   gave(): void;
 }
 
-export interface LineGrant {
-  /** The request's place in line (its first arrival); pass it back to `join` to wait again at the same place. */
+export interface LinePermit {
+  /** The request's place in line (its first arrival); pass it back to `admit` to wait again at the same place. */
   readonly order: number;
   /**
    * Idempotent. Pass what Claude answered: a refusal cuts the limit or is judged not ours; a success may grow it.
    * Without a result (the call never reached Claude) the line learns nothing.
    */
-  release(result?: UpstreamResult): void;
+  release(result?: Outcome): void;
 }
 
 export interface LineRefusal {
-  /** `full`: no room in line; `timeout`: waited until `deadlineAt`; `closing`: the line was disposed; `aborted`: the client left. */
-  refused: 'full' | 'timeout' | 'closing' | 'aborted';
+  /**
+   * `full`: no room in line; `user-full`: its user already holds `maxPerUser` places (no new ticket: it has no place,
+   * and a ticket it came with stays valid); `timeout`: waited until `deadlineAt`; `closing`: the line was disposed;
+   * `aborted`: the client left.
+   */
+  refused: 'full' | 'user-full' | 'timeout' | 'closing' | 'aborted';
   /** When to come back: well before the expected turn (0.6 of it), at least 1 s, at most 60 s. */
   retryAfterMs: number;
   /** Expected wait for this request's turn from now, from the recent rate of calls Claude took. */
   expectedWaitMs: number;
-  /** Requests ahead of it. */
+  /** Requests that go before it: with users, its own turn among theirs, not everyone waiting. */
   ahead: number;
   /** Keeps its place when it comes back with it (absent for `aborted`). */
   ticket?: string;
 }
 
-export interface JoinOptions {
+export interface LineAdmitOptions {
   signal?: AbortSignal;
-  /** The place kept from an earlier grant in this process (a refused call waiting again). */
+  /** The place kept from an earlier permit in this process (a refused call waiting again). */
   order?: number;
   /** The ticket from an earlier refusal; unknown or expired tickets join at the back. */
   ticket?: string;
@@ -94,6 +111,12 @@ export interface JoinOptions {
   deadlineAt?: number;
   /** `background` yields to interactive requests and leaves them two free slots. Defaults to `interactive`. */
   priority?: 'interactive' | 'background';
+  /**
+   * The user the request is for (the handler's `userKey`; '' for a request it could not name): users take turns,
+   * each holds at most `maxPerUser` places, and its ticket keeps a place for this user only. Defaults to none: a
+   * line whose requests name no user serves them first come, first served.
+   */
+  user?: string;
 }
 
 export type { LineState } from './control.js';
@@ -109,19 +132,22 @@ export interface LineStats {
 }
 
 export interface AdmissionLine {
-  join(options?: JoinOptions): Promise<LineGrant | LineRefusal>;
+  admit(options?: LineAdmitOptions): Promise<LinePermit | LineRefusal>;
   stats(): LineStats;
   /** Lets waiters go while there is room (a shared room calls it when a slot of another line is freed). */
   pump(): void;
   /** The first waiter's place, interactive ones first (`[lane, order]`, lane 0 interactive), or undefined. */
   head(): readonly [number, number] | undefined;
+  /** Requests of `user` waiting in this line. */
+  queuedBy(user: string): number;
   /** Refuses every waiter (`closing`) and stops the line's timers. */
   dispose(): void;
 }
 
 interface Waiter extends Ordered {
   readonly background: boolean;
-  resolve(outcome: LineGrant | LineRefusal): void;
+  readonly user?: string;
+  resolve(outcome: LinePermit | LineRefusal): void;
 }
 
 
@@ -137,14 +163,27 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   const acceptAfterMs = options.acceptAfterMs ?? 1500;
   // Learned from the refusals the line sees: no cliff where 529s come later than acceptAfterMs.
   const grace = createAcceptGrace(acceptAfterMs);
-  const tickets = createTickets(maxQueue * 4, options.newTicket);
+  const maxPerUser = options.maxPerUser ?? Math.max(1, Math.ceil(maxQueue / 10));
+  // Four tickets per place, as many as a user holds places at most: one user's refusals push out its own tickets.
+  const tickets = createTickets(maxQueue * 4, options.newTicket, maxPerUser * 4);
   const { room } = options;
   const interactive = createOrderHeap<Waiter>();
   const background = createOrderHeap<Waiter>();
   const laneOf = (waiter: Waiter) => (waiter.background ? background : interactive);
   const queued = () => interactive.size + background.size;
-  const aheadOf = (order: number, isBackground: boolean) =>
-    isBackground ? interactive.size + background.ahead(order) : interactive.ahead(order);
+  const aheadOf = (place: Place, isBackground: boolean) =>
+    isBackground ? interactive.size + background.ahead(place) : interactive.ahead(place);
+  // Users' turns per lane and their places waiting: only for requests that name a user.
+  const turns = { interactive: createFairTurns(), background: createFairTurns() };
+  const turnsOf = (isBackground: boolean) => (isBackground ? turns.background : turns.interactive);
+  const waitingBy = new Map<string, number>();
+  const queuedBy = (user: string) => waitingBy.get(user) ?? 0;
+  const countWaiting = (user: string | undefined, step: 1 | -1) => {
+    if (user === undefined) return;
+    const n = queuedBy(user) + step;
+    if (n > 0) waitingBy.set(user, n);
+    else waitingBy.delete(user);
+  };
   let ownOrder = 0;
   const nextOrder = () => (room ? room.nextOrder() : ownOrder++);
   let windowTimer: unknown;
@@ -177,13 +216,14 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     return Math.round(Math.min(MAX_EXPECTED_WAIT_MS, closed + flowing));
   }
 
-  function refusal(refused: 'full' | 'timeout', order: number, ahead: number): LineRefusal {
+  /** A refusal with a ticket for `place` (none for `user-full`: it has no place; `kept`, the one it came with, stays). */
+  function refusal(refused: 'full' | 'user-full' | 'timeout', place: TicketPlace, ahead: number, kept?: string): LineRefusal {
     const expected = expectedWaitMs(ahead);
     // Early: coming back before its turn costs a request to the backend (the line holds it again), coming back late
     // costs the person time; the browser adds its own jitter and gate on top (0.6 measured best on the bench).
     const retryAfterMs = Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, expected * 0.6)));
-    const ticket = tickets.issue(order, clock.now() + retryAfterMs + MAX_RETRY_AFTER_MS * 2, clock.now());
-    return { refused, retryAfterMs, expectedWaitMs: expected, ahead, ticket };
+    const ticket = refused === 'user-full' ? kept : tickets.issue(place, clock.now() + retryAfterMs + MAX_RETRY_AFTER_MS * 2, clock.now());
+    return { refused, retryAfterMs, expectedWaitMs: expected, ahead, ...(ticket !== undefined && { ticket }) };
   }
 
   /** Wakes the line when the closed window ends, so the probe goes without waiting for another event. */
@@ -289,19 +329,35 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       const waiter = next(turn);
       if (!waiter) return;
       waiter.gone = true;
+      if (waiter.user !== undefined) {
+        countWaiting(waiter.user, -1);
+        turnsOf(waiter.background).served(waiter.tag);
+      }
       if (queued() === 0) backlogSince = undefined;
       room?.took();
       grant(waiter, turn === 'probe');
     }
   }
 
-  function join(joinOptions: JoinOptions = {}): Promise<LineGrant | LineRefusal> {
-    const { signal, deadlineAt } = joinOptions;
+  function admit(admitOptions: LineAdmitOptions = {}): Promise<LinePermit | LineRefusal> {
+    const { signal, deadlineAt } = admitOptions;
     const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
     if (signal?.aborted) return Promise.resolve(refusedAborted);
     const now = clock.now();
-    const order = joinOptions.order ?? tickets.take(joinOptions.ticket, now) ?? nextOrder();
-    const isBackground = joinOptions.priority === 'background';
+    const { user } = admitOptions;
+    const isBackground = admitOptions.priority === 'background';
+    // A user holding its share of places gets no other (a request Claude turned away still has its own).
+    if (user !== undefined && admitOptions.order === undefined && (room ? room.queuedBy(user) : queuedBy(user)) >= maxPerUser) {
+      const wouldBe = { tag: turnsOf(isBackground).peek(user), order: Number.MAX_SAFE_INTEGER };
+      return Promise.resolve(refusal('user-full', wouldBe, aheadOf(wouldBe, isBackground), admitOptions.ticket));
+    }
+    const kept = admitOptions.order === undefined ? tickets.take(admitOptions.ticket, user, now) : undefined;
+    const order = admitOptions.order ?? kept?.order ?? nextOrder();
+    // A request Claude turned away takes its user's next turn, not its old one: its first turn was spent (Claude's
+    // refusals of a flood's calls, sent before anyone else came, must not put the flood first again). Among its
+    // user's own requests of that turn it keeps its first arrival.
+    const tag = user === undefined ? 0 : (kept?.tag ?? turnsOf(isBackground).next(user));
+    const place: TicketPlace = { tag, order, user };
     return new Promise((resolve) => {
       let timer: unknown;
       const cleanup = () => {
@@ -309,8 +365,10 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
+        tag,
         order,
         background: isBackground,
+        user,
         gone: false,
         resolve(outcome) {
           cleanup();
@@ -320,11 +378,13 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       const leave = (why: 'timeout' | 'aborted') => {
         if (waiter.gone) return;
         laneOf(waiter).remove(waiter);
+        countWaiting(user, -1);
         if (queued() === 0) backlogSince = undefined;
-        waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', order, aheadOf(order, isBackground)));
+        waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', place, aheadOf(place, isBackground)));
       };
       const onAbort = () => leave('aborted');
       laneOf(waiter).push(waiter);
+      countWaiting(user, 1);
       backlogSince ??= now;
       pump();
       if (waiter.gone) return;
@@ -332,8 +392,9 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       // moment); then it gets a ticket instead of one more wait.
       if ((room ? room.queued() : queued()) > maxQueue) {
         laneOf(waiter).remove(waiter);
+        countWaiting(user, -1);
         if (queued() === 0) backlogSince = undefined;
-        waiter.resolve(refusal('full', order, aheadOf(order, isBackground)));
+        waiter.resolve(refusal('full', place, aheadOf(place, isBackground)));
         return;
       }
       if (deadlineAt !== undefined && deadlineAt <= now) {
@@ -346,7 +407,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   return {
-    join,
+    admit,
     stats: () => ({
       active: control.inFlight, queued: queued(), limit: control.limit, share: control.share,
       // The control moves a window that has ended to probing at its next turn; a line nobody uses takes none, and
@@ -354,6 +415,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       state: control.state === 'closed' && clock.now() >= control.reopenAt ? 'probing' : control.state,
     }),
     pump,
+    queuedBy,
     head() {
       const first = interactive.peek() ?? background.peek();
       return first ? [first.background ? 1 : 0, first.order] : undefined;
@@ -371,6 +433,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       for (const lane of [interactive, background]) {
         for (let w = lane.shift(); w; w = lane.shift()) {
           w.gone = true;
+          countWaiting(w.user, -1);
           w.resolve({ refused: 'closing', retryAfterMs: MIN_RETRY_AFTER_MS, expectedWaitMs: 0, ahead: 0 });
         }
       }

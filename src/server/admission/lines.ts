@@ -6,7 +6,7 @@
  * of that bound is freed, every line gets its turn, interactive waiters first, then the oldest.
  */
 import { BACKGROUND_SPARE } from './background-room.js';
-import { createAdmissionLine, type AdmissionLine, type AdmissionLineOptions, type JoinOptions, type LineGrant, type LineRefusal, type LineStats, type SharedRoom } from './line.js';
+import { createAdmissionLine, type AdmissionLine, type AdmissionLineOptions, type LineAdmitOptions, type LinePermit, type LineRefusal, type LineStats, type SharedRoom } from './line.js';
 
 export interface ModelLinesOptions extends Omit<AdmissionLineOptions, 'room'> {
   /** Calls in flight for all models together; a background call leaves two of them free. Defaults to no bound. */
@@ -14,8 +14,8 @@ export interface ModelLinesOptions extends Omit<AdmissionLineOptions, 'room'> {
 }
 
 export interface ModelLines {
-  /** Joins the line of `model` ('' for a request that names none). */
-  join(model: string, options?: JoinOptions): Promise<LineGrant | LineRefusal>;
+  /** Admits a request to the line of `model` ('' for a request that names none). */
+  admit(model: string, options?: LineAdmitOptions): Promise<LinePermit | LineRefusal>;
   /** Every model's line, by model. */
   stats(): Record<string, LineStats>;
   dispose(): void;
@@ -35,6 +35,11 @@ export function createModelLines(options: ModelLinesOptions): ModelLines {
     queued() {
       let n = 0;
       for (const line of lines.values()) n += line.stats().queued;
+      return n;
+    },
+    queuedBy(user) {
+      let n = 0;
+      for (const line of lines.values()) n += line.queuedBy(user);
       return n;
     },
     mayGo(background) {
@@ -81,7 +86,7 @@ export function createModelLines(options: ModelLinesOptions): ModelLines {
   }
 
   return {
-    join: (model, joinOptions) => lineOf(model).join(joinOptions),
+    admit: (model, admitOptions) => lineOf(model).admit(admitOptions),
     stats: () => Object.fromEntries([...lines].map(([model, line]) => [model, line.stats()])),
     dispose() {
       for (const line of lines.values()) line.dispose();

@@ -1,10 +1,19 @@
 /**
- * The line's order: a binary min-heap on each entry's `order` (its first arrival), so a request that comes back with
- * its ticket, or that Claude turned away, takes its old place in O(log n) instead of going to the back. Entries that
- * leave early (aborted, timed out) are only marked and skipped when they reach the top, which keeps leaving O(1).
+ * The line's order: a binary min-heap on each entry's place, `(tag, order)`: its turn among users (`tag`, 0 when the
+ * line does not tell users apart, see fair-turns.ts), then its first arrival. A request that comes back with its ticket,
+ * or that Claude turned away, takes its old place in O(log n) instead of going to the back. Entries that leave early
+ * (aborted, timed out) are only marked and skipped when they reach the top, which keeps leaving O(1).
  */
-export interface Ordered {
+export interface Place {
+  /** Its round among users (fair-turns.ts); 0 for every entry of a line that does not tell users apart. */
+  readonly tag: number;
   readonly order: number;
+}
+
+/** Does place `a` come before place `b`? */
+export const before = (a: Place, b: Place): boolean => a.tag < b.tag || (a.tag === b.tag && a.order < b.order);
+
+export interface Ordered extends Place {
   /** Set when the entry left the line; the heap drops it when it surfaces. */
   gone: boolean;
 }
@@ -19,14 +28,14 @@ export interface OrderHeap<T extends Ordered> {
   remove(entry: T): void;
   /** Entries still in line. */
   readonly size: number;
-  /** Entries still in line ahead of `order`: O(n), for the rare refusals that tell the browser its place. */
-  ahead(order: number): number;
+  /** Entries still in line ahead of `place`: O(n), for the rare refusals that tell the browser its place. */
+  ahead(place: Place): number;
 }
 
 export function createOrderHeap<T extends Ordered>(): OrderHeap<T> {
   const heap: T[] = [];
   let live = 0;
-  const less = (a: T, b: T) => a.order < b.order;
+  const less: (a: T, b: T) => boolean = before;
 
   function up(i: number): void {
     while (i > 0) {
@@ -95,9 +104,9 @@ export function createOrderHeap<T extends Ordered>(): OrderHeap<T> {
     get size() {
       return live;
     },
-    ahead(order) {
+    ahead(place) {
       let n = 0;
-      for (const e of heap) if (!e.gone && e.order < order) n += 1;
+      for (const e of heap) if (!e.gone && before(e, place)) n += 1;
       return n;
     },
   };

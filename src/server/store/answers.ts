@@ -2,7 +2,7 @@
 import { parseRetryAfter } from '../../core/backoff.js';
 import { toClaudeError } from '../../core/failure.js';
 import { gateHoldFor, isPressureAnswer } from '../../core/rules.js';
-import type { StoredAnswer, UpstreamResult } from './types.js';
+import type { StoredAnswer, Outcome } from './types.js';
 
 export async function toStored(response: Response): Promise<StoredAnswer> {
   const headers: Record<string, string> = {};
@@ -21,20 +21,20 @@ export function fromStored(answer: StoredAnswer, extra: Record<string, string> =
  * What the line needs from an answer: its status, how long Claude asked to wait, and whether Claude is out of room
  * (core's rules). A `retry-after` longer than a gate ever holds everyone (a proxy's "86400") is not passed on.
  */
-function resultFrom(status: number, headers: Headers | Record<string, string>, body: string): UpstreamResult {
+function outcomeFrom(status: number, headers: Headers | Record<string, string>, body: string): Outcome {
   const retryAfterMs = gateHoldFor(parseRetryAfter(headers)) || undefined;
   const pressure = isPressureAnswer(status, body);
   return retryAfterMs === undefined ? { status, pressure } : { status, retryAfterMs, pressure };
 }
 
 /** Reads a 429's body (a clone) to tell a rate limit from the spend limit; other answers by status alone. */
-export async function resultOf(response: Response): Promise<UpstreamResult> {
+export async function outcomeOf(response: Response): Promise<Outcome> {
   const body = response.status === 429 ? await response.clone().text().catch(() => '') : '';
-  return resultFrom(response.status, response.headers, body);
+  return outcomeFrom(response.status, response.headers, body);
 }
 
-export function resultOfStored(answer: StoredAnswer): UpstreamResult {
-  return resultFrom(answer.status, answer.headers, answer.body);
+export function outcomeOfStored(answer: StoredAnswer): Outcome {
+  return outcomeFrom(answer.status, answer.headers, answer.body);
 }
 
 /**
@@ -43,7 +43,7 @@ export function resultOfStored(answer: StoredAnswer): UpstreamResult {
  * byte, and counting it as a success would grow the limit on a call Claude turned away. Anything else (a normal end,
  * a network break, another error) counts as the 200 it started with, as before.
  */
-export function resultOfStream(status: number, claudeError: string | undefined): UpstreamResult {
+export function outcomeOfStream(status: number, claudeError: string | undefined): Outcome {
   if (claudeError === undefined) return { status, pressure: false };
   // Core's own reading of an error payload: a spend-limit 429 is `spend_limited`, no pressure.
   const { kind } = toClaudeError(claudeError, { midStream: true });

@@ -24,6 +24,15 @@ export interface MemoryStoreOptions {
   line?: Partial<Omit<AdmissionLineOptions, 'clock'>>;
 }
 
+/** `createMemoryStore`'s defaults. */
+export const MEMORY_STORE_DEFAULTS = {
+  via: 'memory',
+  /** Answers the cache keeps; the oldest go first. */
+  cacheMaxEntries: 1000,
+  /** How long a request waits for its turn until a handler attaches the store and gives its own. */
+  queueTimeoutMs: 30_000,
+} as const;
+
 export function createMemoryCache(ttlMs: number, maxEntries: number, now: () => number): AnswerCache {
   const entries = new Map<string, { answer: StoredAnswer; expiresAt: number }>();
   return {
@@ -46,21 +55,22 @@ export function createMemoryCache(ttlMs: number, maxEntries: number, now: () => 
 }
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore {
-  const via = options.via ?? 'memory';
+  const via = options.via ?? MEMORY_STORE_DEFAULTS.via;
   let line: ModelLines | undefined;
   let closed = false;
-  let context: Pick<StoreContext, 'queueTimeoutMs' | 'clock' | 'concurrencyCeiling'> = { queueTimeoutMs: 30_000, clock: systemClock };
+  let context: Pick<StoreContext, 'queueTimeoutMs' | 'clock' | 'concurrencyCeiling'> = { queueTimeoutMs: MEMORY_STORE_DEFAULTS.queueTimeoutMs, clock: systemClock };
   const cache = options.cache
-    ? createMemoryCache(options.cache.ttlMs, options.cache.maxEntries ?? 1000, options.now ?? Date.now)
+    ? createMemoryCache(options.cache.ttlMs, options.cache.maxEntries ?? MEMORY_STORE_DEFAULTS.cacheMaxEntries, options.now ?? Date.now)
     : undefined;
   const now = () => context.clock.now?.() ?? Date.now();
 
-  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'queueTimeoutMs' | 'clock'>): ModelLines {
+  function open(attached: Pick<StoreContext, 'maxConcurrency' | 'concurrencyCeiling' | 'maxQueue' | 'maxPerUser' | 'queueTimeoutMs' | 'clock'>): ModelLines {
     context = attached;
     return createModelLines({
       ceiling: attached.concurrencyCeiling,
       ...options.line,
       maxQueue: options.line?.maxQueue ?? attached.maxQueue,
+      maxPerUser: options.line?.maxPerUser ?? attached.maxPerUser,
       limit: { initial: attached.maxConcurrency, max: attached.concurrencyCeiling, ...options.line?.limit },
       clock: { now, setTimeout: attached.clock.setTimeout, clearTimeout: attached.clock.clearTimeout },
     });
@@ -79,8 +89,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
     async admit(signal, admit = {}): Promise<StoreAdmission> {
       if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via };
       const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
-      const outcome = await current().join(admit.model ?? '', {
-        signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority,
+      const outcome = await current().admit(admit.model ?? '', {
+        signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority, user: admit.user,
       });
       if ('release' in outcome) return { release: (result) => outcome.release(result), via, order: outcome.order };
       const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;

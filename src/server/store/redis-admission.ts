@@ -62,6 +62,23 @@ export async function lineTag(model: string | undefined): Promise<string> {
   return tag;
 }
 
+const users = new Map<string, string>();
+
+/**
+ * A user as the script knows it: `u` and the first 128 bits of the SHA-256 of the app's key, hex, so the key (an
+ * email, a session id) is not stored in Redis as it is, and any key makes a short field.
+ */
+export async function userTag(user: string): Promise<string> {
+  const known = users.get(user);
+  if (known !== undefined) return known;
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(user)));
+  const tag = `u${Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  // Users are unbounded: the memo only spares the digest for the users of the moment.
+  if (users.size >= 4096) users.clear();
+  users.set(user, tag);
+  return tag;
+}
+
 /**
  * The script's keys under `prefix` (see redis-line-script.ts): the line of the model whose tag is `line` (lineTag),
  * the app's room, and the request's abandon mark and ticket (`id`, `ticket`; store ops). Keys of a model's line are
@@ -74,7 +91,7 @@ export function lineKeys(prefix: string, names: { line?: string; id?: string; ti
     `${base}:alive`,
     `${prefix}lines`, `${prefix}lines:leases`, `${prefix}lines:ready`, `${prefix}lines:ready-alive`,
     `${prefix}abandoned:${names.id ?? ''}`, `${prefix}ticket:${names.ticket ?? ''}`,
-    `${base}:leases-background`,
+    `${base}:leases-background`, `${base}:turns`, `${base}:turns-background`,
   ];
 }
 

@@ -12,7 +12,7 @@ import type { Clock } from '../../core/clock.js';
 import { LINE_CONTROL, lineArgs, lineKeys, lineTag } from './redis-admission.js';
 import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
-import type { Refusal, UpstreamResult } from './types.js';
+import type { Refusal, Outcome } from './types.js';
 
 export interface FleetOptions {
   prefix: string;
@@ -49,6 +49,8 @@ export interface FleetPlace {
   model?: string;
   /** Defaults to interactive. */
   priority?: 'interactive' | 'background';
+  /** The request's user, as the script knows it (userTag); takes turns with other users. Defaults to none. */
+  user?: string;
   /**
    * Holds one of this process's own slots while the waiter asks Redis, and returns how to give it back; undefined
    * when the process has none free: then the waiter keeps its place but may not go. Defaults to no bound here.
@@ -68,7 +70,7 @@ export interface Fleet {
   /** Claude has not refused the call for a while (a long stream): the line may count it as taken. */
   accept(call: FleetCall): Promise<unknown>;
   /** Gives the lease back and tells the line what Claude said. `accepted`: `accept` already ran. */
-  settle(call: FleetCall, result: UpstreamResult | undefined, accepted: boolean): Promise<unknown>;
+  settle(call: FleetCall, result: Outcome | undefined, accepted: boolean): Promise<unknown>;
   /**
    * For a request that went ahead without Redis: whatever its late commands take (a lease, a place in line) is given
    * back, and any of them that reaches Redis after this takes nothing. `line`: the tag of its model's line.
@@ -80,7 +82,7 @@ export interface Fleet {
  * Claude has too much to do. The answer's own verdict when it has one, else core's rule for a bare status (a 429
  * without its body cannot be told from the spend limit, and counts as pressure).
  */
-export const isPressure = (result: UpstreamResult | undefined) =>
+export const isPressure = (result: Outcome | undefined) =>
   result?.pressure ?? (result !== undefined && isPressureAnswer(result.status));
 
 const abort = (): Refusal => ({ refused: 'aborted' });
@@ -121,6 +123,9 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   async function waitTurn(id: string, signal: AbortSignal, deadline: number, place: FleetPlace = {}): Promise<FleetCall | Refusal> {
     let order = place.order === undefined ? '' : String(place.order);
     let ticket = place.order === undefined ? place.ticket : undefined;
+    const user = place.user ?? '';
+    // Its turn among users, from its first ask on ('' until it has one: a request back from Claude takes a new one).
+    let tag = '';
     const line = await lineTag(place.model);
     const lane = place.priority === 'background' ? '1' : '0';
     // Leaving the line is best effort: a waiter that does not ask again is dropped after aliveMs anyway.
@@ -135,7 +140,7 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       const held = place.reserve !== undefined && unreserve === undefined ? '1' : '0';
       let answer: number[] = [];
       try {
-        answer = (await runWith(keys, 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0', lane, held)) as number[];
+        answer = (await runWith(keys, 'admit', id, order, leaseMs, aliveMs, ticket ? '1' : '0', lane, held, tag, user)) as number[];
       } finally {
         // Kept only for a call that goes: the caller takes the slot, then gives the reservation back.
         if (answer[0] !== 1) unreserve?.();
@@ -148,15 +153,16 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
         const [, level, epoch, probeId, at] = answer as [number, string, number, number, number];
         return { id, level: Number(level), epoch, probeId, order: at, line, unreserve };
       }
-      const [, closedMs, ahead, at, , expectedWaitMs] = answer as [number, number, number, number, number, number];
+      const [, closedMs, ahead, at, , expectedWaitMs, turn] = answer as [number, number, number, number, number, number, number];
       order = String(at);
+      if (user !== '') tag = String(turn);
       const left = deadline - Date.now();
       // Closed for longer than this request may wait: answer now with the real reopen time instead of timing out.
       if (closedMs > left || left <= 0) {
         const refusal: Refusal = closedMs > left && closedMs > 0
           ? { refused: 'closed', retryAfterMs: closedMs, ahead, expectedWaitMs }
           : { refused: 'timeout', retryAfterMs: Math.max(closedMs, pollMs), ahead, expectedWaitMs };
-        return { ...refusal, ticket: await keepPlace(line, id, at, refusal.retryAfterMs ?? 0) };
+        return { ...refusal, ticket: await keepPlace(line, id, { order: at, tag: turn, user }, refusal.retryAfterMs ?? 0) };
       }
       const wait = closedMs > 0 ? Math.min(closedMs, MAX_SLEEP_MS) : pollMs;
       if (!(await pause(Math.min(wait, left), signal))) {
@@ -167,10 +173,10 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   }
 
   /** Leaves the line, its place kept under a new ticket; no ticket if Redis cannot keep it (it joins at the back). */
-  async function keepPlace(line: string, id: string, order: number, retryAfterMs: number): Promise<string | undefined> {
+  async function keepPlace(line: string, id: string, place: { order: number; tag: number; user: string }, retryAfterMs: number): Promise<string | undefined> {
     const ticket = globalThis.crypto.randomUUID();
     try {
-      await runWith(lineKeys(options.prefix, { line, id, ticket }), 'leave', id, retryAfterMs + TICKET_GRACE_MS, order);
+      await runWith(lineKeys(options.prefix, { line, id, ticket }), 'leave', id, retryAfterMs + TICKET_GRACE_MS, place.order, place.tag, place.user);
       return ticket;
     } catch {
       return undefined;

@@ -17,7 +17,8 @@ import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from '../admission/defaults.js';
  *    counts them), 10 ready (waiters their line would let go, held back by the ceiling; score lane × 2^50 + order),
  *    11 when each ready entry is presumed gone;
  *  - the request's: 12 its abandon mark, 13 its ticket (store ops);
- *  - 14 the model's background leases (a subset of 4: background-room.ts needs background's calls on the wire).
+ *  - 14 the model's background leases (a subset of 4: background-room.ts needs background's calls on the wire);
+ *  - 15 and 16 the users' last turns in the interactive and background lanes (sorted sets: user → tag, fair-turns.ts).
  * A script touches one model's keys and the app's, never two models' lines at once. (Redis Cluster is not supported:
  * the keys carry no common hash tag, so one script's keys may live on different nodes.)
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
@@ -29,12 +30,16 @@ import { MAX_EXPECTED_WAIT_MS, RATE_WINDOW_MS } from '../admission/defaults.js';
  * A level is returned as a string (below one call it is the paced share, a fraction; Redis would truncate a number).
  *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
  *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
- *          keeping its order)
- *     → {1, level, epoch, probeId, order, limit} | {0, closedMs, ahead, order, limit, expectedWaitMs} | {-1} (abandoned)
+ *          keeping its order), its turn among users ('' = none yet), its user ('' = the line tells no users apart)
+ *     → {1, level, epoch, probeId, order, limit, tag} | {0, closedMs, ahead, order, limit, expectedWaitMs, tag}
+ *       | {-1} (abandoned)
  *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
  *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
  *   renew: lease id, leaseMs → 1 | 0              abandon: id, leaseMs
- *   leave: id, ticketMs ('' = no ticket), order: keeps the place under the ticket (KEYS[13]) for ticketMs
+ *   leave: id, ticketMs ('' = no ticket), order, tag, user: keeps the place under the ticket (KEYS[13]) for
+ *          ticketMs, for that user only
+ * Users, as line.ts and fair-turns.ts: a lane of a line whose requests name users is ordered by turn (tag), ties by
+ * request id (the reference breaks them by arrival), instead of by order; a ticket is `order:tag:user`.
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
  * expires unless renewed, so a crashed instance's calls stop counting after leaseMs, and its waiters leave the line
@@ -75,6 +80,8 @@ local ROOM, ROOM_LEASES, READY, READY_ALIVE = KEYS[8], KEYS[9], KEYS[10], KEYS[1
 local MARK, TICKET = KEYS[12], KEYS[13]
 -- The model's background leases (background-room.ts).
 local BG_LEASES = KEYS[14]
+-- The users' last turns per lane (fair-turns.ts).
+local TURNS_I, TURNS_B = KEYS[15], KEYS[16]
 -- background-room.ts's constants.
 local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = ${BACKGROUND_SPARE}, ${ROOM_GROWTH_ROUNDS}, ${EVIDENCE_MS}
 -- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
@@ -102,8 +109,10 @@ if op == 'abandon' then
 elseif op == 'leave' then
   unqueue(P[1])
   if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
-  -- Turned away: its ticket keeps its place for its return.
-  if P[2] ~= '' then redis.call('SET', TICKET, P[3], 'PX', P[2]) end
+  -- Turned away: its ticket keeps its place for its return (a user's, for that user only).
+  local kept = P[3]
+  if (P[5] or '') ~= '' then kept = P[3] .. ':' .. P[4] .. ':' .. P[5] end
+  if P[2] ~= '' then redis.call('SET', TICKET, kept, 'PX', P[2]) end
   return 1
 elseif op == 'renew' then
   if not redis.call('ZSCORE', LEASES, P[1]) then return 0 end
@@ -186,6 +195,8 @@ local function save()
   put('rate', rate) put('rateAt', rateAt)
   for i = 1, 11 do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', BG_LEASES, ttl)
+  redis.call('PEXPIRE', TURNS_I, ttl)
+  redis.call('PEXPIRE', TURNS_B, ttl)
 end
 
 local function remember(refused)
@@ -413,14 +424,39 @@ elseif op == 'admit' then
   local order = P[2]
   local aliveMs = tonumber(P[4])
   local background = P[6] == '1'
+  -- Its turn among users and its user (fair-turns.ts); no user: first come, first served.
+  local tag = P[8] or ''
+  local user = P[9] or ''
   if order == '' and P[5] == '1' then
     local kept = redis.call('GET', TICKET)
     if kept then
-      redis.call('DEL', TICKET)
-      order = kept
+      local keptOrder, keptTag, keptUser = string.match(kept, '^(%d+):(%d+):(.*)$')
+      if not keptOrder then keptOrder, keptTag, keptUser = kept, '', '' end
+      -- A ticket keeps a place for its own user only; another user's leaves it to its owner.
+      if keptUser == user then
+        redis.call('DEL', TICKET)
+        order = keptOrder
+        tag = keptTag
+      end
     end
   end
   if order == '' then order = redis.call('HINCRBY', ROOM, 'orders', 1) else order = tonumber(order) end
+  local turns, roundField = TURNS_I, 'roundI'
+  if background then turns, roundField = TURNS_B, 'roundB' end
+  if user ~= '' and tag == '' then
+    -- One round after the user's last, never before the round being served (a request back from Claude too: its
+    -- first turn was spent).
+    local round = tonumber(redis.call('HGET', H, roundField) or '0')
+    tag = math.max(round, tonumber(redis.call('ZSCORE', turns, user) or '0')) + 1
+    redis.call('ZADD', turns, tag, user)
+  end
+  local score = order
+  if user ~= '' then
+    tag = tonumber(tag)
+    score = tag
+  else
+    tag = 0
+  end
   waiting()
   local lane = LANE_I
   if background then lane = LANE_B end
@@ -430,7 +466,7 @@ elseif op == 'admit' then
     -- and keeps its order (it asks with it again) to take its place back once its instance has a slot.
     unqueue(id)
   else
-    if redis.call('ZADD', lane, 'NX', order, id) == 1 and backlogSince == nil then backlogSince = now end
+    if redis.call('ZADD', lane, 'NX', score, id) == 1 and backlogSince == nil then backlogSince = now end
     redis.call('ZADD', ALIVE, tnow + aliveMs, id)
   end
   local go = turn()
@@ -443,12 +479,20 @@ elseif op == 'admit' then
   if lets then
     unqueue(id)
     waiting()
+    if user ~= '' and tag > tonumber(redis.call('HGET', H, roundField) or '0') then
+      -- Its round is being served: users whose last turn is no later are as good as new (fair-turns.ts).
+      redis.call('HSET', H, roundField, tag)
+      redis.call('ZREMRANGEBYSCORE', turns, '-inf', tag)
+    end
     local call = send(go == 'probe', id, tonumber(P[3]), background)
-    result = {1, call[1], call[2], call[3], order, value()}
+    result = {1, call[1], call[2], call[3], order, value(), tag}
   else
     local closedMs = 0
     if state == 1 then closedMs = reopenAt - now end
-    local ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
+    -- With users, its own turn: the requests that go before it, not everyone waiting.
+    local ahead
+    if user == '' then ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
+    else ahead = redis.call('ZRANK', lane, id) or redis.call('ZCOUNT', lane, '-inf', '(' .. score) end
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
     local current = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS)
@@ -456,7 +500,7 @@ elseif op == 'admit' then
     if current > 0 then flowing = (ahead + 1) / current end
     -- Bounded as line.ts's: a rate decayed through an outage gives a huge float, which Redis's integer reply turns
     -- into -9223372036854775808.
-    result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + 0.5)}
+    result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + 0.5), tag}
   end
 elseif op == 'accept' then
   accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())

@@ -1,8 +1,9 @@
 /**
  * The fleet's job queue for non-streamed requests, on BullMQ: every instance adds jobs and runs a worker, so the
  * jobs are shared out across the fleet. A worker takes the same slot as a direct call (the fleet-wide lease, behind
- * the shared gate); when Claude answers 529 or 429 it pauses the whole queue through BullMQ's rate limiter and the
- * job goes back to wait, so the HTTP request just waits longer instead of seeing the 529. bullmq is loaded on first use.
+ * the shared gate); when Claude answers 529 or 429 it pauses the whole queue through BullMQ's rate limiter; after a
+ * 529 the job goes back to wait, so the HTTP request just waits longer instead of seeing the 529, while a 429 is
+ * answered as the 429 it is, with Claude's retry-after. bullmq is loaded on first use.
  *
  * Redis may restart, be flushed or hang under a waiting request. Each job's id and token are random per request
  * (see redis-job-watch.ts), so a request only ever receives its own answer; a job that vanished is sent again; a
@@ -12,7 +13,7 @@
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MAX_TIMER_MS } from '../admission/defaults.js';
-import { resultOfStored } from './answers.js';
+import { outcomeOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
 import { createJobWatch } from './redis-job-watch.js';
 import type { JobResult } from './redis-job-watch.js';
@@ -152,11 +153,14 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     } finally {
       if (job.id !== undefined) runningHere.delete(job.id);
     }
-    const result = resultOfStored(answer);
+    const result = outcomeOfStored(answer);
     await admission.release(result);
     if (isPressure(result) && Date.now() <= startBy) {
+      // Both pause the fleet's queue: every job waits out Claude's retry-after. Only Claude's 529 sends this job back
+      // to wait; a 429 is this request's answer, with its retry-after (the same rule as the line: errors keep their
+      // meaning, and the SDKs' RateLimitError stays one).
       await worker.rateLimit(result.retryAfterMs ?? deps.pauseMs ?? 5_000);
-      throw (await import('bullmq')).Worker.RateLimitError();
+      if (result.status === 529) throw (await import('bullmq')).Worker.RateLimitError();
     }
     return { token, answer };
   }
@@ -202,7 +206,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     const admission = await (redisFailed ? deps.admitLocally(signal) : deps.admit(signal));
     if (isRefusal(admission)) return admission;
     const answer = await context.run(params, signal);
-    await admission.release(resultOfStored(answer));
+    await admission.release(outcomeOfStored(answer));
     return { answer, via: admission.via };
   }
 

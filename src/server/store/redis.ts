@@ -10,7 +10,7 @@ import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet, FleetCall } from './redis-fleet.js';
-import { lineTag, type RedisLineOptions } from './redis-admission.js';
+import { lineTag, userTag, type RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
@@ -216,9 +216,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     // Any other order is the memory line's (a fallback permit) and stays there.
     const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
     const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
-    const { model, priority } = admitOptions;
+    const { model, priority, user } = admitOptions;
     const ceiling = context.concurrencyCeiling;
-    const inLocal = { deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority };
+    const inLocal = {
+      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority, user,
+    };
     // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
     const slot = await (ceiling === undefined ? local : entry).admit(signal, inLocal);
     if (isRefusal(slot)) return slot;
@@ -241,7 +243,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     asking += 1;
     try {
       const turn = await fleet.waitTurn(id, AbortSignal.any([signal, closing.signal]), deadline, {
-        order: fleetOrder, ticket: admitOptions.ticket, model, priority,
+        order: fleetOrder, ticket: admitOptions.ticket, model, priority, user: user === undefined ? undefined : await userTag(user),
         reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
       });
       if ('refused' in turn) {
@@ -270,7 +272,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     }
     if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context);
     // The slot reserved for it while it asked Redis: taken (synchronously, by join) before the reservation goes.
-    const taking = local.admit(signal, { deadlineAt: deadline, model, priority });
+    const taking = local.admit(signal, { deadlineAt: deadline, model, priority, user });
     call.unreserve?.();
     const here = await taking;
     if (isRefusal(here)) {

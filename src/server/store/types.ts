@@ -5,7 +5,7 @@
 import type { Clock } from '../../core/clock.js';
 
 /** What Claude said to one upstream call, told to the store when its slot is given back. */
-export interface UpstreamResult {
+export interface Outcome {
   status: number;
   /** From `retry-after-ms` / `retry-after`, when Claude sent one. */
   retryAfterMs?: number;
@@ -21,7 +21,7 @@ export interface UpstreamResult {
  * never rejects; awaiting it means the next request, on any instance, already sees what this one learnt.
  */
 export interface Permit {
-  release(result?: UpstreamResult): void | Promise<void>;
+  release(result?: Outcome): void | Promise<void>;
   /** Which store admitted the request (`memory`, `redis`, `memory-fallback`); sent as `x-claude-kit-store`. */
   readonly via: string;
   /**
@@ -46,14 +46,21 @@ export interface AdmitOptions {
   model?: string;
   /** `background` yields to interactive requests in line and leaves two free slots to them. Defaults to `interactive`. */
   priority?: 'interactive' | 'background';
+  /**
+   * The user the request is for (the handler's `userKey`, '' for one it could not name): users take turns in line,
+   * each holds at most `maxPerUser` places, and a ticket keeps a place for its own user only. Defaults to none: first
+   * come, first served.
+   */
+  user?: string;
 }
 
 export interface Refusal {
   /**
-   * `full`: no room to wait; `timeout`: waited `queueTimeoutMs`; `closed`: the shared gate stays shut longer than that;
-   * `closing`: the store was closed (the app is shutting down) while the request waited; `aborted`: its client left.
+   * `full`: no room to wait; `user-full`: the request's user already holds `maxPerUser` places; `timeout`: waited
+   * `queueTimeoutMs`; `closed`: the shared gate stays shut longer than that; `closing`: the store was closed (the app
+   * is shutting down) while the request waited; `aborted`: its client left.
    */
-  refused: 'full' | 'timeout' | 'closed' | 'closing' | 'aborted';
+  refused: 'full' | 'user-full' | 'timeout' | 'closed' | 'closing' | 'aborted';
   /** When to come back, when the store knows better than the handler's default. */
   retryAfterMs?: number;
   via?: string;
@@ -95,6 +102,8 @@ export interface StoreContext {
   /** Set when the app chose `maxConcurrency` itself: then it is a ceiling, not only a starting point. */
   concurrencyCeiling?: number;
   maxQueue: number;
+  /** Places one user may hold in line (requests with a `user`). Defaults to a tenth of `maxQueue`. */
+  maxPerUser?: number;
   queueTimeoutMs: number;
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
   logger: StoreLogger;
@@ -109,8 +118,16 @@ export interface ClaudeStoreStats {
   queued: number;
   /** The line's adaptive limit on calls in flight, when the store keeps one (with lines per model, their sum). */
   limit?: number;
-  /** Per model, when the store keeps a line per model: calls in flight, requests waiting, its limit and window. */
-  models?: Record<string, { active: number; queued: number; limit: number; state: 'open' | 'closed' | 'probing' }>;
+  /** Per model, when the store keeps a line per model. */
+  models?: Record<string, ModelState>;
+}
+
+/** One model's line in a store: calls in flight, requests waiting, its limit and its window. */
+export interface ModelState {
+  active: number;
+  queued: number;
+  limit: number;
+  state: 'open' | 'closed' | 'probing';
 }
 
 export interface ClaudeStore {

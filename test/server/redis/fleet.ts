@@ -26,7 +26,7 @@ export interface FleetOptions extends RedisStoreOptions {
   /** Passed to each handler: how long Claude's 529s are held in line (0 passes them on). Defaults to the handler's. */
   holdMs?: number;
   /** Passed to each handler: a model allowlist and a fallback chain. Defaults to none. */
-  handler?: Pick<ClaudeHandlerOptions, 'models' | 'fallback'>;
+  handler?: Pick<ClaudeHandlerOptions, 'models' | 'fallback' | 'userKey' | 'maxPerUser'>;
 }
 
 export async function createFleet(url: string, simulator: OverloadSimulator, options: FleetOptions): Promise<Instance[]> {

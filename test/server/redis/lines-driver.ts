@@ -5,10 +5,12 @@
 // Where the outcome in Redis depends on which waiter asks first (in a fleet, a race between polls), they ask in the
 // order the reference serves them: the line an accepted call just grew first (line.ts pumps its own line before
 // the room hands out the freed slot), then interactive before background, oldest first.
+// With users, requests name one of a few users (one of them sends most) and take turns: ties within a turn go by
+// arrival in the reference and by request id in Redis, so ids here sort as arrivals do.
 import { createAcceptGrace } from '../../../src/server/admission/accept-grace.js';
 import type { Redis } from 'ioredis';
 import { createModelLines, type ModelLinesOptions } from '../../../src/server/admission/lines.js';
-import type { LineGrant } from '../../../src/server/admission/line.js';
+import type { LinePermit } from '../../../src/server/admission/line.js';
 import { LINE_CONTROL, lineArgs, lineKeys, lineTag, type RedisLineOptions } from '../../../src/server/store/redis-admission.js';
 import { mulberry32 } from '../../../src/testing/prng.js';
 
@@ -52,7 +54,10 @@ interface Request {
   model: string;
   background: boolean;
   order: string;
-  tsGrant?: LineGrant;
+  /** Its user ('' for none) and its turn among users, as Redis last answered. */
+  user: string;
+  tag: string;
+  tsGrant?: LinePermit;
   lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean; graceMs: number };
 }
 
@@ -60,11 +65,16 @@ export interface Run {
   ts: string[];
   lua: string[];
   /** Grants per model and lane on the reference, and steps where the ceiling was full with someone waiting. */
-  seen: { grants: Record<string, number>; closed: Record<string, number>; ceilingFull: number; blamed: Record<string, number> };
+  seen: {
+    grants: Record<string, number>; closed: Record<string, number>; ceilingFull: number; blamed: Record<string, number>;
+    /** Grants on the reference that went before an earlier arrival of another user in the same line and lane. */
+    overtook: number;
+  };
 }
 
 export async function playLines(
   redis: Redis, prefix: string, seed: number, steps: number, options: Omit<ModelLinesOptions, 'clock'>,
+  users?: readonly string[],
 ): Promise<Run> {
   const random = mulberry32(seed);
   const clock = handClock(1_000_000);
@@ -81,17 +91,20 @@ export async function playLines(
   const requests: Request[] = [];
   const waitingLua = () => requests.filter((r) => !r.lua);
   const open = () => requests.filter((r) => r.tsGrant && r.lua);
-  const run: Run = { ts: [], lua: [], seen: { grants: {}, closed: {}, ceilingFull: 0, blamed: {} } };
+  const run: Run = { ts: [], lua: [], seen: { grants: {}, closed: {}, ceilingFull: 0, blamed: {}, overtook: 0 } };
 
   /** Every waiter asks Redis again (see above for the order) until two rounds in a row let no one through. */
   async function poll(now: number, first?: string): Promise<void> {
     // Within the line that goes first, by arrival alone: a background waiter asking before an interactive one of its
     // line must still wait for it (line.ts serves interactive first), which this order puts to the test.
     const rank = (r: Request) => (r.model === first ? 0 : 2 + (r.background ? 1 : 0));
+    const arrival = (r: Request) => Number(r.id.slice(1));
     for (let quiet = 0; quiet < 2;) {
       let moved = false;
-      for (const r of waitingLua().sort((x, y) => rank(x) - rank(y) || Number(x.id.slice(1)) - Number(y.id.slice(1)))) {
-        const answer = (await eval_(r.model, 'admit', now, r.id, r.order, FOREVER_MS, FOREVER_MS, '0', r.background ? '1' : '0')) as number[];
+      const asking = users ? inTurns(waitingLua(), first) : waitingLua().sort((x, y) => rank(x) - rank(y) || arrival(x) - arrival(y));
+      for (const r of asking) {
+        const answer = (await eval_(r.model, 'admit', now, r.id, r.order, FOREVER_MS, FOREVER_MS, '0', r.background ? '1' : '0', '0', r.tag, r.user)) as number[];
+        if (r.user !== '') r.tag = String(answer[6]);
         if (answer[0] === 1) {
           r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false, graceMs: graces[r.model]!.ms() };
           moved = true;
@@ -99,6 +112,26 @@ export async function playLines(
       }
       quiet = moved ? 0 : quiet + 1;
     }
+  }
+
+  /**
+   * With users, the reference serves each line in turns (interactive first, then by turn, then by arrival; a
+   * request's first ask, which takes its turn, first: in the reference it joined and went at once if it could), and
+   * a freed slot of the room goes to the lines by their first waiter (line.ts head(), lines.ts gave()): the line an
+   * accepted call grew first, then interactive heads, then the oldest.
+   */
+  function inTurns(waiting: Request[], first?: string): Request[] {
+    const turn = (r: Request) => (r.tag === '' ? -Infinity : Number(r.tag));
+    const arrival = (r: Request) => Number(r.id.slice(1));
+    const lines = MODELS.map((model) => waiting.filter((r) => r.model === model)
+      .sort((x, y) => Number(x.background) - Number(y.background) || turn(x) - turn(y) || arrival(x) - arrival(y)))
+      .filter((line) => line.length > 0);
+    const head = (line: Request[]) => [line[0]!.model === first ? 0 : 1, Number(line[0]!.background), arrival(line[0]!)];
+    lines.sort((a, b) => {
+      const [x, y] = [head(a), head(b)];
+      return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+    });
+    return lines.flat();
   }
 
   /** The reference's timers up to `end`: each grace period that ends is told to Redis too, in the same order. */
@@ -170,11 +203,18 @@ export async function playLines(
     } else if (requests.filter((r) => !r.tsGrant).length < 14 && roll < 0.9) {
       // Background work in the calm and busy phases only: a refusal with background on the wire is blamed on it
       // and keeps the window open (background-room.ts), so the other phases are where windows close.
-      const r: Request = { id: `r${step}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4 && phase < 2, order: '' };
+      const r: Request = {
+        id: `r${String(step).padStart(5, '0')}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4 && phase < 2, order: '',
+        // The first user sends most requests.
+        user: users ? users[random() < 0.75 ? 0 : Math.floor(random() * users.length)]! : '', tag: '',
+      };
       requests.push(r);
-      void lines.join(r.model, { priority: r.background ? 'background' : 'interactive' }).then((outcome) => {
+      void lines.admit(r.model, { priority: r.background ? 'background' : 'interactive', user: users ? r.user : undefined }).then((outcome) => {
         if ('release' in outcome) {
           r.tsGrant = outcome;
+          if (requests.some((o) => !o.tsGrant && o.id < r.id && o.user !== r.user && o.model === r.model && o.background === r.background)) {
+            run.seen.overtook += 1;
+          }
           const key = `${r.model} ${r.background ? 'background' : 'interactive'}`;
           run.seen.grants[key] = (run.seen.grants[key] ?? 0) + 1;
         }

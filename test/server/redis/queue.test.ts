@@ -32,6 +32,22 @@ describe('the BullMQ job queue of the Redis store', () => {
     expect(simulator.stats().requests).toBe(2);
   });
 
+  it("answers Claude's rate-limit 429 as that 429 with its retry-after, and pauses the queue for the next job", async () => {
+    const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['429', 'ok'], retryAfterSeconds: 1 });
+    const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, queue: { pauseMs: 5_000 } });
+    const [a, b] = fleet as [Instance, Instance];
+    const limited = await a.handler(post());
+    // Before, the job went back to wait and the request was answered 200 later: the client never heard the 429.
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(((await limited.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
+    expect(simulator.stats().requests).toBe(1);
+    // The fleet's queue waits out Claude's retry-after before its next call.
+    const paused = Date.now();
+    expect((await b.handler(post())).status).toBe(200);
+    expect(Date.now() - paused).toBeGreaterThanOrEqual(700);
+  });
+
   it('never retries the spend-limit 429: the job is answered with it at once, and the queue is not paused', async () => {
     const simulator = createOverloadSimulator({ apiKey: API_KEY, script: ['spend-limit', 'ok'] });
     const fleet = await createFleet(testbed.redis.url, simulator, { instances: 2, queue: { pauseMs: 5_000 }, minClosedMs: 5_000, maxClosedMs: 5_000 });

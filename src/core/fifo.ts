@@ -1,39 +1,39 @@
 /**
- * A first-in-first-out line with O(1) join, leave-from-anywhere and head removal: a doubly linked list, because a
+ * A first-in-first-out queue with O(1) join, leave-from-anywhere and head removal: a doubly linked list, because a
  * request that gives up (abort, "Retry now") leaves from the middle, and an array's `indexOf` + `splice` there makes a
- * crowd cost the square of its size. Kept apart from the gate so a gate can hold one line per model later.
+ * crowd cost the square of its size. The gate keeps its waiters in these ("line" is the handler's admission line).
  */
-export interface LineEntry<T> {
+export interface FifoEntry<T> {
   readonly value: T;
   /** Internal links; `undefined` both ends. */
-  prev?: LineEntry<T>;
-  next?: LineEntry<T>;
-  /** False once the entry has left the line (removing it again does nothing). */
-  inLine: boolean;
+  prev?: FifoEntry<T>;
+  next?: FifoEntry<T>;
+  /** False once the entry has left the queue (removing it again does nothing). */
+  inFifo: boolean;
 }
 
-export interface Line<T> {
+export interface Fifo<T> {
   readonly size: number;
   /** The oldest entry, or undefined when empty. */
-  peek(): LineEntry<T> | undefined;
+  peek(): FifoEntry<T> | undefined;
   /** Joins at the back; the returned entry is the ticket to `remove` it later. */
-  push(value: T): LineEntry<T>;
+  push(value: T): FifoEntry<T>;
   /** Takes the oldest entry out. */
   shift(): T | undefined;
   /** Takes an entry out from anywhere; a no-op for one already out. */
-  remove(entry: LineEntry<T>): void;
+  remove(entry: FifoEntry<T>): void;
   /** Every value, oldest first (for the rare event that concerns everyone waiting, e.g. a new window). */
   forEach(visit: (value: T) => void): void;
 }
 
-export function createLine<T>(): Line<T> {
-  let head: LineEntry<T> | undefined;
-  let tail: LineEntry<T> | undefined;
+export function createFifo<T>(): Fifo<T> {
+  let head: FifoEntry<T> | undefined;
+  let tail: FifoEntry<T> | undefined;
   let size = 0;
 
-  function remove(entry: LineEntry<T>): void {
-    if (!entry.inLine) return;
-    entry.inLine = false;
+  function remove(entry: FifoEntry<T>): void {
+    if (!entry.inFifo) return;
+    entry.inFifo = false;
     if (entry.prev) entry.prev.next = entry.next;
     else head = entry.next;
     if (entry.next) entry.next.prev = entry.prev;
@@ -48,7 +48,7 @@ export function createLine<T>(): Line<T> {
     },
     peek: () => head,
     push(value) {
-      const entry: LineEntry<T> = { value, prev: tail, inLine: true };
+      const entry: FifoEntry<T> = { value, prev: tail, inFifo: true };
       if (tail) tail.next = entry;
       else head = entry;
       tail = entry;
