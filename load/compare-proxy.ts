@@ -143,7 +143,8 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   const direct = `${upstream}/v1/messages`;
   const empty = () => ({ ttfb: [] as number[], rps: [] as number[], rpsCpu: [] as number[], streams: [] as number[], streamsCpu: [] as number[] });
   const figures = { handler: empty(), proxy: empty(), direct: [] as number[] };
-  let failures = 0;
+  // Requests that did not end well (not a 200, or a stream without message_stop), by where they went.
+  const failed = { ttfb: 0, handler: 0, proxy: 0 };
   const load = os.loadavg()[0]!;
   try {
     // Warm both (JIT, connection pools) before anything counts.
@@ -154,14 +155,14 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
       const order = round % 2 === 0 ? (['handler', 'proxy'] as const) : (['proxy', 'handler'] as const);
       const urls = [direct, fronts[order[0]].url, fronts[order[1]].url];
       const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
-      failures += ttfb.failures;
+      failed.ttfb += ttfb.failures;
       figures.direct.push(median(ttfb.samples[0]!));
       figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
       figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
       const small = await window(helper, [fronts[order[0]], fronts[order[1]]], 'rps', options.rpsConcurrency, options.rpsMs);
       const streams = await window(helper, [fronts[order[0]], fronts[order[1]]], 'streams', options.streamConcurrency, options.streamMs);
       for (const [i, kind] of order.entries()) {
-        failures += small[i]!.failures + streams[i]!.failures;
+        failed[kind] += small[i]!.failures + streams[i]!.failures;
         figures[kind].rps.push(small[i]!.perSecond);
         figures[kind].rpsCpu.push(small[i]!.cpuPerRequest);
         figures[kind].streams.push(streams[i]!.perSecond);
@@ -227,11 +228,12 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   }
   const busiest = Math.max(load, loadEnd);
   if (busiest > os.cpus().length) console.log(`\nThe machine was busy (load average up to ${busiest.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
+  const failures = failed.ttfb + failed.handler + failed.proxy;
   const misses = [
     ratio.ttfb > TARGETS.ttfb && 'time to first byte',
     ratio.rpsCpu < TARGETS.rps && 'requests per CPU-second',
     Math.max(handlerOwn.rss, handlerOwn.objects) / 1024 > TARGETS.ownKiB && 'memory per waiting request',
-    failures > 0 && `${failures} requests failed`,
+    failures > 0 && `${failures} requests failed (handler ${failed.handler}, proxy ${failed.proxy}, time to first byte ${failed.ttfb})`,
   ].filter(Boolean);
   console.log(misses.length === 0 ? '\nPASS: every target met' : `\nMISS: ${misses.join('; ')}`);
   return misses.length === 0;
