@@ -1,8 +1,9 @@
 /** The retryer's public face: its options, its snapshot, and the cursor a fallback chain gives it (see retryer.ts). */
 import type { Clock, OnlineSource } from './clock.js';
 import type { ClaudeError } from './failure.js';
-import type { Gate, RequestPriority } from './gate-types.js';
+import type { Gate, GatePermit, RequestPriority } from './gate-types.js';
 import type { RetryPolicy } from './policy.js';
+import type { MOVE, PermitWait } from './retry-wait.js';
 import type { Subscribable } from './store.js';
 import type { AttemptFunction, FallbackOffer, OfferScope, RetryPhase } from './types.js';
 
@@ -54,6 +55,11 @@ export interface FallbackCursor {
    * when the request has nowhere else to go.
    */
   watch(model: string, on: { move(): void; offer(offer: FallbackOffer): void }): (() => void) | undefined;
+  /**
+   * Waits for the gate's permit for `wait.model`, watching (with `watch`, which wraps {@link watch}) for a move:
+   * `MOVE` when the request should go to another model instead.
+   */
+  wait(gate: Gate, wait: PermitWait, watch: (move: () => void) => (() => void) | undefined): Promise<GatePermit | typeof MOVE>;
   /** The person took `offer` (for this request, or the model's whole busy episode). */
   accept(offer: FallbackOffer, scope: OfferScope): void;
   /** The person keeps waiting for `offer.from`: no new offer for it. */

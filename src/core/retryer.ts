@@ -72,9 +72,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         continue;
       }
       const model = cursor?.pick() ?? options.model ?? '';
-      const permit = gate && (await waitForPermit(gate, {
-        signal: cancelled.signal, model, priority, force: forceNext, onHold, setWake, watch: (move) => watch(model, move),
-      }));
+      const wait = { signal: cancelled.signal, model, priority, force: forceNext, onHold, setWake };
+      const permit = gate && (await (cursor ? cursor.wait(gate, wait, (move) => watch(model, move)) : waitForPermit(gate, wait)));
       forceNext = false;
       if (permit === MOVE) continue;
       throwIfCancelled(permit);
