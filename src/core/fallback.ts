@@ -67,6 +67,8 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
   const declined = new Set<string>();
   let acceptedThrough = -1;
   let timer: unknown;
+  // The last watch's handlers: an answer to an offer moves the request, or takes the offer away, through them.
+  let told: Parameters<FallbackCursor['watch']>[1] | undefined;
   const overFor = (model: string, now: number) => overloadedFor(gate?.snapshotOf(model), ownSince.get(model), now);
   const stop = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -96,6 +98,7 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
      */
     watch(model, on) {
       stop();
+      told = on;
       const index = chain.indexOf(model);
       if (index < 0 || index >= chain.length - 1) return undefined;
       const now = clock.now();
@@ -119,8 +122,13 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
     accept(offer, scope) {
       acceptedThrough = Math.max(acceptedThrough, chain.indexOf(offer.from));
       if (scope === 'episode') skipped.add(offer.from);
+      told?.offer(undefined);
+      told?.move();
     },
-    decline: (offer) => declined.add(offer.from),
+    decline(offer) {
+      declined.add(offer.from);
+      told?.offer(undefined);
+    },
     answered(model) {
       // The model's busy episode is over for every request: none skips it any more.
       skipped.delete(model);
