@@ -1,9 +1,10 @@
 /**
  * `npm run load -- --compare-proxy`: what the kit's handler costs against the cheapest thing that could stand in its
- * place, a plain fetch proxy, both on loopback in front of the same fake Claude, in one run. Rounds alternate between
- * the two (handler, proxy, handler, proxy…) so that a neighbour's load on a shared machine falls on both, and each
- * figure is the median of its rounds. Memory per waiting request is measured in fresh processes, against a server
- * that only reads the body and never answers: what any Node HTTP server costs per open request is not the handler's.
+ * place, a plain fetch proxy, both on loopback in front of the same fake Claude, in one run. Both are loaded at once,
+ * each client connection sending to them in turn (time to first byte: one request at a time, to each in turn), so
+ * that a neighbour's load on a shared machine falls on both alike; each figure is the median of its rounds. Memory per
+ * waiting request is measured in fresh processes, against a server that only reads the body and never answers: what
+ * any Node HTTP server costs per open request is not the handler's.
  */
 import { fork } from 'node:child_process';
 import os from 'node:os';
@@ -24,7 +25,11 @@ export interface CompareOptions {
   streamMs: number;
   /** Requests left waiting for the memory figure. */
   waiting: number;
-  /** Load on each front before anything counts (JIT, pools). */
+  /**
+   * Load on each front before anything counts (JIT, pools). On a busy machine V8's compiler threads get little CPU,
+   * and the handler, more code than a proxy, kept costing more for several seconds: 3 s of warming left the first
+   * rounds' figures about twice the later ones'.
+   */
   warmMs: number;
 }
 
@@ -111,15 +116,24 @@ async function waitingCost(kind: FrontKind, helper: ChildProcess, upstream: stri
   }
 }
 
-type Count = Extract<FromHelper, { type: 'count' }>;
+type Counts = Extract<FromHelper, { type: 'counts' }>;
 type Cpu = Extract<FromFront, { type: 'cpu' }>;
+type Front = { child: ChildProcess; url: string };
 
-/** One window of load on one front: requests per wall second, and the front's CPU time per request. */
-async function window(helper: ChildProcess, front: { child: ChildProcess; url: string }, load: 'rps' | 'streams', concurrency: number, ms: number) {
-  const before = await ask<Cpu>(front.child, { type: 'cpu' }, 'cpu');
-  const count = await ask<Count>(helper, { type: load, url: front.url, concurrency, ms }, 'count');
-  const after = await ask<Cpu>(front.child, { type: 'cpu' }, 'cpu');
-  return { perSecond: (count.done / count.ms) * 1000, cpuPerRequest: (after.micros - before.micros) / Math.max(1, count.done), failures: count.failures };
+/**
+ * One window of load on every front at once, each client connection taking them in turn, so that whatever the
+ * neighbours do at any moment falls on all of them alike: each front's CPU time per request, and its requests per
+ * wall second (which they share).
+ */
+async function window(helper: ChildProcess, fronts: Front[], load: 'rps' | 'streams', concurrency: number, ms: number) {
+  const before = await Promise.all(fronts.map((front) => ask<Cpu>(front.child, { type: 'cpu' }, 'cpu')));
+  const counts = await ask<Counts>(helper, { type: 'paired', load, urls: fronts.map((front) => front.url), concurrency, ms }, 'counts');
+  const after = await Promise.all(fronts.map((front) => ask<Cpu>(front.child, { type: 'cpu' }, 'cpu')));
+  return fronts.map((_, i) => ({
+    perSecond: (counts.done[i]! / counts.ms) * 1000,
+    cpuPerRequest: (after[i]!.micros - before[i]!.micros) / Math.max(1, counts.done[i]!),
+    failures: counts.failures[i]!,
+  }));
 }
 
 export async function runCompareProxy(options: CompareOptions): Promise<boolean> {
@@ -129,30 +143,30 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   const direct = `${upstream}/v1/messages`;
   const empty = () => ({ ttfb: [] as number[], rps: [] as number[], rpsCpu: [] as number[], streams: [] as number[], streamsCpu: [] as number[] });
   const figures = { handler: empty(), proxy: empty(), direct: [] as number[] };
-  let failures = 0;
+  // Requests that did not end well (not a 200, or a stream without message_stop), by where they went.
+  const failed = { ttfb: 0, handler: 0, proxy: 0 };
   const load = os.loadavg()[0]!;
   try {
     // Warm both (JIT, connection pools) before anything counts.
-    for (const f of Object.values(fronts)) {
-      await window(helper, f, 'rps', options.rpsConcurrency, options.warmMs);
-      await window(helper, f, 'streams', options.streamConcurrency, options.warmMs / 2);
-    }
+    const both = [fronts.handler, fronts.proxy];
+    await window(helper, both, 'rps', options.rpsConcurrency, options.warmMs);
+    await window(helper, both, 'streams', options.streamConcurrency, options.warmMs / 2);
     for (let round = 0; round < options.rounds; round += 1) {
       const order = round % 2 === 0 ? (['handler', 'proxy'] as const) : (['proxy', 'handler'] as const);
       const urls = [direct, fronts[order[0]].url, fronts[order[1]].url];
       const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
-      failures += ttfb.failures;
+      failed.ttfb += ttfb.failures;
       figures.direct.push(median(ttfb.samples[0]!));
       figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
       figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
-      for (const kind of order) {
-        const small = await window(helper, fronts[kind], 'rps', options.rpsConcurrency, options.rpsMs);
-        const streams = await window(helper, fronts[kind], 'streams', options.streamConcurrency, options.streamMs);
-        failures += small.failures + streams.failures;
-        figures[kind].rps.push(small.perSecond);
-        figures[kind].rpsCpu.push(small.cpuPerRequest);
-        figures[kind].streams.push(streams.perSecond);
-        figures[kind].streamsCpu.push(streams.cpuPerRequest);
+      const small = await window(helper, [fronts[order[0]], fronts[order[1]]], 'rps', options.rpsConcurrency, options.rpsMs);
+      const streams = await window(helper, [fronts[order[0]], fronts[order[1]]], 'streams', options.streamConcurrency, options.streamMs);
+      for (const [i, kind] of order.entries()) {
+        failed[kind] += small[i]!.failures + streams[i]!.failures;
+        figures[kind].rps.push(small[i]!.perSecond);
+        figures[kind].rpsCpu.push(small[i]!.cpuPerRequest);
+        figures[kind].streams.push(streams[i]!.perSecond);
+        figures[kind].streamsCpu.push(streams[i]!.cpuPerRequest);
       }
     }
   } finally {
@@ -164,6 +178,7 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
     handler: await waitingCost('handler', helper, upstream, options.waiting),
   };
   await stop(helper);
+  const loadEnd = os.loadavg()[0]!;
 
   const summary = (f: ReturnType<typeof empty>) => ({
     ttfb: median(f.ttfb), rps: median(f.rps), rpsCpu: median(f.rpsCpu), streams: median(f.streams), streamsCpu: median(f.streamsCpu),
@@ -181,31 +196,44 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   const ratio = {
     ttfb: h.ttfb / p.ttfb, rps: h.rps / p.rps, rpsCpu: p.rpsCpu / h.rpsCpu, streams: h.streams / p.streams, streamsCpu: p.streamsCpu / h.streamsCpu,
   };
+  // Each round's own ratio (the two fronts measured minutes apart at most): their range shows how far one run's
+  // median can be trusted on a machine shared with others.
+  const perRound = (ratioOf: (h: number, p: number) => number, h: number[], p: number[]) => {
+    const ratios = h.map((value, i) => ratioOf(value, p[i]!)).sort((a, b) => a - b);
+    return `${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}`;
+  };
+  const spread = {
+    ttfb: perRound((a, b) => a / b, figures.handler.ttfb, figures.proxy.ttfb),
+    rpsCpu: perRound((a, b) => b / a, figures.handler.rpsCpu, figures.proxy.rpsCpu),
+    streamsCpu: perRound((a, b) => b / a, figures.handler.streamsCpu, figures.proxy.streamsCpu),
+  };
   const x = (value: number) => `${value.toFixed(2)} ×`;
-  const rows: [string, string, string, string, string][] = [
-    ['measure', 'handler', 'plain proxy', 'ratio', 'target'],
-    [`time to first byte p50, streamed, one at a time (direct ${median(figures.direct).toFixed(2)} ms)`, `${h.ttfb.toFixed(2)} ms`, `${p.ttfb.toFixed(2)} ms`, x(ratio.ttfb), `≤ ${TARGETS.ttfb.toFixed(2)} ×`],
-    [`small requests per CPU-second of the front, ${options.rpsConcurrency} at once`, (1e6 / h.rpsCpu).toFixed(0), (1e6 / p.rpsCpu).toFixed(0), x(ratio.rpsCpu), `≥ ${TARGETS.rps.toFixed(2)} ×`],
-    ['  per wall second (the machine shared)', h.rps.toFixed(0), p.rps.toFixed(0), x(ratio.rps), ''],
-    [`${STREAM_TOKENS.toLocaleString('en')}-token streams per CPU-second, ${options.streamConcurrency} at once`, (1e6 / h.streamsCpu).toFixed(1), (1e6 / p.streamsCpu).toFixed(1), x(ratio.streamsCpu), ''],
-    ['  per wall second', h.streams.toFixed(1), p.streams.toFixed(1), x(ratio.streams), ''],
-    [`RSS per waiting request (${options.waiting} waiting)`, kib(memory.handler.rss), kib(memory.proxy.rss), '', ''],
-    ['  the HTTP server alone (reads the body, never answers)', kib(memory.server.rss), kib(memory.server.rss), '', ''],
-    ['  the rest: the handler\'s own / the proxy\'s own', kib(handlerOwn.rss), kib(proxyOwn.rss), '', `≤ ${TARGETS.ownKiB} KiB`],
-    ['  heap and buffers of its own (after GC)', kib(handlerOwn.objects), kib(proxyOwn.objects), '', `≤ ${TARGETS.ownKiB} KiB`],
+  const rows: [string, string, string, string, string, string][] = [
+    ['measure', 'handler', 'plain proxy', 'ratio', 'rounds', 'target'],
+    [`time to first byte p50, streamed, one at a time (direct ${median(figures.direct).toFixed(2)} ms)`, `${h.ttfb.toFixed(2)} ms`, `${p.ttfb.toFixed(2)} ms`, x(ratio.ttfb), spread.ttfb, `≤ ${TARGETS.ttfb.toFixed(2)} ×`],
+    [`small requests per CPU-second of the front, ${options.rpsConcurrency} at once`, (1e6 / h.rpsCpu).toFixed(0), (1e6 / p.rpsCpu).toFixed(0), x(ratio.rpsCpu), spread.rpsCpu, `≥ ${TARGETS.rps.toFixed(2)} ×`],
+    ['  per wall second (the machine shared)', h.rps.toFixed(0), p.rps.toFixed(0), x(ratio.rps), '', ''],
+    [`${STREAM_TOKENS.toLocaleString('en')}-token streams per CPU-second, ${options.streamConcurrency} at once`, (1e6 / h.streamsCpu).toFixed(1), (1e6 / p.streamsCpu).toFixed(1), x(ratio.streamsCpu), spread.streamsCpu, ''],
+    ['  per wall second', h.streams.toFixed(1), p.streams.toFixed(1), x(ratio.streams), '', ''],
+    [`RSS per waiting request (${options.waiting} waiting)`, kib(memory.handler.rss), kib(memory.proxy.rss), '', '', ''],
+    ['  the HTTP server alone (reads the body, never answers)', kib(memory.server.rss), kib(memory.server.rss), '', '', ''],
+    ['  the rest: the handler\'s own / the proxy\'s own', kib(handlerOwn.rss), kib(proxyOwn.rss), '', '', `≤ ${TARGETS.ownKiB} KiB`],
+    ['  heap and buffers of its own (after GC)', kib(handlerOwn.objects), kib(proxyOwn.objects), '', '', `≤ ${TARGETS.ownKiB} KiB`],
   ];
-  const width = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start\n`);
+  const width = [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end\n`);
   for (const [i, row] of rows.entries()) {
     console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('   ').trimEnd());
     if (i === 0) console.log(width.map((w) => '─'.repeat(w)).join('   '));
   }
-  if (load > os.cpus().length) console.log(`\nThe machine was busy (load average ${load.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
+  const busiest = Math.max(load, loadEnd);
+  if (busiest > os.cpus().length) console.log(`\nThe machine was busy (load average up to ${busiest.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
+  const failures = failed.ttfb + failed.handler + failed.proxy;
   const misses = [
     ratio.ttfb > TARGETS.ttfb && 'time to first byte',
     ratio.rpsCpu < TARGETS.rps && 'requests per CPU-second',
     Math.max(handlerOwn.rss, handlerOwn.objects) / 1024 > TARGETS.ownKiB && 'memory per waiting request',
-    failures > 0 && `${failures} requests failed`,
+    failures > 0 && `${failures} requests failed (handler ${failed.handler}, proxy ${failed.proxy}, time to first byte ${failed.ttfb})`,
   ].filter(Boolean);
   console.log(misses.length === 0 ? '\nPASS: every target met' : `\nMISS: ${misses.join('; ')}`);
   return misses.length === 0;

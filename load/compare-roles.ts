@@ -28,12 +28,15 @@ export type ToHelper =
   | { type: 'ttfb'; urls: string[]; requests: number }
   | { type: 'rps'; url: string; concurrency: number; ms: number }
   | { type: 'streams'; url: string; concurrency: number; ms: number }
+  /** Load on several fronts at once, each client connection taking them in turn: every front under the same neighbours. */
+  | { type: 'paired'; load: 'rps' | 'streams'; urls: string[]; concurrency: number; ms: number }
   | { type: 'hold'; url: string; requests: number }
   | { type: 'release' };
 export type FromHelper =
   | { type: 'upstream'; url: string }
   | { type: 'ttfb'; samples: number[][]; failures: number }
   | { type: 'count'; done: number; failures: number; ms: number }
+  | { type: 'counts'; done: number[]; failures: number[]; ms: number }
   | { type: 'holding' }
   | { type: 'released'; answered: number };
 
@@ -177,6 +180,24 @@ async function sustained(agent: Agent, url: string, body: string, concurrency: n
   return { done, failures, ms: performance.now() - started };
 }
 
+/** `concurrency` clients for `ms`, each sending to every URL in turn: how many ended well, and how many not, per URL. */
+async function paired(agent: Agent, urls: string[], body: string, concurrency: number, ms: number) {
+  const started = performance.now();
+  const endAt = started + ms;
+  const done = urls.map(() => 0);
+  const failures = urls.map(() => 0);
+  await Promise.all(Array.from({ length: concurrency }, async (_, client) => {
+    // Each client starts at another URL, so that every front has requests in flight from the first moment.
+    for (let turn = client; performance.now() < endAt; turn += 1) {
+      const u = turn % urls.length;
+      const ok = await once(agent, urls[u]!, body).catch(() => false);
+      if (ok) done[u]! += 1;
+      else failures[u]! += 1;
+    }
+  }));
+  return { done, failures, ms: performance.now() - started };
+}
+
 export async function runHelper(): Promise<void> {
   const upstream = createServer(answer);
   upstream.keepAliveTimeout = 60_000;
@@ -204,6 +225,10 @@ export async function runHelper(): Promise<void> {
     if (message.type === 'rps' || message.type === 'streams') {
       const body = bodyOf('claude-sonnet-5-5', message.type === 'streams');
       return send({ type: 'count', ...(await sustained(agent, message.url, body, message.concurrency, message.ms)) } satisfies FromHelper);
+    }
+    if (message.type === 'paired') {
+      const body = bodyOf('claude-sonnet-5-5', message.load === 'streams');
+      return send({ type: 'counts', ...(await paired(agent, message.urls, body, message.concurrency, message.ms)) } satisfies FromHelper);
     }
     if (message.type === 'hold') {
       holdAgent = new Agent({ connections: message.requests, pipelining: 1, connectTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 });

@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 300_000).unref();
     const ok = await runCompareProxy({
-      rounds: parsed.rounds, ttfbRequests: 100, rpsConcurrency: 32, rpsMs: 1_000, streamConcurrency: 8, streamMs: 1_000, waiting: 4_000, warmMs: 3_000,
+      rounds: parsed.rounds, ttfbRequests: 100, rpsConcurrency: 32, rpsMs: 2_000, streamConcurrency: 8, streamMs: 2_000, waiting: 4_000, warmMs: 8_000,
     });
     process.exit(ok ? 0 : 1);
   }

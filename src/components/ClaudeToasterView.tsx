@@ -1,12 +1,12 @@
 import * as Toast from '@radix-ui/react-toast';
-import { forwardRef, useEffect, useState, type ComponentPropsWithoutRef, type ElementRef } from 'react';
+import { forwardRef, useEffect, useState, type ComponentPropsWithoutRef, type ElementRef, type ReactNode } from 'react';
 import { systemClock, type Clock } from '../core/clock.js';
 import { defaultMessages, incidentText, type ClaudeMessages } from '../core/messages.js';
 import type { DemandSnapshot } from '../core/types.js';
 import { cx } from './cx.js';
 import { DEFAULT_STATUS_PAGE_URL } from './HighDemandBannerView.js';
 import { StateIcon } from './icons.js';
-import { ExternalLink, visuallyHidden } from './links.js';
+import { ExternalLink, kitButton, visuallyHidden } from './links.js';
 import { noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
 
@@ -53,6 +53,22 @@ export interface ClaudeToasterViewProps extends Omit<ComponentPropsWithoutRef<ty
   /** Time source for the countdown and the settle time. Defaults to the real clock. */
   clock?: Clock;
 }
+
+/** An action that keeps its toast up (an action closes its toast in Radix; the episode goes on). */
+const action = (altText: string, variant: 'primary' | 'ghost', label: ReactNode, onClick?: () => void) => (
+  <Toast.Action asChild altText={altText}>
+    {kitButton(variant, label, (event) => {
+      event.preventDefault();
+      onClick?.();
+    })}
+  </Toast.Action>
+);
+
+const closeButton = (messages: ClaudeMessages) => (
+  <Toast.Close className="cok-toast-close" aria-label={messages.dismissAltText}>
+    <span aria-hidden="true">×</span>
+  </Toast.Close>
+);
 
 /** One run of trouble, possibly several demand episodes close together. */
 interface Run {
@@ -179,69 +195,26 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
             </Toast.Description>
             {notice.offer && (
               <div className="cok-offer">
-                <Toast.Action asChild altText={notice.offer.acceptAltText}>
-                  <button
-                    type="button"
-                    className="cok-button"
-                    data-variant="primary"
-                    onClick={(event) => {
-                      // The episode goes on until the fallback answers, and ends with "Back to normal".
-                      event.preventDefault();
-                      onAcceptOffer?.();
-                    }}
-                  >
-                    {notice.offer.accept}
-                  </button>
-                </Toast.Action>
-                {onDeclineOffer && (
-                  <Toast.Action asChild altText={notice.offer.decline}>
-                    <button
-                      type="button"
-                      className="cok-button"
-                      data-variant="ghost"
-                      onClick={(event) => {
-                        // Declining keeps waiting, and the toast keeps counting down.
-                        event.preventDefault();
-                        onDeclineOffer();
-                      }}
-                    >
-                      {notice.offer.decline}
-                    </button>
-                  </Toast.Action>
-                )}
+                {/* The episode goes on until the fallback answers, and ends with "Back to normal". */}
+                {action(notice.offer.acceptAltText, 'primary', notice.offer.accept, onAcceptOffer)}
+                {/* Declining keeps waiting, and the toast keeps counting down. */}
+                {onDeclineOffer && action(notice.offer.decline, 'ghost', notice.offer.decline, onDeclineOffer)}
               </div>
             )}
             {(notice.retryNow || notice.cancel) && (
               <div className="cok-actions">
+                {/* Cancel ends the episode, so Radix may close its toast; the others keep it up. */}
                 {notice.cancel && (
                   <Toast.Action asChild altText={messages.cancelAltText}>
-                    <button type="button" className="cok-button" data-variant="ghost" onClick={onCancel}>
-                      {messages.cancel}
-                    </button>
+                    {kitButton('ghost', messages.cancel, onCancel)}
                   </Toast.Action>
                 )}
-                {notice.retryNow && (
-                  <Toast.Action asChild altText={notice.firstAttempt ? notice.retryLabel : messages.retryNowAltText}>
-                    <button
-                      type="button"
-                      className="cok-button"
-                      data-variant="primary"
-                      onClick={(event) => {
-                        // An action closes its toast in Radix; the episode goes on, so this one stays.
-                        event.preventDefault();
-                        onRetryNow?.();
-                      }}
-                    >
-                      {notice.retryLabel}
-                    </button>
-                  </Toast.Action>
-                )}
+                {notice.retryNow
+                  && action(notice.firstAttempt ? notice.retryLabel : messages.retryNowAltText, 'primary', notice.retryLabel, onRetryNow)}
               </div>
             )}
           </div>
-          <Toast.Close className="cok-toast-close" aria-label={messages.dismissAltText}>
-            <span aria-hidden="true">×</span>
-          </Toast.Close>
+          {closeButton(messages)}
         </Toast.Root>
       )}
       {recovered !== undefined && (
@@ -260,9 +233,7 @@ export const ClaudeToasterView = /* @__PURE__ */ forwardRef<ElementRef<typeof To
             <Toast.Title className="cok-toast-title">{messages.backToNormal}</Toast.Title>
             <Toast.Description className="cok-toast-description">{messages.backToNormalDescription}</Toast.Description>
           </div>
-          <Toast.Close className="cok-toast-close" aria-label={messages.dismissAltText}>
-            <span aria-hidden="true">×</span>
-          </Toast.Close>
+          {closeButton(messages)}
         </Toast.Root>
       )}
       <Toast.Viewport

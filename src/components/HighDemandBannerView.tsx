@@ -6,7 +6,7 @@ import { cx } from './cx.js';
 import { StateIcon } from './icons.js';
 import { noticeFor } from './notice.js';
 import { RetryCountdownView } from './RetryCountdownView.js';
-import { ExternalLink, visuallyHidden } from './links.js';
+import { ExternalLink, kitButton, visuallyHidden } from './links.js';
 
 /** Anthropic's public status page (the old status.anthropic.com redirects here). */
 export const DEFAULT_STATUS_PAGE_URL = 'https://status.claude.com';
@@ -90,14 +90,8 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
         </p>
         {notice.offer && (
           <div className="cok-offer">
-            <button type="button" className="cok-button" data-variant="primary" onClick={onAcceptOffer}>
-              {notice.offer.accept}
-            </button>
-            {onDeclineOffer && (
-              <button type="button" className="cok-button" data-variant="ghost" onClick={onDeclineOffer}>
-                {notice.offer.decline}
-              </button>
-            )}
+            {kitButton('primary', notice.offer.accept, onAcceptOffer)}
+            {onDeclineOffer && kitButton('ghost', notice.offer.decline, onDeclineOffer)}
           </div>
         )}
         {incident && (
@@ -129,21 +123,9 @@ export const HighDemandBannerView = /* @__PURE__ */ forwardRef<HTMLElement, High
       </div>
       {(notice.retryNow || notice.cancel || notice.dismiss) && (
         <div className="cok-actions">
-          {notice.cancel && (
-            <button type="button" className="cok-button" data-variant="ghost" onClick={onCancel}>
-              {messages.cancel}
-            </button>
-          )}
-          {notice.dismiss && (
-            <button type="button" className="cok-button" data-variant="ghost" onClick={onDismiss}>
-              {messages.dismiss}
-            </button>
-          )}
-          {notice.retryNow && (
-            <button type="button" className="cok-button" data-variant="primary" onClick={onRetryNow}>
-              {notice.retryLabel}
-            </button>
-          )}
+          {notice.cancel && kitButton('ghost', messages.cancel, onCancel)}
+          {notice.dismiss && kitButton('ghost', messages.dismiss, onDismiss)}
+          {notice.retryNow && kitButton('primary', notice.retryLabel, onRetryNow)}
         </div>
       )}
     </section>

@@ -19,22 +19,18 @@ export type IconName = keyof typeof PATHS;
 
 /** The icon for a snapshot: busy, rate-limited, offline, incident (or its end), unavailable, back to normal. */
 export function iconFor(demand: Pick<DemandSnapshot, 'level' | 'incident'> & Partial<Pick<DemandSnapshot, 'waiting' | 'retrying'>>): IconName {
-  switch (demand.level) {
-    case 'normal':
-      return 'circle-check';
-    case 'busy':
-      return 'hourglass';
-    case 'rate_limited':
-      return 'gauge';
-    case 'offline':
-      return 'wifi-off';
-    case 'incident':
-      if (demand.incident?.status !== 'resolved') return 'triangle-alert';
-      return stillWaitingAfterIncident(demand) ? 'hourglass' : 'circle-check';
-    case 'unavailable':
-      return 'octagon-x';
-  }
+  if (demand.level !== 'incident') return LEVEL_ICONS[demand.level];
+  if (demand.incident?.status !== 'resolved') return 'triangle-alert';
+  return stillWaitingAfterIncident(demand) ? 'hourglass' : 'circle-check';
 }
+
+const LEVEL_ICONS: Record<Exclude<DemandSnapshot['level'], 'incident'>, IconName> = {
+  normal: 'circle-check',
+  busy: 'hourglass',
+  rate_limited: 'gauge',
+  offline: 'wifi-off',
+  unavailable: 'octagon-x',
+};
 
 /** The state's icon inside `.cok-indicator` (which draws the waiting ring); hidden from assistive technology. */
 export function StateIcon({ name }: { name: IconName }) {

@@ -1,3 +1,4 @@
+import type { MouseEventHandler, ReactNode } from 'react';
 import type { ClaudeMessages } from '../core/messages.js';
 
 /** Inline, so the hint stays hidden for sighted users even without styles.css. */
@@ -22,3 +23,10 @@ export function ExternalLink({ href, label, messages }: { href: string; label: s
     </a>
   );
 }
+
+/** The kit's button (banner and toaster alike): `primary` for the way on, `ghost` for the others. */
+export const kitButton = (variant: 'primary' | 'ghost', label: ReactNode, onClick?: MouseEventHandler) => (
+  <button type="button" className="cok-button" data-variant={variant} onClick={onClick}>
+    {label}
+  </button>
+);

@@ -1,26 +1,26 @@
 import { useEffect, useSyncExternalStore } from 'react';
+import { createListeners } from '../core/store.js';
 
 /**
  * Which clients have a drop-in banner mounted, so the drop-in toaster can step back: the banner holds the state and
  * announces each change; the toaster then only marks the end of an episode ("Back to normal"), which the banner,
  * gone at that point, cannot. Keyed by the client's demand store; a WeakMap, so nothing outlives the provider.
  */
-interface Presence {
+interface Presence extends ReturnType<typeof createListeners> {
   banners: number;
-  listeners: Set<() => void>;
 }
 
 const presences = new WeakMap<object, Presence>();
 
 function presenceOf(owner: object): Presence {
   let presence = presences.get(owner);
-  if (!presence) presences.set(owner, (presence = { banners: 0, listeners: new Set() }));
+  if (!presence) presences.set(owner, (presence = Object.assign(createListeners(), { banners: 0 })));
   return presence;
 }
 
 function change(presence: Presence, by: number): void {
   presence.banners += by;
-  for (const notify of [...presence.listeners]) notify();
+  presence.notify();
 }
 
 /** Called by `<HighDemandBanner>`: marks a banner as mounted for `owner` while the calling component is. */
@@ -35,11 +35,7 @@ export function useBannerMounted(owner: object): void {
 /** True while at least one `<HighDemandBanner>` is mounted for `owner`. */
 export function useBannerShown(owner: object): boolean {
   return useSyncExternalStore(
-    (listener) => {
-      const presence = presenceOf(owner);
-      presence.listeners.add(listener);
-      return () => presence.listeners.delete(listener);
-    },
+    (listener) => presenceOf(owner).subscribe(listener),
     () => presenceOf(owner).banners > 0,
     () => false,
   );

@@ -34,50 +34,34 @@ export function clampUnit(u: number): number {
 
 const nonNegative = (x: number): number => (x > 0 ? x : 0); // NaN and negatives become 0
 
-/** `base × factor^(attempt−1)`, capped; never NaN or Infinity even for huge attempts. */
-export function exponentialDelay(input: BackoffInput): number {
+/**
+ * The delay for a strategy, written once: `none` is plain capped exponential growth `base × factor^(attempt−1)`
+ * (like TanStack Query's 1, 2, 4 s); `full` anywhere in [0, that] (spreads a crowd best; the default); `equal` half
+ * fixed, half random (never retries almost at once, still spreads); `decorrelated` (AWS) between base and three times
+ * the previous delay. Capped, and never NaN or Infinity, even for huge attempts.
+ */
+export function backoffDelay(strategy: JitterStrategy, input: BackoffInput, u: number): number {
   const cap = Math.min(nonNegative(input.capMs), MAX_TIMER_DELAY_MS);
   const base = Math.min(nonNegative(input.baseMs), cap);
+  const draw = clampUnit(u);
+  if (strategy === 'decorrelated') {
+    const previous = input.previousDelayMs;
+    const high = Math.min(cap, Math.max(base, previous !== undefined && Number.isFinite(previous) ? previous * 3 : base));
+    return Math.min(high, base + draw * (high - base));
+  }
   if (base === 0) return 0;
   const attempt = Number.isFinite(input.attempt) ? Math.max(1, Math.floor(input.attempt)) : 1;
   const grown = base * Math.pow(Math.max(1, nonNegative(input.factor)), attempt - 1);
-  return Number.isNaN(grown) ? cap : Math.min(cap, grown);
+  const full = Number.isNaN(grown) ? cap : Math.min(cap, grown);
+  // min: rounding must not step past the cap
+  return strategy === 'none' ? full : strategy === 'equal' ? Math.min(full, full / 2 + (draw * full) / 2) : draw * full;
 }
 
-/** Anywhere in [0, exponential]: spreads a crowd best; the default. */
-export function fullJitter(input: BackoffInput, u: number): number {
-  return clampUnit(u) * exponentialDelay(input);
-}
-
-/** Half fixed, half random: never retries almost at once, still spreads. */
-export function equalJitter(input: BackoffInput, u: number): number {
-  const full = exponentialDelay(input);
-  return Math.min(full, full / 2 + (clampUnit(u) * full) / 2); // min: rounding must not step past the cap
-}
-
-/** AWS "decorrelated jitter": between base and three times the previous delay, capped. */
-export function decorrelatedJitter(input: BackoffInput, u: number): number {
-  const cap = Math.min(nonNegative(input.capMs), MAX_TIMER_DELAY_MS);
-  const base = Math.min(nonNegative(input.baseMs), cap);
-  const previous = input.previousDelayMs;
-  const grown = previous !== undefined && Number.isFinite(previous) ? previous * 3 : base;
-  const high = Math.min(cap, Math.max(base, grown));
-  return Math.min(high, base + clampUnit(u) * (high - base));
-}
-
-/** The delay for a strategy; `none` is plain capped exponential growth (like TanStack Query's 1, 2, 4 s). */
-export function backoffDelay(strategy: JitterStrategy, input: BackoffInput, u: number): number {
-  switch (strategy) {
-    case 'equal':
-      return equalJitter(input, u);
-    case 'decorrelated':
-      return decorrelatedJitter(input, u);
-    case 'none':
-      return exponentialDelay(input);
-    default:
-      return fullJitter(input, u);
-  }
-}
+// Each strategy alone, for tests and tools (a bundle that does not import them ships only backoffDelay).
+export const exponentialDelay = (input: BackoffInput): number => backoffDelay('none', input, 0);
+export const fullJitter = (input: BackoffInput, u: number): number => backoffDelay('full', input, u);
+export const equalJitter = (input: BackoffInput, u: number): number => backoffDelay('equal', input, u);
+export const decorrelatedJitter = (input: BackoffInput, u: number): number => backoffDelay('decorrelated', input, u);
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 // IMF-fixdate, RFC 850 and asctime all start with a day name. Date.parse alone is too lenient ("1" is 2001).

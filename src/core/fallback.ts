@@ -4,7 +4,8 @@
  * (`fallback: modelFallback({ models })`); an app that does not ships none of this. Each request gets a cursor that picks its next model from how long its model has been overloaded (the
  * gate's per-model window, or the request's own failures when the app runs without a gate).
  */
-import type { ModelGateSnapshot } from './gate-types.js';
+import type { Gate, GatePermit, ModelGateSnapshot } from './gate-types.js';
+import { MOVE, waitForPermit, type PermitWait } from './retry-wait.js';
 import type { FallbackOffer } from './types.js';
 import type { FallbackChain, FallbackContext, FallbackCursor } from './retryer-types.js';
 
@@ -66,6 +67,8 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
   const declined = new Set<string>();
   let acceptedThrough = -1;
   let timer: unknown;
+  // The last watch's handlers: an answer to an offer moves the request, or takes the offer away, through them.
+  let told: Parameters<FallbackCursor['watch']>[1] | undefined;
   const overFor = (model: string, now: number) => overloadedFor(gate?.snapshotOf(model), ownSince.get(model), now);
   const stop = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -95,6 +98,7 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
      */
     watch(model, on) {
       stop();
+      told = on;
       const index = chain.indexOf(model);
       if (index < 0 || index >= chain.length - 1) return undefined;
       const now = clock.now();
@@ -114,17 +118,58 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
       else timer = clock.setTimeout(fire, at - now);
       return stop;
     },
+    wait: waitOrMove,
     accept(offer, scope) {
       acceptedThrough = Math.max(acceptedThrough, chain.indexOf(offer.from));
       if (scope === 'episode') skipped.add(offer.from);
+      told?.offer(undefined);
+      told?.move();
     },
-    decline: (offer) => declined.add(offer.from),
+    decline(offer) {
+      declined.add(offer.from);
+      told?.offer(undefined);
+    },
     answered(model) {
       // The model's busy episode is over for every request: none skips it any more.
       skipped.delete(model);
       return model === chain[0] ? undefined : chain[0];
     },
   };
+}
+
+/**
+ * The gate wait of a request that has somewhere else to go: the cursor watches its model meanwhile, and a move (or a
+ * wake to move: a cancel) takes it out of the gate's line at once, as MOVE. Only such a request pays for a controller.
+ */
+async function waitOrMove(gate: Gate, wait: PermitWait, watch: (move: () => void) => (() => void) | undefined): Promise<GatePermit | typeof MOVE> {
+  const mover = new AbortController();
+  const move = () => mover.abort(MOVE);
+  const stop = watch(move);
+  if (mover.signal.aborted) {
+    stop?.();
+    return MOVE;
+  }
+  if (!stop) return waitForPermit(gate, wait);
+  const onCancel = () => mover.abort(wait.signal.reason);
+  if (wait.signal.aborted) onCancel();
+  wait.signal.addEventListener('abort', onCancel, { once: true });
+  try {
+    return await waitForPermit(gate, {
+      ...wait,
+      signal: mover.signal,
+      onHold(reopenAt) {
+        wait.onHold(reopenAt);
+        watch(move);
+      },
+      setWake: (wake) => wait.setWake(wake && ((how) => (how === 'move' ? move() : wake(how)))),
+    });
+  } catch (reason) {
+    if (reason === MOVE) return MOVE;
+    throw reason;
+  } finally {
+    wait.signal.removeEventListener('abort', onCancel);
+    stop();
+  }
 }
 
 /**

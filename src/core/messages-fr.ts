@@ -1,10 +1,11 @@
 /**
  * French copy, as a worked example of translating the kit, on its own entry so other apps do not ship it:
  * `import { frenchMessages } from 'claude-overload-kit/messages/fr'`, then `<ClaudeProvider messages={frenchMessages}>`
- * (or merge single keys over it). Seconds and minutes come from `Intl` ("8 s", "2 min"), plurals from PluralRules —
- * the same `formatWait` and `plural` the root entry exports for translations written outside the package.
+ * (or merge single keys over it). Seconds and minutes come from `Intl` ("8 s", "2 min") — the same `formatWait` (and,
+ * for words that change with a count, `plural`) that 'claude-overload-kit/core' exports for translations written
+ * outside the package.
  */
-import { formatWait, plural, type ClaudeMessages } from './messages.js';
+import { formatWait, type ClaudeMessages } from './messages.js';
 import { modelDisplayName } from './offers.js';
 
 export const frenchMessages: ClaudeMessages = {
@@ -32,8 +33,6 @@ export const frenchMessages: ClaudeMessages = {
   cancelled: 'Annulé — votre question est toujours là.',
   sendAgain: 'Renvoyer',
   attempt: (attempt, locale) => `Tentative ${new Intl.NumberFormat(locale).format(attempt)}`,
-  waitingRequests: (count, locale) =>
-    plural(locale, count, { one: '# demande en attente', other: '# demandes en attente' }),
   escalationSlow: 'Cela prend plus de temps que d’habitude.',
   escalationUnusual:
     'Cela dure anormalement longtemps — il y a peut-être un incident. Consultez la page d’état de Claude.',

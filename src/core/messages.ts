@@ -59,8 +59,6 @@ export interface ClaudeMessages {
   sendAgain?: string;
   /** "Attempt 3" */
   attempt: (attempt: number, locale: string) => string;
-  /** "2 requests waiting" */
-  waitingRequests: (count: number, locale: string) => string;
 
   // Escalation of one busy episode: the `escalation()` feature brings these (claude-overload-kit/escalation).
   /** Default: "This is taking longer than usual." */
@@ -204,8 +202,6 @@ export const defaultMessages: ClaudeMessages = {
   cancelled: 'Cancelled — your question is still here.',
   sendAgain: 'Send again',
   attempt: (attempt, locale) => `Attempt ${new Intl.NumberFormat(locale).format(attempt)}`,
-  waitingRequests: (count, locale) =>
-    plural(locale, count, { one: '# request waiting', other: '# requests waiting' }),
   retryNow: 'Retry now',
   cancel: 'Cancel',
   dismiss: 'Dismiss',

@@ -82,19 +82,16 @@ export const DEFAULT_RETRY_POLICY = {
 } as const satisfies Required<RetryPolicyOptions>;
 
 
-const NUMERIC = ['baseMs', 'capMs', 'factor', 'maxAttempts', 'maxWaitMs', 'retryAfterJitterRatio',
-  'retryAfterJitterMaxMs'] as const;
 const JITTERS: ReadonlySet<unknown> = new Set<JitterStrategy>(['full', 'equal', 'decorrelated', 'none']);
 
 /** Keeps only well-formed settings, so `{ capMs: undefined }` or a NaN does not wipe out a default. */
 function valid(policy: KindPolicy | undefined): KindPolicy {
-  const out: KindPolicy = {};
-  if (!policy) return out;
-  for (const key of NUMERIC) {
+  const out: Record<string, unknown> = {};
+  // The settings are the defaults' keys: `jitter` one of the strategies, every other a number ≥ 0 (NaN >= 0 is false).
+  if (policy) for (const key of Object.keys(DEFAULT_RETRY_POLICY) as Array<keyof KindPolicy>) {
     const value = policy[key];
-    if (typeof value === 'number' && value >= 0) out[key] = value; // NaN >= 0 is false
+    if (key === 'jitter' ? JITTERS.has(value) : typeof value === 'number' && value >= 0) out[key] = value;
   }
-  if (JITTERS.has(policy.jitter)) out.jitter = policy.jitter;
   return out;
 }
 

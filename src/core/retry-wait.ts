@@ -1,6 +1,7 @@
 /**
  * The two ways a request waits between attempts: a pause (a backoff, or the network) and a wait for the gate's permit.
- * Either can be cut short through the wake the retryer holds: "Retry now", or a move to another model.
+ * Either can be cut short through the wake the retryer holds: "Retry now", or a move to another model (the fallback
+ * cursor's own wait, fallback.ts).
  */
 import type { Clock, OnlineSource } from './clock.js';
 import type { Gate, GatePermit, RequestPriority } from './gate-types.js';
@@ -42,47 +43,19 @@ export interface PermitWait {
   force: boolean;
   /** Told each time the window holding the request moves (the gate tells waiters nothing else). */
   onHold(reopenAt: number | undefined): void;
-  /** Watch for a move to another model while waiting (the fallback cursor); returns how to stop, if it can move. */
-  watch?(move: () => void): (() => void) | undefined;
   setWake: SetWake;
 }
 
-/** Takes a permit from the gate; MOVE when the request should go to another model instead. */
-export async function waitForPermit(gate: Gate, wait: PermitWait): Promise<GatePermit | typeof MOVE> {
+/**
+ * Takes a permit from the gate; "Retry now" while it waits skips the window. A cancel ends it through the signal. A
+ * request with a fallback chain waits through its cursor instead (`FallbackCursor.wait`), which may move it.
+ */
+export async function waitForPermit(gate: Gate, wait: PermitWait): Promise<GatePermit> {
   const ticket: { expedite?: () => void } = {};
-  // Only a request with somewhere to go pays for its own controller; the rest wait on the retryer's signal.
-  let mover: AbortController | undefined;
-  let movedAlready = false;
-  const move = () => (mover ? mover.abort(MOVE) : (movedAlready = true));
-  const stop = wait.watch?.(move);
-  if (movedAlready) {
-    stop?.();
-    return MOVE;
-  }
-  const onCancel = () => mover?.abort(wait.signal.reason);
-  if (stop) {
-    mover = new AbortController();
-    wait.signal.addEventListener('abort', onCancel, { once: true });
-  }
-  wait.setWake((how) => (how === 'now' ? ticket.expedite?.() : move()));
+  wait.setWake((how) => how === 'now' && ticket.expedite?.());
   try {
-    return await gate.acquire({
-      signal: mover?.signal ?? wait.signal,
-      model: wait.model,
-      priority: wait.priority,
-      force: wait.force,
-      ticket,
-      onHold(reopenAt) {
-        wait.onHold(reopenAt);
-        if (stop) wait.watch!(move);
-      },
-    });
-  } catch (reason) {
-    if (reason === MOVE) return MOVE;
-    throw reason;
+    return await gate.acquire({ signal: wait.signal, model: wait.model, priority: wait.priority, force: wait.force, ticket, onHold: wait.onHold });
   } finally {
     wait.setWake(undefined);
-    wait.signal.removeEventListener('abort', onCancel);
-    stop?.();
   }
 }

@@ -1,8 +1,9 @@
 /** The retryer's public face: its options, its snapshot, and the cursor a fallback chain gives it (see retryer.ts). */
 import type { Clock, OnlineSource } from './clock.js';
 import type { ClaudeError } from './failure.js';
-import type { Gate, RequestPriority } from './gate-types.js';
+import type { Gate, GatePermit, RequestPriority } from './gate-types.js';
 import type { RetryPolicy } from './policy.js';
+import type { MOVE, PermitWait } from './retry-wait.js';
 import type { Subscribable } from './store.js';
 import type { AttemptFunction, FallbackOffer, OfferScope, RetryPhase } from './types.js';
 
@@ -53,10 +54,18 @@ export interface FallbackCursor {
    * once, or `offer()` to ask the person. Replaces the previous watch; returns how to stop watching, or undefined
    * when the request has nowhere else to go.
    */
-  watch(model: string, on: { move(): void; offer(offer: FallbackOffer): void }): (() => void) | undefined;
-  /** The person took `offer` (for this request, or the model's whole busy episode). */
+  watch(model: string, on: { move(): void; offer(offer: FallbackOffer | undefined): void }): (() => void) | undefined;
+  /**
+   * Waits for the gate's permit for `wait.model`, watching (with `watch`, which wraps {@link watch}) for a move:
+   * `MOVE` when the request should go to another model instead.
+   */
+  wait(gate: Gate, wait: PermitWait, watch: (move: () => void) => (() => void) | undefined): Promise<GatePermit | typeof MOVE>;
+  /**
+   * The person took `offer` (for this request, or the model's whole busy episode): the cursor takes it away and moves
+   * the request, through the last watch's `on`.
+   */
   accept(offer: FallbackOffer, scope: OfferScope): void;
-  /** The person keeps waiting for `offer.from`: no new offer for it. */
+  /** The person keeps waiting for `offer.from`: the cursor takes the offer away, and makes no new one for it. */
   decline(offer: FallbackOffer): void;
   /** `model` answered: returns the model the request was for when another one answered it. */
   answered(model: string): string | undefined;

@@ -1,6 +1,5 @@
 import { alwaysOnline, systemClock } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
-import type { FallbackOffer } from './types.js';
 import type { GatePermit } from './gate-types.js';
 import { createRetryTiming, isLinePaced } from './retry-timing.js';
 import { MOVE, pause, waitForPermit, type Wake } from './retry-wait.js';
@@ -41,16 +40,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   /** While waiting for `model`: the cursor moves the request on, or puts an offer before the person. */
   const watch = (model: string, move: () => void) => cursor?.watch(model, {
     move,
-    offer: (offer) => snapshot.offer?.from !== offer.from && update({ offer }),
+    offer: (offer) => snapshot.offer?.from !== offer?.from && update({ offer }),
   });
-
-  /** The person took the offer (the next attempt goes to its model, now) or declined it. */
-  function answerOffer(tell: (offer: FallbackOffer) => void, move: boolean): void {
-    if (!snapshot.offer) return;
-    tell(snapshot.offer);
-    update({ offer: undefined });
-    if (move) wake?.('move');
-  }
 
   function throwIfCancelled(permit: GatePermit | undefined): void {
     if (!cancelled.signal.aborted) return;
@@ -72,9 +63,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         continue;
       }
       const model = cursor?.pick() ?? options.model ?? '';
-      const permit = gate && (await waitForPermit(gate, {
-        signal: cancelled.signal, model, priority, force: forceNext, onHold, setWake, watch: (move) => watch(model, move),
-      }));
+      const wait = { signal: cancelled.signal, model, priority, force: forceNext, onHold, setWake };
+      const permit = gate && (await (cursor ? cursor.wait(gate, wait, (move) => watch(model, move)) : waitForPermit(gate, wait)));
       forceNext = false;
       if (permit === MOVE) continue;
       throwIfCancelled(permit);
@@ -142,7 +132,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     retryNow: () => wake?.('now'),
     cancel,
     markResponding: () => snapshot.phase === 'sending' && !snapshot.responding && update({ responding: true }),
-    acceptOffer: (scope = 'request') => answerOffer((offer) => cursor?.accept(offer, scope), true),
-    declineOffer: () => answerOffer((offer) => cursor?.decline(offer), false),
+    // The cursor takes the offer away and, when it is taken, moves the request (the next attempt goes to its model, now).
+    acceptOffer: (scope = 'request') => void (snapshot.offer && cursor?.accept(snapshot.offer, scope)),
+    declineOffer: () => void (snapshot.offer && cursor?.decline(snapshot.offer)),
   };
 }

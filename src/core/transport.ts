@@ -3,8 +3,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
 import { keepTicket, PRIORITY_HEADER, TICKET_HEADER } from './line-ticket.js';
 import type { LineTicket } from './line-ticket.js';
-import { isRecord } from './util.js';
-import { MAX_TIMER_DELAY_MS } from './backoff.js';
+import { createAlarm, isRecord } from './util.js';
 
 /** A Messages API request body, as the app's endpoint forwards it to Claude. */
 export interface MessageRequest {
@@ -88,22 +87,15 @@ function deadline(outer: AbortSignal | undefined, ms: number, clock: Clock) {
   const onAbort = () => controller.abort(outer?.reason);
   if (outer?.aborted) onAbort();
   outer?.addEventListener('abort', onAbort, { once: true });
-  let timer: unknown;
-  const arm = (after: number) => {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    // `Infinity` (an app's "no limit") or more than a timer holds (~24.8 days) would fire at once and fail every
-    // attempt as a timeout: no limit is no timer, and a far one waits as long as a timer can.
-    if (!Number.isFinite(after)) return;
-    timer = clock.setTimeout(() => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')),
-      Math.min(after, MAX_TIMER_DELAY_MS));
-  };
-  arm(ms);
+  // `Infinity` (an app's "no limit") is no timer; a far moment waits as long as a timer can (the alarm's rules).
+  const alarm = createAlarm(clock, () => controller.abort(new DOMException('Claude took too long to answer.', 'TimeoutError')));
+  const touch = (after: number) => alarm(clock.now() + after);
+  touch(ms);
   return {
     signal: controller.signal,
-    touch: arm,
+    touch,
     done() {
-      if (timer !== undefined) clock.clearTimeout(timer);
+      alarm(undefined);
       outer?.removeEventListener('abort', onAbort);
     },
   };

@@ -1,5 +1,6 @@
 import { useCallback, useSyncExternalStore } from 'react';
 import { systemClock, type Clock } from '../core/clock.js';
+import { createListeners } from '../core/store.js';
 
 /** Whole seconds left until `until` (rounded up), or undefined when there is nothing to wait for. */
 export function secondsUntil(until: number | undefined, now: number): number | undefined {
@@ -9,9 +10,8 @@ export function secondsUntil(until: number | undefined, now: number): number | u
 }
 
 /** One timer per (clock, instant), shared by every countdown to that instant. */
-interface Ticker {
+interface Ticker extends ReturnType<typeof createListeners> {
   seconds: number | undefined;
-  listeners: Set<() => void>;
   handle: unknown;
 }
 
@@ -22,7 +22,7 @@ function subscribeTo(clock: Clock, until: number, listener: () => void): () => v
   if (!byInstant) tickers.set(clock, (byInstant = new Map()));
   let ticker = byInstant.get(until);
   if (!ticker) {
-    const created: Ticker = { seconds: secondsUntil(until, clock.now()), listeners: new Set(), handle: undefined };
+    const created: Ticker = Object.assign(createListeners(), { seconds: secondsUntil(until, clock.now()), handle: undefined as unknown });
     const schedule = (): void => {
       const remaining = until - clock.now();
       if (remaining <= 0) return;
@@ -32,7 +32,7 @@ function subscribeTo(clock: Clock, until: number, listener: () => void): () => v
         const seconds = secondsUntil(until, clock.now());
         if (seconds !== created.seconds) {
           created.seconds = seconds;
-          for (const notify of [...created.listeners]) notify();
+          created.notify();
         }
         schedule();
       }, remaining % 1000 || 1000);
@@ -41,10 +41,10 @@ function subscribeTo(clock: Clock, until: number, listener: () => void): () => v
     byInstant.set(until, (ticker = created));
   }
   const current = ticker;
-  current.listeners.add(listener);
+  const unsubscribe = current.subscribe(listener);
   return () => {
-    current.listeners.delete(listener);
-    if (current.listeners.size > 0) return;
+    unsubscribe();
+    if (current.size > 0) return;
     clock.clearTimeout(current.handle);
     byInstant.delete(until);
   };

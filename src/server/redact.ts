@@ -34,6 +34,8 @@ interface Matcher {
   pattern: RegExp;
   /** The escapes an escaped form of the key starts with (`\\u`, and `\\/` for a key with a slash): a text with none of them can only hold the key as it is. */
   openers: string[];
+  /** Every character any form of the key is written with (escapes in either case): a text ending in another cannot end in part of the key. */
+  characters: Set<string>;
 }
 
 let cached: { secret: string; matcher: Matcher } | undefined;
@@ -45,7 +47,8 @@ function matcherFor(secret: string): Matcher {
   const caseless = (text: string) => escapeRegExp(text).replace(/[a-f]/g, (c) => `[${c}${c.toUpperCase()}]`);
   const source = forms.map(({ exact, escaped }) => `(?:${[escapeRegExp(exact), ...escaped.map(caseless)].join('|')})`).join('');
   const openers = [...new Set(forms.flatMap(({ escaped }) => escaped.map((form) => form.slice(0, 2))))];
-  const matcher = { forms, pattern: new RegExp(source, 'g'), openers };
+  const characters = new Set(forms.flatMap(({ exact, escaped }) => [exact, ...escaped.flatMap((form) => [...form.toLowerCase(), ...form.toUpperCase()])]));
+  const matcher = { forms, pattern: new RegExp(source, 'g'), openers, characters };
   cached = { secret, matcher };
   return matcher;
 }
@@ -87,7 +90,9 @@ function couldStartKey(text: string, start: number, forms: Matcher['forms']): bo
 
 /** How many characters at the end of `text` could be the start of the key (held back until the next chunk). */
 function partialMatchAtEnd(text: string, secret: string): number {
-  const { forms } = matcherFor(secret);
+  const { forms, characters } = matcherFor(secret);
+  // The usual end of a chunk of SSE, a blank line, is in no form of a key: nothing to hold back, and no scan.
+  if (text.length === 0 || !characters.has(text[text.length - 1]!)) return 0;
   // The longest form of the key is six characters a unit (`\u006b`).
   for (let start = Math.max(0, text.length - secret.length * 6); start < text.length; start += 1) {
     if (couldStartKey(text, start, forms)) return text.length - start;

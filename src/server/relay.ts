@@ -5,7 +5,6 @@
  */
 import { createParser } from 'eventsource-parser';
 import type { Clock } from '../core/clock.js';
-import { isRecord } from '../core/util.js';
 import { CLIENT_CLOSED_REQUEST, errorResponse, errorTypeFor, localRequestId } from './errors.js';
 import { readBody } from './read-body.js';
 import { createStreamRedactor, redact } from './redact.js';
@@ -43,12 +42,19 @@ const isEventStream = (response: Response) => (response.headers.get('content-typ
 
 export const isStreamAnswer = (response: Response) => response.status === 200 && isEventStream(response);
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+const isBlank = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+
+/**
+ * Whether an answer is a JSON object, as Claude's answers and errors all are, rather than a proxy's HTML page, a
+ * captive portal or nothing: told by its first and last characters. Parsing it all told nothing more that matters
+ * here (the browser's client parses it anyway) and cost more than the rest of the relay, a few ms for a long answer.
+ */
+function isJsonObject(text: string): boolean {
+  let start = 0;
+  let end = text.length - 1;
+  while (start < end && isBlank(text.charCodeAt(start))) start += 1;
+  while (end > start && isBlank(text.charCodeAt(end))) end -= 1;
+  return start < end && text.charCodeAt(start) === 0x7b /* { */ && text.charCodeAt(end) === 0x7d /* } */;
 }
 
 /**
@@ -86,7 +92,6 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
     });
   }
   const text = redact(read.text, secret);
-  const json = parseJson(text);
   if (upstream.status === 401) {
     return secret
       ? new SetupProblem(
@@ -96,7 +101,7 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
         )
       : new SetupProblem('no API key', "Claude's API answered 401 to a request sent without a key: set ANTHROPIC_API_KEY or pass `apiKey`.", requestId);
   }
-  if (isRecord(json)) {
+  if (isJsonObject(text)) {
     headers.set('content-type', 'application/json');
     return new Response(text, { status: upstream.status, headers });
   }
@@ -133,6 +138,10 @@ export interface StreamRelayOptions {
  * Every pull either hands the browser bytes or ends the stream: a chunk that decodes to nothing yet (the first bytes
  * of a multi-byte character, the first characters of what could be the key) is followed by another read, never by
  * a pull that returns empty-handed (a stream does not ask again by itself, and the browser would wait for ever).
+ *
+ * Each chunk is decoded (the events are watched, and the key is matched in text), but a chunk whose text redaction
+ * left as it was is relayed as the very bytes that came, when those bytes are exactly that text: no character split
+ * at either end, nothing the decoder replaced. Encoding the text again cost more than everything else per chunk.
  */
 export function relayStream(upstream: Response, options: StreamRelayOptions): Response {
   const { signal, secret, onEnd, clock } = options;
@@ -173,18 +182,39 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
-  /** The next chunk, or `silent` when none came within the idle limit (the upstream read is then cancelled). */
-  const nextChunk = () => {
-    let timer: unknown;
-    const silence = new Promise<'silent'>((resolve) => {
-      timer = clock.setTimeout(() => resolve('silent'), options.idleTimeoutMs);
-    });
-    return Promise.race([reader.read(), silence]).finally(() => clock.clearTimeout(timer));
+  /**
+   * The next chunk, or `silent` when none came within the idle limit. The limit cancels the upstream read, which
+   * ends the pending one: a timer per read, no race.
+   */
+  const nextChunk = async (): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
+    let silent = false;
+    const timer = clock.setTimeout(() => {
+      silent = true;
+      reader.cancel().catch(() => {});
+    }, options.idleTimeoutMs);
+    try {
+      const next = await reader.read();
+      return silent ? 'silent' : next;
+    } finally {
+      clock.clearTimeout(timer);
+    }
   };
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+  // Whether the decoder holds nothing back from the chunks so far: the last one ended in an ASCII byte, which is
+  // never part of a multi-byte character (nor the start of one).
+  let boundary = true;
+  /** Whether `chunk`'s bytes are exactly `text`, what is to be relayed of it (then they are relayed as they came). */
+  const isAsSent = (chunk: Uint8Array, decoded: string, text: string) => {
+    const whole = boundary;
+    // A chunk of another kind (an ArrayBuffer, a wider array) is decoded and encoded, as before.
+    if (!(chunk instanceof Uint8Array)) return (boundary = false);
+    if (chunk.byteLength > 0) boundary = chunk[chunk.byteLength - 1]! < 0x80;
+    // U+FFFD: the decoder may have replaced malformed bytes; the text, encoded, is what is relayed then (as before).
+    return whole && boundary && text === decoded && !decoded.includes('\uFFFD');
+  };
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string, bytes?: Uint8Array) => {
     if (!text) return false;
     parser.feed(text);
-    controller.enqueue(encoder.encode(text));
+    controller.enqueue(bytes ?? encoder.encode(text));
     return true;
   };
   const end = (controller: ReadableStreamDefaultController<Uint8Array>, tail: string, why: string) => {
@@ -204,7 +234,9 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
             return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
           if (next.done) return end(controller, redactor.push(decoder.decode()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
-          if (send(controller, redactor.push(decoder.decode(next.value, { stream: true })))) return;
+          const decoded = decoder.decode(next.value, { stream: true });
+          const text = redactor.push(decoded);
+          if (send(controller, text, isAsSent(next.value, decoded, text) ? next.value : undefined)) return;
         }
       } catch {
         // The browser left (and the upstream fetch was aborted): nobody reads on, and servers log an errored body as a crash.

@@ -21,13 +21,25 @@ export interface Forwarded {
   query: string;
 }
 
+/**
+ * A URL's query as `URL.search` gives it (`?…` without the fragment, empty for a bare `?`), read off a request's URL,
+ * which its runtime has already parsed and serialized: no second parse per request.
+ */
+export function queryOf(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return '';
+  const hash = url.indexOf('#', start);
+  const query = hash < 0 ? url.slice(start) : url.slice(start, hash);
+  return query.length > 1 ? query : '';
+}
+
 export function forwardedOf(request: Request, route: Route): Forwarded {
   const beta = request.headers.get('anthropic-beta');
   return {
     route,
     version: request.headers.get('anthropic-version') ?? DEFAULT_ANTHROPIC_VERSION,
     ...(beta ? { beta } : {}),
-    query: new URL(request.url).search,
+    query: queryOf(request.url),
   };
 }
 
@@ -73,17 +85,28 @@ function errorCode(error: unknown): string | undefined {
 
 export function createUpstream(options: UpstreamOptions): Upstream {
   const key = () => options.apiKey ?? env('ANTHROPIC_API_KEY');
-  const base = () => (options.baseURL ?? env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+
+  // The last answer of target(), kept while the key, the address and the fetch it came from stay the same: checking
+  // an address is a few regular expressions and a URL parse, on every call otherwise.
+  let last: { apiKey: string | undefined; base: string; fetch: FetchLike | undefined; target: UpstreamTarget | SetupProblem } | undefined;
 
   /** Where calls go and with which key, or the setup mistake that keeps them from going anywhere. */
   const target = (): UpstreamTarget | SetupProblem => {
     const apiKey = key();
+    const raw = options.baseURL ?? env('ANTHROPIC_BASE_URL') ?? DEFAULT_BASE_URL;
+    const fetch = options.fetch ?? globalThis.fetch;
+    if (last && last.apiKey === apiKey && last.base === raw && last.fetch === fetch) return last.target;
+    const resolved = resolveTarget(apiKey, raw.replace(/\/+$/, ''));
+    last = { apiKey, base: raw, fetch, target: resolved };
+    return resolved;
+  };
+
+  const resolveTarget = (apiKey: string | undefined, baseURL: string): UpstreamTarget | SetupProblem => {
     // With a fetch of its own (the simulator, a gateway that adds credentials) a key may not be needed; should the
     // upstream want one after all, its 401 is reported as "no API key".
     if (!apiKey && !options.fetch) {
       return new SetupProblem('no API key', 'Set ANTHROPIC_API_KEY in the server\'s environment, or pass `apiKey` to createClaudeHandler.');
     }
-    const baseURL = base();
     if (!/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
       return new SetupProblem(
         'its Claude API address is not an http(s) URL',

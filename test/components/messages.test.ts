@@ -18,10 +18,11 @@ describe('messages', () => {
   });
 
   it('picks plural forms through Intl.PluralRules', () => {
-    expect(defaultMessages.waitingRequests(1, 'en')).toBe('1 request waiting');
-    expect(defaultMessages.waitingRequests(3, 'en')).toBe('3 requests waiting');
+    const waiting = { one: '# request waiting', other: '# requests waiting' };
+    expect(plural('en', 1, waiting)).toBe('1 request waiting');
+    expect(plural('en', 3, waiting)).toBe('3 requests waiting');
     // French treats 0 and 1 as singular.
-    expect(frenchMessages.waitingRequests(0, 'fr')).toBe('0 demande en attente');
+    expect(plural('fr', 0, { one: '# demande en attente', other: '# demandes en attente' })).toBe('0 demande en attente');
     expect(plural('en', 1200, { one: '# thing', other: '# things' })).toBe('1,200 things');
   });
 

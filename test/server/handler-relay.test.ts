@@ -51,6 +51,22 @@ describe('createClaudeHandler relays Claude', () => {
     }
   });
 
+  it('relays a JSON object as it came, and answers anything else (an array, a bare string, a cut-off object) as 502', async () => {
+    const answering = (body: string) => createClaudeHandler({
+      apiKey: API_KEY, holdMs: 0, fetch: async () => new Response(body, { headers: { 'content-type': 'application/json' } }),
+    });
+    const claude = ' \n{"type":"message","content":[]}\n';
+    const relayed = await answering(claude)(post());
+    expect(relayed.status).toBe(200);
+    expect(await relayed.text()).toBe(claude);
+    for (const body of ['[{"type":"message"}]', '"ok"', '{"type":"message","content":[', '']) {
+      const response = await answering(body)(post());
+      expect(response.status, body).toBe(502);
+      expect((await errorOf(response)).type, body).toBe('api_error');
+      expect(response.headers.get('x-should-retry'), body).toBe('true');
+    }
+  });
+
   it('answers an empty 529 as an overloaded_error that says to retry', async () => {
     const empty = anthropic.proxy_pages.find((p) => p.name === 'empty_529') as FixtureResponse;
     const response = await createClaudeHandler({ apiKey: API_KEY, fetch: fixtureFetch(empty), holdMs: 0 })(post());

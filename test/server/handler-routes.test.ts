@@ -102,6 +102,29 @@ describe('createClaudeHandler forwards the request as the client sent it', () =>
     expect(upstream.calls[0]?.headers.get('x-api-key')).toBe(API_KEY);
   });
 
+  it('takes a key and a base URL set in the environment after its first request', async () => {
+    const upstream = recordingUpstream();
+    const saved = { key: process.env.ANTHROPIC_API_KEY, base: process.env.ANTHROPIC_BASE_URL };
+    delete process.env.ANTHROPIC_BASE_URL;
+    process.env.ANTHROPIC_API_KEY = API_KEY;
+    const handler = createClaudeHandler({ fetch: upstream.fetch });
+    try {
+      await handler(at('/api/claude/v1/messages?beta=true#ignored'));
+      process.env.ANTHROPIC_API_KEY = `${API_KEY}-rotated`;
+      process.env.ANTHROPIC_BASE_URL = 'https://gateway.example/';
+      await handler(at('/api/claude/v1/messages?'));
+    } finally {
+      for (const [name, value] of [['ANTHROPIC_API_KEY', saved.key], ['ANTHROPIC_BASE_URL', saved.base]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    expect(upstream.calls.map((call) => [call.url, call.headers.get('x-api-key')])).toEqual([
+      ['https://api.anthropic.com/v1/messages?beta=true', API_KEY],
+      ['https://gateway.example/v1/messages', `${API_KEY}-rotated`],
+    ]);
+  });
+
   it('does not follow redirects: a 3xx from the upstream is a 502, and the key goes nowhere else', async () => {
     const upstream = recordingUpstream(() => new Response(null, { status: 307, headers: { location: 'https://elsewhere.example/v1/messages' } }));
     const response = await createClaudeHandler({ apiKey: API_KEY, fetch: upstream.fetch })(at('/api/claude'));

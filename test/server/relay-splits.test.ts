@@ -3,7 +3,7 @@
 // bytes of a multi-byte character (é, 中, an emoji) or only the start of the key.
 import { describe, expect, it } from 'vitest';
 import { createClaudeHandler } from '../../src/server/index.js';
-import { everyOffset, randomCuts, relayPieces, splitCases, sseAnswer } from './relay-splits.js';
+import { cut, everyOffset, randomCuts, relayedBytes, relayPieces, splitCases, sseAnswer } from './relay-splits.js';
 
 const encoder = new TextEncoder();
 
@@ -14,6 +14,17 @@ describe('a streamed answer split anywhere', () => {
     const received = await relayPieces(createClaudeHandler, [bytes.slice(0, e), bytes.slice(e, e + 1), bytes.slice(e + 1)]);
     expect(received).toBe(sseAnswer());
     expect(received.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n')).toBe(true);
+  });
+
+  it('passes malformed UTF-8 on as U+FFFD, the bytes a decoder makes of it, wherever it is cut', async () => {
+    // A stray continuation byte and a lead byte without its continuation, inside a text delta.
+    const [before, after] = sseAnswer('MALFORMED').split('MALFORMED').map((part) => encoder.encode(part)) as [Uint8Array, Uint8Array];
+    const bytes = new Uint8Array([...before, 0x80, 0x41, 0xe4, 0xb8, 0x42, ...after]);
+    const expected = encoder.encode(sseAnswer('\uFFFDA\uFFFDB'));
+    for (let at = before.length - 2; at < before.length + 7; at += 1) {
+      expect(await relayedBytes(createClaudeHandler, cut(bytes, [at]))).toEqual(expected);
+    }
+    expect(await relayedBytes(createClaudeHandler, [bytes])).toEqual(expected);
   });
 
   for (const split of splitCases()) {

@@ -56,8 +56,13 @@ export function cut(bytes: Uint8Array, at: readonly number[]): Uint8Array[] {
   return pieces;
 }
 
-/** A handler whose upstream answers a stream in the given pieces, each its own read. */
+/** A handler whose upstream answers a stream in the given pieces, each its own read: what the browser got, decoded. */
 export async function relayPieces(createClaudeHandler: typeof CreateHandler, pieces: Uint8Array[]): Promise<string> {
+  return decoder.decode(await relayedBytes(createClaudeHandler, pieces));
+}
+
+/** The same, as the bytes the browser got. */
+export async function relayedBytes(createClaudeHandler: typeof CreateHandler, pieces: Uint8Array[]): Promise<Uint8Array> {
   const handler = createClaudeHandler({
     apiKey: API_KEY,
     baseURL: 'http://claude.test',
@@ -75,7 +80,7 @@ export async function relayPieces(createClaudeHandler: typeof CreateHandler, pie
   const response = await handler(post({ stream: true }));
   expect(response.status).toBe(200);
   // The whole body, or the test's timeout: a relay that stalls never ends this read.
-  return decoder.decode(new Uint8Array(await response.arrayBuffer()));
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 export interface SplitCase {
@@ -92,6 +97,8 @@ export function splitCases(): SplitCase[] {
     { name: 'no key', upstream: plain, expected: plain },
     { name: 'the key as it is', upstream: sseAnswer(`key ${API_KEY} here`), expected: sseAnswer('key [redacted] here') },
     { name: 'the key \\u-escaped, lower-case hex', upstream: sseAnswer(`key ${escapeAll(API_KEY)} here`), expected: sseAnswer('key [redacted] here') },
+    // Hex letters in upper case at the end of a chunk: what could still become the key is held back in either case.
+    { name: 'the key \\u-escaped, upper-case hex', upstream: sseAnswer(`key ${escapeAll(API_KEY, true)} here`), expected: sseAnswer('key [redacted] here') },
     {
       name: 'the key with its first letter \\u-escaped, upper-case hex',
       upstream: sseAnswer(`key ${escapeAll(API_KEY.slice(0, 1), true)}${API_KEY.slice(1)} here`),
