@@ -26,7 +26,7 @@ import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT
 import { callBackend, type KitOptions, type Layout, type Place } from './kit.js';
 import type { SimulatedClaude } from './claude.js';
 import type { CallTrace, Strategy } from './strategies.js';
-import type { VirtualClock } from './virtual-clock.js';
+import { abortedError, pause, type VirtualClock } from './virtual-clock.js';
 
 /** ai/src/util/retry-with-exponential-backoff.ts:66-68 and prepare-retries.ts:15. */
 export const AI_SDK_MAX_RETRIES = 2;
@@ -40,22 +40,7 @@ const AT_ONCE_MS = 250;
 /** src/ai-sdk/claude-fetch.ts: `maxWaitMs` defaults to 4 min. */
 const DEFAULT_MAX_WAIT_MS = 240_000;
 
-const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
-function pause(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(aborted());
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      reject(aborted());
-    };
-    const timer = clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** The AI SDK's delay before retry number `retry` (0-based) after `failure` (getRetryDelayInMs). */
 export function aiSdkDelayMs(retry: number, failure: ClaudeError): number {

@@ -1,5 +1,5 @@
 import { ClaudeError } from '../src/core/failure.js';
-import { createRandom, type VirtualClock } from './virtual-clock.js';
+import { createRandom, type VirtualClock, abortedError } from './virtual-clock.js';
 
 /** Claude's capacity over time: normal, a long drop to a fraction of the slots, then a linear ramp back. */
 export interface CapacityTimeline {
@@ -72,7 +72,6 @@ export interface SimulatedClaude {
   readonly perBucket: number[];
 }
 
-const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
 export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOptions): SimulatedClaude {
   const { timeline, rttMs, retryAfterMs, bucketMs, refusalAt } = options;
@@ -112,14 +111,14 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
     const timer = clock.setTimeout(() => done(), serviceMs);
     const onAbort = () => {
       clock.clearTimeout(timer);
-      done(abortError());
+      done(abortedError());
     };
     signal.addEventListener('abort', onAbort, { once: true });
   }
 
   function send(signal: AbortSignal, serviceMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return reject(abortError());
+      if (signal.aborted) return reject(abortedError());
       count();
       const turnedAway = refusalAt !== undefined && luck() < refusalAt(clock.now());
       if (!turnedAway && busy < capacityAt(timeline, clock.now())) return serve(signal, serviceMs, resolve, reject);
@@ -131,7 +130,7 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
         : new ClaudeError({ kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Overloaded', retryAfterMs });
       const onAbort = () => {
         clock.clearTimeout(timer);
-        reject(abortError());
+        reject(abortedError());
       };
       const timer = clock.setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
@@ -143,7 +142,7 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
 
   function admit(signal: AbortSignal, serviceMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return reject(abortError());
+      if (signal.aborted) return reject(abortedError());
       const entry = {
         serviceMs,
         start: () => {
@@ -155,7 +154,7 @@ export function createSimulatedClaude(clock: VirtualClock, options: ClaudeOption
       const onAbort = () => {
         const index = fifo.indexOf(entry);
         if (index >= 0) fifo.splice(index, 1);
-        reject(abortError());
+        reject(abortedError());
       };
       signal.addEventListener('abort', onAbort, { once: true });
       fifo.push(entry);

@@ -15,7 +15,7 @@ import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_MAX_QUEUE } from '../sr
 import { createMemoryStore } from '../src/server/store/memory.js';
 import type { ClaudeStore } from '../src/server/store/types.js';
 import { arrivals, model, percentile, type Model, type Sample } from './failover-common.js';
-import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
+import { createVirtualClock, type VirtualClock, abortedError } from './virtual-clock.js';
 
 /** The handler's retry-after when the store names none (the handler's `retryAfter` default, 2 s). */
 const SHED_RETRY_AFTER_MS = 2_000;
@@ -38,7 +38,6 @@ function backend(clock: VirtualClock, ceiling?: number): ClaudeStore {
   return store;
 }
 
-const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
 function sleep(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -48,7 +47,7 @@ function sleep(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<vo
     }, ms);
     const onAbort = () => {
       clock.clearTimeout(timer);
-      reject(aborted());
+      reject(abortedError());
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
@@ -74,7 +73,7 @@ async function ask(
       fallback: fallback && { ...fallback, now: clock.now },
     });
     if ('refused' in held) {
-      if (held.refused === 'aborted') throw aborted();
+      if (held.refused === 'aborted') throw abortedError();
       await sleep(clock, held.retryAfterMs ?? SHED_RETRY_AFTER_MS, signal);
       continue;
     }
@@ -85,7 +84,7 @@ async function ask(
         await sleep(clock, SHED_RETRY_AFTER_MS, signal);
         continue;
       }
-      throw aborted();
+      throw abortedError();
     }
     return held.response;
   }

@@ -8,7 +8,7 @@ import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT
 import type { ClaudeStore, Outcome } from '../src/server/store/types.js';
 import type { SimulatedClaude } from './claude.js';
 import type { CallTrace, Strategy } from './strategies.js';
-import type { VirtualClock } from './virtual-clock.js';
+import { abortedError, pause, type VirtualClock } from './virtual-clock.js';
 
 export interface KitOptions {
   name?: string;
@@ -28,23 +28,7 @@ export type Layout = { stores: number; storeOf(app: number): number };
 
 const handlerShedRetryAfterMs = 2_000;
 const noop = () => {};
-const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
-/** Waits `ms` on the virtual clock; an abort ends it with the aborted error. */
-function pause(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(aborted());
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      reject(aborted());
-    };
-    const timer = clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** What the browser's transport keeps between attempts of one request: the ticket the handler gave it. */
 export interface Place {
@@ -95,7 +79,7 @@ export async function callBackend(store: ClaudeStore, claude: SimulatedClaude, s
     }
   }, { deadlineAt: clock.now() + holdMs, requeue: holdMs > 0, ticket: place.ticket });
   if ('refused' in held) {
-    if (held.refused === 'aborted') throw aborted();
+    if (held.refused === 'aborted') throw abortedError();
     place.ticket = held.ticket;
     throw new ClaudeError({
       kind: 'overloaded', status: 529, type: 'overloaded_error', message: 'Waiting in line',

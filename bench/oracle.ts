@@ -1,4 +1,5 @@
 import { ClaudeError, toClaudeError } from '../src/core/failure.js';
+import { abortedError } from './virtual-clock.js';
 import { capacityAt } from './claude.js';
 import type { CallTrace, Strategy } from './strategies.js';
 
@@ -12,7 +13,6 @@ const TYPICAL_WEIGHT = 0.2;
 /** A call that lasted this long was answered, not refused. */
 const ANSWERED_MS = 1000;
 
-const aborted = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
 interface Pending {
   serviceMs: number;
@@ -91,7 +91,7 @@ export function fairShareOracle(factor: number): Strategy {
         }
 
         return (serviceMs, signal, trace) => new Promise<void>((resolve, reject) => {
-          if (signal.aborted) return reject(aborted());
+          if (signal.aborted) return reject(abortedError());
           const pending: Pending = { serviceMs, signal, trace, resolve, reject };
           queue.push(pending);
           // A person who gives up leaves the line at once (a call on the wire is aborted by the simulated Claude).
@@ -99,7 +99,7 @@ export function fairShareOracle(factor: number): Strategy {
             const at = queue.indexOf(pending);
             if (at >= 0) {
               queue.splice(at, 1);
-              reject(aborted());
+              reject(abortedError());
             }
           }, { once: true });
           pump();

@@ -4,7 +4,7 @@ import { createRetryPolicy, type RetryPolicyOptions } from '../src/core/policy.j
 import { createRetryer } from '../src/core/retryer.js';
 import type { SimulatedClaude } from './claude.js';
 import type { Scenario } from './scenario.js';
-import type { VirtualClock } from './virtual-clock.js';
+import { abortedError, pause, type VirtualClock } from './virtual-clock.js';
 
 /** Told of each call one request sends to Claude, just before it leaves (the recovery-lag figure, bench/recovery.ts). */
 export interface CallTrace {
@@ -31,22 +31,7 @@ export interface Strategy {
   viaBackend?: boolean;
 }
 
-const abortError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
 
-function sleep(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(abortError());
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      reject(abortError());
-    };
-    const timer = clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** A per-request attempt loop, the way the client libraries do it: no coordination between requests. */
 type PeerDelay = (retry: number, failure: ClaudeError, random: () => number) => number;
@@ -63,7 +48,7 @@ function peer(name: string, maxRetries: number, delay: PeerDelay): Strategy {
           const failure = toClaudeError(thrown);
           if (signal.aborted || !failure.retryable || retry >= maxRetries) throw failure;
           // The world's returnMs: the next call leaves that much after the backoff (0 in today's world).
-          await sleep(clock, delay(retry, failure, clock.random) + run.scenario.returnMs, signal);
+          await pause(clock, delay(retry, failure, clock.random) + run.scenario.returnMs, signal);
         }
       }
     },

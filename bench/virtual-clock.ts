@@ -1,3 +1,4 @@
+import { ClaudeError } from '../src/core/failure.js';
 import type { Clock } from '../src/core/clock.js';
 
 import { mulberry32 } from '../src/testing/prng.js';
@@ -95,4 +96,23 @@ export function createVirtualClock(seed: number, startMs = 0): VirtualClock {
       return events;
     },
   };
+}
+
+/** The error a bench wait ends with when its request is aborted. */
+export const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'Aborted', retryable: false });
+
+/** Waits `ms` on the virtual clock; an abort ends it with the aborted error. */
+export function pause(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(abortedError());
+    const onAbort = () => {
+      clock.clearTimeout(timer);
+      reject(abortedError());
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
