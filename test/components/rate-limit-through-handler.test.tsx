@@ -28,7 +28,8 @@ const overloaded = fixture('overloaded');
 function throughHandler(upstream: typeof rateLimited) {
   let claudeCalls = 0;
   const handler = createClaudeHandler({
-    apiKey: 'sk-ant-test-key-000000000000',
+    // Not a key: the handler only forwards it to the test's own upstream.
+    apiKey: 'not-a-real-key',
     baseURL: 'http://claude.test',
     fetch: async () => {
       claudeCalls += 1;
