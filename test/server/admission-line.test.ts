@@ -1,29 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createAdmissionLine, type AdmissionLineOptions, type LinePermit, type LineRefusal } from '../../src/server/admission/line.js';
-import { createHandClock, type HandClock } from './hand-clock.js';
+import type { LineRefusal } from '../../src/server/admission/line.js';
+import { OK, OVERLOADED, setupLine } from './line-harness.js';
 
-
-const OK = { status: 200 };
-const OVERLOADED = { status: 529, pressure: true };
-const isGrant = (x: LinePermit | LineRefusal): x is LinePermit => 'release' in x;
-
-function setup(options: Partial<AdmissionLineOptions> = {}) {
-  const clock = createHandClock();
-  let ticket = 0;
-  const line = createAdmissionLine({ clock, newTicket: () => `t${++ticket}`, ...options });
-  const granted: LinePermit[] = [];
-  const order: string[] = [];
-  /** Joins and records the grant; resolves with the outcome. */
-  const admit = (name: string, more: Parameters<typeof line.admit>[0] = {}) =>
-    line.admit(more).then((outcome) => {
-      if (isGrant(outcome)) {
-        granted.push(outcome);
-        order.push(name);
-      }
-      return outcome;
-    });
-  return { clock, line, granted, order, admit };
-}
+const setup = setupLine;
 
 describe('the admission line', () => {
   it('lets requests go in the order they arrived, as many at once as the limit allows', async () => {
