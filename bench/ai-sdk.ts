@@ -25,7 +25,7 @@ import { createMemoryStore } from '../src/server/store/memory.js';
 import { DEFAULT_HOLD_MS, DEFAULT_INITIAL_LIMIT, DEFAULT_LINE_UPDATE_MS, DEFAULT_MAX_QUEUE, lineUpdateAfterMs } from '../src/server/admission/defaults.js';
 import { callBackend, type KitOptions, type Layout, type Place } from './kit.js';
 import type { SimulatedClaude } from './claude.js';
-import type { CallTrace, Strategy } from './strategies.js';
+import { peer, type CallTrace, type Strategy } from './strategies.js';
 import { abortedError, pause, type VirtualClock } from './virtual-clock.js';
 
 /** ai/src/util/retry-with-exponential-backoff.ts:66-68 and prepare-retries.ts:15. */
@@ -60,23 +60,7 @@ function aiSdkRetries(failure: ClaudeError): boolean {
  * `ai-sdk-usechat`: the stack at its defaults end to end. One browser request per message; the route's `streamText`
  * makes up to three calls (2 s, then 4 s apart), and the person sees `error` when they fail.
  */
-export const aiSdkUseChat: Strategy = {
-  name: 'ai-sdk-usechat',
-  viaBackend: true,
-  setup: (clock, claude, run) => async (_app, serviceMs, signal, trace) => {
-    run.browserRequests += 1;
-    for (let retry = 0; ; retry++) {
-      try {
-        trace?.sent();
-        return await claude.send(signal, serviceMs);
-      } catch (thrown) {
-        const failure = toClaudeError(thrown);
-        if (signal.aborted || !aiSdkRetries(failure) || retry >= AI_SDK_MAX_RETRIES) throw failure;
-        await pause(clock, aiSdkDelayMs(retry, failure) + run.scenario.returnMs, signal);
-      }
-    }
-  },
-};
+export const aiSdkUseChat: Strategy = peer('ai-sdk-usechat', AI_SDK_MAX_RETRIES, aiSdkDelayMs, { retries: aiSdkRetries, viaBackend: true });
 
 export interface KitAiSdkOptions extends KitOptions {
   /** `createClaudeFetch({ maxWaitMs })`. Defaults to the fetch's 240 000 ms. */

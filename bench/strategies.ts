@@ -36,17 +36,26 @@ export interface Strategy {
 /** A per-request attempt loop, the way the client libraries do it: no coordination between requests. */
 type PeerDelay = (retry: number, failure: ClaudeError, random: () => number) => number;
 
-function peer(name: string, maxRetries: number, delay: PeerDelay): Strategy {
+/**
+ * `retries`: which failures the library tries again (default: the retryable ones); `viaBackend`: the loop runs in the
+ * app's backend, one browser request each.
+ */
+export function peer(
+  name: string, maxRetries: number, delay: PeerDelay,
+  { retries = (failure: ClaudeError) => failure.retryable, viaBackend = false } = {},
+): Strategy {
   return {
     name,
+    ...(viaBackend && { viaBackend }),
     setup: (clock, claude, run) => async (_app, serviceMs, signal, trace) => {
+      if (viaBackend) run.browserRequests += 1;
       for (let retry = 0; ; retry++) {
         try {
           trace?.sent();
           return await claude.send(signal, serviceMs);
         } catch (thrown) {
           const failure = toClaudeError(thrown);
-          if (signal.aborted || !failure.retryable || retry >= maxRetries) throw failure;
+          if (signal.aborted || !retries(failure) || retry >= maxRetries) throw failure;
           // The world's returnMs: the next call leaves that much after the backoff (0 in today's world).
           await pause(clock, delay(retry, failure, clock.random) + run.scenario.returnMs, signal);
         }
