@@ -14,7 +14,10 @@
  *    11 when each ready entry is presumed gone;
  *  - the request's: 12 its abandon mark, 13 its ticket (store ops);
  *  - 14 the model's background leases (a subset of 4: background-room.ts needs background's calls on the wire);
- *  - 15 and 16 the users' last turns in the interactive and background lanes (sorted sets: user → tag, fair-turns.ts).
+ *  - 15 and 16 the users' last turns in the interactive and background lanes (sorted sets: user → tag, fair-turns.ts);
+ *  - 17 the request's user's places (sorted set: request id → when it is presumed gone), the app's, shared by every
+ *    model's line and every instance: `maxPerUser` counts them (hold), so a user holds that many places in the whole
+ *    fleet, not per instance. A place lives aliveMs unless held again (hold-places), so a dead instance's lapse.
  * A script touches one model's keys and the app's, never two models' lines at once. (Redis Cluster is not supported:
  * the keys carry no common hash tag, so one script's keys may live on different nodes.)
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
@@ -37,7 +40,12 @@
  *   leave: id, ticketMs ('' = no ticket), order, tag, user: keeps the place under the ticket (KEYS[13]) for
  *          ticketMs, for that user only
  * Users, as line.ts and fair-turns.ts: a lane of a line whose requests name users is ordered by turn (tag), ties by
- * request id (the reference breaks them by arrival), instead of by order; a ticket is `order:tag:user`.
+ * arrival (a lane's member is the zero-padded order, then the id: equal scores sort by member), instead of by order;
+ * a ticket is `order:tag:user`. The line's hash maps `q:<id>` to the member.
+ *   hold: id, maxPerUser, aliveMs, '1' to take it whatever the user holds (a request Claude turned away keeps its
+ *         place, as line.ts) → 1 | 0 (the user holds maxPerUser places already): a place for the request's user
+ *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places) → how many were held
+ *   admit takes the place back when the request goes; leave and abandon leave it to the store (it gives it back).
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
  * expires unless renewed, so a crashed instance's calls stop counting after leaseMs, and its waiters leave the line
@@ -58,6 +66,7 @@ local MS_PER_S, US_PER_MS = 1000, 1000
 local OPEN, CLOSED, PROBING = 0, 1, 2
 local LINE_KEY_COUNT, FIRST_P = 11, 13
 local HALF = 0.5 -- rounds to the nearest whole
+local PLACES_KEY = 17 -- KEYS[17]: the user's places; hold-places passes more users' after it
 -- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
 local LANE_SCORE = 2 ^ 50
 
@@ -90,19 +99,47 @@ local MARK, TICKET = KEYS[12], KEYS[13]
 local BG_LEASES = KEYS[14]
 -- The users' last turns per lane (fair-turns.ts).
 local TURNS_I, TURNS_B = KEYS[15], KEYS[16]
+-- The request's user's places, every model's and every instance's (maxPerUser).
+local PLACES = KEYS[PLACES_KEY]
 -- background-room.ts's numbers.
 local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = T.backgroundSpare, T.roomGrowthRounds, T.roomEvidenceMs
 
 -- A request leaves every queue it may be in (its line's lanes, the room's ready set).
 local function unqueue(id)
-  redis.call('ZREM', LANE_I, id)
-  redis.call('ZREM', LANE_B, id)
+  local member = redis.call('HGET', H, 'q:' .. id) or id
+  redis.call('HDEL', H, 'q:' .. id)
+  redis.call('ZREM', LANE_I, member)
+  redis.call('ZREM', LANE_B, member)
   redis.call('ZREM', ALIVE, id)
   redis.call('ZREM', READY, id)
   redis.call('ZREM', READY_ALIVE, id)
 end
 
-if op == 'abandon' then
+-- A waiter's member in its lane: its order, zero-padded so members sort as orders do, then its id.
+local function member(id, order) return string.format('%016d', order) .. ':' .. id end
+local function idOf(entry) return string.match(entry, '^%d+:(.+)$') or entry end
+
+if op == 'hold' then
+  -- A place for the request's user, unless it holds its share already: counted and taken in one step, so two
+  -- instances cannot both give the last one.
+  redis.call('ZREMRANGEBYSCORE', PLACES, '-inf', tnow)
+  local has = redis.call('ZSCORE', PLACES, P[1])
+  if not has and P[4] ~= '1' and redis.call('ZCARD', PLACES) >= tonumber(P[2]) then return 0 end
+  redis.call('ZADD', PLACES, tnow + tonumber(P[3]), P[1])
+  redis.call('PEXPIRE', PLACES, tonumber(P[3]))
+  return 1
+elseif op == 'hold-places' then
+  -- The places of an instance's waiters, held again: they lapse only when it stops (it died).
+  local ms, held, key = tonumber(P[1]), 0, PLACES_KEY
+  for i, id in ipairs(P) do
+    if i > 1 then
+      held = held + redis.call('ZADD', KEYS[key], 'XX', 'CH', tnow + ms, id)
+      redis.call('PEXPIRE', KEYS[key], ms)
+      key = key + 1
+    end
+  end
+  return held
+elseif op == 'abandon' then
   -- A request that went on without Redis: whatever its late commands took (a lease, a place) is given back, and
   -- its mark makes any later one take nothing.
   redis.call('SET', MARK, '1', 'PX', P[2])
@@ -368,7 +405,8 @@ local function refused(level, callEpoch, probeId, retryAfter)
     reopenAt = now + ms
     -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
     for _, lane in ipairs({LANE_I, LANE_B}) do
-      for _, id in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
+      for _, entry in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
+        local id = idOf(entry)
         redis.call('ZREM', READY, id)
         redis.call('ZREM', READY_ALIVE, id)
       end
@@ -411,13 +449,13 @@ end
 -- Would the line let this waiter go now (line.ts's next())? -- interactive ones in order; background ones only when no interactive one waits, and, unless the limit is 1, leaving
 -- two free slots (one when the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts):
 -- people while background is on the wire, background two below it (one below a room of 2) and not while held.
-local function lineLets(id, background, go)
+local function lineLets(entry, background, go)
   if go == 'wait' then return false end
   local room = 1
   if go == 'go' then room = value() - inFlight end
   if not background then
     if seenRoom >= 0 and redis.call('ZCARD', BG_LEASES) > 0 then room = math.min(room, math.floor(seenRoom) - inFlight) end
-    return redis.call('ZRANK', LANE_I, id) < room
+    return redis.call('ZRANK', LANE_I, entry) < room
   end
   if redis.call('ZCARD', LANE_I) > 0 then return false end
   if go == 'go' then
@@ -430,7 +468,7 @@ local function lineLets(id, background, go)
       room = math.min(room, seen - math.min(BACKGROUND_SPARE, seen - 1) - inFlight)
     end
   end
-  return redis.call('ZRANK', LANE_B, id) < room
+  return redis.call('ZRANK', LANE_B, entry) < room
 end
 
 -- Does the app's room have a slot for it (lines.ts's mayGo)? Under a ceiling, the waiters their lines would let go
@@ -509,17 +547,20 @@ elseif op == 'admit' then
   local lane = LANE_I
   if background then lane = LANE_B end
   local held = P[7] == '1'
+  -- Its member in the lane: the one it joined with, or a new one from its order.
+  local entry = redis.call('HGET', H, 'q:' .. id) or member(id, order)
   if held then
     -- Its instance has no slot of its own for it: it stands aside, so waiters of other instances behind it may go,
     -- and keeps its order (it asks with it again) to take its place back once its instance has a slot.
     unqueue(id)
   else
-    if redis.call('ZADD', lane, 'NX', score, id) == 1 and backlogSince == nil then backlogSince = now end
+    if redis.call('ZADD', lane, 'NX', score, entry) == 1 and backlogSince == nil then backlogSince = now end
+    redis.call('HSET', H, 'q:' .. id, entry)
     redis.call('ZADD', ALIVE, tnow + aliveMs, id)
   end
   local go = turn()
   -- Fleet-wide order: only the first waiters go, as many as the line (the probe goes alone) and the room have room for.
-  local lets = not held and lineLets(id, background, go)
+  local lets = not held and lineLets(entry, background, go)
   if lets then lets = roomLets(id, background, order, aliveMs) else
     redis.call('ZREM', READY, id)
     redis.call('ZREM', READY_ALIVE, id)
@@ -527,6 +568,8 @@ elseif op == 'admit' then
   if lets then
     unqueue(id)
     waiting()
+    -- It goes: its user's place is free for another of its requests.
+    if user ~= '' then redis.call('ZREM', PLACES, id) end
     if user ~= '' and tag > tonumber(redis.call('HGET', H, roundField) or '0') then
       -- Its round is being served: users whose last turn is no later are as good as new (fair-turns.ts).
       redis.call('HSET', H, roundField, tag)
@@ -540,7 +583,7 @@ elseif op == 'admit' then
     -- With users, its own turn: the requests that go before it, not everyone waiting.
     local ahead
     if user == '' then ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
-    else ahead = redis.call('ZRANK', lane, id) or redis.call('ZCOUNT', lane, '-inf', '(' .. score) end
+    else ahead = redis.call('ZRANK', lane, entry) or redis.call('ZCOUNT', lane, '-inf', '(' .. score) end
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
     local current = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS)
