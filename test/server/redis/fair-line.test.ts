@@ -4,8 +4,8 @@
 // store: one userKey floods it while Claude refuses, and another user is answered within its turn.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LINE_CONTROL, lineArgs, lineKeys } from '../../../src/server/store/redis-admission.js';
-import { createFleet, useRedisTestbed } from './fleet.js';
+import { LINE_CONTROL, lineArgs, lineKeys, placesKey, userTag } from '../../../src/server/store/redis-admission.js';
+import { createFleet, useRedisTestbed, type Instance } from './fleet.js';
 import { eventually } from './redis-server.js';
 import { ask, echoUpstream } from './senders.js';
 
@@ -130,5 +130,52 @@ describe('createClaudeHandler with userKey on the Redis store', () => {
     expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(8);
     await instance!.store.close();
     await Promise.all(flood);
+  }, 60_000);
+});
+
+describe("one user's share of the line, across a fleet of instances", () => {
+  it("floods two instances from one userKey: the flooder holds maxPerUser places in the whole fleet, and another user is served in turn on either", async () => {
+    // Claude takes two calls at once, 200 ms each; the rest meet a 529 at once.
+    const upstream = echoUpstream({ capacity: 2, serviceTimeMs: 200 });
+    const fleet = await createFleet(testbed.redis.url, upstream.simulator, {
+      instances: 2, queueTimeoutMs: 20_000, handler: { userKey: (request) => request.headers.get('x-user') ?? undefined, maxPerUser: 20 },
+    });
+    const [a, b] = fleet as [Instance, Instance];
+    const places = placesKey(a.prefix, await userTag('flood'));
+    const answered: string[] = [];
+    const send = (instance: Instance, user: string, prompt: string) => {
+      const request = ask(prompt);
+      request.headers.set('x-user', user);
+      return instance.handler(request).then((response) => {
+        answered.push(`${prompt} ${response.status}`);
+        return response;
+      });
+    };
+    // 1,100 from one user, every other one to each instance.
+    const flood = Array.from({ length: 1100 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
+    const pending = () => 1100 - answered.filter((x) => x.startsWith('flood')).length;
+    let mostPlaces = 0;
+    // Its surplus is refused at once on both instances, its own 429s: the places it holds are the fleet's 20 (the
+    // requests it has at Claude, and those Claude turned away, which keep theirs, come on top).
+    await eventually(async () => {
+      mostPlaces = Math.max(mostPlaces, await client.zcard(places));
+      return answered.filter((x) => x.endsWith(' 429')).length >= 1100 - 20 - 64;
+    }, "the flooder's surplus refused", 20_000);
+    expect(mostPlaces).toBeLessThanOrEqual(20);
+    expect(answered.filter((x) => x.endsWith(' 529'))).toHaveLength(0);
+    // A request of the flood Claude turned away is not a 429 on its return: its place is its own.
+    const before = answered.filter((x) => x.endsWith(' 200')).length;
+    const stillWaiting = pending();
+    const other = await send(b, 'someone else', 'other');
+    expect(other.status).toBe(200);
+    const served = answered.filter((x) => x.endsWith(' 200'));
+    // Within its turn: the flooder's requests already at Claude, and one turn of its waiting ones, go before it.
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(8);
+    expect(stillWaiting).toBeGreaterThan(10);
+    await Promise.all(fleet.map((instance) => instance.store.close()));
+    await Promise.all(flood);
+    // Every place was given back (answered, refused, left at close) or, for a request cut off mid-command by the
+    // close, lapses within a waiter's alive time: none leaks.
+    await eventually(async () => (await client.zcard(places)) === 0, "the flooder's places given back", 5_000);
   }, 60_000);
 });
