@@ -7,11 +7,12 @@
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
  *  - the model's line: 1 state hash, 2 evidence list, 3 recent list, 4 leases (sorted set: lease id → expiry),
- *    5 interactive lane and 6 background lane (sorted sets: request id → its order), 7 alive (sorted set: waiting id
- *    → when it is presumed gone);
- *  - the app's room, shared by every model's line: 8 a hash (the order counter), 9 every model's leases (the ceiling
- *    counts them), 10 ready (waiters their line would let go, held back by the ceiling; score lane × 2^50 + order),
- *    11 when each ready entry is presumed gone;
+ *    5 interactive lane and 6 background lane (sorted sets: `<order>:<request id>` → its order, or its turn with
+ *    users), 7 alive (sorted set: waiting id → when it is presumed gone);
+ *  - the app's room, shared by every model's line: 8 a hash (the order counter; `n:<entry>`, how many waiters a ready
+ *    entry's line would let go), 9 every model's leases (the ceiling counts them), 10 ready (one entry per line and
+ *    lane whose waiters the line would let go, held back by the ceiling; score lane × 2^50 + its first waiter's
+ *    order), 11 when each ready entry is presumed gone;
  *  - the request's: 12 its abandon mark, 13 its ticket (store ops);
  *  - 14 the model's background leases (a subset of 4: background-room.ts needs background's calls on the wire);
  *  - 15 and 16 the users' last turns in the interactive and background lanes (sorted sets: user → tag, fair-turns.ts);
@@ -111,13 +112,33 @@ local function unqueue(id)
   redis.call('ZREM', LANE_I, member)
   redis.call('ZREM', LANE_B, member)
   redis.call('ZREM', ALIVE, id)
-  redis.call('ZREM', READY, id)
-  redis.call('ZREM', READY_ALIVE, id)
+end
+
+-- The room's entry for this line's lane (see markReady), and how many of its waiters it would let go.
+local function readyName(background)
+  if background then return H .. '|b' end
+  return H .. '|i'
+end
+local function unready(name)
+  redis.call('ZREM', READY, name)
+  redis.call('ZREM', READY_ALIVE, name)
+  redis.call('HDEL', ROOM, 'n:' .. name)
+end
+-- Waiters left: the line's entries let no more go than wait.
+local function clampReady()
+  for _, background in ipairs({false, true}) do
+    local name, lane = readyName(background), LANE_I
+    if background then lane = LANE_B end
+    local n = redis.call('HGET', ROOM, 'n:' .. name)
+    if n then
+      local size = redis.call('ZCARD', lane)
+      if size == 0 then unready(name) elseif tonumber(n) > size then redis.call('HSET', ROOM, 'n:' .. name, size) end
+    end
+  end
 end
 
 -- A waiter's member in its lane: its order, zero-padded so members sort as orders do, then its id.
 local function member(id, order) return string.format('%016d', order) .. ':' .. id end
-local function idOf(entry) return string.match(entry, '^%d+:(.+)$') or entry end
 
 if op == 'hold' then
   -- A place for the request's user, unless it holds its share already: counted and taken in one step, so two
@@ -147,10 +168,12 @@ elseif op == 'abandon' then
   redis.call('ZREM', ROOM_LEASES, P[1])
   redis.call('ZREM', BG_LEASES, P[1])
   unqueue(P[1])
+  clampReady()
   if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   return 1
 elseif op == 'leave' then
   unqueue(P[1])
+  clampReady()
   if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   -- Turned away: its ticket keeps its place for its return (a user's, for that user only).
   local kept = P[3]
@@ -404,13 +427,8 @@ local function refused(level, callEpoch, probeId, retryAfter)
     closedAt = now
     reopenAt = now + ms
     -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
-    for _, lane in ipairs({LANE_I, LANE_B}) do
-      for _, entry in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
-        local id = idOf(entry)
-        redis.call('ZREM', READY, id)
-        redis.call('ZREM', READY_ALIVE, id)
-      end
-    end
+    unready(readyName(false))
+    unready(readyName(true))
   elseif result == 'not-ours' and wasProbe and state == PROBING then
     state = OPEN
   end
@@ -437,6 +455,7 @@ end
 local function waiting()
   local gone = redis.call('ZRANGEBYSCORE', ALIVE, '-inf', tnow)
   for _, id in ipairs(gone) do unqueue(id) end
+  if #gone > 0 then clampReady() end
   local n = redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B)
   if n == 0 then backlogSince = nil end
   return n
@@ -446,21 +465,22 @@ local function backlogMs()
   return now - backlogSince
 end
 
--- Would the line let this waiter go now (line.ts's next())? -- interactive ones in order; background ones only when no interactive one waits, and, unless the limit is 1, leaving
--- two free slots (one when the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts):
--- people while background is on the wire, background two below it (one below a room of 2) and not while held.
-local function lineLets(entry, background, go)
-  if go == 'wait' then return false end
+-- How many of a lane's first waiters the line would let go now (line.ts's next()): interactive ones in order;
+-- background ones only when no interactive one waits, and, unless the limit is 1, leaving two free slots (one when
+-- the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts): people while background
+-- is on the wire, background two below it (one below a room of 2) and not while held.
+local function laneRoom(background, go)
+  if go == 'wait' then return 0 end
   local room = 1
   if go == 'go' then room = value() - inFlight end
   if not background then
     if seenRoom >= 0 and redis.call('ZCARD', BG_LEASES) > 0 then room = math.min(room, math.floor(seenRoom) - inFlight) end
-    return redis.call('ZRANK', LANE_I, entry) < room
+    return room
   end
-  if redis.call('ZCARD', LANE_I) > 0 then return false end
+  if redis.call('ZCARD', LANE_I) > 0 then return 0 end
   if go == 'go' then
     -- Held, unless the clock was set back before the 529 that held it (background-room.ts held()).
-    if now < heldUntil and now >= heldAt then return false end
+    if now < heldUntil and now >= heldAt then return 0 end
     room = room - math.min(BACKGROUND_SPARE, value() - 1)
     -- background-room.ts cap(): two slots of the seen room left to people, one of a room of 2, none of a room of 1.
     if seenRoom >= 0 then
@@ -468,23 +488,46 @@ local function lineLets(entry, background, go)
       room = math.min(room, seen - math.min(BACKGROUND_SPARE, seen - 1) - inFlight)
     end
   end
-  return redis.call('ZRANK', LANE_B, entry) < room
+  return room
 end
 
--- Does the app's room have a slot for it (lines.ts's mayGo)? Under a ceiling, the waiters their lines would let go
--- take the room's free slots interactive first, then oldest; a background one leaves two slots free (one at 2).
-local function roomLets(id, background, order, aliveMs)
-  if ceiling < 0 then return true end
+-- Under a ceiling the room keeps, per line and lane whose waiters the line would let go, one entry: scored by its
+-- first waiter (interactive before background, then the oldest: lines.ts gave() sorts lines by their head), with how
+-- many it would let go (ROOM's 'n:' fields). With users a line's first waiter is its first in turn, not its oldest.
+local function markReady(background, room, aliveMs)
+  if ceiling < 0 then return end
   local gone = redis.call('ZRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
-  for _, other in ipairs(gone) do redis.call('ZREM', READY, other) end
-  redis.call('ZREMRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
-  local score = order
+  for _, other in ipairs(gone) do unready(other) end
+  local lane = LANE_I
+  if background then lane = LANE_B end
+  local name = readyName(background)
+  local takers = math.min(room, redis.call('ZCARD', lane))
+  if takers <= 0 then
+    unready(name)
+    return
+  end
+  local first = redis.call('ZRANGE', lane, 0, 0)[1]
+  local score = tonumber(string.match(first, '^(%d+):') or '0')
   if background then score = score + LANE_SCORE end
-  redis.call('ZADD', READY, score, id)
-  redis.call('ZADD', READY_ALIVE, tnow + aliveMs, id)
+  redis.call('ZADD', READY, score, name)
+  redis.call('ZADD', READY_ALIVE, tnow + aliveMs, name)
+  redis.call('HSET', ROOM, 'n:' .. name, takers)
+end
+
+-- Does the app's room have a slot for the waiter rank-th in its lane (lines.ts's mayGo and gave())? The lines whose
+-- first waiter comes first take the room's free slots first, as many as they would let go each, then its own line's
+-- waiters ahead of it; a background one leaves two slots free (one at 2).
+local function roomLets(background, rank)
+  if ceiling < 0 then return true end
+  local ahead = rank
+  local score = redis.call('ZSCORE', READY, readyName(background))
+  if not score then return false end
+  for _, other in ipairs(redis.call('ZRANGEBYSCORE', READY, '-inf', '(' .. score)) do
+    ahead = ahead + tonumber(redis.call('HGET', ROOM, 'n:' .. other) or '0')
+  end
   local free = ceiling - roomInFlight
   if background then free = free - math.min(BACKGROUND_SPARE, ceiling - 1) end
-  return redis.call('ZRANK', READY, id) < free
+  return ahead < free
 end
 
 local result = 'ok'
@@ -560,11 +603,10 @@ elseif op == 'admit' then
   end
   local go = turn()
   -- Fleet-wide order: only the first waiters go, as many as the line (the probe goes alone) and the room have room for.
-  local lets = not held and lineLets(entry, background, go)
-  if lets then lets = roomLets(id, background, order, aliveMs) else
-    redis.call('ZREM', READY, id)
-    redis.call('ZREM', READY_ALIVE, id)
-  end
+  local room = laneRoom(background, go)
+  markReady(background, room, aliveMs)
+  local rank = redis.call('ZRANK', lane, entry)
+  local lets = not held and rank ~= false and rank < room and roomLets(background, rank)
   if lets then
     unqueue(id)
     waiting()
@@ -576,6 +618,8 @@ elseif op == 'admit' then
       redis.call('ZREMRANGEBYSCORE', turns, '-inf', tag)
     end
     local call = send(go == 'probe', id, tonumber(P[3]), background)
+    -- Its line's entry in the room, as the line now stands.
+    markReady(background, laneRoom(background, turn()), aliveMs)
     result = {1, call[1], call[2], call[3], order, value(), tag}
   else
     local closedMs = 0
