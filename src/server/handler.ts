@@ -195,7 +195,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     let response: Response;
     let via: string | undefined;
     if (!params.stream && store.enqueue) {
-      const done = await store.enqueue(queued, signal);
+      const done = await store.enqueue(queued, signal, { user: line.user });
       if ('refused' in done) return { response: refused(done, signal), via: done.via };
       response = fromStored(done.answer);
       via = done.via;

@@ -78,12 +78,12 @@ export interface Fleet {
    */
   abandon(id: string, line: string): Promise<unknown>;
   /**
-   * A place in line for request `id` of `user` (userTag), unless the user holds `maxPerUser` places already in the
-   * whole fleet (false); `force`: whatever it holds (a request Claude turned away keeps its place). The place is
+   * A place in line for request `id` of `user` (userTag): how many places the user holds with it, or 0 when it held
+   * `maxPerUser` places already in the whole fleet; `force`: whatever it holds (a request Claude turned away keeps its place). The place is
    * held again every third of a waiter's alive time until the request goes (waitTurn gives it back then) or
    * `release`; an instance that dies stops holding them, and they lapse. Throws when Redis fails.
    */
-  hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<boolean>;
+  hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number>;
   /** Gives back a place `hold` took and the request has not used to go (best effort: else it lapses). */
   release(id: string): Promise<void>;
   /** Stops holding places again: those still held lapse, as a dead instance's. */
@@ -205,15 +205,15 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     }
   }
 
-  async function hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<boolean> {
+  async function hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number> {
     const keys = lineKeys(options.prefix, { id, user });
-    const took = await runWith(keys, 'hold', id, maxPerUser, aliveMs, force ? '1' : '0');
-    if (took !== 1) return false;
+    const held = Number(await runWith(keys, 'hold', id, maxPerUser, aliveMs, force ? '1' : '0'));
+    if (!(held > 0)) return 0;
     places.set(id, user);
     // Closed meanwhile: nothing holds it again; given back now (or it lapses).
     if (closed) void release(id);
     else holdAgain();
-    return true;
+    return held;
   }
 
   async function release(id: string): Promise<void> {

@@ -44,7 +44,7 @@
  * arrival (a lane's member is the zero-padded order, then the id: equal scores sort by member), instead of by order;
  * a ticket is `order:tag:user`. The line's hash maps `q:<id>` to the member.
  *   hold: id, maxPerUser, aliveMs, '1' to take it whatever the user holds (a request Claude turned away keeps its
- *         place, as line.ts) → 1 | 0 (the user holds maxPerUser places already): a place for the request's user
+ *         place, as line.ts) → the places the user holds with it | 0 (it holds maxPerUser already)
  *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places) → how many were held
  *   admit takes the place back when the request goes; leave and abandon leave it to the store (it gives it back).
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
@@ -148,7 +148,7 @@ if op == 'hold' then
   if not has and P[4] ~= '1' and redis.call('ZCARD', PLACES) >= tonumber(P[2]) then return 0 end
   redis.call('ZADD', PLACES, tnow + tonumber(P[3]), P[1])
   redis.call('PEXPIRE', PLACES, tonumber(P[3]))
-  return 1
+  return redis.call('ZCARD', PLACES)
 elseif op == 'hold-places' then
   -- The places of an instance's waiters, held again: they lapse only when it stops (it died).
   local ms, held, key = tonumber(P[1]), 0, PLACES_KEY

@@ -11,7 +11,7 @@ import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet, FleetCall } from './redis-fleet.js';
-import { lineTag, userTag, type RedisLineOptions } from './redis-admission.js';
+import { lineTag, placesKey, userTag, type RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
@@ -213,7 +213,12 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return tracked;
   }
 
-  async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}): Promise<StoreAdmission> {
+  /**
+   * `job`: the admission of a queued job's call (redis-queue.ts; its `user` is a userTag already): its user's place is the job's (held by the instance
+   * that queued it, taken back as the call goes), and the job queue already took users in turn, so this process's
+   * line takes it as it comes; in the fleet's line it still takes its user's turn.
+   */
+  async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}, job = false): Promise<StoreAdmission> {
     if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' };
     if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
     const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
@@ -226,7 +231,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const { model, priority, user } = admitOptions;
     const ceiling = context.concurrencyCeiling;
     const inLocal = {
-      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority, user,
+      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority,
+      user: job ? undefined : user,
     };
     // Bounded by the connect timeout: a Redis that is not there is not waited for longer than it takes to say so.
     if (!everReady && !down) await within(options.connectTimeoutMs ?? 1_000, clock(), firstReady).catch(() => {});
@@ -234,18 +240,19 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     const shared = usable() && fleet;
     // A user's places are counted in Redis, every instance's together (the cap of this process's line alone would
     // let a user hold maxPerUser places per instance); without Redis, this process's line counts them.
-    if (user !== undefined && shared) {
+    if (user !== undefined && shared && !job) {
       const tag = await userTag(user);
-      let took = true;
+      let held = 1;
       try {
-        took = await shared.hold(id, tag, maxPerUser(context), fleetOrder !== undefined);
+        held = await shared.hold(id, tag, maxPerUser(context), fleetOrder !== undefined);
       } catch (error) {
         degrade(error);
       }
-      if (!took) return { refused: 'user-full', via: 'redis' };
+      if (held === 0) return { refused: 'user-full', via: 'redis' };
     }
     try {
-      return await admitHeld(id, signal, deadline, inLocal, fleetOrder);
+      // A job names its user as the script knows it already.
+      return await admitHeld(id, signal, deadline, inLocal, fleetOrder, user === undefined || job ? user : await userTag(user));
     } finally {
       // Its place, if it did not use it to go: given back (close() waits for it).
       if (fleet) background(fleet.release(id));
@@ -254,9 +261,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
 
   async function admitHeld(
     id: string, signal: AbortSignal, deadline: number, inLocal: AdmitOptions & { deadlineAt: number }, fleetOrder: number | undefined,
+    user: string | undefined,
   ): Promise<StoreAdmission> {
     if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
-    const { model, priority, user } = inLocal;
+    const { model, priority } = inLocal;
     const ceiling = context.concurrencyCeiling;
     // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
     const slot = await (ceiling === undefined ? local : entry).admit(signal, inLocal);
@@ -277,7 +285,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     asking += 1;
     try {
       const turn = await fleet.waitTurn(id, AbortSignal.any([signal, closing.signal]), deadline, {
-        order: fleetOrder, ticket: inLocal.ticket, model, priority, user: user === undefined ? undefined : await userTag(user),
+        order: fleetOrder, ticket: inLocal.ticket, model, priority, user,
         reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
       });
       if ('refused' in turn) {
@@ -306,7 +314,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     }
     if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context, slot.order);
     // The slot reserved for it while it asked Redis: taken (synchronously, by join) before the reservation goes.
-    const taking = local.admit(signal, { deadlineAt: deadline, model, priority, user });
+    const taking = local.admit(signal, { deadlineAt: deadline, model, priority, user: inLocal.user });
     call.unreserve?.();
     const here = await taking;
     if (isRefusal(here)) {
@@ -414,13 +422,18 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       if (options.queue) {
         queue = createRedisQueue({
           ...(options.queue === true ? {} : options.queue), prefix, commandTimeoutMs, context: ctx,
-          connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, connected, degrade,
+          connection: connecting, admit: (signal, user) => admit(signal, { user }, true), admitLocally: (signal) => local.admit(signal),
+          usable, connected, degrade,
+          hold: async (id, user) => (fleet ? fleet.hold(id, await userTag(user), maxPerUser(ctx), false) : 1),
+          release: (id) => (fleet ? background(fleet.release(id)) : Promise.resolve()),
+          placesKey: async (user) => placesKey(prefix, await userTag(user)),
         });
       }
     },
     admit,
     enqueue: options.queue
-      ? async (params, signal) => (closed ? { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } : (queue ?? failNow()).enqueue(params, signal))
+      ? async (params, signal, queued) =>
+        (closed ? { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } : (queue ?? failNow()).enqueue(params, signal, queued?.user))
       : undefined,
     isClosed: () => closed,
     // This process's requests; the limits are the fleet's, as last seen here.

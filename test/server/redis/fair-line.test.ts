@@ -155,13 +155,15 @@ describe("one user's share of the line, across a fleet of instances", () => {
     const flood = Array.from({ length: 1100 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
     const pending = () => 1100 - answered.filter((x) => x.startsWith('flood')).length;
     let mostPlaces = 0;
-    // Its surplus is refused at once on both instances, its own 429s: the places it holds are the fleet's 20 (the
-    // requests it has at Claude, and those Claude turned away, which keep theirs, come on top).
+    // Its surplus is refused at once on both instances, its own 429s: it holds the fleet's 20 places, not 20 per
+    // instance (then 996 were refused: each instance kept 20 waiting and 32 asking the fleet's line). Requests it has
+    // at Claude hold none, and those Claude turned away keep theirs on their return (at most the 32 calls the line
+    // first lets go, the rest of the fleet's limit of 64 asking).
     await eventually(async () => {
       mostPlaces = Math.max(mostPlaces, await client.zcard(places));
       return answered.filter((x) => x.endsWith(' 429')).length >= 1100 - 20 - 64;
     }, "the flooder's surplus refused", 20_000);
-    expect(mostPlaces).toBeLessThanOrEqual(20);
+    expect(mostPlaces).toBeLessThanOrEqual(20 + 32);
     expect(answered.filter((x) => x.endsWith(' 529'))).toHaveLength(0);
     const before = answered.filter((x) => x.endsWith(' 200')).length;
     const stillWaiting = pending();
