@@ -181,3 +181,39 @@ describe("one user's share of the line, across a fleet of instances", () => {
     await eventually(async () => (await client.zcard(places)) === 0, "the flooder's places given back", 5_000);
   }, 60_000);
 });
+
+describe("the Redis store's job queue between users", () => {
+  it("serves another user's non-streamed request in turn while one userKey floods the queue of two instances", async () => {
+    const upstream = echoUpstream({ capacity: 10, serviceTimeMs: 100 });
+    // One job at a time per instance: the rest wait in the queue, where the order is the queue's.
+    const fleet = await createFleet(testbed.redis.url, upstream.simulator, {
+      instances: 2, queue: { concurrency: 1 }, queueTimeoutMs: 60_000,
+      handler: { userKey: (request) => request.headers.get('x-user') ?? undefined, maxPerUser: 20 },
+    });
+    const [a, b] = fleet as [Instance, Instance];
+    const answered: string[] = [];
+    const send = (instance: Instance, user: string, prompt: string) => {
+      const request = ask(prompt);
+      request.headers.set('x-user', user);
+      return instance.handler(request).then((response) => {
+        answered.push(`${prompt} ${response.status}`);
+        return response;
+      });
+    };
+    const flood = Array.from({ length: 300 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
+    // Its share of the queue is the fleet's 20 places; the rest are its own 429s at once.
+    await eventually(() => answered.filter((x) => x.endsWith(' 429')).length >= 300 - 20 - 2, "the flooder's surplus refused", 20_000);
+    const before = answered.filter((x) => x.endsWith(' 200')).length;
+    const other = await send(b, 'someone else', 'other');
+    expect(other.status).toBe(200);
+    const served = answered.filter((x) => x.endsWith(' 200'));
+    // The jobs already running and one turn of the flooder's go before it, not its ~18 waiting jobs.
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(4);
+    expect(answered.filter((x) => x.startsWith('flood')).length).toBeLessThan(300 - 10);
+    // The app shuts down with the flooder's jobs still waiting: each is answered at once (a 503 to go elsewhere), a
+    // job a worker took and sent back to wait too (the close once waited for it until the answer timeout).
+    await Promise.all(fleet.map((instance) => instance.store.close()));
+    const statuses = new Set((await Promise.all(flood)).map((response) => response.status));
+    expect([...statuses].every((status) => [200, 429, 503].includes(status))).toBe(true);
+  }, 60_000);
+});
