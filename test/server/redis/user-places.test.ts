@@ -8,7 +8,7 @@ import { systemClock } from '../../../src/core/clock.js';
 import { createRedisStore } from '../../../src/server/redis-entry.js';
 import type { RedisStore } from '../../../src/server/redis-entry.js';
 import type { StoreAdmission } from '../../../src/server/store/types.js';
-import { placesKey, userTag } from '../../../src/server/store/redis-admission.js';
+import { LINE_CONTROL, lineArgs, lineKeys, placesKey, userTag } from '../../../src/server/store/redis-admission.js';
 import { useRedisTestbed } from './fleet.js';
 import { eventually } from './redis-server.js';
 
@@ -126,4 +126,30 @@ describe("a user's places in the Redis store's line", () => {
     // The dead instance's waiters went on in its memory store, as any request does when Redis goes away.
     for (const orphan of await Promise.all(orphans)) if ('release' in orphan) await orphan.release();
   }, 30_000);
+});
+
+describe("the line's script for places", () => {
+  it('takes a place only under the share, and holds waiting places again (several users in one command)', async () => {
+    const redis = await client();
+    const prefix = `places-script-${Date.now()}:`;
+    const run = (op: string, user: string, extraKeys: string[], ...rest: Array<string | number>) => {
+      const keys = [...lineKeys(prefix, { user }), ...extraKeys];
+      return redis.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs({}, op), ...rest) as Promise<number>;
+    };
+    // Two places of a share of two, 100 ms each; a third is refused, unless it is a returning request's.
+    expect(await run('hold', 'ua', [], 'a1', 2, 100, '0')).toBe(1);
+    expect(await run('hold', 'ua', [], 'a2', 2, 100, '0')).toBe(2);
+    expect(await run('hold', 'ua', [], 'a3', 2, 100, '0')).toBe(0);
+    expect(await run('hold', 'ua', [], 'a3', 2, 100, '1')).toBe(3);
+    expect(await run('hold', 'ub', [], 'b1', 2, 100, '0')).toBe(1);
+    // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; a gone place (x) is not made up.
+    const held = await run('hold-places', 'ua', [placesKey(prefix, 'ub'), placesKey(prefix, 'ua')], 60_000, 'a1', 'b1', 'x');
+    expect(held).toBe(2);
+    const now = Number((await redis.time())[0]) * 1000;
+    expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a1'))).toBeGreaterThan(now + 50_000);
+    expect(Number(await redis.zscore(placesKey(prefix, 'ub'), 'b1'))).toBeGreaterThan(now + 50_000);
+    expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a2'))).toBeLessThan(now + 1_000);
+    expect(await redis.zscore(placesKey(prefix, 'ua'), 'x')).toBeNull();
+    expect(await redis.pttl(placesKey(prefix, 'ub'))).toBeGreaterThan(50_000);
+  });
 });
