@@ -117,14 +117,14 @@ describe('createClaudeHandler with userKey on the Redis store', () => {
       });
     };
     const flood = Array.from({ length: 1100 }, (_, i) => send('flood', `flood ${i}`));
-    // The flooder's surplus is refused at once, its own 429s: 32 go to the fleet's line, 100 wait here.
+    // The flooder's surplus is refused at once, its own 429s: it holds its 100 places (maxPerUser) in the fleet.
     await eventually(() => answered.filter((a) => a.endsWith(' 429')).length >= 968, "the flooder's surplus refused", 20_000);
     expect(answered.filter((a) => a.endsWith(' 529'))).toHaveLength(0);
     const before = answered.filter((a) => a.endsWith(' 200')).length;
     const other = await send('someone else', 'other');
     expect(other.status).toBe(200);
     const served = answered.filter((a) => a.endsWith(' 200'));
-    // Among the next few answers, while the flooder still holds about 130 places: it waits for a slot of this
+    // Among the next few answers, while the flooder still holds about 100 places: it waits for a slot of this
     // instance (the flooder's calls hold them all; the first to end is its turn), then for its turn in the fleet's
     // line, with the flooder's calls already at Claude answered meanwhile.
     expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(8);

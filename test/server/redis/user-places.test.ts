@@ -145,7 +145,8 @@ describe("the line's script for places", () => {
     // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; a gone place (x) is not made up.
     const held = await run('hold-places', 'ua', [placesKey(prefix, 'ub'), placesKey(prefix, 'ua')], 60_000, 'a1', 'b1', 'x');
     expect(held).toBe(2);
-    const now = Number((await redis.time())[0]) * 1000;
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Number(micros) / 1000;
     expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a1'))).toBeGreaterThan(now + 50_000);
     expect(Number(await redis.zscore(placesKey(prefix, 'ub'), 'b1'))).toBeGreaterThan(now + 50_000);
     expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a2'))).toBeLessThan(now + 1_000);
