@@ -34,17 +34,12 @@ export class ClaudeError extends Error {
   /** The request's place in the kit handler's line, when its 529 came from the handler's line with one. */
   declare line?: LinePlace;
 
-  constructor(init: ClaudeErrorInit) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.kind = init.kind;
-    this.status = init.status;
-    this.type = init.type;
-    this.requestId = init.requestId;
-    this.retryAfterMs = init.retryAfterMs;
-    this.retryable = init.retryable ?? isRetryableByDefault(init.kind);
-    this.midStream = init.midStream ?? false;
-    this.errorCode = init.errorCode;
-    if (init.line) this.line = init.line;
+  constructor({ message, cause, ...facts }: ClaudeErrorInit) {
+    super(message, cause === undefined ? undefined : { cause });
+    // The facts as given (a copied error's `name` included, which is ours anyway); the two defaults after.
+    Object.assign(this, facts);
+    this.retryable = facts.retryable ?? isRetryableByDefault(facts.kind);
+    this.midStream = facts.midStream ?? false;
   }
 }
 

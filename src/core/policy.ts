@@ -1,11 +1,14 @@
 import type { FailureKind } from './types.js';
 import type { ClaudeError } from './failure.js';
 import { isNeverRetried } from './rules.js';
-import { backoffDelay, clampUnit, MAX_TIMER_DELAY_MS, type JitterStrategy } from './backoff.js';
+import { clampUnit, fullJitter, MAX_TIMER_DELAY_MS, type JitterStrategy } from './backoff.js';
 
 /** How one kind of failure is retried. Every field falls back to the global option, then to the kind's default. */
 export interface KindPolicy {
-  /** How delays are spread: `full`, `equal`, `decorrelated` jitter or `none`. Defaults to `full`. */
+  /**
+   * How delays are spread: a {@link JitterStrategy}, `equalJitter`, `decorrelatedJitter` or `exponentialDelay` (no
+   * jitter) from `claude-overload-kit/core`, or your own. Defaults to `fullJitter`.
+   */
   jitter?: JitterStrategy;
   /** The first retry's delay ceiling, in ms. Defaults to 1 s. */
   baseMs?: number;
@@ -63,7 +66,7 @@ const MINUTE = 60 * SECOND;
  * retried a few times within a minute; what does not pass by then usually needs a person.
  */
 export const DEFAULT_RETRY_POLICY = {
-  jitter: 'full',
+  jitter: fullJitter,
   baseMs: 1 * SECOND,
   capMs: 30 * SECOND,
   factor: 2,
@@ -82,15 +85,13 @@ export const DEFAULT_RETRY_POLICY = {
 } as const satisfies Required<RetryPolicyOptions>;
 
 
-const JITTERS: ReadonlySet<unknown> = new Set<JitterStrategy>(['full', 'equal', 'decorrelated', 'none']);
-
 /** Keeps only well-formed settings, so `{ capMs: undefined }` or a NaN does not wipe out a default. */
 function valid(policy: KindPolicy | undefined): KindPolicy {
   const out: Record<string, unknown> = {};
-  // The settings are the defaults' keys: `jitter` one of the strategies, every other a number ≥ 0 (NaN >= 0 is false).
+  // The settings are the defaults' keys: `jitter` a function, every other a number ≥ 0 (NaN >= 0 is false).
   if (policy) for (const key of Object.keys(DEFAULT_RETRY_POLICY) as Array<keyof KindPolicy>) {
     const value = policy[key];
-    if (key === 'jitter' ? JITTERS.has(value) : typeof value === 'number' && value >= 0) out[key] = value;
+    if (key === 'jitter' ? typeof value === 'function' : typeof value === 'number' && value >= 0) out[key] = value;
   }
   return out;
 }
@@ -128,7 +129,7 @@ export function createRetryPolicy(
     if (!(remaining > 0)) return null;
 
     const draw = () => clampUnit(random());
-    let delay = backoffDelay(s.jitter, {
+    let delay = s.jitter({
       attempt, baseMs: s.baseMs, capMs: s.capMs, factor: s.factor, previousDelayMs: finite(context?.previousDelayMs),
     }, draw());
     const floor = finite(failure.retryAfterMs);
