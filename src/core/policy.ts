@@ -63,10 +63,10 @@ const MINUTE = 60 * SECOND;
 /**
  * The defaults. Overload is usually over within minutes, so overloaded is patient: a client that gives up after
  * seconds (the SDK's 2 retries) turns a short spike into a failed task. Server errors and network trouble are
- * retried a few times within a minute; what does not pass by then usually needs a person.
+ * retried a few times within a minute; what does not pass by then usually needs a person. The jitter, `fullJitter`,
+ * is added where the settings are merged: a function here would keep this table in bundles that never retry.
  */
 export const DEFAULT_RETRY_POLICY = {
-  jitter: fullJitter,
   baseMs: 1 * SECOND,
   capMs: 30 * SECOND,
   factor: 2,
@@ -82,14 +82,13 @@ export const DEFAULT_RETRY_POLICY = {
     network: { capMs: 15 * SECOND, maxAttempts: 6, maxWaitMs: 1 * MINUTE },
     offline: { capMs: 30 * SECOND, maxAttempts: 100, maxWaitMs: 30 * MINUTE },
   },
-} as const satisfies Required<RetryPolicyOptions>;
-
+} as const satisfies Required<Omit<RetryPolicyOptions, 'jitter'>>;
 
 /** Keeps only well-formed settings, so `{ capMs: undefined }` or a NaN does not wipe out a default. */
 function valid(policy: KindPolicy | undefined): KindPolicy {
   const out: Record<string, unknown> = {};
-  // The settings are the defaults' keys: `jitter` a function, every other a number ≥ 0 (NaN >= 0 is false).
-  if (policy) for (const key of Object.keys(DEFAULT_RETRY_POLICY) as Array<keyof KindPolicy>) {
+  // `jitter` a function, every other setting a number ≥ 0 (NaN >= 0 is false).
+  if (policy) for (const key of ['jitter', ...Object.keys(DEFAULT_RETRY_POLICY)] as Array<keyof KindPolicy>) {
     const value = policy[key];
     if (key === 'jitter' ? typeof value === 'function' : typeof value === 'number' && value >= 0) out[key] = value;
   }
@@ -114,6 +113,7 @@ export function createRetryPolicy(
   const { kinds: kindDefaults, ...globalDefaults } = DEFAULT_RETRY_POLICY;
   // Merged on each call, not cached: a few spreads per failure cost less than the cache's code in every bundle.
   const settingsFor = (kind: FailureKind): ResolvedKindPolicy => ({
+    jitter: fullJitter,
     ...globalDefaults,
     ...(kindDefaults as Partial<Record<FailureKind, KindPolicy>>)[kind],
     ...valid(options),

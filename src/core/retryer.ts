@@ -1,10 +1,10 @@
 import { alwaysOnline, systemClock } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
 import type { GatePermit } from './gate-types.js';
-import { createRetryTiming, isLinePaced } from './retry-timing.js';
+import { createRetryTiming } from './retry-timing.js';
 import { MOVE, pause, waitForPermit, type Wake } from './retry-wait.js';
 import type { Retryer, RetryerOptions, RetrySnapshot } from './retryer-types.js';
-import { isPressure } from './rules.js';
+import { isLinePaced, isPressure } from './rules.js';
 import { createListeners } from './store.js';
 
 export type * from './retryer-types.js';
@@ -93,7 +93,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
         update({ phase: 'waiting', failure, nextAttemptAt: clock.now(), responding: false });
         continue;
       }
-      const goAt = timing.goAt(failure, clock.now() + delay, gate?.snapshotOf(model), priority === 'background');
+      // The gate may hold it longer (a closed window), or less (lanes): the moment it can really go.
+      const goAt = gate ? gate.retryAt(model, failure, clock.now() + delay, priority === 'background') : clock.now() + delay;
       // One moment on screen: the turn the handler named while its line paces the request, else our own retry.
       update({ phase: 'waiting', failure, nextAttemptAt: timing.turnAt ?? goAt, responding: false });
       // Its return to its place goes past a window this tab's gate may still keep from earlier refusals (the limit

@@ -81,6 +81,13 @@ export const isNeverRetried = (kind: FailureKind): boolean => NEVER.includes(kin
  */
 export const isPressure = (kind: FailureKind): boolean => kind === 'overloaded' || kind === 'rate_limited';
 
+/**
+ * A refusal from the kit handler's line that names the request's place (the handler held it, or its line is full):
+ * the line paces it, and the browser adds no window or backoff of its own on top.
+ */
+export const isLinePaced = (failure: { line?: unknown; retryable: boolean; kind: FailureKind }): boolean =>
+  failure.line !== undefined && failure.retryable && failure.kind === 'overloaded';
+
 /** The same rule for a raw answer (a server store that has not classified it): 529, or a 429 that is no spend limit. */
 export function isPressureAnswer(status: number, body = ''): boolean {
   return status === 529 || (status === 429 && !body.includes(SPEND_LIMIT_CODE));
