@@ -114,7 +114,7 @@ function fromObject(raw: Rec): Facts {
   const sdkLike = status !== undefined || x.requestID !== undefined || x.headers !== undefined;
   return {
     ...body,
-    kind: kindFromName(name, ownMessage, code) ?? kindFromName(str(cause.name), str(cause.message), undefined),
+    kind: kindFromName(name, ownMessage, code) ?? kindFromName(str(cause.name), str(cause.message)),
     status,
     type: body.type ?? str(x.type),
     // The SDK's own message is "529 {json…}"; its body's message, or our plain one, reads better.
@@ -189,7 +189,7 @@ export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}):
     return build(input, context);
   } catch (cause) {
     // A hostile input (throwing getters, a Proxy trap) or context: nothing trustworthy is left to read.
-    return new ClaudeError({ kind: 'unknown', message: plainMessage('unknown'), cause });
+    return new ClaudeError({ kind: 'unknown', message: 'unknown', cause });
   }
 }
 
