@@ -79,9 +79,9 @@ export interface Fleet {
   abandon(id: string, line: string): Promise<unknown>;
   /**
    * A place in line for request `id` of `user` (userTag): how many places the user holds with it, or 0 when it held
-   * `maxPerUser` places already in the whole fleet; `force`: whatever it holds (a request Claude turned away keeps its place). The place is
-   * held again every third of a waiter's alive time until the request goes (waitTurn gives it back then) or
-   * `release`; an instance that dies stops holding them, and they lapse. Throws when Redis fails.
+   * `maxPerUser` places already in the whole fleet; `force`: whatever it holds (a request Claude turned away keeps
+   * its place). The place is held again every third of a waiter's alive time until the request goes (waitTurn gives
+   * it back then) or `release`; an instance that dies stops holding them, and they lapse. Throws when Redis fails.
    */
   hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number>;
   /** Gives back a place `hold` took and the request has not used to go (best effort: else it lapses). */

@@ -214,9 +214,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   }
 
   /**
-   * `job`: the admission of a queued job's call (redis-queue.ts; its `user` is a userTag already): its user's place is the job's (held by the instance
-   * that queued it, taken back as the call goes), and the job queue already took users in turn, so this process's
-   * line takes it as it comes; in the fleet's line it still takes its user's turn.
+   * `job`: the admission of a queued job's call (redis-queue.ts; its `user` is a userTag already): its user's place
+   * is the job's (held by the instance that queued it, taken back as the call goes), and the job queue already took
+   * users in turn, so this process's line takes it as it comes; in the fleet's line it still takes its user's turn.
    */
   async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}, job = false): Promise<StoreAdmission> {
     if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' };
