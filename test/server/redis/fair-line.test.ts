@@ -126,8 +126,9 @@ describe('createClaudeHandler with userKey on the Redis store', () => {
     const served = answered.filter((a) => a.endsWith(' 200'));
     // Among the next few answers, while the flooder still holds about 100 places: it waits for a slot of this
     // instance (the flooder's calls hold them all; the first to end is its turn), then for its turn in the fleet's
-    // line, with the flooder's calls already at Claude answered meanwhile.
-    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(8);
+    // line, with the flooder's calls already at Claude answered meanwhile. Run alone it is 3rd to 5th; on a loaded
+    // machine (14 files at once) once 9th. Without turns it would be behind the flooder's ~100 places.
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(16);
     await instance!.store.close();
     await Promise.all(flood);
   }, 60_000);
