@@ -9,7 +9,9 @@
  * with the median of the batches beside it.
  *
  * Run with `node --cpu-prof` to see where the handler's time goes (`LOAD_ONLY=handler` loads it alone, `LOAD_KIND=small`
- * sends one kind).
+ * sends one kind). `LOAD_BEFORE=/path/to/server.mjs` (another build of `src/server/index.ts`, e.g. main's, bundled with
+ * esbuild) adds its handler as a third front, `before`, measured in turn with the others in the same process: the
+ * fairest before/after on a shared machine.
  */
 import { getRequestListener } from '@hono/node-server';
 import { createClaudeHandler } from '../src/server/index.js';
@@ -121,7 +123,8 @@ const proxy: Front = async (req) => {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 };
 
-const handler: Front = createClaudeHandler({ apiKey: LOAD_KEY, baseURL: UPSTREAM, fetch: upstreamFetch, maxQueue: 100_000, logger: { warn: () => {} } });
+const handlerOptions = { apiKey: LOAD_KEY, baseURL: UPSTREAM, fetch: upstreamFetch, maxQueue: 100_000, logger: { warn: () => {} } };
+const handler: Front = createClaudeHandler(handlerOptions);
 
 const KINDS = {
   small: { body: bodyOf('claude-sonnet-5-5', false), batch: 500 },
@@ -143,14 +146,21 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 
 export async function runInProcess(options: { batches: number; concurrency: number }): Promise<void> {
   const only = process.env.LOAD_ONLY;
-  const fronts = Object.entries({ handler, proxy }).filter(([name]) => !only || name === only);
+  const all: Record<string, Front> = { handler, proxy };
+  if (process.env.LOAD_BEFORE) {
+    const module = (await import(process.env.LOAD_BEFORE)) as { createClaudeHandler: (options: object) => Front };
+    all.before = module.createClaudeHandler(handlerOptions);
+  }
+  const fronts = Object.entries(all).filter(([name]) => !only || only.split(',').includes(name));
   const results = new Map<string, number[]>();
   // Warm: the JIT, and the handler's first calls (its upstream check).
   const kinds = Object.entries(KINDS).filter(([kind]) => !process.env.LOAD_KIND || kind === process.env.LOAD_KIND);
   for (const [, front] of fronts) for (const [, { body, batch: size }] of kinds) await batch(front, body, size, options.concurrency);
   for (let round = 0; round < options.batches; round += 1) {
     for (const [kind, { body, batch: size }] of kinds) {
-      for (const [name, front] of round % 2 ? [...fronts].reverse() : fronts) {
+      // Each front first in turn: whatever the neighbours do falls on all of them alike.
+      const turn = round % fronts.length;
+      for (const [name, front] of [...fronts.slice(turn), ...fronts.slice(0, turn)]) {
         const key = `${kind}\u0000${name}`;
         results.set(key, [...(results.get(key) ?? []), await batch(front, body, size, options.concurrency)]);
       }
