@@ -94,14 +94,18 @@ function requestOf(body: Uint8Array): Request {
   } as RequestInit);
 }
 
-const hasStringBody = (response: Response) =>
-  Object.getOwnPropertySymbols(response).some((symbol) => symbol.description === 'cache' && typeof (response as unknown as Record<symbol, unknown[]>)[symbol]?.[1] === 'string');
+/** The body the adapter's Response keeps as given (a string or a stream), which the adapter writes without a native Response. */
+const keptBody = (response: Response): unknown => {
+  const symbol = Object.getOwnPropertySymbols(response).find((candidate) => candidate.description === 'cache');
+  return symbol === undefined ? undefined : (response as unknown as Record<symbol, unknown[] | undefined>)[symbol]?.[1];
+};
 
-/** The answer as the adapter takes it: a string body written as is, anything else read to its end. */
+/** The answer as the adapter takes it: a string body written as is, a stream read to its end. */
 async function consume(response: Response): Promise<number> {
   if (response.status !== 200) throw new Error(`status ${response.status}`);
-  if (hasStringBody(response)) return 1;
-  const reader = response.body!.getReader();
+  const kept = keptBody(response);
+  if (typeof kept === 'string') return 1;
+  const reader = (kept instanceof ReadableStream ? kept : response.body!).getReader();
   let chunks = 0;
   for (;;) {
     const { done } = await reader.read();

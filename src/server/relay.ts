@@ -144,18 +144,21 @@ export interface StreamRelayOptions {
  * at either end, nothing the decoder replaced. Encoding the text again cost more than everything else per chunk.
  */
 export function relayStream(upstream: Response, options: StreamRelayOptions): Response {
+  return prepareStreamRelay(options)(upstream);
+}
+
+/**
+ * {@link relayStream} in two steps: everything that does not need the answer (the decoder, the event parser, the
+ * redactor, the body stream, which alone costs 10–20 µs to make in Node 20) made first, while Claude thinks; then the
+ * answer relayed through it when it comes. A relay made and never given an answer (Claude answered a stream request
+ * with a JSON error) holds nothing: no timer, no listener.
+ */
+export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Response) => Response {
   const { signal, secret, onEnd, clock } = options;
-  const headers = relayedHeaders(upstream.headers, secret);
-  headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
-  headers.set('cache-control', 'no-cache');
-  // Proxies such as nginx buffer responses by default, which would hold tokens back.
-  headers.set('x-accel-buffering', 'no');
-  const source = upstream.body;
-  if (!source) {
-    onEnd();
-    return new Response(sseError('api_error', "Claude's API sent an empty stream."), { status: 200, headers });
-  }
-  const reader = source.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let attach: (() => void) | undefined;
+  // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
+  const attached = new Promise<void>((resolve) => (attach = resolve));
   // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const redactor = createStreamRedactor(secret);
@@ -178,15 +181,13 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
   // nowhere to write the body may never read or cancel it again. Its slot toward Claude is given back now.
   const onAbort = () => {
     finish();
-    reader.cancel().catch(() => {});
+    reader?.cancel().catch(() => {});
   };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
   /**
    * The next chunk, or `silent` when none came within the idle limit. The limit cancels the upstream read, which
    * ends the pending one: a timer per read, no race.
    */
-  const nextChunk = async (): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
+  const nextChunk = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
     let silent = false;
     const timer = clock.setTimeout(() => {
       silent = true;
@@ -225,11 +226,12 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
   };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      if (!reader) await attached;
       try {
         for (;;) {
-          const next = await nextChunk();
+          const next = await nextChunk(reader!);
           if (next === 'silent') {
-            reader.cancel().catch(() => {});
+            reader!.cancel().catch(() => {});
             const seconds = Math.round(options.idleTimeoutMs / 1000);
             return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
@@ -249,8 +251,24 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
     },
     cancel(reason) {
       finish();
-      return reader.cancel(reason);
+      return reader?.cancel(reason);
     },
   });
-  return new Response(body, { status: upstream.status, headers });
+  return (upstream) => {
+    const headers = relayedHeaders(upstream.headers, secret);
+    headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
+    headers.set('cache-control', 'no-cache');
+    // Proxies such as nginx buffer responses by default, which would hold tokens back.
+    headers.set('x-accel-buffering', 'no');
+    const source = upstream.body;
+    if (!source) {
+      onEnd();
+      return new Response(sseError('api_error', "Claude's API sent an empty stream."), { status: 200, headers });
+    }
+    reader = source.getReader();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    attach!();
+    return new Response(body, { status: upstream.status, headers });
+  };
 }
