@@ -20,6 +20,19 @@ export function relayedHeaders(from: Headers | undefined, secret?: string, into 
   return into;
 }
 
+/**
+ * The same headers as a plain record, for an answer the relay makes itself: a record goes to the Response as it is,
+ * where a `Headers` object costs its making here and its reading again by a server adapter (@hono/node-server writes
+ * a record it is given straight to Node's response; a `Headers` it iterates, sorted, first).
+ */
+export function relayedHeaderRecord(from: Headers | undefined, secret?: string): Record<string, string> {
+  const into: Record<string, string> = {};
+  from?.forEach((value, name) => {
+    if (RELAYED_HEADERS.includes(name) || name.startsWith('anthropic-ratelimit-')) into[name] = redact(value, secret);
+  });
+  return into;
+}
+
 function hasName(error: unknown, name: string): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 }
@@ -63,8 +76,8 @@ function isJsonObject(text: string): boolean {
  */
 export async function relayAnswer(upstream: Response, options: RelayOptions): Promise<Response | SetupProblem> {
   const { secret } = options;
-  const headers = relayedHeaders(upstream.headers, secret);
-  const requestId = headers.get('request-id') ?? undefined;
+  const headers = relayedHeaderRecord(upstream.headers, secret);
+  const requestId = headers['request-id'];
   if (upstream.type === 'opaqueredirect' || (upstream.status >= 300 && upstream.status < 400)) {
     await upstream.body?.cancel().catch(() => {});
     // Following would send the key wherever the redirect points; a redirect here means a wrong base URL.
@@ -102,13 +115,13 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
       : new SetupProblem('no API key', "Claude's API answered 401 to a request sent without a key: set ANTHROPIC_API_KEY or pass `apiKey`.", requestId);
   }
   if (isJsonObject(text)) {
-    headers.set('content-type', 'application/json');
+    headers['content-type'] = 'application/json';
     return new Response(text, { status: upstream.status, headers });
   }
   // No JSON: an HTML page from a proxy or a captive portal, or an empty body. The status stays; the markup never
   // reaches the browser. A 200 that is not JSON is no answer at all: a gateway error, worth retrying.
   const status = upstream.status < 400 ? 502 : upstream.status;
-  if (status >= 500 && !headers.has('x-should-retry')) headers.set('x-should-retry', 'true');
+  if (status >= 500 && headers['x-should-retry'] === undefined) headers['x-should-retry'] = 'true';
   const message = `Claude's API answered ${upstream.status} without a JSON body (often a proxy's page).`;
   return errorResponse(status, errorTypeFor(status), message, { requestId: requestId ?? localRequestId(), headers });
 }
@@ -255,11 +268,11 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     },
   });
   return (upstream) => {
-    const headers = relayedHeaders(upstream.headers, secret);
-    headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
-    headers.set('cache-control', 'no-cache');
+    const headers = relayedHeaderRecord(upstream.headers, secret);
+    headers['content-type'] = upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
     // Proxies such as nginx buffer responses by default, which would hold tokens back.
-    headers.set('x-accel-buffering', 'no');
+    headers['x-accel-buffering'] = 'no';
     const source = upstream.body;
     if (!source) {
       onEnd();
