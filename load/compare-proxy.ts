@@ -142,31 +142,32 @@ async function window(helper: ChildProcess, fronts: Front[], load: 'rps' | 'stre
 export async function runCompareProxy(options: CompareOptions): Promise<boolean> {
   const helper = start('helper');
   const { url: upstream } = await next<Extract<FromHelper, { type: 'upstream' }>>(helper, 'upstream');
-  const fronts = { handler: await front('handler', upstream), proxy: await front('proxy', upstream) };
+  const fronts = { handler: await front('handler', upstream), proxy: await front('proxy', upstream), guarded: await front('guarded', upstream) };
   const direct = `${upstream}/v1/messages`;
   const empty = () => ({ ttfb: [] as number[], rps: [] as number[], rpsCpu: [] as number[], streams: [] as number[], streamsCpu: [] as number[] });
-  const figures = { handler: empty(), proxy: empty(), direct: [] as number[] };
+  const figures = { handler: empty(), proxy: empty(), guarded: empty(), direct: [] as number[] };
   // Requests that did not end well (not a 200, or a stream without message_stop), by where they went.
-  const failed = { ttfb: 0, handler: 0, proxy: 0 };
+  const failed = { ttfb: 0, handler: 0, proxy: 0, guarded: 0 };
   const load = os.loadavg()[0]!;
   // LOAD_COMPARE_PARTS=ttfb,rps,streams,memory (any of them): only those parts, e.g. to profile one kind of load.
   const parts = new Set((process.env.LOAD_COMPARE_PARTS ?? 'ttfb,rps,streams,memory').split(','));
   try {
     // Warm both (JIT, connection pools) before anything counts.
-    const both = [fronts.handler, fronts.proxy];
+    const both = [fronts.handler, fronts.proxy, fronts.guarded];
     if (parts.has('rps') || parts.has('ttfb')) await window(helper, both, 'rps', options.rpsConcurrency, options.warmMs);
     if (parts.has('streams') || parts.has('ttfb')) await window(helper, both, 'streams', options.streamConcurrency, options.warmMs / 2);
     for (let round = 0; round < options.rounds; round += 1) {
-      const order = round % 2 === 0 ? (['handler', 'proxy'] as const) : (['proxy', 'handler'] as const);
-      const urls = [direct, fronts[order[0]].url, fronts[order[1]].url];
+      // Each front first in turn: the handler and the plain proxy swap every round, the guarded proxy takes each place.
+      const kinds = ['handler', 'proxy', 'guarded'] as const;
+      const order = [0, 1, 2].map((i) => kinds[(i + round) % 3]!);
+      const urls = [direct, ...order.map((kind) => fronts[kind].url)];
       if (parts.has('ttfb')) {
         const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
         failed.ttfb += ttfb.failures;
         figures.direct.push(median(ttfb.samples[0]!));
-        figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
-        figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
+        order.forEach((kind, i) => figures[kind].ttfb.push(median(ttfb.samples[i + 1]!)));
       }
-      const pair = [fronts[order[0]], fronts[order[1]]];
+      const pair = order.map((kind) => fronts[kind]);
       const small = parts.has('rps') ? await window(helper, pair, 'rps', options.rpsConcurrency, options.rpsMs) : undefined;
       const streams = parts.has('streams') ? await window(helper, pair, 'streams', options.streamConcurrency, options.streamMs) : undefined;
       for (const [i, kind] of order.entries()) {
@@ -201,6 +202,7 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   });
   const h = summary(figures.handler);
   const p = summary(figures.proxy);
+  const g = summary(figures.guarded);
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   const own = (kind: 'handler' | 'proxy') => ({
     rss: memory[kind].rss - memory.server.rss,
@@ -236,6 +238,10 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
     ['  the HTTP server alone (reads the body, never answers)', kib(memory.server.rss), kib(memory.server.rss), '', '', ''],
     ['  the rest: the handler\'s own / the proxy\'s own', kib(handlerOwn.rss), kib(proxyOwn.rss), '', '', `≤ ${TARGETS.ownKiB} KiB`],
     ['  heap and buffers of its own (after GC)', kib(handlerOwn.objects), kib(proxyOwn.objects), '', '', `≤ ${TARGETS.ownKiB} KiB`],
+    ['against the guarded proxy (the plain one, plus its body parsed and a deadline on its upstream call):', '', 'guarded', '', '', ''],
+    ['  time to first byte p50', `${h.ttfb.toFixed(2)} ms`, `${g.ttfb.toFixed(2)} ms`, x(h.ttfb / g.ttfb), perRound((a, b) => a / b, figures.handler.ttfb, figures.guarded.ttfb), ''],
+    ['  small requests per CPU-second', (1e6 / h.rpsCpu).toFixed(0), (1e6 / g.rpsCpu).toFixed(0), x(g.rpsCpu / h.rpsCpu), perRound((a, b) => b / a, figures.handler.rpsCpu, figures.guarded.rpsCpu), ''],
+    ['  the guarded proxy against the plain one: time to first byte, small requests per CPU-second', '', '', `${x(g.ttfb / p.ttfb)}, ${x(p.rpsCpu / g.rpsCpu)}`, '', ''],
   ];
   const width = [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end\n`);
@@ -245,12 +251,12 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   }
   const busiest = Math.max(load, loadEnd);
   if (busiest > os.cpus().length) console.log(`\nThe machine was busy (load average up to ${busiest.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
-  const failures = failed.ttfb + failed.handler + failed.proxy;
+  const failures = failed.ttfb + failed.handler + failed.proxy + failed.guarded;
   const misses = [
     ratio.ttfb > TARGETS.ttfb && 'time to first byte',
     ratio.rpsCpu < TARGETS.rps && 'requests per CPU-second',
     Math.max(handlerOwn.rss, handlerOwn.objects) / 1024 > TARGETS.ownKiB && 'memory per waiting request',
-    failures > 0 && `${failures} requests failed (handler ${failed.handler}, proxy ${failed.proxy}, time to first byte ${failed.ttfb})`,
+    failures > 0 && `${failures} requests failed (handler ${failed.handler}, proxy ${failed.proxy}, guarded ${failed.guarded}, time to first byte ${failed.ttfb})`,
   ].filter(Boolean);
   console.log(misses.length === 0 ? '\nPASS: every target met' : `\nMISS: ${misses.join('; ')}`);
   return misses.length === 0;

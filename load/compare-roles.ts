@@ -14,7 +14,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Agent, request } from 'undici';
 import { createClaudeHandler } from '../src/server/index.js';
 
-export type FrontKind = 'handler' | 'proxy' | 'server';
+export type FrontKind = 'handler' | 'proxy' | 'guarded' | 'server';
 
 export type ToFront = { type: 'memory' } | { type: 'seen' } | { type: 'cpu' };
 export type FromFront =
@@ -43,6 +43,31 @@ export type FromHelper =
 /** Shaped like a real key (redaction runs on everything relayed, as it would in production). */
 export const LOAD_KEY = ['sk', 'ant', 'load', 'compareProxyKey0123456789'].join('-');
 export const STREAM_TOKENS = 2000;
+
+/**
+ * The plain proxy with the two guards no front door facing browsers can go without: the body parsed (a malformed one
+ * answered 400, not forwarded on the app's key), and a deadline on the upstream call (an upstream that never answers
+ * must not hold the request for ever). What the handler costs beyond this is its own craft: the line, redaction,
+ * CORS, validation, the relay.
+ */
+const UPSTREAM_DEADLINE_MS = 600_000;
+export const guardedProxy = (fetchUpstream: typeof fetch, upstream: string) => async (req: Request): Promise<Response> => {
+  const body = await req.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return new Response('{"type":"error"}', { status: 400 });
+  const answer = await fetchUpstream(`${upstream}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': LOAD_KEY, 'anthropic-version': '2023-06-01' },
+    body,
+    signal: AbortSignal.any([req.signal, AbortSignal.timeout(UPSTREAM_DEADLINE_MS)]),
+  });
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+};
 
 const send = (message: unknown) => process.send!(message);
 // The run is over (or its orchestrator died): nothing of it outlives it.
@@ -76,7 +101,7 @@ export async function runFront(kind: FrontKind, upstream: string): Promise<void>
     return body.includes('"model":"hold"') ? never : new Response(MESSAGE, { headers: { 'content-type': 'application/json' } });
   };
   const handler = createClaudeHandler({ apiKey: LOAD_KEY, baseURL: upstream, maxQueue: 100_000, logger: { warn: () => {} } });
-  const target = kind === 'handler' ? handler : kind === 'proxy' ? proxy : serverAlone;
+  const target = kind === 'handler' ? handler : kind === 'proxy' ? proxy : kind === 'guarded' ? guardedProxy(fetch, upstream) : serverAlone;
   const server = createAdaptorServer({
     hostname: '127.0.0.1',
     fetch: (req: Request) => {

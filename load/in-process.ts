@@ -15,7 +15,7 @@
  */
 import { getRequestListener } from '@hono/node-server';
 import { createClaudeHandler } from '../src/server/index.js';
-import { LOAD_KEY, STREAM_TOKENS } from './compare-roles.js';
+import { guardedProxy, LOAD_KEY, STREAM_TOKENS } from './compare-roles.js';
 
 // The fetch-API globals as the adapter sets them (its Request, and a Response that keeps a string body as is).
 const NativeResponse = globalThis.Response;
@@ -148,9 +148,33 @@ async function batch(front: Front, body: Uint8Array, requests: number, concurren
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/**
+ * Time to the first byte of a short stream in one process, one request at a time, each front in turn (the first of
+ * six rounds unbilled): the latency a front adds without sockets, to set beside the HTTP run's.
+ */
+async function firstByteMicros(fronts: ReadonlyArray<readonly [string, Front]>): Promise<Map<string, number>> {
+  const body = bodyOf('short', true);
+  const samples = new Map<string, number[]>();
+  for (let round = 0; round < 6; round += 1) {
+    for (const [name, front] of fronts) {
+      for (let i = 0; i < 200; i += 1) {
+        const started = process.hrtime.bigint();
+        const response = await front(requestOf(body));
+        const kept = keptBody(response);
+        const reader = (kept instanceof ReadableStream ? kept : response.body!).getReader();
+        await reader.read();
+        const at = Number(process.hrtime.bigint() - started) / 1000;
+        while (!(await reader.read()).done);
+        if (round > 0) samples.set(name, [...(samples.get(name) ?? []), at]);
+      }
+    }
+  }
+  return new Map([...samples].map(([name, values]) => [name, median(values)]));
+}
+
 export async function runInProcess(options: { batches: number; concurrency: number }): Promise<void> {
   const only = process.env.LOAD_ONLY;
-  const all: Record<string, Front> = { handler, proxy };
+  const all: Record<string, Front> = { handler, proxy, guarded: guardedProxy(upstreamFetch as typeof fetch, UPSTREAM) };
   if (process.env.LOAD_BEFORE) {
     const module = (await import(process.env.LOAD_BEFORE)) as { createClaudeHandler: (options: object) => Front };
     all.before = module.createClaudeHandler(handlerOptions);
@@ -178,4 +202,6 @@ export async function runInProcess(options: { batches: number; concurrency: numb
     });
     console.log(`  ${kind.padEnd(20)} ${cells.join('   ')}`);
   }
+  const firstByte = await firstByteMicros(fronts);
+  console.log(`Time to first byte of a short stream in one process, one at a time (median µs): ${[...firstByte].map(([name, µs]) => `${name} ${µs.toFixed(1)}`).join('   ')}`);
 }
