@@ -123,7 +123,15 @@ describe('the line control below one call', () => {
     const first = control.send(false, 0);
     control.finish(first, 6000);
     control.accepted(first, true, 6000);
-    const now = refuseEvery(control, 6000, 50, () => control.share < 1);
+    // Refusals until the first cut, then Claude takes one call: a smaller room, not an outage (after an outage the
+    // first call taken brings the line back to its limit, outage-recovery.test.ts). The flood after it paces.
+    let now = refuseEvery(control, 6000, 50, () => control.state === 'closed');
+    now = control.wakeAt;
+    const taken = control.send(control.turn(now) === 'probe', now);
+    now += 6000;
+    control.finish(taken, now);
+    control.accepted(taken, true, now);
+    now = refuseEvery(control, now, 100, () => control.share < 1);
     expect(control.share).toBeLessThan(1);
     return { control, now };
   }

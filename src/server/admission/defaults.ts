@@ -23,6 +23,12 @@ export const LINE_TUNING = {
   maxClosedMs: 2_000,
   /** The window grows this many times per refused probe, from minClosedMs to maxClosedMs (backends: fewer probes). */
   windowGrowth: 2,
+  /**
+   * In an outage (Claude took none of the line's calls since its refusals began, and carries none now), the window
+   * stays minClosedMs for this long: a short outage is heard within a second (issue 24: 20 held through 5 s), a long
+   * one costs no more probes than today (backends: its drop looks like an outage to each line for 30 s or more).
+   */
+  fastProbesMs: 10_000,
 
   // --- The adaptive limit (limit.ts) ---------------------------------------------------------------------------------
   /** The starting limit before anything is known (docs/ai-sdk.md: a healthy burst of 20 calls goes at once; a lower start holds back every first burst). */
@@ -83,6 +89,8 @@ export const LINE_TUNING = {
   graceFactor: 1.5,
   /** The longest grace: a refusal later than this (deep into a stream) says nothing of when calls are taken. */
   maxGraceMs: 10_000,
+  /** The shortest grace of a probe in an outage (learned from the refusals just seen; issue 24: answered within 2 s of Claude's return). */
+  minProbeGraceMs: 250,
 
   // --- Background's room (background-room.ts; bench --scenario failover) -------------------------------------------
   /** Slots background keeps free for people. */
