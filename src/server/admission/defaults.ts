@@ -56,6 +56,13 @@ export const LINE_TUNING = {
   floodInARow: 6,
   /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous: p95 against immediate retry, 0.6 over 0.5 and 0.7). */
   sparseShare: 0.6,
+  /**
+   * In a smaller room (Claude took some of a line's calls since its refusals began, then refused again: other lines
+   * share its slots), a flood may take the limit down to this share of one call: the line paces (control.ts), leaving
+   * its slot to the others between its calls instead of taking it back at once and probing every 2 s (backends:
+   * docs/tuning.md). In an outage, and for refusals at random, the floor stays one call.
+   */
+  partialFloor: 0.5,
   /** Below one call, a cut keeps this share (backends: measured best, 0.7 to 0.9 tried). */
   belowOneDecrease: 0.85,
   /** Below one call, the limit grows by (backlog age / this) × (time since its last change / this) (backends). */

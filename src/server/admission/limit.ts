@@ -243,7 +243,12 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       const cut = call.level > 1 ? Math.min(limit, call.level - 1) * decrease : Math.min(limit, call.level) * BELOW_ONE_DECREASE;
       // Below one call only in a flood (Claude refusing nearly everything, probes included): refusals at random leave a
       // line at least one call. Once below, every wave of refusals cuts.
-      const floor = call.level >= 1 && !flooded ? 1 : min;
+      // A smaller room (Claude took some of the line's calls since its refusals began, and refuses again): the line
+      // may pace down to partialFloor of one call, so lines that share Claude leave each other its slots. Not under a
+      // floor or a ceiling the app set (`min` above one, `max`: it said what its line takes).
+      const partial = ceilingApplies && min <= 1 && troubleEpoch >= 0 && troubleCarried && now - lastCutAt < CALM_MS;
+      const lowest = partial ? Math.min(min, Math.max(LOWEST_FLOOR, LINE_TUNING.partialFloor)) : min;
+      const floor = call.level >= 1 && !flooded ? 1 : lowest;
       // A wave of refusals ours: recovering from it, the limit stays under twice what Claude carried before it.
       if (ceilingApplies && recoveringFrom === undefined) recoveringFrom = carried(now);
       calmSince = now;
@@ -254,7 +259,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
         troubleSince = now;
       }
       lastCutAt = now;
-      limit = Math.min(max, ceiling(), Math.max(min, floor, cut));
+      limit = Math.min(max, ceiling(), Math.max(lowest, floor, cut));
       changedAt = now;
       epoch += 1;
       acceptedSinceCut = 0;

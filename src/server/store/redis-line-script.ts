@@ -366,8 +366,14 @@ local function refused(level, callEpoch, probeId, retryAfter)
   else
     local cut
     if level > 1 then cut = math.min(limit, level - 1) * decrease else cut = math.min(limit, level) * BELOW_ONE_DECREASE end
-    -- Below one call only in a flood: refusals at random leave a line at least one call.
-    local floor = minL
+    -- Below one call only in a flood: refusals at random leave a line at least one call. In a smaller room (Claude
+    -- took a call sent in this trouble, and it has not been calm since) the floor is partialFloor unless the app set
+    -- a floor or a ceiling of its own (limit.ts).
+    local lowest = minL
+    if ceilingApplies and minL <= 1 and troubleEpoch >= 0 and troubleCarried == 1 and now - lastCutAt < T.calmMs then
+      lowest = math.min(minL, math.max(T.lowestFloor, T.partialFloor))
+    end
+    local floor = lowest
     if level >= 1 and not flooded then floor = 1 end
     if ceilingApplies and recoveringFrom < 0 then recoveringFrom = carried() end
     calmSince = now
@@ -375,7 +381,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
       troubleEpoch = epoch + 1; troubleBefore = limit; troubleCarried = 0; troubleSince = now
     end
     lastCutAt = now
-    limit = math.min(maxL, recoveryCeiling(), math.max(minL, floor, cut))
+    limit = math.min(maxL, recoveryCeiling(), math.max(lowest, floor, cut))
     changedAt = now
     epoch = epoch + 1
     since = 0
