@@ -44,7 +44,10 @@ const TARGETS: Targets = { ttfb: 1.1, rps: 0.9, ownKiB: 10 };
 const self = fileURLToPath(import.meta.url);
 
 function start(role: string, env: Record<string, string> = {}): ChildProcess {
-  return fork(self, [], { env: { ...process.env, LOAD_ROLE: role, ...env }, execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // LOAD_FRONT_NODE_OPTIONS: extra flags for the fronts, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a
+  // front's time goes under this load (a front stopped by the run exits normally, so the profile is written).
+  const extra = role === 'front' ? (process.env.LOAD_FRONT_NODE_OPTIONS ?? '').split(' ').filter(Boolean) : [];
+  return fork(self, [], { env: { ...process.env, LOAD_ROLE: role, ...env }, execArgv: ['--expose-gc', ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function next<T>(child: ChildProcess, type: string): Promise<T> {
@@ -146,37 +149,50 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   // Requests that did not end well (not a 200, or a stream without message_stop), by where they went.
   const failed = { ttfb: 0, handler: 0, proxy: 0 };
   const load = os.loadavg()[0]!;
+  // LOAD_COMPARE_PARTS=ttfb,rps,streams,memory (any of them): only those parts, e.g. to profile one kind of load.
+  const parts = new Set((process.env.LOAD_COMPARE_PARTS ?? 'ttfb,rps,streams,memory').split(','));
   try {
     // Warm both (JIT, connection pools) before anything counts.
     const both = [fronts.handler, fronts.proxy];
-    await window(helper, both, 'rps', options.rpsConcurrency, options.warmMs);
-    await window(helper, both, 'streams', options.streamConcurrency, options.warmMs / 2);
+    if (parts.has('rps') || parts.has('ttfb')) await window(helper, both, 'rps', options.rpsConcurrency, options.warmMs);
+    if (parts.has('streams') || parts.has('ttfb')) await window(helper, both, 'streams', options.streamConcurrency, options.warmMs / 2);
     for (let round = 0; round < options.rounds; round += 1) {
       const order = round % 2 === 0 ? (['handler', 'proxy'] as const) : (['proxy', 'handler'] as const);
       const urls = [direct, fronts[order[0]].url, fronts[order[1]].url];
-      const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
-      failed.ttfb += ttfb.failures;
-      figures.direct.push(median(ttfb.samples[0]!));
-      figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
-      figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
-      const small = await window(helper, [fronts[order[0]], fronts[order[1]]], 'rps', options.rpsConcurrency, options.rpsMs);
-      const streams = await window(helper, [fronts[order[0]], fronts[order[1]]], 'streams', options.streamConcurrency, options.streamMs);
+      if (parts.has('ttfb')) {
+        const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
+        failed.ttfb += ttfb.failures;
+        figures.direct.push(median(ttfb.samples[0]!));
+        figures[order[0]].ttfb.push(median(ttfb.samples[1]!));
+        figures[order[1]].ttfb.push(median(ttfb.samples[2]!));
+      }
+      const pair = [fronts[order[0]], fronts[order[1]]];
+      const small = parts.has('rps') ? await window(helper, pair, 'rps', options.rpsConcurrency, options.rpsMs) : undefined;
+      const streams = parts.has('streams') ? await window(helper, pair, 'streams', options.streamConcurrency, options.streamMs) : undefined;
       for (const [i, kind] of order.entries()) {
-        failed[kind] += small[i]!.failures + streams[i]!.failures;
-        figures[kind].rps.push(small[i]!.perSecond);
-        figures[kind].rpsCpu.push(small[i]!.cpuPerRequest);
-        figures[kind].streams.push(streams[i]!.perSecond);
-        figures[kind].streamsCpu.push(streams[i]!.cpuPerRequest);
+        if (small) {
+          failed[kind] += small[i]!.failures;
+          figures[kind].rps.push(small[i]!.perSecond);
+          figures[kind].rpsCpu.push(small[i]!.cpuPerRequest);
+        }
+        if (streams) {
+          failed[kind] += streams[i]!.failures;
+          figures[kind].streams.push(streams[i]!.perSecond);
+          figures[kind].streamsCpu.push(streams[i]!.cpuPerRequest);
+        }
       }
     }
   } finally {
     await Promise.all(Object.values(fronts).map(({ child }) => stop(child)));
   }
-  const memory = {
-    server: await waitingCost('server', helper, upstream, options.waiting),
-    proxy: await waitingCost('proxy', helper, upstream, options.waiting),
-    handler: await waitingCost('handler', helper, upstream, options.waiting),
-  };
+  const none = { rss: NaN, heap: NaN, external: NaN };
+  const memory = parts.has('memory')
+    ? {
+        server: await waitingCost('server', helper, upstream, options.waiting),
+        proxy: await waitingCost('proxy', helper, upstream, options.waiting),
+        handler: await waitingCost('handler', helper, upstream, options.waiting),
+      }
+    : { server: none, proxy: none, handler: none };
   await stop(helper);
   const loadEnd = os.loadavg()[0]!;
 
@@ -200,6 +216,7 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   // median can be trusted on a machine shared with others.
   const perRound = (ratioOf: (h: number, p: number) => number, h: number[], p: number[]) => {
     const ratios = h.map((value, i) => ratioOf(value, p[i]!)).sort((a, b) => a - b);
+    if (ratios.length === 0) return '';
     return `${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}`;
   };
   const spread = {

@@ -56,6 +56,8 @@ const gc = () => {
 // ---- front ----------------------------------------------------------------------------------------------------------
 
 export async function runFront(kind: FrontKind, upstream: string): Promise<void> {
+  // Stopped by the run: exit normally (a profile asked for with LOAD_FRONT_NODE_OPTIONS is written on exit).
+  process.on('SIGTERM', () => process.exit(0));
   let seen = 0;
   const proxy = async (req: Request): Promise<Response> => {
     const body = await req.text();

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { runClientWorker } from './client.js';
 import { runCompareProxy } from './compare-proxy.js';
+import { runInProcess } from './in-process.js';
 import { runFront, runHelper } from './compare-roles.js';
 import type { FrontKind } from './compare-roles.js';
 import type { Outcome } from './client.js';
@@ -29,7 +30,9 @@ const USAGE = `npm run load -- [options]
   --max-heap-growth-mib N  fail when the heap after GC grows more than this from the first round to the last (default 16)
   --compare-proxy       instead: the handler against a plain fetch proxy, side by side on loopback; prints the ratios
                         of time to first byte, requests per second and streams per second, and memory per waiting
-                        request (exits 1 on a missed target). With it, --rounds N alternating rounds (default 8)`;
+                        request (exits 1 on a missed target). With it, --rounds N alternating rounds (default 8)
+  --in-process          instead: CPU per request of the handler and of a plain fetch proxy in one process, no sockets
+                        (run under node --cpu-prof to see where the time goes). With it, --rounds N batches (default 12)`;
 
 const MIB = 1024 * 1024;
 // The whole run, whatever happens: a hang is a FAIL, not a stuck terminal.
@@ -50,7 +53,7 @@ function number(name: string, raw: string | undefined, fallback: number, max = I
   return value;
 }
 
-type Parsed = { mode: 'load'; options: LoadOptions; limits: Limits } | { mode: 'compare'; rounds: number };
+type Parsed = { mode: 'load'; options: LoadOptions; limits: Limits } | { mode: 'compare'; rounds: number } | { mode: 'in-process'; rounds: number };
 
 function parse(): Parsed {
   const { values } = parseArgs({
@@ -59,9 +62,10 @@ function parse(): Parsed {
       capacity: { type: 'string' }, 'service-ms': { type: 'string' }, 'latency-ms': { type: 'string' }, 'max-concurrency': { type: 'string' },
       'max-queue': { type: 'string' }, 'over-http': { type: 'boolean' }, 'default-backlog': { type: 'boolean' },
       'max-rss-mib': { type: 'string' }, 'max-heap-growth-mib': { type: 'string' }, help: { type: 'boolean' },
-      'compare-proxy': { type: 'boolean' },
+      'compare-proxy': { type: 'boolean' }, 'in-process': { type: 'boolean' },
     },
   });
+  if (values['in-process']) return { mode: 'in-process', rounds: Math.max(1, Math.floor(number('rounds', values.rounds, 12, 100))) };
   if (values['compare-proxy']) {
     const rounds = Math.max(1, Math.floor(number('rounds', values.rounds, 8, 20)));
     return { mode: 'compare', rounds };
@@ -189,6 +193,10 @@ function report(result: LoadResult, { maxRss, maxHeapGrowth }: Limits): boolean 
 
 async function main(): Promise<void> {
   const parsed = parse();
+  if (parsed.mode === 'in-process') {
+    await runInProcess({ batches: parsed.rounds, concurrency: 8 });
+    process.exit(0);
+  }
   if (parsed.mode === 'compare') {
     setTimeout(() => {
       console.error('\nFAIL: the comparison did not finish within 300 s');

@@ -3,8 +3,13 @@
  * give the same delay (tests and the benchmark replay runs exactly). Which failures to retry lives in policy.ts.
  */
 
-/** How a delay is spread. See https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/ */
-export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none';
+/**
+ * How a delay is spread: a pure function of the backoff input and a random draw `u` in [0, 1), returning ms in
+ * [0, capMs]. `fullJitter` is the default; `equalJitter`, `decorrelatedJitter` and `exponentialDelay` (no jitter)
+ * are imported by the apps that pick them (`createRetryPolicy({ jitter: equalJitter })`), so the others ship none of
+ * their code. See https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+ */
+export type JitterStrategy = (input: BackoffInput, u: number) => number;
 
 export interface BackoffInput {
   /** Attempts made so far, >= 1: the first retry waits after attempt 1. */
@@ -34,34 +39,40 @@ export function clampUnit(u: number): number {
 
 const nonNegative = (x: number): number => (x > 0 ? x : 0); // NaN and negatives become 0
 
-/**
- * The delay for a strategy, written once: `none` is plain capped exponential growth `base × factor^(attempt−1)`
- * (like TanStack Query's 1, 2, 4 s); `full` anywhere in [0, that] (spreads a crowd best; the default); `equal` half
- * fixed, half random (never retries almost at once, still spreads); `decorrelated` (AWS) between base and three times
- * the previous delay. Capped, and never NaN or Infinity, even for huge attempts.
- */
-export function backoffDelay(strategy: JitterStrategy, input: BackoffInput, u: number): number {
+/** The cap, and the base under it: never NaN, never beyond what a timer holds. */
+function bounds(input: BackoffInput): [cap: number, base: number] {
   const cap = Math.min(nonNegative(input.capMs), MAX_TIMER_DELAY_MS);
-  const base = Math.min(nonNegative(input.baseMs), cap);
-  const draw = clampUnit(u);
-  if (strategy === 'decorrelated') {
-    const previous = input.previousDelayMs;
-    const high = Math.min(cap, Math.max(base, previous !== undefined && Number.isFinite(previous) ? previous * 3 : base));
-    return Math.min(high, base + draw * (high - base));
-  }
+  return [cap, Math.min(nonNegative(input.baseMs), cap)];
+}
+
+/**
+ * No jitter: plain capped exponential growth `base × factor^(attempt−1)`, like TanStack Query's 1, 2, 4 s. The
+ * ceiling the jittered strategies draw under. Never NaN or Infinity, even for huge attempts.
+ */
+export function exponentialDelay(input: BackoffInput): number {
+  const [cap, base] = bounds(input);
   if (base === 0) return 0;
   const attempt = Number.isFinite(input.attempt) ? Math.max(1, Math.floor(input.attempt)) : 1;
   const grown = base * Math.pow(Math.max(1, nonNegative(input.factor)), attempt - 1);
-  const full = Number.isNaN(grown) ? cap : Math.min(cap, grown);
-  // min: rounding must not step past the cap
-  return strategy === 'none' ? full : strategy === 'equal' ? Math.min(full, full / 2 + (draw * full) / 2) : draw * full;
+  return Number.isNaN(grown) ? cap : Math.min(cap, grown);
 }
 
-// Each strategy alone, for tests and tools (a bundle that does not import them ships only backoffDelay).
-export const exponentialDelay = (input: BackoffInput): number => backoffDelay('none', input, 0);
-export const fullJitter = (input: BackoffInput, u: number): number => backoffDelay('full', input, u);
-export const equalJitter = (input: BackoffInput, u: number): number => backoffDelay('equal', input, u);
-export const decorrelatedJitter = (input: BackoffInput, u: number): number => backoffDelay('decorrelated', input, u);
+/** Anywhere in [0, the exponential delay]: spreads a crowd best. The default. */
+export const fullJitter: JitterStrategy = (input, u) => clampUnit(u) * exponentialDelay(input);
+
+/** Half fixed, half random: never retries almost at once, still spreads. */
+export const equalJitter: JitterStrategy = (input, u) => {
+  const full = exponentialDelay(input);
+  return Math.min(full, full / 2 + (clampUnit(u) * full) / 2); // min: rounding must not step past the cap
+};
+
+/** AWS's decorrelated jitter: between the base and three times the previous delay, capped. */
+export const decorrelatedJitter: JitterStrategy = (input, u) => {
+  const [cap, base] = bounds(input);
+  const previous = input.previousDelayMs;
+  const high = Math.min(cap, Math.max(base, previous !== undefined && Number.isFinite(previous) ? previous * 3 : base));
+  return Math.min(high, base + clampUnit(u) * (high - base));
+};
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 // IMF-fixdate, RFC 850 and asctime all start with a day name. Date.parse alone is too lenient ("1" is 2001).

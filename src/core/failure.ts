@@ -34,17 +34,12 @@ export class ClaudeError extends Error {
   /** The request's place in the kit handler's line, when its 529 came from the handler's line with one. */
   declare line?: LinePlace;
 
-  constructor(init: ClaudeErrorInit) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.kind = init.kind;
-    this.status = init.status;
-    this.type = init.type;
-    this.requestId = init.requestId;
-    this.retryAfterMs = init.retryAfterMs;
-    this.retryable = init.retryable ?? isRetryableByDefault(init.kind);
-    this.midStream = init.midStream ?? false;
-    this.errorCode = init.errorCode;
-    if (init.line) this.line = init.line;
+  constructor({ message, cause, ...facts }: ClaudeErrorInit) {
+    super(message, cause === undefined ? undefined : { cause });
+    // The facts as given (a copied error's `name` included, which is ours anyway); the two defaults after.
+    Object.assign(this, facts);
+    this.retryable = facts.retryable ?? isRetryableByDefault(facts.kind);
+    this.midStream = facts.midStream ?? false;
   }
 }
 
@@ -119,7 +114,7 @@ function fromObject(raw: Rec): Facts {
   const sdkLike = status !== undefined || x.requestID !== undefined || x.headers !== undefined;
   return {
     ...body,
-    kind: kindFromName(name, ownMessage, code) ?? kindFromName(str(cause.name), str(cause.message), undefined),
+    kind: kindFromName(name, ownMessage, code) ?? kindFromName(str(cause.name), str(cause.message)),
     status,
     type: body.type ?? str(x.type),
     // The SDK's own message is "529 {json…}"; its body's message, or our plain one, reads better.
@@ -194,7 +189,7 @@ export function toClaudeError(input: unknown, context: ClaudeErrorContext = {}):
     return build(input, context);
   } catch (cause) {
     // A hostile input (throwing getters, a Proxy trap) or context: nothing trustworthy is left to read.
-    return new ClaudeError({ kind: 'unknown', message: plainMessage('unknown'), cause });
+    return new ClaudeError({ kind: 'unknown', message: 'unknown', cause });
   }
 }
 

@@ -6,7 +6,6 @@
  */
 import type { Gate, GatePermit, ModelGateSnapshot } from './gate-types.js';
 import { MOVE, waitForPermit, type PermitWait } from './retry-wait.js';
-import type { FallbackOffer } from './types.js';
 import type { FallbackChain, FallbackContext, FallbackCursor } from './retryer-types.js';
 
 export type { FallbackOffer, OfferScope } from './types.js';
@@ -61,14 +60,14 @@ export function chainFor(model: string | undefined, models: readonly string[]): 
   return [start, ...(at >= 0 ? models.slice(at + 1) : models.filter((m) => m !== start))];
 }
 
-function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[], afterMs: number, offerMode: boolean): FallbackCursor {
+function createCursor({ gate, clock, skipped, offer, move }: FallbackContext, chain: string[], afterMs: number, offerMode: boolean): FallbackCursor {
   // When each model was first overloaded for this request, and the person's choices.
   const ownSince = new Map<string, number>();
   const declined = new Set<string>();
   let acceptedThrough = -1;
   let timer: unknown;
-  // The last watch's handlers: an answer to an offer moves the request, or takes the offer away, through them.
-  let told: Parameters<FallbackCursor['watch']>[1] | undefined;
+  // The last watch's move: taking an offer moves the request through it (out of the gate's line, or out of a backoff).
+  let moveWatched: (() => void) | undefined;
   const overFor = (model: string, now: number) => overloadedFor(gate?.snapshotOf(model), ownSince.get(model), now);
   const stop = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -90,44 +89,52 @@ function createCursor({ gate, clock, skipped }: FallbackContext, chain: string[]
     return chain[chain.length - 1]!;
   }
 
+  /**
+   * The request waits for `model`: at the moment the model has been overloaded for `afterMs`, move on (auto, or when
+   * the chain now says so) or offer the next model (offer). Watched again when the window holding the request moves.
+   * Replaces the previous watch; returns how to stop watching, or undefined when the request has nowhere else to go.
+   */
+  function watch(model: string, moveOn: () => void): (() => void) | undefined {
+    stop();
+    moveWatched = moveOn;
+    const index = chain.indexOf(model);
+    if (index < 0 || index >= chain.length - 1) return undefined;
+    const now = clock.now();
+    // A wait for the model counts toward `afterMs` while its busy episode lasts, window open or not.
+    if (!ownSince.has(model)) ownSince.set(model, now);
+    const over = overFor(model, now);
+    if (over === undefined) return stop;
+    const fire = () => {
+      timer = undefined;
+      // A window that reopened in the meantime makes this request its probe: no move, no offer.
+      if ((overFor(model, clock.now()) ?? -1) < afterMs) return;
+      if (pick() !== model) moveOn();
+      else if (offerMode && !declined.has(model)) offer({ model: chain[index + 1]!, from: model });
+    };
+    const at = now - over + afterMs;
+    if (at <= now) fire();
+    else timer = clock.setTimeout(fire, at - now);
+    return stop;
+  }
+
   return {
     pick,
-    /**
-     * At the moment the model has been overloaded for `afterMs`: move on (auto, or when the chain now says so) or
-     * offer the next model (offer). Watched again when the window holding the request moves.
-     */
-    watch(model, on) {
-      stop();
-      told = on;
-      const index = chain.indexOf(model);
-      if (index < 0 || index >= chain.length - 1) return undefined;
-      const now = clock.now();
-      // A wait for the model counts toward `afterMs` while its busy episode lasts, window open or not.
-      if (!ownSince.has(model)) ownSince.set(model, now);
-      const over = overFor(model, now);
-      if (over === undefined) return stop;
-      const fire = () => {
-        timer = undefined;
-        // A window that reopened in the meantime makes this request its probe: no move, no offer.
-        if ((overFor(model, clock.now()) ?? -1) < afterMs) return;
-        if (pick() !== model) on.move();
-        else if (offerMode && !declined.has(model)) on.offer({ model: chain[index + 1]!, from: model });
-      };
-      const at = now - over + afterMs;
-      if (at <= now) fire();
-      else timer = clock.setTimeout(fire, at - now);
-      return stop;
+    wait: (gate, wait) => waitOrMove(gate, wait, (moveOn) => watch(wait.model, moveOn)),
+    overloaded(model) {
+      const stopWatching = watch(model, move);
+      if (pick() === model) return stopWatching;
+      stopWatching?.();
+      return MOVE;
     },
-    wait: waitOrMove,
-    accept(offer, scope) {
-      acceptedThrough = Math.max(acceptedThrough, chain.indexOf(offer.from));
-      if (scope === 'episode') skipped.add(offer.from);
-      told?.offer(undefined);
-      told?.move();
+    accept(taken, scope) {
+      acceptedThrough = Math.max(acceptedThrough, chain.indexOf(taken.from));
+      if (scope === 'episode') skipped.add(taken.from);
+      offer(undefined);
+      moveWatched?.();
     },
-    decline(offer) {
-      declined.add(offer.from);
-      told?.offer(undefined);
+    decline(declinedOffer) {
+      declined.add(declinedOffer.from);
+      offer(undefined);
     },
     answered(model) {
       // The model's busy episode is over for every request: none skips it any more.

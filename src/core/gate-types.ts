@@ -71,6 +71,11 @@ export interface BackgroundLane {
   windowMoved(closed: boolean, reopenAt: number | undefined): void;
   /** After the people: lets one background waiter through if it may go now; `soonest` when to look again. */
   admit(now: number, soonest: (at: number) => void): boolean;
+  /**
+   * A person's request met `failure` with the window open: true when it should go again at once, waiting for the next
+   * slot that frees rather than a backoff (background filled Claude's room and is held; see {@link Gate.retryAt}).
+   */
+  yields(failure: ClaudeError, now: number): boolean;
 }
 
 /** Priority lanes an app passes to the gate: one background lane per model. */
@@ -166,4 +171,10 @@ export interface Gate extends Subscribable<GateSnapshot> {
   acquire(options?: AcquireOptions): Promise<GatePermit>;
   /** One model's window (`''` or undefined: requests without a model). A model not seen yet is open. */
   snapshotOf(model?: string): ModelGateSnapshot;
+  /**
+   * When a request of `model` that met `failure`, its own retry due at `retryAt`, can really go (what its countdown
+   * shows): not before the model's window reopens, unless the kit handler's line paces it (its turn there is the one
+   * clock); at once where the lanes hold the people under the room Claude showed (`yields`).
+   */
+  retryAt(model: string, failure: ClaudeError, retryAt: number, background: boolean): number;
 }

@@ -2,7 +2,7 @@ import { systemClock } from './clock.js';
 import { createListeners } from './store.js';
 import { createAlarm, sameFields } from './util.js';
 import { createFifo, type Fifo, type FifoEntry } from './fifo.js';
-import { gateHoldFor, isPressure } from './rules.js';
+import { gateHoldFor, isLinePaced, isPressure } from './rules.js';
 import type {
   BackgroundLane, Gate, GateOptions, GateOutcome, GatePermit, GateSnapshot, GateState, GateWaiter as Waiter, ModelGateSnapshot,
 } from './gate-types.js';
@@ -298,6 +298,13 @@ export function createGate(options: GateOptions = {}): Gate {
     snapshotOf(name = '') {
       const model = models.get(name);
       return model ? modelSnapshot(model) : { ...OPEN_MODEL, limit: ceiling };
+    },
+    retryAt(name, failure, retryAt, background) {
+      const model = models.get(name);
+      if (!background && model?.background?.yields(failure, clock.now())) return clock.now();
+      // The handler's line keeps the turn; otherwise the window may hold everyone longer than the request's own delay
+      // (its shortest window, or a wave's retry-after).
+      return model?.state === 'closed' && !isLinePaced(failure) ? Math.max(retryAt, model.reopenAt ?? 0) : retryAt;
     },
     acquire({ signal, model: name = '', priority = 'interactive', force = false, onHold, ticket } = {}) {
       return new Promise<GatePermit>((resolve, reject) => {

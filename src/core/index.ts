@@ -14,7 +14,7 @@ export {
   type KindPolicy,
   type ResolvedKindPolicy,
 } from './policy.js';
-export type { JitterStrategy } from './backoff.js';
+export { fullJitter, equalJitter, decorrelatedJitter, exponentialDelay, type JitterStrategy, type BackoffInput } from './backoff.js';
 export { createRetryer, type Retryer, type RetryerOptions, type RetrySnapshot, type FallbackChain } from './retryer.js';
 export {
   createGate,

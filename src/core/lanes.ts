@@ -8,6 +8,7 @@
 import { createBackgroundYield } from './background-yield.js';
 import type { BackgroundLane, GateLanes, GateWaiter, LaneHost } from './gate-types.js';
 import { createFifo } from './fifo.js';
+import { isPressure } from './rules.js';
 
 /** Priority lanes for a gate (`createClaudeClient({ gate: { lanes: priorityLanes() } })`, or the provider's `gate`). */
 export function priorityLanes(): GateLanes {
@@ -54,6 +55,11 @@ function createBackgroundLane(host: LaneHost, ceiling: number): BackgroundLane {
       const at = closed ? Math.max(modelReopenAt ?? 0, reopenAt ?? 0) : reopenAt;
       line.forEach((waiter) => waiter.onHold?.(at));
     },
+    // Background work filled Claude's room and took the blame: a person's request waits only for the next free slot,
+    // which the gate keeps for it (background is held), not for a backoff meant for a busy Claude. Only while the
+    // gate holds people under that room: a 529 it took for Anthropic-wide load gets the backoff, never a loop.
+    yields: (failure, now) => host.model.state === 'open' && (yielding.peopleWaitUntil ?? 0) > now
+      && isPressure(failure.kind) && failure.retryAfterMs === undefined,
     admit(now, soonest) {
       const { model } = host;
       // People held under Claude's seen room go at their own retry time at the latest.

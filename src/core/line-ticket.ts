@@ -33,10 +33,7 @@ export interface LineTicket {
 export const newLineTicket = (priority?: 'interactive' | 'background'): LineTicket =>
   (priority === undefined ? { value: 'new' } : { value: 'new', priority });
 
-const count = (raw: string | undefined): number | undefined => {
-  if (raw === undefined || !/^\d{1,12}$/.test(raw.trim())) return undefined;
-  return Number(raw.trim());
-};
+const count = (raw = ''): number | undefined => (/^\s*\d{1,12}\s*$/.test(raw) ? Number(raw) : undefined);
 
 /** The place the handler's 529 names, if it names one. */
 export function readLinePlace(headers: unknown): LinePlace | undefined {

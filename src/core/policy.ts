@@ -1,11 +1,14 @@
 import type { FailureKind } from './types.js';
 import type { ClaudeError } from './failure.js';
 import { isNeverRetried } from './rules.js';
-import { backoffDelay, clampUnit, MAX_TIMER_DELAY_MS, type JitterStrategy } from './backoff.js';
+import { clampUnit, fullJitter, MAX_TIMER_DELAY_MS, type JitterStrategy } from './backoff.js';
 
 /** How one kind of failure is retried. Every field falls back to the global option, then to the kind's default. */
 export interface KindPolicy {
-  /** How delays are spread: `full`, `equal`, `decorrelated` jitter or `none`. Defaults to `full`. */
+  /**
+   * How delays are spread: a {@link JitterStrategy}, `equalJitter`, `decorrelatedJitter` or `exponentialDelay` (no
+   * jitter) from `claude-overload-kit/core`, or your own. Defaults to `fullJitter`.
+   */
   jitter?: JitterStrategy;
   /** The first retry's delay ceiling, in ms. Defaults to 1 s. */
   baseMs?: number;
@@ -60,10 +63,10 @@ const MINUTE = 60 * SECOND;
 /**
  * The defaults. Overload is usually over within minutes, so overloaded is patient: a client that gives up after
  * seconds (the SDK's 2 retries) turns a short spike into a failed task. Server errors and network trouble are
- * retried a few times within a minute; what does not pass by then usually needs a person.
+ * retried a few times within a minute; what does not pass by then usually needs a person. The jitter, `fullJitter`,
+ * is added where the settings are merged: a function here would keep this table in bundles that never retry.
  */
 export const DEFAULT_RETRY_POLICY = {
-  jitter: 'full',
   baseMs: 1 * SECOND,
   capMs: 30 * SECOND,
   factor: 2,
@@ -79,18 +82,15 @@ export const DEFAULT_RETRY_POLICY = {
     network: { capMs: 15 * SECOND, maxAttempts: 6, maxWaitMs: 1 * MINUTE },
     offline: { capMs: 30 * SECOND, maxAttempts: 100, maxWaitMs: 30 * MINUTE },
   },
-} as const satisfies Required<RetryPolicyOptions>;
-
-
-const JITTERS: ReadonlySet<unknown> = new Set<JitterStrategy>(['full', 'equal', 'decorrelated', 'none']);
+} as const satisfies Required<Omit<RetryPolicyOptions, 'jitter'>>;
 
 /** Keeps only well-formed settings, so `{ capMs: undefined }` or a NaN does not wipe out a default. */
 function valid(policy: KindPolicy | undefined): KindPolicy {
   const out: Record<string, unknown> = {};
-  // The settings are the defaults' keys: `jitter` one of the strategies, every other a number ≥ 0 (NaN >= 0 is false).
-  if (policy) for (const key of Object.keys(DEFAULT_RETRY_POLICY) as Array<keyof KindPolicy>) {
+  // `jitter` a function, every other setting a number ≥ 0 (NaN >= 0 is false).
+  if (policy) for (const key of ['jitter', ...Object.keys(DEFAULT_RETRY_POLICY)] as Array<keyof KindPolicy>) {
     const value = policy[key];
-    if (key === 'jitter' ? JITTERS.has(value) : typeof value === 'number' && value >= 0) out[key] = value;
+    if (key === 'jitter' ? typeof value === 'function' : typeof value === 'number' && value >= 0) out[key] = value;
   }
   return out;
 }
@@ -113,6 +113,7 @@ export function createRetryPolicy(
   const { kinds: kindDefaults, ...globalDefaults } = DEFAULT_RETRY_POLICY;
   // Merged on each call, not cached: a few spreads per failure cost less than the cache's code in every bundle.
   const settingsFor = (kind: FailureKind): ResolvedKindPolicy => ({
+    jitter: fullJitter,
     ...globalDefaults,
     ...(kindDefaults as Partial<Record<FailureKind, KindPolicy>>)[kind],
     ...valid(options),
@@ -128,7 +129,7 @@ export function createRetryPolicy(
     if (!(remaining > 0)) return null;
 
     const draw = () => clampUnit(random());
-    let delay = backoffDelay(s.jitter, {
+    let delay = s.jitter({
       attempt, baseMs: s.baseMs, capMs: s.capMs, factor: s.factor, previousDelayMs: finite(context?.previousDelayMs),
     }, draw());
     const floor = finite(failure.retryAfterMs);

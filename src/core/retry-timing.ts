@@ -5,17 +5,8 @@
  */
 import type { Clock, OnlineSource } from './clock.js';
 import type { ClaudeError } from './failure.js';
-import type { ModelGateSnapshot } from './gate-types.js';
 import type { RetryPolicy } from './policy.js';
-import { isPressure } from './rules.js';
-
-/**
- * A refusal from the kit handler's line that names the request's place (the handler held it, or its line is full):
- * the line paces it, and the browser adds no window or backoff of its own on top.
- */
-export function isLinePaced(failure: ClaudeError): boolean {
-  return failure.line !== undefined && failure.retryable && failure.kind === 'overloaded';
-}
+import { isLinePaced } from './rules.js';
 
 export interface RetryTiming {
   /** While the handler's line paces the request: its expected turn there, the one moment the person is shown. */
@@ -25,8 +16,6 @@ export interface RetryTiming {
    * gate's permit goes back with it), also when the policy throws or gives an unusable delay (then this throws).
    */
   delay(failure: ClaudeError, attempt: number, settled: (retryAt: number | undefined) => void): number | null;
-  /** When the next attempt can really go, our own retry being at `retryAt`: the gate may hold it longer, or less. */
-  goAt(failure: ClaudeError, retryAt: number, gate: ModelGateSnapshot | undefined, background: boolean): number;
 }
 
 export function createRetryTiming(policy: RetryPolicy, clock: Clock, online: OnlineSource, startedAt: number): RetryTiming {
@@ -74,18 +63,6 @@ export function createRetryTiming(policy: RetryPolicy, clock: Clock, online: Onl
       }
       if (delay !== null) previousDelayMs = delay;
       return delay;
-    },
-    goAt(failure, retryAt, gate, background) {
-      const now = clock.now();
-      // Background work filled Claude's room and took the blame: a person's request waits only for the next free slot,
-      // which the gate keeps for it (background is held), not for a backoff meant for a busy Claude. Only while the
-      // gate holds people under that room: a 529 it took for Anthropic-wide load gets the backoff, never a loop.
-      const yielded = !background && gate?.state === 'open' && (gate.peopleWaitUntil ?? 0) > now
-        && isPressure(failure.kind) && failure.retryAfterMs === undefined;
-      if (yielded) return now;
-      // The handler's line keeps the turn; otherwise the gate may hold everyone longer than our own delay (its
-      // shortest window, or a wave's retry-after): count down to the moment this request can really go.
-      return isLinePaced(failure) ? retryAt : Math.max(retryAt, gate?.state === 'closed' ? (gate.reopenAt ?? 0) : 0);
     },
   };
 }

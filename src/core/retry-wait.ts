@@ -11,7 +11,7 @@ export type Wake = 'now' | 'move';
 export type SetWake = (wake: ((how: Wake) => void) | undefined) => void;
 
 /** The reason a wait for the gate is cut short to move the request to another model. */
-export const MOVE = Symbol('move to another model');
+export const MOVE: unique symbol = Symbol();
 
 /** Resolves when `ms` is over (undefined: when the device is online), or when woken. No timer outlives it. */
 export function pause(clock: Clock, online: OnlineSource, ms: number | undefined, setWake: SetWake): Promise<Wake | 'timer'> {

@@ -40,6 +40,10 @@ export interface FallbackContext {
   clock: Clock;
   /** Shared by a client's requests: the models whose busy episode the person chose to skip. */
   skipped: Set<string>;
+  /** Puts an offer of another model before the person, or takes it away (`undefined`). */
+  offer(offer: FallbackOffer | undefined): void;
+  /** Cuts the request's backoff short: its next attempt goes at once, to the model `pick()` then names. */
+  move(): void;
 }
 
 /**
@@ -50,19 +54,19 @@ export interface FallbackCursor {
   /** The model the next attempt goes to (`''`: the handler's default). */
   pick(): string;
   /**
-   * The request waits for `model` (in the gate, or after an overload): call `move()` once it should go elsewhere at
-   * once, or `offer()` to ask the person. Replaces the previous watch; returns how to stop watching, or undefined
-   * when the request has nowhere else to go.
+   * Waits for the gate's permit for `wait.model`, watching the model meanwhile: `MOVE` when the request should go to
+   * another model instead.
    */
-  watch(model: string, on: { move(): void; offer(offer: FallbackOffer | undefined): void }): (() => void) | undefined;
+  wait(gate: Gate, wait: PermitWait): Promise<GatePermit | typeof MOVE>;
   /**
-   * Waits for the gate's permit for `wait.model`, watching (with `watch`, which wraps {@link watch}) for a move:
-   * `MOVE` when the request should go to another model instead.
+   * An attempt on `model` met an overload or a rate limit: `MOVE` when another model takes the request now; else the
+   * cursor watches `model` while the request backs off (moving it, or offering the next model, once `model` has been
+   * overloaded long enough) and returns how to stop watching (undefined: nowhere else to go).
    */
-  wait(gate: Gate, wait: PermitWait, watch: (move: () => void) => (() => void) | undefined): Promise<GatePermit | typeof MOVE>;
+  overloaded(model: string): typeof MOVE | (() => void) | undefined;
   /**
    * The person took `offer` (for this request, or the model's whole busy episode): the cursor takes it away and moves
-   * the request, through the last watch's `on`.
+   * the request.
    */
   accept(offer: FallbackOffer, scope: OfferScope): void;
   /** The person keeps waiting for `offer.from`: the cursor takes the offer away, and makes no new one for it. */

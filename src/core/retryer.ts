@@ -1,10 +1,10 @@
 import { alwaysOnline, systemClock } from './clock.js';
 import { ClaudeError, toClaudeError } from './failure.js';
 import type { GatePermit } from './gate-types.js';
-import { createRetryTiming, isLinePaced } from './retry-timing.js';
+import { createRetryTiming } from './retry-timing.js';
 import { MOVE, pause, waitForPermit, type Wake } from './retry-wait.js';
 import type { Retryer, RetryerOptions, RetrySnapshot } from './retryer-types.js';
-import { isPressure } from './rules.js';
+import { isLinePaced, isPressure } from './rules.js';
 import { createListeners } from './store.js';
 
 export type * from './retryer-types.js';
@@ -21,13 +21,18 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   const online = options.online ?? alwaysOnline;
   const listeners = createListeners();
   const cancelled = new AbortController();
-  const cursor = options.fallback?.cursor({ model: options.model, gate, clock, skipped: options.skipped ?? new Set() });
   let snapshot: RetrySnapshot = { phase: 'idle', attempt: 0 };
   // Whoever waits now can be woken: "Retry now", a move to another model, a cancel.
   let wake: ((how: Wake) => void) | undefined;
   const setWake = (next: typeof wake) => (wake = next);
   // The next permit skips the gate's window ("Retry now", or a return to the handler's line).
   let forceNext = false;
+  // The fallback chain's cursor picks each attempt's model, and moves the request or offers another model meanwhile.
+  const cursor = options.fallback?.cursor({
+    model: options.model, gate, clock, skipped: options.skipped ?? new Set(),
+    offer: (offer) => snapshot.offer?.from !== offer?.from && update({ offer }),
+    move: () => wake?.('move'),
+  });
 
   /** Applies a change and notifies, only when something really changed (a crowd of subscribers pays per change). */
   function update(next: Partial<RetrySnapshot>): void {
@@ -36,12 +41,6 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     if (snapshot.phase === 'waiting' || snapshot.phase === 'paused') snapshot.waited = true;
     listeners.notify();
   }
-
-  /** While waiting for `model`: the cursor moves the request on, or puts an offer before the person. */
-  const watch = (model: string, move: () => void) => cursor?.watch(model, {
-    move,
-    offer: (offer) => snapshot.offer?.from !== offer?.from && update({ offer }),
-  });
 
   function throwIfCancelled(permit: GatePermit | undefined): void {
     if (!cancelled.signal.aborted) return;
@@ -64,7 +63,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       }
       const model = cursor?.pick() ?? options.model ?? '';
       const wait = { signal: cancelled.signal, model, priority, force: forceNext, onHold, setWake };
-      const permit = gate && (await (cursor ? cursor.wait(gate, wait, (move) => watch(model, move)) : waitForPermit(gate, wait)));
+      const permit = gate && (await (cursor?.wait ?? waitForPermit)(gate, wait));
       forceNext = false;
       if (permit === MOVE) continue;
       throwIfCancelled(permit);
@@ -89,13 +88,13 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       }
       // Overloaded: the fallback chain counts this request's wait for its model from now, and another model with room
       // takes it at once (the backoff spares the overloaded model, not this request).
-      const stopWatching = isPressure(failure.kind) ? watch(model, () => wake?.('move')) : undefined;
-      if (isPressure(failure.kind) && cursor && cursor.pick() !== model) {
-        stopWatching?.();
+      const stopWatching = isPressure(failure.kind) ? cursor?.overloaded(model) : undefined;
+      if (stopWatching === MOVE) {
         update({ phase: 'waiting', failure, nextAttemptAt: clock.now(), responding: false });
         continue;
       }
-      const goAt = timing.goAt(failure, clock.now() + delay, gate?.snapshotOf(model), priority === 'background');
+      // The gate may hold it longer (a closed window), or less (lanes): the moment it can really go.
+      const goAt = gate ? gate.retryAt(model, failure, clock.now() + delay, priority === 'background') : clock.now() + delay;
       // One moment on screen: the turn the handler named while its line paces the request, else our own retry.
       update({ phase: 'waiting', failure, nextAttemptAt: timing.turnAt ?? goAt, responding: false });
       // Its return to its place goes past a window this tab's gate may still keep from earlier refusals (the limit

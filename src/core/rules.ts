@@ -45,7 +45,7 @@ export function kindForType(type: string | undefined): FailureKind | undefined {
 /** The kind a bare status means (no body to read): the table's, 408 timeout, other 5xx server_error. */
 export function kindForStatus(status: number): FailureKind {
   if (status === 408) return 'timeout';
-  for (const [s, , kind] of ERROR_TYPES) if (s === status && status !== 504) return kind;
+  for (const [s, , kind] of ERROR_TYPES) if (s === status) return kind;
   return status >= 500 ? 'server_error' : 'unknown';
 }
 
@@ -81,6 +81,13 @@ export const isNeverRetried = (kind: FailureKind): boolean => NEVER.includes(kin
  */
 export const isPressure = (kind: FailureKind): boolean => kind === 'overloaded' || kind === 'rate_limited';
 
+/**
+ * A refusal from the kit handler's line that names the request's place (the handler held it, or its line is full):
+ * the line paces it, and the browser adds no window or backoff of its own on top.
+ */
+export const isLinePaced = (failure: { line?: unknown; retryable: boolean; kind: FailureKind }): boolean =>
+  failure.line !== undefined && failure.retryable && failure.kind === 'overloaded';
+
 /** The same rule for a raw answer (a server store that has not classified it): 529, or a 429 that is no spend limit. */
 export function isPressureAnswer(status: number, body = ''): boolean {
   return status === 529 || (status === 429 && !body.includes(SPEND_LIMIT_CODE));
@@ -92,7 +99,7 @@ export function isPressureAnswer(status: number, body = ''): boolean {
  * to come back) and holds the others only for the gate's usual window: each in turn meets the same answer, one probe
  * at a time, and gives up too. Without this cap a proxy's "retry-after: 86400" would freeze every request for a day.
  */
-export const LONGEST_GATE_HOLD_MS = 10 * 60_000;
+export const LONGEST_GATE_HOLD_MS = 600_000; // 10 min, a literal so that bundles which never read it drop it
 
 /** The part of a `retry-after` (ms) a gate honours: all of it up to {@link LONGEST_GATE_HOLD_MS}, else none. */
 export const gateHoldFor = (retryAfterMs: number | undefined): number =>

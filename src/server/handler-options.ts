@@ -84,6 +84,7 @@ export interface ClaudeHandlerOptions {
   /**
    * With `userKey`: places one user may hold in line; one more of theirs gets a 429 rate_limit_error with
    * retry-after (this user is sending too much; Claude is not the one refusing), while other users still get places.
+   * On the Redis store the places are the fleet's: every instance's requests (and queued jobs) of the user together.
    * Defaults to a tenth of `maxQueue`.
    */
   maxPerUser?: number;

@@ -20,6 +20,19 @@ export function relayedHeaders(from: Headers | undefined, secret?: string, into 
   return into;
 }
 
+/**
+ * The same headers as a plain record, for an answer the relay makes itself: a record goes to the Response as it is,
+ * where a `Headers` object costs its making here and its reading again by a server adapter (@hono/node-server writes
+ * a record it is given straight to Node's response; a `Headers` it iterates, sorted, first).
+ */
+export function relayedHeaderRecord(from: Headers | undefined, secret?: string): Record<string, string> {
+  const into: Record<string, string> = {};
+  from?.forEach((value, name) => {
+    if (RELAYED_HEADERS.includes(name) || name.startsWith('anthropic-ratelimit-')) into[name] = redact(value, secret);
+  });
+  return into;
+}
+
 function hasName(error: unknown, name: string): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 }
@@ -63,8 +76,8 @@ function isJsonObject(text: string): boolean {
  */
 export async function relayAnswer(upstream: Response, options: RelayOptions): Promise<Response | SetupProblem> {
   const { secret } = options;
-  const headers = relayedHeaders(upstream.headers, secret);
-  const requestId = headers.get('request-id') ?? undefined;
+  const headers = relayedHeaderRecord(upstream.headers, secret);
+  const requestId = headers['request-id'];
   if (upstream.type === 'opaqueredirect' || (upstream.status >= 300 && upstream.status < 400)) {
     await upstream.body?.cancel().catch(() => {});
     // Following would send the key wherever the redirect points; a redirect here means a wrong base URL.
@@ -102,13 +115,13 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
       : new SetupProblem('no API key', "Claude's API answered 401 to a request sent without a key: set ANTHROPIC_API_KEY or pass `apiKey`.", requestId);
   }
   if (isJsonObject(text)) {
-    headers.set('content-type', 'application/json');
+    headers['content-type'] = 'application/json';
     return new Response(text, { status: upstream.status, headers });
   }
   // No JSON: an HTML page from a proxy or a captive portal, or an empty body. The status stays; the markup never
   // reaches the browser. A 200 that is not JSON is no answer at all: a gateway error, worth retrying.
   const status = upstream.status < 400 ? 502 : upstream.status;
-  if (status >= 500 && !headers.has('x-should-retry')) headers.set('x-should-retry', 'true');
+  if (status >= 500 && headers['x-should-retry'] === undefined) headers['x-should-retry'] = 'true';
   const message = `Claude's API answered ${upstream.status} without a JSON body (often a proxy's page).`;
   return errorResponse(status, errorTypeFor(status), message, { requestId: requestId ?? localRequestId(), headers });
 }
@@ -144,18 +157,21 @@ export interface StreamRelayOptions {
  * at either end, nothing the decoder replaced. Encoding the text again cost more than everything else per chunk.
  */
 export function relayStream(upstream: Response, options: StreamRelayOptions): Response {
+  return prepareStreamRelay(options)(upstream);
+}
+
+/**
+ * {@link relayStream} in two steps: everything that does not need the answer (the decoder, the event parser, the
+ * redactor, the body stream, which alone costs 10–20 µs to make in Node 20) made first, while Claude thinks; then the
+ * answer relayed through it when it comes. A relay made and never given an answer (Claude answered a stream request
+ * with a JSON error) holds nothing: no timer, no listener.
+ */
+export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Response) => Response {
   const { signal, secret, onEnd, clock } = options;
-  const headers = relayedHeaders(upstream.headers, secret);
-  headers.set('content-type', upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8');
-  headers.set('cache-control', 'no-cache');
-  // Proxies such as nginx buffer responses by default, which would hold tokens back.
-  headers.set('x-accel-buffering', 'no');
-  const source = upstream.body;
-  if (!source) {
-    onEnd();
-    return new Response(sseError('api_error', "Claude's API sent an empty stream."), { status: 200, headers });
-  }
-  const reader = source.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let attach: (() => void) | undefined;
+  // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
+  const attached = new Promise<void>((resolve) => (attach = resolve));
   // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const redactor = createStreamRedactor(secret);
@@ -178,15 +194,13 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
   // nowhere to write the body may never read or cancel it again. Its slot toward Claude is given back now.
   const onAbort = () => {
     finish();
-    reader.cancel().catch(() => {});
+    reader?.cancel().catch(() => {});
   };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
   /**
    * The next chunk, or `silent` when none came within the idle limit. The limit cancels the upstream read, which
    * ends the pending one: a timer per read, no race.
    */
-  const nextChunk = async (): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
+  const nextChunk = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
     let silent = false;
     const timer = clock.setTimeout(() => {
       silent = true;
@@ -225,11 +239,12 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
   };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      if (!reader) await attached;
       try {
         for (;;) {
-          const next = await nextChunk();
+          const next = await nextChunk(reader!);
           if (next === 'silent') {
-            reader.cancel().catch(() => {});
+            reader!.cancel().catch(() => {});
             const seconds = Math.round(options.idleTimeoutMs / 1000);
             return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
@@ -249,8 +264,24 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
     },
     cancel(reason) {
       finish();
-      return reader.cancel(reason);
+      return reader?.cancel(reason);
     },
   });
-  return new Response(body, { status: upstream.status, headers });
+  return (upstream) => {
+    const headers = relayedHeaderRecord(upstream.headers, secret);
+    headers['content-type'] = upstream.headers.get('content-type') ?? 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
+    // Proxies such as nginx buffer responses by default, which would hold tokens back.
+    headers['x-accel-buffering'] = 'no';
+    const source = upstream.body;
+    if (!source) {
+      onEnd();
+      return new Response(sseError('api_error', "Claude's API sent an empty stream."), { status: 200, headers });
+    }
+    reader = source.getReader();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    attach!();
+    return new Response(body, { status: upstream.status, headers });
+  };
 }

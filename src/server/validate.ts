@@ -44,15 +44,18 @@ export type ValidationResult =
 const bad = (message: string): ValidationResult => ({ ok: false, status: 400, type: 'invalid_request_error', message });
 
 function isJsonMediaType(contentType: string | null): boolean {
+  // What every client sends, told at once; anything else is split and lowered.
+  if (contentType === 'application/json') return true;
   const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
 }
 
 const KNOWN = new Set<string>([...PASSING_FIELDS, ...HEADER_PARAMS]);
+const OPT_INS = Object.entries(OPT_IN_FIELDS);
 
 /** The first field or tool the app's policy does not allow, as a 400 message naming the option that would. */
 function policyRefusal(body: Record<string, unknown>, options: ValidationOptions): string | undefined {
-  for (const [field, option] of Object.entries(OPT_IN_FIELDS)) {
+  for (const [field, option] of OPT_INS) {
     const allowed = field === 'mcp_servers' ? options.allowMcpServers : options.allowContainer;
     if (body[field] !== undefined && body[field] !== null && !allowed) {
       return `${field}: this server does not forward ${field}; the app can allow it with the handler option \`${option}: true\`.`;

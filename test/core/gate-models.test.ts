@@ -267,3 +267,33 @@ describe('background’s own limit', () => {
     expect(gate.snapshotOf()).toMatchObject({ backgroundReopenAt: 5_000, limit: 16 });
   });
 });
+
+describe('when a request that met a failure can really go (gate.retryAt)', () => {
+  it('waits for a closed window, except a return the handler’s line paces', async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    const first = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    first.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    // The window holds everyone until 5 s, longer than this request's own 1 s.
+    expect(gate.retryAt('', overloaded(), 1_000, false)).toBe(5_000);
+    const paced = Object.assign(overloaded(), { line: { ahead: 3 } });
+    expect(gate.retryAt('', paced, 1_000, false)).toBe(1_000);
+    expect(gate.retryAt('another-model', overloaded(), 1_000, false)).toBe(1_000);
+  });
+
+  it('sends a person at once, for the next free slot, where lanes took the 529 for background’s; never background', async () => {
+    const gate = createGate({ lanes: priorityLanes(), maxConcurrency: 16, drainJitterMs: 0 });
+    Array.from({ length: 8 }, () => ask(gate, { priority: 'background' }));
+    await vi.advanceTimersByTimeAsync(0);
+    const person = ask(gate);
+    await vi.advanceTimersByTimeAsync(0);
+    person.permit!.release({ ok: false, failure: overloaded(), retryAt: 1_000 });
+    expect(gate.retryAt('', overloaded(), 1_000, false)).toBe(0);
+    expect(gate.retryAt('', overloaded(), 1_000, true)).toBe(1_000);
+    // A retry-after is Claude's own word: it is kept.
+    expect(gate.retryAt('', Object.assign(overloaded(), { retryAfterMs: 2_000 }), 2_000, false)).toBe(2_000);
+    // Without lanes the same moment is a backoff.
+    const plain = createGate({ maxConcurrency: 16, drainJitterMs: 0 });
+    expect(plain.retryAt('', overloaded(), 1_000, false)).toBe(1_000);
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ClaudeError } from '../../src/core/failure.js';
 import { createRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicyOptions } from '../../src/core/policy.js';
-import { MAX_TIMER_DELAY_MS } from '../../src/core/backoff.js';
+import { decorrelatedJitter, equalJitter, exponentialDelay, fullJitter, MAX_TIMER_DELAY_MS } from '../../src/core/backoff.js';
 import type { FailureKind } from '../../src/core/types.js';
 
 const KINDS: FailureKind[] = ['overloaded', 'rate_limited', 'spend_limited', 'server_error', 'timeout', 'network',
@@ -18,7 +18,7 @@ const fixed = (u: number, options: RetryPolicyOptions = {}) => createRetryPolicy
 describe('createRetryPolicy defaults', () => {
   it('is patient with overload: minutes in total, not seconds', () => {
     expect(createRetryPolicy().settingsFor('overloaded')).toMatchObject({
-      jitter: 'full', baseMs: 1000, capMs: 60_000, maxAttempts: 40, maxWaitMs: 10 * MINUTE,
+      jitter: fullJitter, baseMs: 1000, capMs: 60_000, maxAttempts: 40, maxWaitMs: 10 * MINUTE,
     });
     const policy = fixed(0.5);
     let elapsedMs = 0;
@@ -99,17 +99,22 @@ describe('nextDelay', () => {
     expect(policy.settingsFor('network')).toMatchObject({ maxWaitMs: 30_000, capMs: 4000 });
   });
 
-  it('ignores undefined, NaN and negative options', () => {
-    const policy = createRetryPolicy({ capMs: undefined, baseMs: Number.NaN, maxWaitMs: -1, jitter: 'bogus' as 'none' });
+  it('ignores undefined, NaN and negative options, and a jitter that is no function (the old string names)', () => {
+    const policy = createRetryPolicy({ capMs: undefined, baseMs: Number.NaN, maxWaitMs: -1, jitter: 'full' as never });
     expect(policy.settingsFor('overloaded')).toEqual(createRetryPolicy().settingsFor('overloaded'));
   });
 
-  it('supports equal, decorrelated and no jitter per kind', () => {
-    const policy = fixed(0, { kinds: { server_error: { jitter: 'equal' }, network: { jitter: 'decorrelated' },
-      timeout: { jitter: 'none' } } });
+  it('supports equal, decorrelated and no jitter per kind, each imported', () => {
+    const policy = fixed(0, { kinds: { server_error: { jitter: equalJitter }, network: { jitter: decorrelatedJitter },
+      timeout: { jitter: exponentialDelay } } });
     expect(policy.nextDelay(failure('server_error'), { attempt: 3, elapsedMs: 0 })).toBe(2000);
     expect(policy.nextDelay(failure('network'), { attempt: 2, elapsedMs: 0, previousDelayMs: 3000 })).toBe(1000);
     expect(policy.nextDelay(failure('timeout'), { attempt: 2, elapsedMs: 0 })).toBe(2000);
+  });
+
+  it("spreads delays with the app's own strategy, given the backoff input and the draw", () => {
+    const policy = fixed(0.25, { jitter: (input, u) => input.baseMs * input.attempt * u });
+    expect(policy.nextDelay(failure('server_error'), { attempt: 2, elapsedMs: 0 })).toBe(500);
   });
 
   it('never returns a delay setTimeout would fire at once', () => {

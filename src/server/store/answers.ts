@@ -29,8 +29,12 @@ function outcomeFrom(status: number, headers: Headers | Record<string, string>, 
 
 /** Reads a 429's body (a clone) to tell a rate limit from the spend limit; other answers by status alone. */
 export async function outcomeOf(response: Response): Promise<Outcome> {
-  const body = response.status === 429 ? await response.clone().text().catch(() => '') : '';
-  return outcomeFrom(response.status, response.headers, body);
+  return response.status === 429 ? outcomeFrom(429, response.headers, await response.clone().text().catch(() => '')) : outcomeOfHeaders(response);
+}
+
+/** What `outcomeOf` says of an answer that is not a 429, at once: its body tells nothing more. */
+export function outcomeOfHeaders(response: Response): Outcome {
+  return outcomeFrom(response.status, response.headers, '');
 }
 
 export function outcomeOfStored(answer: StoredAnswer): Outcome {

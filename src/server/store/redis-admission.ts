@@ -79,19 +79,22 @@ export async function userTag(user: string): Promise<string> {
   return tag;
 }
 
+/** A user's places in every model's line of the app under `prefix` (userTag), which `maxPerUser` counts. */
+export const placesKey = (prefix: string, user: string) => `${prefix}places:${user}`;
+
 /**
  * The script's keys under `prefix` (see redis-line-script.ts): the line of the model whose tag is `line` (lineTag),
  * the app's room, and the request's abandon mark and ticket (`id`, `ticket`; store ops). Keys of a model's line are
  * `<prefix>line:<tag>…`; those of the base line (no model) keep the names of the single line before lines per model.
  */
-export function lineKeys(prefix: string, names: { line?: string; id?: string; ticket?: string } = {}): string[] {
+export function lineKeys(prefix: string, names: { line?: string; id?: string; ticket?: string; user?: string } = {}): string[] {
   const base = names.line ? `${prefix}line:${names.line}` : `${prefix}line`;
   return [
     base, `${base}:evidence`, `${base}:recent`, `${base}:leases`, `${base}:waiting`, `${base}:waiting-background`,
     `${base}:alive`,
     `${prefix}lines`, `${prefix}lines:leases`, `${prefix}lines:ready`, `${prefix}lines:ready-alive`,
     `${prefix}abandoned:${names.id ?? ''}`, `${prefix}ticket:${names.ticket ?? ''}`,
-    `${base}:leases-background`, `${base}:turns`, `${base}:turns-background`,
+    `${base}:leases-background`, `${base}:turns`, `${base}:turns-background`, placesKey(prefix, names.user ?? ''),
   ];
 }
 

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
 import { lineRetryAfterMs } from '../admission/defaults.js';
-import { LINE_CONTROL, lineArgs, lineKeys, lineTag } from './redis-admission.js';
+import { LINE_CONTROL, lineArgs, lineKeys, lineTag, placesKey } from './redis-admission.js';
 import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
 import type { Refusal, Outcome } from './types.js';
@@ -77,6 +77,17 @@ export interface Fleet {
    * back, and any of them that reaches Redis after this takes nothing. `line`: the tag of its model's line.
    */
   abandon(id: string, line: string): Promise<unknown>;
+  /**
+   * A place in line for request `id` of `user` (userTag): how many places the user holds with it, or 0 when it held
+   * `maxPerUser` places already in the whole fleet; `force`: whatever it holds (a request Claude turned away keeps
+   * its place). The place is held again every third of a waiter's alive time until the request goes (waitTurn gives
+   * it back then) or `release`; an instance that dies stops holding them, and they lapse. Throws when Redis fails.
+   */
+  hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number>;
+  /** Gives back a place `hold` took and the request has not used to go (best effort: else it lapses). */
+  release(id: string): Promise<void>;
+  /** Stops holding places again: those still held lapse, as a dead instance's. */
+  close(): void;
 }
 
 /**
@@ -91,6 +102,8 @@ const abort = (): Refusal => ({ refused: 'aborted' });
 const MAX_SLEEP_MS = 500;
 /** How long a ticket keeps its place beyond the retry-after it came with, as the in-process line's. */
 const TICKET_GRACE_MS = 120_000;
+/** Places held again in one command, at most (a flood of one instance is a few commands, not one huge one). */
+const PLACES_PER_COMMAND = 500;
 
 /** `redis` gives the client of the moment, or throws like a lost connection when there is none. */
 export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
@@ -99,6 +112,10 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   const aliveMs = 2 * (MAX_SLEEP_MS + 2 * pollMs + commandTimeoutMs);
   // By model, as last seen; bounded like the in-process lines (a client naming ever new models must not grow it).
   const limits = new Map<string, number>();
+  // The users' places this instance holds for its waiters (request id → user), and the timer that holds them again.
+  const places = new Map<string, string>();
+  let placesTimer: unknown;
+  let closed = false;
   const run = (line: string, id: string, op: string, ...rest: Array<string | number>) =>
     runWith(lineKeys(options.prefix, { line, id }), op, ...rest);
   const runWith = (keys: string[], op: string, ...rest: Array<string | number>) => {
@@ -136,7 +153,7 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
         leave();
         return abort();
       }
-      const keys = lineKeys(options.prefix, { line, id, ticket: ticket ?? '' });
+      const keys = lineKeys(options.prefix, { line, id, ticket: ticket ?? '', user });
       const unreserve = place.reserve?.();
       const held = place.reserve !== undefined && unreserve === undefined ? '1' : '0';
       let answer: number[] = [];
@@ -150,6 +167,8 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       if (answer[0] === -1) throw new Error('this request already went ahead without Redis');
       if (answer[0] === 1 && answer[5] !== undefined) seen(place.model ?? '', answer[5]);
       if (answer[0] === 1) {
+        // Its place was given back as it went.
+        places.delete(id);
         // The level comes as a string: below one call it is the paced share, a fraction.
         const [, level, epoch, probeId, at] = answer as [number, string, number, number, number];
         return { id, level: Number(level), epoch, probeId, order: at, line, unreserve };
@@ -186,6 +205,42 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     }
   }
 
+  async function hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number> {
+    const keys = lineKeys(options.prefix, { id, user });
+    const held = Number(await runWith(keys, 'hold', id, maxPerUser, aliveMs, force ? '1' : '0'));
+    if (!(held > 0)) return 0;
+    places.set(id, user);
+    // Closed meanwhile: nothing holds it again; given back now (or it lapses).
+    if (closed) void release(id);
+    else holdAgain();
+    return held;
+  }
+
+  async function release(id: string): Promise<void> {
+    const user = places.get(id);
+    if (user === undefined) return;
+    places.delete(id);
+    await within(commandTimeoutMs, options.clock, Promise.resolve().then(() => redis().zrem(placesKey(options.prefix, user), id))).catch(() => {});
+  }
+
+  /** While this instance holds places, holds them again every third of their life (one command per chunk). */
+  function holdAgain(): void {
+    if (placesTimer !== undefined || closed) return;
+    placesTimer = options.clock.setTimeout(() => {
+      placesTimer = undefined;
+      if (places.size === 0 || closed) return;
+      const all = [...places];
+      const base = lineKeys(options.prefix).slice(0, -1);
+      for (let i = 0; i < all.length; i += PLACES_PER_COMMAND) {
+        const chunk = all.slice(i, i + PLACES_PER_COMMAND);
+        const keys = [...base, ...chunk.map(([, user]) => placesKey(options.prefix, user))];
+        // A failure is Redis's (the requests find out themselves): their places lapse, as a dead instance's.
+        void runWith(keys, 'hold-places', aliveMs, ...chunk.map(([id]) => id)).catch(() => {});
+      }
+      holdAgain();
+    }, aliveMs / 3);
+  }
+
   function seen(model: string, value: number): void {
     limits.delete(model);
     if (limits.size >= 64) limits.delete(limits.keys().next().value as string);
@@ -204,5 +259,12 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       return run(call.line, call.id, 'settle', call.id, call.level, call.epoch, call.probeId, outcome, result?.retryAfterMs ?? -1, accepted ? '1' : '0');
     },
     abandon: async (id, line) => run(line, id, 'abandon', id, leaseMs),
+    hold,
+    release,
+    close() {
+      closed = true;
+      options.clock.clearTimeout(placesTimer);
+      placesTimer = undefined;
+    },
   };
 }

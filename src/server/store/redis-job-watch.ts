@@ -84,14 +84,25 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
       if (!redis) throw new Error('Redis is not connected');
       const pipeline = redis.pipeline();
       for (const [, waiter] of batch) pipeline.hmget(waiter.key, 'timestamp', 'finishedOn', 'returnvalue', 'failedReason', 'processedOn');
+      // Closing: which jobs a worker holds now (BullMQ's active list, beside the job's hash). A job started once and
+      // sent back to wait (a worker's store closed under it, a pause) is not at Claude, whatever processedOn says.
+      const activeKeys = draining ? [...new Set(batch.map(([, waiter]) => activeKeyOf(waiter.key)))] : [];
+      for (const key of activeKeys) pipeline.lrange(key, 0, -1);
       const replies = (await within(options.commandTimeoutMs, options.clock, pipeline.exec())) ?? [];
-      batch.forEach(([, waiter], i) => {
+      const active = new Set<string>();
+      activeKeys.forEach((_, k) => {
+        const [error, ids] = replies[batch.length + k] ?? [new Error('no reply')];
+        // Unknown: every job that started once counts as active, as before.
+        if (error) for (const [jobId] of batch) active.add(jobId);
+        else for (const id of ids as string[]) active.add(id);
+      });
+      batch.forEach(([jobId, waiter], i) => {
         const [error, fields] = replies[i] ?? [new Error('no reply')];
         if (error) return waiter.settle({ kind: 'unreachable', error });
         const [timestamp, finishedOn, returnvalue, failedReason, processedOn] = fields as Array<string | null>;
         if (timestamp === null) return waiter.settle({ kind: 'vanished' });
         // Not started while the store closes: it goes elsewhere. Started: Claude has it, and its answer is awaited.
-        if (finishedOn === null && draining && processedOn === null) return waiter.settle({ kind: 'closing' });
+        if (finishedOn === null && draining && (processedOn === null || !active.has(jobId))) return waiter.settle({ kind: 'closing' });
         if (finishedOn === null) return;
         if (returnvalue !== null && returnvalue !== undefined && failedReason == null) {
           return waiter.settle(outcomeOf(waiter.token, parse(returnvalue)));
@@ -152,6 +163,9 @@ export function createJobWatch(options: JobWatchOptions): JobWatch {
     },
   };
 }
+
+/** BullMQ's active list of the queue whose job hash is `jobKey` (`<prefix>:<queue>:<job id>`). */
+const activeKeyOf = (jobKey: string) => `${jobKey.slice(0, jobKey.lastIndexOf(':'))}:active`;
 
 function parse(text: string): unknown {
   try {

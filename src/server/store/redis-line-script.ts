@@ -7,14 +7,18 @@
 /**
  * KEYS, in three groups (lineKeys in redis-admission.ts builds them):
  *  - the model's line: 1 state hash, 2 evidence list, 3 recent list, 4 leases (sorted set: lease id → expiry),
- *    5 interactive lane and 6 background lane (sorted sets: request id → its order), 7 alive (sorted set: waiting id
- *    → when it is presumed gone);
- *  - the app's room, shared by every model's line: 8 a hash (the order counter), 9 every model's leases (the ceiling
- *    counts them), 10 ready (waiters their line would let go, held back by the ceiling; score lane × 2^50 + order),
- *    11 when each ready entry is presumed gone;
+ *    5 interactive lane and 6 background lane (sorted sets: `<order>:<request id>` → its order, or its turn with
+ *    users), 7 alive (sorted set: waiting id → when it is presumed gone);
+ *  - the app's room, shared by every model's line: 8 a hash (the order counter; `n:<entry>`, how many waiters a ready
+ *    entry's line would let go), 9 every model's leases (the ceiling counts them), 10 ready (one entry per line and
+ *    lane whose waiters the line would let go, held back by the ceiling; score lane × 2^50 + its first waiter's
+ *    order), 11 when each ready entry is presumed gone;
  *  - the request's: 12 its abandon mark, 13 its ticket (store ops);
  *  - 14 the model's background leases (a subset of 4: background-room.ts needs background's calls on the wire);
- *  - 15 and 16 the users' last turns in the interactive and background lanes (sorted sets: user → tag, fair-turns.ts).
+ *  - 15 and 16 the users' last turns in the interactive and background lanes (sorted sets: user → tag, fair-turns.ts);
+ *  - 17 the request's user's places (sorted set: request id → when it is presumed gone), the app's, shared by every
+ *    model's line and every instance: `maxPerUser` counts them (hold), so a user holds that many places in the whole
+ *    fleet, not per instance. A place lives aliveMs unless held again (hold-places), so a dead instance's lapse.
  * A script touches one model's keys and the app's, never two models' lines at once. (Redis Cluster is not supported:
  * the keys carry no common hash tag, so one script's keys may live on different nodes.)
  * ARGV: op, now ('' = Redis TIME), initial, min, max (-1 = none), decrease, evidenceMs, minClosedMs, maxClosedMs, ttlMs,
@@ -37,7 +41,12 @@
  *   leave: id, ticketMs ('' = no ticket), order, tag, user: keeps the place under the ticket (KEYS[13]) for
  *          ticketMs, for that user only
  * Users, as line.ts and fair-turns.ts: a lane of a line whose requests name users is ordered by turn (tag), ties by
- * request id (the reference breaks them by arrival), instead of by order; a ticket is `order:tag:user`.
+ * arrival (a lane's member is the zero-padded order, then the id: equal scores sort by member), instead of by order;
+ * a ticket is `order:tag:user`. The line's hash maps `q:<id>` to the member.
+ *   hold: id, maxPerUser, aliveMs, '1' to take it whatever the user holds (a request Claude turned away keeps its
+ *         place, as line.ts) → the places the user holds with it | 0 (it holds maxPerUser already)
+ *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places) → how many were held
+ *   admit takes the place back when the request goes; leave and abandon leave it to the store (it gives it back).
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
  * expires unless renewed, so a crashed instance's calls stop counting after leaseMs, and its waiters leave the line
@@ -58,6 +67,7 @@ local MS_PER_S, US_PER_MS = 1000, 1000
 local OPEN, CLOSED, PROBING = 0, 1, 2
 local LINE_KEY_COUNT, FIRST_P = 11, 13
 local HALF = 0.5 -- rounds to the nearest whole
+local PLACES_KEY = 17 -- KEYS[17]: the user's places; hold-places passes more users' after it
 -- A ready entry's score: interactive waiters before background ones, then the oldest (orders stay far below 2^50).
 local LANE_SCORE = 2 ^ 50
 
@@ -90,19 +100,67 @@ local MARK, TICKET = KEYS[12], KEYS[13]
 local BG_LEASES = KEYS[14]
 -- The users' last turns per lane (fair-turns.ts).
 local TURNS_I, TURNS_B = KEYS[15], KEYS[16]
+-- The request's user's places, every model's and every instance's (maxPerUser).
+local PLACES = KEYS[PLACES_KEY]
 -- background-room.ts's numbers.
 local BACKGROUND_SPARE, ROOM_GROWTH_ROUNDS, EVIDENCE_MS = T.backgroundSpare, T.roomGrowthRounds, T.roomEvidenceMs
 
 -- A request leaves every queue it may be in (its line's lanes, the room's ready set).
 local function unqueue(id)
-  redis.call('ZREM', LANE_I, id)
-  redis.call('ZREM', LANE_B, id)
+  local member = redis.call('HGET', H, 'q:' .. id) or id
+  redis.call('HDEL', H, 'q:' .. id)
+  redis.call('ZREM', LANE_I, member)
+  redis.call('ZREM', LANE_B, member)
   redis.call('ZREM', ALIVE, id)
-  redis.call('ZREM', READY, id)
-  redis.call('ZREM', READY_ALIVE, id)
 end
 
-if op == 'abandon' then
+-- The room's entry for this line's lane (see markReady), and how many of its waiters it would let go.
+local function readyName(background)
+  if background then return H .. '|b' end
+  return H .. '|i'
+end
+local function unready(name)
+  redis.call('ZREM', READY, name)
+  redis.call('ZREM', READY_ALIVE, name)
+  redis.call('HDEL', ROOM, 'n:' .. name)
+end
+-- Waiters left: the line's entries let no more go than wait.
+local function clampReady()
+  for _, background in ipairs({false, true}) do
+    local name, lane = readyName(background), LANE_I
+    if background then lane = LANE_B end
+    local n = redis.call('HGET', ROOM, 'n:' .. name)
+    if n then
+      local size = redis.call('ZCARD', lane)
+      if size == 0 then unready(name) elseif tonumber(n) > size then redis.call('HSET', ROOM, 'n:' .. name, size) end
+    end
+  end
+end
+
+-- A waiter's member in its lane: its order, zero-padded so members sort as orders do, then its id.
+local function member(id, order) return string.format('%016d', order) .. ':' .. id end
+
+if op == 'hold' then
+  -- A place for the request's user, unless it holds its share already: counted and taken in one step, so two
+  -- instances cannot both give the last one.
+  redis.call('ZREMRANGEBYSCORE', PLACES, '-inf', tnow)
+  local has = redis.call('ZSCORE', PLACES, P[1])
+  if not has and P[4] ~= '1' and redis.call('ZCARD', PLACES) >= tonumber(P[2]) then return 0 end
+  redis.call('ZADD', PLACES, tnow + tonumber(P[3]), P[1])
+  redis.call('PEXPIRE', PLACES, tonumber(P[3]))
+  return redis.call('ZCARD', PLACES)
+elseif op == 'hold-places' then
+  -- The places of an instance's waiters, held again: they lapse only when it stops (it died).
+  local ms, held, key = tonumber(P[1]), 0, PLACES_KEY
+  for i, id in ipairs(P) do
+    if i > 1 then
+      held = held + redis.call('ZADD', KEYS[key], 'XX', 'CH', tnow + ms, id)
+      redis.call('PEXPIRE', KEYS[key], ms)
+      key = key + 1
+    end
+  end
+  return held
+elseif op == 'abandon' then
   -- A request that went on without Redis: whatever its late commands took (a lease, a place) is given back, and
   -- its mark makes any later one take nothing.
   redis.call('SET', MARK, '1', 'PX', P[2])
@@ -110,10 +168,12 @@ if op == 'abandon' then
   redis.call('ZREM', ROOM_LEASES, P[1])
   redis.call('ZREM', BG_LEASES, P[1])
   unqueue(P[1])
+  clampReady()
   if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   return 1
 elseif op == 'leave' then
   unqueue(P[1])
+  clampReady()
   if redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B) == 0 then redis.call('HDEL', H, 'backlogSince') end
   -- Turned away: its ticket keeps its place for its return (a user's, for that user only).
   local kept = P[3]
@@ -400,12 +460,8 @@ local function refused(level, callEpoch, probeId, retryAfter)
     closedAt = now
     reopenAt = now + ms
     -- Its waiters cannot go now: under a ceiling they must not hold other models' waiters back until they ask again.
-    for _, lane in ipairs({LANE_I, LANE_B}) do
-      for _, id in ipairs(redis.call('ZRANGE', lane, 0, -1)) do
-        redis.call('ZREM', READY, id)
-        redis.call('ZREM', READY_ALIVE, id)
-      end
-    end
+    unready(readyName(false))
+    unready(readyName(true))
   elseif result == 'not-ours' and wasProbe and state == PROBING then
     state = OPEN
   end
@@ -432,6 +488,7 @@ end
 local function waiting()
   local gone = redis.call('ZRANGEBYSCORE', ALIVE, '-inf', tnow)
   for _, id in ipairs(gone) do unqueue(id) end
+  if #gone > 0 then clampReady() end
   local n = redis.call('ZCARD', LANE_I) + redis.call('ZCARD', LANE_B)
   if n == 0 then backlogSince = nil end
   return n
@@ -441,21 +498,22 @@ local function backlogMs()
   return now - backlogSince
 end
 
--- Would the line let this waiter go now (line.ts's next())? -- interactive ones in order; background ones only when no interactive one waits, and, unless the limit is 1, leaving
--- two free slots (one when the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts):
--- people while background is on the wire, background two below it (one below a room of 2) and not while held.
-local function lineLets(id, background, go)
-  if go == 'wait' then return false end
+-- How many of a lane's first waiters the line would let go now (line.ts's next()): interactive ones in order;
+-- background ones only when no interactive one waits, and, unless the limit is 1, leaving two free slots (one when
+-- the limit is 2; the probe needs no spare). Under Claude's seen room (background-room.ts): people while background
+-- is on the wire, background two below it (one below a room of 2) and not while held.
+local function laneRoom(background, go)
+  if go == 'wait' then return 0 end
   local room = 1
   if go == 'go' then room = value() - inFlight end
   if not background then
     if seenRoom >= 0 and redis.call('ZCARD', BG_LEASES) > 0 then room = math.min(room, math.floor(seenRoom) - inFlight) end
-    return redis.call('ZRANK', LANE_I, id) < room
+    return room
   end
-  if redis.call('ZCARD', LANE_I) > 0 then return false end
+  if redis.call('ZCARD', LANE_I) > 0 then return 0 end
   if go == 'go' then
     -- Held, unless the clock was set back before the 529 that held it (background-room.ts held()).
-    if now < heldUntil and now >= heldAt then return false end
+    if now < heldUntil and now >= heldAt then return 0 end
     room = room - math.min(BACKGROUND_SPARE, value() - 1)
     -- background-room.ts cap(): two slots of the seen room left to people, one of a room of 2, none of a room of 1.
     if seenRoom >= 0 then
@@ -463,23 +521,46 @@ local function lineLets(id, background, go)
       room = math.min(room, seen - math.min(BACKGROUND_SPARE, seen - 1) - inFlight)
     end
   end
-  return redis.call('ZRANK', LANE_B, id) < room
+  return room
 end
 
--- Does the app's room have a slot for it (lines.ts's mayGo)? Under a ceiling, the waiters their lines would let go
--- take the room's free slots interactive first, then oldest; a background one leaves two slots free (one at 2).
-local function roomLets(id, background, order, aliveMs)
-  if ceiling < 0 then return true end
+-- Under a ceiling the room keeps, per line and lane whose waiters the line would let go, one entry: scored by its
+-- first waiter (interactive before background, then the oldest: lines.ts gave() sorts lines by their head), with how
+-- many it would let go (ROOM's 'n:' fields). With users a line's first waiter is its first in turn, not its oldest.
+local function markReady(background, room, aliveMs)
+  if ceiling < 0 then return end
   local gone = redis.call('ZRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
-  for _, other in ipairs(gone) do redis.call('ZREM', READY, other) end
-  redis.call('ZREMRANGEBYSCORE', READY_ALIVE, '-inf', tnow)
-  local score = order
+  for _, other in ipairs(gone) do unready(other) end
+  local lane = LANE_I
+  if background then lane = LANE_B end
+  local name = readyName(background)
+  local takers = math.min(room, redis.call('ZCARD', lane))
+  if takers <= 0 then
+    unready(name)
+    return
+  end
+  local first = redis.call('ZRANGE', lane, 0, 0)[1]
+  local score = tonumber(string.match(first, '^(%d+):') or '0')
   if background then score = score + LANE_SCORE end
-  redis.call('ZADD', READY, score, id)
-  redis.call('ZADD', READY_ALIVE, tnow + aliveMs, id)
+  redis.call('ZADD', READY, score, name)
+  redis.call('ZADD', READY_ALIVE, tnow + aliveMs, name)
+  redis.call('HSET', ROOM, 'n:' .. name, takers)
+end
+
+-- Does the app's room have a slot for the waiter rank-th in its lane (lines.ts's mayGo and gave())? The lines whose
+-- first waiter comes first take the room's free slots first, as many as they would let go each, then its own line's
+-- waiters ahead of it; a background one leaves two slots free (one at 2).
+local function roomLets(background, rank)
+  if ceiling < 0 then return true end
+  local ahead = rank
+  local score = redis.call('ZSCORE', READY, readyName(background))
+  if not score then return false end
+  for _, other in ipairs(redis.call('ZRANGEBYSCORE', READY, '-inf', '(' .. score)) do
+    ahead = ahead + tonumber(redis.call('HGET', ROOM, 'n:' .. other) or '0')
+  end
   local free = ceiling - roomInFlight
   if background then free = free - math.min(BACKGROUND_SPARE, ceiling - 1) end
-  return redis.call('ZRANK', READY, id) < free
+  return ahead < free
 end
 
 local result = 'ok'
@@ -542,30 +623,36 @@ elseif op == 'admit' then
   local lane = LANE_I
   if background then lane = LANE_B end
   local held = P[7] == '1'
+  -- Its member in the lane: the one it joined with, or a new one from its order.
+  local entry = redis.call('HGET', H, 'q:' .. id) or member(id, order)
   if held then
     -- Its instance has no slot of its own for it: it stands aside, so waiters of other instances behind it may go,
     -- and keeps its order (it asks with it again) to take its place back once its instance has a slot.
     unqueue(id)
   else
-    if redis.call('ZADD', lane, 'NX', score, id) == 1 and backlogSince == nil then backlogSince = now end
+    if redis.call('ZADD', lane, 'NX', score, entry) == 1 and backlogSince == nil then backlogSince = now end
+    redis.call('HSET', H, 'q:' .. id, entry)
     redis.call('ZADD', ALIVE, tnow + aliveMs, id)
   end
   local go = turn()
   -- Fleet-wide order: only the first waiters go, as many as the line (the probe goes alone) and the room have room for.
-  local lets = not held and lineLets(id, background, go)
-  if lets then lets = roomLets(id, background, order, aliveMs) else
-    redis.call('ZREM', READY, id)
-    redis.call('ZREM', READY_ALIVE, id)
-  end
+  local room = laneRoom(background, go)
+  markReady(background, room, aliveMs)
+  local rank = redis.call('ZRANK', lane, entry)
+  local lets = not held and rank ~= false and rank < room and roomLets(background, rank)
   if lets then
     unqueue(id)
     waiting()
+    -- It goes: its user's place is free for another of its requests.
+    if user ~= '' then redis.call('ZREM', PLACES, id) end
     if user ~= '' and tag > tonumber(redis.call('HGET', H, roundField) or '0') then
       -- Its round is being served: users whose last turn is no later are as good as new (fair-turns.ts).
       redis.call('HSET', H, roundField, tag)
       redis.call('ZREMRANGEBYSCORE', turns, '-inf', tag)
     end
     local call = send(go == 'probe', id, tonumber(P[3]), background)
+    -- Its line's entry in the room, as the line now stands.
+    markReady(background, laneRoom(background, turn()), aliveMs)
     result = {1, call[1], call[2], call[3], order, value(), tag}
   else
     local closedMs = 0
@@ -573,7 +660,7 @@ elseif op == 'admit' then
     -- With users, its own turn: the requests that go before it, not everyone waiting.
     local ahead
     if user == '' then ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
-    else ahead = redis.call('ZRANK', lane, id) or redis.call('ZCOUNT', lane, '-inf', '(' .. score) end
+    else ahead = redis.call('ZRANK', lane, entry) or redis.call('ZCOUNT', lane, '-inf', '(' .. score) end
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
     -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
     local current = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS)

@@ -17,6 +17,7 @@ import { outcomeOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
 import { createJobWatch } from './redis-job-watch.js';
 import type { JobResult } from './redis-job-watch.js';
+import { userTag as userTagOf } from './redis-admission.js';
 import { within } from './redis-timeout.js';
 import { isRefusal } from './types.js';
 import type { Refusal, StoreAdmission, StoreContext, StoredAnswer } from './types.js';
@@ -43,7 +44,8 @@ interface QueueDeps extends RedisQueueOptions {
    * run on it; the worker's and the events' blocking connections are duplicates of it.
    */
   connection: Promise<Redis>;
-  admit(signal: AbortSignal): Promise<StoreAdmission>;
+  /** `user`: the job's user, as the script knows it (userTag): its call takes its turn in the fleet's line. */
+  admit(signal: AbortSignal, user?: string): Promise<StoreAdmission>;
   /** This instance's memory store alone: for a request that already waited out the command timeout once. */
   admitLocally(signal: AbortSignal): Promise<StoreAdmission>;
   /** The client for new jobs, unless Redis is known to be failing. */
@@ -51,6 +53,15 @@ interface QueueDeps extends RedisQueueOptions {
   /** The client, connected, whatever the store thinks of Redis: for jobs already queued. */
   connected(): Redis | undefined;
   degrade(error?: unknown): void;
+  /**
+   * A place for request `id` of `user` (the app's key) in the fleet's line: the places its user then holds, 0 when it
+   * holds `maxPerUser` already (redis-fleet.ts hold). Throws when Redis fails.
+   */
+  hold(id: string, user: string): Promise<number>;
+  /** Gives the place back unless its job's call took it (best effort: else it lapses). */
+  release(id: string): Promise<void>;
+  /** The key of `user`'s places (redis-admission.ts placesKey), for a worker to take a job's place back. */
+  placesKey(user: string): Promise<string>;
 }
 
 interface JobData {
@@ -59,10 +70,13 @@ interface JobData {
   startBy: number;
   /** Random per request: the worker hands it back with the answer, and the request accepts no answer without it. */
   token: string;
+  /** The request's user (userTag) and its place (the key of the user's places, the place's id), when it names one. */
+  user?: string;
+  place?: [key: string, id: string];
 }
 
 export interface RedisQueue {
-  enqueue(params: Record<string, unknown>, signal: AbortSignal): Promise<{ answer: StoredAnswer; via: string } | Refusal>;
+  enqueue(params: Record<string, unknown>, signal: AbortSignal, user?: string): Promise<{ answer: StoredAnswer; via: string } | Refusal>;
   ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -75,6 +89,8 @@ const MAX_RESENDS = 2;
 const KEEP_FINISHED_S = 60;
 /** The longest close() waits for BullMQ to wind down before cutting its connections. */
 const CLOSE_MS = 2_000;
+/** BullMQ's lowest priority (its highest number). */
+const MAX_PRIORITY = 2_097_151;
 
 export function createRedisQueue(deps: QueueDeps): RedisQueue {
   const { context } = deps;
@@ -126,7 +142,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     const { token, startBy, params } = job.data;
     if (Date.now() > startBy) return { token, expired: true };
     const controller = new AbortController();
-    const admission = await deps.admit(controller.signal);
+    const admission = await deps.admit(controller.signal, job.data.user);
     if (isRefusal(admission)) {
       // The shared gate is closed (or the fleet is full): pause the queue for everyone, and try this job again after.
       await worker.rateLimit(admission.retryAfterMs ?? deps.pauseMs ?? 5_000);
@@ -142,6 +158,9 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       await Promise.resolve(worker.rateLimit(CHECK_MS)).catch(() => {});
       throw (await import('bullmq')).Worker.RateLimitError();
     }
+    // It goes: its user's place is free for another of its requests (the line's rule: a place is a wait).
+    const place = job.data.place;
+    if (place) void bounded(Promise.resolve().then(() => deps.connected()?.zrem(place[0], place[1]))).catch(() => {});
     let answer: StoredAnswer;
     const call = context.run(params, controller.signal);
     if (job.id !== undefined) runningHere.set(job.id, { token, call });
@@ -210,18 +229,50 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
     return { answer, via: admission.via };
   }
 
-  async function enqueue(params: Record<string, unknown>, signal: AbortSignal, resends = 0): Promise<{ answer: StoredAnswer; via: string } | Refusal> {
+  /**
+   * Users take turns in the queue as in the line: a job's priority is the places its user holds with it, so every
+   * user's first waiting job goes before anyone's second (BullMQ serves equal priorities first come, first served),
+   * and a user holds `maxPerUser` places in the whole fleet, jobs and waiting calls together.
+   */
+  async function enqueueFor(params: Record<string, unknown>, signal: AbortSignal, user: string | undefined) {
+    if (user === undefined || closed || !parts || !deps.usable()) return enqueue(params, signal);
+    const id = globalThis.crypto.randomUUID();
+    let held = 0;
+    try {
+      held = await deps.hold(id, user);
+    } catch (error) {
+      // Redis is failing: the request is answered without the queue (enqueue finds out), its user's share unknown.
+      deps.degrade(error);
+      return enqueue(params, signal);
+    }
+    if (held === 0) return { refused: 'user-full', via: 'redis' } satisfies Refusal;
+    try {
+      const place: JobData['place'] = [await deps.placesKey(user), id];
+      return await enqueue(params, signal, 0, { user, priority: Math.min(held, MAX_PRIORITY), place });
+    } finally {
+      void deps.release(id);
+    }
+  }
+
+  async function enqueue(
+    params: Record<string, unknown>, signal: AbortSignal, resends = 0,
+    turn: { user: string; priority: number; place: JobData['place'] } | undefined = undefined,
+  ): Promise<{ answer: StoredAnswer; via: string } | Refusal> {
     if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } satisfies Refusal;
     const running = parts;
     if (!running || !deps.usable()) return direct(params, signal);
     const jobId = globalThis.crypto.randomUUID();
-    const data: JobData = { params, startBy: Date.now() + context.queueTimeoutMs, token: globalThis.crypto.randomUUID() };
+    const data: JobData = {
+      params, startBy: Date.now() + context.queueTimeoutMs, token: globalThis.crypto.randomUUID(),
+      ...(turn && { user: await userTagOf(turn.user), place: turn.place }),
+    };
     try {
       const counts = await bounded(running.queue.getJobCounts('waiting', 'prioritized', 'delayed'));
       const waiting = Object.values(counts).reduce((sum, n) => sum + n, 0);
       if (waiting >= maxWaiting) return { refused: 'full', via: 'redis' } satisfies Refusal;
       await bounded(running.queue.add('messages', data, {
         jobId, attempts: 1, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S },
+        ...(turn && { priority: turn.priority }),
       }));
     } catch (error) {
       // The add may still land when Redis wakes up: it must not run for nobody.
@@ -237,7 +288,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       case 'vanished': {
         const here = runningHere.get(jobId);
         if (here?.token === data.token) return { answer: await here.call, via: 'redis' };
-        if (resends < MAX_RESENDS) return enqueue(params, signal, resends + 1);
+        if (resends < MAX_RESENDS) return enqueue(params, signal, resends + 1, turn);
         return { refused: 'timeout', retryAfterMs: 1_000, via: 'redis' } satisfies Refusal;
       }
       case 'unreachable': {
@@ -260,7 +311,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   }
 
   return {
-    enqueue: (params, signal) => enqueue(params, signal),
+    enqueue: (params, signal, user) => enqueueFor(params, signal, user),
     async ready(timeoutMs) {
       const connected = starting.then(async (running) => {
         await Promise.all([running.worker.waitUntilReady(), running.events.waitUntilReady(), running.queue.waitUntilReady()]);

@@ -6,11 +6,12 @@
 import type { Redis } from 'ioredis';
 import { BACKGROUND_SPARE } from '../admission/background-room.js';
 import { createAcceptGrace } from '../admission/accept-grace.js';
+import { LINE_TUNING } from '../admission/defaults.js';
 import { createMemoryStore } from './memory.js';
 import { createRedisCache } from './redis-cache.js';
 import { createFleet, isPressure } from './redis-fleet.js';
 import type { Fleet, FleetCall } from './redis-fleet.js';
-import { lineTag, userTag, type RedisLineOptions } from './redis-admission.js';
+import { lineTag, placesKey, userTag, type RedisLineOptions } from './redis-admission.js';
 import { createRedisQueue } from './redis-queue.js';
 import type { RedisQueue, RedisQueueOptions } from './redis-queue.js';
 import { within } from './redis-timeout.js';
@@ -67,6 +68,9 @@ export interface RedisStore extends ClaudeStore {
 const FALLBACK = 'memory-fallback';
 /** As the in-process line: a call Claude has not refused for this long counts as taken (a long stream). */
 const ACCEPT_AFTER_MS = 1_500;
+/** Places one user may hold in the fleet's line: the handler's `maxPerUser`, by default as the memory line's. */
+const maxPerUser = (context: StoreContext) =>
+  context.maxPerUser ?? Math.max(1, Math.ceil(context.maxQueue * LINE_TUNING.maxPerUserShare));
 /** How often an instance off Redis asks whether it is back. */
 const HEAL_MS = 200;
 
@@ -119,8 +123,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
   // Lease ids whose give-back never reached Redis (the connection was down), with their model's line: sent again when
   // it is back, until their lease would have expired anyway.
   const owed = new Map<string, { until: number; line: string }>();
-  // Places in the fleet's line this instance handed out with a permit, until they are used to wait again.
-  const fleetOrders = new Set<number>();
+  // Places in the fleet's line this instance handed out with a permit, until they are used to wait again, with the
+  // request's order in this process's own line (a request Claude turned away keeps its place in both).
+  const fleetOrders = new Map<number, number | undefined>();
 
   const connecting: Promise<Redis> = options.client ? Promise.resolve(options.client) : connect();
   let client: Redis | undefined = options.client;
@@ -208,19 +213,59 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return tracked;
   }
 
-  async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}): Promise<StoreAdmission> {
+  /**
+   * `job`: the admission of a queued job's call (redis-queue.ts; its `user` is a userTag already): its user's place
+   * is the job's (held by the instance that queued it, taken back as the call goes), and the job queue already took
+   * users in turn, so this process's line takes it as it comes; in the fleet's line it still takes its user's turn.
+   */
+  async function admit(signal: AbortSignal, admitOptions: AdmitOptions = {}, job = false): Promise<StoreAdmission> {
     if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' };
     if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
     const deadline = admitOptions.deadlineAt ?? Date.now() + context.queueTimeoutMs;
     // A place in the fleet's line given by this instance (Claude refused the call): the request waits there again.
     // Any other order is the memory line's (a fallback permit) and stays there.
-    const fleetOrder = admitOptions.order !== undefined && fleetOrders.delete(admitOptions.order) ? admitOptions.order : undefined;
-    const localOrder = fleetOrder === undefined ? admitOptions.order : undefined;
+    const fleetOrder = admitOptions.order !== undefined && fleetOrders.has(admitOptions.order) ? admitOptions.order : undefined;
+    // Its place in this process's line is kept as well: it is not turned away there as one more of its user's.
+    const localOrder = fleetOrder === undefined ? admitOptions.order : fleetOrders.get(fleetOrder);
+    if (fleetOrder !== undefined) fleetOrders.delete(fleetOrder);
     const { model, priority, user } = admitOptions;
     const ceiling = context.concurrencyCeiling;
     const inLocal = {
-      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority, user,
+      deadlineAt: deadline, order: localOrder, ticket: fleetOrder === undefined ? admitOptions.ticket : undefined, model, priority,
+      user: job ? undefined : user,
     };
+    // Bounded by the connect timeout: a Redis that is not there is not waited for longer than it takes to say so.
+    if (!everReady && !down) await within(options.connectTimeoutMs ?? 1_000, clock(), firstReady).catch(() => {});
+    const id = globalThis.crypto.randomUUID();
+    const shared = usable() && fleet;
+    // A user's places are counted in Redis, every instance's together (the cap of this process's line alone would
+    // let a user hold maxPerUser places per instance); without Redis, this process's line counts them.
+    if (user !== undefined && shared && !job) {
+      const tag = await userTag(user);
+      let held = 1;
+      try {
+        held = await shared.hold(id, tag, maxPerUser(context), fleetOrder !== undefined);
+      } catch (error) {
+        degrade(error);
+      }
+      if (held === 0) return { refused: 'user-full', via: 'redis' };
+    }
+    try {
+      // A job names its user as the script knows it already.
+      return await admitHeld(id, signal, deadline, inLocal, fleetOrder, user === undefined || job ? user : await userTag(user));
+    } finally {
+      // Its place, if it did not use it to go: given back (close() waits for it).
+      if (fleet) background(fleet.release(id));
+    }
+  }
+
+  async function admitHeld(
+    id: string, signal: AbortSignal, deadline: number, inLocal: AdmitOptions & { deadlineAt: number }, fleetOrder: number | undefined,
+    user: string | undefined,
+  ): Promise<StoreAdmission> {
+    if (!context) throw new Error('createRedisStore: attach the store to a handler first.');
+    const { model, priority } = inLocal;
+    const ceiling = context.concurrencyCeiling;
     // This process's own bound, per model and lane too, so a model's waiters never take another model's slots here.
     const slot = await (ceiling === undefined ? local : entry).admit(signal, inLocal);
     if (isRefusal(slot)) return slot;
@@ -230,20 +275,17 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       slot.release();
       return local.admit(signal, inLocal);
     };
-    // Bounded by the connect timeout: a Redis that is not there is not waited for longer than it takes to say so.
-    if (!everReady && !down) await within(options.connectTimeoutMs ?? 1_000, clock(), firstReady).catch(() => {});
     const redis = usable();
     if (!redis || !fleet) {
       degrade();
       return alone();
     }
-    const id = globalThis.crypto.randomUUID();
     const background = priority === 'background';
     let call: FleetCall;
     asking += 1;
     try {
       const turn = await fleet.waitTurn(id, AbortSignal.any([signal, closing.signal]), deadline, {
-        order: fleetOrder, ticket: admitOptions.ticket, model, priority, user: user === undefined ? undefined : await userTag(user),
+        order: fleetOrder, ticket: inLocal.ticket, model, priority, user,
         reserve: ceiling === undefined ? undefined : () => reserveHere(ceiling, background),
       });
       if ('refused' in turn) {
@@ -270,9 +312,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     } finally {
       asking -= 1;
     }
-    if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context);
+    if (ceiling === undefined) return leasePermit(fleet, call, slot.release, context, slot.order);
     // The slot reserved for it while it asked Redis: taken (synchronously, by join) before the reservation goes.
-    const taking = local.admit(signal, { deadlineAt: deadline, model, priority, user });
+    const taking = local.admit(signal, { deadlineAt: deadline, model, priority, user: inLocal.user });
     call.unreserve?.();
     const here = await taking;
     if (isRefusal(here)) {
@@ -283,7 +325,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     return leasePermit(fleet, call, () => {
       slot.release();
       void here.release();
-    }, context);
+    }, context, slot.order);
   }
 
   /** One of this process's slots under its ceiling, held while a waiter asks Redis; undefined when none is free. */
@@ -298,7 +340,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     };
   }
 
-  function leasePermit(shared: Fleet, call: FleetCall, releaseLocal: () => void, ctx: StoreContext) {
+  function leasePermit(shared: Fleet, call: FleetCall, releaseLocal: () => void, ctx: StoreContext, localOrder: number | undefined) {
     let released = false;
     let accepted = false;
     let timer: unknown;
@@ -320,7 +362,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     };
     renewals.add(stop);
     if (fleetOrders.size >= 10_000) fleetOrders.clear();
-    fleetOrders.add(call.order);
+    fleetOrders.set(call.order, localOrder);
     return {
       via: 'redis',
       order: call.order,
@@ -380,13 +422,18 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       if (options.queue) {
         queue = createRedisQueue({
           ...(options.queue === true ? {} : options.queue), prefix, commandTimeoutMs, context: ctx,
-          connection: connecting, admit, admitLocally: (signal) => local.admit(signal), usable, connected, degrade,
+          connection: connecting, admit: (signal, user) => admit(signal, { user }, true), admitLocally: (signal) => local.admit(signal),
+          usable, connected, degrade,
+          hold: async (id, user) => (fleet ? fleet.hold(id, await userTag(user), maxPerUser(ctx), false) : 1),
+          release: (id) => (fleet ? background(fleet.release(id)) : Promise.resolve()),
+          placesKey: async (user) => placesKey(prefix, await userTag(user)),
         });
       }
     },
     admit,
     enqueue: options.queue
-      ? async (params, signal) => (closed ? { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } : (queue ?? failNow()).enqueue(params, signal))
+      ? async (params, signal, queued) =>
+        (closed ? { refused: signal.aborted ? 'aborted' : 'closing', via: 'redis' } : (queue ?? failNow()).enqueue(params, signal, queued?.user))
       : undefined,
     isClosed: () => closed,
     // This process's requests; the limits are the fleet's, as last seen here.
@@ -416,6 +463,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
       await Promise.all([local.close(), entry.close()]);
       // Requests whose job is already at Claude wait for its answer, which comes over the connection: before it goes.
       await queue?.close();
+      // Places still held (none once every waiter has left) are no longer held again: they lapse.
+      fleet?.close();
       shut = true;
       if (healTimer !== undefined) clock().clearTimeout(healTimer);
       healTimer = undefined;

@@ -140,9 +140,10 @@ export interface ClaudeStore {
   readonly cache?: AnswerCache;
   /**
    * Present when non-streamed requests go through a job queue: resolves with the job's answer, or a refusal (full
-   * queue, waited too long). Streams always take `admit`.
+   * queue, waited too long, `user-full`). Streams always take `admit`. `user`: as AdmitOptions' (the handler's
+   * `userKey`): users take turns in the queue and hold `maxPerUser` places in it.
    */
-  readonly enqueue?: (params: Record<string, unknown>, signal: AbortSignal) => Promise<{ answer: StoredAnswer; via: string } | Refusal>;
+  readonly enqueue?: (params: Record<string, unknown>, signal: AbortSignal, options?: { user?: string }) => Promise<{ answer: StoredAnswer; via: string } | Refusal>;
   stats(): ClaudeStoreStats;
   /**
    * Stops timers and connections the store opened itself. Requests waiting for a turn hear `closing` (the handler

@@ -4,8 +4,8 @@
 // store: one userKey floods it while Claude refuses, and another user is answered within its turn.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LINE_CONTROL, lineArgs, lineKeys } from '../../../src/server/store/redis-admission.js';
-import { createFleet, useRedisTestbed } from './fleet.js';
+import { LINE_CONTROL, lineArgs, lineKeys, placesKey, userTag } from '../../../src/server/store/redis-admission.js';
+import { createFleet, useRedisTestbed, type Instance } from './fleet.js';
 import { eventually } from './redis-server.js';
 import { ask, echoUpstream } from './senders.js';
 
@@ -117,18 +117,104 @@ describe('createClaudeHandler with userKey on the Redis store', () => {
       });
     };
     const flood = Array.from({ length: 1100 }, (_, i) => send('flood', `flood ${i}`));
-    // The flooder's surplus is refused at once, its own 429s: 32 go to the fleet's line, 100 wait here.
+    // The flooder's surplus is refused at once, its own 429s: it holds its 100 places (maxPerUser) in the fleet.
     await eventually(() => answered.filter((a) => a.endsWith(' 429')).length >= 968, "the flooder's surplus refused", 20_000);
     expect(answered.filter((a) => a.endsWith(' 529'))).toHaveLength(0);
     const before = answered.filter((a) => a.endsWith(' 200')).length;
     const other = await send('someone else', 'other');
     expect(other.status).toBe(200);
     const served = answered.filter((a) => a.endsWith(' 200'));
-    // Among the next few answers, while the flooder still holds about 130 places: it waits for a slot of this
+    // Among the next few answers, while the flooder still holds about 100 places: it waits for a slot of this
     // instance (the flooder's calls hold them all; the first to end is its turn), then for its turn in the fleet's
-    // line, with the flooder's calls already at Claude answered meanwhile.
-    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(8);
+    // line, with the flooder's calls already at Claude answered meanwhile. Run alone it is 3rd to 5th; on a loaded
+    // machine (14 files at once) once 9th. Without turns it would be behind the flooder's ~100 places.
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(16);
     await instance!.store.close();
     await Promise.all(flood);
+  }, 60_000);
+});
+
+describe("one user's share of the line, across a fleet of instances", () => {
+  it("floods two instances from one userKey: the flooder holds maxPerUser places in the whole fleet, and another user is served in turn on either", async () => {
+    // Claude takes two calls at once, 200 ms each; the rest meet a 529 at once.
+    const upstream = echoUpstream({ capacity: 2, serviceTimeMs: 200 });
+    const fleet = await createFleet(testbed.redis.url, upstream.simulator, {
+      instances: 2, queueTimeoutMs: 20_000, handler: { userKey: (request) => request.headers.get('x-user') ?? undefined, maxPerUser: 20 },
+    });
+    const [a, b] = fleet as [Instance, Instance];
+    const places = placesKey(a.prefix, await userTag('flood'));
+    const answered: string[] = [];
+    const send = (instance: Instance, user: string, prompt: string) => {
+      const request = ask(prompt);
+      request.headers.set('x-user', user);
+      return instance.handler(request).then((response) => {
+        answered.push(`${prompt} ${response.status}`);
+        return response;
+      });
+    };
+    // 1,100 from one user, every other one to each instance.
+    const flood = Array.from({ length: 1100 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
+    const pending = () => 1100 - answered.filter((x) => x.startsWith('flood')).length;
+    let mostPlaces = 0;
+    // Its surplus is refused at once on both instances, its own 429s: it holds the fleet's 20 places, not 20 per
+    // instance (then 996 were refused: each instance kept 20 waiting and 32 asking the fleet's line). Requests it has
+    // at Claude hold none, and those Claude turned away keep theirs on their return (at most the 32 calls the line
+    // first lets go, the rest of the fleet's limit of 64 asking).
+    await eventually(async () => {
+      mostPlaces = Math.max(mostPlaces, await client.zcard(places));
+      return answered.filter((x) => x.endsWith(' 429')).length >= 1100 - 20 - 64;
+    }, "the flooder's surplus refused", 20_000);
+    expect(mostPlaces).toBeLessThanOrEqual(20 + 32);
+    expect(answered.filter((x) => x.endsWith(' 529'))).toHaveLength(0);
+    const before = answered.filter((x) => x.endsWith(' 200')).length;
+    const stillWaiting = pending();
+    const other = await send(b, 'someone else', 'other');
+    expect(other.status).toBe(200);
+    const served = answered.filter((x) => x.endsWith(' 200'));
+    // Within its turn: the flooder's requests already at Claude, and one turn of its waiting ones, go before it (1 to
+    // 9 in runs here; before the places were the fleet's, the flooder held 102 waiting, 51 per instance, not 18-48).
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(10);
+    expect(stillWaiting).toBeGreaterThan(10);
+    await Promise.all(fleet.map((instance) => instance.store.close()));
+    await Promise.all(flood);
+    // Every place was given back (answered, refused, left at close) or, for a request cut off mid-command by the
+    // close, lapses within a waiter's alive time: none leaks.
+    await eventually(async () => (await client.zcard(places)) === 0, "the flooder's places given back", 5_000);
+  }, 60_000);
+});
+
+describe("the Redis store's job queue between users", () => {
+  it("serves another user's non-streamed request in turn while one userKey floods the queue of two instances", async () => {
+    const upstream = echoUpstream({ capacity: 10, serviceTimeMs: 100 });
+    // One job at a time per instance: the rest wait in the queue, where the order is the queue's.
+    const fleet = await createFleet(testbed.redis.url, upstream.simulator, {
+      instances: 2, queue: { concurrency: 1 }, queueTimeoutMs: 60_000,
+      handler: { userKey: (request) => request.headers.get('x-user') ?? undefined, maxPerUser: 20 },
+    });
+    const [a, b] = fleet as [Instance, Instance];
+    const answered: string[] = [];
+    const send = (instance: Instance, user: string, prompt: string) => {
+      const request = ask(prompt);
+      request.headers.set('x-user', user);
+      return instance.handler(request).then((response) => {
+        answered.push(`${prompt} ${response.status}`);
+        return response;
+      });
+    };
+    const flood = Array.from({ length: 300 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
+    // Its share of the queue is the fleet's 20 places; the rest are its own 429s at once.
+    await eventually(() => answered.filter((x) => x.endsWith(' 429')).length >= 300 - 20 - 2, "the flooder's surplus refused", 20_000);
+    const before = answered.filter((x) => x.endsWith(' 200')).length;
+    const other = await send(b, 'someone else', 'other');
+    expect(other.status).toBe(200);
+    const served = answered.filter((x) => x.endsWith(' 200'));
+    // The jobs already running and one turn of the flooder's go before it, not its ~18 waiting jobs.
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(4);
+    expect(answered.filter((x) => x.startsWith('flood')).length).toBeLessThan(300 - 10);
+    // The app shuts down with the flooder's jobs still waiting: each is answered at once (a 503 to go elsewhere), a
+    // job a worker took and sent back to wait too (the close once waited for it until the answer timeout).
+    await Promise.all(fleet.map((instance) => instance.store.close()));
+    const statuses = new Set((await Promise.all(flood)).map((response) => response.status));
+    expect([...statuses].every((status) => [200, 429, 503].includes(status))).toBe(true);
   }, 60_000);
 });

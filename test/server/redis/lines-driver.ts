@@ -6,7 +6,8 @@
 // order the reference serves them: the line an accepted call just grew first (line.ts pumps its own line before
 // the room hands out the freed slot), then interactive before background, oldest first.
 // With users, requests name one of a few users (one of them sends most) and take turns: ties within a turn go by
-// arrival in the reference and by request id in Redis, so ids here sort as arrivals do.
+// arrival in both. Request ids are random as the store's are (a letter, then the step): an id's sort order says
+// nothing of its arrival, so a Lua that broke ties by id would part ways here.
 import { createAcceptGrace } from '../../../src/server/admission/accept-grace.js';
 import type { Redis } from 'ioredis';
 import { createModelLines, type ModelLinesOptions } from '../../../src/server/admission/lines.js';
@@ -77,6 +78,8 @@ export async function playLines(
   users?: readonly string[],
 ): Promise<Run> {
   const random = mulberry32(seed);
+  // Its own stream, so the ids leave the script of events as it was.
+  const idRandom = mulberry32(seed + 7919);
   const clock = handClock(1_000_000);
   const lines = createModelLines({ ...options, acceptAfterMs: ACCEPT_AFTER_MS, maxQueue: 10_000, clock });
   const luaOptions: RedisLineOptions = { ...options, ttlMs: FOREVER_MS };
@@ -98,7 +101,7 @@ export async function playLines(
     // Within the line that goes first, by arrival alone: a background waiter asking before an interactive one of its
     // line must still wait for it (line.ts serves interactive first), which this order puts to the test.
     const rank = (r: Request) => (r.model === first ? 0 : 2 + (r.background ? 1 : 0));
-    const arrival = (r: Request) => Number(r.id.slice(1));
+    const arrival = (r: Request) => Number(r.id.slice(2));
     for (let quiet = 0; quiet < 2;) {
       let moved = false;
       const asking = users ? inTurns(waitingLua(), first) : waitingLua().sort((x, y) => rank(x) - rank(y) || arrival(x) - arrival(y));
@@ -122,7 +125,7 @@ export async function playLines(
    */
   function inTurns(waiting: Request[], first?: string): Request[] {
     const turn = (r: Request) => (r.tag === '' ? -Infinity : Number(r.tag));
-    const arrival = (r: Request) => Number(r.id.slice(1));
+    const arrival = (r: Request) => Number(r.id.slice(2));
     const lines = MODELS.map((model) => waiting.filter((r) => r.model === model)
       .sort((x, y) => Number(x.background) - Number(y.background) || turn(x) - turn(y) || arrival(x) - arrival(y)))
       .filter((line) => line.length > 0);
@@ -204,7 +207,7 @@ export async function playLines(
       // Background work in the calm and busy phases only: a refusal with background on the wire is blamed on it
       // and keeps the window open (background-room.ts), so the other phases are where windows close.
       const r: Request = {
-        id: `r${String(step).padStart(5, '0')}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4 && phase < 2, order: '',
+        id: `${'zyxwvutsrq'[Math.floor(idRandom() * 10)]}-${String(step).padStart(5, '0')}`, model: MODELS[random() < 0.6 ? 0 : 1], background: random() < 0.4 && phase < 2, order: '',
         // The first user sends most requests.
         user: users ? users[random() < 0.75 ? 0 : Math.floor(random() * users.length)]! : '', tag: '',
       };
@@ -212,7 +215,7 @@ export async function playLines(
       void lines.admit(r.model, { priority: r.background ? 'background' : 'interactive', user: users ? r.user : undefined }).then((outcome) => {
         if ('release' in outcome) {
           r.tsGrant = outcome;
-          if (requests.some((o) => !o.tsGrant && o.id < r.id && o.user !== r.user && o.model === r.model && o.background === r.background)) {
+          if (requests.some((o) => !o.tsGrant && Number(o.id.slice(2)) < Number(r.id.slice(2)) && o.user !== r.user && o.model === r.model && o.background === r.background)) {
             run.seen.overtook += 1;
           }
           const key = `${r.model} ${r.background ? 'background' : 'interactive'}`;

@@ -13,6 +13,7 @@ const STRUCTURE: ReadonlyArray<readonly [string, string]> = [
   ['local LINE_KEY_COUNT, FIRST_P = 11, 13', 'the layout of KEYS and ARGV (redis-admission.ts builds them)'],
   ['local HALF = 0.5 -- rounds to the nearest whole', 'rounding'],
   ['local LANE_SCORE = 2 ^ 50', 'a score above every order, so interactive waiters sort before background ones'],
+  ["local PLACES_KEY = 17 -- KEYS[17]: the user's places; hold-places passes more users' after it", 'the layout of KEYS'],
 ];
 
 /** The numeric literals of a Lua source outside strings, comments and table indices, other than 0 and 1. */
