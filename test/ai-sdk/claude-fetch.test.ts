@@ -1,6 +1,7 @@
 // createClaudeFetch under the AI SDK's own streamText: calls wait in the kit's line (in virtual time, fake timers)
 // instead of hammering a Claude that refuses every call, and each call's wait reaches its route's UI message stream.
 import { createAnthropic } from '@ai-sdk/anthropic';
+import { LINE_TUNING } from '../../src/server/admission/defaults.js';
 import { createUIMessageStream, generateText, streamText } from 'ai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
@@ -59,12 +60,13 @@ describe('createClaudeFetch under streamText', () => {
     expect(Math.max(...outcomes.map((o) => o.atMs))).toBeLessThanOrEqual(7_000);
   });
 
-  it('at the line’s default start (32 calls) sends the first 20 at once: 2.1 calls per request, all answered', async () => {
+  it('at the line’s default start (32 calls) sends the first 20 at once: 2.2 calls per request, all answered', async () => {
     const upstream = outageUpstream(systemClock, 5_000);
     const outcomes = await streamTogether(kitFetch(upstream), 20);
     expect(outcomes.filter((o) => o.text).length).toBe(20);
-    // 20 refused at once, 2 refused probes, 20 answers. Measured here so a change of the line's start shows.
-    expect(upstream.calls).toBe(42);
+    // 20 refused at once, 4 refused probes (one a second in an outage, at 1–4 s), 20 answers. Measured here so a
+    // change of the line's start shows.
+    expect(upstream.calls).toBe(44);
   });
 
   it('answers every call in a 40 s outage where the AI SDK alone gives up after 6 s, with its retries never stacking', async () => {
@@ -79,8 +81,10 @@ describe('createClaudeFetch under streamText', () => {
     const outcomes = await streamTogether(counted, 20);
     expect(outcomes.filter((o) => o.text).length).toBe(20);
     expect(sdkCalls).toBe(20);
-    // What Claude refused: the first 4 and one probe per closed window (at most 2 s) for the whole app, not per request.
-    expect(upstream.refused).toBeLessThanOrEqual(4 + 40_000 / 2_000 + 1);
+    // What Claude refused: the first 4 and one probe per closed window for the whole app, not per request: one a
+    // second for the outage's first 10 s (LINE_TUNING.fastProbesMs), then one every 2 s at most.
+    const { fastProbesMs } = LINE_TUNING;
+    expect(upstream.refused).toBeLessThanOrEqual(4 + fastProbesMs / 1_000 + (40_000 - fastProbesMs) / 2_000 + 1);
     // Answered within 2 s of Claude's return.
     expect(Math.max(...outcomes.map((o) => o.atMs))).toBeLessThanOrEqual(42_000);
 
@@ -111,8 +115,8 @@ describe('createClaudeFetch under streamText', () => {
     await Promise.all(calls);
     expect(texts.every((t) => t.length > 0)).toBe(true);
     expect(sdkCalls).toBe(10);
-    // Refused: the first 4 sent and one probe per closed window (at 1 and 3 s; the one at 5 s is answered).
-    expect(upstream.refused).toBe(6);
+    // Refused: the first 4 sent and one probe a second in the outage (at 1, 2, 3 and 4 s; the one at 5 s is answered).
+    expect(upstream.refused).toBe(8);
   });
 
   it('gives the AI SDK the line’s 529 after maxWaitMs, so maxRetries: 0 ends the call then', async () => {

@@ -52,8 +52,8 @@ describe('the AI SDK stack in the bench', () => {
 
   it('holds the first burst back to reach 1.5 calls per request in a 5 s outage, and a healthy burst pays for it', async () => {
     const defaults = kitAiSdk(oneStore);
-    const held = kitAiSdk(oneStore, { line: { limit: { initial: 8 } } });
-    expect((await burst(defaults, 5_000)).callsPerRequest).toBe(2.1);
+    const held = kitAiSdk(oneStore, { line: { limit: { initial: 6 } } });
+    expect((await burst(defaults, 5_000)).callsPerRequest).toBe(2.2);
     expect((await burst(held, 5_000)).callsPerRequest).toBe(1.5);
     expect((await burst(defaults, 0)).lastTakenMs).toBe(0);
     expect((await burst(held, 0)).meanTakenMs).toBeGreaterThan(1000);

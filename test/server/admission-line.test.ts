@@ -75,23 +75,50 @@ describe('the admission line', () => {
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
-  it('doubles the closed window each time the probe is refused', async () => {
-    // Windows of 1 s, then 2 s: each probe goes when the window ends, and only then.
+  it('probes every second in an outage, for fastProbesMs, then doubles the closed window each time the probe is refused', async () => {
+    // Claude has taken none of the line's calls since it began refusing: probes are cheap, one a second, so a short
+    // outage ends for the line within about a second; past fastProbesMs the windows double (1 s, then 2 s).
     const { clock: c2, granted: g2, admit: j2 } = setup({ limit: { initial: 1 }, minClosedMs: 1000 });
-    for (let i = 0; i < 4; i++) void j2(`r${i}`);
+    for (let i = 0; i < 16; i++) void j2(`r${i}`);
     await Promise.resolve();
     const probes: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    while (probes.length < 13) {
       const grant = g2.shift();
       if (!grant) {
         await c2.advance(100);
-        i--;
         continue;
       }
       probes.push(c2.now());
       grant.release(OVERLOADED);
     }
-    expect(probes).toEqual([0, 1000, 3000]);
+    expect(probes).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 12_000, 14_000]);
+  });
+
+  it('doubles the closed window when Claude took some of its calls since it began refusing (a smaller room)', async () => {
+    // evidenceMs 1: the call taken is no evidence that later refusals are not ours.
+    const { clock: c2, granted: g2, admit: j2 } = setup({ limit: { initial: 1, evidenceMs: 1 }, minClosedMs: 1000 });
+    for (let i = 0; i < 8; i++) void j2(`r${i}`);
+    await Promise.resolve();
+    g2.shift()!.release(OVERLOADED);
+    await c2.advance(1000);
+    // The probe is taken (answered): Claude has room for some of the line's calls.
+    g2.shift()!.release(OK);
+    await c2.advance(0);
+    const probes: number[] = [];
+    const start = c2.now();
+    while (probes.length < 3) {
+      const grant = g2.shift();
+      if (!grant) {
+        await c2.advance(100);
+        continue;
+      }
+      probes.push(c2.now() - start);
+      // Refused 100 ms after it left.
+      await c2.advance(100);
+      grant.release(OVERLOADED);
+    }
+    // Windows of 1 s, then 2 s, from each refusal.
+    expect(probes).toEqual([0, 1100, 3200]);
   });
 
   it('keeps the line flowing when Claude refuses at random at a level it just accepted (not our load)', async () => {

@@ -6,6 +6,7 @@ import { createVirtualClock, type VirtualClock } from '../../bench/virtual-clock
 import { createLineControl } from '../../src/server/admission/control.js';
 import { createAdmissionLine, type AdmissionLine, type LinePermit, type LineRefusal } from '../../src/server/admission/line.js';
 import type { AdaptiveLimitOptions } from '../../src/server/admission/limit.js';
+import { LINE_TUNING } from '../../src/server/admission/defaults.js';
 
 const isGrant = (x: LinePermit | LineRefusal): x is LinePermit => 'release' in x;
 
@@ -123,7 +124,15 @@ describe('the line control below one call', () => {
     const first = control.send(false, 0);
     control.finish(first, 6000);
     control.accepted(first, true, 6000);
-    const now = refuseEvery(control, 6000, 50, () => control.share < 1);
+    // Refusals until the first cut, then Claude takes one call: a smaller room, not an outage (after an outage the
+    // first call taken brings the line back to its limit, outage-recovery.test.ts). The flood after it paces.
+    let now = refuseEvery(control, 6000, 50, () => control.state === 'closed');
+    now = control.wakeAt;
+    const taken = control.send(control.turn(now) === 'probe', now);
+    now += 6000;
+    control.finish(taken, now);
+    control.accepted(taken, true, now);
+    now = refuseEvery(control, now, 100, () => control.share < 1);
     expect(control.share).toBeLessThan(1);
     return { control, now };
   }
@@ -182,6 +191,26 @@ describe('the line control below one call', () => {
       else control.accepted(call, true, now, 10_000);
       expect(control.share).toBeGreaterThanOrEqual(1);
     }
+  });
+
+  it('paces down to partialFloor by default in a smaller room: Claude took one of its calls since it began refusing', () => {
+    const control = createLineControl({ limit: { initial: 4, evidenceMs: 1 }, minClosedMs: 1000 });
+    const first = control.send(false, 0);
+    control.finish(first, 6000);
+    control.accepted(first, true, 6000);
+    let now = refuseEvery(control, 6000, 50, () => control.state === 'closed');
+    now = control.wakeAt;
+    const taken = control.send(control.turn(now) === 'probe', now);
+    now += 6000;
+    control.finish(taken, now);
+    control.accepted(taken, true, now);
+    now = refuseEvery(control, now, 100, () => control.share < 1);
+    // Below one call, but no lower than the sheet's floor for a smaller room: the line leaves its slot to others
+    // between its calls (backends: 30 lines on 15 slots).
+    expect(control.share).toBeLessThan(1);
+    expect(control.share).toBeGreaterThanOrEqual(LINE_TUNING.partialFloor);
+    refuseEvery(control, now, 100);
+    expect(control.share).toBeGreaterThanOrEqual(LINE_TUNING.partialFloor);
   });
 
   it('stays at one call or more in the same flood unless the app set a floor below one', () => {

@@ -80,9 +80,9 @@ describe('createClaudeHandler keeps one line toward Claude', () => {
     await vi.advanceTimersByTimeAsync(5000);
     const response = await answer;
     expect(response.status).toBe(529);
-    // One call, then one probe per closed window (1 s, then 2 s, never longer: a probe at least every 2 s finds
-    // Claude's return within 2 s): calls at 0, 1, 3 and 5 s, not fifty.
-    expect(simulator.stats().requests).toBe(4);
+    // One call, then one probe per closed window (one a second in an outage's first 10 s, then 2 s, never longer: a
+    // probe at least every 2 s finds Claude's return within 2 s): calls at 0, 1, 2, 3, 4 and 5 s, not fifty.
+    expect(simulator.stats().requests).toBe(6);
   });
 
   it("tells the kit's first arrival its place within a second, its returns within lineUpdateMs, while an SDK request is held the whole holdMs", async () => {

@@ -10,8 +10,12 @@
 import { LINE_TUNING } from './defaults.js';
 
 export interface AcceptGrace {
-  /** How long after it was sent an unrefused call counts as taken. */
-  ms(): number;
+  /**
+   * How long after it was sent an unrefused call counts as taken. `outage`: the probe of a line whose calls Claude
+   * has all refused since its refusals began; the line has just seen how fast they come, so the grace is learned from
+   * them alone, down to `minProbeGraceMs` (not `baseMs`): the line hears Claude's return within a fraction of a second.
+   */
+  ms(outage?: boolean): number;
   /** A refusal came this long after its call was sent. */
   refused(afterMs: number): void;
 }
@@ -21,7 +25,8 @@ export function createAcceptGrace(baseMs: number): AcceptGrace {
   const recent: number[] = [];
   let slowest = 0;
   return {
-    ms: () => Math.min(MAX_GRACE_MS, Math.max(baseMs, slowest * SLOWEST_FACTOR)),
+    ms: (outage = false) => Math.min(MAX_GRACE_MS, Math.max(
+      outage && recent.length > 0 ? Math.min(baseMs, LINE_TUNING.minProbeGraceMs) : baseMs, slowest * SLOWEST_FACTOR)),
     refused(afterMs) {
       if (!(afterMs >= 0)) return;
       recent.push(afterMs);

@@ -59,13 +59,15 @@ export interface LineControl {
   readonly share: number;
   /** While recovering from refusals, the limit's ceiling (twice what Claude carried, limit.ts); else Infinity. */
   readonly ceiling: number;
+  /** Claude has taken none of the calls sent since its refusals began (limit.ts): the probe is judged quickly. */
+  readonly outage: boolean;
   readonly inFlight: number;
 }
 
 export function createLineControl(options: LineControlOptions = {}): LineControl {
   // A call that lasted answeredMs was answered, not refused (a refusal comes back in a round trip); the typical
   // duration is a moving average with the latest call weighing typicalWeight.
-  const { answeredMs: ANSWERED_MS, typicalWeight: TYPICAL_WEIGHT, windowGrowth } = LINE_TUNING;
+  const { answeredMs: ANSWERED_MS, typicalWeight: TYPICAL_WEIGHT, windowGrowth, fastProbesMs: FAST_PROBES_MS } = LINE_TUNING;
   const limit: AdaptiveLimit = createAdaptiveLimit(options.limit);
   const minClosedMs = options.minClosedMs ?? LINE_TUNING.minClosedMs;
   const maxClosedMs = Math.max(minClosedMs, options.maxClosedMs ?? LINE_TUNING.maxClosedMs);
@@ -110,7 +112,8 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       return { level: sent.level, epoch: sent.epoch, probe, probeId, sentAt: now };
     },
     accepted(call, binding, now, backlogMs) {
-      limit.accepted(call, binding, now, backlogMs);
+      // Alone: no other call of the line's in flight (the call itself counts until its slot is given back).
+      limit.accepted(call, binding, now, backlogMs, inFlight <= 1);
       if (isCurrentProbe(call)) {
         probeOut = false;
         if (state === 'probing') {
@@ -132,7 +135,11 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       const atTheEdge = paced || state === 'open' && call.level >= before && retryAfterMs === undefined && !limit.flooded
         && limit.value < before;
       if (verdict === 'cut' && !atTheEdge) {
-        const ms = Math.max(retryAfterMs ?? 0, Math.min(maxClosedMs, minClosedMs * windowGrowth ** streak));
+        // In an outage probes are cheap (Claude serves nobody): one every minClosedMs, so the line hears Claude's
+        // return within about a second. Once Claude took some of its calls, the window grows to maxClosedMs.
+        const fast = limit.outage && inFlight === 0 && now - limit.troubleSince < FAST_PROBES_MS;
+        const grown = fast ? minClosedMs : Math.min(maxClosedMs, minClosedMs * windowGrowth ** streak);
+        const ms = Math.max(retryAfterMs ?? 0, grown);
         streak += 1;
         state = 'closed';
         closedAt = now;
@@ -166,6 +173,9 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
     },
     get ceiling() {
       return limit.ceiling;
+    },
+    get outage() {
+      return limit.outage;
     },
     get inFlight() {
       return inFlight;

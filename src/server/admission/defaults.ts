@@ -23,6 +23,12 @@ export const LINE_TUNING = {
   maxClosedMs: 2_000,
   /** The window grows this many times per refused probe, from minClosedMs to maxClosedMs (backends: fewer probes). */
   windowGrowth: 2,
+  /**
+   * In an outage (Claude took none of the line's calls since its refusals began, and carries none now), the window
+   * stays minClosedMs for this long: a short outage is heard within a second (issue 24: 20 held through 5 s), a long
+   * one costs no more probes than today (backends: its drop looks like an outage to each line for 30 s or more).
+   */
+  fastProbesMs: 10_000,
 
   // --- The adaptive limit (limit.ts) ---------------------------------------------------------------------------------
   /** The starting limit before anything is known (docs/ai-sdk.md: a healthy burst of 20 calls goes at once; a lower start holds back every first burst). */
@@ -50,6 +56,13 @@ export const LINE_TUNING = {
   floodInARow: 6,
   /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous: p95 against immediate retry, 0.6 over 0.5 and 0.7). */
   sparseShare: 0.6,
+  /**
+   * In a smaller room (Claude took some of a line's calls since its refusals began, then refused again: other lines
+   * share its slots), a flood may take the limit down to this share of one call: the line paces (control.ts), leaving
+   * its slot to the others between its calls instead of taking it back at once and probing every 2 s (backends:
+   * docs/tuning.md). In an outage, and for refusals at random, the floor stays one call.
+   */
+  partialFloor: 0.5,
   /** Below one call, a cut keeps this share (backends: measured best, 0.7 to 0.9 tried). */
   belowOneDecrease: 0.85,
   /** Below one call, the limit grows by (backlog age / this) × (time since its last change / this) (backends). */
@@ -83,6 +96,8 @@ export const LINE_TUNING = {
   graceFactor: 1.5,
   /** The longest grace: a refusal later than this (deep into a stream) says nothing of when calls are taken. */
   maxGraceMs: 10_000,
+  /** The shortest grace of a probe in an outage (learned from the refusals just seen; issue 24: answered within 2 s of Claude's return). */
+  minProbeGraceMs: 250,
 
   // --- Background's room (background-room.ts; bench --scenario failover) -------------------------------------------
   /** Slots background keeps free for people. */

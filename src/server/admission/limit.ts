@@ -69,12 +69,20 @@ export interface AdaptiveLimit {
   readonly flooded: boolean;
   /** While recovering from refusals, the limit stays at or under this (twice what Claude carried); else Infinity. */
   readonly ceiling: number;
+  /**
+   * An outage: since the refusals began (the first cut after a calm stretch), Claude has taken none of the calls sent.
+   * Probes are cheap then (nobody is served), and the first one taken means Claude is back.
+   */
+  readonly outage: boolean;
+  /** When the current trouble began (its first cut); meaningful while `outage` holds. */
+  readonly troubleSince: number;
   sent(level: number): SentCall;
   /**
    * Claude took the call. `binding`: someone was waiting for the limit, so it may grow. `backlogMs`: how long the line
-   * has had someone waiting (below one call, the limit grows the faster the longer it is).
+   * has had someone waiting (below one call, the limit grows the faster the longer it is). `alone`: Claude carries no
+   * other call of this line (a probe taken after an outage: the line takes back what it ran before, see `outage`).
    */
-  accepted(call: SentCall, binding: boolean, now: number, backlogMs?: number): void;
+  accepted(call: SentCall, binding: boolean, now: number, backlogMs?: number, alone?: boolean): void;
   refused(call: SentCall, now: number): RefusalVerdict;
 }
 
@@ -112,6 +120,14 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   const evidence: Array<{ at: number; level: number }> = [];
   const recent: boolean[] = [];
   let recentRefused = 0;
+  // Trouble: from a cut until a calm stretch (calmMs without a cut). troubleEpoch is the epoch
+  // its first cut began (calls sent since carry it or a later one; -1: no trouble), troubleBefore the limit before it,
+  // troubleCarried whether Claude took a call sent since (else it is an outage), lastCutAt the latest cut.
+  let troubleEpoch = -1;
+  let troubleBefore = 0;
+  let troubleCarried = false;
+  let troubleSince = 0;
+  let lastCutAt = 0;
   let refusedInARow = 0;
 
   function remember(refused: boolean): void {
@@ -157,10 +173,25 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     get ceiling() {
       return ceiling();
     },
+    get outage() {
+      return troubleEpoch >= 0 && !troubleCarried;
+    },
+    get troubleSince() {
+      return troubleSince;
+    },
     // Below one call, a call's level is the share it was paced at: evidence compares paces, not a count of one.
     sent: (level) => ({ level: limit < 1 && level <= 1 ? limit : level, epoch }),
-    accepted(call, binding, now, backlogMs = 0) {
+    accepted(call, binding, now, backlogMs = 0, alone = false) {
       remember(false);
+      // The trouble ends after a calm stretch (calmMs without a cut). A first call taken after an outage, with nothing
+      // else of the line's on Claude's side: Claude is back (not merely at the edge of a smaller room, where the line
+      // still has calls taken before), and the line takes back the limit it ran before, under the recovery ceiling.
+      let back = false;
+      if (troubleEpoch >= 0 && now - lastCutAt >= CALM_MS) troubleEpoch = -1;
+      else if (troubleEpoch >= 0 && !troubleCarried && call.epoch >= troubleEpoch) {
+        troubleCarried = true;
+        back = alone;
+      }
       {
         while (evidence.length > 0 && evidence[evidence.length - 1]!.level <= call.level) evidence.pop();
         evidence.push({ at: now, level: call.level });
@@ -184,6 +215,10 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       changedAt = now;
       // Never grown past the recovery ceiling (a limit already above it is not cut by it either).
       const top = Math.min(max, Math.max(limit, ceiling()));
+      if (back) {
+        limit = Math.max(limit, Math.min(top, troubleBefore));
+        return;
+      }
       if (limit < 1) {
         limit = Math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS));
         return;
@@ -208,11 +243,23 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       const cut = call.level > 1 ? Math.min(limit, call.level - 1) * decrease : Math.min(limit, call.level) * BELOW_ONE_DECREASE;
       // Below one call only in a flood (Claude refusing nearly everything, probes included): refusals at random leave a
       // line at least one call. Once below, every wave of refusals cuts.
-      const floor = call.level >= 1 && !flooded ? 1 : min;
+      // A smaller room (Claude took some of the line's calls since its refusals began, and refuses again): the line
+      // may pace down to partialFloor of one call, so lines that share Claude leave each other its slots. Not under a
+      // floor or a ceiling the app set (`min` above one, `max`: it said what its line takes).
+      const partial = ceilingApplies && min <= 1 && troubleEpoch >= 0 && troubleCarried && now - lastCutAt < CALM_MS;
+      const lowest = partial ? Math.min(min, Math.max(LOWEST_FLOOR, LINE_TUNING.partialFloor)) : min;
+      const floor = call.level >= 1 && !flooded ? 1 : lowest;
       // A wave of refusals ours: recovering from it, the limit stays under twice what Claude carried before it.
       if (ceilingApplies && recoveringFrom === undefined) recoveringFrom = carried(now);
       calmSince = now;
-      limit = Math.min(max, ceiling(), Math.max(min, floor, cut));
+      if (troubleEpoch < 0 || now - lastCutAt >= CALM_MS) {
+        troubleEpoch = epoch + 1;
+        troubleBefore = limit;
+        troubleCarried = false;
+        troubleSince = now;
+      }
+      lastCutAt = now;
+      limit = Math.min(max, ceiling(), Math.max(lowest, floor, cut));
       changedAt = now;
       epoch += 1;
       acceptedSinceCut = 0;

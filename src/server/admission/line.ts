@@ -247,6 +247,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
   }
 
   function grant(waiter: Waiter, probe: boolean): void {
+    // A probe in an outage is judged by how fast the refusals came (accept-grace.ts).
+    const graceMs = grace.ms(probe && control.outage);
     const call = control.send(probe, clock.now());
     if (waiter.background) backgroundInFlight += 1;
     let accepted = false;
@@ -262,7 +264,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
       pump();
     };
     const sentAt = clock.now();
-    const graceTimer = clock.setTimeout(accept, grace.ms());
+    const graceTimer = clock.setTimeout(accept, graceMs);
     graceTimers.add(graceTimer);
     waiter.resolve({
       order: waiter.order,

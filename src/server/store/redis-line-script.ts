@@ -237,6 +237,13 @@ local carriedBefore = num('carriedBefore', 0)
 local carriedFrom = num('carriedFrom', nil)
 local recoveringFrom = num('recoveringFrom', -1)
 local calmSince = num('calmSince', 0)
+-- limit.ts's trouble: from a cut until calmMs without one (troubleEpoch -1: none): the epoch it began, the limit before
+-- it, whether Claude took a call sent since (1; else an outage), when it began, and the latest cut.
+local troubleEpoch = num('troubleEpoch', -1)
+local troubleBefore = num('troubleBefore', 0)
+local troubleCarried = num('troubleCarried', 0)
+local troubleSince = num('troubleSince', 0)
+local lastCutAt = num('lastCutAt', 0)
 local ceilingApplies = maxL == math.huge
 local function carried()
   if carriedFrom == nil or now - carriedFrom >= T.carriedWindowMs then
@@ -286,6 +293,8 @@ local function save()
   put('rate', rate) put('rateAt', rateAt)
   put('carriedNow', carriedNow) put('carriedBefore', carriedBefore) put('recoveringFrom', recoveringFrom) put('calmSince', calmSince)
   if carriedFrom ~= nil then put('carriedFrom', carriedFrom) end
+  put('troubleEpoch', troubleEpoch) put('troubleBefore', troubleBefore) put('troubleCarried', troubleCarried)
+  put('troubleSince', troubleSince) put('lastCutAt', lastCutAt)
   for i = 1, LINE_KEY_COUNT do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', BG_LEASES, ttl)
   redis.call('PEXPIRE', TURNS_I, ttl)
@@ -331,10 +340,19 @@ local function send(probe, id, leaseMs, background)
   return {string.format('%.17g', level), epoch, probeId}
 end
 
-local function accepted(level, probeId, binding, backlogMs)
+local function accepted(level, callEpoch, probeId, binding, backlogMs)
   rate = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS
   rateAt = now
   remember(false)
+  -- limit.ts: the trouble ends after a calm stretch; the first call taken after an outage, alone on Claude's side
+  -- (no other call of the line's in flight, the call itself counting until its slot is given back), takes back the
+  -- limit the line ran before.
+  local back = false
+  if troubleEpoch >= 0 and now - lastCutAt >= T.calmMs then troubleEpoch = -1
+  elseif troubleEpoch >= 0 and troubleCarried == 0 and callEpoch >= troubleEpoch then
+    troubleCarried = 1
+    back = inFlight <= 1
+  end
   while true do
     local back = redis.call('LINDEX', EV, -1)
     if not back then break end
@@ -358,7 +376,9 @@ local function accepted(level, probeId, binding, backlogMs)
     if changedAt ~= nil then span = math.min(GROWTH_SPAN_MS, math.max(0, now - changedAt)) end
     changedAt = now
     local top = math.min(maxL, math.max(limit, recoveryCeiling()))
-    if limit < 1 then
+    if back then
+      limit = math.max(limit, math.min(top, troubleBefore))
+    elseif limit < 1 then
       limit = math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS))
     else
       local step
@@ -406,12 +426,22 @@ local function refused(level, callEpoch, probeId, retryAfter)
   else
     local cut
     if level > 1 then cut = math.min(limit, level - 1) * decrease else cut = math.min(limit, level) * BELOW_ONE_DECREASE end
-    -- Below one call only in a flood: refusals at random leave a line at least one call.
-    local floor = minL
+    -- Below one call only in a flood: refusals at random leave a line at least one call. In a smaller room (Claude
+    -- took a call sent in this trouble, and it has not been calm since) the floor is partialFloor unless the app set
+    -- a floor or a ceiling of its own (limit.ts).
+    local lowest = minL
+    if ceilingApplies and minL <= 1 and troubleEpoch >= 0 and troubleCarried == 1 and now - lastCutAt < T.calmMs then
+      lowest = math.min(minL, math.max(T.lowestFloor, T.partialFloor))
+    end
+    local floor = lowest
     if level >= 1 and not flooded then floor = 1 end
     if ceilingApplies and recoveringFrom < 0 then recoveringFrom = carried() end
     calmSince = now
-    limit = math.min(maxL, recoveryCeiling(), math.max(minL, floor, cut))
+    if troubleEpoch < 0 or now - lastCutAt >= T.calmMs then
+      troubleEpoch = epoch + 1; troubleBefore = limit; troubleCarried = 0; troubleSince = now
+    end
+    lastCutAt = now
+    limit = math.min(maxL, recoveryCeiling(), math.max(lowest, floor, cut))
     changedAt = now
     epoch = epoch + 1
     since = 0
@@ -421,7 +451,10 @@ local function refused(level, callEpoch, probeId, retryAfter)
   local paced = limit < 1 and not flooded
   local atTheEdge = paced or (state == OPEN and level >= before and retryAfter < 0 and not flooded and value() < before)
   if result == 'cut' and not atTheEdge then
-    local ms = math.max(math.max(retryAfter, 0), math.min(maxClosed, minClosed * T.windowGrowth ^ streak))
+    -- In an outage, with none of the line's calls on the wire, one probe every minClosed for fastProbesMs (control.ts).
+    local grown = math.min(maxClosed, minClosed * T.windowGrowth ^ streak)
+    if troubleEpoch >= 0 and troubleCarried == 0 and inFlight == 0 and now - troubleSince < T.fastProbesMs then grown = minClosed end
+    local ms = math.max(math.max(retryAfter, 0), grown)
     streak = streak + 1
     state = CLOSED
     closedAt = now
@@ -536,7 +569,7 @@ if op == 'turn' then
 elseif op == 'send' then
   result = send(P[1] == '1', P[2], tonumber(P[3]), false)
 elseif op == 'accepted' then
-  accepted(tonumber(P[1]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0)
+  accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0)
 elseif op == 'refused' then
   result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]))
 elseif op == 'finish' then
@@ -638,7 +671,7 @@ elseif op == 'admit' then
     result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + HALF), tag}
   end
 elseif op == 'accept' then
-  accepted(tonumber(P[1]), tonumber(P[3]), waiting() > 0, backlogMs())
+  accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), waiting() > 0, backlogMs())
 elseif op == 'settle' then
   local probeId = tonumber(P[4])
   local wasBackground = redis.call('ZSCORE', BG_LEASES, P[1]) ~= false
@@ -658,7 +691,7 @@ elseif op == 'settle' then
   elseif P[5] == 'refused' then
     result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]))
   elseif P[5] == 'ok' and P[7] ~= '1' then
-    accepted(tonumber(P[2]), probeId, waiting() > 0, backlogMs())
+    accepted(tonumber(P[2]), tonumber(P[3]), probeId, waiting() > 0, backlogMs())
   end
 end
 save()
