@@ -126,16 +126,16 @@ export async function runFront(kind: FrontKind, upstream: string): Promise<void>
 
 // ---- helper: the fake Claude ----------------------------------------------------------------------------------------
 
-const MESSAGE = JSON.stringify({
+export const MESSAGE = JSON.stringify({
   id: 'msg_01LoadCompare000000000001', type: 'message', role: 'assistant', model: 'claude-sonnet-5-5',
   content: [{ type: 'text', text: 'Hello! How can I help?' }], stop_reason: 'end_turn', stop_sequence: null,
   usage: { input_tokens: 12, output_tokens: 8 },
 });
-const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-const START = event('message_start', { type: 'message_start', message: { ...JSON.parse(MESSAGE), content: [], stop_reason: null } })
+export const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+export const START = event('message_start', { type: 'message_start', message: { ...JSON.parse(MESSAGE), content: [], stop_reason: null } })
   + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-const DELTA = (i: number) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: ` tok${i}` } });
-const END = event('content_block_stop', { type: 'content_block_stop', index: 0 })
+export const DELTA = (i: number) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: ` tok${i}` } });
+export const END = event('content_block_stop', { type: 'content_block_stop', index: 0 })
   + event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: STREAM_TOKENS } })
   + event('message_stop', { type: 'message_stop' });
 /** Events per write: about what a fast model's stream brings per network read (Claude's own come a few at a time). */

@@ -15,7 +15,8 @@
  */
 import { getRequestListener } from '@hono/node-server';
 import { createClaudeHandler } from '../src/server/index.js';
-import { guardedProxy, LOAD_KEY, STREAM_TOKENS } from './compare-roles.js';
+// The load run's fake Claude's answer and events, the same bytes in one process.
+import { DELTA, END, guardedProxy, LOAD_KEY, MESSAGE, START, STREAM_TOKENS } from './compare-roles.js';
 
 // The fetch-API globals as the adapter sets them (its Request, and a Response that keeps a string body as is).
 const NativeResponse = globalThis.Response;
@@ -25,18 +26,6 @@ const URL_ = 'http://127.0.0.1:3000/api/claude/v1/messages';
 const UPSTREAM = 'http://127.0.0.1:8787';
 const encoder = new TextEncoder();
 
-const MESSAGE = JSON.stringify({
-  id: 'msg_01LoadCompare000000000001', type: 'message', role: 'assistant', model: 'claude-sonnet-5-5',
-  content: [{ type: 'text', text: 'Hello! How can I help?' }], stop_reason: 'end_turn', stop_sequence: null,
-  usage: { input_tokens: 12, output_tokens: 8 },
-});
-const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-const START = event('message_start', { type: 'message_start', message: { ...JSON.parse(MESSAGE), content: [], stop_reason: null } })
-  + event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-const DELTA = (i: number) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: ` tok${i}` } });
-const END = event('content_block_stop', { type: 'content_block_stop', index: 0 })
-  + event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: STREAM_TOKENS } })
-  + event('message_stop', { type: 'message_stop' });
 /** A stream's chunks as the load run's fake Claude writes them: 20 events per write. */
 function streamChunks(tokens: number): Uint8Array[] {
   const chunks = [START];

