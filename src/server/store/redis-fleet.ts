@@ -32,6 +32,8 @@ export interface FleetCall {
   level: number;
   epoch: number;
   probeId: number;
+  /** The line was in an outage when it went (Claude had taken none of its calls since its refusals began). */
+  outage: boolean;
   /** Its place in the fleet's order. */
   order: number;
   /** Its model's line (the tag in its keys). */
@@ -170,8 +172,8 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
         // Its place was given back as it went.
         places.delete(id);
         // The level comes as a string: below one call it is the paced share, a fraction.
-        const [, level, epoch, probeId, at] = answer as [number, string, number, number, number];
-        return { id, level: Number(level), epoch, probeId, order: at, line, unreserve };
+        const [, level, epoch, probeId, at, , , outage] = answer as [number, string, number, number, number, number, number, number];
+        return { id, level: Number(level), epoch, probeId, outage: outage === 1, order: at, line, unreserve };
       }
       const [, closedMs, ahead, at, , expectedWaitMs, turn] = answer as [number, number, number, number, number, number, number];
       order = String(at);

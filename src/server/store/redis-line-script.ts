@@ -33,7 +33,7 @@
  *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
  *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
  *          keeping its order), its turn among users ('' = none yet), its user ('' = the line tells no users apart)
- *     → {1, level, epoch, probeId, order, limit, tag} | {0, closedMs, ahead, order, limit, expectedWaitMs, tag}
+ *     → {1, level, epoch, probeId, order, limit, tag, outage} | {0, closedMs, ahead, order, limit, expectedWaitMs, tag}
  *       | {-1} (abandoned)
  *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
  *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
@@ -653,7 +653,11 @@ elseif op == 'admit' then
     local call = send(go == 'probe', id, tonumber(P[3]), background)
     -- Its line's entry in the room, as the line now stands.
     markReady(background, laneRoom(background, turn()), aliveMs)
-    result = {1, call[1], call[2], call[3], order, value(), tag}
+    -- outage (limit.ts): Claude has taken none of the line's calls since its refusals began; a probe then is judged by
+    -- how fast refusals came (accept-grace.ts), as in the memory line.
+    local outage = 0
+    if troubleEpoch >= 0 and troubleCarried == 0 then outage = 1 end
+    result = {1, call[1], call[2], call[3], order, value(), tag, outage}
   else
     local closedMs = 0
     if state == CLOSED then closedMs = reopenAt - now end

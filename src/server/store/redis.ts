@@ -352,10 +352,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     };
     renew();
     const sentAt = Date.now();
+    // A probe in an outage is judged by how fast refusals came, as in the memory line (line.ts).
     const acceptTimer = ctx.clock.setTimeout(() => {
       accepted = true;
       background(shared.accept(call));
-    }, acceptGrace.ms());
+    }, acceptGrace.ms(call.probeId !== 0 && call.outage));
     const stop = () => {
       ctx.clock.clearTimeout(timer);
       ctx.clock.clearTimeout(acceptTimer);

@@ -85,3 +85,33 @@ describe("the Redis line's hold of background after a 529", () => {
     expect(answer[0]).toBe(1);
   });
 });
+
+describe("the Redis line's outage probe", () => {
+  it('says a probe goes in an outage (so the store judges it by how fast refusals came), and not once Claude took a call', async () => {
+    const keys = lineKeys('review-outage:');
+    const options = { limit: { initial: 2 }, minClosedMs: 1000, ttlMs: FOREVER_MS };
+    const run = (op: string, now: number, ...rest: Array<string | number>) =>
+      testbed.client.eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options, op, now), ...rest) as Promise<unknown>;
+    const admit = (now: number, id: string) => run('admit', now, id, '', FOREVER_MS, FOREVER_MS, '0', '0', '0') as Promise<number[]>;
+    let now = 7_000_000;
+    // Two calls go and Claude refuses both in 100 ms: a cut, and the window closes.
+    const first = [await admit(now, 'a'), await admit(now, 'b')];
+    expect(first.map((answer) => answer[0])).toEqual([1, 1]);
+    expect(first.map((answer) => answer[7])).toEqual([0, 0]);
+    now += 100;
+    for (const [i, answer] of first.entries()) await run('settle', now, ['a', 'b'][i]!, answer[1]!, answer[2]!, answer[3]!, 'refused', -1, '0');
+    // The window's end: one probe, in an outage (Claude has taken none of the line's calls since it began refusing).
+    now += 1_000;
+    const probe = await admit(now, 'p1');
+    expect(probe[0]).toBe(1);
+    expect(probe[3]).not.toBe(0);
+    expect(probe[7]).toBe(1);
+    // Claude takes it: no longer an outage, whatever comes next.
+    now += 300;
+    await run('settle', now, 'p1', probe[1]!, probe[2]!, probe[3]!, 'ok', -1, '0');
+    const next = await admit(now, 'c');
+    expect(next[0]).toBe(1);
+    expect(next[7]).toBe(0);
+  });
+});
+

@@ -109,7 +109,9 @@ export async function playLines(
         const answer = (await eval_(r.model, 'admit', now, r.id, r.order, FOREVER_MS, FOREVER_MS, '0', r.background ? '1' : '0', '0', r.tag, r.user)) as number[];
         if (r.user !== '') r.tag = String(answer[6]);
         if (answer[0] === 1) {
-          r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false, graceMs: graces[r.model]!.ms() };
+          // As redis.ts: a probe the script says went in an outage is judged by how fast refusals came.
+          const graceMs = graces[r.model]!.ms(answer[3] !== 0 && answer[7] === 1);
+          r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false, graceMs };
           moved = true;
         } else r.order = String(answer[3]);
       }
