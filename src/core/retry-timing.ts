@@ -21,10 +21,6 @@ export interface RetryTiming {
 export function createRetryTiming(policy: RetryPolicy, clock: Clock, online: OnlineSource, startedAt: number): RetryTiming {
   let previousDelayMs: number | undefined;
   let turnAt: number | undefined;
-  // When the handler's line first held this request, the turn it last named, and how many in a row came and went.
-  let inLineSince: number | undefined;
-  let namedTurnAt: number | undefined;
-  let missed = 0;
   // Tries that were only returns to the request's place in the handler's line: they spend no retry budget (the wait
   // still counts).
   let returns = 0;
@@ -35,15 +31,7 @@ export function createRetryTiming(policy: RetryPolicy, clock: Clock, online: Onl
     // the ticket at once (after the handler's retry-after) is how it keeps the place. No backoff of its own.
     const paced = isLinePaced(failure);
     if (paced) returns += 1;
-    if (!paced) inLineSince = undefined;
-    else inLineSince ??= now;
-    if (namedTurnAt !== undefined) missed = now >= namedTurnAt ? missed + 1 : 0;
-    // Turns the line named that came and went twice in a row (an outage: its next probe is all it can name): the next
-    // is shown no sooner than the request has already waited in line, since "about 1 s" again every second is a
-    // promise broken every second. A line that moves names turns that hold, or miss once near the end: shown as named.
-    const hinted = paced && failure.line?.expectedWaitMs !== undefined ? failure.line.expectedWaitMs : undefined;
-    namedTurnAt = hinted === undefined ? undefined : now + hinted;
-    turnAt = hinted === undefined ? undefined : now + (missed >= 2 ? Math.max(hinted, now - inLineSince!) : hinted);
+    turnAt = paced && failure.line?.expectedWaitMs !== undefined ? now + failure.line.expectedWaitMs : undefined;
     // Offline: wait for the network whatever the budget, but only for a failure that may be retried at all (a stream
     // broken after its first token under `afterFirstToken: 'keep'` is not, and must not start over).
     let delay = failure.kind === 'network' && failure.retryable && !online.isOnline()
