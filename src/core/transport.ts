@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { systemClock, type Clock } from './clock.js';
 import { ClaudeError, readClaudeError, toClaudeError } from './failure.js';
-import { keepTicket, PRIORITY_HEADER, TICKET_HEADER } from './line-ticket.js';
+import { keepTicket, PRIORITY_HEADER, TICKET_HEADER, turnToShow } from './line-ticket.js';
 import type { LineTicket } from './line-ticket.js';
 import { createAlarm, isRecord } from './util.js';
 
@@ -125,8 +125,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
       throw toClaudeError(error);
     }
     if (!response.ok) {
-      if (ticket) keepTicket(ticket, response.headers);
-      throw await readClaudeError(response, { now: clock.now });
+      const failure = await readClaudeError(response, { now: clock.now });
+      if (ticket) {
+        keepTicket(ticket, response.headers);
+        if (failure.line) failure.line = turnToShow(ticket, failure.line, clock.now());
+      }
+      throw failure;
     }
     return response;
   }

@@ -85,6 +85,65 @@ describe("a request the handler's line paces", () => {
     client.dispose();
   });
 
+  it('is not promised "about 1 s" again and again in an outage: once a turn passed, the next is no sooner than it has waited', async () => {
+    // An outage: the handler's line names its next probe, a second away, each time it sends the request back.
+    let calls = 0;
+    const fetch = vi.fn(async () => {
+      calls += 1;
+      if (calls > 12) return ok();
+      // Held at its place for 2 s by the handler, then told its turn is a second away, as every time before.
+      if (calls > 1) await new Promise<void>((done) => {
+        setTimeout(done, 2_000);
+      });
+      return inLine(1_000);
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(0);
+    // The first estimate is shown as it comes: its turn in a second.
+    expect(client.demand.getSnapshot().nextAttemptAt).toBe(1_000);
+    const shown: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      // The handler's next word comes 1 s (its retry-after) + 2 s (the hold) later.
+      await vi.advanceTimersByTimeAsync(3_000);
+      const at = client.demand.getSnapshot().nextAttemptAt;
+      if (at !== undefined) shown.push(at - Date.now());
+    }
+    // The turns it was shown passed: what it is shown next grows with its wait, not "1 s" each time.
+    expect(shown.length).toBeGreaterThan(4);
+    expect(shown.at(-1)!).toBeGreaterThan(10_000);
+    for (let i = 1; i < shown.length; i += 1) expect(shown[i]!).toBeGreaterThanOrEqual(shown[i - 1]! - 3_000);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await expect(sent.promise).resolves.toMatchObject({ id: 'msg_1' });
+    client.dispose();
+  });
+
+  it('shows a moving line\'s turn as the line names it, also after it missed one turn by a little', async () => {
+    let calls = 0;
+    // Held by the handler 8 s, then 5 s; its turn named at 10 s, then 13 s (missed by 2 s), then a second away.
+    const replies = [[0, 10_000], [8_000, 4_000], [5_000, 1_000]] as const;
+    const fetch = vi.fn(async () => {
+      const reply = replies[calls++];
+      if (!reply) return ok();
+      if (reply[0] > 0) await new Promise<void>((done) => {
+        setTimeout(done, reply[0]);
+      });
+      return inLine(reply[1]);
+    });
+    const client = createClaudeClient({ fetch: fetch as unknown as typeof globalThis.fetch });
+    const sent = client.send(request);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.demand.getSnapshot().nextAttemptAt).toBe(10_000);
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(client.demand.getSnapshot().nextAttemptAt).toBe(13_000);
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(Date.now()).toBe(15_000);
+    expect(client.demand.getSnapshot().nextAttemptAt).toBe(16_000);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await expect(sent.promise).resolves.toMatchObject({ id: 'msg_1' });
+    client.dispose();
+  });
+
   it('never comes back in a loop: without a retry-after after 1 s, and never sooner than half a second', async () => {
     const sentAt: number[] = [];
     const answers = [inLine(10_000, undefined), inLine(10_000, '0'), ok()];
