@@ -28,10 +28,14 @@ export interface LineTicket {
   value: string;
   /** Sent as `x-claude-kit-priority` when `background`. Defaults to interactive. */
   readonly priority?: 'interactive' | 'background';
-  /** When the line first named this request's turn, the turn it last named, and how many in a row came and went. */
+  /**
+   * When the line first named this request's turn, the turn it last named, how many in a row came and went, and the
+   * turn shown instead once they did (see turnToShow).
+   */
   since?: number;
   named?: number;
   missed?: number;
+  shown?: number;
 }
 
 export const newLineTicket = (priority?: 'interactive' | 'background'): LineTicket =>
@@ -56,9 +60,10 @@ export function keepTicket(ticket: LineTicket, headers: Headers): void {
 /**
  * The wait to show for the turn the handler's line just named (`place`, from its 529), by what became of the turns it
  * named before for this request. Turns that came and went twice in a row (an outage: the line's next probe is all it
- * can name) are followed by one shown no sooner than the request has already waited in line: "about 1 s" again every
- * second is a promise broken every second. A line that moves names turns that hold, or miss once near the end: those
- * are shown as named. Only what the person is shown changes; the request goes back to its place as the handler says.
+ * can name) are followed by one shown no sooner than the request has already waited in line, and a turn so shown
+ * stands until it has passed: "about 1 s" again every second is a promise broken every second, and a countdown that
+ * jumps back up mid-way is no better. A line that moves names turns that hold, or miss once near the end: those are
+ * shown as named. Only what the person is shown changes; the request goes back to its place as the handler says.
  */
 export function turnToShow(ticket: LineTicket, place: LinePlace | undefined, now: number): LinePlace | undefined {
   const wait = place?.expectedWaitMs;
@@ -66,5 +71,7 @@ export function turnToShow(ticket: LineTicket, place: LinePlace | undefined, now
   ticket.since ??= now;
   ticket.missed = ticket.named !== undefined && now >= ticket.named ? (ticket.missed ?? 0) + 1 : 0;
   ticket.named = now + wait;
-  return ticket.missed > 1 ? { ...place, expectedWaitMs: Math.max(wait, now - ticket.since) } : place;
+  if (ticket.missed < 2) return place;
+  ticket.shown = ticket.shown !== undefined && ticket.shown > now ? ticket.shown : now + Math.max(wait, now - ticket.since);
+  return { ...place, expectedWaitMs: ticket.shown - now };
 }
