@@ -6,6 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import { ClaudeError } from '../core/failure.js';
 import type { Retryer, RetrySnapshot } from '../core/retryer.js';
+import { turnToShow, type LineTicket } from '../core/line-ticket.js';
 import { createListeners } from '../core/store.js';
 import type { ClaudeWait } from './wait.js';
 
@@ -31,6 +32,8 @@ export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void):
   let settle!: () => void;
   const promise = new Promise<void>((resolve) => (settle = resolve));
   const done = () => snapshot.phase === 'succeeded' || snapshot.phase === 'failed';
+  // The turns the line named for this answer, as the kit's transport keeps them (turnToShow).
+  const turns: LineTicket = { value: '' };
   const set = (next: RetrySnapshot) => {
     if (done()) return;
     snapshot = next;
@@ -67,8 +70,11 @@ export function createStreamWait(clock: Pick<Clock, 'now'>, cancel: () => void):
       });
       if (wait.state === 'gave-up') return set({ ...snapshot, phase: 'failed', failure });
       // The browser makes no attempt of its own (the server's call waits at its place): the one moment on screen is
-      // the expected turn the line named, as for the kit's own requests in the line. Without one, none.
-      const turnAt = wait.expectedWaitMs === undefined ? undefined : clock.now() + wait.expectedWaitMs;
+      // the expected turn the line named, shown as for the kit's own requests in the line (in an outage, no sooner
+      // than the answer has already waited once two named turns came and went). Without one, none.
+      const now = clock.now();
+      const shown = turnToShow(turns, failure.line, now)?.expectedWaitMs;
+      const turnAt = shown === undefined ? undefined : now + shown;
       set({ ...snapshot, phase: 'waiting', attempt: snapshot.attempt + 1, waited: true, failure, nextAttemptAt: turnAt });
     },
     answered() {
