@@ -4,21 +4,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { HighDemandBanner } from '../../src/components/HighDemandBanner.js';
 import { escalation } from '../../src/core/escalation.js';
 import { createClaudeClient } from '../../src/core/client.js';
-import { useClaudeStream } from '../../src/react/useClaudeStream.js';
-import { advance, ask, endpoint, renderInKit, reply, settle, useKitTestEnvironment } from '../react/helpers.js';
+import { advance, endpoint, renderInKit, reply, SendButton, settle, useKitTestEnvironment } from '../react/helpers.js';
 
 // Escalation as an import, end to end: the provider gets escalation(), the banner reads the stage the summary carries
 // and the feature's words the provider merged, under the app's own.
 useKitTestEnvironment();
 
-function Chat() {
-  const stream = useClaudeStream();
-  return (
-    <button type="button" onClick={() => stream.send(ask('hi'))}>
-      Send
-    </button>
-  );
-}
 
 async function overloadedFor(ms: number): Promise<void> {
   fireEvent.click(screen.getByRole('button', { name: 'Send' }));
@@ -34,7 +25,7 @@ describe('escalation() through the provider', () => {
     renderInKit(
       <>
         <HighDemandBanner />
-        <Chat />
+        <SendButton />
       </>,
       { features: [escalation({ onEscalate })] },
     );
@@ -52,7 +43,7 @@ describe('escalation() through the provider', () => {
     renderInKit(
       <>
         <HighDemandBanner />
-        <Chat />
+        <SendButton />
       </>,
       { features: [escalation()], messages: { escalationSlow: 'Still on it — thanks for waiting.' } },
     );
@@ -68,7 +59,7 @@ describe('escalation() through the provider', () => {
     renderInKit(
       <>
         <HighDemandBanner />
-        <Chat />
+        <SendButton />
       </>,
     );
     await overloadedFor(5 * 60_000);

@@ -7,20 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { HighDemandBanner } from '../../src/components/HighDemandBanner.js';
 import { defaultMessages } from '../../src/core/messages.js';
 import { ClaudeProvider } from '../../src/react/context.js';
-import { useClaudeStream } from '../../src/react/useClaudeStream.js';
 import { createClaudeHandler } from '../../src/server/index.js';
-import { advance, ask, endpoint, ENDPOINT, fixture, settle, testClock, useKitTestEnvironment } from '../react/helpers.js';
+import { advance, endpoint, ENDPOINT, fixture, SendButton, settle, testClock, useKitTestEnvironment } from '../react/helpers.js';
 
 useKitTestEnvironment();
 
-function Chat() {
-  const stream = useClaudeStream();
-  return (
-    <button type="button" onClick={() => stream.send(ask('hi'))}>
-      Send
-    </button>
-  );
-}
 
 const rateLimited = fixture('rate_limited');
 const overloaded = fixture('overloaded');
@@ -46,7 +37,7 @@ function renderChat() {
   render(
     <ClaudeProvider endpoint={ENDPOINT} lineTicket clock={testClock} queryClient={new QueryClient()}>
       <HighDemandBanner />
-      <Chat />
+      <SendButton />
     </ClaudeProvider>,
   );
   screen.getByRole('button', { name: 'Send' }).click();

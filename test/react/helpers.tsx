@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import type { MessageRequest } from '../../src/core/transport.js';
 import { ClaudeProvider, type ClaudeProviderProps } from '../../src/react/context.js';
+import { useClaudeStream } from '../../src/react/useClaudeStream.js';
 
 export const ENDPOINT = 'http://localhost/api/claude';
 export const NOW = Date.UTC(2026, 10, 27, 20, 41, 0);
@@ -176,3 +177,13 @@ export function renderInKit(ui: ReactNode, props: KitProps = {}): RenderResult &
 }
 
 export const ask = (content: string): MessageRequest => ({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content }] });
+
+/** A chat of one button: "Send" streams `ask('hi')` through the provider's client. */
+export function SendButton() {
+  const stream = useClaudeStream();
+  return (
+    <button type="button" onClick={() => stream.send(ask('hi'))}>
+      Send
+    </button>
+  );
+}
