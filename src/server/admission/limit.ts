@@ -92,9 +92,10 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     recentOutcomes: RECENT, floodMinShare: FLOOD_MIN_SHARE, floodedShare: FLOODED, sparseShare: SPARSE,
     floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
     belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
-    belowOneRegain: BELOW_ONE_REGAIN, partialCutLevel: PARTIAL_CUT_LEVEL,
     carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
   } = LINE_TUNING;
+  // A smaller room's pacing (below): a refused call asked for beside the line's own, and a paced call taken.
+  const { partialCutLevel: PARTIAL_CUT_LEVEL, belowOneRegain: BELOW_ONE_REGAIN } = LINE_TUNING;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
