@@ -222,8 +222,11 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     const user = places.get(id);
     if (user === undefined) return;
     places.delete(id);
-    await within(commandTimeoutMs, options.clock, Promise.resolve().then(() => redis().zrem(placesKey(options.prefix, user), id))).catch(() => {});
+    await dropPlace(id, user);
   }
+
+  const dropPlace = async (id: string, user: string): Promise<void> =>
+    within(commandTimeoutMs, options.clock, Promise.resolve().then(() => redis().zrem(placesKey(options.prefix, user), id))).then(() => {}, () => {});
 
   /** While this instance holds places, holds them again every third of their life (one command per chunk). */
   function holdAgain(): void {
@@ -236,8 +239,12 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       for (let i = 0; i < all.length; i += PLACES_PER_COMMAND) {
         const chunk = all.slice(i, i + PLACES_PER_COMMAND);
         const keys = [...base, ...chunk.map(([, user]) => placesKey(options.prefix, user))];
-        // A failure is Redis's (the requests find out themselves): their places lapse, as a dead instance's.
-        void runWith(keys, 'hold-places', aliveMs, ...chunk.map(([id]) => id)).catch(() => {});
+        // A failure is Redis's (the requests find out themselves): their places lapse, as a dead instance's. The
+        // script makes a place again if Redis lost it (a restart, a flush: else a user would hold twice its share);
+        // one given back while the command was on its way is given back again.
+        void runWith(keys, 'hold-places', aliveMs, ...chunk.map(([id]) => id)).then(() => {
+          for (const [id, user] of chunk) if (!places.has(id)) void dropPlace(id, user);
+        }, () => {});
       }
       holdAgain();
     }, aliveMs / 3);

@@ -45,7 +45,8 @@
  * a ticket is `order:tag:user`. The line's hash maps `q:<id>` to the member.
  *   hold: id, maxPerUser, aliveMs, '1' to take it whatever the user holds (a request Claude turned away keeps its
  *         place, as line.ts) → the places the user holds with it | 0 (it holds maxPerUser already)
- *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places) → how many were held
+ *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places; made again if Redis lost
+ *         them) → how many were held
  *   admit takes the place back when the request goes; leave and abandon leave it to the store (it gives it back).
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
@@ -150,11 +151,12 @@ if op == 'hold' then
   redis.call('PEXPIRE', PLACES, tonumber(P[3]))
   return redis.call('ZCARD', PLACES)
 elseif op == 'hold-places' then
-  -- The places of an instance's waiters, held again: they lapse only when it stops (it died).
+  -- The places of an instance's waiters, held again: they lapse only when it stops (it died). Made again if Redis
+  -- lost them (a restart, a flush): the instance knows its waiters; one it released meanwhile it releases again.
   local ms, held, key = tonumber(P[1]), 0, PLACES_KEY
   for i, id in ipairs(P) do
     if i > 1 then
-      held = held + redis.call('ZADD', KEYS[key], 'XX', 'CH', tnow + ms, id)
+      held = held + redis.call('ZADD', KEYS[key], 'CH', tnow + ms, id)
       redis.call('PEXPIRE', KEYS[key], ms)
       key = key + 1
     end

@@ -126,6 +126,30 @@ describe("a user's places in the Redis store's line", () => {
     // The dead instance's waiters went on in its memory store, as any request does when Redis goes away.
     for (const orphan of await Promise.all(orphans)) if ('release' in orphan) await orphan.release();
   }, 30_000);
+
+  it("makes a user's places again after Redis lost them (a flush), so the user still holds only its share", async () => {
+    const prefix = `places-flush-${Date.now()}:`;
+    const [a, b] = await fleetOf(prefix);
+    const busy = await a.admit(new AbortController().signal, { user: 'someone' });
+    const waiting = Array.from({ length: MAX_PER_USER }, (_, i) => (i % 2 ? b : a).admit(new AbortController().signal, { user: 'u' }));
+    await eventually(async () => (await placesOf(prefix, 'u')) === MAX_PER_USER, "the user's share taken");
+    // Redis loses every place (as a restart without persistence, or FLUSHALL, does).
+    await (await client()).del(placesKey(prefix, await userTag('u')));
+    // Within a third of a place's life (2 × (500 + 2 × 25 + 200) ms) its instances hold them again: a fourth
+    // request is still the user's one too many, where before it got a place (the user held twice its share).
+    await eventually(async () => (await placesOf(prefix, 'u')) === MAX_PER_USER, 'the places made again', 3_000);
+    expect(outcome(await b.admit(new AbortController().signal, { user: 'u' }))).toBe('user-full');
+    if ('release' in busy) await busy.release({ status: 200 });
+    // One at a time, as the fleet lets them go (in whichever order their instances asked).
+    const answered = await Promise.all(waiting.map(async (next) => {
+      const permit = await next;
+      if ('release' in permit) await permit.release({ status: 200 });
+      return outcome(permit);
+    }));
+    expect(answered).toEqual(['permit', 'permit', 'permit']);
+    // Each place given back as its request went, none made again after: nothing is left behind.
+    await eventually(async () => (await placesOf(prefix, 'u')) === 0, 'every place given back', 3_000);
+  }, 30_000);
 });
 
 describe("the line's script for places", () => {
@@ -142,15 +166,16 @@ describe("the line's script for places", () => {
     expect(await run('hold', 'ua', [], 'a3', 2, 100, '0')).toBe(0);
     expect(await run('hold', 'ua', [], 'a3', 2, 100, '1')).toBe(3);
     expect(await run('hold', 'ub', [], 'b1', 2, 100, '0')).toBe(1);
-    // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; a gone place (x) is not made up.
+    // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; one Redis lost (x: a restart, a flush) is
+    // made again, since its instance still holds it.
     const held = await run('hold-places', 'ua', [placesKey(prefix, 'ub'), placesKey(prefix, 'ua')], 60_000, 'a1', 'b1', 'x');
-    expect(held).toBe(2);
+    expect(held).toBe(3);
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1000 + Number(micros) / 1000;
     expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a1'))).toBeGreaterThan(now + 50_000);
     expect(Number(await redis.zscore(placesKey(prefix, 'ub'), 'b1'))).toBeGreaterThan(now + 50_000);
     expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a2'))).toBeLessThan(now + 1_000);
-    expect(await redis.zscore(placesKey(prefix, 'ua'), 'x')).toBeNull();
+    expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'x'))).toBeGreaterThan(now + 50_000);
     expect(await redis.pttl(placesKey(prefix, 'ub'))).toBeGreaterThan(50_000);
   });
 });
