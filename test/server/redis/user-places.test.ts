@@ -9,6 +9,7 @@ import { createRedisStore } from '../../../src/server/redis-entry.js';
 import type { RedisStore } from '../../../src/server/redis-entry.js';
 import type { StoreAdmission } from '../../../src/server/store/types.js';
 import { LINE_CONTROL, lineArgs, lineKeys, placesKey, userTag } from '../../../src/server/store/redis-admission.js';
+import { lineRetryAfterMs } from '../../../src/server/admission/defaults.js';
 import { useRedisTestbed } from './fleet.js';
 import { eventually } from './redis-server.js';
 
@@ -127,6 +128,28 @@ describe("a user's places in the Redis store's line", () => {
     for (const orphan of await Promise.all(orphans)) if ('release' in orphan) await orphan.release();
   }, 30_000);
 
+  it("tells a user's one request too many when to come back, by the line's one rule", async () => {
+    const prefix = `places-retry-${Date.now()}:`;
+    const [a, b] = await fleetOf(prefix);
+    const busy = await a.admit(new AbortController().signal, { user: 'someone' });
+    const waiting = Array.from({ length: MAX_PER_USER }, () => a.admit(new AbortController().signal, { user: 'u' }));
+    await eventually(async () => (await placesOf(prefix, 'u')) === MAX_PER_USER, "the user's share taken");
+    const refusal = await b.admit(new AbortController().signal, { user: 'u' });
+    if ('release' in refusal) throw new Error('a fourth place was given');
+    expect(refusal.refused).toBe('user-full');
+    // The wait for its place that goes first, at the rate Claude took calls, and a retry-after from it as every other
+    // refusal of the line gets (lineRetryAfterMs); before, none (the handler's flat 2 s).
+    expect(refusal.expectedWaitMs).toBeGreaterThan(0);
+    expect(refusal.retryAfterMs).toBe(lineRetryAfterMs(refusal.expectedWaitMs!, 0));
+    if ('release' in busy) await busy.release({ status: 200 });
+    const answered = await Promise.all(waiting.map(async (next) => {
+      const permit = await next;
+      if ('release' in permit) await permit.release({ status: 200 });
+      return outcome(permit);
+    }));
+    expect(answered).toEqual(['permit', 'permit', 'permit']);
+  }, 30_000);
+
   it("makes a user's places again after Redis lost them (a flush), so the user still holds only its share", async () => {
     const prefix = `places-flush-${Date.now()}:`;
     const [a, b] = await fleetOf(prefix);
@@ -163,7 +186,7 @@ describe("the line's script for places", () => {
     // Two places of a share of two, 100 ms each; a third is refused, unless it is a returning request's.
     expect(await run('hold', 'ua', [], 'a1', 2, 100, '0')).toBe(1);
     expect(await run('hold', 'ua', [], 'a2', 2, 100, '0')).toBe(2);
-    expect(await run('hold', 'ua', [], 'a3', 2, 100, '0')).toBe(0);
+    expect(await run('hold', 'ua', [], 'a3', 2, 100, '0')).toEqual([0, 0, expect.any(Number)]);
     expect(await run('hold', 'ua', [], 'a3', 2, 100, '1')).toBe(3);
     expect(await run('hold', 'ub', [], 'b1', 2, 100, '0')).toBe(1);
     // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; one Redis lost (x: a restart, a flush) is
