@@ -50,6 +50,12 @@ async function fleetOf(prefix: string, own?: Redis): Promise<[RedisStore, RedisS
 
 const placesOf = async (prefix: string, user: string) => (await client()).zcard(placesKey(prefix, await userTag(user)));
 const outcome = (admission: StoreAdmission) => ('release' in admission ? 'permit' : admission.refused);
+/** Each admission's outcome, each permit's call ended at once: one at a time, as the fleet lets them go. */
+const answerAll = (admissions: ReadonlyArray<Promise<StoreAdmission>>) => Promise.all(admissions.map(async (next) => {
+  const permit = await next;
+  if ('release' in permit) await permit.release({ status: 200 });
+  return outcome(permit);
+}));
 
 describe("a user's places in the Redis store's line", () => {
   it('counts every instance together, and gives a place back however its request leaves', async () => {
@@ -95,11 +101,7 @@ describe("a user's places in the Redis store's line", () => {
     const back = b.admit(new AbortController().signal, { user: 'u', order: first.order });
 
     // Everyone answered, one at a time as the fleet lets them go: no place is left behind.
-    const answered = await Promise.all([back, waiting[3]!, ...more].map(async (next) => {
-      const permit = await next;
-      if ('release' in permit) await permit.release({ status: 200 });
-      return outcome(permit);
-    }));
+    const answered = await answerAll([back, waiting[3]!, ...more]);
     expect(answered).toEqual(['permit', 'permit', 'permit', 'permit']);
     expect(await count()).toBe(0);
   }, 30_000);
@@ -142,11 +144,7 @@ describe("a user's places in the Redis store's line", () => {
     expect(refusal.expectedWaitMs).toBeGreaterThan(0);
     expect(refusal.retryAfterMs).toBe(lineRetryAfterMs(refusal.expectedWaitMs!, 0));
     if ('release' in busy) await busy.release({ status: 200 });
-    const answered = await Promise.all(waiting.map(async (next) => {
-      const permit = await next;
-      if ('release' in permit) await permit.release({ status: 200 });
-      return outcome(permit);
-    }));
+    const answered = await answerAll(waiting);
     expect(answered).toEqual(['permit', 'permit', 'permit']);
   }, 30_000);
 
@@ -164,11 +162,7 @@ describe("a user's places in the Redis store's line", () => {
     expect(outcome(await b.admit(new AbortController().signal, { user: 'u' }))).toBe('user-full');
     if ('release' in busy) await busy.release({ status: 200 });
     // One at a time, as the fleet lets them go (in whichever order their instances asked).
-    const answered = await Promise.all(waiting.map(async (next) => {
-      const permit = await next;
-      if ('release' in permit) await permit.release({ status: 200 });
-      return outcome(permit);
-    }));
+    const answered = await answerAll(waiting);
     expect(answered).toEqual(['permit', 'permit', 'permit']);
     // Each place given back as its request went, none made again after: nothing is left behind.
     await eventually(async () => (await placesOf(prefix, 'u')) === 0, 'every place given back', 3_000);
