@@ -66,8 +66,6 @@ function createCursor({ gate, clock, skipped, offer, move }: FallbackContext, ch
   const declined = new Set<string>();
   let acceptedThrough = -1;
   let timer: unknown;
-  // The last watch's move: taking an offer moves the request through it (out of the gate's line, or out of a backoff).
-  let moveWatched: (() => void) | undefined;
   const overFor = (model: string, now: number) => overloadedFor(gate?.snapshotOf(model), ownSince.get(model), now);
   const stop = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -96,7 +94,6 @@ function createCursor({ gate, clock, skipped, offer, move }: FallbackContext, ch
    */
   function watch(model: string, moveOn: () => void): (() => void) | undefined {
     stop();
-    moveWatched = moveOn;
     const index = chain.indexOf(model);
     if (index < 0 || index >= chain.length - 1) return undefined;
     const now = clock.now();
@@ -130,7 +127,9 @@ function createCursor({ gate, clock, skipped, offer, move }: FallbackContext, ch
       acceptedThrough = Math.max(acceptedThrough, chain.indexOf(taken.from));
       if (scope === 'episode') skipped.add(taken.from);
       offer(undefined);
-      moveWatched?.();
+      // Wherever the request is: out of its backoff, out of the gate's line, or out of an attempt the handler's line
+      // holds (the retryer wakes each the same way).
+      move();
     },
     decline(declinedOffer) {
       declined.add(declinedOffer.from);

@@ -43,7 +43,7 @@ export function createRetryTiming(policy: RetryPolicy, clock: Clock, online: Onl
     // An app's policy that returns no usable delay (undefined, NaN, negative, Infinity) would retry in a tight loop or
     // wait for ever: it ends the request with an error that says so, like a policy that throws.
     if (delay !== null && !(Number.isFinite(delay) && delay >= 0)) {
-      throw new TypeError(`policy.nextDelay gave ${delay}, not ms ≥ 0 or null`);
+      throw new TypeError(`nextDelay gave ${delay}, not ms >= 0 or null`);
     }
     return delay;
   }

@@ -65,10 +65,10 @@ export interface FallbackCursor {
    */
   overloaded(model: string): typeof MOVE | (() => void) | undefined;
   /**
-   * The person took `offer` (for this request, or the model's whole busy episode): the cursor takes it away and moves
-   * the request.
+   * The person took `offer` (for this request, the default, or the model's whole busy episode): the cursor takes it
+   * away and moves the request.
    */
-  accept(offer: FallbackOffer, scope: OfferScope): void;
+  accept(offer: FallbackOffer, scope?: OfferScope): void;
   /** The person keeps waiting for `offer.from`: the cursor takes the offer away, and makes no new one for it. */
   decline(offer: FallbackOffer): void;
   /** `model` answered: returns the model the request was for when another one answered it. */
@@ -113,7 +113,7 @@ export interface Retryer<T> extends Subscribable<RetrySnapshot> {
   cancel(): void;
   /** Tell the retryer the attempt on the wire is receiving its answer (a stream's first content: text, thinking, a tool call). */
   markResponding(): void;
-  /** Take the offered fallback: the next attempt goes to the offered model, at once. */
+  /** Take the offered fallback (`'request'` by default): the request goes to the offered model, at once. */
   acceptOffer(scope?: OfferScope): void;
   /** Keep waiting for the current model; no new offer for it on this request. */
   declineOffer(): void;

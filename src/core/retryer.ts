@@ -9,7 +9,8 @@ import { createListeners } from './store.js';
 
 export type * from './retryer-types.js';
 
-const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'The request was cancelled.', retryable: false });
+// Not retryable: its kind says so (ClaudeError).
+const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'Request cancelled.' });
 
 /**
  * Runs one request's attempts: send, classify the failure, ask the policy how long to wait, wait (observably),
@@ -42,10 +43,12 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     listeners.notify();
   }
 
-  function throwIfCancelled(permit: GatePermit | undefined): void {
-    if (!cancelled.signal.aborted) return;
+  /** Cancelled: throws; an attempt ended to move the request (`attempt`): true. Either way the permit goes back. */
+  function throwIfCancelled(permit: GatePermit | undefined, attempt?: AbortController): true | undefined {
+    if (!(cancelled.signal.aborted || attempt?.signal.aborted)) return;
     permit?.release({ ok: false, aborted: true });
-    throw abortedError();
+    if (cancelled.signal.aborted) throw abortedError();
+    return true;
   }
 
   /** While the gate holds the request: its window is our next attempt time. */
@@ -55,7 +58,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     const timing = createRetryTiming(policy, clock, online, clock.now());
     update({ startedAt: clock.now() });
     for (;;) {
-      if (cancelled.signal.aborted) throw abortedError();
+      throwIfCancelled(undefined);
       if (!online.isOnline()) {
         update({ phase: 'paused', nextAttemptAt: undefined });
         if ((await pause(clock, online, undefined, setWake)) === 'now') forceNext = true;
@@ -68,19 +71,22 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       if (permit === MOVE) continue;
       throwIfCancelled(permit);
       const attempt = snapshot.attempt + 1;
-      // A return to the handler's line waits there for its turn: the countdown goes on counting to it.
-      update({ phase: 'sending', attempt, nextAttemptAt: timing.turnAt, responding: false, model: model || undefined, offer: undefined });
+      // A return to the handler's line waits there for its turn: the countdown goes on counting to it, and an offer of
+      // another model stays on screen until Claude answers; taken (or cancelled), it ends the attempt at once.
+      update({ phase: 'sending', attempt, nextAttemptAt: timing.turnAt, responding: false, model: model || undefined });
+      const attempt$ = new AbortController();
+      wake = () => attempt$.abort();
       let failure: ClaudeError;
       try {
-        const value = await options.run(cancelled.signal, attempt, model || undefined);
+        const value = await options.run(attempt$.signal, attempt, model || undefined);
         permit?.release({ ok: true });
         const fallbackFrom = cursor?.answered(model);
-        update({ phase: 'succeeded', failure: undefined, responding: false, ...(fallbackFrom !== undefined && { fallbackFrom }) });
+        update({ phase: 'succeeded', failure: undefined, responding: false, offer: undefined, ...(fallbackFrom !== undefined && { fallbackFrom }) });
         return value;
       } catch (thrown) {
         failure = toClaudeError(thrown);
       }
-      throwIfCancelled(permit);
+      if (throwIfCancelled(permit, attempt$)) continue;
       const delay = timing.delay(failure, attempt, (retryAt) => permit?.release({ ok: false, failure, retryAt }));
       if (delay === null) {
         update({ phase: 'failed', failure, nextAttemptAt: undefined, responding: false });
@@ -105,7 +111,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     }
   }
 
-  options.signal?.addEventListener('abort', cancel, { once: true });
+  // Removed once the request settles (below); a second abort event would find it cancelled already.
+  options.signal?.addEventListener('abort', cancel);
   // An 'abort' listener never fires for a signal aborted already: without this, a request cancelled before it was
   // created would still go to Claude (and be billed).
   if (options.signal?.aborted) cancel();
@@ -130,9 +137,10 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     getSnapshot: () => snapshot,
     retryNow: () => wake?.('now'),
     cancel,
-    markResponding: () => snapshot.phase === 'sending' && !snapshot.responding && update({ responding: true }),
+    // Answering: an offer of another model is no longer the person's to take.
+    markResponding: () => snapshot.phase === 'sending' && update({ responding: true, offer: undefined }),
     // The cursor takes the offer away and, when it is taken, moves the request (the next attempt goes to its model, now).
-    acceptOffer: (scope = 'request') => void (snapshot.offer && cursor?.accept(snapshot.offer, scope)),
+    acceptOffer: (scope) => void (snapshot.offer && cursor?.accept(snapshot.offer, scope)),
     declineOffer: () => void (snapshot.offer && cursor?.decline(snapshot.offer)),
   };
 }

@@ -105,6 +105,42 @@ describe('fallback chains', () => {
     expect(retryer.getSnapshot().offer).toBeUndefined();
   });
 
+  it("in offer mode keeps the offer on screen while the handler's line holds the request, and taking it ends the hold at once", async () => {
+    const gate = createGate({ drainJitterMs: 0 });
+    const calls: Array<{ model?: string; at: number }> = [];
+    // The kit's handler holds each attempt at the request's place in its line for 6 s, then answers its 529 with the
+    // place (line hints): the request goes straight back to it, and spends most of its time held, 'sending'.
+    const run = (signal: AbortSignal, _attempt: number, model?: string) => {
+      calls.push({ model, at: Date.now() - T0 });
+      if (model === 'small') return Promise.resolve('answered by small');
+      return new Promise<string>((_, reject) => {
+        const timer = setTimeout(() => reject(new ClaudeError({
+          kind: 'overloaded', status: 529, message: 'busy', retryable: true, retryAfterMs: 1_000, line: { ahead: 0, expectedWaitMs: 4_000 },
+        })), 6_000);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason ?? new Error('aborted'));
+        });
+      });
+    };
+    const retryer = createRetryer({ run, policy, gate, model: 'big', fallback: modelFallback({ ...chain, mode: 'offer' }) });
+    const seen: Array<[string, boolean]> = [];
+    retryer.subscribe(() => seen.push([retryer.getSnapshot().phase, retryer.getSnapshot().offer !== undefined]));
+    await vi.advanceTimersByTimeAsync(22_000);
+    // Offered once the model has been busy for afterMs (15 s), and still there while the request is held again.
+    expect(retryer.getSnapshot().phase).toBe('sending');
+    expect(retryer.getSnapshot().offer).toEqual({ model: 'small', from: 'big' });
+    const firstOffered = seen.findIndex(([, offered]) => offered);
+    expect(seen.slice(firstOffered).every(([, offered]) => offered)).toBe(true);
+    retryer.acceptOffer();
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(retryer.promise).resolves.toBe('answered by small');
+    // At the click, not when the hold would have ended (24 s).
+    expect(calls.at(-1)).toEqual({ model: 'small', at: 22_000 });
+    expect(retryer.getSnapshot().offer).toBeUndefined();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('in offer mode, declining keeps the request on its model with no second offer', async () => {
     const gate = createGate({ drainJitterMs: 0 });
     const { run, calls } = models({ big: overloaded() });
