@@ -98,8 +98,9 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     recentOutcomes: RECENT, floodMinShare: FLOOD_MIN_SHARE, floodedShare: FLOODED, sparseShare: SPARSE,
     floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
     belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
-    carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS, levelOutcomes: LEVEL_OUTCOMES,
+    carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
   } = LINE_TUNING;
+  const LEVEL_OUTCOMES = LINE_TUNING.levelOutcomes;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
