@@ -100,7 +100,6 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
     carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
   } = LINE_TUNING;
-  const LEVEL_OUTCOMES = LINE_TUNING.levelOutcomes;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
@@ -130,6 +129,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   // The last LEVEL_OUTCOMES outcomes with the level each call was sent at: +level taken, −level refused (a level is
   // above 0: one call or more, or the share a paced call went at).
   const levelled: number[] = [];
+  const LEVEL_OUTCOMES = LINE_TUNING.levelOutcomes;
   // Trouble: from a cut until a calm stretch (calmMs without a cut). troubleEpoch is the epoch
   // its first cut began (calls sent since carry it or a later one; -1: no trouble), troubleBefore the limit before it,
   // troubleCarried whether Claude took a call sent since (else it is an outage), lastCutAt the latest cut.
