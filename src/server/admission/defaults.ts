@@ -63,9 +63,9 @@ export const LINE_TUNING = {
   /**
    * Outcomes remembered with the level their call was sent at (0 switches the rule off): a refusal at a level where
    * Claude took most of these calls at that level or above is not ours, since its refusals do not rise with our level
-   * (issue 24, exogenous seeds 1–6, 9173: p95 up to 1.09 × and p99 up to 1.21 × the best peer without it, ≤ 1.03 × and
-   * ≤ 1.02 × with 32; 16 left seeds 2 and 3 at 1.05–1.09 × p95, docs/tuning.md). A flood does not forget them (a run
-   * of six refusals at random would: seeds 6 and 9173 back at 1.03–1.04 ×).
+   * (issue 24, exogenous seeds 1–6, 9173: p95 up to 1.09 × and p99 up to 1.21 × the best peer without it, ≤ 1.02 × and
+   * ≤ 1.02 × with 32; 16 left seeds 2 and 3 at 1.05–1.09 × p95; 64 cost backends 0.08 calls per request: docs/tuning.md).
+   * A flood does not forget them (a run of six refusals at random would: seeds 6 and 9173 back at 1.03–1.04 ×).
    */
   levelOutcomes: 32,
   /**
