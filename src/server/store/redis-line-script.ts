@@ -430,7 +430,10 @@ local function accepted(level, callEpoch, probeId, binding, backlogMs)
     if back then
       limit = math.max(limit, math.min(top, troubleBefore))
     elseif limit < 1 then
-      limit = math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS))
+      -- limit.ts: by time, and a paced call taken (its level is the share it was paced at) takes back one cut.
+      local grown = limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS)
+      if level < 1 then grown = math.max(grown, limit / T.belowOneRegain) end
+      limit = math.min(top, grown)
     else
       local step
       if since > limit then step = 1 else step = 1 / limit end
@@ -482,11 +485,14 @@ local function refused(level, callEpoch, probeId, retryAfter)
     -- took a call sent in this trouble, and it has not been calm since) the floor is partialFloor unless the app set
     -- a floor or a ceiling of its own (limit.ts).
     local lowest = minL
-    if ceilingApplies and minL <= 1 and troubleEpoch >= 0 and troubleCarried == 1 and now - lastCutAt < T.calmMs then
+    local partial = ceilingApplies and minL <= 1 and troubleEpoch >= 0 and troubleCarried == 1 and now - lastCutAt < T.calmMs
+    if partial then
       lowest = math.min(minL, math.max(T.lowestFloor, T.partialFloor))
     end
+    -- Outside a flood a call at one or more keeps the line at one call, unless it was asked for beyond a call of its
+    -- own already on Claude's side in a smaller room (partialCutLevel).
     local floor = lowest
-    if level >= 1 and not flooded then floor = 1 end
+    if level >= 1 and not flooded and not (partial and level >= T.partialCutLevel) then floor = 1 end
     if ceilingApplies and recoveringFrom < 0 then recoveringFrom = carried() end
     calmSince = now
     if troubleEpoch < 0 or now - lastCutAt >= T.calmMs then
