@@ -54,8 +54,20 @@ export const LINE_TUNING = {
    * rate at random, 0.2 % of runs). Without it browser-tabs and backends make many more calls (docs/tuning.md).
    */
   floodInARow: 6,
-  /** Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous: p95 against immediate retry, 0.6 over 0.5 and 0.7). */
+  /**
+   * Below this share of refusals, refusals of calls sent under the limit are taken as Claude's, not ours (exogenous: p95
+   * against immediate retry, 0.6 over 0.5 and 0.7); so are refusals at a level where fewer than this share of the last
+   * `levelOutcomes` calls sent at that level or above were refused (below).
+   */
   sparseShare: 0.6,
+  /**
+   * Outcomes remembered with the level their call was sent at (0 switches the rule off): a refusal at a level where
+   * Claude took most of these calls at that level or above is not ours, since its refusals do not rise with our level
+   * (issue 24, exogenous seeds 1–6, 9173: p95 up to 1.09 × and p99 up to 1.21 × the best peer without it, ≤ 1.02 × and
+   * ≤ 1.02 × with 32; 16 left seeds 2 and 3 at 1.05–1.09 × p95; 64 cost backends 0.08 calls per request: docs/tuning.md).
+   * A flood does not forget them (a run of six refusals at random would: seeds 6 and 9173 back at 1.03–1.04 ×).
+   */
+  levelOutcomes: 32,
   /**
    * In a smaller room (Claude took some of a line's calls since its refusals began, then refused again: other lines
    * share its slots), a flood may take the limit down to this share of one call: the line paces (control.ts), leaving

@@ -5,7 +5,13 @@
  * Claude refuses some calls because of load that is not ours (Anthropic-wide), and holding back does not cure those.
  * Claude's own slots refuse a call only above some level of calls in flight; so when Claude has accepted, since the
  * last cut, a call sent at a level at least as high as the refused one's, the refusal was not about our level, and
- * the limit stays where it is. Pure state: the line feeds it events and the time.
+ * the limit stays where it is. The same holds over a longer memory: when, among the line's last outcomes, the calls sent
+ * at the refused call's level or above were mostly taken (fewer than `sparseShare` of them refused, at least one
+ * taken), Claude keeps taking calls at that concurrency while it refuses some: its refusals do not rise with our
+ * level, so they are not ours (issue 24's exogenous scenario: a lightly loaded line sees a level of 2 or 3 only now
+ * and then, so an acceptance within `evidenceMs` is often missing where its last outcomes at that level say the
+ * same). A full Claude refuses (nearly) every call above its room, so that share stays high where cutting helps.
+ * Pure state: the line feeds it events and the time.
  *
  * Below one call (opt-in: `min` < 1). Many lines can share one Claude (independent apps, or the instances of a fleet
  * that each keep their own line): with a floor of one call each, 30 lines keep 30 calls on the wire against Claude's
@@ -122,6 +128,10 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   const evidence: Array<{ at: number; level: number }> = [];
   const recent: boolean[] = [];
   let recentRefused = 0;
+  // The last LEVEL_OUTCOMES outcomes with the level each call was sent at: +level taken, −level refused (a level is
+  // above 0: one call or more, or the share a paced call went at).
+  const levelled: number[] = [];
+  const LEVEL_OUTCOMES = LINE_TUNING.levelOutcomes;
   // Trouble: from a cut until a calm stretch (calmMs without a cut). troubleEpoch is the epoch
   // its first cut began (calls sent since carry it or a later one; -1: no trouble), troubleBefore the limit before it,
   // troubleCarried whether Claude took a call sent since (else it is an outage), lastCutAt the latest cut.
@@ -137,6 +147,26 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     refusedInARow = refused ? refusedInARow + 1 : 0;
     if (refused) recentRefused += 1;
     if (recent.length > RECENT && recent.shift()) recentRefused -= 1;
+  }
+
+  function rememberLevel(level: number, refused: boolean): void {
+    levelled.push(refused ? -level : level);
+    while (levelled.length > LEVEL_OUTCOMES) levelled.shift();
+  }
+
+  /**
+   * Claude keeps taking calls at this level while it refuses some: of the remembered outcomes of calls sent at `level`
+   * or above (the refusal just remembered included), at least one was taken and fewer than SPARSE of them refused.
+   */
+  function takenAtLevel(level: number): boolean {
+    let n = 0;
+    let refusedAt = 0;
+    for (const outcome of levelled) {
+      if (Math.abs(outcome) < level) continue;
+      n += 1;
+      if (outcome < 0) refusedAt += 1;
+    }
+    return n > refusedAt && refusedAt / n < SPARSE;
   }
 
   function carried(now: number): number {
@@ -185,6 +215,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     sent: (level) => ({ level: limit < 1 && level <= 1 ? limit : level, epoch }),
     accepted(call, binding, now, backlogMs = 0, alone = false) {
       remember(false);
+      rememberLevel(call.level, false);
       // The trouble ends after a calm stretch (calmMs without a cut). A first call taken after an outage, with nothing
       // else of the line's on Claude's side: Claude is back (not merely at the edge of a smaller room, where the line
       // still has calls taken before), and the line takes back the limit it ran before, under the recovery ceiling.
@@ -231,14 +262,19 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     },
     refused(call, now) {
       remember(true);
+      rememberLevel(call.level, true);
       // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
       const flooded = refusedInARow >= IN_A_ROW
         || (recent.length >= RECENT * FLOOD_MIN_SHARE && recentRefused / recent.length >= FLOODED);
-      // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass.
+      // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass, or
+      // Claude mostly took our recent calls at this level (its refusals do not rise with our level).
       const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
       lastFlooded = flooded;
+      // A flood forgets the evidence, not the levelled outcomes: a run of refusals at random looks like a flood now
+      // and then, and what Claude took at each level still says its refusals did not rise with ours; after a real
+      // drop the refusals that follow fill the memory and the share rises past SPARSE of itself.
       if (flooded) evidence.length = 0;
-      else if (loose || highestAccepted(now) >= call.level) {
+      else if (loose || highestAccepted(now) >= call.level || takenAtLevel(call.level)) {
         notOurs += 1;
         return 'not-ours';
       }

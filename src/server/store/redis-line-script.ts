@@ -344,6 +344,31 @@ local function remember(refused)
   end
 end
 
+-- limit.ts's levelled outcomes: the last T.levelOutcomes, each the level its call was sent at (negative: refused), in
+-- the hash as one comma-separated field.
+local function rememberLevel(level, refused)
+  local list = {}
+  for entry in string.gmatch(redis.call('HGET', H, 'lv') or '', '[^,]+') do list[#list + 1] = entry end
+  if refused then list[#list + 1] = string.format('%.17g', -level) else list[#list + 1] = string.format('%.17g', level) end
+  while #list > T.levelOutcomes do table.remove(list, 1) end
+  if #list > 0 then redis.call('HSET', H, 'lv', table.concat(list, ',')) else redis.call('HDEL', H, 'lv') end
+  return list
+end
+
+-- Claude keeps taking calls at this level while it refuses some (limit.ts takenAtLevel): of the remembered outcomes
+-- at that level or above, at least one taken and fewer than sparseShare refused.
+local function takenAtLevel(list, level)
+  local n, refusedAt = 0, 0
+  for _, entry in ipairs(list) do
+    local outcome = tonumber(entry)
+    if math.abs(outcome) >= level then
+      n = n + 1
+      if outcome < 0 then refusedAt = refusedAt + 1 end
+    end
+  end
+  return n > refusedAt and refusedAt / n < T.sparseShare
+end
+
 local function split(entry)
   local at, level = string.match(entry, '^([^:]+):(.+)$')
   return tonumber(at), tonumber(level)
@@ -379,6 +404,7 @@ local function accepted(level, callEpoch, probeId, binding, backlogMs)
   rate = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS
   rateAt = now
   remember(false)
+  rememberLevel(level, false)
   -- limit.ts: the trouble ends after a calm stretch; the first call taken after an outage, alone on Claude's side
   -- (no other call of the line's in flight, the call itself counting until its slot is given back), takes back the
   -- limit the line ran before.
@@ -444,6 +470,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
   local wasProbe = probeId ~= 0 and probeId == currentProbe
   if wasProbe then probeOut = 0 end
   remember(true)
+  local levelled = rememberLevel(level, true)
   local n = redis.call('LLEN', RC)
   local flooded = inARow >= T.floodInARow or (n >= T.recentOutcomes * T.floodMinShare and refusedN / n >= T.floodedShare)
   local loose = level < math.floor(limit * decrease) and refusedN / n < T.sparseShare
@@ -456,7 +483,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
     redis.call('LPOP', EV)
   end
   if flooded then redis.call('DEL', EV) end
-  if not flooded and (loose or highest >= level) then
+  if not flooded and (loose or highest >= level or takenAtLevel(levelled, level)) then
     notOurs = notOurs + 1
     result = 'not-ours'
   elseif callEpoch ~= epoch then

@@ -128,7 +128,9 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
     expect(run.lua).toEqual(run.ts);
   }, 60_000);
 
-  it.each([21, 23])('lets the same requests through when users take turns, one of them sending most (seed %i)', async (seed) => {
+  // Seed 21 became 24 when model B's third phase went from 0.6 to 0.9 refused (lines-driver.ts): both stores still
+  // agree on 21, but its run has 2 overtakings, not the 3 this wants to see.
+  it.each([23, 24])('lets the same requests through when users take turns, one of them sending most (seed %i)', async (seed) => {
     const run = await playLines(testbed.client, `users-${seed}:`, seed, 320, { limit: { initial: 3 }, minClosedMs: 1000, maxClosedMs: 8000 },
       ['heavy', 'light-1', 'light-2', 'light-3']);
     expect(run.lua).toEqual(run.ts);

@@ -182,7 +182,9 @@ export async function playLines(
   for (let step = 0; step < steps; step++) {
     now += Math.floor(random() * 700);
     await advance(now);
-    // Claude's mood drifts, and model A has the worse of it: calm, busy, refusing nearly everything, and back.
+    // Claude's mood drifts, and model A has the worse of it: calm, busy, refusing nearly everything, and back. Both
+    // refuse nearly everything in the third phase: refusals at a share under sparseShare at every level alike are
+    // judged not the line's (limit.ts, levelOutcomes), and would close no window.
     const phase = Math.floor(step / 80) % 4;
     const roll = random();
     const calls = open();
@@ -190,7 +192,7 @@ export async function playLines(
     let first: string | undefined;
     if (calls.length > 0 && roll < 0.5) {
       const r = calls[Math.floor(random() * calls.length)]!;
-      const refuseRate = r.model === MODELS[0] ? [0.05, 0.4, 0.95, 0.3][phase]! : [0.02, 0.1, 0.6, 0.05][phase]!;
+      const refuseRate = r.model === MODELS[0] ? [0.05, 0.4, 0.95, 0.3][phase]! : [0.02, 0.1, 0.9, 0.05][phase]!;
       const outcome = random() < refuseRate ? 'refused' : random() < 0.9 ? 'ok' : 'neutral';
       const retryAfterMs = outcome === 'refused' && random() < 0.2 ? 100 * Math.floor(random() * 100) : undefined;
       const status = outcome === 'refused' ? 529 : outcome === 'ok' ? 200 : 500;
