@@ -54,6 +54,13 @@ export interface ClaudeHandler {
  */
 const FORWARD = 'claude_kit_forward';
 
+/** One upstream call's answer: streamed or whole, and whether it reached Claude (a setup mistake does not). */
+interface Sent {
+  response: Response;
+  streamed: boolean;
+  reachedClaude: boolean;
+}
+
 /** What a request says about its place in line: whether it wants hints, its ticket, its lane, its user. */
 interface LineRequest {
   hints: boolean;
@@ -91,7 +98,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     signal: AbortSignal,
     onStreamEnd?: (outcome: Outcome) => void,
     streamAsked = false,
-  ): Promise<{ response: Response; streamed: boolean; reachedClaude: boolean }> {
+  ): Promise<Sent> {
     // A non-streamed answer comes whole, headers and all, only once Claude has finished writing it: its deadline is
     // the whole answer's. A stream's headers come at once; after them, silence is what is timed (relayStream).
     const wholeAnswer = forwarded.route === 'messages' && !streamAsked;
@@ -149,18 +156,25 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
   }
 
   /**
+   * What the line learns from a call's answer. Only a 429's body is read (a clone) to tell the spend limit from a
+   * rate limit: anything else is told by its status and headers, with no step of its own (nor an async function's:
+   * issue 29, the way back to the first byte).
+   */
+  function attemptOf(sent: Sent): Attempt<Sent> | Promise<Attempt<Sent>> {
+    const { response } = sent;
+    if (sent.streamed) return { response: sent, outcome: { status: response.status, pressure: false } };
+    if (!sent.reachedClaude) return { response: sent, outcome: undefined };
+    if (response.status === 429) return outcomeOf(response).then((outcome) => ({ response: sent, outcome }));
+    return { response: sent, outcome: outcomeOfHeaders(response) };
+  }
+
+  /**
    * One upstream call through a permit, not yet released: a non-streamed answer whole (so a 529 can send the request
    * back to its place in line), or a stream relayed as it comes, its slot given back after its last byte. A setup
    * mistake tells the line nothing about Claude.
    */
-  async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit, streamAsked: boolean): Promise<Attempt<{ response: Response; streamed: boolean }>> {
-    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (ended) => permit.release(ended), streamAsked);
-    // Only a 429's body is read (a clone) to tell the spend limit from a rate limit: anything else is told by its
-    // status and headers, with no step of its own.
-    const outcome = streamed ? { status: response.status, pressure: false }
-      : !reachedClaude ? undefined
-      : response.status === 429 ? await outcomeOf(response) : outcomeOfHeaders(response);
-    return { response: { response, streamed }, outcome };
+  function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit, streamAsked: boolean): Promise<Attempt<{ response: Response; streamed: boolean }>> {
+    return send(forwarded, body, signal, (ended) => permit.release(ended), streamAsked).then(attemptOf);
   }
 
   store.attach({
@@ -287,15 +301,21 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     return response;
   }
 
-  const handler = async (request: Request): Promise<Response> => {
-    const cors = corsHeaders(request, options.cors);
+  /** A bug: said in Anthropic's shape, without details that could leak secrets; the server log has them. */
+  const unexpected = (error: unknown): Response => {
+    logger.warn('Unexpected error in the Claude handler.', error);
+    return errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.');
+  };
+  const handler = (request: Request): Promise<Response> => {
+    let cors: Headers | null;
     try {
-      return withCors(await handle(request), cors);
+      cors = corsHeaders(request, options.cors);
     } catch (error) {
-      // A bug: say so in Anthropic's shape, without details that could leak secrets; the server log has them.
-      logger.warn('Unexpected error in the Claude handler.', error);
-      return withCors(errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.'), cors);
+      return Promise.reject(error);
     }
+    // Without CORS headers to add (the default), the answer as `handle` gives it: no step of its own (issue 29).
+    if (cors === null) return handle(request).catch(unexpected);
+    return handle(request).then((response) => withCors(response, cors)).catch((error: unknown) => withCors(unexpected(error), cors));
   };
   return Object.assign(handler, {
     stats: (): ClaudeHandlerStats => {

@@ -184,9 +184,23 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
       if (event.event === 'error') claudeError = event.data;
     },
   });
+  // The text of the last chunk sent, its events not yet read: they are read after it is on its way to the browser (at
+  // the next pull, or when the stream ends), so that parsing them does not delay the first token (issue 29).
+  let unparsed = '';
+  const parsePending = () => {
+    if (!unparsed) return;
+    const text = unparsed;
+    unparsed = '';
+    parser.feed(text);
+  };
   const finish = () => {
     if (finished) return;
     finished = true;
+    try {
+      parsePending();
+    } catch {
+      // What the parser could not read says nothing of how Claude ended the stream.
+    }
     signal.removeEventListener('abort', onAbort);
     onEnd(claudeError);
   };
@@ -227,12 +241,17 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   };
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string, bytes?: Uint8Array) => {
     if (!text) return false;
-    parser.feed(text);
     controller.enqueue(bytes ?? encoder.encode(text));
+    unparsed = text;
     return true;
   };
   const end = (controller: ReadableStreamDefaultController<Uint8Array>, tail: string, why: string) => {
-    send(controller, tail);
+    // The last events are read before the end is written: whether Claude ended the stream decides the error added.
+    parsePending();
+    if (tail) {
+      parser.feed(tail);
+      controller.enqueue(encoder.encode(tail));
+    }
     if (!sawEnd) controller.enqueue(sseError('api_error', why));
     controller.close();
     finish();
@@ -241,6 +260,7 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     async pull(controller) {
       if (!reader) await attached;
       try {
+        parsePending();
         for (;;) {
           const next = await nextChunk(reader!);
           if (next === 'silent') {

@@ -127,9 +127,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   return {
     key,
     target,
-    async send(forwarded, body, signal) {
+    // Not an async function: the call's answer goes back to the handler without a step of its own (issue 29).
+    send(forwarded, body, signal) {
       const resolved = target();
-      if (resolved instanceof SetupProblem) return resolved;
+      if (resolved instanceof SetupProblem) return Promise.resolve(resolved);
       const { apiKey, baseURL } = resolved;
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -139,10 +140,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       if (apiKey) headers['x-api-key'] = apiKey;
       if (forwarded.beta) headers['anthropic-beta'] = forwarded.beta;
       const url = `${baseURL}${UPSTREAM_PATH[forwarded.route]}${forwarded.query}`;
-      try {
-        // Read per call, so a fetch mocked after the handler was created still applies.
-        return await (options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
-      } catch (error) {
+      const failed = (error: unknown): SetupProblem => {
         const code = errorCode(error);
         if (!signal.aborted && code && UNREACHABLE_CODES.has(code)) {
           return new SetupProblem(
@@ -151,6 +149,13 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           );
         }
         throw error;
+      };
+      try {
+        // Read per call, so a fetch mocked after the handler was created still applies.
+        return Promise.resolve((options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, signal, redirect: 'manual' })).catch(failed);
+      } catch (error) {
+        // A fetch that throws instead of rejecting is told the same way.
+        return new Promise((resolve) => resolve(failed(error)));
       }
     },
   };
