@@ -141,12 +141,20 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
  * Time to the first byte of a short stream in one process, one request at a time, each front in turn (the first of
  * six rounds unbilled): the latency a front adds without sockets, to set beside the HTTP run's.
  */
-async function firstByteMicros(fronts: ReadonlyArray<readonly [string, Front]>): Promise<Map<string, number>> {
+async function firstByteMicros(fronts: ReadonlyArray<readonly [string, Front]>, coldKiB = 0): Promise<Map<string, number>> {
   const body = bodyOf('short', true);
   const samples = new Map<string, number[]>();
+  const thrash = new Uint8Array(coldKiB * 1024);
+  let seed = 0;
   for (let round = 0; round < 6; round += 1) {
     for (const [name, front] of fronts) {
       for (let i = 0; i < 200; i += 1) {
+        if (coldKiB > 0) {
+          // Between two requests over HTTP the front sleeps while other processes run: its code and data leave the
+          // CPU's caches. Writing over a buffer larger than them does the same here.
+          seed += 1;
+          for (let at = 0; at < thrash.length; at += 64) thrash[at] = seed;
+        }
         const started = process.hrtime.bigint();
         const response = await front(requestOf(body));
         const kept = keptBody(response);
@@ -193,4 +201,9 @@ export async function runInProcess(options: { batches: number; concurrency: numb
   }
   const firstByte = await firstByteMicros(fronts);
   console.log(`Time to first byte of a short stream in one process, one at a time (median µs): ${[...firstByte].map(([name, µs]) => `${name} ${µs.toFixed(1)}`).join('   ')}`);
+  const coldKiB = Number(process.env.LOAD_COLD_KIB ?? 0);
+  if (coldKiB > 0) {
+    const cold = await firstByteMicros(fronts, coldKiB);
+    console.log(`  the same with the caches cleared first (${coldKiB} KiB written between requests): ${[...cold].map(([name, µs]) => `${name} ${µs.toFixed(1)}`).join('   ')}`);
+  }
 }
