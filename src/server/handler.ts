@@ -111,9 +111,18 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       late = true;
       upstreamCall.abort();
     }, limitMs);
-    const onClientGone = () => upstreamCall.abort(signal.reason);
+    // Once a stream's relay has the answer, the client leaving is the relay's to handle (it cancels the upstream read
+    // and gives the slot back): this same listener is handed over to it rather than removed and another added.
+    let relayGone: (() => void) | undefined;
+    const onClientGone = () => (relayGone ? relayGone() : upstreamCall.abort(signal.reason));
     if (signal.aborted) onClientGone();
     else signal.addEventListener('abort', onClientGone, { once: true });
+    const clientWatch = {
+      handOver: (gone: () => void) => {
+        relayGone = gone;
+      },
+      stop: () => signal.removeEventListener('abort', onClientGone),
+    };
     const upstreamSignal = upstreamCall.signal;
     const timedOut = () => late && !signal.aborted;
     const tooSlow = () => errorResponse(504, 'timeout_error', `Claude's API did not answer within ${Math.round(limitMs / 1000)} s.`, {
@@ -123,7 +132,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     // so that making it (its body stream alone costs 10–20 µs in Node 20) does not delay the first token.
     let status = 0;
     const prepare = () => prepareStreamRelay({
-      signal, secret: upstream.key(), idleTimeoutMs: streamIdleTimeoutMs, clock,
+      signal, secret: upstream.key(), idleTimeoutMs: streamIdleTimeoutMs, clock, clientWatch,
       onEnd: (claudeError) => onStreamEnd?.(outcomeOfStream(status, claudeError)),
     });
     let relay: ReturnType<typeof prepareStreamRelay> | undefined;
@@ -150,8 +159,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     } finally {
       if (early !== undefined) clearImmediate(early);
       clock.clearTimeout(timer);
-      // A stream's relay watches the client itself from here on (it cancels the upstream read when the client leaves).
-      signal.removeEventListener('abort', onClientGone);
+      // A stream's relay watches the client from here on, with this listener (it cancels the upstream read when the
+      // client leaves, and stops listening when the stream ends).
+      if (relayGone === undefined) signal.removeEventListener('abort', onClientGone);
     }
   }
 

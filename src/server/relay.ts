@@ -135,9 +135,22 @@ export interface StreamRelayOptions {
   secret?: string;
   /** The longest silence between two chunks of the stream before it is ended with a retryable `event: error`. */
   idleTimeoutMs: number;
-  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
   /** Runs once however the stream ends, with the data of Claude's own `event: error` if Claude ended it with one. */
   onEnd: (claudeError?: string) => void;
+  /**
+   * Who tells the relay that the client left, in place of a listener of its own on `signal`: the caller's, already
+   * there for the upstream call, handed over (an abort listener added and another removed cost a few µs per request
+   * in Node 20). Defaults to a listener of the relay's own.
+   */
+  clientWatch?: ClientWatch;
+}
+
+export interface ClientWatch {
+  /** From now on, `gone` is what runs when the client leaves. */
+  handOver(gone: () => void): void;
+  /** The relay no longer needs to hear it. */
+  stop(): void;
 }
 
 /**
@@ -167,7 +180,8 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
  * with a JSON error) holds nothing: no timer, no listener.
  */
 export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Response) => Response {
-  const { signal, secret, onEnd, clock } = options;
+  const { signal, secret, onEnd, clock, clientWatch } = options;
+  const now = () => clock.now?.() ?? Date.now();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let attach: (() => void) | undefined;
   // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
@@ -196,12 +210,15 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   const finish = () => {
     if (finished) return;
     finished = true;
+    clock.clearTimeout(idleTimer);
+    idleTimer = undefined;
     try {
       parsePending();
     } catch {
       // What the parser could not read says nothing of how Claude ended the stream.
     }
-    signal.removeEventListener('abort', onAbort);
+    if (clientWatch) clientWatch.stop();
+    else signal.removeEventListener('abort', onAbort);
     onEnd(claudeError);
   };
   // The browser left: the upstream fetch is aborted with it, but only a read would notice, and a server that has
@@ -211,21 +228,39 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     reader?.cancel().catch(() => {});
   };
   /**
-   * The next chunk, or `silent` when none came within the idle limit. The limit cancels the upstream read, which
-   * ends the pending one: a timer per read, no race.
+   * The idle limit: a read still pending `idleTimeoutMs` after it began cancels the upstream read, which ends it
+   * (then `silent`). One timer for the stream, not one per read: when it fires it looks at the read in progress, and
+   * waits on for what is left of that read's limit; with no read in progress, the next read arms it again. Every
+   * read times out at the same moment as with a timer of its own (issue 29: a timer set and cleared per chunk).
    */
-  const nextChunk = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
-    let silent = false;
-    const timer = clock.setTimeout(() => {
-      silent = true;
-      reader.cancel().catch(() => {});
-    }, options.idleTimeoutMs);
-    try {
-      const next = await reader.read();
-      return silent ? 'silent' : next;
-    } finally {
-      clock.clearTimeout(timer);
+  let readingSince: number | undefined;
+  let idleTimer: unknown;
+  let silent = false;
+  const onIdle = () => {
+    idleTimer = undefined;
+    if (readingSince === undefined || finished) return;
+    const left = readingSince + options.idleTimeoutMs - now();
+    if (left > 0) {
+      idleTimer = clock.setTimeout(onIdle, left);
+      return;
     }
+    silent = true;
+    reader?.cancel().catch(() => {});
+  };
+  /** The next chunk, or `silent` when none came within the idle limit. */
+  const nextChunk = (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
+    readingSince = now();
+    if (idleTimer === undefined) idleTimer = clock.setTimeout(onIdle, options.idleTimeoutMs);
+    return reader.read().then(
+      (next) => {
+        readingSince = undefined;
+        return silent ? 'silent' : next;
+      },
+      (error: unknown) => {
+        readingSince = undefined;
+        throw error;
+      },
+    );
   };
   // Whether the decoder holds nothing back from the chunks so far: the last one ended in an ASCII byte, which is
   // never part of a multi-byte character (nor the start of one).
@@ -300,6 +335,7 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     }
     reader = source.getReader();
     if (signal.aborted) onAbort();
+    else if (clientWatch) clientWatch.handOver(onAbort);
     else signal.addEventListener('abort', onAbort, { once: true });
     attach!();
     return new Response(body, { status: upstream.status, headers });
