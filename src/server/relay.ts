@@ -127,6 +127,8 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
 }
 
 const encoder = new TextEncoder();
+// ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
+const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const sseError = (type: string, message: string) =>
   encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
 
@@ -186,8 +188,22 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   let attach: (() => void) | undefined;
   // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
   const attached = new Promise<void>((resolve) => (attach = resolve));
-  // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  // A chunk is decoded whole (one decoder shared by every stream) when nothing is held from the chunk before and it
+  // ends in an ASCII byte, as an SSE chunk does: no character can be split at either end then, and the text is the
+  // one a decoder of its own would give. Otherwise it is this stream's own decoder, made the first time one is needed
+  // (making one cost about as much as decoding a chunk: issue 29).
+  let decoder: TextDecoder | undefined;
+  let held = false;
+  const decode = (chunk: Uint8Array): string => {
+    if (chunk.byteLength === 0) return '';
+    const ascii = chunk instanceof Uint8Array && chunk[chunk.byteLength - 1]! < 0x80;
+    if (!held && ascii) return wholeDecoder.decode(chunk);
+    held = !ascii;
+    decoder ??= new TextDecoder('utf-8', { ignoreBOM: true });
+    return decoder.decode(chunk, { stream: true });
+  };
+  /** What the decoder still holds at the end: an incomplete character, as U+FFFD. */
+  const flushDecoder = () => (decoder ? decoder.decode() : '');
   const redactor = createStreamRedactor(secret);
   let finished = false;
   let sawEnd = false;
@@ -301,10 +317,10 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
           if (next === 'silent') {
             reader!.cancel().catch(() => {});
             const seconds = Math.round(options.idleTimeoutMs / 1000);
-            return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
+            return end(controller, redactor.push(flushDecoder()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
-          if (next.done) return end(controller, redactor.push(decoder.decode()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
-          const decoded = decoder.decode(next.value, { stream: true });
+          if (next.done) return end(controller, redactor.push(flushDecoder()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
+          const decoded = decode(next.value);
           const text = redactor.push(decoded);
           if (send(controller, text, isAsSent(next.value, decoded, text) ? next.value : undefined)) return;
         }
