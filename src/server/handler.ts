@@ -258,7 +258,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       });
       if (isRefusal(held)) return { response: refused(held, signal, line.hints), via: held.via };
       const { permit, outcome, response: answered } = held;
-      if (!answered.streamed) await permit.release(outcome);
+      // The memory store's release is done when it returns: awaited only when it is not (one step less per answer).
+      const released = answered.streamed ? undefined : permit.release(outcome);
+      if (released) await released;
       response = answered.response;
       if (held.model !== undefined && held.model !== params.model) response.headers.set(MODEL_FALLBACK_HEADER, held.model);
       via = permit.via;
