@@ -117,7 +117,14 @@ const proxy: Front = async (req) => {
 };
 
 const handlerOptions = { apiKey: LOAD_KEY, baseURL: UPSTREAM, fetch: upstreamFetch, maxQueue: 100_000, logger: { warn: () => {} } };
-const handler: Front = createClaudeHandler(handlerOptions);
+type Create = (options: typeof handlerOptions) => Front;
+/**
+ * This build's handler, or with LOAD_HANDLER the one of a build of its own: with LOAD_BEFORE, like is compared with
+ * like (over HTTP, the same code ran about 4 % faster from a module of its own than bundled with the harness).
+ */
+const ownHandler = async (): Promise<Front> => (process.env.LOAD_HANDLER
+  ? ((await import(process.env.LOAD_HANDLER)) as { createClaudeHandler: Create }).createClaudeHandler(handlerOptions)
+  : createClaudeHandler(handlerOptions));
 
 const KINDS = {
   small: { body: bodyOf('claude-sonnet-5-5', false), batch: 500 },
@@ -171,9 +178,9 @@ async function firstByteMicros(fronts: ReadonlyArray<readonly [string, Front]>, 
 
 export async function runInProcess(options: { batches: number; concurrency: number }): Promise<void> {
   const only = process.env.LOAD_ONLY;
-  const all: Record<string, Front> = { handler, proxy, guarded: guardedProxy(upstreamFetch as typeof fetch, UPSTREAM) };
+  const all: Record<string, Front> = { handler: await ownHandler(), proxy, guarded: guardedProxy(upstreamFetch as typeof fetch, UPSTREAM) };
   if (process.env.LOAD_BEFORE) {
-    const module = (await import(process.env.LOAD_BEFORE)) as { createClaudeHandler: (options: object) => Front };
+    const module = (await import(process.env.LOAD_BEFORE)) as { createClaudeHandler: Create };
     all.before = module.createClaudeHandler(handlerOptions);
   }
   const fronts = Object.entries(all).filter(([name]) => !only || only.split(',').includes(name));
