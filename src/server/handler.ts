@@ -54,13 +54,6 @@ export interface ClaudeHandler {
  */
 const FORWARD = 'claude_kit_forward';
 
-/** One upstream call's answer: streamed or whole, and whether it reached Claude (a setup mistake does not). */
-interface Sent {
-  response: Response;
-  streamed: boolean;
-  reachedClaude: boolean;
-}
-
 /** What a request says about its place in line: whether it wants hints, its ticket, its lane, its user. */
 interface LineRequest {
   hints: boolean;
@@ -98,7 +91,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     signal: AbortSignal,
     onStreamEnd?: (outcome: Outcome) => void,
     streamAsked = false,
-  ): Promise<Sent> {
+  ): Promise<{ response: Response; streamed: boolean; reachedClaude: boolean }> {
     // A non-streamed answer comes whole, headers and all, only once Claude has finished writing it: its deadline is
     // the whole answer's. A stream's headers come at once; after them, silence is what is timed (relayStream).
     const wholeAnswer = forwarded.route === 'messages' && !streamAsked;
@@ -111,18 +104,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       late = true;
       upstreamCall.abort();
     }, limitMs);
-    // Once a stream's relay has the answer, the client leaving is the relay's to handle (it cancels the upstream read
-    // and gives the slot back): this same listener is handed over to it rather than removed and another added.
-    let relayGone: (() => void) | undefined;
-    const onClientGone = () => (relayGone ? relayGone() : upstreamCall.abort(signal.reason));
+    const onClientGone = () => upstreamCall.abort(signal.reason);
     if (signal.aborted) onClientGone();
     else signal.addEventListener('abort', onClientGone, { once: true });
-    const clientWatch = {
-      handOver: (gone: () => void) => {
-        relayGone = gone;
-      },
-      stop: () => signal.removeEventListener('abort', onClientGone),
-    };
     const upstreamSignal = upstreamCall.signal;
     const timedOut = () => late && !signal.aborted;
     const tooSlow = () => errorResponse(504, 'timeout_error', `Claude's API did not answer within ${Math.round(limitMs / 1000)} s.`, {
@@ -132,7 +116,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     // so that making it (its body stream alone costs 10–20 µs in Node 20) does not delay the first token.
     let status = 0;
     const prepare = () => prepareStreamRelay({
-      signal, secret: upstream.key(), idleTimeoutMs: streamIdleTimeoutMs, clock, clientWatch,
+      signal, secret: upstream.key(), idleTimeoutMs: streamIdleTimeoutMs, clock,
       onEnd: (claudeError) => onStreamEnd?.(outcomeOfStream(status, claudeError)),
     });
     let relay: ReturnType<typeof prepareStreamRelay> | undefined;
@@ -159,23 +143,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     } finally {
       if (early !== undefined) clearImmediate(early);
       clock.clearTimeout(timer);
-      // A stream's relay watches the client from here on, with this listener (it cancels the upstream read when the
-      // client leaves, and stops listening when the stream ends).
-      if (relayGone === undefined) signal.removeEventListener('abort', onClientGone);
+      // A stream's relay watches the client itself from here on (it cancels the upstream read when the client leaves).
+      signal.removeEventListener('abort', onClientGone);
     }
-  }
-
-  /**
-   * What the line learns from a call's answer. Only a 429's body is read (a clone) to tell the spend limit from a
-   * rate limit: anything else is told by its status and headers, with no step of its own (nor an async function's:
-   * issue 29, the way back to the first byte).
-   */
-  function attemptOf(sent: Sent): Attempt<Sent> | Promise<Attempt<Sent>> {
-    const { response } = sent;
-    if (sent.streamed) return { response: sent, outcome: { status: response.status, pressure: false } };
-    if (!sent.reachedClaude) return { response: sent, outcome: undefined };
-    if (response.status === 429) return outcomeOf(response).then((outcome) => ({ response: sent, outcome }));
-    return { response: sent, outcome: outcomeOfHeaders(response) };
   }
 
   /**
@@ -183,8 +153,14 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
    * back to its place in line), or a stream relayed as it comes, its slot given back after its last byte. A setup
    * mistake tells the line nothing about Claude.
    */
-  function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit, streamAsked: boolean): Promise<Attempt<{ response: Response; streamed: boolean }>> {
-    return send(forwarded, body, signal, (ended) => permit.release(ended), streamAsked).then(attemptOf);
+  async function attemptUpstream(forwarded: Forwarded, body: string, signal: AbortSignal, permit: Permit, streamAsked: boolean): Promise<Attempt<{ response: Response; streamed: boolean }>> {
+    const { response, streamed, reachedClaude } = await send(forwarded, body, signal, (ended) => permit.release(ended), streamAsked);
+    // Only a 429's body is read (a clone) to tell the spend limit from a rate limit: anything else is told by its
+    // status and headers, with no step of its own.
+    const outcome = streamed ? { status: response.status, pressure: false }
+      : !reachedClaude ? undefined
+      : response.status === 429 ? await outcomeOf(response) : outcomeOfHeaders(response);
+    return { response: { response, streamed }, outcome };
   }
 
   store.attach({
@@ -258,9 +234,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
       });
       if (isRefusal(held)) return { response: refused(held, signal, line.hints), via: held.via };
       const { permit, outcome, response: answered } = held;
-      // The memory store's release is done when it returns: awaited only when it is not (one step less per answer).
-      const released = answered.streamed ? undefined : permit.release(outcome);
-      if (released) await released;
+      if (!answered.streamed) await permit.release(outcome);
       response = answered.response;
       if (held.model !== undefined && held.model !== params.model) response.headers.set(MODEL_FALLBACK_HEADER, held.model);
       via = permit.via;
@@ -313,21 +287,15 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): ClaudeH
     return response;
   }
 
-  /** A bug: said in Anthropic's shape, without details that could leak secrets; the server log has them. */
-  const unexpected = (error: unknown): Response => {
-    logger.warn('Unexpected error in the Claude handler.', error);
-    return errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.');
-  };
-  const handler = (request: Request): Promise<Response> => {
-    let cors: Headers | null;
+  const handler = async (request: Request): Promise<Response> => {
+    const cors = corsHeaders(request, options.cors);
     try {
-      cors = corsHeaders(request, options.cors);
+      return withCors(await handle(request), cors);
     } catch (error) {
-      return Promise.reject(error);
+      // A bug: say so in Anthropic's shape, without details that could leak secrets; the server log has them.
+      logger.warn('Unexpected error in the Claude handler.', error);
+      return withCors(errorResponse(500, 'api_error', 'Unexpected error in the Claude handler.'), cors);
     }
-    // Without CORS headers to add (the default), the answer as `handle` gives it: no step of its own (issue 29).
-    if (cors === null) return handle(request).catch(unexpected);
-    return handle(request).then((response) => withCors(response, cors)).catch((error: unknown) => withCors(unexpected(error), cors));
   };
   return Object.assign(handler, {
     stats: (): ClaudeHandlerStats => {

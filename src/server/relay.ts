@@ -13,17 +13,10 @@ import { SetupProblem } from './setup.js';
 /** Headers the browser needs to time its retries and to quote to support. Everything else stays server-side. */
 const RELAYED_HEADERS = ['request-id', 'retry-after', 'retry-after-ms', 'x-should-retry'];
 
-export function relayedHeaders(from: Headers | undefined, secret?: string, into = new Headers()): Headers {
-  from?.forEach((value, name) => {
-    if (RELAYED_HEADERS.includes(name) || name.startsWith('anthropic-ratelimit-')) into.set(name, redact(value, secret));
-  });
-  return into;
-}
-
 /**
- * The same headers as a plain record, for an answer the relay makes itself: a record goes to the Response as it is,
- * where a `Headers` object costs its making here and its reading again by a server adapter (@hono/node-server writes
- * a record it is given straight to Node's response; a `Headers` it iterates, sorted, first).
+ * The headers the browser needs, as a plain record: a record goes to a Response as it is, where a `Headers` object
+ * costs its making here and its reading again by a server adapter (@hono/node-server writes a record it is given
+ * straight to Node's response; a `Headers` it iterates, sorted, first).
  */
 export function relayedHeaderRecord(from: Headers | undefined, secret?: string): Record<string, string> {
   const into: Record<string, string> = {};
@@ -127,8 +120,6 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
 }
 
 const encoder = new TextEncoder();
-// ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
-const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const sseError = (type: string, message: string) =>
   encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
 
@@ -140,19 +131,6 @@ export interface StreamRelayOptions {
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
   /** Runs once however the stream ends, with the data of Claude's own `event: error` if Claude ended it with one. */
   onEnd: (claudeError?: string) => void;
-  /**
-   * Who tells the relay that the client left, in place of a listener of its own on `signal`: the caller's, already
-   * there for the upstream call, handed over (an abort listener added and another removed cost a few µs per request
-   * in Node 20). Defaults to a listener of the relay's own.
-   */
-  clientWatch?: ClientWatch;
-}
-
-export interface ClientWatch {
-  /** From now on, `gone` is what runs when the client leaves. */
-  handOver(gone: () => void): void;
-  /** The relay no longer needs to hear it. */
-  stop(): void;
 }
 
 /**
@@ -182,28 +160,14 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
  * with a JSON error) holds nothing: no timer, no listener.
  */
 export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Response) => Response {
-  const { signal, secret, onEnd, clock, clientWatch } = options;
+  const { signal, secret, onEnd, clock } = options;
   const now = () => clock.now?.() ?? Date.now();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let attach: (() => void) | undefined;
   // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
   const attached = new Promise<void>((resolve) => (attach = resolve));
-  // A chunk is decoded whole (one decoder shared by every stream) when nothing is held from the chunk before and it
-  // ends in an ASCII byte, as an SSE chunk does: no character can be split at either end then, and the text is the
-  // one a decoder of its own would give. Otherwise it is this stream's own decoder, made the first time one is needed
-  // (making one cost about as much as decoding a chunk: issue 29).
-  let decoder: TextDecoder | undefined;
-  let held = false;
-  const decode = (chunk: Uint8Array): string => {
-    if (chunk.byteLength === 0) return '';
-    const ascii = chunk instanceof Uint8Array && chunk[chunk.byteLength - 1]! < 0x80;
-    if (!held && ascii) return wholeDecoder.decode(chunk);
-    held = !ascii;
-    decoder ??= new TextDecoder('utf-8', { ignoreBOM: true });
-    return decoder.decode(chunk, { stream: true });
-  };
-  /** What the decoder still holds at the end: an incomplete character, as U+FFFD. */
-  const flushDecoder = () => (decoder ? decoder.decode() : '');
+  // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const redactor = createStreamRedactor(secret);
   let finished = false;
   let sawEnd = false;
@@ -214,27 +178,11 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
       if (event.event === 'error') claudeError = event.data;
     },
   });
-  // The text of the last chunk sent, its events not yet read: they are read after it is on its way to the browser (at
-  // the next pull, or when the stream ends), so that parsing them does not delay the first token (issue 29).
-  let unparsed = '';
-  const parsePending = () => {
-    if (!unparsed) return;
-    const text = unparsed;
-    unparsed = '';
-    parser.feed(text);
-  };
   const finish = () => {
     if (finished) return;
     finished = true;
     clock.clearTimeout(idleTimer);
-    idleTimer = undefined;
-    try {
-      parsePending();
-    } catch {
-      // What the parser could not read says nothing of how Claude ended the stream.
-    }
-    if (clientWatch) clientWatch.stop();
-    else signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
     onEnd(claudeError);
   };
   // The browser left: the upstream fetch is aborted with it, but only a read would notice, and a server that has
@@ -264,19 +212,15 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     reader?.cancel().catch(() => {});
   };
   /** The next chunk, or `silent` when none came within the idle limit. */
-  const nextChunk = (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
+  const nextChunk = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
     readingSince = now();
-    if (idleTimer === undefined) idleTimer = clock.setTimeout(onIdle, options.idleTimeoutMs);
-    return reader.read().then(
-      (next) => {
-        readingSince = undefined;
-        return silent ? 'silent' : next;
-      },
-      (error: unknown) => {
-        readingSince = undefined;
-        throw error;
-      },
-    );
+    idleTimer ??= clock.setTimeout(onIdle, options.idleTimeoutMs);
+    try {
+      const next = await reader.read();
+      return silent ? 'silent' : next;
+    } finally {
+      readingSince = undefined;
+    }
   };
   // Whether the decoder holds nothing back from the chunks so far: the last one ended in an ASCII byte, which is
   // never part of a multi-byte character (nor the start of one).
@@ -292,17 +236,12 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   };
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string, bytes?: Uint8Array) => {
     if (!text) return false;
+    parser.feed(text);
     controller.enqueue(bytes ?? encoder.encode(text));
-    unparsed = text;
     return true;
   };
   const end = (controller: ReadableStreamDefaultController<Uint8Array>, tail: string, why: string) => {
-    // The last events are read before the end is written: whether Claude ended the stream decides the error added.
-    parsePending();
-    if (tail) {
-      parser.feed(tail);
-      controller.enqueue(encoder.encode(tail));
-    }
+    send(controller, tail);
     if (!sawEnd) controller.enqueue(sseError('api_error', why));
     controller.close();
     finish();
@@ -311,16 +250,15 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     async pull(controller) {
       if (!reader) await attached;
       try {
-        parsePending();
         for (;;) {
           const next = await nextChunk(reader!);
           if (next === 'silent') {
             reader!.cancel().catch(() => {});
             const seconds = Math.round(options.idleTimeoutMs / 1000);
-            return end(controller, redactor.push(flushDecoder()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
+            return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
-          if (next.done) return end(controller, redactor.push(flushDecoder()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
-          const decoded = decode(next.value);
+          if (next.done) return end(controller, redactor.push(decoder.decode()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
+          const decoded = decoder.decode(next.value, { stream: true });
           const text = redactor.push(decoded);
           if (send(controller, text, isAsSent(next.value, decoded, text) ? next.value : undefined)) return;
         }
@@ -351,7 +289,6 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     }
     reader = source.getReader();
     if (signal.aborted) onAbort();
-    else if (clientWatch) clientWatch.handOver(onAbort);
     else signal.addEventListener('abort', onAbort, { once: true });
     attach!();
     return new Response(body, { status: upstream.status, headers });

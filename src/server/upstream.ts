@@ -127,10 +127,9 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   return {
     key,
     target,
-    // Not an async function: the call's answer goes back to the handler without a step of its own (issue 29).
-    send(forwarded, body, signal) {
+    async send(forwarded, body, signal) {
       const resolved = target();
-      if (resolved instanceof SetupProblem) return Promise.resolve(resolved);
+      if (resolved instanceof SetupProblem) return resolved;
       const { apiKey, baseURL } = resolved;
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -140,7 +139,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       if (apiKey) headers['x-api-key'] = apiKey;
       if (forwarded.beta) headers['anthropic-beta'] = forwarded.beta;
       const url = `${baseURL}${UPSTREAM_PATH[forwarded.route]}${forwarded.query}`;
-      const failed = (error: unknown): SetupProblem => {
+      try {
+        // Read per call, so a fetch mocked after the handler was created still applies.
+        return await (options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+      } catch (error) {
         const code = errorCode(error);
         if (!signal.aborted && code && UNREACHABLE_CODES.has(code)) {
           return new SetupProblem(
@@ -149,13 +151,6 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           );
         }
         throw error;
-      };
-      try {
-        // Read per call, so a fetch mocked after the handler was created still applies.
-        return Promise.resolve((options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body, signal, redirect: 'manual' })).catch(failed);
-      } catch (error) {
-        // A fetch that throws instead of rejecting is told the same way.
-        return new Promise((resolve) => resolve(failed(error)));
       }
     },
   };
