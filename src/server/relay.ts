@@ -120,6 +120,8 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
 }
 
 const encoder = new TextEncoder();
+// ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
+const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const sseError = (type: string, message: string) =>
   encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
 
@@ -128,7 +130,7 @@ export interface StreamRelayOptions {
   secret?: string;
   /** The longest silence between two chunks of the stream before it is ended with a retryable `event: error`. */
   idleTimeoutMs: number;
-  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> & Partial<Pick<Clock, 'now'>>;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Runs once however the stream ends, with the data of Claude's own `event: error` if Claude ended it with one. */
   onEnd: (claudeError?: string) => void;
 }
@@ -161,13 +163,22 @@ export function relayStream(upstream: Response, options: StreamRelayOptions): Re
  */
 export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Response) => Response {
   const { signal, secret, onEnd, clock } = options;
-  const now = () => clock.now?.() ?? Date.now();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let attach: (() => void) | undefined;
   // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
   const attached = new Promise<void>((resolve) => (attach = resolve));
-  // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  // Until a chunk ends inside a character, chunks are decoded whole by one decoder shared by every stream: an SSE
+  // chunk ends in an ASCII byte, so nothing can be split at either end and the text is the one a decoder of its own
+  // would give. From such a chunk on, the stream's own decoder carries the split character over. In Node 20 a whole
+  // decode takes a fast path a streaming one does not: a 2,000-token stream cost a third less (issue 29).
+  let decoder: TextDecoder | undefined;
+  const decode = (chunk: Uint8Array): string => {
+    if (!decoder && chunk instanceof Uint8Array && chunk[chunk.byteLength - 1]! < 0x80) return wholeDecoder.decode(chunk);
+    decoder ??= new TextDecoder('utf-8', { ignoreBOM: true });
+    return decoder.decode(chunk, { stream: true });
+  };
+  /** What the decoder still holds at the end: an incomplete character, as U+FFFD. */
+  const flushDecoder = () => decoder?.decode() ?? '';
   const redactor = createStreamRedactor(secret);
   let finished = false;
   let sawEnd = false;
@@ -181,7 +192,6 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   const finish = () => {
     if (finished) return;
     finished = true;
-    clock.clearTimeout(idleTimer);
     signal.removeEventListener('abort', onAbort);
     onEnd(claudeError);
   };
@@ -192,34 +202,20 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
     reader?.cancel().catch(() => {});
   };
   /**
-   * The idle limit: a read still pending `idleTimeoutMs` after it began cancels the upstream read, which ends it
-   * (then `silent`). One timer for the stream, not one per read: when it fires it looks at the read in progress, and
-   * waits on for what is left of that read's limit; with no read in progress, the next read arms it again. Every
-   * read times out at the same moment as with a timer of its own (issue 29: a timer set and cleared per chunk).
+   * The next chunk, or `silent` when none came within the idle limit. The limit cancels the upstream read, which
+   * ends the pending one: a timer per read, no race.
    */
-  let readingSince: number | undefined;
-  let idleTimer: unknown;
-  let silent = false;
-  const onIdle = () => {
-    idleTimer = undefined;
-    if (readingSince === undefined || finished) return;
-    const left = readingSince + options.idleTimeoutMs - now();
-    if (left > 0) {
-      idleTimer = clock.setTimeout(onIdle, left);
-      return;
-    }
-    silent = true;
-    reader?.cancel().catch(() => {});
-  };
-  /** The next chunk, or `silent` when none came within the idle limit. */
   const nextChunk = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array> | 'silent'> => {
-    readingSince = now();
-    idleTimer ??= clock.setTimeout(onIdle, options.idleTimeoutMs);
+    let silent = false;
+    const timer = clock.setTimeout(() => {
+      silent = true;
+      reader.cancel().catch(() => {});
+    }, options.idleTimeoutMs);
     try {
       const next = await reader.read();
       return silent ? 'silent' : next;
     } finally {
-      readingSince = undefined;
+      clock.clearTimeout(timer);
     }
   };
   // Whether the decoder holds nothing back from the chunks so far: the last one ended in an ASCII byte, which is
@@ -255,10 +251,10 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
           if (next === 'silent') {
             reader!.cancel().catch(() => {});
             const seconds = Math.round(options.idleTimeoutMs / 1000);
-            return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
+            return end(controller, redactor.push(flushDecoder()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
-          if (next.done) return end(controller, redactor.push(decoder.decode()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
-          const decoded = decoder.decode(next.value, { stream: true });
+          if (next.done) return end(controller, redactor.push(flushDecoder()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
+          const decoded = decode(next.value);
           const text = redactor.push(decoded);
           if (send(controller, text, isAsSent(next.value, decoded, text) ? next.value : undefined)) return;
         }

@@ -64,12 +64,9 @@ const MAX_LEAD_SHARE = 0.5;
  * prototype's, not eight closures: every request without a fallback makes one (issue 29).
  */
 class StayOn implements ChainCursor {
-  readonly #model: string | undefined;
-  constructor(model: string | undefined) {
-    this.#model = model;
-  }
+  constructor(private readonly model: string | undefined) {}
   pick(): string | undefined {
-    return this.#model;
+    return this.model;
   }
   moveAt(): undefined {
     return undefined;
