@@ -79,7 +79,7 @@ export const DOCUMENTED_MISSES: readonly DocumentedMiss[] = [
   {
     scenario: 'backends',
     maxCalls: () => PROBING_LINES_MAX_CALLS,
-    why: '30 independent lines: to each, the first 30-60 s of the drop look like an outage (Claude takes none of its calls), probed every 2 s at most so a person is answered within about 2 s of Claude\'s return; a smaller room paces to half a call (partialFloor): 1.46 calls today (docs/bench-worlds.md)',
+    why: '30 independent lines: to each, the first 30-60 s of the drop look like an outage (Claude takes none of its calls), probed every 2 s at most so a person is answered within about 2 s of Claude\'s return; a smaller room paces to half a call (partialFloor), slot holders too (partialCutLevel); a third of the refusals are resends of refusals judged not ours (exogenous needs them): 1.44 calls today (docs/bench-worlds.md)',
   },
   {
     scenario: 'exogenous',

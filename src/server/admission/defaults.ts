@@ -63,10 +63,25 @@ export const LINE_TUNING = {
    * docs/tuning.md). In an outage, and for refusals at random, the floor stays one call.
    */
   partialFloor: 0.5,
+  /**
+   * In a smaller room, a refusal of a call sent at this level or higher (the line had calls of its own on Claude's
+   * side and asked for one more) may take the limit below one call, flood or not: a line that keeps a slot and asks
+   * for a second leaves its slot to the others between its calls too, instead of keeping it while they probe a full
+   * Claude (backends seeds 1–6, 9173, 424242, 77: p95 1.22–1.38 × → 1.20–1.29 ×, docs/tuning.md). 1e9 switches it
+   * off; at 1 (a lone call refused too) refusals at random pace lines that had room (exogenous p99 1.08 → 1.12 ×).
+   */
+  partialCutLevel: 2,
   /** Below one call, a cut keeps this share (backends: measured best, 0.7 to 0.9 tried). */
   belowOneDecrease: 0.85,
   /** Below one call, the limit grows by (backlog age / this) × (time since its last change / this) (backends). */
   belowOneGrowthMs: 60_000,
+  /**
+   * Below one call, a paced call Claude took divides the limit by this (it takes back one cut of belowOneDecrease),
+   * when that is more than the growth by time: the limit settles where about half of a line's paced calls are taken,
+   * and a line paced by refusals at random (most of its calls taken) is back at one call within a few calls
+   * (exogenous seeds 1–8, 9173 with partialCutLevel: p99 1.52 × without, 1.08 × with; 1 switches it off).
+   */
+  belowOneRegain: 0.85,
   /** The time since the last change counts up to this: a line idle for an hour has not earned an hour of growth. */
   growthSpanMs: 60_000,
 

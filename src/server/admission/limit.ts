@@ -94,6 +94,8 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
     carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
   } = LINE_TUNING;
+  // A smaller room's pacing (below): a refused call asked for beside the line's own, and a paced call taken.
+  const { partialCutLevel: PARTIAL_CUT_LEVEL, belowOneRegain: BELOW_ONE_REGAIN } = LINE_TUNING;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
@@ -220,7 +222,9 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
         return;
       }
       if (limit < 1) {
-        limit = Math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS));
+        // By time, the faster the longer requests have waited; and a paced call taken takes back one cut.
+        const grown = limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS);
+        limit = Math.min(top, call.level < 1 ? Math.max(grown, limit / BELOW_ONE_REGAIN) : grown);
         return;
       }
       limit = Math.min(top, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
@@ -248,7 +252,9 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       // floor or a ceiling the app set (`min` above one, `max`: it said what its line takes).
       const partial = ceilingApplies && min <= 1 && troubleEpoch >= 0 && troubleCarried && now - lastCutAt < CALM_MS;
       const lowest = partial ? Math.min(min, Math.max(LOWEST_FLOOR, LINE_TUNING.partialFloor)) : min;
-      const floor = call.level >= 1 && !flooded ? 1 : lowest;
+      // Outside a flood a call at one or more keeps the line at one call, unless it was a call asked for beyond one
+      // of its own already on Claude's side in a smaller room (partialCutLevel): the line then paces too.
+      const floor = call.level >= 1 && !flooded && !(partial && call.level >= PARTIAL_CUT_LEVEL) ? 1 : lowest;
       // A wave of refusals ours: recovering from it, the limit stays under twice what Claude carried before it.
       if (ceilingApplies && recoveringFrom === undefined) recoveringFrom = carried(now);
       calmSince = now;

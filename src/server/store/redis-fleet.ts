@@ -15,6 +15,12 @@ import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
 import type { Refusal, Outcome } from './types.js';
 
+/** A user's one request too many (it holds `maxPerUser` places): when to come back, by the line's one rule. */
+export interface UserFull {
+  retryAfterMs: number;
+  expectedWaitMs: number;
+}
+
 export interface FleetOptions {
   prefix: string;
   /** The lines' tuning (limit, windows, the ceiling for all models); the same options as the in-process lines. */
@@ -80,12 +86,13 @@ export interface Fleet {
    */
   abandon(id: string, line: string): Promise<unknown>;
   /**
-   * A place in line for request `id` of `user` (userTag): how many places the user holds with it, or 0 when it held
-   * `maxPerUser` places already in the whole fleet; `force`: whatever it holds (a request Claude turned away keeps
+   * A place in line for request `id` of `user` (userTag): how many places the user holds with it, or, when it held
+   * `maxPerUser` places already in the whole fleet, when to come back (its place that goes first in `line`, the
+   * model's lineTag, frees one: the line's one retry-after rule); `force`: whatever it holds (a request Claude turned away keeps
    * its place). The place is held again every third of a waiter's alive time until the request goes (waitTurn gives
    * it back then) or `release`; an instance that dies stops holding them, and they lapse. Throws when Redis fails.
    */
-  hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number>;
+  hold(id: string, user: string, maxPerUser: number, force: boolean, line?: string): Promise<number | UserFull>;
   /** Gives back a place `hold` took and the request has not used to go (best effort: else it lapses). */
   release(id: string): Promise<void>;
   /** Stops holding places again: those still held lapse, as a dead instance's. */
@@ -207,10 +214,14 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     }
   }
 
-  async function hold(id: string, user: string, maxPerUser: number, force: boolean): Promise<number> {
-    const keys = lineKeys(options.prefix, { id, user });
-    const held = Number(await runWith(keys, 'hold', id, maxPerUser, aliveMs, force ? '1' : '0'));
-    if (!(held > 0)) return 0;
+  async function hold(id: string, user: string, maxPerUser: number, force: boolean, line?: string): Promise<number | UserFull> {
+    const keys = lineKeys(options.prefix, { line, id, user });
+    const answer = await runWith(keys, 'hold', id, maxPerUser, aliveMs, force ? '1' : '0');
+    if (Array.isArray(answer)) {
+      const [, closedMs, expectedWaitMs] = answer as [number, number, number];
+      return { retryAfterMs: lineRetryAfterMs(expectedWaitMs, closedMs), expectedWaitMs };
+    }
+    const held = Number(answer);
     places.set(id, user);
     // Closed meanwhile: nothing holds it again; given back now (or it lapses).
     if (closed) void release(id);
@@ -222,8 +233,11 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     const user = places.get(id);
     if (user === undefined) return;
     places.delete(id);
-    await within(commandTimeoutMs, options.clock, Promise.resolve().then(() => redis().zrem(placesKey(options.prefix, user), id))).catch(() => {});
+    await dropPlace(id, user);
   }
+
+  const dropPlace = async (id: string, user: string): Promise<void> =>
+    within(commandTimeoutMs, options.clock, Promise.resolve().then(() => redis().zrem(placesKey(options.prefix, user), id))).then(() => {}, () => {});
 
   /** While this instance holds places, holds them again every third of their life (one command per chunk). */
   function holdAgain(): void {
@@ -236,8 +250,12 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
       for (let i = 0; i < all.length; i += PLACES_PER_COMMAND) {
         const chunk = all.slice(i, i + PLACES_PER_COMMAND);
         const keys = [...base, ...chunk.map(([, user]) => placesKey(options.prefix, user))];
-        // A failure is Redis's (the requests find out themselves): their places lapse, as a dead instance's.
-        void runWith(keys, 'hold-places', aliveMs, ...chunk.map(([id]) => id)).catch(() => {});
+        // A failure is Redis's (the requests find out themselves): their places lapse, as a dead instance's. The
+        // script makes a place again if Redis lost it (a restart, a flush: else a user would hold twice its share);
+        // one given back while the command was on its way is given back again.
+        void runWith(keys, 'hold-places', aliveMs, ...chunk.map(([id]) => id)).then(() => {
+          for (const [id, user] of chunk) if (!places.has(id)) void dropPlace(id, user);
+        }, () => {});
       }
       holdAgain();
     }, aliveMs / 3);

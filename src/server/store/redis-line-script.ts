@@ -44,8 +44,10 @@
  * arrival (a lane's member is the zero-padded order, then the id: equal scores sort by member), instead of by order;
  * a ticket is `order:tag:user`. The line's hash maps `q:<id>` to the member.
  *   hold: id, maxPerUser, aliveMs, '1' to take it whatever the user holds (a request Claude turned away keeps its
- *         place, as line.ts) → the places the user holds with it | 0 (it holds maxPerUser already)
- *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places) → how many were held
+ *         place, as line.ts) → the places the user holds with it | {0, closedMs, expectedWaitMs} (it holds maxPerUser
+ *         already; the expected wait is for its place that goes first in this model's line)
+ *   hold-places: aliveMs, then ids, one per key from KEYS[17] on (each id's user's places; made again if Redis lost
+ *         them) → how many were held
  *   admit takes the place back when the request goes; leave and abandon leave it to the store (it gives it back).
  * The ops the differential test drives (turn … snapshot) are the reference's events; the store's (admit … abandon)
  * only combine them, so the fleet runs exactly what the test checks. Calls in flight are the live leases: a lease
@@ -145,16 +147,39 @@ if op == 'hold' then
   -- instances cannot both give the last one.
   redis.call('ZREMRANGEBYSCORE', PLACES, '-inf', tnow)
   local has = redis.call('ZSCORE', PLACES, P[1])
-  if not has and P[4] ~= '1' and redis.call('ZCARD', PLACES) >= tonumber(P[2]) then return 0 end
+  if not has and P[4] ~= '1' and redis.call('ZCARD', PLACES) >= tonumber(P[2]) then
+    -- Refused, with when to come back (line.ts's expected wait, for the user's place that goes first in this model's
+    -- line: a place is free once it goes): the closed window, then that place's turn at the rate Claude took calls.
+    local ahead = nil
+    for _, id in ipairs(redis.call('ZRANGE', PLACES, 0, -1)) do
+      local entry = redis.call('HGET', H, 'q:' .. id)
+      if entry then
+        local rank = redis.call('ZRANK', LANE_I, entry)
+        if not rank then
+          rank = redis.call('ZRANK', LANE_B, entry)
+          if rank then rank = rank + redis.call('ZCARD', LANE_I) end
+        end
+        if rank and (ahead == nil or rank < ahead) then ahead = rank end
+      end
+    end
+    local hget = function(field, default) return tonumber(redis.call('HGET', H, field) or default) end
+    local closedMs = 0
+    if hget('state', OPEN) == CLOSED then closedMs = math.max(0, hget('reopenAt', 0) - now) end
+    local current = hget('rate', 0) * math.exp(-math.max(0, now - hget('rateAt', now)) / T.rateWindowMs)
+    local flowing = maxClosed
+    if current > 0 then flowing = ((ahead or 0) + 1) / current end
+    return {0, math.floor(closedMs + HALF), math.floor(math.min(T.maxExpectedWaitMs, closedMs + flowing) + HALF)}
+  end
   redis.call('ZADD', PLACES, tnow + tonumber(P[3]), P[1])
   redis.call('PEXPIRE', PLACES, tonumber(P[3]))
   return redis.call('ZCARD', PLACES)
 elseif op == 'hold-places' then
-  -- The places of an instance's waiters, held again: they lapse only when it stops (it died).
+  -- The places of an instance's waiters, held again: they lapse only when it stops (it died). Made again if Redis
+  -- lost them (a restart, a flush): the instance knows its waiters; one it released meanwhile it releases again.
   local ms, held, key = tonumber(P[1]), 0, PLACES_KEY
   for i, id in ipairs(P) do
     if i > 1 then
-      held = held + redis.call('ZADD', KEYS[key], 'XX', 'CH', tnow + ms, id)
+      held = held + redis.call('ZADD', KEYS[key], 'CH', tnow + ms, id)
       redis.call('PEXPIRE', KEYS[key], ms)
       key = key + 1
     end
@@ -379,7 +404,10 @@ local function accepted(level, callEpoch, probeId, binding, backlogMs)
     if back then
       limit = math.max(limit, math.min(top, troubleBefore))
     elseif limit < 1 then
-      limit = math.min(top, limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS))
+      -- limit.ts: by time, and a paced call taken (its level is the share it was paced at) takes back one cut.
+      local grown = limit + (backlogMs / BELOW_ONE_GROWTH_MS) * (span / BELOW_ONE_GROWTH_MS)
+      if level < 1 then grown = math.max(grown, limit / T.belowOneRegain) end
+      limit = math.min(top, grown)
     else
       local step
       if since > limit then step = 1 else step = 1 / limit end
@@ -430,11 +458,14 @@ local function refused(level, callEpoch, probeId, retryAfter)
     -- took a call sent in this trouble, and it has not been calm since) the floor is partialFloor unless the app set
     -- a floor or a ceiling of its own (limit.ts).
     local lowest = minL
-    if ceilingApplies and minL <= 1 and troubleEpoch >= 0 and troubleCarried == 1 and now - lastCutAt < T.calmMs then
+    local partial = ceilingApplies and minL <= 1 and troubleEpoch >= 0 and troubleCarried == 1 and now - lastCutAt < T.calmMs
+    if partial then
       lowest = math.min(minL, math.max(T.lowestFloor, T.partialFloor))
     end
+    -- Outside a flood a call at one or more keeps the line at one call, unless it was asked for beyond a call of its
+    -- own already on Claude's side in a smaller room (partialCutLevel).
     local floor = lowest
-    if level >= 1 and not flooded then floor = 1 end
+    if level >= 1 and not flooded and not (partial and level >= T.partialCutLevel) then floor = 1 end
     if ceilingApplies and recoveringFrom < 0 then recoveringFrom = carried() end
     calmSince = now
     if troubleEpoch < 0 or now - lastCutAt >= T.calmMs then

@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import { MAX_TIMER_MS } from '../admission/defaults.js';
 import { outcomeOfStored } from './answers.js';
 import { isPressure } from './redis-fleet.js';
+import type { UserFull } from './redis-fleet.js';
 import { createJobWatch } from './redis-job-watch.js';
 import type { JobResult } from './redis-job-watch.js';
 import { userTag as userTagOf } from './redis-admission.js';
@@ -54,10 +55,10 @@ interface QueueDeps extends RedisQueueOptions {
   connected(): Redis | undefined;
   degrade(error?: unknown): void;
   /**
-   * A place for request `id` of `user` (the app's key) in the fleet's line: the places its user then holds, 0 when it
-   * holds `maxPerUser` already (redis-fleet.ts hold). Throws when Redis fails.
+   * A place for request `id` of `user` (the app's key) in the fleet's line: the places its user then holds, or when
+   * to come back when it holds `maxPerUser` already (redis-fleet.ts hold). Throws when Redis fails.
    */
-  hold(id: string, user: string): Promise<number>;
+  hold(id: string, user: string): Promise<number | UserFull>;
   /** Gives the place back unless its job's call took it (best effort: else it lapses). */
   release(id: string): Promise<void>;
   /** The key of `user`'s places (redis-admission.ts placesKey), for a worker to take a job's place back. */
@@ -237,7 +238,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
   async function enqueueFor(params: Record<string, unknown>, signal: AbortSignal, user: string | undefined) {
     if (user === undefined || closed || !parts || !deps.usable()) return enqueue(params, signal);
     const id = globalThis.crypto.randomUUID();
-    let held = 0;
+    let held: number | UserFull;
     try {
       held = await deps.hold(id, user);
     } catch (error) {
@@ -245,7 +246,7 @@ export function createRedisQueue(deps: QueueDeps): RedisQueue {
       deps.degrade(error);
       return enqueue(params, signal);
     }
-    if (held === 0) return { refused: 'user-full', via: 'redis' } satisfies Refusal;
+    if (typeof held !== 'number') return { refused: 'user-full', via: 'redis', ...held } satisfies Refusal;
     try {
       const place: JobData['place'] = [await deps.placesKey(user), id];
       return await enqueue(params, signal, 0, { user, priority: Math.min(held, MAX_PRIORITY), place });

@@ -242,13 +242,13 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
     // let a user hold maxPerUser places per instance); without Redis, this process's line counts them.
     if (user !== undefined && shared && !job) {
       const tag = await userTag(user);
-      let held = 1;
+      let held: Awaited<ReturnType<Fleet['hold']>> = 1;
       try {
-        held = await shared.hold(id, tag, maxPerUser(context), fleetOrder !== undefined);
+        held = await shared.hold(id, tag, maxPerUser(context), fleetOrder !== undefined, await lineTag(model));
       } catch (error) {
         degrade(error);
       }
-      if (held === 0) return { refused: 'user-full', via: 'redis' };
+      if (typeof held !== 'number') return { refused: 'user-full', via: 'redis', ...held };
     }
     try {
       // A job names its user as the script knows it already.

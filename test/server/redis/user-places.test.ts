@@ -9,6 +9,7 @@ import { createRedisStore } from '../../../src/server/redis-entry.js';
 import type { RedisStore } from '../../../src/server/redis-entry.js';
 import type { StoreAdmission } from '../../../src/server/store/types.js';
 import { LINE_CONTROL, lineArgs, lineKeys, placesKey, userTag } from '../../../src/server/store/redis-admission.js';
+import { lineRetryAfterMs } from '../../../src/server/admission/defaults.js';
 import { useRedisTestbed } from './fleet.js';
 import { eventually } from './redis-server.js';
 
@@ -49,6 +50,12 @@ async function fleetOf(prefix: string, own?: Redis): Promise<[RedisStore, RedisS
 
 const placesOf = async (prefix: string, user: string) => (await client()).zcard(placesKey(prefix, await userTag(user)));
 const outcome = (admission: StoreAdmission) => ('release' in admission ? 'permit' : admission.refused);
+/** Each admission's outcome, each permit's call ended at once: one at a time, as the fleet lets them go. */
+const answerAll = (admissions: ReadonlyArray<Promise<StoreAdmission>>) => Promise.all(admissions.map(async (next) => {
+  const permit = await next;
+  if ('release' in permit) await permit.release({ status: 200 });
+  return outcome(permit);
+}));
 
 describe("a user's places in the Redis store's line", () => {
   it('counts every instance together, and gives a place back however its request leaves', async () => {
@@ -94,11 +101,7 @@ describe("a user's places in the Redis store's line", () => {
     const back = b.admit(new AbortController().signal, { user: 'u', order: first.order });
 
     // Everyone answered, one at a time as the fleet lets them go: no place is left behind.
-    const answered = await Promise.all([back, waiting[3]!, ...more].map(async (next) => {
-      const permit = await next;
-      if ('release' in permit) await permit.release({ status: 200 });
-      return outcome(permit);
-    }));
+    const answered = await answerAll([back, waiting[3]!, ...more]);
     expect(answered).toEqual(['permit', 'permit', 'permit', 'permit']);
     expect(await count()).toBe(0);
   }, 30_000);
@@ -126,6 +129,44 @@ describe("a user's places in the Redis store's line", () => {
     // The dead instance's waiters went on in its memory store, as any request does when Redis goes away.
     for (const orphan of await Promise.all(orphans)) if ('release' in orphan) await orphan.release();
   }, 30_000);
+
+  it("tells a user's one request too many when to come back, by the line's one rule", async () => {
+    const prefix = `places-retry-${Date.now()}:`;
+    const [a, b] = await fleetOf(prefix);
+    const busy = await a.admit(new AbortController().signal, { user: 'someone' });
+    const waiting = Array.from({ length: MAX_PER_USER }, () => a.admit(new AbortController().signal, { user: 'u' }));
+    await eventually(async () => (await placesOf(prefix, 'u')) === MAX_PER_USER, "the user's share taken");
+    const refusal = await b.admit(new AbortController().signal, { user: 'u' });
+    if ('release' in refusal) throw new Error('a fourth place was given');
+    expect(refusal.refused).toBe('user-full');
+    // The wait for its place that goes first, at the rate Claude took calls, and a retry-after from it as every other
+    // refusal of the line gets (lineRetryAfterMs); before, none (the handler's flat 2 s).
+    expect(refusal.expectedWaitMs).toBeGreaterThan(0);
+    expect(refusal.retryAfterMs).toBe(lineRetryAfterMs(refusal.expectedWaitMs!, 0));
+    if ('release' in busy) await busy.release({ status: 200 });
+    const answered = await answerAll(waiting);
+    expect(answered).toEqual(['permit', 'permit', 'permit']);
+  }, 30_000);
+
+  it("makes a user's places again after Redis lost them (a flush), so the user still holds only its share", async () => {
+    const prefix = `places-flush-${Date.now()}:`;
+    const [a, b] = await fleetOf(prefix);
+    const busy = await a.admit(new AbortController().signal, { user: 'someone' });
+    const waiting = Array.from({ length: MAX_PER_USER }, (_, i) => (i % 2 ? b : a).admit(new AbortController().signal, { user: 'u' }));
+    await eventually(async () => (await placesOf(prefix, 'u')) === MAX_PER_USER, "the user's share taken");
+    // Redis loses every place (as a restart without persistence, or FLUSHALL, does).
+    await (await client()).del(placesKey(prefix, await userTag('u')));
+    // Within a third of a place's life (2 × (500 + 2 × 25 + 200) ms) its instances hold them again: a fourth
+    // request is still the user's one too many, where before it got a place (the user held twice its share).
+    await eventually(async () => (await placesOf(prefix, 'u')) === MAX_PER_USER, 'the places made again', 3_000);
+    expect(outcome(await b.admit(new AbortController().signal, { user: 'u' }))).toBe('user-full');
+    if ('release' in busy) await busy.release({ status: 200 });
+    // One at a time, as the fleet lets them go (in whichever order their instances asked).
+    const answered = await answerAll(waiting);
+    expect(answered).toEqual(['permit', 'permit', 'permit']);
+    // Each place given back as its request went, none made again after: nothing is left behind.
+    await eventually(async () => (await placesOf(prefix, 'u')) === 0, 'every place given back', 3_000);
+  }, 30_000);
 });
 
 describe("the line's script for places", () => {
@@ -139,18 +180,19 @@ describe("the line's script for places", () => {
     // Two places of a share of two, 100 ms each; a third is refused, unless it is a returning request's.
     expect(await run('hold', 'ua', [], 'a1', 2, 100, '0')).toBe(1);
     expect(await run('hold', 'ua', [], 'a2', 2, 100, '0')).toBe(2);
-    expect(await run('hold', 'ua', [], 'a3', 2, 100, '0')).toBe(0);
+    expect(await run('hold', 'ua', [], 'a3', 2, 100, '0')).toEqual([0, 0, expect.any(Number)]);
     expect(await run('hold', 'ua', [], 'a3', 2, 100, '1')).toBe(3);
     expect(await run('hold', 'ub', [], 'b1', 2, 100, '0')).toBe(1);
-    // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; a gone place (x) is not made up.
+    // Held again for a minute: a1 (ua's) and b1 (ub's), in one command; one Redis lost (x: a restart, a flush) is
+    // made again, since its instance still holds it.
     const held = await run('hold-places', 'ua', [placesKey(prefix, 'ub'), placesKey(prefix, 'ua')], 60_000, 'a1', 'b1', 'x');
-    expect(held).toBe(2);
+    expect(held).toBe(3);
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1000 + Number(micros) / 1000;
     expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a1'))).toBeGreaterThan(now + 50_000);
     expect(Number(await redis.zscore(placesKey(prefix, 'ub'), 'b1'))).toBeGreaterThan(now + 50_000);
     expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'a2'))).toBeLessThan(now + 1_000);
-    expect(await redis.zscore(placesKey(prefix, 'ua'), 'x')).toBeNull();
+    expect(Number(await redis.zscore(placesKey(prefix, 'ua'), 'x'))).toBeGreaterThan(now + 50_000);
     expect(await redis.pttl(placesKey(prefix, 'ub'))).toBeGreaterThan(50_000);
   });
 });
