@@ -59,36 +59,18 @@ export interface ChainCursor {
 /** Half of `afterMs` at most: a model that answers slowly is still waited for, not given up at its first wait. */
 const MAX_LEAD_SHARE = 0.5;
 
-/**
- * No chain: the request stays with its model and only its deadline ends its wait. One object whose methods are its
- * prototype's, not eight closures: every request without a fallback makes one (issue 29).
- */
-class StayOn implements ChainCursor {
-  constructor(private readonly model: string | undefined) {}
-  pick(): string | undefined {
-    return this.model;
-  }
-  moveAt(): undefined {
-    return undefined;
-  }
-  looksFirst(): undefined {
-    return undefined;
-  }
-  watch(): ChainStep {
-    return 'leave';
-  }
-  accept(): void {}
-  decline(): void {}
-  leave(refusal: Refusal): Refusal {
-    return refusal;
-  }
-  now(): undefined {
-    return undefined;
-  }
-}
-
+/** No chain: the request stays with its model and only its deadline ends its wait. */
 export function stayOn(model: string | undefined): ChainCursor {
-  return new StayOn(model);
+  return {
+    pick: () => model,
+    moveAt: () => undefined,
+    looksFirst: () => undefined,
+    watch: () => 'leave',
+    accept: () => {},
+    decline: () => {},
+    leave: (refusal) => refusal,
+    now: () => undefined,
+  };
 }
 
 export function createChainCursor(fallback: HoldFallback, model: string | undefined, ticket: string | undefined): ChainCursor {

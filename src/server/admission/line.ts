@@ -152,8 +152,6 @@ interface Waiter extends Ordered {
   resolve: (outcome: LinePermit | LineRefusal) => void;
 }
 
-const refusedAborted = (): LineRefusal => ({ refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 });
-
 
 const { minRetryAfterMs: MIN_RETRY_AFTER_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS } = LINE_TUNING;
 
@@ -346,7 +344,8 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   function admit(admitOptions: LineAdmitOptions = {}): Promise<LinePermit | LineRefusal> {
     const { signal, deadlineAt } = admitOptions;
-    if (signal?.aborted) return Promise.resolve(refusedAborted());
+    const refusedAborted: LineRefusal = { refused: 'aborted', retryAfterMs: 0, expectedWaitMs: 0, ahead: 0 };
+    if (signal?.aborted) return Promise.resolve(refusedAborted);
     const now = clock.now();
     const { user } = admitOptions;
     const isBackground = admitOptions.priority === 'background';
@@ -387,7 +386,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         laneOf(waiter).remove(waiter);
         countWaiting(user, -1);
         if (queued() === 0) backlogSince = undefined;
-        waiter.resolve(why === 'aborted' ? refusedAborted() : refusal('timeout', place, aheadOf(place, isBackground)));
+        waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', place, aheadOf(place, isBackground)));
       };
       const onAbort = () => leave('aborted');
       // From here on the waiter's way out (its turn, its deadline, its client leaving, a disposed line) ends both.

@@ -5,7 +5,7 @@
  * of a backend sees only its own load; see createRedisStore.
  */
 import { systemClock } from '../../core/clock.js';
-import type { AdmissionLineOptions, LinePermit, LineRefusal } from '../admission/line.js';
+import type { AdmissionLineOptions } from '../admission/line.js';
 import { createModelLines, type ModelLines } from '../admission/lines.js';
 import type { AnswerCache, ClaudeStore, StoreAdmission, StoreContext, StoredAnswer } from './types.js';
 
@@ -75,13 +75,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       clock: { now, setTimeout: attached.clock.setTimeout, clearTimeout: attached.clock.clearTimeout },
     });
   }
-  const admissionOf = (outcome: LinePermit | LineRefusal): StoreAdmission => {
-    // The line's release takes no `this`: passed on as it is.
-    if ('release' in outcome) return { release: outcome.release, via, order: outcome.order };
-    const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;
-    // Neither a client gone nor a closed store has a place to tell.
-    return refused === 'aborted' || refused === 'closing' ? { refused, via } : { refused, retryAfterMs, expectedWaitMs, ahead, ticket, via };
-  };
   // Used as is before attach (a store tried on its own); the handler attaches its limits at once.
   const current = (): ModelLines =>
     (line ??= open({ maxConcurrency: 32, maxQueue: 1000, queueTimeoutMs: 30_000, clock: systemClock }));
@@ -93,18 +86,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       line?.dispose();
       line = open(attached);
     },
-    // Not an async function, and the line's own release passed on: no step and no closure of its own per admission
-    // (issue 29: the line's way in is on every request's path to its first byte).
-    admit(signal, admit = {}): Promise<StoreAdmission> {
-      if (closed) return Promise.resolve({ refused: signal.aborted ? 'aborted' : 'closing', via });
-      try {
-        const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
-        return current().admit(admit.model ?? '', {
-          signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority, user: admit.user,
-        }).then(admissionOf);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    async admit(signal, admit = {}): Promise<StoreAdmission> {
+      if (closed) return { refused: signal.aborted ? 'aborted' : 'closing', via };
+      const deadlineAt = admit.deadlineAt ?? now() + context.queueTimeoutMs;
+      const outcome = await current().admit(admit.model ?? '', {
+        signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority, user: admit.user,
+      });
+      // The line's release takes no `this`: passed on as it is, not wrapped in a closure of its own (issue 29).
+      if ('release' in outcome) return { release: outcome.release, via, order: outcome.order };
+      const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;
+      // Neither a client gone nor a closed store has a place to tell.
+      return refused === 'aborted' || refused === 'closing' ? { refused, via } : { refused, retryAfterMs, expectedWaitMs, ahead, ticket, via };
     },
     stats: () => {
       const models = current().stats();
