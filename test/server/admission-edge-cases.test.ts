@@ -104,6 +104,46 @@ describe('the expected wait', () => {
     hung.release({ status: 200 });
     line.dispose();
   });
+
+  it('names the turn at the pace the line moved through an outage after traffic, not a wait growing tenfold every 23 s', async () => {
+    const clock = createHandClock();
+    const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
+    // Claude took a call every half second, then refuses every call (an outage): one person's request probes it.
+    for (let i = 0; i < 20; i++) {
+      const grant = (await line.admit()) as LinePermit;
+      await clock.advance(500);
+      grant.release({ status: 200 });
+    }
+    let refused = 0;
+    // The person's request, held in line: it goes whenever the line lets it, and Claude refuses it each time.
+    const person = async () => {
+      let order: number | undefined;
+      for (;;) {
+        const admission = await line.admit({ order, deadlineAt: clock.now() + 120_000 });
+        if (!('release' in admission)) return;
+        order = admission.order;
+        refused += 1;
+        admission.release({ status: 529, pressure: true });
+      }
+    };
+    const held = person();
+    const named: number[] = [];
+    for (let second = 1; second <= 60; second++) {
+      await clock.advance(1_000);
+      // What the handler tells another person arriving now, one request ahead of them (when the line lets them go at
+      // once instead, Claude refuses them too).
+      const asked = await line.admit({ deadlineAt: clock.now() });
+      if ('release' in asked) asked.release({ status: 529, pressure: true });
+      else if (second >= 30) named.push(asked.expectedWaitMs);
+    }
+    expect(refused).toBeGreaterThanOrEqual(5);
+    expect(named.length).toBeGreaterThanOrEqual(10);
+    // The window's end, then a call's worth at the pace Claude took them (half a second): the same few seconds a
+    // minute in as half a minute in. It named over 10 min by the minute's end when the outage decayed the rate.
+    expect(Math.max(...named)).toBeLessThanOrEqual(4_000);
+    line.dispose();
+    await held;
+  });
 });
 
 describe('the wall clock stepping back', () => {

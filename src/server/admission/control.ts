@@ -51,6 +51,11 @@ export interface LineControl {
   readonly state: LineState;
   /** While closed: when the window ends. */
   readonly reopenAt: number;
+  /**
+   * Since when the window has not been open (closed, then probing), -Infinity while it is open: the line has not
+   * moved since then because Claude refused it, which says nothing of the pace at which it moves (line.ts).
+   */
+  readonly stalledSince: number;
   /** When a `wait` with no call in flight ends (the closed window, or the pause between paced calls). */
   readonly wakeAt: number;
   /** Calls allowed in flight (a whole number ≥ 1). */
@@ -75,6 +80,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
   let reopenAt = 0;
   // When the window closed: a wall clock set back before it (an NTP step) ends it, rather than adding the step to it.
   let closedAt = 0;
+  let stalledSince = -Infinity;
   let streak = 0;
   // The latest probe sent, and whether it is still out: it stops being out once Claude has answered it either way,
   // but stays the current probe, so its answer still opens the window after its slot was freed.
@@ -118,6 +124,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
         probeOut = false;
         if (state === 'probing') {
           state = 'open';
+          stalledSince = -Infinity;
           streak = 0;
         }
       }
@@ -141,11 +148,13 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
         const grown = fast ? minClosedMs : Math.min(maxClosedMs, minClosedMs * windowGrowth ** streak);
         const ms = Math.max(retryAfterMs ?? 0, grown);
         streak += 1;
+        if (state === 'open') stalledSince = now;
         state = 'closed';
         closedAt = now;
         reopenAt = now + ms;
       } else if (verdict === 'not-ours' && wasProbe && state === 'probing') {
         state = 'open';
+        stalledSince = -Infinity;
       }
       return verdict;
     },
@@ -161,6 +170,9 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
     },
     get reopenAt() {
       return reopenAt;
+    },
+    get stalledSince() {
+      return stalledSince;
     },
     get wakeAt() {
       return state === 'closed' ? reopenAt : Math.max(reopenAt, pausedUntil());

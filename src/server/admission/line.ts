@@ -210,7 +210,12 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
 
   function expectedWaitMs(ahead: number): number {
     const now = clock.now();
-    const current = rate * Math.exp(-Math.max(0, now - rateAt) / RATE_WINDOW_MS);
+    // The rate decays while the line is open and Claude takes nothing (a slow line), not while Claude refuses it (its
+    // window closed since): an outage after traffic would otherwise name a wait growing tenfold every 23 s, "about
+    // 5 min" half a minute in, answered 2 s after Claude's return. Stalled, it names the turn at the pace it moved.
+    const stalled = control.stalledSince;
+    const until = stalled > rateAt ? Math.min(now, stalled) : now;
+    const current = rate * Math.exp(-Math.max(0, until - rateAt) / RATE_WINDOW_MS);
     const closed = control.state === 'closed' ? Math.max(0, control.reopenAt - now) : 0;
     const flowing = current > 0 ? (ahead + 1) / current : maxClosedMs;
     // Bounded: a rate decayed through an outage would otherwise name a wait of centuries, or Infinity (see defaults).

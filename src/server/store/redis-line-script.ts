@@ -165,7 +165,10 @@ if op == 'hold' then
     local hget = function(field, default) return tonumber(redis.call('HGET', H, field) or default) end
     local closedMs = 0
     if hget('state', OPEN) == CLOSED then closedMs = math.max(0, hget('reopenAt', 0) - now) end
-    local current = hget('rate', 0) * math.exp(-math.max(0, now - hget('rateAt', now)) / T.rateWindowMs)
+    local at = hget('rateAt', now)
+    local stalled, upTo = hget('stalledSince', -1), now
+    if stalled > at then upTo = math.min(now, stalled) end
+    local current = hget('rate', 0) * math.exp(-math.max(0, upTo - at) / T.rateWindowMs)
     local flowing = maxClosed
     if current > 0 then flowing = ((ahead or 0) + 1) / current end
     return {0, math.floor(closedMs + HALF), math.floor(math.min(T.maxExpectedWaitMs, closedMs + flowing) + HALF)}
@@ -228,6 +231,8 @@ local epoch = num('epoch', 0)
 local state = num('state', OPEN)
 local reopenAt = num('reopenAt', 0)
 local closedAt = num('closedAt', 0)
+-- control.ts's stalledSince: since when the window has not been open (-1: it is open).
+local stalledSince = num('stalledSince', -1)
 local streak = num('streak', 0)
 local probeOut = num('probeOut', 0)
 local currentProbe = num('currentProbe', 0)
@@ -289,6 +294,11 @@ local function recoveryCeiling()
 end
 local rate = num('rate', 0)
 local rateAt = num('rateAt', now)
+-- line.ts's expectedWaitMs: the rate decays until the window stopped being open, if it did since the last call taken.
+local function rateUntil(stalled)
+  if stalled > rateAt then return math.min(now, stalled) end
+  return now
+end
 local function pausedUntil()
   if limit >= 1 or lastEndAt == nil then return -math.huge end
   local base = typical
@@ -308,7 +318,7 @@ local roomInFlight = redis.call('ZCARD', ROOM_LEASES)
 if probeOut ~= 0 and not redis.call('ZSCORE', LEASES, redis.call('HGET', H, 'probeLease') or '') then probeOut = 0 end
 
 local function save()
-  put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('closedAt', closedAt) put('streak', streak)
+  put('limit', limit) put('epoch', epoch) put('state', state) put('reopenAt', reopenAt) put('closedAt', closedAt) put('stalledSince', stalledSince) put('streak', streak)
   put('probeOut', probeOut) put('currentProbe', currentProbe) put('probes', probes) put('since', since) put('inARow', inARow)
   put('refusedN', refusedN) put('notOurs', notOurs) put('lastTook', lastTook) put('typical', typical)
   put('seenRoom', seenRoom) put('heldUntil', heldUntil) put('heldAt', heldAt) put('answeredLevel', answeredLevel) put('answeredAt', answeredAt)
@@ -416,7 +426,7 @@ local function accepted(level, callEpoch, probeId, binding, backlogMs)
   end
   if probeId ~= 0 and probeId == currentProbe then
     probeOut = 0
-    if state == PROBING then state = OPEN; streak = 0 end
+    if state == PROBING then state = OPEN; stalledSince = -1; streak = 0 end
   end
   -- background-room.ts answered(): proof of room, background's hold ends, the seen room grows back.
   local proven = 0
@@ -487,6 +497,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
     if troubleEpoch >= 0 and troubleCarried == 0 and inFlight == 0 and now - troubleSince < T.fastProbesMs then grown = minClosed end
     local ms = math.max(math.max(retryAfter, 0), grown)
     streak = streak + 1
+    if state == OPEN then stalledSince = now end
     state = CLOSED
     closedAt = now
     reopenAt = now + ms
@@ -495,6 +506,7 @@ local function refused(level, callEpoch, probeId, retryAfter)
     unready(readyName(true))
   elseif result == 'not-ours' and wasProbe and state == PROBING then
     state = OPEN
+    stalledSince = -1
   end
   return result
 end
@@ -697,8 +709,9 @@ elseif op == 'admit' then
     if user == '' then ahead = redis.call('ZCOUNT', lane, '-inf', '(' .. order)
     else ahead = redis.call('ZRANK', lane, entry) or redis.call('ZCOUNT', lane, '-inf', '(' .. score) end
     if background then ahead = ahead + redis.call('ZCARD', LANE_I) end
-    -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls.
-    local current = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS)
+    -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls
+    -- (decayed while the line is open, not while Claude refuses it).
+    local current = rate * math.exp(-math.max(0, rateUntil(stalledSince) - rateAt) / RATE_WINDOW_MS)
     local flowing = maxClosed
     if current > 0 then flowing = (ahead + 1) / current end
     -- Bounded as line.ts's: a rate decayed through an outage gives a huge float, which Redis's integer reply turns
