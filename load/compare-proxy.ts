@@ -143,31 +143,36 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   const helper = start('helper');
   const { url: upstream } = await next<Extract<FromHelper, { type: 'upstream' }>>(helper, 'upstream');
   const fronts = { handler: await front('handler', upstream), proxy: await front('proxy', upstream), guarded: await front('guarded', upstream) };
+  // LOAD_BEFORE=path/to/server.mjs (another build of src/server/index.ts, bundled with esbuild, e.g. main's): that
+  // build's handler as a fourth front, in every round with the others, so a change is measured against its base in
+  // one run, under the same neighbours (over HTTP on a shared machine, runs minutes apart differ by more than a cut).
+  const before = process.env.LOAD_BEFORE ? await front('before', upstream) : undefined;
   const direct = `${upstream}/v1/messages`;
   const empty = () => ({ ttfb: [] as number[], rps: [] as number[], rpsCpu: [] as number[], streams: [] as number[], streamsCpu: [] as number[] });
-  const figures = { handler: empty(), proxy: empty(), guarded: empty(), direct: [] as number[] };
+  const figures = { handler: empty(), proxy: empty(), guarded: empty(), before: empty(), direct: [] as number[] };
   // Requests that did not end well (not a 200, or a stream without message_stop), by where they went.
-  const failed = { ttfb: 0, handler: 0, proxy: 0, guarded: 0 };
+  const failed = { ttfb: 0, handler: 0, proxy: 0, guarded: 0, before: 0 };
   const load = os.loadavg()[0]!;
   // LOAD_COMPARE_PARTS=ttfb,rps,streams,memory (any of them): only those parts, e.g. to profile one kind of load.
   const parts = new Set((process.env.LOAD_COMPARE_PARTS ?? 'ttfb,rps,streams,memory').split(','));
   try {
     // Warm both (JIT, connection pools) before anything counts.
-    const both = [fronts.handler, fronts.proxy, fronts.guarded];
+    const both = [fronts.handler, fronts.proxy, fronts.guarded, ...(before ? [before] : [])];
     if (parts.has('rps') || parts.has('ttfb')) await window(helper, both, 'rps', options.rpsConcurrency, options.warmMs);
     if (parts.has('streams') || parts.has('ttfb')) await window(helper, both, 'streams', options.streamConcurrency, options.warmMs / 2);
     for (let round = 0; round < options.rounds; round += 1) {
       // Each front first in turn: the handler and the plain proxy swap every round, the guarded proxy takes each place.
-      const kinds = ['handler', 'proxy', 'guarded'] as const;
-      const order = [0, 1, 2].map((i) => kinds[(i + round) % 3]!);
-      const urls = [direct, ...order.map((kind) => fronts[kind].url)];
+      const kinds = before ? (['handler', 'proxy', 'guarded', 'before'] as const) : (['handler', 'proxy', 'guarded'] as const);
+      const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]!);
+      const frontOf = (kind: (typeof kinds)[number]) => (kind === 'before' ? before! : fronts[kind]);
+      const urls = [direct, ...order.map((kind) => frontOf(kind).url)];
       if (parts.has('ttfb')) {
         const ttfb = await ask<Extract<FromHelper, { type: 'ttfb' }>>(helper, { type: 'ttfb', urls, requests: options.ttfbRequests }, 'ttfb');
         failed.ttfb += ttfb.failures;
         figures.direct.push(median(ttfb.samples[0]!));
         order.forEach((kind, i) => figures[kind].ttfb.push(median(ttfb.samples[i + 1]!)));
       }
-      const pair = order.map((kind) => fronts[kind]);
+      const pair = order.map(frontOf);
       const small = parts.has('rps') ? await window(helper, pair, 'rps', options.rpsConcurrency, options.rpsMs) : undefined;
       const streams = parts.has('streams') ? await window(helper, pair, 'streams', options.streamConcurrency, options.streamMs) : undefined;
       for (const [i, kind] of order.entries()) {
@@ -184,7 +189,7 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
       }
     }
   } finally {
-    await Promise.all(Object.values(fronts).map(({ child }) => stop(child)));
+    await Promise.all([...Object.values(fronts), ...(before ? [before] : [])].map(({ child }) => stop(child)));
   }
   const none = { rss: NaN, heap: NaN, external: NaN };
   const memory = parts.has('memory')
@@ -243,6 +248,15 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
     ['  small requests per CPU-second', (1e6 / h.rpsCpu).toFixed(0), (1e6 / g.rpsCpu).toFixed(0), x(g.rpsCpu / h.rpsCpu), perRound((a, b) => b / a, figures.handler.rpsCpu, figures.guarded.rpsCpu), ''],
     ['  the guarded proxy against the plain one: time to first byte, small requests per CPU-second', '', '', `${x(g.ttfb / p.ttfb)}, ${x(p.rpsCpu / g.rpsCpu)}`, '', ''],
   ];
+  if (before) {
+    const b = summary(figures.before);
+    rows.push(
+      [`the build in LOAD_BEFORE, in the same rounds:`, 'handler', 'before', '', '', ''],
+      ['  time to first byte p50, and before / plain proxy', `${h.ttfb.toFixed(2)} ms`, `${b.ttfb.toFixed(2)} ms`, x(b.ttfb / p.ttfb), perRound((a, c) => a / c, figures.before.ttfb, figures.proxy.ttfb), ''],
+      ['  small requests per CPU-second, and before / plain proxy', (1e6 / h.rpsCpu).toFixed(0), (1e6 / b.rpsCpu).toFixed(0), x(p.rpsCpu / b.rpsCpu), perRound((a, c) => c / a, figures.before.rpsCpu, figures.proxy.rpsCpu), ''],
+      ['  streams per CPU-second, and before / plain proxy', (1e6 / h.streamsCpu).toFixed(1), (1e6 / b.streamsCpu).toFixed(1), x(p.streamsCpu / b.streamsCpu), '', ''],
+    );
+  }
   const width = [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(`claude-overload-kit: the handler against a plain fetch proxy on loopback, ${options.rounds} alternating rounds (medians); Node ${process.version}, ${os.cpus().length} CPUs, load average ${load.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end\n`);
   for (const [i, row] of rows.entries()) {
@@ -251,7 +265,7 @@ export async function runCompareProxy(options: CompareOptions): Promise<boolean>
   }
   const busiest = Math.max(load, loadEnd);
   if (busiest > os.cpus().length) console.log(`\nThe machine was busy (load average up to ${busiest.toFixed(1)}): wall-clock figures are noisy; the CPU-second figures less so.`);
-  const failures = failed.ttfb + failed.handler + failed.proxy + failed.guarded;
+  const failures = failed.ttfb + failed.handler + failed.proxy + failed.guarded + failed.before;
   const misses = [
     ratio.ttfb > TARGETS.ttfb && 'time to first byte',
     ratio.rpsCpu < TARGETS.rps && 'requests per CPU-second',

@@ -11,7 +11,7 @@ import { CLIENT_CLOSED_REQUEST, errorResponse, shuttingDownResponse } from './er
 import { readBody } from './read-body.js';
 import { redact } from './redact.js';
 import { byteRedactor } from './redact-bytes.js';
-import { relayAnswer, relayedHeaders, upstreamErrorResponse } from './relay.js';
+import { relayAnswer, relayedHeaderRecord, upstreamErrorResponse } from './relay.js';
 import { API_ROUTES, apiCallOf } from './routes.js';
 import type { ApiCall, ApiRoute } from './routes.js';
 import { SetupProblem } from './setup.js';
@@ -103,7 +103,7 @@ export function createPassthrough(options: PassthroughOptions): Passthrough {
   /** Claude's success as the client should see it: JSON read whole and cleaned, anything else streamed through. */
   async function answerOf(sent: Response, call: ApiCall, signal: AbortSignal): Promise<Response> {
     const secret = upstream.key();
-    const headers = relayedHeaders(sent.headers, secret);
+    const headers = relayedHeaderRecord(sent.headers, secret);
     if (isJson(sent)) {
       const read = await readBody(sent.body, { limit: options.maxAnswerBytes });
       if (!read.ok) {
@@ -121,12 +121,12 @@ export function createPassthrough(options: PassthroughOptions): Passthrough {
           // Not JSON after all: relayed as it came.
         }
       }
-      headers.set('content-type', sent.headers.get('content-type')!);
+      headers['content-type'] = sent.headers.get('content-type')!;
       return new Response(text, { status: sent.status, headers });
     }
     for (const name of ['content-type', 'content-disposition']) {
       const value = sent.headers.get(name);
-      if (value !== null) headers.set(name, value);
+      if (value !== null) headers[name] = value;
     }
     const redactor = byteRedactor(secret);
     const body = sent.body && redactor ? sent.body.pipeThrough(redactor) : sent.body;

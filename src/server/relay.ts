@@ -13,17 +13,10 @@ import { SetupProblem } from './setup.js';
 /** Headers the browser needs to time its retries and to quote to support. Everything else stays server-side. */
 const RELAYED_HEADERS = ['request-id', 'retry-after', 'retry-after-ms', 'x-should-retry'];
 
-export function relayedHeaders(from: Headers | undefined, secret?: string, into = new Headers()): Headers {
-  from?.forEach((value, name) => {
-    if (RELAYED_HEADERS.includes(name) || name.startsWith('anthropic-ratelimit-')) into.set(name, redact(value, secret));
-  });
-  return into;
-}
-
 /**
- * The same headers as a plain record, for an answer the relay makes itself: a record goes to the Response as it is,
- * where a `Headers` object costs its making here and its reading again by a server adapter (@hono/node-server writes
- * a record it is given straight to Node's response; a `Headers` it iterates, sorted, first).
+ * The headers the browser needs, as a plain record: a record goes to a Response as it is, where a `Headers` object
+ * costs its making here and its reading again by a server adapter (@hono/node-server writes a record it is given
+ * straight to Node's response; a `Headers` it iterates, sorted, first).
  */
 export function relayedHeaderRecord(from: Headers | undefined, secret?: string): Record<string, string> {
   const into: Record<string, string> = {};
@@ -127,6 +120,8 @@ export async function relayAnswer(upstream: Response, options: RelayOptions): Pr
 }
 
 const encoder = new TextEncoder();
+// ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
+const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const sseError = (type: string, message: string) =>
   encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
 
@@ -172,8 +167,6 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   let attach: (() => void) | undefined;
   // The body stream asks for its first chunk as soon as it is made: that first pull waits for the answer.
   const attached = new Promise<void>((resolve) => (attach = resolve));
-  // ignoreBOM: a byte-order mark is relayed as sent, not swallowed.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const redactor = createStreamRedactor(secret);
   let finished = false;
   let sawEnd = false;
@@ -216,15 +209,22 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
   // Whether the decoder holds nothing back from the chunks so far: the last one ended in an ASCII byte, which is
   // never part of a multi-byte character (nor the start of one).
   let boundary = true;
-  /** Whether `chunk`'s bytes are exactly `text`, what is to be relayed of it (then they are relayed as they came). */
-  const isAsSent = (chunk: Uint8Array, decoded: string, text: string) => {
-    const whole = boundary;
-    // A chunk of another kind (an ArrayBuffer, a wider array) is decoded and encoded, as before.
-    if (!(chunk instanceof Uint8Array)) return (boundary = false);
-    if (chunk.byteLength > 0) boundary = chunk[chunk.byteLength - 1]! < 0x80;
-    // U+FFFD: the decoder may have replaced malformed bytes; the text, encoded, is what is relayed then (as before).
-    return whole && boundary && text === decoded && !decoded.includes('\uFFFD');
+  // Whether the last chunk began and ended so (`boundary` before and after it): nothing can be split at either end,
+  // so it is decoded whole by one decoder shared by every stream (in Node 20 a whole decode takes a fast path a
+  // streaming one does not: a 2,000-token stream cost a third less, issue 29), and its bytes are exactly its text
+  // unless the decoder replaced some. Any other chunk goes through the stream's own decoder, which carries a split
+  // character over; one of another kind (an ArrayBuffer, a wider array) is decoded and encoded, as before.
+  let whole = false;
+  let decoder: TextDecoder | undefined;
+  const decode = (chunk: Uint8Array): string => {
+    const before = boundary;
+    if (!(chunk instanceof Uint8Array)) boundary = false;
+    else if (chunk.length > 0) boundary = chunk[chunk.length - 1]! < 0x80;
+    whole = before && boundary;
+    return whole ? wholeDecoder.decode(chunk) : (decoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(chunk, { stream: true });
   };
+  /** What is left at the end: what the decoder and the redactor still hold (an incomplete character as U+FFFD). */
+  const rest = () => redactor.push(decoder?.decode() ?? '') + redactor.flush();
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, text: string, bytes?: Uint8Array) => {
     if (!text) return false;
     parser.feed(text);
@@ -246,12 +246,13 @@ export function prepareStreamRelay(options: StreamRelayOptions): (upstream: Resp
           if (next === 'silent') {
             reader!.cancel().catch(() => {});
             const seconds = Math.round(options.idleTimeoutMs / 1000);
-            return end(controller, redactor.push(decoder.decode()) + redactor.flush(), `Claude's stream went silent for ${seconds} s; please retry.`);
+            return end(controller, rest(), `Claude's stream went silent for ${seconds} s; please retry.`);
           }
-          if (next.done) return end(controller, redactor.push(decoder.decode()) + redactor.flush(), "Claude's stream ended before the answer was complete.");
-          const decoded = decoder.decode(next.value, { stream: true });
+          if (next.done) return end(controller, rest(), "Claude's stream ended before the answer was complete.");
+          const decoded = decode(next.value);
           const text = redactor.push(decoded);
-          if (send(controller, text, isAsSent(next.value, decoded, text) ? next.value : undefined)) return;
+          // U+FFFD: the decoder may have replaced malformed bytes; the text, encoded, is what is relayed then.
+          if (send(controller, text, whole && text === decoded && !decoded.includes('\uFFFD') ? next.value : undefined)) return;
         }
       } catch {
         // The browser left (and the upstream fetch was aborted): nobody reads on, and servers log an errored body as a crash.

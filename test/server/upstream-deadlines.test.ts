@@ -118,6 +118,42 @@ describe('a stream that goes silent after its first delta', () => {
     expect(handler.stats().active).toBe(0);
   });
 
+  it('times the silence from the last chunk, not from the start of the stream', async () => {
+    vi.useFakeTimers();
+    const fetch = async () => {
+      let n = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          n += 1;
+          if (n === 1) return controller.enqueue(new TextEncoder().encode(start));
+          if (n === 2) {
+            await later(10_000);
+            return controller.enqueue(new TextEncoder().encode('event: ping\ndata: {"type":"ping"}\n\n'));
+          }
+          // Then nothing, ever.
+          return new Promise(() => {});
+        },
+      });
+      return new Response(body, { status: 200, headers: SSE_HEADERS });
+    };
+    const handler = createClaudeHandler({ apiKey: API_KEY, baseURL: 'http://claude.test', fetch, streamIdleTimeoutMs: 15_000 });
+    const response = await handler(post({ stream: true }));
+    let ended = false;
+    const text = response.text().then((body) => {
+      ended = true;
+      return body;
+    });
+    // 15 s after the stream began, but only 5 s after its last chunk: not silent yet.
+    await vi.advanceTimersByTimeAsync(24_999);
+    expect(ended).toBe(false);
+    expect(handler.stats().active).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const body = await text;
+    expect(body).toContain('event: ping');
+    expect(body).toMatch(/event: error\ndata: .*went silent for 15 s/);
+    expect(handler.stats().active).toBe(0);
+  });
+
   it('is not cut while Claude keeps sending, however long the answer takes', async () => {
     vi.useFakeTimers();
     const ping = new TextEncoder().encode('event: ping\ndata: {"type":"ping"}\n\n');

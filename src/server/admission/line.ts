@@ -149,7 +149,7 @@ export interface AdmissionLine {
 interface Waiter extends Ordered {
   readonly background: boolean;
   readonly user?: string;
-  resolve(outcome: LinePermit | LineRefusal): void;
+  resolve: (outcome: LinePermit | LineRefusal) => void;
 }
 
 
@@ -365,24 +365,27 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     // refusals of a flood's calls, sent before anyone else came, must not put the flood first again). Among its
     // user's own requests of that turn it keeps its first arrival.
     const tag = user === undefined ? 0 : (kept?.tag ?? turnsOf(isBackground).next(user));
-    const place: TicketPlace = { tag, order, user };
     return new Promise((resolve) => {
+      // Most requests are let go at once (by the pump below): what only a wait needs (its deadline timer, its abort
+      // listener and their closures) is made after that, for the requests that do wait. Issue 29: the line's way in
+      // is on every request's path to its first byte.
+      const waiter: Waiter = { tag, order, background: isBackground, user, gone: false, resolve };
+      laneOf(waiter).push(waiter);
+      countWaiting(user, 1);
+      backlogSince ??= now;
+      pump();
+      if (waiter.gone) return;
+      const place: TicketPlace = { tag, order, user };
+      // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
+      // moment); then it gets a ticket instead of one more wait.
+      if ((room ? room.queued() : queued()) > maxQueue) {
+        laneOf(waiter).remove(waiter);
+        countWaiting(user, -1);
+        if (queued() === 0) backlogSince = undefined;
+        resolve(refusal('full', place, aheadOf(place, isBackground)));
+        return;
+      }
       let timer: unknown;
-      const cleanup = () => {
-        clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const waiter: Waiter = {
-        tag,
-        order,
-        background: isBackground,
-        user,
-        gone: false,
-        resolve(outcome) {
-          cleanup();
-          resolve(outcome);
-        },
-      };
       const leave = (why: 'timeout' | 'aborted') => {
         if (waiter.gone) return;
         laneOf(waiter).remove(waiter);
@@ -391,20 +394,12 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
         waiter.resolve(why === 'aborted' ? refusedAborted : refusal('timeout', place, aheadOf(place, isBackground)));
       };
       const onAbort = () => leave('aborted');
-      laneOf(waiter).push(waiter);
-      countWaiting(user, 1);
-      backlogSince ??= now;
-      pump();
-      if (waiter.gone) return;
-      // It has to wait: not in a full line, and not when its budget is already spent (Claude refused it at the last
-      // moment); then it gets a ticket instead of one more wait.
-      if ((room ? room.queued() : queued()) > maxQueue) {
-        laneOf(waiter).remove(waiter);
-        countWaiting(user, -1);
-        if (queued() === 0) backlogSince = undefined;
-        waiter.resolve(refusal('full', place, aheadOf(place, isBackground)));
-        return;
-      }
+      // From here on the waiter's way out (its turn, its deadline, its client leaving, a disposed line) ends both.
+      waiter.resolve = (outcome) => {
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
       if (deadlineAt !== undefined && deadlineAt <= now) {
         leave('timeout');
         return;

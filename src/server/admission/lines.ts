@@ -51,12 +51,15 @@ export function createModelLines(options: ModelLinesOptions): ModelLines {
     },
     gave() {
       active -= 1;
-      // Interactive heads first, then the oldest: with a ceiling, the freed slot goes to whoever waited longest.
-      const waiting = [...lines.values()]
-        .map((line) => ({ line, head: line.head() }))
-        .filter((entry): entry is { line: AdmissionLine; head: readonly [number, number] } => entry.head !== undefined)
-        .sort((a, b) => a.head[0] - b.head[0] || a.head[1] - b.head[1]);
-      for (const { line } of waiting) line.pump();
+      // Interactive heads first, then the oldest: with a ceiling, the freed slot goes to whoever waited longest. Only
+      // the lines someone waits in are listed (usually none, on every release: issue 29).
+      const waiting: [AdmissionLine, readonly [number, number]][] = [];
+      for (const line of lines.values()) {
+        const head = line.head();
+        if (head) waiting.push([line, head]);
+      }
+      waiting.sort(([, a], [, b]) => a[0] - b[0] || a[1] - b[1]);
+      for (const [line] of waiting) line.pump();
     },
   };
 

@@ -92,7 +92,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ClaudeStore
       const outcome = await current().admit(admit.model ?? '', {
         signal, order: admit.order, ticket: admit.ticket, deadlineAt, priority: admit.priority, user: admit.user,
       });
-      if ('release' in outcome) return { release: (result) => outcome.release(result), via, order: outcome.order };
+      // The line's release takes no `this`: passed on as it is, not wrapped in a closure of its own (issue 29).
+      if ('release' in outcome) return { release: outcome.release, via, order: outcome.order };
       const { refused, retryAfterMs, expectedWaitMs, ahead, ticket } = outcome;
       // Neither a client gone nor a closed store has a place to tell.
       return refused === 'aborted' || refused === 'closing' ? { refused, via } : { refused, retryAfterMs, expectedWaitMs, ahead, ticket, via };
