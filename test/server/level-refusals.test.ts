@@ -149,8 +149,9 @@ describe('a light line through a long incident of refusals at random (35 %)', ()
       waitedMs += run.waitedMs;
       requests += run.requests;
     }
-    // Before the levelled outcomes: 1.38 s per request (4,964 s over 30 incidents, 3,591 requests); with them, 0.63 s. What is left
-    // comes from runs of six refusals at random, read as floods (docs/tuning.md, "A longer incident").
+    // Before the levelled outcomes: 1.38 s per request (4,964 s over 30 incidents, 3,591 requests); with them, 0.63 s
+    // (0.80 s with the smaller room's rules, 0.88 s once a backlog of 20 s ends their excuse: levelBacklogMs; 1.00 s
+    // at 15 s). What is left comes from runs of six refusals at random, read as floods (docs/tuning.md, "A longer incident").
     expect(waitedMs / requests).toBeLessThan(1000);
   });
 });
@@ -177,6 +178,22 @@ describe('the limit’s verdict on a refusal', () => {
     const { verdict, limit } = judge('TTRTTT', 3);
     expect(verdict).toBe('not-ours');
     expect(limit).toBe(3);
+  });
+
+  it('is ours when the line has had someone waiting 20 s, however many Claude took at that level', () => {
+    // A full Claude that also refuses at random (long answers, Claude's room shared with others) takes most calls at
+    // a level now and then, and refuses the rest: the share refused no longer tells it from refusals at random. A
+    // line whose requests have waited 20 s (levelBacklogMs) is short of room: it cuts, so its requests wait in line
+    // rather than being sent to be refused again.
+    const limit = createAdaptiveLimit({ initial: 3 });
+    for (const [i, outcome] of [...'TTRTTT'].entries()) {
+      const call = { level: 3, epoch: 0 };
+      if (outcome === 'T') limit.accepted(call, false, (i + 1) * 1000);
+      else limit.refused(call, (i + 1) * 1000, 5000);
+    }
+    expect(limit.refused({ level: 3, epoch: 0 }, 26_000, 19_000)).toBe('not-ours');
+    expect(limit.refused({ level: 3, epoch: 0 }, 27_000, 20_000)).toBe('cut');
+    expect(limit.exact).toBeLessThan(3);
   });
 
   it('is ours when Claude refused most of them', () => {

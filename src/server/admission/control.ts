@@ -44,8 +44,8 @@ export interface LineControl {
    * for how long someone has been waiting (below one call, the limit grows faster the longer it is).
    */
   accepted(call: ControlCall, binding: boolean, now: number, backlogMs?: number): void;
-  /** Claude refused the call (529, rate-limit 429). */
-  refused(call: ControlCall, now: number, retryAfterMs?: number): RefusalVerdict;
+  /** Claude refused the call (529, rate-limit 429). `backlogMs`: how long the line has had someone waiting. */
+  refused(call: ControlCall, now: number, retryAfterMs?: number, backlogMs?: number): RefusalVerdict;
   /** The call's slot is free again; once per call, before `accepted` or `refused` when they come with the answer. */
   finish(call: ControlCall, now: number): void;
   readonly state: LineState;
@@ -129,9 +129,9 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
         }
       }
     },
-    refused(call, now, retryAfterMs) {
+    refused(call, now, retryAfterMs, backlogMs) {
       const before = limit.value;
-      const verdict = limit.refused(call, now);
+      const verdict = limit.refused(call, now, backlogMs);
       const wasProbe = isCurrentProbe(call);
       if (wasProbe) probeOut = false;
       // A lone refusal at the very top of the limit, with no retry-after, is the limit finding Claude's edge as it

@@ -69,6 +69,15 @@ export const LINE_TUNING = {
    */
   levelOutcomes: 32,
   /**
+   * The levelled outcomes excuse no refusal once the line has had someone waiting this long: refusals at random cost
+   * a resend each and keep nobody waiting long, while a full Claude that also refuses at random keeps a line's
+   * requests waiting and refuses under sparseShare at a level (exogenous `serviceMedianS=20`: 1.59 calls per request
+   * without this bound, 1.44 with it; exogenous seeds 1–6, 9173, 11, 12, 31337 unchanged; backends seeds 1–8, 9173
+   * calls 1.485 → 1.482, p95 1.243 → 1.228 × ideal. 15 s: the long incident's wait in line 0.80 → 1.00 s per request
+   * (level-refusals test); 10 s: exogenous seed 9173 p95 1.030 ×; 30 s: backends `refusalMs` 2000, 3000 worse: docs/tuning.md).
+   */
+  levelBacklogMs: 20_000,
+  /**
    * In a smaller room (Claude took some of a line's calls since its refusals began, then refused again: other lines
    * share its slots), a flood may take the limit down to this share of one call: the line paces (control.ts), leaving
    * its slot to the others between its calls instead of taking it back at once and probing every 2 s (backends:

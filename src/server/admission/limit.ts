@@ -89,7 +89,11 @@ export interface AdaptiveLimit {
    * other call of this line (a probe taken after an outage: the line takes back what it ran before, see `outage`).
    */
   accepted(call: SentCall, binding: boolean, now: number, backlogMs?: number, alone?: boolean): void;
-  refused(call: SentCall, now: number): RefusalVerdict;
+  /**
+   * Claude refused the call. `backlogMs`: how long the line has had someone waiting (past levelBacklogMs, the levelled
+   * outcomes no longer excuse a refusal: see there).
+   */
+  refused(call: SentCall, now: number, backlogMs?: number): RefusalVerdict;
 }
 
 export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit {
@@ -131,7 +135,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   // The last LEVEL_OUTCOMES outcomes with the level each call was sent at: +level taken, −level refused (a level is
   // above 0: one call or more, or the share a paced call went at).
   const levelled: number[] = [];
-  const LEVEL_OUTCOMES = LINE_TUNING.levelOutcomes;
+  const { levelOutcomes: LEVEL_OUTCOMES, levelBacklogMs: LEVEL_BACKLOG_MS } = LINE_TUNING;
   // Trouble: from a cut until a calm stretch (calmMs without a cut). troubleEpoch is the epoch
   // its first cut began (calls sent since carry it or a later one; -1: no trouble), troubleBefore the limit before it,
   // troubleCarried whether Claude took a call sent since (else it is an outage), lastCutAt the latest cut.
@@ -260,21 +264,25 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       }
       limit = Math.min(top, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
     },
-    refused(call, now) {
+    refused(call, now, backlogMs = 0) {
       remember(true);
       rememberLevel(call.level, true);
       // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
       const flooded = refusedInARow >= IN_A_ROW
         || (recent.length >= RECENT * FLOOD_MIN_SHARE && recentRefused / recent.length >= FLOODED);
       // Not ours: Claude took as much from us a moment ago, or our limit did not bind and most calls still pass, or
-      // Claude mostly took our recent calls at this level (its refusals do not rise with our level).
+      // Claude mostly took our recent calls at this level (its refusals do not rise with our level), unless the line has
+      // had someone waiting for levelBacklogMs: refusals at random cost a resend each and keep nobody waiting that long;
+      // a line that keeps its requests waiting while Claude refuses it is short of room (a full Claude that also
+      // refuses at random, where the share refused at a level no longer tells the two apart).
       const loose = call.level < Math.floor(limit * decrease) && recentRefused / recent.length < SPARSE;
       lastFlooded = flooded;
       // A flood forgets the evidence, not the levelled outcomes: a run of refusals at random looks like a flood now
       // and then, and what Claude took at each level still says its refusals did not rise with ours; after a real
       // drop the refusals that follow fill the memory and the share rises past SPARSE of itself.
       if (flooded) evidence.length = 0;
-      else if (loose || highestAccepted(now) >= call.level || takenAtLevel(call.level)) {
+      else if (loose || highestAccepted(now) >= call.level
+        || (backlogMs < LEVEL_BACKLOG_MS && takenAtLevel(call.level))) {
         notOurs += 1;
         return 'not-ours';
       }

@@ -293,7 +293,7 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
           wakeAtBackgroundReturn();
         } else if (pressure) {
           const before = control.reopenAt;
-          control.refused(call, clock.now(), result?.retryAfterMs);
+          control.refused(call, clock.now(), result?.retryAfterMs, backlogSince === undefined ? 0 : clock.now() - backlogSince);
           // A new window: the old wake-up time is wrong now.
           if (control.reopenAt !== before) {
             clock.clearTimeout(windowTimer);

@@ -116,7 +116,7 @@ export interface RedisLineControl {
   turn(now?: number): Promise<'go' | 'probe' | 'wait'>;
   send(probe: boolean, now?: number): Promise<RedisLineCall>;
   accepted(call: RedisLineCall, binding: boolean, now?: number, backlogMs?: number): Promise<void>;
-  refused(call: RedisLineCall, now?: number, retryAfterMs?: number): Promise<RefusalVerdict>;
+  refused(call: RedisLineCall, now?: number, retryAfterMs?: number, backlogMs?: number): Promise<RefusalVerdict>;
   finish(call: RedisLineCall, now?: number): Promise<void>;
   /** `ceiling`: while recovering from refusals, the limit's ceiling (limit.ts); else Infinity. */
   snapshot(): Promise<{ state: LineState; reopenAt: number; limit: number; inFlight: number; queued: number; share: number; ceiling: number }>;
@@ -143,8 +143,8 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Re
     async accepted(call, binding, now, backlogMs) {
       await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding), backlogMs ?? 0);
     },
-    refused: async (call, now, retryAfterMs) =>
-      (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1)) as RefusalVerdict,
+    refused: async (call, now, retryAfterMs, backlogMs) =>
+      (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1, backlogMs ?? 0)) as RefusalVerdict,
     async finish(call, now) {
       await run('finish', now, call.probeId, call.id);
     },

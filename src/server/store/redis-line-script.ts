@@ -464,7 +464,7 @@ local function accepted(level, callEpoch, probeId, binding, backlogMs)
   end
 end
 
-local function refused(level, callEpoch, probeId, retryAfter)
+local function refused(level, callEpoch, probeId, retryAfter, backlog)
   local before = value()
   local result
   local wasProbe = probeId ~= 0 and probeId == currentProbe
@@ -483,7 +483,8 @@ local function refused(level, callEpoch, probeId, retryAfter)
     redis.call('LPOP', EV)
   end
   if flooded then redis.call('DEL', EV) end
-  if not flooded and (loose or highest >= level or takenAtLevel(levelled, level)) then
+  -- The levelled outcomes excuse nothing once the line has had someone waiting levelBacklogMs (limit.ts).
+  if not flooded and (loose or highest >= level or (backlog < T.levelBacklogMs and takenAtLevel(levelled, level))) then
     notOurs = notOurs + 1
     result = 'not-ours'
   elseif callEpoch ~= epoch then
@@ -641,7 +642,7 @@ elseif op == 'send' then
 elseif op == 'accepted' then
   accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0)
 elseif op == 'refused' then
-  result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]))
+  result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]), tonumber(P[5]) or 0)
 elseif op == 'finish' then
   finish(tonumber(P[1]), P[2])
 elseif op == 'snapshot' then
@@ -764,7 +765,7 @@ elseif op == 'settle' then
     if tonumber(P[2]) > proven then seenRoom = math.max(1, inFlight) end
     result = 'blamed'
   elseif P[5] == 'refused' then
-    result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]))
+    result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]), backlogMs())
   elseif P[5] == 'ok' and P[7] ~= '1' then
     accepted(tonumber(P[2]), tonumber(P[3]), probeId, waiting() > 0, backlogMs())
   end

