@@ -340,7 +340,8 @@ function createTally() {
       share.troubled = troubled;
       share.paused = s.phase === 'paused';
       share.sending = s.phase === 'sending';
-      share.rateLimited = troubled && s.phase === 'waiting' && s.failure?.kind === 'rate_limited';
+      // Its retry in flight is still a rate-limited request's: the banner keeps saying so, not "busy" for the attempt.
+      share.rateLimited = troubled && s.failure?.kind === 'rate_limited';
       const nextAt = troubled ? s.nextAttemptAt : undefined;
       if (nextAt !== undefined && nextAt !== share.nextAt) nextTimes.push({ at: nextAt, share });
       share.nextAt = nextAt;

@@ -51,6 +51,25 @@ describe('createDemandStore', () => {
     expect(store.getSnapshot().level).toBe('rate_limited');
   });
 
+  it('keeps saying rate_limited while the rate-limited request is sent again, not busy for the attempt', async () => {
+    const store = createDemandStore();
+    // The retry after the 429's 20 s is held 3 s (a handler holding rate limits, a slow upstream) before its answer.
+    let release: (value: string) => void = () => {};
+    const run = vi.fn()
+      .mockRejectedValueOnce(rateLimited(20_000))
+      .mockImplementationOnce(() => new Promise<string>((resolve) => (release = resolve)));
+    const retryer = createRetryer({ run, policy });
+    store.track(retryer as never);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getSnapshot().level).toBe('rate_limited');
+    await vi.advanceTimersByTimeAsync(21_000);
+    expect(retryer.getSnapshot().phase).toBe('sending');
+    expect(store.getSnapshot().level).toBe('rate_limited');
+    release('ok');
+    await retryer.promise;
+    expect(store.getSnapshot().level).toBe('normal');
+  });
+
   it('says offline while the device is offline, and back to normal after', async () => {
     const online = createOnlineSwitch(false);
     const store = createDemandStore({ online: online.source });

@@ -212,12 +212,12 @@ export function createAdmissionLine(options: AdmissionLineOptions): AdmissionLin
     const now = clock.now();
     // The rate decays while the line is open and Claude takes nothing (a slow line), not while Claude refuses it (its
     // window closed since): an outage after traffic would otherwise name a wait growing tenfold every 23 s, "about
-    // 5 min" half a minute in, answered 2 s after Claude's return. Stalled, it names the turn at the pace it moved.
-    const stalled = control.stalledSince;
-    const until = stalled > rateAt ? Math.min(now, stalled) : now;
-    const current = rate * Math.exp(-Math.max(0, until - rateAt) / RATE_WINDOW_MS);
+    // 5 min" half a minute in, answered 2 s after Claude's return. Stalled, the first in line is the next probe (its
+    // turn is the window's end, as in an outage before any traffic) and the others follow at the pace the line moved.
+    const stalled = control.stalledSince > rateAt;
+    const current = rate * Math.exp(-Math.max(0, (stalled ? Math.min(now, control.stalledSince) : now) - rateAt) / RATE_WINDOW_MS);
     const closed = control.state === 'closed' ? Math.max(0, control.reopenAt - now) : 0;
-    const flowing = current > 0 ? (ahead + 1) / current : maxClosedMs;
+    const flowing = current > 0 ? (stalled ? ahead : ahead + 1) / current : maxClosedMs;
     // Bounded: a rate decayed through an outage would otherwise name a wait of centuries, or Infinity (see defaults).
     return Math.round(Math.min(MAX_EXPECTED_WAIT_MS, closed + flowing));
   }

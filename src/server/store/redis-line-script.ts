@@ -169,8 +169,9 @@ if op == 'hold' then
     local stalled, upTo = hget('stalledSince', -1), now
     if stalled > at then upTo = math.min(now, stalled) end
     local current = hget('rate', 0) * math.exp(-math.max(0, upTo - at) / T.rateWindowMs)
-    local flowing = maxClosed
-    if current > 0 then flowing = ((ahead or 0) + 1) / current end
+    local flowing, behind = maxClosed, (ahead or 0) + 1
+    if stalled > at then behind = ahead or 0 end
+    if current > 0 then flowing = behind / current end
     return {0, math.floor(closedMs + HALF), math.floor(math.min(T.maxExpectedWaitMs, closedMs + flowing) + HALF)}
   end
   redis.call('ZADD', PLACES, tnow + tonumber(P[3]), P[1])
@@ -740,8 +741,9 @@ elseif op == 'admit' then
     -- The expected wait for its turn, as line.ts's: the closed window, then its place at the rate Claude took calls
     -- (decayed while the line is open, not while Claude refuses it).
     local current = rate * math.exp(-math.max(0, rateUntil(stalledSince) - rateAt) / RATE_WINDOW_MS)
-    local flowing = maxClosed
-    if current > 0 then flowing = (ahead + 1) / current end
+    local flowing, behind = maxClosed, ahead + 1
+    if stalledSince > rateAt then behind = ahead end
+    if current > 0 then flowing = behind / current end
     -- Bounded as line.ts's: a rate decayed through an outage gives a huge float, which Redis's integer reply turns
     -- into -9223372036854775808.
     result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + HALF), tag}

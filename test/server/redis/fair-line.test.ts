@@ -174,11 +174,14 @@ describe("one user's share of the line, across a fleet of instances", () => {
     const other = await send(b, 'someone else', 'other');
     expect(other.status).toBe(200);
     const served = answered.filter((x) => x.endsWith(' 200'));
-    // Within its turn: the flooder's requests already at Claude, and one turn of its waiting ones, go before it (1 to
-    // 9 in runs here; before the places were the fleet's, the flooder held 102 waiting, 51 per instance, not 18-48).
-    // A loaded machine can let a few more of the flooder's calls end first; without turns it would be behind them all.
-    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(14);
+    // Within its turn: the flooder's requests already at Claude, and one turn of its waiting ones, go before it (3 to
+    // 5 answers on a quiet machine; before the places were the fleet's, the flooder held 102 waiting, 51 per instance,
+    // not 18-48). Without turns it would be behind every one still waiting. On a loaded machine more of the flooder's
+    // calls end (and come back with their turns) while its request crosses HTTP and Redis: 15 and 21 answers were seen
+    // with 64 and 74 waiting, so the bound is half of those still waiting, not a count.
+    const position = served.indexOf('other 200') - before;
     expect(stillWaiting).toBeGreaterThan(14);
+    expect(position).toBeLessThan(stillWaiting / 2);
     await Promise.all(fleet.map((instance) => instance.store.close()));
     await Promise.all(flood);
     // Every place was given back (answered, refused, left at close) or, for a request cut off mid-command by the
