@@ -79,17 +79,22 @@ describe('background work', () => {
   });
 });
 
+/** Claude takes `n` calls of the line, one after the other, each answered after `ms`. */
+async function takeCalls(line: ReturnType<typeof createAdmissionLine>, clock: HandClock, n: number, ms: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const grant = (await line.admit()) as LinePermit;
+    await clock.advance(ms);
+    grant.release({ status: 200 });
+  }
+}
+
 describe('the expected wait', () => {
   it('stays a plain number of milliseconds, an hour at most, after minutes in which Claude took no call', async () => {
     const clock = createHandClock();
     const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
     // Claude took calls at a good pace for a while, then one call hangs (an outage starts): nothing is taken for
     // minutes, and the recent rate of calls decays towards zero.
-    for (let i = 0; i < 20; i++) {
-      const grant = (await line.admit()) as LinePermit;
-      await clock.advance(500);
-      grant.release({ status: 200 });
-    }
+    await takeCalls(line, clock, 20, 500);
     const hung = (await line.admit()) as LinePermit;
     for (const minutes of [1, 3, 10, 60]) {
       await clock.advance(minutes * 60_000);
@@ -109,11 +114,7 @@ describe('the expected wait', () => {
     const clock = createHandClock();
     const line = createAdmissionLine({ clock, limit: { initial: 1 }, newTicket: () => 'ticket' });
     // Claude took a call every half second, then refuses every call (an outage): one person's request probes it.
-    for (let i = 0; i < 20; i++) {
-      const grant = (await line.admit()) as LinePermit;
-      await clock.advance(500);
-      grant.release({ status: 200 });
-    }
+    await takeCalls(line, clock, 20, 500);
     let refused = 0;
     // The person's request, held in line: it goes whenever the line lets it, and Claude refuses it each time.
     const person = async () => {
