@@ -67,19 +67,19 @@ const MINUTE = 60 * SECOND;
  * is added where the settings are merged: a function here would keep this table in bundles that never retry.
  */
 export const DEFAULT_RETRY_POLICY = {
-  baseMs: 1 * SECOND,
+  baseMs: SECOND,
   capMs: 30 * SECOND,
   factor: 2,
   maxAttempts: 4,
-  maxWaitMs: 1 * MINUTE,
+  maxWaitMs: MINUTE,
   retryAfterJitterRatio: 0.1,
-  retryAfterJitterMaxMs: 1 * SECOND,
+  retryAfterJitterMaxMs: SECOND,
   kinds: {
     overloaded: { capMs: 60 * SECOND, maxAttempts: 40, maxWaitMs: 10 * MINUTE },
     rate_limited: { baseMs: 2 * SECOND, capMs: 60 * SECOND, maxAttempts: 20, maxWaitMs: 10 * MINUTE },
-    server_error: { capMs: 20 * SECOND, maxAttempts: 5, maxWaitMs: 1 * MINUTE },
+    server_error: { capMs: 20 * SECOND, maxAttempts: 5, maxWaitMs: MINUTE },
     timeout: { capMs: 20 * SECOND, maxAttempts: 3, maxWaitMs: 3 * MINUTE },
-    network: { capMs: 15 * SECOND, maxAttempts: 6, maxWaitMs: 1 * MINUTE },
+    network: { capMs: 15 * SECOND, maxAttempts: 6, maxWaitMs: MINUTE },
     offline: { capMs: 30 * SECOND, maxAttempts: 100, maxWaitMs: 30 * MINUTE },
   },
 } as const satisfies Required<Omit<RetryPolicyOptions, 'jitter'>>;

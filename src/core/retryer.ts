@@ -10,7 +10,7 @@ import { createListeners } from './store.js';
 export type * from './retryer-types.js';
 
 // Not retryable: its kind says so (ClaudeError).
-const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'Request cancelled.' });
+const abortedError = () => new ClaudeError({ kind: 'aborted', message: 'Cancelled.' });
 
 /**
  * Runs one request's attempts: send, classify the failure, ask the policy how long to wait, wait (observably),
@@ -44,7 +44,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
   }
 
   /** Cancelled: throws; an attempt ended to move the request (`attempt`): true. Either way the permit goes back. */
-  function throwIfCancelled(permit: GatePermit | undefined, attempt?: AbortController): true | undefined {
+  function throwIfCancelled(permit?: GatePermit, attempt?: AbortController): true | undefined {
     if (!(cancelled.signal.aborted || attempt?.signal.aborted)) return;
     permit?.release({ ok: false, aborted: true });
     if (cancelled.signal.aborted) throw abortedError();
@@ -58,7 +58,7 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
     const timing = createRetryTiming(policy, clock, online, clock.now());
     update({ startedAt: clock.now() });
     for (;;) {
-      throwIfCancelled(undefined);
+      throwIfCancelled();
       if (!online.isOnline()) {
         update({ phase: 'paused', nextAttemptAt: undefined });
         if ((await pause(clock, online, undefined, setWake)) === 'now') forceNext = true;
@@ -75,7 +75,8 @@ export function createRetryer<T>(options: RetryerOptions<T>): Retryer<T> {
       // another model stays on screen until Claude answers; taken (or cancelled), it ends the attempt at once.
       update({ phase: 'sending', attempt, nextAttemptAt: timing.turnAt, responding: false, model: model || undefined });
       const attempt$ = new AbortController();
-      wake = () => attempt$.abort();
+      // A move or a cancel ends it; "Retry now" (the banner's reaches every request) leaves an attempt on the wire be.
+      wake = (how) => how == 'move' && attempt$.abort();
       let failure: ClaudeError;
       try {
         const value = await options.run(attempt$.signal, attempt, model || undefined);

@@ -41,4 +41,35 @@ describe("the app-wide Retry now (the banner's and the toast's)", () => {
     for (const summary of backlog) summary.cancel();
     client.dispose();
   });
+  it("leaves another request's answer on the wire alone: only the waiting one is sent again", async () => {
+    const client = createClaudeClient({ clock: fakeTimersClock });
+    const sent: string[] = [];
+    const aborted: string[] = [];
+    let refuseWaiting = true;
+    // One request is being answered (5 s); the other was refused and waits for its retry.
+    const answering = client.run(async (signal) => {
+      sent.push('answering');
+      signal.addEventListener('abort', () => aborted.push('answering'));
+      await answerTime(5_000);
+      return 'answer';
+    });
+    const waiting = client.run(async () => {
+      sent.push('waiting');
+      if (refuseWaiting) {
+        refuseWaiting = false;
+        throw overloaded();
+      }
+      return 'later';
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(client.demand.getSnapshot().waiting).toBe(1);
+    client.demand.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(waiting.promise).resolves.toBe('later');
+    await vi.advanceTimersByTimeAsync(5_000);
+    await expect(answering.promise).resolves.toBe('answer');
+    // The answer in flight was neither cut nor sent twice.
+    expect(aborted).toEqual([]);
+    expect(sent.filter((name) => name === 'answering')).toHaveLength(1);
+  });
 });
