@@ -103,9 +103,9 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     floodInARow: IN_A_ROW, lowestFloor: LOWEST_FLOOR, decreaseMin: DEEPEST, decreaseMax: GENTLEST,
     belowOneDecrease: BELOW_ONE_DECREASE, belowOneGrowthMs: BELOW_ONE_GROWTH_MS, growthSpanMs: GROWTH_SPAN_MS,
     carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
+    partialCutLevel: PARTIAL_CUT_LEVEL, belowOneRegain: BELOW_ONE_REGAIN,
+    levelOutcomes: LEVEL_OUTCOMES, levelBacklogMs: LEVEL_BACKLOG_MS,
   } = LINE_TUNING;
-  // A smaller room's pacing (below): a refused call asked for beside the line's own, and a paced call taken.
-  const { partialCutLevel: PARTIAL_CUT_LEVEL, belowOneRegain: BELOW_ONE_REGAIN } = LINE_TUNING;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
   const decrease = Math.min(GENTLEST, Math.max(DEEPEST, options.decrease ?? LINE_TUNING.decrease));
@@ -135,7 +135,6 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   // The last LEVEL_OUTCOMES outcomes with the level each call was sent at: +level taken, −level refused (a level is
   // above 0: one call or more, or the share a paced call went at).
   const levelled: number[] = [];
-  const { levelOutcomes: LEVEL_OUTCOMES, levelBacklogMs: LEVEL_BACKLOG_MS } = LINE_TUNING;
   // Trouble: from a cut until a calm stretch (calmMs without a cut). troubleEpoch is the epoch
   // its first cut began (calls sent since carry it or a later one; -1: no trouble), troubleBefore the limit before it,
   // troubleCarried whether Claude took a call sent since (else it is an outage), lastCutAt the latest cut.
