@@ -121,14 +121,17 @@ describe('createClaudeHandler with userKey on the Redis store', () => {
     await eventually(() => answered.filter((a) => a.endsWith(' 429')).length >= 968, "the flooder's surplus refused", 20_000);
     expect(answered.filter((a) => a.endsWith(' 529'))).toHaveLength(0);
     const before = answered.filter((a) => a.endsWith(' 200')).length;
+    const stillWaiting = 1100 - answered.filter((a) => a.startsWith('flood')).length;
     const other = await send('someone else', 'other');
     expect(other.status).toBe(200);
     const served = answered.filter((a) => a.endsWith(' 200'));
     // Among the next few answers, while the flooder still holds about 100 places: it waits for a slot of this
     // instance (the flooder's calls hold them all; the first to end is its turn), then for its turn in the fleet's
-    // line, with the flooder's calls already at Claude answered meanwhile. Run alone it is 3rd to 5th; on a loaded
-    // machine (14 files at once) once 9th. Without turns it would be behind the flooder's ~100 places.
-    expect(served.indexOf('other 200') - before).toBeLessThanOrEqual(16);
+    // line, with the flooder's calls already at Claude answered meanwhile. Run alone it is 3rd to 5th; with the whole
+    // suite running, 9th and 19th were seen. Without turns it would be behind all the flooder's waiting requests, so
+    // the bound is half of them (as the two-instance flood below), not a count a loaded machine passes.
+    expect(stillWaiting).toBeGreaterThan(50);
+    expect(served.indexOf('other 200') - before).toBeLessThan(stillWaiting / 2);
     await instance!.store.close();
     await Promise.all(flood);
   }, 60_000);
