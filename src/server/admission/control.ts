@@ -115,7 +115,7 @@ export function createLineControl(options: LineControlOptions = {}): LineControl
       }
       // Written out, not spread: in Node 20 an object literal with properties after a spread costs 1–3 µs per call.
       const sent = limit.sent(inFlight);
-      return { level: sent.level, epoch: sent.epoch, probe, probeId, sentAt: now };
+      return { level: sent.level, epoch: sent.epoch, resend: sent.resend, probe, probeId, sentAt: now };
     },
     accepted(call, binding, now, backlogMs) {
       // Alone: no other call of the line's in flight (the call itself counts until its slot is given back).

@@ -59,6 +59,11 @@ export interface SentCall {
   readonly level: number;
   /** The cut count when it was sent: refusals of calls sent before the latest cut belong to a wave already answered. */
   readonly epoch: number;
+  /**
+   * Sent right after a refusal the line excused (judged not ours, or that its excused resends no longer let it
+   * excuse): whether Claude takes it says whether the line's resends find room (`resendOutcomes`).
+   */
+  readonly resend?: boolean;
 }
 
 /** What a refusal means for the line: `cut` (close the window, then probe), or nothing to change. */
@@ -105,6 +110,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
     carriedWindowMs: CARRIED_WINDOW_MS, carriedFactor: CARRIED_FACTOR, calmMs: CALM_MS,
     partialCutLevel: PARTIAL_CUT_LEVEL, belowOneRegain: BELOW_ONE_REGAIN,
     levelOutcomes: LEVEL_OUTCOMES, levelBacklogMs: LEVEL_BACKLOG_MS,
+    resendOutcomes: RESEND_OUTCOMES, resendRefused: RESEND_REFUSED, resendLevel: RESEND_LEVEL,
   } = LINE_TUNING;
   const min = Math.max(LOWEST_FLOOR, options.min ?? 1);
   const max = Math.max(min, options.max ?? Infinity);
@@ -144,12 +150,24 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
   let troubleSince = 0;
   let lastCutAt = 0;
   let refusedInARow = 0;
+  // Resends of excused refusals: how many are owed (the next calls sent are taken for them), and whether each of the
+  // last RESEND_OUTCOMES of them was refused.
+  let resendsOwed = 0;
+  const resends: boolean[] = [];
+  let resendsRefused = 0;
 
   function remember(refused: boolean): void {
     recent.push(refused);
     refusedInARow = refused ? refusedInARow + 1 : 0;
     if (refused) recentRefused += 1;
     if (recent.length > RECENT && recent.shift()) recentRefused -= 1;
+  }
+
+  function rememberResend(call: SentCall, refused: boolean): void {
+    if (!call.resend || RESEND_OUTCOMES <= 0) return;
+    resends.push(refused);
+    if (refused) resendsRefused += 1;
+    if (resends.length > RESEND_OUTCOMES && resends.shift()) resendsRefused -= 1;
   }
 
   function rememberLevel(level: number, refused: boolean): void {
@@ -215,8 +233,13 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       return troubleSince;
     },
     // Below one call, a call's level is the share it was paced at: evidence compares paces, not a count of one.
-    sent: (level) => ({ level: limit < 1 && level <= 1 ? limit : level, epoch }),
+    sent(level) {
+      const resend = resendsOwed > 0;
+      if (resend) resendsOwed -= 1;
+      return { level: limit < 1 && level <= 1 ? limit : level, epoch, resend };
+    },
     accepted(call, binding, now, backlogMs = 0, alone = false) {
+      rememberResend(call, false);
       remember(false);
       rememberLevel(call.level, false);
       // The trouble ends after a calm stretch (calmMs without a cut). A first call taken after an outage, with nothing
@@ -264,6 +287,7 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       limit = Math.min(top, limit + (acceptedSinceCut > limit ? 1 : 1 / limit));
     },
     refused(call, now, backlogMs = 0) {
+      rememberResend(call, true);
       remember(true);
       rememberLevel(call.level, true);
       // Claude is full whatever it accepted a moment ago (its capacity just dropped): the evidence is stale.
@@ -282,8 +306,20 @@ export function createAdaptiveLimit(options: AdaptiveLimitOptions = {}): Adaptiv
       if (flooded) evidence.length = 0;
       else if (loose || highestAccepted(now) >= call.level
         || (backlogMs < LEVEL_BACKLOG_MS && takenAtLevel(call.level))) {
-        notOurs += 1;
-        return 'not-ours';
+        // An excused refusal is sent again at once, so the next call is its resend, and whether Claude takes it is
+        // remembered. At random Claude refuses a resend as often as any call (35 % in exogenous); full and shared
+        // with other lines, it refuses nearly every one (a slot is rarely free in that instant: 85 % in backends).
+        // Once RESEND_REFUSED of the last RESEND_OUTCOMES were refused, Claude taking a call at this level a moment
+        // ago (evidence, levelled outcomes) excuses no refusal of a call sent at RESEND_LEVEL or below: the refusal is
+        // the line's, cut as any other. The loose rule still excuses (a line far under its limit is not what fills
+        // Claude), and so does a line with more calls than that of its own on Claude's side (the one line filling
+        // it, as in browser-tabs, where the cut cost p95). The call after a refusal no longer excused is remembered
+        // too, so the line excuses again once Claude takes them.
+        resendsOwed += 1;
+        if (loose || RESEND_OUTCOMES <= 0 || resendsRefused < RESEND_REFUSED || call.level > RESEND_LEVEL) {
+          notOurs += 1;
+          return 'not-ours';
+        }
       }
       if (call.epoch !== epoch) return 'same-wave';
       // A refused call at level n says Claude took n − 1 of ours; at one call (or a paced share), that it took less.
