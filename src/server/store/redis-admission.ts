@@ -30,6 +30,8 @@ export interface RedisLineCall {
   epoch: number;
   probe: boolean;
   probeId: number;
+  /** The resend of a refusal the line excused (limit.ts, resendOutcomes). */
+  resend?: boolean;
 }
 
 /** The control's tuning, as the script reads it. */
@@ -137,14 +139,14 @@ export function createRedisLineControl(redis: Redis, prefix: string, options: Re
     turn: async (now) => (await run('turn', now)) as 'go' | 'probe' | 'wait',
     async send(probe, now) {
       const id = globalThis.crypto.randomUUID();
-      const [level, epoch, probeId] = (await run('send', now, flag(probe), id, leaseMs)) as [string, number, number];
-      return { id, level: Number(level), epoch, probe, probeId };
+      const [level, epoch, probeId, resend] = (await run('send', now, flag(probe), id, leaseMs)) as [string, number, number, number];
+      return { id, level: Number(level), epoch, probe, probeId, resend: resend === 1 };
     },
     async accepted(call, binding, now, backlogMs) {
-      await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding), backlogMs ?? 0);
+      await run('accepted', now, call.level, call.epoch, call.probeId, flag(binding), backlogMs ?? 0, flag(call.resend ?? false));
     },
     refused: async (call, now, retryAfterMs, backlogMs) =>
-      (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1, backlogMs ?? 0)) as RefusalVerdict,
+      (await run('refused', now, call.level, call.epoch, call.probeId, retryAfterMs ?? -1, backlogMs ?? 0, flag(call.resend ?? false))) as RefusalVerdict,
     async finish(call, now) {
       await run('finish', now, call.probeId, call.id);
     },

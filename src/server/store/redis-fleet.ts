@@ -40,6 +40,8 @@ export interface FleetCall {
   probeId: number;
   /** The line was in an outage when it went (Claude had taken none of its calls since its refusals began). */
   outage: boolean;
+  /** The resend of a refusal the line excused (limit.ts, resendOutcomes): its outcome is remembered. */
+  resend?: boolean;
   /** Its place in the fleet's order. */
   order: number;
   /** Its model's line (the tag in its keys). */
@@ -179,8 +181,8 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
         // Its place was given back as it went.
         places.delete(id);
         // The level comes as a string: below one call it is the paced share, a fraction.
-        const [, level, epoch, probeId, at, , , outage] = answer as [number, string, number, number, number, number, number, number];
-        return { id, level: Number(level), epoch, probeId, outage: outage === 1, order: at, line, unreserve };
+        const [, level, epoch, probeId, at, , , outage, resend] = answer as [number, string, number, number, number, number, number, number, number];
+        return { id, level: Number(level), epoch, probeId, outage: outage === 1, resend: resend === 1, order: at, line, unreserve };
       }
       const [, closedMs, ahead, at, , expectedWaitMs, turn] = answer as [number, number, number, number, number, number, number];
       order = String(at);
@@ -271,12 +273,12 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
     waitTurn,
     limits,
     renew: async (call) => run(call.line, call.id, 'renew', call.id, leaseMs),
-    accept: async (call) => run(call.line, call.id, 'accept', call.level, call.epoch, call.probeId),
+    accept: async (call) => run(call.line, call.id, 'accept', call.level, call.epoch, call.probeId, call.resend ? '1' : '0'),
     // One script, so a settle sent into a hang is a single command that either runs whole or not at all.
     async settle(call, result, accepted) {
       const ok = result !== undefined && result.status >= 200 && result.status < 300;
       const outcome = isPressure(result) ? 'refused' : ok ? 'ok' : 'neutral';
-      return run(call.line, call.id, 'settle', call.id, call.level, call.epoch, call.probeId, outcome, result?.retryAfterMs ?? -1, accepted ? '1' : '0');
+      return run(call.line, call.id, 'settle', call.id, call.level, call.epoch, call.probeId, outcome, result?.retryAfterMs ?? -1, accepted ? '1' : '0', call.resend ? '1' : '0');
     },
     abandon: async (id, line) => run(line, id, 'abandon', id, leaseMs),
     hold,

@@ -25,18 +25,20 @@
  * ceiling (calls in flight for every model together, -1 = none), the tuning sheet (LINE_TUNING of admission/defaults.ts
  * as JSON: the script has no number of its own, test/server/redis/lua-numbers.test.ts checks it), then per op (P[1],
  * P[2], … = ARGV[13], ARGV[14], …):
- *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId}
- *   accepted: level, epoch, probeId, binding, backlogMs
- *                                                  refused: level, epoch, probeId, retryAfterMs (-1 = none) → verdict
+ *   turn: — → 'go' | 'probe' | 'wait'            send: probe, lease id, leaseMs → {level, epoch, probeId, resend}
+ *   accepted: level, epoch, probeId, binding, backlogMs, resend
+ *                                                  refused: level, epoch, probeId, retryAfterMs (-1 = none), backlogMs,
+ *                                                    resend → verdict
+ * A call's `resend` ('1') marks the resend of a refusal the line excused (limit.ts, resendOutcomes).
  *   finish: probeId, lease id                      snapshot: — → {state, reopenAt, limit, inFlight, queued, share}
  * A level is returned as a string (below one call it is the paced share, a fraction; Redis would truncate a number).
  *   admit: id, order ('' = a new one, or the ticket's), leaseMs, aliveMs, '1' to use the ticket (KEYS[13]),
  *          '1' for the background lane, '1' when its instance has no slot of its own for it (it stands aside,
  *          keeping its order), its turn among users ('' = none yet), its user ('' = the line tells no users apart)
- *     → {1, level, epoch, probeId, order, limit, tag, outage} | {0, closedMs, ahead, order, limit, expectedWaitMs, tag}
+ *     → {1, level, epoch, probeId, order, limit, tag, outage, resend} | {0, closedMs, ahead, order, limit, expectedWaitMs, tag}
  *       | {-1} (abandoned)
- *   accept: level, epoch, probeId                  settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
- *                                                    accepted ('1': already)   (outcome: ok | refused | neutral)
+ *   accept: level, epoch, probeId, resend          settle: lease id, level, epoch, probeId, outcome, retryAfterMs,
+ *                                                    accepted ('1': already), resend   (outcome: ok | refused | neutral)
  *   renew: lease id, leaseMs → 1 | 0              abandon: id, leaseMs
  *   leave: id, ticketMs ('' = no ticket), order, tag, user: keeps the place under the ticket (KEYS[13]) for
  *          ticketMs, for that user only
@@ -275,6 +277,9 @@ local troubleBefore = num('troubleBefore', 0)
 local troubleCarried = num('troubleCarried', 0)
 local troubleSince = num('troubleSince', 0)
 local lastCutAt = num('lastCutAt', 0)
+-- limit.ts's resends of excused refusals: how many are owed (the next calls sent are taken for them); whether each of
+-- the last T.resendOutcomes was refused is the hash's 'rs' field ('1' refused, '0' taken, comma-separated).
+local resendsOwed = num('resendsOwed', 0)
 local ceilingApplies = maxL == math.huge
 local function carried()
   if carriedFrom == nil or now - carriedFrom >= T.carriedWindowMs then
@@ -330,7 +335,7 @@ local function save()
   put('carriedNow', carriedNow) put('carriedBefore', carriedBefore) put('recoveringFrom', recoveringFrom) put('calmSince', calmSince)
   if carriedFrom ~= nil then put('carriedFrom', carriedFrom) end
   put('troubleEpoch', troubleEpoch) put('troubleBefore', troubleBefore) put('troubleCarried', troubleCarried)
-  put('troubleSince', troubleSince) put('lastCutAt', lastCutAt)
+  put('troubleSince', troubleSince) put('lastCutAt', lastCutAt) put('resendsOwed', resendsOwed)
   for i = 1, LINE_KEY_COUNT do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', BG_LEASES, ttl)
   redis.call('PEXPIRE', TURNS_I, ttl)
@@ -354,6 +359,19 @@ local function rememberLevel(level, refused)
   while #list > T.levelOutcomes do table.remove(list, 1) end
   if #list > 0 then redis.call('HSET', H, 'lv', table.concat(list, ',')) else redis.call('HDEL', H, 'lv') end
   return list
+end
+
+-- limit.ts rememberResend: a resend's outcome, kept among the last T.resendOutcomes; returns how many were refused.
+local function rememberResend(resend, refused)
+  local list, refusedN = {}, 0
+  for entry in string.gmatch(redis.call('HGET', H, 'rs') or '', '[^,]+') do list[#list + 1] = entry end
+  if resend and T.resendOutcomes > 0 then
+    if refused then list[#list + 1] = '1' else list[#list + 1] = '0' end
+    while #list > T.resendOutcomes do table.remove(list, 1) end
+    if #list > 0 then redis.call('HSET', H, 'rs', table.concat(list, ',')) else redis.call('HDEL', H, 'rs') end
+  end
+  for _, entry in ipairs(list) do if entry == '1' then refusedN = refusedN + 1 end end
+  return refusedN
 end
 
 -- Claude keeps taking calls at this level while it refuses some (limit.ts takenAtLevel): of the remembered outcomes
@@ -398,12 +416,16 @@ local function send(probe, id, leaseMs, background)
   -- Below one call, a call's level is the share it was paced at.
   local level = inFlight
   if limit < 1 and inFlight <= 1 then level = limit end
-  return {string.format('%.17g', level), epoch, probeId}
+  -- The resend of an excused refusal (limit.ts sent()).
+  local resend = 0
+  if resendsOwed > 0 then resend = 1; resendsOwed = resendsOwed - 1 end
+  return {string.format('%.17g', level), epoch, probeId, resend}
 end
 
-local function accepted(level, callEpoch, probeId, binding, backlogMs)
+local function accepted(level, callEpoch, probeId, binding, backlogMs, resend)
   rate = rate * math.exp(-math.max(0, now - rateAt) / RATE_WINDOW_MS) + 1 / RATE_WINDOW_MS
   rateAt = now
+  rememberResend(resend, false)
   remember(false)
   rememberLevel(level, false)
   -- limit.ts: the trouble ends after a calm stretch; the first call taken after an outage, alone on Claude's side
@@ -465,11 +487,12 @@ local function accepted(level, callEpoch, probeId, binding, backlogMs)
   end
 end
 
-local function refused(level, callEpoch, probeId, retryAfter, backlog)
+local function refused(level, callEpoch, probeId, retryAfter, backlog, resend)
   local before = value()
   local result
   local wasProbe = probeId ~= 0 and probeId == currentProbe
   if wasProbe then probeOut = 0 end
+  local resendsRefused = rememberResend(resend, true)
   remember(true)
   local levelled = rememberLevel(level, true)
   local n = redis.call('LLEN', RC)
@@ -484,8 +507,15 @@ local function refused(level, callEpoch, probeId, retryAfter, backlog)
     redis.call('LPOP', EV)
   end
   if flooded then redis.call('DEL', EV) end
-  -- The levelled outcomes excuse nothing once the line has had someone waiting levelBacklogMs (limit.ts).
+  -- The levelled outcomes excuse nothing once the line has had someone waiting levelBacklogMs (limit.ts). An excused
+  -- refusal's resend is the next call sent; once T.resendRefused of the last T.resendOutcomes resends were refused,
+  -- only the loose rule excuses a refusal of a call sent at T.resendLevel or below (limit.ts).
+  local excused = false
   if not flooded and (loose or highest >= level or (backlog < T.levelBacklogMs and takenAtLevel(levelled, level))) then
+    resendsOwed = resendsOwed + 1
+    excused = loose or T.resendOutcomes <= 0 or resendsRefused < T.resendRefused or level > T.resendLevel
+  end
+  if excused then
     notOurs = notOurs + 1
     result = 'not-ours'
   elseif callEpoch ~= epoch then
@@ -641,9 +671,9 @@ if op == 'turn' then
 elseif op == 'send' then
   result = send(P[1] == '1', P[2], tonumber(P[3]), false)
 elseif op == 'accepted' then
-  accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0)
+  accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), P[4] == '1', tonumber(P[5]) or 0, P[6] == '1')
 elseif op == 'refused' then
-  result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]), tonumber(P[5]) or 0)
+  result = refused(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), tonumber(P[4]), tonumber(P[5]) or 0, P[6] == '1')
 elseif op == 'finish' then
   finish(tonumber(P[1]), P[2])
 elseif op == 'snapshot' then
@@ -729,7 +759,7 @@ elseif op == 'admit' then
     -- how fast refusals came (accept-grace.ts), as in the memory line.
     local outage = 0
     if troubleEpoch >= 0 and troubleCarried == 0 then outage = 1 end
-    result = {1, call[1], call[2], call[3], order, value(), tag, outage}
+    result = {1, call[1], call[2], call[3], order, value(), tag, outage, call[4]}
   else
     local closedMs = 0
     if state == CLOSED then closedMs = reopenAt - now end
@@ -749,7 +779,7 @@ elseif op == 'admit' then
     result = {0, closedMs, ahead, order, value(), math.floor(math.min(MAX_EXPECTED_WAIT_MS, math.max(0, closedMs) + flowing) + HALF), tag}
   end
 elseif op == 'accept' then
-  accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), waiting() > 0, backlogMs())
+  accepted(tonumber(P[1]), tonumber(P[2]), tonumber(P[3]), waiting() > 0, backlogMs(), P[4] == '1')
 elseif op == 'settle' then
   local probeId = tonumber(P[4])
   local wasBackground = redis.call('ZSCORE', BG_LEASES, P[1]) ~= false
@@ -767,9 +797,9 @@ elseif op == 'settle' then
     if tonumber(P[2]) > proven then seenRoom = math.max(1, inFlight) end
     result = 'blamed'
   elseif P[5] == 'refused' then
-    result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]), backlogMs())
+    result = refused(tonumber(P[2]), tonumber(P[3]), probeId, tonumber(P[6]), backlogMs(), P[8] == '1')
   elseif P[5] == 'ok' and P[7] ~= '1' then
-    accepted(tonumber(P[2]), tonumber(P[3]), probeId, waiting() > 0, backlogMs())
+    accepted(tonumber(P[2]), tonumber(P[3]), probeId, waiting() > 0, backlogMs(), P[8] == '1')
   end
 end
 save()

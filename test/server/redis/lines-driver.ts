@@ -59,7 +59,7 @@ interface Request {
   user: string;
   tag: string;
   tsGrant?: LinePermit;
-  lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean; graceMs: number };
+  lua?: { level: number; epoch: number; probeId: number; at: number; accepted: boolean; graceMs: number; resend: string };
 }
 
 export interface Run {
@@ -111,7 +111,8 @@ export async function playLines(
         if (answer[0] === 1) {
           // As redis.ts: a probe the script says went in an outage is judged by how fast refusals came.
           const graceMs = graces[r.model]!.ms(answer[3] !== 0 && answer[7] === 1);
-          r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false, graceMs };
+          // The resend of an excused refusal (limit.ts): its outcome goes back with the call, as in redis-fleet.ts.
+          r.lua = { level: answer[1]!, epoch: answer[2]!, probeId: answer[3]!, at: now, accepted: false, graceMs, resend: String(answer[8]) };
           moved = true;
         } else r.order = String(answer[3]);
       }
@@ -146,7 +147,7 @@ export async function playLines(
       for (const r of open()) {
         if (!r.lua!.accepted && r.lua!.at + r.lua!.graceMs <= at) {
           r.lua!.accepted = true;
-          await eval_(r.model, 'accept', at, r.lua!.level, r.lua!.epoch, r.lua!.probeId);
+          await eval_(r.model, 'accept', at, r.lua!.level, r.lua!.epoch, r.lua!.probeId, r.lua!.resend);
           await poll(at, r.model);
         }
       }
@@ -204,7 +205,7 @@ export async function playLines(
       }
       r.tsGrant!.release({ status, retryAfterMs });
       if (outcome === 'refused') graces[r.model]!.refused(now - r.lua!.at);
-      await eval_(r.model, 'settle', now, r.id, r.lua!.level, r.lua!.epoch, r.lua!.probeId, outcome, retryAfterMs ?? -1, r.lua!.accepted ? '1' : '0');
+      await eval_(r.model, 'settle', now, r.id, r.lua!.level, r.lua!.epoch, r.lua!.probeId, outcome, retryAfterMs ?? -1, r.lua!.accepted ? '1' : '0', r.lua!.resend);
       if (outcome === 'ok' && !r.lua!.accepted) first = r.model;
       what = `${r.id} ${outcome}`;
     } else if (requests.filter((r) => !r.tsGrant).length < 14 && roll < 0.9) {
