@@ -78,8 +78,13 @@ export const PROBING_LINES_MAX_CALLS = 2;
 export const DOCUMENTED_MISSES: readonly DocumentedMiss[] = [
   {
     scenario: 'backends',
+    // Today's world, the gaps and the smaller drops hold since excused resends are judged by what they get (1.46 calls
+    // today, seed 1): the argument covers the worlds that still miss or sit at the edge (seed 1: refusalMs 1000 1.50,
+    // 2000 1.50, dropSlots=5 1.64, serviceMedianS=20 1.51, midStream=0.5 1.53).
+    worlds: (world) => (world.refusalMs ?? 0) >= 1000 || (world.dropSlots ?? Infinity) <= 5
+      || (world.serviceMedianS ?? 0) >= 20 || (world.midStream ?? 0) >= 0.5,
     maxCalls: () => PROBING_LINES_MAX_CALLS,
-    why: '30 independent lines: to each, the first 30-60 s of the drop look like an outage (Claude takes none of its calls), probed every 2 s at most so a person is answered within about 2 s of Claude\'s return; a smaller room paces to half a call (partialFloor), slot holders too (partialCutLevel); a third of the refusals are resends of refusals judged not ours (exogenous needs them): 1.44 calls today (docs/bench-worlds.md)',
+    why: '30 independent lines: to each, the first 30-60 s of the drop look like an outage (Claude takes none of its calls), probed every 2 s at most so a person is answered within about 2 s of Claude\'s return; a smaller room paces to half a call (partialFloor), slot holders too (partialCutLevel); late refusals, a deeper drop, longer answers or broken streams add refusals a line cannot tell from its own (docs/bench-worlds.md)',
   },
   {
     scenario: 'exogenous',

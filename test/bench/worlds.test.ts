@@ -136,9 +136,12 @@ describe('the world matrix (--matrix)', () => {
     expect(isMiss(calls('exogenous', 1.21))).toBe(false);
     expect(calls('exogenous', 1.21).documented).toMatch(/random refusals/);
     expect(isMiss(calls('exogenous', 1.25))).toBe(true);
-    // 30 lines probing every 2 s (backends): within one refused call per request, not past it.
-    expect(isMiss(calls('backends', PROBING_LINES_MAX_CALLS))).toBe(false);
-    expect(isMiss(calls('backends', PROBING_LINES_MAX_CALLS + 0.01))).toBe(true);
+    // 30 lines probing every 2 s (backends), in the worlds that still miss: within one refused call per request, not
+    // past it; in today's world the target itself holds (1.46 calls), so a miss there is a miss.
+    expect(isMiss(calls('backends', PROBING_LINES_MAX_CALLS, { dropSlots: 5 }))).toBe(false);
+    expect(isMiss(calls('backends', PROBING_LINES_MAX_CALLS + 0.01, { dropSlots: 5 }))).toBe(true);
+    expect(isMiss(calls('backends', 1.51))).toBe(true);
+    expect(isMiss(calls('backends', 1.51, { returnMs: 500 }))).toBe(true);
     // Elsewhere no argument: a miss is a miss.
     expect(isMiss(calls('browser-tabs', 1.21))).toBe(true);
     expect(isMiss(calls('exogenous', 1.5, { dropSlots: 60 }))).toBe(true);

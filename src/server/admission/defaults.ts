@@ -84,9 +84,9 @@ export const LINE_TUNING = {
    * backends: at random Claude refuses about 35 % of resends, full and shared with other lines about 85 %). backends
    * seeds 1–6, 9173, 424242, 77: calls 1.45–1.52 → 1.42–1.46 (mean 1.478 → 1.433), p95 1.20–1.30 × → 1.17–1.25 ×
    * ideal (5 → 9 of 9 seeds ≤ 1.25 ×); exogenous (18 seeds), browser-tabs (7), the fleet's shared store unchanged;
-   * its store per instance (6 seeds) calls 1.187 → 1.170, p95 1.259 → 1.212 × (means). 12 of 10: exogenous seed 14
-   * p95 1.005 → 1.012 ×, the long incident's wait in line 0.88 → 1.18 s (level-refusals test); 9 of 8: exogenous
-   * seed 5 1.043 ×; 8 of 6: 1.04–1.06 × on most seeds (docs/tuning.md).
+   * its store per instance (6 seeds) calls 1.187 → 1.170, p95 1.259 → 1.212 × (means). A shorter memory or a lower
+   * share lets a run of one request's refusals at random end the excuse: 6 of 8, exogenous p95 1.04–1.06 × on most
+   * seeds; 10 of 12, the light line's long incident waits 0.88 → 1.13 s in line (level-refusals test; docs/tuning.md).
    */
   resendOutcomes: 16,
   /** Of the last `resendOutcomes` excused resends, this many refused end the excuse (0.02 % of windows at 35 %, 79 % at 85 %). */
