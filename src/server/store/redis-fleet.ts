@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { isPressureAnswer } from '../../core/rules.js';
 import type { Clock } from '../../core/clock.js';
 import { lineRetryAfterMs } from '../admission/defaults.js';
-import { LINE_CONTROL, lineArgs, lineKeys, lineTag, placesKey } from './redis-admission.js';
+import { lineArgs, lineKeys, lineTag, placesKey, runLine } from './redis-admission.js';
 import type { RedisLineOptions } from './redis-admission.js';
 import { within } from './redis-timeout.js';
 import type { Refusal, Outcome } from './types.js';
@@ -130,7 +130,7 @@ export function createFleet(redis: () => Redis, options: FleetOptions): Fleet {
   const run = (line: string, id: string, op: string, ...rest: Array<string | number>) =>
     runWith(lineKeys(options.prefix, { line, id }), op, ...rest);
   const runWith = (keys: string[], op: string, ...rest: Array<string | number>) => {
-    return within(commandTimeoutMs, options.clock, redis().eval(LINE_CONTROL, keys.length, ...keys, ...lineArgs(options.line, op), ...rest));
+    return within(commandTimeoutMs, options.clock, runLine(redis(), keys, [...lineArgs(options.line, op), ...rest]));
   };
 
   /** Resolves after `ms` (false if the request left first); the jitter keeps instances from polling in step. */

@@ -138,17 +138,18 @@ describe('the Redis store when Redis hangs (SIGSTOP) and resumes', () => {
     clients.push(client);
     let armed = false;
     let paused = false;
-    const send = client.eval.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    client.eval = ((...args: unknown[]) => {
-      // The line's script: its op follows the script, the key count and the keys.
-      const op = args[0] === LINE_CONTROL ? args[2 + lineKeys('').length] : undefined;
+    // The line's script, sent whole (eval) or by its digest (evalsha): its op follows it, the key count and the keys.
+    const watch = (send: (...args: unknown[]) => Promise<unknown>, isLine: (first: unknown) => boolean) => (...args: unknown[]) => {
+      const op = isLine(args[0]) ? args[2 + lineKeys('').length] : undefined;
       if (op === 'settle') armed = true;
       else if (op === 'admit' && armed && !paused) {
         paused = true;
         server.pause();
       }
       return send(...args);
-    }) as typeof client.eval;
+    };
+    client.eval = watch(client.eval.bind(client) as (...args: unknown[]) => Promise<unknown>, (first) => first === LINE_CONTROL) as typeof client.eval;
+    client.evalsha = watch(client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>, (first) => typeof first === 'string' && /^[0-9a-f]{40}$/.test(first)) as typeof client.evalsha;
     // Earlier versions gave the lease back with a ZREM of its own, before the gate script: arm on either.
     const zrem = client.zrem.bind(client) as (...args: unknown[]) => Promise<number>;
     client.zrem = ((...args: unknown[]) => {
