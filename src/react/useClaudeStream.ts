@@ -104,7 +104,13 @@ function statusOf(retry: RetryState, state: StreamState, sent: boolean): ClaudeS
   if (state.error) return state.error.kind === 'aborted' ? 'cancelled' : 'error';
   if (state.done) return 'done';
   const { phase } = retry;
-  if (phase === 'sending') return state.text ? 'streaming' : 'sending';
+  if (phase === 'sending') {
+    if (state.text) return 'streaming';
+    // Back at its place in the handler's line (Claude turned it away and the line keeps its turn): for the person it
+    // waits for that turn, whichever side of the wire it waits on. Sending while the line holds it (a return every
+    // few seconds) flickered "Sending…" and the countdown in turn; the banner says "in line" all along.
+    return retry.nextAttemptAt !== undefined ? 'waiting' : 'sending';
+  }
   if (phase === 'waiting' || phase === 'paused') return phase;
   // A request sent but queued in the gate for a free slot (an open window, the concurrency limit reached) is still
   // idle in the retryer until a slot frees: for the person it is on its way, not idle.
