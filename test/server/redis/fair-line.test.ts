@@ -149,8 +149,10 @@ const sender = (answered: string[]) => (instance: Instance, user: string, prompt
 
 describe("one user's share of the line, across a fleet of instances", () => {
   it("floods two instances from one userKey: the flooder holds maxPerUser places in the whole fleet, and another user is served in turn on either", async () => {
-    // Claude takes two calls at once, 200 ms each; the rest meet a 529 at once.
-    const upstream = echoUpstream({ capacity: 2, serviceTimeMs: 200 });
+    // Claude takes two calls at once, a second each; the rest meet a 529 at once. (At 200 ms a call, Claude ended so
+    // many of the calls already on its side while the other user's request crossed HTTP and Redis that a loaded
+    // machine saw its answer after 16 of the flooder's with 20 still waiting: the bound below, 10, broke.)
+    const upstream = echoUpstream({ capacity: 2, serviceTimeMs: 1_000 });
     const fleet = await createFleet(testbed.redis.url, upstream.simulator, {
       instances: 2, queueTimeoutMs: 20_000, handler: { userKey: (request) => request.headers.get('x-user') ?? undefined, maxPerUser: 20 },
     });
@@ -178,10 +180,10 @@ describe("one user's share of the line, across a fleet of instances", () => {
     expect(other.status).toBe(200);
     const served = answered.filter((x) => x.endsWith(' 200'));
     // Within its turn: the flooder's requests already at Claude, and one turn of its waiting ones, go before it (3 to
-    // 5 answers on a quiet machine; before the places were the fleet's, the flooder held 102 waiting, 51 per instance,
-    // not 18-48). Without turns it would be behind every one still waiting. On a loaded machine more of the flooder's
-    // calls end (and come back with their turns) while its request crosses HTTP and Redis: 15 and 21 answers were seen
-    // with 64 and 74 waiting, so the bound is half of those still waiting, not a count.
+    // 6 answers on a quiet machine and on one loaded with two busy loops, 20 to 76 of the flooder's still waiting;
+    // before the places were the fleet's, the flooder held 102 waiting, 51 per instance, not 18-48). Without turns it
+    // would be behind every one still waiting, so the bound is half of those. At 200 ms a call, a loaded machine saw
+    // 15, 16 and 21 answers: more of the flooder's calls ended while its request crossed HTTP and Redis.
     const position = served.indexOf('other 200') - before;
     expect(stillWaiting).toBeGreaterThan(14);
     expect(position).toBeLessThan(stillWaiting / 2);
