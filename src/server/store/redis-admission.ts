@@ -5,12 +5,13 @@
  * answers and the same state after every step: the control's events one by one, and whole admissions (two models,
  * both lanes, a ceiling) against createModelLines.
  *
- * State per model: a hash (limit, epoch, state, reopenAt, …), a list of recent accepted calls as evidence
+ * State per model: a hash (the control's numbers as one MessagePack map: limit, epoch, state, reopenAt, …; each
+ * call's send time, each waiter's entry), a list of recent accepted calls as evidence
  * (`at:level`, decreasing in level), a list of the last outcomes ('1' refused, '0' accepted), the calls in flight as
  * leases (where the reference keeps a counter: a lease expires with its instance), and the waiting requests in
  * fleet-wide order, one sorted set per lane. Shared by every model (the reference's room): the order counter, every
- * model's leases (for the ceiling), and the waiters held back only by the ceiling. Floats are written with 17
- * significant digits so the limit survives the trip exactly. `now` comes from the caller in the differential test and
+ * model's leases (for the ceiling), and the waiters held back only by the ceiling. Floats in lists and replies are written
+ * with 17 significant digits, so they survive the trip exactly, as MessagePack keeps the state's doubles. `now` comes from the caller in the differential test and
  * from Redis's TIME otherwise (ARGV[2] = ''), so instances whose clocks disagree still agree on the window; leases
  * always live by Redis's TIME.
  */
