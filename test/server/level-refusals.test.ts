@@ -11,6 +11,33 @@ import { createAdaptiveLimit } from '../../src/server/admission/limit.js';
 
 const isGrant = (x: LinePermit | LineRefusal): x is LinePermit => 'release' in x;
 
+type Line = ReturnType<typeof createAdmissionLine>;
+type Clock = ReturnType<typeof createVirtualClock>;
+
+/**
+ * One request through the line as the handler drives it: each call Claude refuses (`refused`, asked as the call goes,
+ * its 529 in 100 ms) sends it back to its place at once; a call taken is answered in `answerMs`. `sent` and `ended`
+ * bracket each call on Claude's side. Returns how long it waited in line for its turns, summed.
+ */
+async function throughLine(line: Line, clock: Clock, answerMs: number, refused: () => boolean, sent = () => {}, ended = () => {}): Promise<number> {
+  const pause = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+  let waitedMs = 0;
+  let order: number | undefined;
+  for (;;) {
+    const asked = clock.now();
+    const turn = await line.admit({ order });
+    if (!isGrant(turn)) throw new Error(`refused by the line: ${turn.refused}`);
+    waitedMs += clock.now() - asked;
+    sent();
+    const refusal = refused();
+    await pause(refusal ? 100 : answerMs);
+    ended();
+    turn.release(refusal ? { status: 529, pressure: true } : { status: 200 });
+    if (!refusal) return waitedMs;
+    order = turn.order;
+  }
+}
+
 interface Run {
   /** Time requests spent waiting in line for their turn (not on Claude's side), summed over all requests. */
   waitedMs: number;
@@ -35,32 +62,16 @@ async function play(refuses: (call: number, level: number) => boolean, forMs = 1
   let waitedMs = 0;
   let slowestMs = 0;
   let refusals = 0;
-  const pause = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
   async function request(): Promise<void> {
     const arrived = clock.now();
-    let order: number | undefined;
-    for (;;) {
-      const asked = clock.now();
-      const turn = await line.admit({ order });
-      if (!isGrant(turn)) throw new Error(`refused by the line: ${turn.refused}`);
-      waitedMs += clock.now() - asked;
-      inFlight += 1;
-      calls += 1;
-      if (refuses(calls, inFlight)) {
-        await pause(100);
-        inFlight -= 1;
-        refusals += 1;
-        turn.release({ status: 529, pressure: true });
-        order = turn.order;
-        continue;
-      }
-      await pause(6000);
-      inFlight -= 1;
-      turn.release({ status: 200 });
-      slowestMs = Math.max(slowestMs, clock.now() - arrived);
-      return;
-    }
+    const refused = () => {
+      const refusal = refuses(calls, inFlight);
+      if (refusal) refusals += 1;
+      return refusal;
+    };
+    waitedMs += await throughLine(line, clock, 6000, refused, () => ((inFlight += 1), (calls += 1)), () => (inFlight -= 1));
+    slowestMs = Math.max(slowestMs, clock.now() - arrived);
   }
 
   const done: Array<Promise<void>> = [];
@@ -107,25 +118,9 @@ async function incident(seed: number): Promise<{ waitedMs: number; requests: num
   const line = createAdmissionLine({ clock, newTicket: () => 't' });
   let waitedMs = 0;
   let requests = 0;
-  const pause = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
-  async function request(answerMs: number): Promise<void> {
-    let order: number | undefined;
-    for (;;) {
-      const asked = clock.now();
-      const turn = await line.admit({ order });
-      if (!isGrant(turn)) throw new Error(`refused by the line: ${turn.refused}`);
-      waitedMs += clock.now() - asked;
-      if (random() < 0.35) {
-        await pause(100);
-        turn.release({ status: 529, pressure: true });
-        order = turn.order;
-        continue;
-      }
-      await pause(answerMs);
-      turn.release({ status: 200 });
-      return;
-    }
-  }
+  const request = async (answerMs: number) => {
+    waitedMs += await throughLine(line, clock, answerMs, () => random() < 0.35);
+  };
   const done: Array<Promise<void>> = [];
   for (let at = 0; at < 600_000;) {
     at += -Math.log(1 - random()) * 5000;
